@@ -1,0 +1,1 @@
+//! staydown-domain (work in progress).

@@ -1,0 +1,1 @@
+//! staydown-index (work in progress).

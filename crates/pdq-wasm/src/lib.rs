@@ -1,0 +1,1 @@
+//! WebAssembly shim over staydown-pdq (work in progress).

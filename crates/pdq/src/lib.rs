@@ -1,0 +1,1 @@
+//! staydown-pdq (work in progress).

@@ -1,0 +1,1 @@
+//! staydown-provenance (work in progress).

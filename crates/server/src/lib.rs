@@ -1,0 +1,1 @@
+//! staydown-server (work in progress).

@@ -1,0 +1,6 @@
+//! One module per subcommand; each owns its clap `Args` and a `run` function.
+
+pub mod bench_index;
+pub mod bench_pdq;
+pub mod hash;
+pub mod provenance;

@@ -1,0 +1,1 @@
+//! staydown-store (work in progress).
