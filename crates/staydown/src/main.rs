@@ -10,11 +10,7 @@ use clap::{Parser, Subcommand};
 mod cmd;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "staydown",
-    version,
-    about = "DSA notice-and-action and stay-down for intimate-image abuse"
-)]
+#[command(name = "staydown", version, about = "DSA notice-and-action and stay-down for intimate-image abuse")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
