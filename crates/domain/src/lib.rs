@@ -12,6 +12,7 @@ pub mod case;
 pub mod legal_grounds;
 pub mod notice;
 pub mod policy;
+pub mod roles;
 pub mod taxonomy;
 pub mod validation;
 

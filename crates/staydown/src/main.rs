@@ -1,13 +1,13 @@
-//! The `staydown` binary: command-line parsing and wiring of the library crates.
-//!
-//! Each subcommand lives in its own module under `cmd/` and exposes an `Args` struct (clap) and a
-//! `run` function; this file only dispatches. anyhow is used here and nowhere else.
+//! The `staydown` binary: command-line parsing, configuration, logging and wiring of the library
+//! crates. This is the only place that chooses a store and the only user of anyhow.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod config;
+mod demo;
 
 #[derive(Debug, Parser)]
 #[command(name = "staydown", version, about = "DSA notice-and-action and stay-down for intimate-image abuse")]
@@ -18,6 +18,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP API (SQLite by default, PostgreSQL by URL).
+    Serve(cmd::serve::ServeArgs),
+    /// Manage API keys.
+    Key(cmd::key::KeyArgs),
+    /// Check the audit log.
+    Audit(cmd::audit::AuditArgs),
+    /// Print the example configuration, or the effective one.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Hash image files and folders (PDQ, SHA-256, MD5), one JSON object per image.
     Hash(cmd::hash::HashArgs),
     /// Print provenance signals (C2PA, XMP, PNG text, EXIF) for image files.
@@ -28,18 +37,60 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the documented example configuration (every key, its env var and default).
+    Example,
+    /// Print the effective configuration (file + environment + flags), secrets masked.
+    Show {
+        /// Configuration file.
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
+    /// Durable notices/s and latency through the real HTTP stack on SQLite.
+    Intake(cmd::bench_intake::BenchIntakeArgs),
     /// PDQ decode / hash / end-to-end throughput against the reference `pdqhash` (Python).
     Pdq(cmd::bench_pdq::BenchPdqArgs),
     /// Match-index queries/s and memory against brute force (and FAISS via bench/).
     Index(cmd::bench_index::BenchIndexArgs),
 }
 
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("STAYDOWN_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_tracing();
     let result = match cli.command {
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(cmd::serve::run(args))),
+        Command::Key(args) => runtime().and_then(|rt| rt.block_on(cmd::key::run(args))),
+        Command::Audit(args) => runtime().and_then(|rt| rt.block_on(cmd::audit::run(args))),
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(ConfigCommand::Show { config }) => {
+            config::load(&config::Overrides { config, ..Default::default() }).and_then(|(_, raw)| {
+                print!("{}", toml::to_string(&raw)?);
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Command::Hash(args) => cmd::hash::run(args),
         Command::Provenance(args) => cmd::provenance::run(args),
+        Command::Bench(BenchCommand::Intake(args)) => {
+            runtime().and_then(|rt| rt.block_on(cmd::bench_intake::run(args)))
+        }
         Command::Bench(BenchCommand::Pdq(args)) => cmd::bench_pdq::run(args),
         Command::Bench(BenchCommand::Index(args)) => cmd::bench_index::run(args),
     };

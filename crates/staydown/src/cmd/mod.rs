@@ -1,6 +1,10 @@
 //! One module per subcommand; each owns its clap `Args` and a `run` function.
 
+pub mod audit;
 pub mod bench_index;
+pub mod bench_intake;
 pub mod bench_pdq;
 pub mod hash;
+pub mod key;
 pub mod provenance;
+pub mod serve;

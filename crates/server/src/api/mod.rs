@@ -1,0 +1,5 @@
+//! The JSON API under `/api/v1`; one module per route family.
+
+pub mod catalogue;
+pub mod notices;
+pub mod queue;

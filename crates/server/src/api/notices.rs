@@ -1,0 +1,165 @@
+//! `POST /api/v1/notices` (DSA Art. 16 intake, Art. 22 trusted flaggers, Art. 9 orders) and
+//! `GET /api/v1/notices/{id}` (the notifier's tracking view).
+//!
+//! A 201 is sent only after the notice, its case, its audit entries and the confirmation of
+//! receipt (Art. 16(4)) are committed together.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use staydown_domain::notice::{NoticeDraft, validate_notice};
+use staydown_domain::secret_digest;
+use staydown_store::StoredNotice;
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::auth::{Caller, Permission, generate_tracking_token};
+use crate::json::ApiJson;
+use crate::problem::ApiError;
+
+/// The receipt.
+#[derive(Debug, Serialize)]
+pub struct NoticeCreated {
+    id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    received_at: OffsetDateTime,
+    /// Shown once: keep it to follow the notice. Only its digest is stored.
+    tracking_token: String,
+    tracking_url: String,
+    status: &'static str,
+    /// Present for keyed callers (trusted flaggers, authorities, platform).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    case_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    deadline: Option<OffsetDateTime>,
+}
+
+/// A notice that intake accepted and stored.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    /// Notice id.
+    pub id: String,
+    /// Receipt time.
+    pub received_at: OffsetDateTime,
+    /// The tracking token (shown once).
+    pub tracking_token: String,
+    /// Link to the tracking view.
+    pub tracking_url: String,
+    /// Its case.
+    pub case_id: String,
+    /// Priority and deadline.
+    pub assessment: staydown_domain::policy::Assessment,
+}
+
+/// Validates, assesses and stores a notice durably: the one intake path, used by the API and by
+/// the demo seeder alike.
+pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) -> Result<Filed, ApiError> {
+    let received_at = state.now();
+    let notice = validate_notice(draft, &caller.submitter(), received_at).map_err(ApiError::Validation)?;
+    let assessment = state.policy().assess(&notice, received_at);
+    let id = uuid::Uuid::now_v7().to_string();
+    let new_case_id = uuid::Uuid::now_v7().to_string();
+    let token = generate_tracking_token();
+    let tracking_url = format!("{}/api/v1/notices/{id}?token={token}", state.settings().public_url);
+    let confirmation = notice.notifier.as_ref().map(|_| {
+        serde_json::json!({
+            "language": notice.language.as_str(),
+            "notice_id": id,
+            "received_at": received_at.unix_timestamp(),
+            "category": notice.category,
+            "tracking_url": tracking_url,
+        })
+    });
+    let actor = caller.actor();
+    let receipt = state
+        .store()
+        .insert_notice(
+            &notice,
+            StoredNotice {
+                id: &id,
+                new_case_id: &new_case_id,
+                received_at,
+                assessment,
+                tracking_digest: &secret_digest(&token),
+                api_key_id: caller.key.as_ref().map(|k| k.id.as_str()),
+                actor: &actor,
+                confirmation,
+            },
+        )
+        .await?;
+    state.wake_outbox();
+    Ok(Filed { id, received_at, tracking_token: token, tracking_url, case_id: receipt.case_id, assessment })
+}
+
+/// Files a notice.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(draft): ApiJson<NoticeDraft>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::FileNotice)?;
+    let filed = file_notice(&state, &caller, draft).await?;
+    let keyed = caller.key.is_some();
+    let location = format!("/api/v1/notices/{}", filed.id);
+    let body = NoticeCreated {
+        id: filed.id,
+        received_at: filed.received_at,
+        tracking_token: filed.tracking_token,
+        tracking_url: filed.tracking_url,
+        status: "received",
+        case_id: keyed.then_some(filed.case_id),
+        priority: keyed.then_some(filed.assessment.priority),
+        deadline: keyed.then_some(filed.assessment.deadline),
+    };
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The notifier's view.
+#[derive(Debug, Serialize)]
+pub struct NoticeView {
+    id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    received_at: OffsetDateTime,
+    status: &'static str,
+    source: &'static str,
+    category: String,
+    keywords: Vec<String>,
+    locations: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    acknowledged_at: Option<OffsetDateTime>,
+    /// The decision, once there is one (DSA Art. 16(5)).
+    decision: Option<serde_json::Value>,
+}
+
+/// Shows a notice to whoever holds its tracking token (query `token` or header `X-Tracking-Token`).
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Result<Json<NoticeView>, ApiError> {
+    let token = q.token.or_else(|| headers.get("x-tracking-token").and_then(|v| v.to_str().ok()).map(str::to_owned));
+    let Some(token) = token.filter(|t| !t.is_empty()) else { return Err(ApiError::NotFound) };
+    let status = state.store().notice_status(&id, &secret_digest(&token)).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(NoticeView {
+        id: status.id,
+        received_at: status.received_at,
+        status: status.case_state.as_str(),
+        source: status.source.as_str(),
+        category: status.category,
+        keywords: status.keywords,
+        locations: status.locations,
+        acknowledged_at: status.acknowledged_at,
+        decision: None,
+    }))
+}

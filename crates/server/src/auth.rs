@@ -1,0 +1,112 @@
+//! Who is calling, and what each role may do — checked here and nowhere else.
+//!
+//! Callers present `Authorization: Bearer <key>`; keys are looked up by digest. No header means an
+//! anonymous member of the public (who may file Art. 16 notices and track them with a token). The
+//! permission table below is the single choke point that the role-matrix test walks.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use staydown_domain::notice::Submitter;
+use staydown_domain::roles::Role;
+use staydown_domain::secret_digest;
+use staydown_store::ApiKeyRecord;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// Something a caller may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// File a notice (Art. 16, or as a trusted flagger / authority with their key).
+    FileNotice,
+    /// List the review queue.
+    ViewQueue,
+}
+
+/// The permission table: which role may do what. `None` is an anonymous caller.
+pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match permission {
+        FileNotice => !matches!(role, Some(Auditor)),
+        ViewQueue => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The key used, if any.
+    pub key: Option<ApiKeyRecord>,
+}
+
+impl Caller {
+    /// The caller's role.
+    pub fn role(&self) -> Option<Role> {
+        self.key.as_ref().map(|k| k.role)
+    }
+
+    /// Fails with 401 (anonymous) or 403 (wrong role) unless the permission is granted.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if allowed(self.role(), permission) {
+            Ok(())
+        } else if self.key.is_none() {
+            Err(ApiError::Unauthorized("this needs an API key: send Authorization: Bearer <key>"))
+        } else {
+            Err(ApiError::Forbidden("your key's role may not do this"))
+        }
+    }
+
+    /// The audit actor: `public` or `key:<id>`.
+    pub fn actor(&self) -> String {
+        self.key.as_ref().map_or_else(|| "public".to_owned(), |k| format!("key:{}", k.id))
+    }
+
+    /// Who is submitting a notice, as the domain sees it.
+    pub fn submitter(&self) -> Submitter {
+        match &self.key {
+            None => Submitter::Public,
+            Some(k) => match k.role {
+                Role::TrustedFlagger => Submitter::TrustedFlagger { name: k.name.clone() },
+                Role::Authority => Submitter::Authority { name: k.name.clone() },
+                _ => Submitter::Platform { name: k.name.clone() },
+            },
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller { key: None });
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or(ApiError::Unauthorized("the Authorization header must be `Bearer <key>`"))?;
+        let record = state.store().api_key_by_digest(&secret_digest(key)).await?;
+        match record {
+            Some(record) => Ok(Caller { key: Some(record) }),
+            None => Err(ApiError::Unauthorized("unknown or revoked API key")),
+        }
+    }
+}
+
+/// Generates a new API key: `sd_<id>_<secret>`. Returns `(id, key)`; store only the key's digest.
+pub fn generate_api_key() -> (String, String) {
+    let id = hex::encode(rand::random::<[u8; 6]>());
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let key = format!("sd_{id}_{secret}");
+    (id, key)
+}
+
+/// Generates a tracking token for a notifier (256 random bits, hex).
+pub fn generate_tracking_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}

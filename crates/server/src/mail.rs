@@ -1,0 +1,151 @@
+//! Messages to notifiers (confirmation of receipt, DSA Art. 16(4)) and how they are sent.
+//!
+//! Texts are rendered at delivery from the outbox payload, in the notifier's language. The
+//! recipient's address is read from the personal-data table at delivery time, so an erased contact
+//! is never written to.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// One rendered email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// Stable id (the outbox item id), for de-duplication by the receiver.
+    pub message_id: String,
+}
+
+/// How email leaves the system.
+#[derive(Clone)]
+pub enum Mailer {
+    /// Not configured: email items stay queued until a mailer is configured.
+    None,
+    /// Written as `.eml` files into a folder (development, demos).
+    Folder(PathBuf),
+    /// Sent through an SMTP relay.
+    Smtp {
+        /// Transport.
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// From address.
+        from: Mailbox,
+    },
+    /// Kept in memory (tests). `fail_next` makes the next deliveries fail.
+    Memory {
+        /// Sent mail.
+        sent: Arc<Mutex<Vec<Email>>>,
+        /// Number of upcoming sends to fail.
+        fail_next: Arc<Mutex<u32>>,
+    },
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mailer::None => "Mailer::None",
+            Mailer::Folder(_) => "Mailer::Folder",
+            Mailer::Smtp { .. } => "Mailer::Smtp",
+            Mailer::Memory { .. } => "Mailer::Memory",
+        })
+    }
+}
+
+impl Mailer {
+    /// An SMTP mailer (plain SMTP to a relay; use a local MTA for TLS to the outside world).
+    pub fn smtp(host: &str, port: u16, from: &str, credentials: Option<(String, String)>) -> Result<Self, String> {
+        let from: Mailbox = from.parse().map_err(|e| format!("email.from `{from}`: {e}"))?;
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port);
+        if let Some((user, pass)) = credentials {
+            builder = builder.credentials(Credentials::new(user, pass));
+        }
+        Ok(Mailer::Smtp { transport: builder.build(), from })
+    }
+
+    /// An in-memory mailer and its handles.
+    pub fn memory() -> (Self, Arc<Mutex<Vec<Email>>>, Arc<Mutex<u32>>) {
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let fail = Arc::new(Mutex::new(0));
+        (Mailer::Memory { sent: sent.clone(), fail_next: fail.clone() }, sent, fail)
+    }
+
+    /// Whether email can be delivered at all.
+    pub fn is_configured(&self) -> bool {
+        !matches!(self, Mailer::None)
+    }
+
+    /// Sends one email.
+    pub async fn send(&self, email: &Email) -> Result<(), String> {
+        match self {
+            Mailer::None => Err("no mailer configured".into()),
+            Mailer::Folder(dir) => {
+                tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
+                let name = email.message_id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
+                let text = format!(
+                    "To: {}\nSubject: {}\nMessage-ID: <{}>\n\n{}\n",
+                    email.to, email.subject, email.message_id, email.body
+                );
+                tokio::fs::write(dir.join(format!("{name}.eml")), text).await.map_err(|e| e.to_string())
+            }
+            Mailer::Smtp { transport, from } => {
+                let to: Mailbox = email.to.parse().map_err(|e| format!("recipient: {e}"))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&email.subject)
+                    .message_id(Some(format!("<{}@staydown>", email.message_id)))
+                    .body(email.body.clone())
+                    .map_err(|e| e.to_string())?;
+                transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            Mailer::Memory { sent, fail_next } => {
+                {
+                    let mut fail = fail_next.lock().map_err(|_| "poisoned")?;
+                    if *fail > 0 {
+                        *fail -= 1;
+                        return Err("simulated delivery failure".into());
+                    }
+                }
+                sent.lock().map_err(|_| "poisoned")?.push(email.clone());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Renders the confirmation of receipt from its outbox payload.
+pub fn render_confirmation(payload: &serde_json::Value) -> (String, String) {
+    let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let id = text("notice_id");
+    let url = text("tracking_url");
+    if text("language") == "nl" {
+        (
+            "We hebben je melding ontvangen".to_owned(),
+            format!(
+                "Bedankt voor je melding. We hebben hem ontvangen en gaan hem beoordelen.\n\n\
+                 Nummer van je melding: {id}\n\
+                 Hier zie je hoe het ermee staat en welk besluit we nemen:\n{url}\n\n\
+                 Bewaar deze link: wie hem heeft, kan je melding bekijken.\n\
+                 Ben je in gevaar? Bel 112. Hulp bij online misbruik van beelden: Helpwanted (helpwanted.nl).\n"
+            ),
+        )
+    } else {
+        (
+            "We received your report".to_owned(),
+            format!(
+                "Thank you for your report. We have received it and will review it.\n\n\
+                 Your report number: {id}\n\
+                 See its status and our decision here:\n{url}\n\n\
+                 Keep this link private: anyone who has it can view your report.\n\
+                 If you are in danger, call 112. Help with online image abuse: Helpwanted (helpwanted.nl).\n"
+            ),
+        )
+    }
+}

@@ -1,0 +1,177 @@
+//! RFC 9457 problem details: the one place where errors become HTTP responses.
+//!
+//! Every variant has a stable kebab-case code (the last segment of `type`) and its status is
+//! chosen in one match. 5xx bodies say only "internal error" and a request id; the cause goes to
+//! the log, never to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use staydown_domain::validation::{FieldError, FieldErrors};
+use staydown_store::StoreError;
+
+/// Media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every error the API can answer with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Input failed validation; every field problem is listed.
+    Validation(FieldErrors),
+    /// The body is not JSON at all.
+    MalformedJson(String),
+    /// The body is larger than allowed.
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// The API key is missing where required, unknown or revoked.
+    Unauthorized(&'static str),
+    /// The caller's role may not do this.
+    Forbidden(&'static str),
+    /// Nothing here (also for a wrong tracking token: the caller learns nothing).
+    NotFound,
+    /// The method is not allowed on this path.
+    MethodNotAllowed,
+    /// A conflicting state, e.g. a duplicate.
+    Conflict(String),
+    /// The database is unreachable.
+    Unavailable,
+    /// A bug or unexpected failure; the cause is logged with the request id.
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+}
+
+impl ApiError {
+    /// A validation problem on a single field.
+    pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let mut e = FieldErrors::default();
+        e.push(field, code, message);
+        Self::Validation(e)
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        match self {
+            Self::Validation(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation-failed",
+                "The request has invalid or missing fields",
+                format!("{} problem(s): {e}", e.0.len()),
+            ),
+            Self::MalformedJson(m) => {
+                (StatusCode::BAD_REQUEST, "malformed-json", "The body is not valid JSON", m.clone())
+            }
+            Self::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "The request body is too large",
+                format!("the body may be at most {limit} bytes"),
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send JSON",
+                "set Content-Type: application/json".to_owned(),
+            ),
+            Self::Unauthorized(m) => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", "Authentication failed", (*m).to_owned())
+            }
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed", (*m).to_owned()),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found", "nothing here".to_owned()),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "this path does not accept that method".to_owned(),
+            ),
+            Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", "Conflict", m.clone()),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Temporarily unavailable",
+                "the database is unavailable; nothing was stored, please retry".to_owned(),
+            ),
+            Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "internal error".to_owned())
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title, detail) = self.parts();
+        let request_id = match &self {
+            Self::Internal(cause) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                tracing::error!(request_id = %id, %cause, "internal error");
+                Some(id)
+            }
+            Self::Unavailable => {
+                let id = uuid::Uuid::new_v4().to_string();
+                tracing::warn!(request_id = %id, "database unavailable");
+                Some(id)
+            }
+            _ => None,
+        };
+        let errors = match &self {
+            Self::Validation(e) => e.0.as_slice(),
+            _ => &[],
+        };
+        let body =
+            Problem { kind: format!("/problems/{code}"), title, status: status.as_u16(), detail, errors, request_id };
+        let mut response = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "store unavailable");
+                Self::Unavailable
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Answers unknown paths with a problem document.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Answers a wrong method with a problem document.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (status, code, _, detail) = self.parts();
+        match self {
+            Self::Internal(cause) => write!(f, "{} {code}: {cause}", status.as_u16()),
+            _ => write!(f, "{} {code}: {detail}", status.as_u16()),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,169 @@
+//! `staydown bench intake`: durable notices per second and latency through the real HTTP stack
+//! on SQLite, against the same inserts made directly on the store (no HTTP) in the same run.
+//!
+//! Every notice is committed (WAL, synchronous=FULL) before its 201 arrives, so the figure is
+//! the durable rate, not a buffered one.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use staydown_domain::notice::{NoticeDraft, Submitter, validate_notice};
+use staydown_domain::policy::Policy;
+use staydown_server::{AppState, Mailer, Settings, system_clock};
+use staydown_store::{Store, StoredNotice};
+
+#[derive(Debug, clap::Args)]
+pub struct BenchIntakeArgs {
+    /// Notices to file.
+    #[arg(long, default_value_t = 5000)]
+    notices: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+fn body(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "locations": [{"url": format!("https://bench.example/p/{i}")}],
+        "explanation": "Intimate image shared without consent (benchmark notice).",
+        "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+        "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+        "notifier": {"name": "Bench", "email": "bench@example.org"},
+        "good_faith": true
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+async fn run_clients<F, Fut>(n: usize, concurrency: usize, f: F) -> anyhow::Result<(Duration, Vec<Duration>)>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let f = Arc::new(f);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let f = f.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, anyhow::Error>(lat);
+                }
+                let t = Instant::now();
+                f(i).await?;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(n);
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    Ok((elapsed, all))
+}
+
+pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let concurrency = args.concurrency.max(1);
+
+    // Reference: the same durable inserts straight into the store, no HTTP, no JSON.
+    let direct_store = Arc::new(Store::connect(&format!("sqlite://{}", dir.path().join("direct.db").display())).await?);
+    let policy = Policy::default();
+    let store = direct_store.clone();
+    let (direct_elapsed, direct_lat) = run_clients(args.notices, concurrency, move |i| {
+        let store = store.clone();
+        let policy = policy.clone();
+        async move {
+            let draft: NoticeDraft = serde_json::from_value(body(i))?;
+            let now = time::OffsetDateTime::now_utc();
+            let notice = validate_notice(draft, &Submitter::Public, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let case = uuid::Uuid::now_v7().to_string();
+            store
+                .insert_notice(
+                    &notice,
+                    StoredNotice {
+                        id: &id,
+                        new_case_id: &case,
+                        received_at: now,
+                        assessment: policy.assess(&notice, now),
+                        tracking_digest: "bench",
+                        api_key_id: None,
+                        actor: "bench",
+                        confirmation: Some(serde_json::json!({"notice_id": id})),
+                    },
+                )
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+
+    // The real HTTP stack, in-process on loopback.
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("http.db").display())).await?;
+    let state = AppState::new(store, Policy::default(), Settings::default(), Mailer::None, system_clock());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(staydown_server::serve(listener, state.clone(), async {
+        stop_rx.await.ok();
+    }));
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let url = format!("http://{addr}/api/v1/notices");
+    let (http_elapsed, http_lat) = run_clients(args.notices, concurrency, move |i| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let r = client.post(&url).json(&body(i)).send().await?;
+            anyhow::ensure!(r.status() == 201, "unexpected status {}", r.status());
+            Ok(())
+        }
+    })
+    .await?;
+    let stored = state.store().count_notices().await?;
+    anyhow::ensure!(stored as usize == args.notices, "stored {stored} of {} notices", args.notices);
+    stop_tx.send(()).ok();
+    server.await.context("server task")??;
+
+    let http_rate = args.notices as f64 / http_elapsed.as_secs_f64();
+    let direct_rate = args.notices as f64 / direct_elapsed.as_secs_f64();
+    println!(
+        "intake benchmark: {} notices, {concurrency} concurrent clients, SQLite WAL synchronous=FULL",
+        args.notices
+    );
+    println!(
+        "  HTTP API      : {http_rate:8.0} notices/s   p50 {:6.2} ms   p99 {:6.2} ms",
+        percentile(&http_lat, 0.5),
+        percentile(&http_lat, 0.99)
+    );
+    println!(
+        "  store direct  : {direct_rate:8.0} notices/s   p50 {:6.2} ms   p99 {:6.2} ms   (reference: same inserts, no HTTP)",
+        percentile(&direct_lat, 0.5),
+        percentile(&direct_lat, 0.99)
+    );
+    println!("  ratio HTTP / direct: {:.2}", http_rate / direct_rate);
+    println!(
+        "{}",
+        serde_json::json!({
+            "notices": args.notices, "concurrency": concurrency,
+            "http_notices_per_s": http_rate.round(), "http_p50_ms": percentile(&http_lat, 0.5), "http_p99_ms": percentile(&http_lat, 0.99),
+            "direct_notices_per_s": direct_rate.round(), "ratio": http_rate / direct_rate,
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,101 @@
+//! `staydown serve`: the HTTP API on the configured database, with optional demo data.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use staydown_server::{AppState, Mailer, Settings, system_clock};
+use staydown_store::Store;
+
+use crate::config::{self, EmailMode, Overrides};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML). Default: $STAYDOWN_CONFIG, else ./staydown.toml if present.
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Database URL: sqlite://PATH or postgres://USER:PASS@HOST/DB.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Seed demo keys and notices into an empty database (and write email to data/mail).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub fn mailer(mode: &EmailMode) -> anyhow::Result<Mailer> {
+    Ok(match mode {
+        EmailMode::None => Mailer::None,
+        EmailMode::Folder(dir) => Mailer::Folder(dir.clone()),
+        EmailMode::Smtp { host, port, from, credentials } => {
+            Mailer::smtp(host, *port, from, credentials.as_ref().map(|(u, p)| (u.clone(), p.expose().to_owned())))
+                .map_err(anyhow::Error::msg)?
+        }
+    })
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides { config: args.config, listen: args.listen, database: args.database };
+    let (config, _) = config::load(&overrides)?;
+    let store =
+        Store::connect(&config.database).await.with_context(|| format!("opening database {}", config.database))?;
+    let mut email = config.email.clone();
+    if args.demo && matches!(email, EmailMode::None) {
+        email = EmailMode::Folder("data/mail".into());
+    }
+    let settings = Settings { public_url: config.public_url.clone(), body_limit: config.body_limit };
+    let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    if args.demo {
+        crate::demo::seed(&state, &config.listen).await?;
+    }
+    tracing::info!(listen = %config.listen, database = %redact_url(&config.database), "staydown serving");
+    eprintln!("staydown listening on http://{} (database {})", config.listen, redact_url(&config.database));
+    staydown_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Hides the password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:****{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:****@h/db");
+        assert_eq!(super::redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

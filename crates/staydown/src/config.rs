@@ -1,0 +1,278 @@
+//! Configuration: built-in defaults < TOML file < `STAYDOWN_*` environment < command-line flags.
+//!
+//! Two stages: the raw file shape (`FileConfig`, unknown keys rejected) is merged and then
+//! validated into `Config`, with no ambiguity left; errors name the key. Secrets are never
+//! printed (`Secret`'s `Debug` is redacted, `config show` masks them).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use staydown_domain::policy::{Policy, Tier, parse_duration};
+
+/// The documented example, which is also the reference for every default.
+pub const EXAMPLE: &str = include_str!("../../../staydown.example.toml");
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub public_url: Option<String>,
+    pub body_limit: Option<usize>,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub email: EmailConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    pub urgent_deadline: Option<String>,
+    pub trusted_flagger_deadline: Option<String>,
+    pub automated_match_deadline: Option<String>,
+    pub standard_deadline: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub mode: Option<String>,
+    pub folder: Option<PathBuf>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub from: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+}
+
+/// A secret string whose `Debug` and `Serialize` never show it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"********\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("********")
+    }
+}
+
+/// How email leaves.
+#[derive(Debug, Clone)]
+pub enum EmailMode {
+    None,
+    Folder(PathBuf),
+    Smtp { host: String, port: u16, from: String, credentials: Option<(String, Secret)> },
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub database: String,
+    pub public_url: String,
+    pub body_limit: usize,
+    pub policy: Policy,
+    pub email: EmailMode,
+}
+
+/// Flags that override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database: Option<String>,
+}
+
+/// Loads and validates the configuration.
+pub fn load(overrides: &Overrides) -> anyhow::Result<(Config, FileConfig)> {
+    let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("STAYDOWN_")).collect();
+    let path = overrides
+        .config
+        .clone()
+        .or_else(|| env.iter().find(|(k, _)| k == "STAYDOWN_CONFIG").map(|(_, v)| PathBuf::from(v)))
+        .or_else(|| Path::new("staydown.toml").exists().then(|| PathBuf::from("staydown.toml")));
+    let text = match &path {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?,
+        None => String::new(),
+    };
+    let raw = merge(&text, &env, overrides).with_context(|| match &path {
+        Some(p) => format!("in config file {} or STAYDOWN_* environment", p.display()),
+        None => "in STAYDOWN_* environment".to_owned(),
+    })?;
+    let config = validate(&raw)?;
+    Ok((config, raw))
+}
+
+/// Merges file text, environment variables and flags into one raw config.
+pub fn merge(file_text: &str, env: &[(String, String)], overrides: &Overrides) -> anyhow::Result<FileConfig> {
+    let mut table: toml::Table = toml::from_str(file_text).context("the file is not valid TOML")?;
+    for (key, value) in env {
+        let Some(path) = key.strip_prefix("STAYDOWN_") else { continue };
+        if path == "CONFIG" || path.starts_with("TEST_") || path == "REQUIRE_POSTGRES" || path == "PG_BIN" {
+            continue;
+        }
+        let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        // `65536` is a number, `true` a boolean, anything else a string.
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .filter(|v| !v.is_table() && !v.is_array())
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        match parts.as_slice() {
+            [k] => {
+                table.insert(k.clone(), parsed);
+            }
+            [section, k] => {
+                let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let toml::Value::Table(t) = entry else { bail!("STAYDOWN_{path}: `{section}` is not a section") };
+                t.insert(k.clone(), parsed);
+            }
+            _ => bail!("STAYDOWN_{path}: use STAYDOWN_KEY or STAYDOWN_SECTION__KEY"),
+        }
+    }
+    let mut raw: FileConfig = toml::Value::Table(table).try_into().context("unknown or mistyped key")?;
+    if let Some(l) = &overrides.listen {
+        raw.listen = Some(l.clone());
+    }
+    if let Some(d) = &overrides.database {
+        raw.database = Some(d.clone());
+    }
+    Ok(raw)
+}
+
+fn tier(value: &Option<String>, default: Tier, key: &str) -> anyhow::Result<Tier> {
+    Ok(match value {
+        None => default,
+        Some(v) => Tier {
+            priority: default.priority,
+            deadline: parse_duration(v).map_err(|e| anyhow::anyhow!("policy.{key}: {e}"))?,
+        },
+    })
+}
+
+/// Validates a merged raw config.
+pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
+    let defaults = Policy::default();
+    let p = &raw.policy;
+    let policy = Policy {
+        urgent: tier(&p.urgent_deadline, defaults.urgent, "urgent_deadline")?,
+        trusted_flagger: tier(&p.trusted_flagger_deadline, defaults.trusted_flagger, "trusted_flagger_deadline")?,
+        automated_match: tier(&p.automated_match_deadline, defaults.automated_match, "automated_match_deadline")?,
+        standard: tier(&p.standard_deadline, defaults.standard, "standard_deadline")?,
+    };
+    let listen = raw.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
+    listen
+        .parse::<std::net::SocketAddr>()
+        .with_context(|| format!("listen: `{listen}` is not an address like 127.0.0.1:8080"))?;
+    let database = raw.database.clone().unwrap_or_else(|| "sqlite://data/staydown.db".into());
+    if !(database.starts_with("sqlite:")
+        || database.starts_with("postgres://")
+        || database.starts_with("postgresql://"))
+    {
+        bail!("database: `{database}` must start with sqlite:// or postgres://");
+    }
+    let public_url =
+        raw.public_url.clone().unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
+    let body_limit = raw.body_limit.unwrap_or(64 * 1024);
+    if !(1024..=16 * 1024 * 1024).contains(&body_limit) {
+        bail!("body_limit: must be between 1024 and 16777216 bytes");
+    }
+    let e = &raw.email;
+    let email = match e.mode.as_deref().unwrap_or("none") {
+        "none" => EmailMode::None,
+        "folder" => EmailMode::Folder(e.folder.clone().unwrap_or_else(|| PathBuf::from("data/mail"))),
+        "smtp" => {
+            let password = match (&e.password, &e.password_file) {
+                (Some(p), _) => Some(p.clone()),
+                (None, Some(f)) => Some(Secret(
+                    std::fs::read_to_string(f)
+                        .with_context(|| format!("email.password_file: reading {}", f.display()))?
+                        .trim()
+                        .to_owned(),
+                )),
+                (None, None) => None,
+            };
+            let credentials = match (&e.username, password) {
+                (Some(u), Some(p)) => Some((u.clone(), p)),
+                (None, None) => None,
+                _ => bail!("email: give both username and password (or password_file), or neither"),
+            };
+            EmailMode::Smtp {
+                host: e.smtp_host.clone().unwrap_or_else(|| "localhost".into()),
+                port: e.smtp_port.unwrap_or(25),
+                from: e.from.clone().unwrap_or_else(|| "staydown <noreply@localhost>".into()),
+                credentials,
+            }
+        }
+        other => bail!("email.mode: `{other}` must be none, folder or smtp"),
+    };
+    Ok(Config { listen, database, public_url, body_limit, policy, email })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_and_matches_the_built_in_defaults() {
+        let raw = merge(EXAMPLE, &[], &Overrides::default()).unwrap();
+        let from_example = validate(&raw).unwrap();
+        let defaults = validate(&FileConfig::default()).unwrap();
+        assert_eq!(from_example.listen, defaults.listen);
+        assert_eq!(from_example.database, defaults.database);
+        assert_eq!(from_example.body_limit, defaults.body_limit);
+        assert_eq!(from_example.policy, defaults.policy);
+        assert_eq!(from_example.public_url, "http://localhost:8080");
+    }
+
+    #[test]
+    fn environment_beats_file_and_flags_beat_environment() {
+        let file = "listen = \"127.0.0.1:1\"\nbody_limit = 2048\n[policy]\nstandard_deadline = \"2h\"\n";
+        let env = vec![
+            ("STAYDOWN_LISTEN".to_owned(), "127.0.0.1:2".to_owned()),
+            ("STAYDOWN_BODY_LIMIT".to_owned(), "4096".to_owned()),
+            ("STAYDOWN_POLICY__STANDARD_DEADLINE".to_owned(), "3h".to_owned()),
+        ];
+        let raw = merge(file, &env, &Overrides::default()).unwrap();
+        let c = validate(&raw).unwrap();
+        assert_eq!((c.listen.as_str(), c.body_limit), ("127.0.0.1:2", 4096));
+        assert_eq!(c.policy.standard.deadline, std::time::Duration::from_secs(3 * 3600));
+        let flags = Overrides { listen: Some("127.0.0.1:3".into()), ..Default::default() };
+        assert_eq!(validate(&merge(file, &env, &flags).unwrap()).unwrap().listen, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn mistakes_name_the_key() {
+        let err = merge("lisen = \"x\"", &[], &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+        let err =
+            validate(&merge("[policy]\nurgent_deadline = \"soon\"", &[], &Overrides::default()).unwrap()).unwrap_err();
+        assert!(format!("{err:#}").contains("policy.urgent_deadline"), "{err:#}");
+        let err = validate(&merge("[email]\nmode = \"pigeon\"", &[], &Overrides::default()).unwrap()).unwrap_err();
+        assert!(format!("{err:#}").contains("email.mode"), "{err:#}");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let raw =
+            merge("[email]\nmode = \"smtp\"\nusername = \"u\"\npassword = \"hunter2\"", &[], &Overrides::default())
+                .unwrap();
+        assert!(!format!("{raw:?}").contains("hunter2"));
+        assert!(!toml::to_string(&raw).unwrap().contains("hunter2"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Demo data for `staydown serve --demo`: keys for each role and notices from every source, filed
+//! through the same intake path as the API, so a newcomer sees a realistic queue at once.
+
+use staydown_domain::roles::Role;
+use staydown_domain::secret_digest;
+use staydown_server::AppState;
+use staydown_server::api::notices::file_notice;
+use staydown_server::auth::Caller;
+
+use crate::cmd::key::create_key;
+
+async fn caller(state: &AppState, role: Role, name: &str) -> anyhow::Result<(Caller, String)> {
+    let key = create_key(state.store(), role, name).await?;
+    let record = state.store().api_key_by_digest(&secret_digest(&key)).await?;
+    Ok((Caller { key: record }, key))
+}
+
+fn draft(value: serde_json::Value) -> anyhow::Result<staydown_domain::notice::NoticeDraft> {
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Seeds an empty database; leaves one with notices alone.
+pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
+    if state.store().count_notices().await? > 0 {
+        eprintln!("demo: the database already has notices; not seeding again (keys were printed at first start;");
+        eprintln!("      make a new one with: staydown key create --role reviewer --name you)");
+        return Ok(());
+    }
+    let public = Caller { key: None };
+    let (flagger, _) = caller(state, Role::TrustedFlagger, "Offlimits / Helpwanted (demo)").await?;
+    let (authority, _) = caller(state, Role::Authority, "ATKM (demo)").await?;
+    let (_, reviewer_key) = caller(state, Role::Reviewer, "Demo reviewer").await?;
+
+    file_notice(
+        state,
+        &public,
+        draft(serde_json::json!({
+            "locations": [{"url": "https://social.example/p/8812?utm_source=share"}],
+            "explanation": "A fake nude picture of me made with a 'nudify' app is posted here. I never agreed to this.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE_AGAINST_WOMEN"],
+            "legal_ground": "nl-sr-254ba",
+            "notifier": {"name": "Demo Person", "email": "demo.person@example.org"},
+            "good_faith": true, "minor_involved": "no", "ai_generated": "yes", "generator": "a nudify app",
+            "language": "en"
+        }))?,
+    )
+    .await?;
+    // The same post, reported by a trusted flagger: it joins the case above and tightens its deadline.
+    file_notice(
+        state,
+        &flagger,
+        draft(serde_json::json!({
+            "locations": [{"url": "https://social.example/p/8812"}],
+            "explanation": "Victim contacted our helpline; deepfake nude image published without consent.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE_AGAINST_WOMEN"],
+            "legal_ground": "nl-sr-254ba", "good_faith": true, "ai_generated": "yes"
+        }))?,
+    )
+    .await?;
+    file_notice(
+        state,
+        &authority,
+        draft(serde_json::json!({
+            "locations": [{"content_id": "img-40231"}],
+            "explanation": "Aanwijzing: verwijder het seksueel misbruikmateriaal op deze locatie.",
+            "category": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+            "keywords": ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
+            "legal_ground": "nl-sr-252", "good_faith": true,
+            "order": {"kind": "atkm_csam", "reference": "ATKM-DEMO-0001",
+                      "legal_basis": "Wet bestuursrechtelijke aanpak online kinderpornografisch materiaal"}
+        }))?,
+    )
+    .await?;
+    // A victim's pre-emptive, hash-only report: the image never left their device.
+    file_notice(
+        state,
+        &public,
+        draft(serde_json::json!({
+            "explanation": "Iemand dreigt een naaktfoto van mij te verspreiden. Dit is de hash van die foto.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+            "legal_ground": "nl-sr-317",
+            "hashes": {"pdq": "d8f8f0cee0f4a84f0e370222038f67f0b36e2ed596621e1d33e6b39c4e9c9b22", "pdq_quality": 100},
+            "notifier": {"name": "Demo Melder", "email": "melder@example.org"},
+            "good_faith": true, "language": "nl"
+        }))?,
+    )
+    .await?;
+    file_notice(
+        state,
+        &public,
+        draft(serde_json::json!({
+            "locations": [{"url": "https://forum.example/t/123#post-4"}],
+            "explanation": "Sexual image of a child in this thread.",
+            "category": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+            "keywords": ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
+            "good_faith": true, "minor_involved": "yes"
+        }))?,
+    )
+    .await?;
+
+    eprintln!("demo: seeded 5 notices in 4 cases, confirmations go to data/mail/.");
+    eprintln!("demo: reviewer key (shown once): {reviewer_key}");
+    eprintln!("demo: try  curl -s -H 'Authorization: Bearer {reviewer_key}' http://{listen}/api/v1/queue");
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The audit chain in the database: append inside each write transaction, verify on demand.
+
+use sqlx::{AssertSqlSafe, Row};
+use staydown_domain::audit::{AuditBreak, AuditEntry, ChainVerifier, entry_hash};
+use time::OffsetDateTime;
+
+use crate::{Result, Store, StoreError, WriteTx, to_ms};
+
+/// One event to append.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    /// Who: `public`, `key:<id>`, `system`.
+    pub actor: &'a str,
+    /// What, e.g. `notice.received`.
+    pub action: &'a str,
+    /// On what, e.g. `notice:<id>`.
+    pub subject: String,
+    /// JSON details without personal data.
+    pub detail: serde_json::Value,
+}
+
+/// Outcome of `verify_audit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Entries checked.
+    pub entries: i64,
+    /// The head hash (publish or anchor it elsewhere to detect wholesale rewrites).
+    pub head_hash: String,
+    /// The first break, if any.
+    pub broken: Option<AuditBreak>,
+}
+
+impl WriteTx<'_> {
+    /// Appends an event to the chain in this transaction.
+    pub(crate) async fn audit(&mut self, at: OffsetDateTime, event: AuditEvent<'_>) -> Result<()> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.tx).await?;
+        let prev_seq: i64 = head.try_get("seq")?;
+        let prev_hash: String = head.try_get("hash")?;
+        let seq = prev_seq + 1;
+        let at_ms = to_ms(at);
+        let detail = event.detail.to_string();
+        let hash = entry_hash(&prev_hash, seq, at_ms, event.actor, event.action, &event.subject, &detail);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor, action, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(at_ms)
+        .bind(event.actor)
+        .bind(event.action)
+        .bind(&event.subject)
+        .bind(&detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Walks the whole chain in order and reports the first break.
+    pub async fn verify_audit(&self) -> Result<AuditReport> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        let head_seq: i64 = head.try_get("seq")?;
+        let head_hash: String = head.try_get("hash")?;
+        let mut verifier = ChainVerifier::default();
+        // Read in pages so a long log never sits in memory at once.
+        let mut after = i64::MIN;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at_ms, actor, action, subject, detail, prev_hash, hash FROM audit_log \
+                 WHERE seq > $1 ORDER BY seq LIMIT 5000",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("seq")?;
+            for row in &rows {
+                let entry = AuditEntry {
+                    seq: row.try_get("seq")?,
+                    at_ms: row.try_get("at_ms")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    subject: row.try_get("subject")?,
+                    detail: row.try_get("detail")?,
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                };
+                if let Err(broken) = verifier.check(&entry) {
+                    return Ok(AuditReport { entries: verifier.count(), head_hash, broken: Some(broken) });
+                }
+            }
+        }
+        let entries = verifier.count();
+        let broken = verifier.finish(Some((head_seq, &head_hash))).err();
+        Ok(AuditReport { entries, head_hash, broken })
+    }
+
+    /// Audit entries about one subject, oldest first.
+    pub async fn audit_for(&self, subject: &str) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, action, subject, detail, prev_hash, hash FROM audit_log WHERE subject = $1 ORDER BY seq",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    seq: row.try_get("seq")?,
+                    at_ms: row.try_get("at_ms")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    subject: row.try_get("subject")?,
+                    detail: row.try_get("detail")?,
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Runs raw SQL against the audit tables. Only for tamper tests and `danger_` tooling: it
+    /// exists so that tests can prove `verify_audit` catches what a database administrator could do.
+    #[doc(hidden)]
+    pub async fn danger_execute(&self, sql: &str) -> Result<u64> {
+        Ok(sqlx::query(AssertSqlSafe(sql.to_owned())).execute(&self.pool).await?.rows_affected())
+    }
+}

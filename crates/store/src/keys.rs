@@ -1,0 +1,98 @@
+//! API keys: stored as digests, looked up by digest, shown in clear only once at creation.
+
+use sqlx::Row;
+pub use staydown_domain::roles::Role;
+use time::OffsetDateTime;
+
+use crate::audit::AuditEvent;
+use crate::{Result, Store, StoreError, from_ms, to_ms};
+
+/// A stored key (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Key id (also the public prefix of the key).
+    pub id: String,
+    /// Organisation or person it was issued to.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+}
+
+impl Store {
+    /// Records a key by its digest (see `staydown_domain::secret_digest`).
+    pub async fn create_api_key(
+        &self,
+        id: &str,
+        name: &str,
+        role: Role,
+        digest: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("INSERT INTO api_keys (id, name, role, digest, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(digest)
+            .bind(to_ms(now))
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.audit(
+            now,
+            AuditEvent {
+                actor: "system",
+                action: "api_key.created",
+                subject: format!("api_key:{id}"),
+                detail: serde_json::json!({ "role": role.as_str(), "name": name }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The live key with this digest.
+    pub async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>> {
+        let row =
+            sqlx::query("SELECT id, name, role, created_at FROM api_keys WHERE digest = $1 AND revoked_at IS NULL")
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok(ApiKeyRecord {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+                created_at: from_ms(row.try_get("created_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    /// Revokes a key.
+    pub async fn revoke_api_key(&self, id: &str, now: OffsetDateTime) -> Result<()> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.audit(
+            now,
+            AuditEvent {
+                actor: "system",
+                action: "api_key.revoked",
+                subject: format!("api_key:{id}"),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+}

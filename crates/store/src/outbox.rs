@@ -1,0 +1,207 @@
+//! The durable outbox: messages and webhooks written in the same transaction as the change that
+//! causes them, delivered later by a worker with retries and back-off.
+//!
+//! Delivery is at-least-once; each item has a stable id that receivers use to de-duplicate.
+//! Claims are leases (`claimed_until`), so several server processes can share one outbox.
+
+use sqlx::{AssertSqlSafe, Row};
+use time::OffsetDateTime;
+
+use crate::{Result, Store, StoreError, WriteTx, from_ms, to_ms};
+
+/// An item to enqueue.
+#[derive(Debug, Clone)]
+pub(crate) struct NewOutboxItem<'a> {
+    pub channel: &'a str,
+    pub topic: &'a str,
+    pub notice_id: Option<&'a str>,
+    pub payload: serde_json::Value,
+    pub at: OffsetDateTime,
+}
+
+/// A stored outbox item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    /// Stable id (the idempotency key for receivers).
+    pub id: String,
+    /// `email` or `webhook`.
+    pub channel: String,
+    /// e.g. `notice.received`.
+    pub topic: String,
+    /// Notice it concerns, if any.
+    pub notice_id: Option<String>,
+    /// Payload.
+    pub payload: serde_json::Value,
+    /// Attempts so far (including the current claim).
+    pub attempts: i64,
+    /// When it was delivered.
+    pub delivered_at: Option<OffsetDateTime>,
+    /// When it was given up on.
+    pub dead_at: Option<OffsetDateTime>,
+    /// Last delivery error.
+    pub last_error: Option<String>,
+}
+
+/// Counts for metrics and health.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Waiting for delivery.
+    pub pending: i64,
+    /// Given up (dead letters).
+    pub dead: i64,
+    /// Delivered.
+    pub delivered: i64,
+}
+
+fn item(row: &sqlx::any::AnyRow) -> Result<OutboxItem> {
+    let payload: String = row.try_get("payload")?;
+    Ok(OutboxItem {
+        id: row.try_get("id")?,
+        channel: row.try_get("channel")?,
+        topic: row.try_get("topic")?,
+        notice_id: row.try_get("notice_id")?,
+        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        attempts: row.try_get("attempts")?,
+        delivered_at: row.try_get::<Option<i64>, _>("delivered_at")?.map(from_ms),
+        dead_at: row.try_get::<Option<i64>, _>("dead_at")?.map(from_ms),
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+const COLUMNS: &str = "id, channel, topic, notice_id, payload, attempts, delivered_at, dead_at, last_error";
+
+impl WriteTx<'_> {
+    pub(crate) async fn enqueue(&mut self, item: NewOutboxItem<'_>) -> Result<String> {
+        let id = uuid_like(&item);
+        sqlx::query(
+            "INSERT INTO outbox (id, channel, topic, notice_id, payload, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(item.channel)
+        .bind(item.topic)
+        .bind(item.notice_id)
+        .bind(item.payload.to_string())
+        .bind(to_ms(item.at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+}
+
+/// Outbox ids are derived from what they are about, so the same event never gets two ids.
+fn uuid_like(item: &NewOutboxItem<'_>) -> String {
+    match item.notice_id {
+        Some(n) => format!("{}:{n}", item.topic),
+        None => format!("{}:{}", item.topic, to_ms(item.at)),
+    }
+}
+
+impl Store {
+    /// Claims up to `limit` due items for `lease`, returning them with `attempts` already counted.
+    pub async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>> {
+        let now_ms = to_ms(now);
+        let candidates: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for id in candidates {
+            let mut tx = self.write().await?;
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id = $2 AND delivered_at IS NULL \
+                 AND dead_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3) RETURNING {COLUMNS}"
+            )))
+            .bind(now_ms + lease.as_millis() as i64)
+            .bind(&id)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+            tx.commit().await?;
+            if let Some(row) = row {
+                claimed.push(item(&row)?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Marks an item delivered; `payload` replaces the stored one (e.g. with secrets removed).
+    pub async fn outbox_delivered(&self, id: &str, now: OffsetDateTime, payload: &serde_json::Value) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE outbox SET delivered_at = $1, claimed_until = NULL, last_error = NULL, payload = $2 WHERE id = $3",
+        )
+        .bind(to_ms(now))
+        .bind(payload.to_string())
+        .bind(id)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Records a failed attempt: retry at `retry_at`, or give up (dead letter) when `None`.
+    pub async fn outbox_failed(
+        &self,
+        id: &str,
+        now: OffsetDateTime,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2, dead_at = $3 WHERE id = $4",
+        )
+        .bind(error)
+        .bind(to_ms(retry_at.unwrap_or(now)))
+        .bind(if retry_at.is_none() { Some(to_ms(now)) } else { None })
+        .bind(id)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Items of one topic, oldest first (tests, the dead-letter view).
+    pub async fn outbox_items(&self, topic: &str) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE topic = $1 ORDER BY created_at, id"
+        )))
+        .bind(topic)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// Pending / dead / delivered counts.
+    pub async fn outbox_stats(&self) -> Result<OutboxStats> {
+        let row = sqlx::query(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN delivered_at IS NULL AND dead_at IS NULL THEN 1 ELSE 0 END), 0) AS pending, \
+             COALESCE(SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS dead, \
+             COALESCE(SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS delivered FROM outbox",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(OutboxStats {
+            pending: row.try_get("pending")?,
+            dead: row.try_get("dead")?,
+            delivered: row.try_get("delivered")?,
+        })
+    }
+
+    /// The email address to deliver a notice's messages to, unless erased.
+    pub async fn notifier_email(&self, notice_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT email FROM notifier_contacts WHERE notice_id = $1 AND erased_at IS NULL")
+            .bind(notice_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
