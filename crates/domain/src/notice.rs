@@ -102,6 +102,7 @@ pub enum OrderKind {
     /// ATKM removal order for terrorist content (Reg. (EU) 2021/784, 1 hour).
     AtkmTerrorist,
     /// Order of the public prosecutor under art. 125p Wetboek van Strafvordering.
+    #[serde(rename = "sv_125p")]
     Sv125p,
 }
 

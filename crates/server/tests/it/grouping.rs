@@ -1,0 +1,42 @@
+use serde_json::json;
+use staydown_domain::roles::Role;
+
+use crate::support::{each_backend, notice};
+
+#[tokio::test]
+async fn notices_on_the_same_content_share_a_case() {
+    each_backend(|app| async move {
+        let reviewer = app.key(Role::Reviewer, "R").await;
+        let flagger = app.key(Role::TrustedFlagger, "TF").await;
+        // Same URL after normalisation (case of host, tracking parameter, fragment, trailing slash).
+        app.file(&notice("https://Social.Example/p/1/?utm_source=share#c"), None).await;
+        let mut tf = notice("https://social.example/p/1");
+        tf["notifier"] = serde_json::Value::Null;
+        let joined = app.file(&tf, Some(&flagger)).await;
+        // Same platform content id.
+        let mut by_id = notice("https://other.example/x");
+        by_id["locations"] = json!([{"content_id": "img-9"}]);
+        app.file(&by_id, None).await;
+        app.file(&by_id, None).await;
+        // Same SHA-256, no location at all (hash-only).
+        let mut by_hash = notice("https://unused.example");
+        by_hash["locations"] = serde_json::Value::Null;
+        by_hash["hashes"] = json!({"sha256": "a".repeat(64)});
+        app.file(&by_hash, None).await;
+        let mut with_url_and_hash = notice("https://third.example/q");
+        with_url_and_hash["hashes"] = json!([{"sha256": "A".repeat(64)}]);
+        app.file(&with_url_and_hash, None).await;
+        // Different content.
+        app.file(&notice("https://social.example/p/2"), None).await;
+
+        let queue = app.queue(&reviewer).await;
+        let mut counts: Vec<i64> = queue.iter().map(|c| c["notice_count"].as_i64().unwrap()).collect();
+        counts.sort_unstable();
+        assert_eq!(counts, [1, 2, 2, 2]);
+        // The flagger's notice tightened the joined case to the flagger's deadline and priority.
+        let case = queue.iter().find(|c| c["case_id"] == joined["case_id"]).unwrap();
+        assert_eq!(case["priority"], 1);
+        assert_eq!(case["sources"], json!(["article_16", "trusted_flagger"]));
+    })
+    .await;
+}
