@@ -123,7 +123,12 @@ pub fn merge(file_text: &str, env: &[(String, String)], overrides: &Overrides) -
     let mut table: toml::Table = toml::from_str(file_text).context("the file is not valid TOML")?;
     for (key, value) in env {
         let Some(path) = key.strip_prefix("STAYDOWN_") else { continue };
-        if path == "CONFIG" || path.starts_with("TEST_") || path == "REQUIRE_POSTGRES" || path == "PG_BIN" {
+        if path == "CONFIG"
+            || path == "LOG"
+            || path.starts_with("TEST_")
+            || path == "REQUIRE_POSTGRES"
+            || path == "PG_BIN"
+        {
             continue;
         }
         let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
