@@ -237,3 +237,36 @@ fn reading_manifests_makes_no_network_requests() {
     }
     assert_eq!(staydown_provenance::refused_network_requests(), 0);
 }
+
+/// Byte flips inside the manifest store (JPEG APP11 segments): the SDK either still validates the
+/// manifest (the byte was not covered) or the C2PA signals drop to weak / an error signal. A
+/// corrupted manifest is never reported strong.
+#[test]
+fn corrupted_manifests_are_never_strong() {
+    let original = fixture("C.jpg");
+    let mut app11 = Vec::new();
+    let mut at = 2;
+    while original[at + 1] != 0xDA {
+        let len = usize::from(u16::from_be_bytes([original[at + 2], original[at + 3]]));
+        if original[at + 1] == 0xEB {
+            app11.push((at + 4, at + 2 + len));
+        }
+        at += 2 + len;
+    }
+    assert!(!app11.is_empty(), "C.jpg stores its manifest in APP11");
+    for (start, end) in app11 {
+        for step in 0..24 {
+            let mut bytes = original.clone();
+            bytes[start + (end - start) * step / 24] ^= 0x5A;
+            let p = analyze(&bytes);
+            let strong = p
+                .signals
+                .iter()
+                .any(|s| s.source == Source::C2pa && s.strength == Strength::Strong);
+            if strong {
+                let validation = signal(&p, Source::C2pa, "validation");
+                assert!(validation.value.starts_with("valid"), "{validation:?}");
+            }
+        }
+    }
+}
