@@ -67,13 +67,6 @@ impl Hash256 {
         let d = half + (a[2] ^ b[2]).count_ones() + (a[3] ^ b[3]).count_ones();
         (d <= radius).then_some(d)
     }
-
-    /// The 16-bit chunk number `chunk` (0..16) of the hash.
-    #[inline]
-    pub(crate) fn chunk(&self, chunk: usize) -> u32 {
-        // Truncation is the point: it keeps the 16 bits of this chunk.
-        ((self.0[chunk / 4] >> (16 * (chunk % 4))) & 0xFFFF) as u32
-    }
 }
 
 impl From<[u8; 32]> for Hash256 {

@@ -40,7 +40,6 @@ mod tests;
 pub use hash::{HASH_BITS, Hash256};
 
 use level::{Level, MAX_LEVEL_ENTRIES, Strategy};
-use plan::Plan;
 
 /// Most entries held in the unindexed tail before it is turned into a level. The tail is scanned
 /// linearly by every search, so it is kept small (1024 × 32 bytes is a few microseconds).
@@ -68,6 +67,8 @@ pub struct MatchIndex {
     len: usize,
     /// Tail size that triggers a flush: [`TAIL_CAPACITY`], smaller in tests to exercise merges.
     tail_capacity: usize,
+    /// Layout for new levels instead of the size-based choice (tests use both at every size).
+    layout_override: Option<plan::Layout>,
 }
 
 impl Default for MatchIndex {
@@ -77,6 +78,7 @@ impl Default for MatchIndex {
             tail: Vec::new(),
             len: 0,
             tail_capacity: TAIL_CAPACITY,
+            layout_override: None,
         }
     }
 }
@@ -193,12 +195,11 @@ impl MatchIndex {
 
     fn search_with(&self, query: &Hash256, radius: u32, strategy: Strategy, out: &mut Vec<Match>) {
         out.clear();
-        let plan = Plan::new(radius);
         for level in &self.levels {
-            level.search(query, &plan, strategy, out);
+            level.search(query, radius, strategy, out);
         }
         for (entry_id, hash) in &self.tail {
-            if let Some(distance) = hash.distance_within(query, plan.radius) {
+            if let Some(distance) = hash.distance_within(query, radius) {
                 out.push(Match {
                     entry_id: *entry_id,
                     distance,
@@ -258,10 +259,11 @@ impl MatchIndex {
     fn push_sorted(&mut self, mut entries: Vec<(u64, Hash256)>) {
         while entries.len() > MAX_LEVEL_ENTRIES {
             let rest = entries.split_off(MAX_LEVEL_ENTRIES);
-            self.levels.push(Level::build(entries));
+            self.levels.push(self.build_level(entries));
             entries = rest;
         }
-        self.levels.push(Level::build(entries));
+        let level = self.build_level(entries);
+        self.levels.push(level);
         while let [.., older, newer] = self.levels.as_slice() {
             let (older, newer) = (older.live(), newer.live());
             if newer * MERGE_RATIO < older || older + newer > MAX_LEVEL_ENTRIES {
@@ -270,7 +272,15 @@ impl MatchIndex {
             let (Some(newer), Some(older)) = (self.levels.pop(), self.levels.pop()) else {
                 break; // unreachable: the slice pattern above saw two levels
             };
-            self.levels.push(Level::build(merge_by_id(&older, &newer)));
+            let level = self.build_level(merge_by_id(&older, &newer));
+            self.levels.push(level);
+        }
+    }
+
+    fn build_level(&self, entries: Vec<(u64, Hash256)>) -> Level {
+        match &self.layout_override {
+            Some(layout) => Level::build_with(entries, layout.clone()),
+            None => Level::build(entries),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use crate::level::Strategy as SearchStrategy;
+use crate::plan::{Layout, layout_12, layout_16x16};
 use crate::{Hash256, Match, MatchIndex};
 
 /// SplitMix64: a tiny seeded generator so a proptest case is reproducible from its seed.
@@ -134,6 +135,8 @@ struct Case {
     n_removes: usize,
     n_replaces: usize,
     tail_capacity: usize,
+    /// 0: chosen by size (production), 1: 16 × 16 bits, 2: 12 chunks of 21–22 bits.
+    layout: u8,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -146,6 +149,7 @@ fn case() -> impl Strategy<Value = Case> {
         0usize..200,
         0usize..50,
         prop::sample::select(vec![1usize, 7, 64, 1024]),
+        0u8..3,
     )
         .prop_map(
             |(
@@ -157,6 +161,7 @@ fn case() -> impl Strategy<Value = Case> {
                 n_removes,
                 n_replaces,
                 tail_capacity,
+                layout,
             )| Case {
                 seed,
                 radius,
@@ -166,6 +171,7 @@ fn case() -> impl Strategy<Value = Case> {
                 n_removes,
                 n_replaces,
                 tail_capacity,
+                layout,
             },
         )
 }
@@ -199,7 +205,19 @@ fn run_case(case: &Case) {
     }
     // Half in one build, the rest one insert at a time (tail, flushes and merges).
     let split = planted.len() / 2;
-    let mut index = MatchIndex::from_entries(planted[..split].iter().copied());
+    let layout: Option<Layout> = match case.layout {
+        0 => None,
+        1 => Some(layout_16x16()),
+        _ => Some(layout_12()),
+    };
+    let mut index = if layout.is_none() {
+        MatchIndex::from_entries(planted[..split].iter().copied())
+    } else {
+        let mut index = MatchIndex::new();
+        index.layout_override = layout;
+        index.extend(planted[..split].iter().copied());
+        index
+    };
     index.tail_capacity = case.tail_capacity;
     for &(id, hash) in &planted[split..] {
         assert_eq!(index.insert(id, hash), None);
@@ -343,8 +361,8 @@ fn bytes_round_trip_and_distance() {
     assert_eq!(hash.distance_within(&Hash256::from(other), 3), Some(3));
 }
 
-/// A level large enough for full 16-bit directories (the production layout at 1M+ entries),
-/// against brute force on planted queries at r = 31 and 32.
+/// A level large enough for full 16-bit directories, in both layouts, against brute force on
+/// planted queries at r = 31 and 32.
 #[test]
 fn full_size_level_equals_brute_force() {
     let mut rng = Rng(0x5EED);
@@ -364,9 +382,14 @@ fn full_size_level_equals_brute_force() {
     }
     let index = MatchIndex::from_entries(model.iter().map(|(id, hash)| (*id, *hash)));
     assert_eq!(index.level_count(), 1);
+    let mut index_12 = MatchIndex::new();
+    index_12.layout_override = Some(layout_12());
+    index_12.extend(model.iter().map(|(id, hash)| (*id, *hash)));
+    assert_eq!(index_12.level_count(), 1);
     for query in &queries {
         for radius in [0, 1, 16, 31, 32] {
             check_all(&index, &model, query, radius);
+            check_all(&index_12, &model, query, radius);
         }
     }
 }
