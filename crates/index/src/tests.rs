@@ -393,3 +393,10 @@ fn full_size_level_equals_brute_force() {
         }
     }
 }
+
+/// Searches take `&self` and the index is shared across request handlers.
+#[test]
+fn index_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MatchIndex>();
+}
