@@ -6,19 +6,20 @@
 //!
 //! # Shape
 //!
-//! Multi-index hashing with a generalised pigeonhole bound (`plan.rs`): the hash is cut into 16
-//! chunks of 16 bits; an entry within `r` has some chunk within `t_c` of the query's chunk for
-//! thresholds with `sum (t_c + 1) >= r + 1` (all `t_c = 1` at r = 31). Each chunk has a table of
-//! buckets; a query probes the 17 buckets per table within one bit flip, and verifies each
-//! candidate with four popcounts. Random 256-bit hashes lie about 128 bits apart, so the work
-//! at r = 31 is filtering candidates, and a candidate costs one cache-line read.
+//! Multi-index hashing with a generalised pigeonhole bound (`plan.rs`): the hash is cut into
+//! `m` disjoint chunks (16 of 16 bits in levels below 2^21 entries, 12 of 21–22 bits above);
+//! an entry within `r` has some chunk within `t_c` of the query's chunk for thresholds with
+//! `sum (t_c + 1) >= r + 1` (with 16 × 16, all `t_c = 1` at r = 31: 17 buckets per table).
+//! Each chunk has a table of buckets; a query probes the buckets within `t_c` bit flips, and
+//! verifies each candidate with four popcounts. Random 256-bit hashes lie about 128 bits apart,
+//! so the work at r = 31 is filtering candidates, and a candidate costs one cache-line read.
 //!
 //! Tables are compact sorted arrays (CSR: an offset per bucket, a `u32` slot per entry), not
 //! hash maps of vectors, and a match is reported only from the first table whose chunk is
 //! within its threshold, so no "seen" set is needed (`level.rs`).
 //!
 //! Updates: the arrays are immutable once built, so the index is a small log-structured set of
-//! [`Level`](level::Level)s plus an unindexed tail of at most [`TAIL_CAPACITY`] entries. Inserts
+//! levels (`level.rs`) plus an unindexed tail of at most [`TAIL_CAPACITY`] entries. Inserts
 //! go to the tail; a full tail becomes a level, and a level is merged into the previous one
 //! while it is at least a quarter of its size, so there are O(log n) levels and each entry is
 //! rebuilt O(log n) times. Removals set a tombstone bit; merges drop tombstoned entries. After
