@@ -1,0 +1,272 @@
+//! One immutable, compact multi-index over a set of entries (a "level" of [`crate::MatchIndex`]).
+//!
+//! Layout (struct of arrays, no per-entry allocation, no hash map):
+//! - `ids`: entry ids in ascending order (slot `s` holds the entry `ids[s]`); a removal finds the
+//!   slot by binary search, so no id → slot map is stored.
+//! - `hashes`: the hash of each slot, 32-byte aligned (one cache line access per candidate).
+//! - One table per chunk of the level's layout (`plan.rs`), CSR style: `offsets` (one `u32` per
+//!   bucket + 1) and `slots` (one `u32` per entry, grouped by bucket, ascending within a
+//!   bucket). A bucket is keyed by the top `dir_bits` bits of the chunk: all of them in large
+//!   levels, fewer in small ones so that directories stay small next to the entries (the rest
+//!   of the chunk is then checked by the full distance).
+//! - `removed`: a tombstone bit per slot; removals do not move anything.
+//! - `plans`: the probing plan for every radius, computed once at build.
+//!
+//! Memory per entry: 32 (hash) + 8 (id) + 4 per table (16 or 12 tables) bytes, plus the
+//! directories (4 bytes per bucket, at most about one bucket per two entries) and a bit.
+
+use crate::plan::{
+    Chunk, Layout, MAX_CHUNKS, Plan, ball_volume, dir_bits_for, for_each_flip_mask, layout_for,
+    plans_for,
+};
+use crate::{Hash256, Match};
+
+/// How a level is searched; `Auto` picks by estimated cost, the others exist so tests can
+/// check both paths at every radius.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "the forced strategies are for tests")
+)]
+pub(crate) enum Strategy {
+    /// Index when its estimated cost is below a linear scan, else linear.
+    Auto,
+    /// Always probe the chunk tables.
+    Indexed,
+    /// Always scan every slot.
+    Linear,
+}
+
+/// See the module documentation.
+pub(crate) struct Level {
+    ids: Vec<u64>,
+    hashes: Vec<Hash256>,
+    layout: Layout,
+    /// Directory bits of each table.
+    dir_bits: Vec<u32>,
+    /// Where each table's offsets start in `offsets` (plus the total at the end).
+    dir_starts: Vec<usize>,
+    offsets: Vec<u32>,
+    slots: Vec<u32>,
+    removed: Vec<u64>,
+    n_removed: usize,
+    plans: Vec<Plan>,
+}
+
+/// Largest number of entries in one level: slots are `u32`.
+pub(crate) const MAX_LEVEL_ENTRIES: usize = u32::MAX as usize;
+
+impl Level {
+    /// Builds a level from entries sorted by id with unique ids, at most
+    /// [`MAX_LEVEL_ENTRIES`] of them (the caller splits larger sets), with the layout chosen
+    /// for its size.
+    pub fn build(entries: Vec<(u64, Hash256)>) -> Self {
+        let layout = layout_for(entries.len());
+        Self::build_with(entries, layout)
+    }
+
+    /// Like [`Level::build`] with a given layout (tests use both layouts at every size).
+    pub fn build_with(entries: Vec<(u64, Hash256)>, layout: Layout) -> Self {
+        debug_assert!(entries.len() <= MAX_LEVEL_ENTRIES);
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        let n = entries.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut hashes = Vec::with_capacity(n);
+        for (id, hash) in entries {
+            ids.push(id);
+            hashes.push(hash);
+        }
+        let dir_bits: Vec<u32> = layout.iter().map(|c| dir_bits_for(n, c.width)).collect();
+        let mut dir_starts = Vec::with_capacity(layout.len() + 1);
+        let mut total = 0;
+        for &bits in &dir_bits {
+            dir_starts.push(total);
+            total += (1usize << bits) + 1;
+        }
+        dir_starts.push(total);
+        let mut offsets = vec![0u32; total];
+        let mut slots = vec![0u32; layout.len() * n];
+        let mut keys = vec![0u32; n];
+        for (c, chunk) in layout.iter().enumerate() {
+            let shift = chunk.width - dir_bits[c];
+            let buckets = 1usize << dir_bits[c];
+            for (key, hash) in keys.iter_mut().zip(&hashes) {
+                *key = chunk.of(hash) >> shift;
+            }
+            // Counting sort of the slots by bucket: no comparison sort. The offsets double as
+            // insertion cursors (shifted by one bucket) and end up as bucket starts.
+            let table_offsets = &mut offsets[dir_starts[c]..dir_starts[c + 1]];
+            for &key in &keys {
+                table_offsets[key as usize + 1] += 1;
+            }
+            for b in 0..buckets {
+                table_offsets[b + 1] += table_offsets[b];
+            }
+            let table_slots = &mut slots[c * n..(c + 1) * n];
+            // n <= u32::MAX, so the slot numbers produced by the zip fit.
+            for (slot, &key) in (0u32..).zip(&keys) {
+                let cursor = &mut table_offsets[key as usize];
+                table_slots[*cursor as usize] = slot;
+                *cursor += 1;
+            }
+            // Each cursor now holds its bucket's end, i.e. the next bucket's start: shift back.
+            table_offsets.copy_within(0..buckets, 1);
+            table_offsets[0] = 0;
+        }
+        let plans = plans_for(&layout, &dir_bits, n);
+        Self {
+            ids,
+            hashes,
+            layout,
+            dir_bits,
+            dir_starts,
+            offsets,
+            slots,
+            removed: vec![0u64; n.div_ceil(64)],
+            n_removed: 0,
+            plans,
+        }
+    }
+
+    /// Number of entries not removed.
+    pub fn live(&self) -> usize {
+        self.ids.len() - self.n_removed
+    }
+
+    /// Bytes of heap memory held by this level's arrays (their capacities).
+    pub fn heap_bytes(&self) -> usize {
+        self.ids.capacity() * size_of::<u64>()
+            + self.hashes.capacity() * size_of::<Hash256>()
+            + self.offsets.capacity() * size_of::<u32>()
+            + self.slots.capacity() * size_of::<u32>()
+            + self.removed.capacity() * size_of::<u64>()
+            + self.plans.capacity() * size_of::<Plan>()
+            + self.dir_bits.capacity() * size_of::<u32>()
+            + self.dir_starts.capacity() * size_of::<usize>()
+            + self.layout.capacity() * size_of::<Chunk>()
+    }
+
+    #[inline]
+    fn is_removed(&self, slot: usize) -> bool {
+        self.removed[slot / 64] >> (slot % 64) & 1 == 1
+    }
+
+    /// The live slot holding `id`, if any.
+    fn find(&self, id: u64) -> Option<usize> {
+        let slot = self.ids.binary_search(&id).ok()?;
+        (!self.is_removed(slot)).then_some(slot)
+    }
+
+    /// The hash of the live entry `id`, if this level holds it.
+    pub fn get(&self, id: u64) -> Option<Hash256> {
+        self.find(id).map(|slot| self.hashes[slot])
+    }
+
+    /// Tombstones the live entry `id`; returns its hash if it was here.
+    pub fn remove(&mut self, id: u64) -> Option<Hash256> {
+        let slot = self.find(id)?;
+        self.removed[slot / 64] |= 1 << (slot % 64);
+        self.n_removed += 1;
+        Some(self.hashes[slot])
+    }
+
+    /// Live entries in ascending id order.
+    pub fn live_entries(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
+        (0..self.ids.len())
+            .filter(|&slot| !self.is_removed(slot))
+            .map(|slot| (self.ids[slot], self.hashes[slot]))
+    }
+
+    /// Appends every live entry within `radius` of `query` to `out` (each once).
+    pub fn search(&self, query: &Hash256, radius: u32, strategy: Strategy, out: &mut Vec<Match>) {
+        if self.live() == 0 {
+            return;
+        }
+        let radius = radius.min(crate::HASH_BITS);
+        let plan = &self.plans[radius as usize];
+        let use_tables = match strategy {
+            Strategy::Indexed => true,
+            Strategy::Linear => false,
+            Strategy::Auto => plan.use_tables,
+        };
+        if use_tables {
+            self.search_tables(query, plan, out);
+        } else {
+            self.search_linear(query, radius, out);
+        }
+    }
+
+    fn search_linear(&self, query: &Hash256, radius: u32, out: &mut Vec<Match>) {
+        for (slot, stored) in self.hashes.iter().enumerate() {
+            if let Some(distance) = stored.distance_within(query, radius)
+                && !self.is_removed(slot)
+            {
+                out.push(Match {
+                    entry_id: self.ids[slot],
+                    distance,
+                });
+            }
+        }
+    }
+
+    fn search_tables(&self, query: &Hash256, plan: &Plan, out: &mut Vec<Match>) {
+        let n = self.ids.len();
+        let mut query_chunks = [0u32; MAX_CHUNKS];
+        for (value, chunk) in query_chunks.iter_mut().zip(&self.layout) {
+            *value = chunk.of(query);
+        }
+        // Two passes: first gather the candidate slots of every probed bucket of every table,
+        // then verify them. The verifying loop has no dependency between iterations, so the
+        // CPU keeps many cache misses in flight at once (measured: about twice the queries/s
+        // of verifying bucket by bucket at 1M entries).
+        let mut candidates: Vec<u32> = Vec::with_capacity(self.expected_candidates(plan));
+        // ends[c]: candidates of table c are candidates[ends[c - 1]..ends[c]].
+        let mut ends = [0usize; MAX_CHUNKS];
+        for (c, chunk) in self.layout.iter().enumerate() {
+            if let Some(threshold) = plan.thresholds[c] {
+                let offsets = &self.offsets[self.dir_starts[c]..self.dir_starts[c + 1]];
+                let slots = &self.slots[c * n..(c + 1) * n];
+                let key = query_chunks[c] >> (chunk.width - self.dir_bits[c]);
+                for_each_flip_mask(self.dir_bits[c], threshold, &mut |mask| {
+                    let bucket = (key ^ mask) as usize;
+                    candidates.extend_from_slice(
+                        &slots[offsets[bucket] as usize..offsets[bucket + 1] as usize],
+                    );
+                });
+            }
+            ends[c] = candidates.len();
+        }
+        let mut c = 0;
+        for (i, &slot) in candidates.iter().enumerate() {
+            let slot = slot as usize;
+            let stored = &self.hashes[slot];
+            // Almost every candidate fails here; the rest are true matches, rare enough that
+            // finding their table and the canonical-table and tombstone checks cost nothing.
+            if let Some(distance) = stored.distance_within(query, plan.radius) {
+                while ends[c] <= i {
+                    c += 1;
+                }
+                if plan.is_canonical(&self.layout, stored, &query_chunks, c)
+                    && !self.is_removed(slot)
+                {
+                    out.push(Match {
+                        entry_id: self.ids[slot],
+                        distance,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Expected number of candidates of a query under `plan` (random data).
+    fn expected_candidates(&self, plan: &Plan) -> usize {
+        let n = self.ids.len() as u64;
+        let expected: u64 = plan
+            .thresholds
+            .iter()
+            .zip(&self.dir_bits)
+            .filter_map(|(t, &bits)| t.map(|t| ball_volume(bits, t).saturating_mul(n) >> bits))
+            .sum();
+        usize::try_from(expected).unwrap_or(usize::MAX)
+    }
+}

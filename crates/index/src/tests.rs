@@ -1,0 +1,402 @@
+//! The index against a brute-force oracle (a `BTreeMap` of the live entries), on random data
+//! with planted near-duplicates at every distance 0..=r+2, after inserts, replacements and
+//! removals, with both search paths forced (probing the tables, scanning linearly) and the
+//! automatic choice.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use crate::level::Strategy as SearchStrategy;
+use crate::plan::{Layout, layout_12, layout_16x16};
+use crate::{Hash256, Match, MatchIndex};
+
+/// SplitMix64: a tiny seeded generator so a proptest case is reproducible from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    fn hash(&mut self) -> Hash256 {
+        Hash256([
+            self.next_u64(),
+            self.next_u64(),
+            self.next_u64(),
+            self.next_u64(),
+        ])
+    }
+}
+
+fn flip(hash: &mut Hash256, bit: usize) {
+    hash.0[bit / 64] ^= 1 << (bit % 64);
+}
+
+/// How the differing bits of a planted near-duplicate are placed.
+#[derive(Clone, Copy, Debug)]
+enum Pattern {
+    /// Distinct random bits.
+    Random,
+    /// Round-robin over the 16 chunks: the worst case for the pigeonhole bound (at d = 31,
+    /// only one chunk is within one flip).
+    Spread,
+    /// Consecutive bits from a random start: whole chunks differ, others are equal.
+    Packed,
+}
+
+/// `hash` with exactly `distance` bits flipped, placed by `pattern`.
+fn plant(rng: &mut Rng, hash: &Hash256, distance: usize, pattern: Pattern) -> Hash256 {
+    let mut out = *hash;
+    let bits: Vec<usize> = match pattern {
+        Pattern::Random => {
+            let mut all: Vec<usize> = (0..256).collect();
+            for i in 0..distance {
+                let j = i + rng.below(256 - i);
+                all.swap(i, j);
+            }
+            all.truncate(distance);
+            all
+        }
+        Pattern::Spread => {
+            let offset = rng.below(16);
+            (0..distance)
+                .map(|i| (i % 16) * 16 + (i / 16 + offset) % 16)
+                .collect()
+        }
+        Pattern::Packed => {
+            let start = rng.below(256);
+            (0..distance).map(|i| (start + i) % 256).collect()
+        }
+    };
+    for bit in bits {
+        flip(&mut out, bit);
+    }
+    debug_assert_eq!(out.distance(hash) as usize, distance);
+    out
+}
+
+fn brute_force(model: &BTreeMap<u64, Hash256>, query: &Hash256, radius: u32) -> Vec<Match> {
+    let mut out: Vec<Match> = model
+        .iter()
+        .filter_map(|(&entry_id, hash)| {
+            let distance = hash.distance(query);
+            (distance <= radius).then_some(Match { distance, entry_id })
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Searches with every strategy and compares with brute force.
+fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256, radius: u32) {
+    let expected = brute_force(model, query, radius);
+    for strategy in [
+        SearchStrategy::Auto,
+        SearchStrategy::Indexed,
+        SearchStrategy::Linear,
+    ] {
+        let mut got = Vec::new();
+        index.search_with(query, radius, strategy, &mut got);
+        assert_eq!(got, expected, "radius {radius}, strategy {strategy:?}");
+    }
+    assert_eq!(index.search(query, radius), expected);
+}
+
+fn fresh_id(rng: &mut Rng, model: &BTreeMap<u64, Hash256>) -> u64 {
+    loop {
+        // Mix small and huge ids: ids are opaque and may be anything.
+        let id = if rng.below(2) == 0 {
+            rng.next_u64() % 10_000
+        } else {
+            rng.next_u64()
+        };
+        if !model.contains_key(&id) {
+            return id;
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    seed: u64,
+    radius: u32,
+    n_queries: usize,
+    n_random: usize,
+    n_bulk_inserts: usize,
+    n_removes: usize,
+    n_replaces: usize,
+    tail_capacity: usize,
+    /// 0: chosen by size (production), 1: 16 × 16 bits, 2: 12 chunks of 21–22 bits.
+    layout: u8,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        any::<u64>(),
+        prop::sample::select(vec![0u32, 1, 2, 15, 16, 31, 32, 40, 64]),
+        1usize..4,
+        0usize..600,
+        0usize..300,
+        0usize..200,
+        0usize..50,
+        prop::sample::select(vec![1usize, 7, 64, 1024]),
+        0u8..3,
+    )
+        .prop_map(
+            |(
+                seed,
+                radius,
+                n_queries,
+                n_random,
+                n_bulk_inserts,
+                n_removes,
+                n_replaces,
+                tail_capacity,
+                layout,
+            )| Case {
+                seed,
+                radius,
+                n_queries,
+                n_random,
+                n_bulk_inserts,
+                n_removes,
+                n_replaces,
+                tail_capacity,
+                layout,
+            },
+        )
+}
+
+fn run_case(case: &Case) {
+    let mut rng = Rng(case.seed);
+    let radius = case.radius;
+    let queries: Vec<Hash256> = (0..case.n_queries).map(|_| rng.hash()).collect();
+    let mut model = BTreeMap::new();
+    // Planted near-duplicates of each query at every distance 0..=r+2, three placements, and
+    // every fifth one twice under different ids.
+    let mut planted = Vec::new();
+    for query in &queries {
+        for distance in 0..=(radius as usize + 2).min(256) {
+            for pattern in [Pattern::Random, Pattern::Spread, Pattern::Packed] {
+                let hash = plant(&mut rng, query, distance, pattern);
+                let copies = if planted.len() % 5 == 0 { 2 } else { 1 };
+                for _ in 0..copies {
+                    let id = fresh_id(&mut rng, &model);
+                    model.insert(id, hash);
+                    planted.push((id, hash));
+                }
+            }
+        }
+    }
+    for _ in 0..case.n_random {
+        let id = fresh_id(&mut rng, &model);
+        let hash = rng.hash();
+        model.insert(id, hash);
+        planted.push((id, hash));
+    }
+    // Half in one build, the rest one insert at a time (tail, flushes and merges).
+    let split = planted.len() / 2;
+    let layout: Option<Layout> = match case.layout {
+        0 => None,
+        1 => Some(layout_16x16()),
+        _ => Some(layout_12()),
+    };
+    let mut index = if layout.is_none() {
+        MatchIndex::from_entries(planted[..split].iter().copied())
+    } else {
+        let mut index = MatchIndex::new();
+        index.layout_override = layout;
+        index.extend(planted[..split].iter().copied());
+        index
+    };
+    index.tail_capacity = case.tail_capacity;
+    for &(id, hash) in &planted[split..] {
+        assert_eq!(index.insert(id, hash), None);
+    }
+    // A bulk insert of near-duplicates of the queries (another level at once).
+    let mut bulk = Vec::new();
+    for _ in 0..case.n_bulk_inserts {
+        let query = queries[rng.below(queries.len())];
+        let distance = rng.below(radius as usize + 3).min(256);
+        let hash = plant(&mut rng, &query, distance, Pattern::Random);
+        let id = fresh_id(&mut rng, &model);
+        model.insert(id, hash);
+        bulk.push((id, hash));
+    }
+    index.extend(bulk);
+    assert_eq!(index.len(), model.len());
+    for query in &queries {
+        check_all(&index, &model, query, radius);
+    }
+    // Removals of present ids (returning their hash) and of missing ones (returning None).
+    for _ in 0..case.n_removes {
+        let id = if rng.below(4) == 0 || model.is_empty() {
+            rng.next_u64()
+        } else {
+            let ids: Vec<u64> = model.keys().copied().collect();
+            ids[rng.below(ids.len())]
+        };
+        assert_eq!(index.remove(id), model.remove(&id), "remove {id}");
+    }
+    // Replacements: an existing id gets a new hash near a query.
+    for _ in 0..case.n_replaces {
+        if model.is_empty() {
+            break;
+        }
+        let ids: Vec<u64> = model.keys().copied().collect();
+        let id = ids[rng.below(ids.len())];
+        let query = queries[rng.below(queries.len())];
+        let distance = rng.below(radius as usize + 3).min(256);
+        let hash = plant(&mut rng, &query, distance, Pattern::Spread);
+        assert_eq!(index.insert(id, hash), model.insert(id, hash));
+    }
+    assert_eq!(index.len(), model.len());
+    for (id, hash) in model.iter().take(20) {
+        assert_eq!(index.get(*id), Some(*hash));
+    }
+    for query in &queries {
+        check_all(&index, &model, query, radius);
+        // Neighbouring radii on the same data: off-by-one in the plan shows up here.
+        check_all(&index, &model, query, radius.saturating_sub(1));
+        check_all(&index, &model, query, radius + 1);
+    }
+    index.compact();
+    assert!(index.level_count() <= 1);
+    for query in &queries {
+        check_all(&index, &model, query, radius);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn search_equals_brute_force(case in case()) {
+        run_case(&case);
+    }
+}
+
+#[test]
+fn empty_index_finds_nothing() {
+    let index = MatchIndex::new();
+    assert!(index.is_empty());
+    assert_eq!(index.search(&Hash256::default(), 256), Vec::new());
+    let built = MatchIndex::from_entries(Vec::new());
+    assert_eq!(built.level_count(), 0);
+    assert_eq!(built.search(&Hash256::default(), 31), Vec::new());
+}
+
+#[test]
+fn same_hash_under_different_ids_is_found_under_each() {
+    let hash = Hash256([1, 2, 3, 4]);
+    let mut index = MatchIndex::from_entries([(7, hash), (3, hash)]);
+    index.insert(11, hash);
+    let got = index.search(&hash, 0);
+    let ids: Vec<u64> = got.iter().map(|m| m.entry_id).collect();
+    assert_eq!(ids, vec![3, 7, 11]);
+    assert!(got.iter().all(|m| m.distance == 0));
+}
+
+#[test]
+fn removing_a_missing_id_changes_nothing() {
+    let hash = Hash256([9, 9, 9, 9]);
+    let mut index = MatchIndex::from_entries([(1, hash)]);
+    assert_eq!(index.remove(2), None);
+    assert_eq!(index.len(), 1);
+    assert_eq!(index.remove(1), Some(hash));
+    assert_eq!(index.remove(1), None);
+    assert!(index.is_empty());
+    assert_eq!(index.search(&hash, 256), Vec::new());
+}
+
+#[test]
+fn insert_replaces_and_last_duplicate_wins_in_bulk() {
+    let a = Hash256([0, 0, 0, 0]);
+    let b = Hash256([u64::MAX, 0, 0, 0]);
+    let mut index = MatchIndex::from_entries([(5, a), (5, b)]);
+    assert_eq!(index.len(), 1);
+    assert_eq!(index.get(5), Some(b));
+    assert_eq!(index.insert(5, a), Some(b));
+    assert_eq!(index.len(), 1);
+    assert_eq!(index.search(&b, 63), Vec::new());
+    assert_eq!(
+        index.search(&b, 64),
+        vec![Match {
+            distance: 64,
+            entry_id: 5
+        }]
+    );
+    index.extend([(5, b), (6, a)]);
+    assert_eq!(index.len(), 2);
+    assert_eq!(index.get(5), Some(b));
+}
+
+#[test]
+fn bytes_round_trip_and_distance() {
+    let mut bytes = [0u8; 32];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = (i as u8).wrapping_mul(37);
+    }
+    let hash = Hash256::from_bytes(bytes);
+    assert_eq!(hash.to_bytes(), bytes);
+    assert_eq!(
+        hash.0[0] >> 56,
+        0,
+        "first byte is the top of the first word"
+    );
+    let mut other = bytes;
+    other[31] ^= 0b1011;
+    assert_eq!(hash.distance(&Hash256::from(other)), 3);
+    assert_eq!(Hash256([0; 4]).distance(&Hash256([u64::MAX; 4])), 256);
+    assert_eq!(hash.distance_within(&Hash256::from(other), 2), None);
+    assert_eq!(hash.distance_within(&Hash256::from(other), 3), Some(3));
+}
+
+/// A level large enough for full 16-bit directories, in both layouts, against brute force on
+/// planted queries at r = 31 and 32.
+#[test]
+fn full_size_level_equals_brute_force() {
+    let mut rng = Rng(0x5EED);
+    let mut model = BTreeMap::new();
+    for id in 0..300_000u64 {
+        model.insert(id, rng.hash());
+    }
+    let queries: Vec<Hash256> = (0..8).map(|_| rng.hash()).collect();
+    let mut next_id = 1_000_000u64;
+    for query in &queries {
+        for distance in 0..=34 {
+            for pattern in [Pattern::Random, Pattern::Spread, Pattern::Packed] {
+                model.insert(next_id, plant(&mut rng, query, distance, pattern));
+                next_id += 1;
+            }
+        }
+    }
+    let index = MatchIndex::from_entries(model.iter().map(|(id, hash)| (*id, *hash)));
+    assert_eq!(index.level_count(), 1);
+    let mut index_12 = MatchIndex::new();
+    index_12.layout_override = Some(layout_12());
+    index_12.extend(model.iter().map(|(id, hash)| (*id, *hash)));
+    assert_eq!(index_12.level_count(), 1);
+    for query in &queries {
+        for radius in [0, 1, 16, 31, 32] {
+            check_all(&index, &model, query, radius);
+            check_all(&index_12, &model, query, radius);
+        }
+    }
+}
+
+/// Searches take `&self` and the index is shared across request handlers.
+#[test]
+fn index_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MatchIndex>();
+}
