@@ -24,6 +24,11 @@ pub struct Email {
     pub message_id: String,
 }
 
+/// Mail kept by the in-memory mailer.
+pub type SentMail = Arc<Mutex<Vec<Email>>>;
+/// Number of upcoming sends the in-memory mailer fails.
+pub type FailNext = Arc<Mutex<u32>>;
+
 /// How email leaves the system.
 #[derive(Clone)]
 pub enum Mailer {
@@ -69,8 +74,8 @@ impl Mailer {
         Ok(Mailer::Smtp { transport: builder.build(), from })
     }
 
-    /// An in-memory mailer and its handles.
-    pub fn memory() -> (Self, Arc<Mutex<Vec<Email>>>, Arc<Mutex<u32>>) {
+    /// An in-memory mailer and its handles: the sent mail, and how many upcoming sends to fail.
+    pub fn memory() -> (Self, SentMail, FailNext) {
         let sent = Arc::new(Mutex::new(Vec::new()));
         let fail = Arc::new(Mutex::new(0));
         (Mailer::Memory { sent: sent.clone(), fail_next: fail.clone() }, sent, fail)
