@@ -28,9 +28,13 @@ pub(crate) trait LumaSource {
     fn luma_row(&self, row: usize, out: &mut [f32]);
 }
 
-/// How many rows advance together through the row passes; 8 independent add/subtract chains are
-/// enough to cover the latency of the floating-point adder.
-const GROUP: usize = 8;
+/// How many rows advance together through the row passes. A running sum along a row is a chain of
+/// dependent additions (latency-bound); with the rows interleaved, the chains of 16 rows are four
+/// SIMD registers that progress side by side.
+pub(crate) const GROUP: usize = 16;
+
+/// One column position of a group of rows: lane `g` belongs to row `first + g`.
+type Lanes = [f32; GROUP];
 
 /// The reference's window: about half the ratio of the input size to 64, rounded up, so that two
 /// passes together cover one output cell.
@@ -80,72 +84,55 @@ impl BoxPlan {
     }
 }
 
-/// Running (undivided) window sums along `G` rows at once: `outs[g][i]` is the reference's `sum`
-/// at the moment it writes output `i` of row `g`.
-// Index loops on purpose: `g` walks G parallel rows in lock step, which iterators cannot express.
-#[allow(clippy::needless_range_loop)]
-fn running_sums<const G: usize>(ins: [&[f32]; G], outs: [&mut [f32]; G], plan: &BoxPlan) {
-    let (n, ahead, lag) = (plan.n, plan.ahead, plan.lag);
-    let mut sum = [0f32; G];
-    let ins: [&[f32]; G] = ins.map(|row| &row[..n]);
-    let mut outs: [&mut [f32]; G] = outs.map(|row| &mut row[..n]);
+#[inline(always)]
+fn add(sum: &mut Lanes, v: &Lanes) {
+    for (s, v) in sum.iter_mut().zip(v) {
+        *s += v;
+    }
+}
 
+#[inline(always)]
+fn sub(sum: &mut Lanes, v: &Lanes) {
+    for (s, v) in sum.iter_mut().zip(v) {
+        *s -= v;
+    }
+}
+
+/// Running (undivided) window sums along a group of interleaved rows: `outs[i][g]` is the
+/// reference's `sum` at the moment it writes output `i` of row `g`.
+fn running_sums(ins: &[Lanes], outs: &mut [Lanes], plan: &BoxPlan) {
+    let (n, ahead, lag) = (plan.n, plan.ahead, plan.lag);
+    let (ins, outs) = (&ins[..n], &mut outs[..n]);
+    let mut sum: Lanes = [0.0; GROUP];
     // Phase 1: accumulate the first `ahead` values, no output.
-    for j in 0..ahead {
-        for g in 0..G {
-            sum[g] += ins[g][j];
-        }
+    for v in &ins[..ahead] {
+        add(&mut sum, v);
     }
     // Phase 2: the window grows; add and write.
-    for i in 0..lag {
-        for g in 0..G {
-            sum[g] += ins[g][i + ahead];
-            outs[g][i] = sum[g];
-        }
+    for (out, v) in outs[..lag].iter_mut().zip(&ins[ahead..]) {
+        add(&mut sum, v);
+        *out = sum;
     }
     // Phase 3: full window; add the entering value, then subtract the leaving one.
     let len = n - ahead - lag;
-    let enter: [&[f32]; G] = ins.map(|row| &row[ahead + lag..][..len]);
-    let leave: [&[f32]; G] = ins.map(|row| &row[..len]);
+    for ((out, enter), leave) in outs[lag..][..len]
+        .iter_mut()
+        .zip(&ins[ahead + lag..])
+        .zip(&ins[..len])
     {
-        let out: [&mut [f32]; G] = outs.each_mut().map(|row| &mut row[lag..][..len]);
-        for t in 0..len {
-            for g in 0..G {
-                sum[g] += enter[g][t];
-                sum[g] -= leave[g][t];
-                out[g][t] = sum[g];
-            }
-        }
+        add(&mut sum, enter);
+        sub(&mut sum, leave);
+        *out = sum;
     }
     // Phase 4: the window shrinks; subtract and write.
-    for i in n - ahead..n {
-        for g in 0..G {
-            sum[g] -= ins[g][i - lag];
-            outs[g][i] = sum[g];
-        }
+    for (out, leave) in outs[n - ahead..].iter_mut().zip(&ins[len..]) {
+        sub(&mut sum, leave);
+        *out = sum;
     }
 }
 
-/// Divides running sums by their window counts, in place (one vectorisable loop).
-fn divide_by_counts(row: &mut [f32], counts: &[f32]) {
-    for (v, &c) in row.iter_mut().zip(counts) {
-        *v /= c;
-    }
-}
-
-/// Splits a buffer of `G` consecutive rows of length `width` into row slices.
-fn rows_mut<const G: usize>(buf: &mut [f32], width: usize) -> [&mut [f32]; G] {
-    let mut chunks = buf.chunks_exact_mut(width);
-    // Every caller passes a buffer of exactly G·width values, so there are G chunks.
-    std::array::from_fn(|_| chunks.next().expect("buffer holds G rows"))
-}
-
-fn rows<const G: usize>(buf: &[f32], width: usize) -> [&[f32]; G] {
-    std::array::from_fn(|g| &buf[g * width..(g + 1) * width])
-}
-
-/// One output row of a column pass: `sum += enter; sum -= leave; out = sum / count`, each step
-/// optional (growing and shrinking phases), over all columns at once.
+/// One output row of a column pass: `sum += enter; sum -= leave`, each step optional (growing and
+/// shrinking phases), over all columns at once.
 fn column_step(sum: &mut [f32], enter: Option<&[f32]>, leave: Option<&[f32]>) {
     match (enter, leave) {
         (Some(enter), Some(leave)) => {
@@ -168,6 +155,60 @@ fn column_step(sum: &mut [f32], enter: Option<&[f32]>, leave: Option<&[f32]>) {
     }
 }
 
+/// Columns per tile of the transposes below: 64 columns of a 16-row group are 4 KiB in and out,
+/// comfortably inside L1.
+const TILE: usize = 64;
+
+/// Row-major `GROUP × width` → interleaved (`out[c][g] = rows[g][c]`), tile by tile, in 4×4 blocks
+/// (which the compiler turns into register shuffles).
+fn interleave(rows: &[f32], width: usize, out: &mut [Lanes]) {
+    let full = width / 4 * 4;
+    for c0 in (0..full).step_by(TILE) {
+        let c1 = (c0 + TILE).min(full);
+        let (cells, _) = out[c0..c1].as_chunks_mut::<4>();
+        for g0 in (0..GROUP).step_by(4) {
+            let row = |k: usize| {
+                rows[(g0 + k) * width + c0..(g0 + k) * width + c1]
+                    .as_chunks::<4>()
+                    .0
+            };
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+            for ((cells, (a, b)), (c, d)) in cells
+                .iter_mut()
+                .zip(r0.iter().zip(r1))
+                .zip(r2.iter().zip(r3))
+            {
+                for j in 0..4 {
+                    cells[j][g0..g0 + 4].copy_from_slice(&[a[j], b[j], c[j], d[j]]);
+                }
+            }
+        }
+    }
+    for (c, cell) in out.iter_mut().enumerate().take(width).skip(full) {
+        for (g, v) in cell.iter_mut().enumerate() {
+            *v = rows[g * width + c];
+        }
+    }
+}
+
+/// Interleaved → row-major rows, divided by the per-column counts on the way, for the first
+/// `rows.len() / width` lanes.
+fn deinterleave_divided(cells: &[Lanes], counts: &[f32], width: usize, rows: &mut [f32]) {
+    let n_rows = rows.len() / width;
+    for c0 in (0..width).step_by(TILE) {
+        let c1 = (c0 + TILE).min(width);
+        for (g, row) in rows.chunks_exact_mut(width).take(n_rows).enumerate() {
+            for ((o, cell), &count) in row[c0..c1]
+                .iter_mut()
+                .zip(&cells[c0..c1])
+                .zip(&counts[c0..c1])
+            {
+                *o = cell[g] / count;
+            }
+        }
+    }
+}
+
 /// Blur and decimate the luminance of `src` to 64×64, bit-exactly as the reference's
 /// `jaroszFilterFloat` (two rounds) followed by `decimateFloat`, or a plain copy for a 64×64 input
 /// (the reference skips filtering at exactly that size).
@@ -185,70 +226,56 @@ pub(crate) fn downsample(src: &impl LumaSource) -> Box<Block64> {
     let along_cols = BoxPlan::new(height, jarosz_window(height));
     let sample_cols = sample_positions(width);
     let sample_rows = sample_positions(height);
-    let col_counts: [f32; 64] = std::array::from_fn(|k| along_rows.counts[sample_cols[k]]);
 
-    // Ring of first-round row-pass outputs: the column pass needs rows i - lag ..= i + ahead, and
-    // rows arrive GROUP at a time; a multiple of GROUP keeps each group contiguous.
+    // Ring of first-round row-pass outputs, row-major: the column pass needs rows
+    // i - lag ..= i + ahead, and rows arrive GROUP at a time; a multiple of GROUP keeps each group
+    // contiguous.
     let window_rows = along_cols.ahead + along_cols.lag;
     let ring_rows = (window_rows + GROUP).div_ceil(GROUP) * GROUP;
     let mut ring = vec![0f32; ring_rows * width];
-    let mut luma = vec![0f32; GROUP * width];
+    // Row-major staging rows and interleaved group buffers for the row passes.
+    let mut staging = vec![0f32; GROUP * width];
+    let mut lanes_in: Vec<Lanes> = vec![[0.0; GROUP]; width];
+    let mut lanes_sum: Vec<Lanes> = vec![[0.0; GROUP]; width];
     let mut col_sum = vec![0f32; width];
-    // Second round: rows of the first-round output waiting for their row pass, and its sums.
+    // Second round: first-round output rows waiting (row-major) for their row pass.
     let mut pending = vec![0f32; GROUP * width];
     let mut pending_rows = 0usize;
-    let mut sums = vec![0f32; GROUP * width];
     // Second-round row-pass output at the 64 sampled columns, for every row.
     let mut sampled: Vec<[f32; 64]> = vec![[0f32; 64]; height];
     let mut next_out = 0usize; // next row of first-round column-pass output
 
-    let mut row_pass_2 = |pending: &mut [f32], first: usize, count: usize, sums: &mut [f32]| {
-        if count == GROUP {
-            running_sums::<GROUP>(
-                rows::<GROUP>(pending, width),
-                rows_mut::<GROUP>(sums, width),
-                &along_rows,
-            );
-        } else {
-            for g in 0..count {
-                let row = &pending[g * width..(g + 1) * width];
-                let out = &mut sums[g * width..(g + 1) * width];
-                running_sums::<1>([row], [out], &along_rows);
+    // Second-round row pass of the pending rows; only the 64 sampled columns are divided and kept.
+    let mut row_pass_2 =
+        |pending: &[f32], first: usize, count: usize, lanes: &mut [Lanes], sums: &mut [Lanes]| {
+            interleave(pending, width, lanes);
+            running_sums(lanes, sums, &along_rows);
+            for (k, &col) in sample_cols.iter().enumerate() {
+                let count_k = along_rows.counts[col];
+                for (g, row) in sampled[first..first + count].iter_mut().enumerate() {
+                    row[k] = sums[col][g] / count_k;
+                }
             }
-        }
-        for g in 0..count {
-            let row_sums = &sums[g * width..(g + 1) * width];
-            for (k, value) in sampled[first + g].iter_mut().enumerate() {
-                *value = row_sums[sample_cols[k]] / col_counts[k];
-            }
-        }
-    };
+        };
 
     let mut first_row = 0usize;
     while first_row < height {
+        // Luminance of `count` rows; unused rows of a last, partial group hold stale values that
+        // flow through their own lanes only and are never read back.
         let count = GROUP.min(height - first_row);
+        for (g, row) in staging.chunks_exact_mut(width).take(count).enumerate() {
+            src.luma_row(first_row + g, row);
+        }
+        // First-round row pass on interleaved rows, then divide and de-interleave into the ring.
+        interleave(&staging, width, &mut lanes_in);
+        running_sums(&lanes_in, &mut lanes_sum, &along_rows);
         let slot = first_row % ring_rows;
-        // Luminance and first-round row pass for `count` rows, into the ring.
-        for g in 0..count {
-            src.luma_row(first_row + g, &mut luma[g * width..(g + 1) * width]);
-        }
-        let ring_group = &mut ring[slot * width..(slot + count) * width];
-        if count == GROUP {
-            running_sums::<GROUP>(
-                rows::<GROUP>(&luma, width),
-                rows_mut::<GROUP>(ring_group, width),
-                &along_rows,
-            );
-        } else {
-            for g in 0..count {
-                let row = &luma[g * width..(g + 1) * width];
-                let out = &mut ring_group[g * width..(g + 1) * width];
-                running_sums::<1>([row], [out], &along_rows);
-            }
-        }
-        for row in ring_group.chunks_exact_mut(width) {
-            divide_by_counts(row, &along_rows.counts);
-        }
+        deinterleave_divided(
+            &lanes_sum,
+            &along_rows.counts,
+            width,
+            &mut ring[slot * width..(slot + count) * width],
+        );
         first_row += count;
 
         // First-round column pass for every output row whose window is now complete.
@@ -267,25 +294,32 @@ pub(crate) fn downsample(src: &impl LumaSource) -> Box<Block64> {
             let enter = (i + along_cols.ahead < height).then(|| ring_row(i + along_cols.ahead));
             let leave = (i >= along_cols.lag).then(|| ring_row(i - along_cols.lag));
             column_step(&mut col_sum, enter, leave);
-            let out = &mut pending[pending_rows * width..(pending_rows + 1) * width];
             let count_i = along_cols.counts[i];
+            let out = &mut pending[pending_rows * width..(pending_rows + 1) * width];
             for (o, &s) in out.iter_mut().zip(&col_sum) {
                 *o = s / count_i;
             }
             pending_rows += 1;
             next_out += 1;
             if pending_rows == GROUP {
-                row_pass_2(&mut pending, next_out - GROUP, GROUP, &mut sums);
+                row_pass_2(
+                    &pending,
+                    next_out - GROUP,
+                    GROUP,
+                    &mut lanes_in,
+                    &mut lanes_sum,
+                );
                 pending_rows = 0;
             }
         }
     }
     if pending_rows > 0 {
         row_pass_2(
-            &mut pending,
+            &pending,
             next_out - pending_rows,
             pending_rows,
-            &mut sums,
+            &mut lanes_in,
+            &mut lanes_sum,
         );
     }
 

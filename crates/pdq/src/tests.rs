@@ -84,6 +84,22 @@ fn conformance_exact_rows() {
     }
 }
 
+/// The integer form of the luminance equals the binding's numpy float64 formula rounded to f32,
+/// for every 8-bit colour.
+#[test]
+fn luma_equals_reference_formula_for_all_colours() {
+    for r in 0..=255u8 {
+        for g in 0..=255u8 {
+            for b in 0..=255u8 {
+                let reference =
+                    ((f64::from(r) * 0.299 + f64::from(g) * 0.587) + f64::from(b) * 0.114) as f32;
+                let ours = crate::luma(r, g, b);
+                assert_eq!(ours.to_bits(), reference.to_bits(), "rgb({r},{g},{b})");
+            }
+        }
+    }
+}
+
 /// xorshift64: deterministic test images without a dependency.
 struct Rng(u64);
 impl Rng {
