@@ -6,8 +6,10 @@
 //! decoding alone, hashing alone (PDQ on decoded pixels) and end to end (file read + decode + PDQ +
 //! SHA-256 + MD5), on one thread and on all cores. Then, when `python3` can import `pdqhash` and
 //! Pillow, it runs `bench/pdq_reference.py` on the same files (Meta's C++ PDQ core on
-//! Pillow-decoded pixels, one thread) and prints the ratios. Timings are medians over `--repeat`
-//! runs per file; nothing here is asserted, only reported (docs/pdq.md records the figures).
+//! Pillow-decoded pixels, one thread) and prints the ratios. One-thread figures use the thread's
+//! CPU time by default (`--clock cpu`; both sides), because the machine is shared and wall time
+//! there measures the neighbours as much as the code. Nothing here is asserted, only reported
+//! (docs/pdq.md records the figures and the command).
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -36,6 +38,9 @@ pub struct BenchPdqArgs {
     /// Python interpreter for the reference.
     #[arg(long, default_value = "python3")]
     pub python: String,
+    /// Clock for the one-thread figures (all-cores figures always use wall time).
+    #[arg(long, value_enum, default_value_t = Clock::Cpu)]
+    pub clock: Clock,
     /// Skip the reference even if it is available.
     #[arg(long)]
     pub no_reference: bool,
@@ -54,15 +59,40 @@ struct Timings {
     end_to_end: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// Which clock single-thread timings use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Clock {
+    /// CPU time of the timing thread (Linux `/proc/thread-self/schedstat`; Python
+    /// `time.thread_time()`): insensitive to other processes taking the core, which matters on a
+    /// shared machine. Falls back to wall time where unavailable.
+    Cpu,
+    /// Wall-clock time.
+    Wall,
 }
 
-fn time<T>(f: impl FnOnce() -> T) -> (f64, T) {
+/// Nanoseconds this thread has run on a CPU, if the kernel exposes it.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+fn time<T>(clock: Clock, f: impl FnOnce() -> T) -> (f64, T) {
+    if clock == Clock::Cpu
+        && let Some(start) = thread_cpu_ns()
+    {
+        let out = f();
+        if let Some(end) = thread_cpu_ns() {
+            return ((end - start) as f64 * 1e-9, out);
+        }
+        return (f64::NAN, out);
+    }
     let start = Instant::now();
     let out = f();
     (start.elapsed().as_secs_f64(), out)
+}
+
+fn wall<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    time(Clock::Wall, f)
 }
 
 fn fixture_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -92,35 +122,55 @@ fn make_photo(source: &DecodedImage, width: u32, height: u32, path: &Path) -> an
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Runs `op` over the whole set, pass after pass, until at least `repeat` passes and
+/// `MIN_SECONDS` on `clock`; returns the mean seconds per pass. Timing whole passes rather than
+/// single calls keeps the kernel's CPU-time granularity (a scheduler tick) out of the figures.
+fn time_passes(clock: Clock, repeat: usize, mut pass: impl FnMut()) -> f64 {
+    const MIN_SECONDS: f64 = 1.0;
+    let (mut total, mut passes) = (0.0, 0usize);
+    while passes < repeat || total < MIN_SECONDS {
+        let (t, ()) = time(clock, &mut pass);
+        total += t;
+        passes += 1;
+    }
+    total / passes as f64
+}
+
 fn measure_single(
     files: &[PathBuf],
     repeat: usize,
     limits: &DecodeLimits,
+    clock: Clock,
 ) -> anyhow::Result<Timings> {
-    let mut total = Timings::default();
-    for path in files {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let (mut d, mut h, mut e) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..repeat {
-            let (t, decoded) = time(|| decode_rgb(&bytes, limits));
-            let decoded = decoded.with_context(|| format!("decoding {}", path.display()))?;
-            d.push(t);
-            let (t, out) = time(|| decoded.pdq());
-            std::hint::black_box(out);
-            h.push(t);
-            let (t, out) = time(|| {
-                std::fs::read(path)
+    let bytes: Vec<Vec<u8>> = files
+        .iter()
+        .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
+        .collect::<anyhow::Result<_>>()?;
+    let decoded: Vec<DecodedImage> = files
+        .iter()
+        .zip(&bytes)
+        .map(|(p, b)| decode_rgb(b, limits).with_context(|| format!("decoding {}", p.display())))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Timings {
+        decode: time_passes(clock, repeat, || {
+            for b in &bytes {
+                std::hint::black_box(decode_rgb(b, limits).ok());
+            }
+        }),
+        hash: time_passes(clock, repeat, || {
+            for d in &decoded {
+                std::hint::black_box(d.pdq());
+            }
+        }),
+        end_to_end: time_passes(clock, repeat, || {
+            for p in files {
+                let out = std::fs::read(p)
                     .ok()
-                    .and_then(|b| hash_image_bytes(&b, limits).ok())
-            });
-            std::hint::black_box(out);
-            e.push(t);
-        }
-        total.decode += median(d);
-        total.hash += median(h);
-        total.end_to_end += median(e);
-    }
-    Ok(total)
+                    .and_then(|b| hash_image_bytes(&b, limits).ok());
+                std::hint::black_box(out);
+            }
+        }),
+    })
 }
 
 /// End-to-end and hash-only images/s with `threads` workers, each doing the whole set `repeat`
@@ -139,7 +189,7 @@ fn measure_parallel(
         })
         .collect::<anyhow::Result<_>>()?;
     let n = (files.len() * repeat * threads) as f64;
-    let (e2e, ()) = time(|| {
+    let (e2e, ()) = wall(|| {
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| {
@@ -155,7 +205,7 @@ fn measure_parallel(
             }
         });
     });
-    let (hash, ()) = time(|| {
+    let (hash, ()) = wall(|| {
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| {
@@ -192,6 +242,11 @@ fn reference(args: &BenchPdqArgs, files: &[PathBuf]) -> Option<serde_json::Value
     let output = Command::new(&args.python)
         .arg(&args.reference)
         .args(["--repeat", &args.repeat.to_string()])
+        .args(if args.clock == Clock::Cpu {
+            &["--cpu-time"][..]
+        } else {
+            &[][..]
+        })
         .args(files)
         .output();
     match output {
@@ -258,8 +313,13 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
     ];
 
     println!(
-        "staydown bench pdq: {} logical cores, {threads} threads for all-cores, median of {} runs per file",
+        "staydown bench pdq: {} logical cores, {threads} threads for all-cores (wall clock); one thread: mean over >= {} passes and >= 1 s per set ({}); reference: median of {} runs per file",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
+        args.repeat,
+        match (args.clock, thread_cpu_ns()) {
+            (Clock::Cpu, Some(_)) => "thread CPU time",
+            _ => "wall clock",
+        },
         args.repeat
     );
     println!();
@@ -269,7 +329,7 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
     );
     let mut ours = Vec::new();
     for set in &sets {
-        let t = measure_single(&set.files, args.repeat, &limits)?;
+        let t = measure_single(&set.files, args.repeat, &limits, args.clock)?;
         let (e2e_all, hash_all) = measure_parallel(&set.files, args.repeat, threads, &limits)?;
         let n = set.files.len();
         println!(
@@ -304,7 +364,7 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
         "images/s            {:>24} | {:>9} {:>9} {:>9} | ratio staydown/reference, one thread: hash alone, end to end",
         "", "decode", "hash", "e2e"
     );
-    let mut mismatches = 0;
+    let mut far: Vec<String> = Vec::new();
     for (set, t) in sets.iter().zip(&ours) {
         let mut r = Timings::default();
         for path in &set.files {
@@ -326,7 +386,7 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
             if let (Some(theirs), Some(ours)) = (theirs, ours)
                 && theirs.hamming_distance(&ours.pdq) > 10
             {
-                mismatches += 1;
+                far.push(path.display().to_string());
             }
         }
         let n = set.files.len();
@@ -340,8 +400,9 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
             r.end_to_end / t.end_to_end
         );
     }
-    if mismatches > 0 {
-        println!("warning: {mismatches} file(s) hashed more than 10 bits away from the reference");
+    // pytx/I16.png is expected here: Pillow clips 16-bit grey, we scale it (docs/pdq.md).
+    for path in far {
+        println!("note: {path} hashes more than 10 bits away from the reference");
     }
     Ok(ExitCode::SUCCESS)
 }
