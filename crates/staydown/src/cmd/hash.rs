@@ -1,10 +1,267 @@
-//! `staydown hash` (placeholder: being written).
+//! `staydown hash PATH…`: content hashes (PDQ + quality, SHA-256, MD5) of image files and folders.
+//!
+//! Implements the user-facing part of issue 4: one JSON object (or CSV row) per image on stdout,
+//! in the order the paths were given (folders walked recursively, entries sorted by name), a
+//! progress bar on stderr only when stderr is a terminal, and a clear `error: PATH: reason` line on
+//! stderr for each file that cannot be read or decoded; the rest continue, and the exit status is
+//! non-zero at the end if any file failed. Decoding is `staydown_media`'s bounded decoder.
+//!
+//! Files named explicitly are always attempted; inside folders only files with an image extension
+//! (jpg, jpeg, png, webp, gif, bmp; any case) are, so that a folder's README or sidecar files do not
+//! count as failures. Symbolic links to folders are not followed (no cycles).
 
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use staydown_media::{ContentHashes, DecodeLimits, MediaError, hash_image_bytes};
+
+/// Output format of `staydown hash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Json,
+    /// CSV with a header row: path,pdq,quality,sha256,md5,width,height.
+    Csv,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct HashArgs {}
+pub struct HashArgs {
+    /// Image files and folders (folders are searched recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Largest file accepted, in bytes.
+    #[arg(long, default_value_t = DecodeLimits::default().max_bytes)]
+    pub max_bytes: usize,
+    /// Largest image accepted, in pixels (width × height).
+    #[arg(long, default_value_t = DecodeLimits::default().max_pixels)]
+    pub max_pixels: u64,
+}
 
-pub fn run(_args: HashArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+const IMAGE_EXTENSIONS: [&str; 6] = ["jpg", "jpeg", "png", "webp", "gif", "bmp"];
+
+fn has_image_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// One unit of work: a file to hash, or a path that already failed while listing.
+enum Item {
+    File(PathBuf),
+    Unreadable(PathBuf, String),
+}
+
+fn walk(dir: &Path, out: &mut Vec<Item>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return out.push(Item::Unreadable(dir.to_owned(), e.to_string())),
+    };
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => paths.push(entry.path()),
+            Err(e) => out.push(Item::Unreadable(dir.to_owned(), e.to_string())),
+        }
+    }
+    paths.sort();
+    for path in paths {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => walk(&path, out),
+            // Symlinks: follow to files, never into folders.
+            Ok(meta) if meta.file_type().is_symlink() => {
+                if path.is_file() && has_image_extension(&path) {
+                    out.push(Item::File(path));
+                }
+            }
+            Ok(_) if has_image_extension(&path) => out.push(Item::File(path)),
+            Ok(_) => {}
+            Err(e) => out.push(Item::Unreadable(path, e.to_string())),
+        }
+    }
+}
+
+fn collect(paths: &[PathBuf]) -> Vec<Item> {
+    let mut items = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut items),
+            Ok(_) => items.push(Item::File(path.clone())),
+            Err(e) => items.push(Item::Unreadable(path.clone(), e.to_string())),
+        }
+    }
+    items
+}
+
+/// Reads at most `max_bytes + 1` bytes, so an oversized file is refused without reading it whole.
+fn read_bounded(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+fn hash_item(item: &Item, limits: &DecodeLimits) -> Result<ContentHashes, String> {
+    match item {
+        Item::Unreadable(_, reason) => Err(reason.clone()),
+        Item::File(path) => {
+            let bytes = read_bounded(path, limits.max_bytes)?;
+            hash_image_bytes(&bytes, limits).map_err(|e| match e {
+                // The length is only known up to the limit; say so instead of a wrong size.
+                MediaError::TooManyBytes { limit, .. } => {
+                    format!("file is larger than the limit of {limit} bytes")
+                }
+                other => other.to_string(),
+            })
+        }
+    }
+}
+
+fn item_path(item: &Item) -> &Path {
+    match item {
+        Item::File(p) | Item::Unreadable(p, _) => p,
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn write_record(
+    out: &mut impl Write,
+    format: Format,
+    path: &Path,
+    h: &ContentHashes,
+) -> std::io::Result<()> {
+    let path = path.to_string_lossy();
+    match format {
+        Format::Json => {
+            let record = serde_json::json!({
+                "path": path,
+                "pdq": h.pdq.to_hex(),
+                "quality": h.quality,
+                "sha256": h.sha256_hex(),
+                "md5": h.md5_hex(),
+                "width": h.width,
+                "height": h.height,
+            });
+            writeln!(out, "{record}")
+        }
+        Format::Csv => writeln!(
+            out,
+            "{},{},{},{},{},{},{}",
+            csv_field(&path),
+            h.pdq,
+            h.quality,
+            h.sha256_hex(),
+            h.md5_hex(),
+            h.width,
+            h.height
+        ),
+    }
+}
+
+pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
+    let HashArgs {
+        paths,
+        format,
+        jobs,
+        max_bytes,
+        max_pixels,
+    } = args;
+    let limits = DecodeLimits {
+        max_bytes,
+        max_pixels,
+        ..DecodeLimits::default()
+    };
+    let items = collect(&paths);
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, items.len().max(1));
+
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(items.len() as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if format == Format::Csv {
+        writeln!(out, "path,pdq,quality,sha256,md5,width,height").context("writing to stdout")?;
+    }
+
+    // Workers take items by index; results are printed in input order as they become ready.
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, Result<ContentHashes, String>)>();
+    let mut failures = 0usize;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, items, limits) = (&next, &items, &limits);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    if tx.send((i, hash_item(item, limits))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut ready: BTreeMap<usize, Result<ContentHashes, String>> = BTreeMap::new();
+        let mut printed = 0usize;
+        for (i, result) in rx {
+            ready.insert(i, result);
+            while let Some(result) = ready.remove(&printed) {
+                let path = item_path(&items[printed]);
+                match result {
+                    Ok(h) => {
+                        write_record(&mut out, format, path, &h).context("writing to stdout")?
+                    }
+                    Err(reason) => {
+                        failures += 1;
+                        progress.suspend(|| eprintln!("error: {}: {reason}", path.display()));
+                    }
+                }
+                printed += 1;
+                progress.inc(1);
+            }
+        }
+        Ok(())
+    })?;
+    out.flush().context("writing to stdout")?;
+    progress.finish_and_clear();
+
+    if failures > 0 {
+        eprintln!("{failures} of {} file(s) could not be hashed", items.len());
+        Ok(ExitCode::FAILURE)
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
 }
