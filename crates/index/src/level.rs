@@ -16,18 +16,14 @@
 //! directories (4 bytes per bucket, at most about one bucket per two entries) and a bit.
 
 use crate::plan::{
-    Chunk, Layout, MAX_CHUNKS, Plan, ball_volume, dir_bits_for, for_each_flip_mask, layout_for,
-    plans_for,
+    Chunk, Layout, MAX_CHUNKS, Plan, ball_volume, dir_bits_for, for_each_flip_mask, layout_for, plans_for,
 };
 use crate::{Hash256, Match};
 
 /// How a level is searched; `Auto` picks by estimated cost, the others exist so tests can
 /// check both paths at every radius.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "the forced strategies are for tests")
-)]
+#[cfg_attr(not(test), allow(dead_code, reason = "the forced strategies are for tests"))]
 pub(crate) enum Strategy {
     /// Index when its estimated cost is below a linear scan, else linear.
     Auto,
@@ -172,9 +168,7 @@ impl Level {
 
     /// Live entries in ascending id order.
     pub fn live_entries(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
-        (0..self.ids.len())
-            .filter(|&slot| !self.is_removed(slot))
-            .map(|slot| (self.ids[slot], self.hashes[slot]))
+        (0..self.ids.len()).filter(|&slot| !self.is_removed(slot)).map(|slot| (self.ids[slot], self.hashes[slot]))
     }
 
     /// Appends every live entry within `radius` of `query` to `out` (each once).
@@ -201,10 +195,7 @@ impl Level {
             if let Some(distance) = stored.distance_within(query, radius)
                 && !self.is_removed(slot)
             {
-                out.push(Match {
-                    entry_id: self.ids[slot],
-                    distance,
-                });
+                out.push(Match { entry_id: self.ids[slot], distance });
             }
         }
     }
@@ -229,9 +220,7 @@ impl Level {
                 let key = query_chunks[c] >> (chunk.width - self.dir_bits[c]);
                 for_each_flip_mask(self.dir_bits[c], threshold, &mut |mask| {
                     let bucket = (key ^ mask) as usize;
-                    candidates.extend_from_slice(
-                        &slots[offsets[bucket] as usize..offsets[bucket + 1] as usize],
-                    );
+                    candidates.extend_from_slice(&slots[offsets[bucket] as usize..offsets[bucket + 1] as usize]);
                 });
             }
             ends[c] = candidates.len();
@@ -246,13 +235,8 @@ impl Level {
                 while ends[c] <= i {
                     c += 1;
                 }
-                if plan.is_canonical(&self.layout, stored, &query_chunks, c)
-                    && !self.is_removed(slot)
-                {
-                    out.push(Match {
-                        entry_id: self.ids[slot],
-                        distance,
-                    });
+                if plan.is_canonical(&self.layout, stored, &query_chunks, c) && !self.is_removed(slot) {
+                    out.push(Match { entry_id: self.ids[slot], distance });
                 }
             }
         }

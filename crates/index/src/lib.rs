@@ -74,13 +74,7 @@ pub struct MatchIndex {
 
 impl Default for MatchIndex {
     fn default() -> Self {
-        Self {
-            levels: Vec::new(),
-            tail: Vec::new(),
-            len: 0,
-            tail_capacity: TAIL_CAPACITY,
-            layout_override: None,
-        }
+        Self { levels: Vec::new(), tail: Vec::new(), len: 0, tail_capacity: TAIL_CAPACITY, layout_override: None }
     }
 }
 
@@ -88,10 +82,7 @@ impl std::fmt::Debug for MatchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MatchIndex")
             .field("len", &self.len)
-            .field(
-                "levels",
-                &self.levels.iter().map(Level::live).collect::<Vec<_>>(),
-            )
+            .field("levels", &self.levels.iter().map(Level::live).collect::<Vec<_>>())
             .field("tail", &self.tail.len())
             .finish()
     }
@@ -201,10 +192,7 @@ impl MatchIndex {
         }
         for (entry_id, hash) in &self.tail {
             if let Some(distance) = hash.distance_within(query, radius) {
-                out.push(Match {
-                    entry_id: *entry_id,
-                    distance,
-                });
+                out.push(Match { entry_id: *entry_id, distance });
             }
         }
         out.sort_unstable();

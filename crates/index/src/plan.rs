@@ -82,11 +82,7 @@ pub(crate) const LARGE_LEVEL: usize = 1 << 21;
 
 /// The layout a level of `n` entries is built with.
 pub(crate) fn layout_for(n: usize) -> Layout {
-    if n >= LARGE_LEVEL {
-        layout_12()
-    } else {
-        layout_16x16()
-    }
+    if n >= LARGE_LEVEL { layout_12() } else { layout_16x16() }
 }
 
 /// Directory bits of a table over a `width`-bit chunk in a level of `n` entries: about two to
@@ -121,10 +117,8 @@ impl Plan {
         query_chunks: &[u32; MAX_CHUNKS],
         c: usize,
     ) -> bool {
-        let within = |j: usize| {
-            self.thresholds[j]
-                .is_some_and(|t| (layout[j].of(stored) ^ query_chunks[j]).count_ones() <= t)
-        };
+        let within =
+            |j: usize| self.thresholds[j].is_some_and(|t| (layout[j].of(stored) ^ query_chunks[j]).count_ones() <= t);
         within(c) && !(0..c).any(within)
     }
 }
@@ -157,10 +151,8 @@ pub(crate) fn plans_for(layout: &[Chunk], dir_bits: &[u32], n: usize) -> Vec<Pla
     let n = n as f64;
     let m = layout.len();
     // Expected cost of one probed bucket of table c: the probe plus its entries.
-    let per_bucket: Vec<f64> = dir_bits
-        .iter()
-        .map(|&p| PROBE_COST + CANDIDATE_COST * n / f64::from(1u32 << p).max(1.0))
-        .collect();
+    let per_bucket: Vec<f64> =
+        dir_bits.iter().map(|&p| PROBE_COST + CANDIDATE_COST * n / f64::from(1u32 << p).max(1.0)).collect();
     // Marginal cost of raising table c from threshold t to t + 1 (t = -1: start probing):
     // the buckets at exactly distance t + 1 in its directory.
     let marginal = |c: usize, next: u32| binomial(dir_bits[c], next) * per_bucket[c];
@@ -181,11 +173,7 @@ pub(crate) fn plans_for(layout: &[Chunk], dir_bits: &[u32], n: usize) -> Vec<Pla
             thresholds[c] = Some(thresholds[c].map_or(0, |t| t + 1));
             cost += delta;
         }
-        plans.push(Plan {
-            radius,
-            thresholds,
-            use_tables: cost < n,
-        });
+        plans.push(Plan { radius, thresholds, use_tables: cost < n });
     }
     plans
 }
@@ -218,10 +206,7 @@ mod tests {
             for (radius, plan) in plans.iter().enumerate() {
                 assert_eq!(plan.radius as usize, radius);
                 let units: u32 = plan.thresholds.iter().map(|t| t.map_or(0, |t| t + 1)).sum();
-                assert!(
-                    units as usize > radius,
-                    "n {n} radius {radius}: {units} units"
-                );
+                assert!(units as usize > radius, "n {n} radius {radius}: {units} units");
                 for (c, t) in plan.thresholds.iter().enumerate() {
                     assert!(c < layout.len() || t.is_none());
                 }
@@ -237,49 +222,17 @@ mod tests {
         let plans = plans_for(&layout_16x16(), &big, 1 << 20);
         assert_eq!(plans[31].thresholds, [Some(1); MAX_CHUNKS]);
         assert!(plans[31].use_tables);
-        assert_eq!(
-            plans[0].thresholds.iter().flatten().count(),
-            1,
-            "r = 0 probes one table"
-        );
+        assert_eq!(plans[0].thresholds.iter().flatten().count(), 1, "r = 0 probes one table");
         assert!(!plans[200].use_tables);
     }
 
     #[test]
     fn chunk_extraction_crosses_words() {
         let hash = crate::Hash256([0xF000_0000_0000_0000, 0x3, 0, 1 << 63]);
-        assert_eq!(
-            Chunk {
-                start: 60,
-                width: 6
-            }
-            .of(&hash),
-            0b11_1111
-        );
-        assert_eq!(
-            Chunk {
-                start: 59,
-                width: 8
-            }
-            .of(&hash),
-            0b0111_1110
-        );
-        assert_eq!(
-            Chunk {
-                start: 255,
-                width: 1
-            }
-            .of(&hash),
-            1
-        );
-        assert_eq!(
-            Chunk {
-                start: 234,
-                width: 22
-            }
-            .of(&hash),
-            1 << 21
-        );
+        assert_eq!(Chunk { start: 60, width: 6 }.of(&hash), 0b11_1111);
+        assert_eq!(Chunk { start: 59, width: 8 }.of(&hash), 0b0111_1110);
+        assert_eq!(Chunk { start: 255, width: 1 }.of(&hash), 1);
+        assert_eq!(Chunk { start: 234, width: 22 }.of(&hash), 1 << 21);
     }
 
     #[test]
@@ -288,8 +241,7 @@ mod tests {
             for t in 0..=4u32 {
                 let mut seen = Vec::new();
                 for_each_flip_mask(bits, t, &mut |m| seen.push(m));
-                let mut expected: Vec<u32> =
-                    (0..1u32 << bits).filter(|m| m.count_ones() <= t).collect();
+                let mut expected: Vec<u32> = (0..1u32 << bits).filter(|m| m.count_ones() <= t).collect();
                 assert_eq!(seen.len() as u64, ball_volume(bits, t));
                 seen.sort_unstable();
                 expected.sort_unstable();

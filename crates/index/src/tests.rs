@@ -28,12 +28,7 @@ impl Rng {
     }
 
     fn hash(&mut self) -> Hash256 {
-        Hash256([
-            self.next_u64(),
-            self.next_u64(),
-            self.next_u64(),
-            self.next_u64(),
-        ])
+        Hash256([self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()])
     }
 }
 
@@ -68,9 +63,7 @@ fn plant(rng: &mut Rng, hash: &Hash256, distance: usize, pattern: Pattern) -> Ha
         }
         Pattern::Spread => {
             let offset = rng.below(16);
-            (0..distance)
-                .map(|i| (i % 16) * 16 + (i / 16 + offset) % 16)
-                .collect()
+            (0..distance).map(|i| (i % 16) * 16 + (i / 16 + offset) % 16).collect()
         }
         Pattern::Packed => {
             let start = rng.below(256);
@@ -99,11 +92,7 @@ fn brute_force(model: &BTreeMap<u64, Hash256>, query: &Hash256, radius: u32) -> 
 /// Searches with every strategy and compares with brute force.
 fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256, radius: u32) {
     let expected = brute_force(model, query, radius);
-    for strategy in [
-        SearchStrategy::Auto,
-        SearchStrategy::Indexed,
-        SearchStrategy::Linear,
-    ] {
+    for strategy in [SearchStrategy::Auto, SearchStrategy::Indexed, SearchStrategy::Linear] {
         let mut got = Vec::new();
         index.search_with(query, radius, strategy, &mut got);
         assert_eq!(got, expected, "radius {radius}, strategy {strategy:?}");
@@ -114,11 +103,7 @@ fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256
 fn fresh_id(rng: &mut Rng, model: &BTreeMap<u64, Hash256>) -> u64 {
     loop {
         // Mix small and huge ids: ids are opaque and may be anything.
-        let id = if rng.below(2) == 0 {
-            rng.next_u64() % 10_000
-        } else {
-            rng.next_u64()
-        };
+        let id = if rng.below(2) == 0 { rng.next_u64() % 10_000 } else { rng.next_u64() };
         if !model.contains_key(&id) {
             return id;
         }
@@ -152,17 +137,7 @@ fn case() -> impl Strategy<Value = Case> {
         0u8..3,
     )
         .prop_map(
-            |(
-                seed,
-                radius,
-                n_queries,
-                n_random,
-                n_bulk_inserts,
-                n_removes,
-                n_replaces,
-                tail_capacity,
-                layout,
-            )| Case {
+            |(seed, radius, n_queries, n_random, n_bulk_inserts, n_removes, n_replaces, tail_capacity, layout)| Case {
                 seed,
                 radius,
                 n_queries,
@@ -328,13 +303,7 @@ fn insert_replaces_and_last_duplicate_wins_in_bulk() {
     assert_eq!(index.insert(5, a), Some(b));
     assert_eq!(index.len(), 1);
     assert_eq!(index.search(&b, 63), Vec::new());
-    assert_eq!(
-        index.search(&b, 64),
-        vec![Match {
-            distance: 64,
-            entry_id: 5
-        }]
-    );
+    assert_eq!(index.search(&b, 64), vec![Match { distance: 64, entry_id: 5 }]);
     index.extend([(5, b), (6, a)]);
     assert_eq!(index.len(), 2);
     assert_eq!(index.get(5), Some(b));
@@ -348,11 +317,7 @@ fn bytes_round_trip_and_distance() {
     }
     let hash = Hash256::from_bytes(bytes);
     assert_eq!(hash.to_bytes(), bytes);
-    assert_eq!(
-        hash.0[0] >> 56,
-        0,
-        "first byte is the top of the first word"
-    );
+    assert_eq!(hash.0[0] >> 56, 0, "first byte is the top of the first word");
     let mut other = bytes;
     other[31] ^= 0b1011;
     assert_eq!(hash.distance(&Hash256::from(other)), 3);

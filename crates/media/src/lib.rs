@@ -50,11 +50,7 @@ pub struct DecodeLimits {
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits {
-            max_bytes: 50_000_000,
-            max_pixels: 100_000_000,
-            max_alloc_bytes: 1 << 30,
-        }
+        DecodeLimits { max_bytes: 50_000_000, max_pixels: 100_000_000, max_alloc_bytes: 1 << 30 }
     }
 }
 
@@ -129,19 +125,12 @@ impl DecodedImage {
     }
 }
 
-const SUPPORTED: [ImageFormat; 5] = [
-    ImageFormat::Jpeg,
-    ImageFormat::Png,
-    ImageFormat::WebP,
-    ImageFormat::Gif,
-    ImageFormat::Bmp,
-];
+const SUPPORTED: [ImageFormat; 5] =
+    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP, ImageFormat::Gif, ImageFormat::Bmp];
 
 fn map_error(err: ImageError, limits: &DecodeLimits) -> MediaError {
     match err {
-        ImageError::Limits(_) => MediaError::TooMuchMemory {
-            limit: limits.max_alloc_bytes,
-        },
+        ImageError::Limits(_) => MediaError::TooMuchMemory { limit: limits.max_alloc_bytes },
         ImageError::Unsupported(e) => match e.kind() {
             image::error::UnsupportedErrorKind::Format(_) => MediaError::UnsupportedFormat,
             _ => MediaError::UnsupportedFeature(e.to_string()),
@@ -156,15 +145,11 @@ fn map_error(err: ImageError, limits: &DecodeLimits) -> MediaError {
 /// Decodes untrusted bytes to 8-bit RGB as `specs/pdq.md` defines, within `limits`.
 pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, MediaError> {
     if bytes.len() > limits.max_bytes {
-        return Err(MediaError::TooManyBytes {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(MediaError::TooManyBytes { size: bytes.len(), limit: limits.max_bytes });
     }
     // Content sniffing only; a Cursor over a slice cannot fail to seek.
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    let reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Corrupt(e.to_string()))?;
     let format = reader.format().ok_or(MediaError::UnsupportedFormat)?;
     if !SUPPORTED.contains(&format) {
         return Err(MediaError::UnsupportedFormat);
@@ -178,37 +163,23 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
     // Dimensions come from the header: refuse oversized images before any pixel buffer exists.
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(MediaError::TooManyPixels {
-            width,
-            height,
-            limit: limits.max_pixels,
-        });
+        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels });
     }
     // The decoded buffer, plus the RGB copy when the layout is not RGB8 already, must fit the
     // allocation limit (`DynamicImage::from_decoder` does not check it; decoders check their own
     // working memory against the limit set above).
     let rgb_bytes = u64::from(width) * u64::from(height) * 3;
-    let needed =
-        decoder
-            .total_bytes()
-            .saturating_add(if decoder.color_type() == image::ColorType::Rgb8 {
-                0
-            } else {
-                rgb_bytes
-            });
+    let needed = decoder.total_bytes().saturating_add(if decoder.color_type() == image::ColorType::Rgb8 {
+        0
+    } else {
+        rgb_bytes
+    });
     if needed > limits.max_alloc_bytes {
-        return Err(MediaError::TooMuchMemory {
-            limit: limits.max_alloc_bytes,
-        });
+        return Err(MediaError::TooMuchMemory { limit: limits.max_alloc_bytes });
     }
     let image = DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, limits))?;
     let rgb = to_rgb8(image);
-    Ok(DecodedImage {
-        width,
-        height,
-        format,
-        rgb,
-    })
+    Ok(DecodedImage { width, height, format, rgb })
 }
 
 /// Pillow-style `convert("RGB")`: grey replicated, alpha dropped (not composited), 16-bit and
@@ -216,17 +187,9 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
 fn to_rgb8(image: DynamicImage) -> Vec<u8> {
     match image {
         DynamicImage::ImageRgb8(buf) => buf.into_raw(),
-        DynamicImage::ImageRgba8(buf) => buf
-            .into_raw()
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect(),
+        DynamicImage::ImageRgba8(buf) => buf.into_raw().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect(),
         DynamicImage::ImageLuma8(buf) => buf.into_raw().iter().flat_map(|&v| [v, v, v]).collect(),
-        DynamicImage::ImageLumaA8(buf) => buf
-            .into_raw()
-            .chunks_exact(2)
-            .flat_map(|p| [p[0], p[0], p[0]])
-            .collect(),
+        DynamicImage::ImageLumaA8(buf) => buf.into_raw().chunks_exact(2).flat_map(|p| [p[0], p[0], p[0]]).collect(),
         other => other.into_rgb8().into_raw(),
     }
 }

@@ -66,31 +66,17 @@ fn conformance_all_rows() {
     let mut worst = 0;
     let mut counts = [0usize; 3];
     for row in &rows {
-        let got = hash_image_bytes(&read(&row.path), &limits)
-            .unwrap_or_else(|e| panic!("{}: {e}", row.path));
-        assert_eq!(
-            (got.width, got.height),
-            (row.width, row.height),
-            "{}",
-            row.path
-        );
+        let got = hash_image_bytes(&read(&row.path), &limits).unwrap_or_else(|e| panic!("{}: {e}", row.path));
+        assert_eq!((got.width, got.height), (row.width, row.height), "{}", row.path);
         let distance = got.pdq.hamming_distance(&row.pdq);
         match row.comparison.as_str() {
             "exact" => {
                 counts[0] += 1;
-                assert_eq!(
-                    (got.pdq, got.quality),
-                    (row.pdq, row.quality),
-                    "{}: {distance} bits differ",
-                    row.path
-                );
+                assert_eq!((got.pdq, got.quality), (row.pdq, row.quality), "{}: {distance} bits differ", row.path);
             }
             "decoder-tolerant" => {
                 counts[1] += 1;
-                eprintln!(
-                    "{}: distance {distance}, quality {} vs {}",
-                    row.path, got.quality, row.quality
-                );
+                eprintln!("{}: distance {distance}, quality {} vs {}", row.path, got.quality, row.quality);
                 let bound = if row.quality >= staydown_pdq::MIN_USEFUL_QUALITY {
                     worst = worst.max(distance);
                     JPEG_MAX_DISTANCE
@@ -126,24 +112,14 @@ fn check_sixteen_bit_scaled(rel: &str) {
     let image::DynamicImage::ImageLuma16(buf) = raw else {
         panic!("{rel} is expected to be 16-bit greyscale");
     };
-    let scaled: Vec<u8> = buf
-        .as_raw()
-        .iter()
-        .map(|&v| ((u32::from(v) * 255 + 32767) / 65535) as u8)
-        .collect();
+    let scaled: Vec<u8> = buf.as_raw().iter().map(|&v| ((u32::from(v) * 255 + 32767) / 65535) as u8).collect();
     let expected_rgb: Vec<u8> = scaled.iter().flat_map(|&v| [v, v, v]).collect();
-    assert_eq!(
-        decoded.rgb, expected_rgb,
-        "{rel}: 16-bit samples not scaled with rounding"
-    );
+    assert_eq!(decoded.rgb, expected_rgb, "{rel}: 16-bit samples not scaled with rounding");
     // And it is a real image, not a clipped white field as Pillow's conversion gives.
     let out = decoded.pdq();
     assert!(out.quality > 0, "{rel}: quality {}", out.quality);
     let (w, h) = (decoded.width as usize, decoded.height as usize);
-    assert_eq!(
-        out,
-        staydown_pdq::hash(&ImageRef::gray8(w, h, &scaled).unwrap())
-    );
+    assert_eq!(out, staydown_pdq::hash(&ImageRef::gray8(w, h, &scaled).unwrap()));
 }
 
 /// The dihedral variants of the original photo, decoded from its JPEG, are within the JPEG bound
@@ -162,11 +138,7 @@ fn dihedral_variants_of_jpegs_within_bound() {
         for (variant, (hash, expected)) in got.hashes.to_array().iter().zip(&f[2..]).enumerate() {
             let expected: PdqHash = expected.parse().unwrap();
             let d = hash.hamming_distance(&expected);
-            assert!(
-                d <= JPEG_MAX_DISTANCE,
-                "{} variant {variant}: {d} bits",
-                f[0]
-            );
+            assert!(d <= JPEG_MAX_DISTANCE, "{} variant {variant}: {d} bits", f[0]);
         }
         checked += 1;
     }
@@ -191,17 +163,12 @@ fn dihedral_photos_match_their_variant() {
     let original = decode_rgb(&read("reg-test-input/dih/bridge-1-original.jpg"), &limits).unwrap();
     let variants = original.pdq_dihedral().hashes.to_array();
     for (i, name) in names.iter().enumerate() {
-        let got = hash_image_bytes(&read(&format!("reg-test-input/dih/{name}.jpg")), &limits)
-            .unwrap()
-            .pdq;
+        let got = hash_image_bytes(&read(&format!("reg-test-input/dih/{name}.jpg")), &limits).unwrap().pdq;
         let d: Vec<u32> = variants.iter().map(|v| v.hamming_distance(&got)).collect();
         // The reference itself is up to 8 bits from these photos (docs/pdq.md: its filters are not
         // symmetric under rotation); allow the JPEG bound on top.
         assert!(d[i] <= 8 + JPEG_MAX_DISTANCE, "{name}: {d:?}");
-        assert!(
-            d.iter().enumerate().all(|(j, &dj)| j == i || dj > 31),
-            "{name}: {d:?}"
-        );
+        assert!(d.iter().enumerate().all(|(j, &dj)| j == i || dj > 31), "{name}: {d:?}");
     }
 }
 
@@ -226,47 +193,25 @@ fn assert_err(result: Result<staydown_media::ContentHashes, MediaError>, what: &
 #[test]
 fn byte_limit() {
     let bytes = read("misc-images/wee.jpg");
-    let limits = DecodeLimits {
-        max_bytes: bytes.len() - 1,
-        ..DecodeLimits::default()
-    };
+    let limits = DecodeLimits { max_bytes: bytes.len() - 1, ..DecodeLimits::default() };
     let err = assert_err(hash_image_bytes(&bytes, &limits), "over byte limit");
     assert!(matches!(err, MediaError::TooManyBytes { .. }), "{err:?}");
-    let limits = DecodeLimits {
-        max_bytes: bytes.len(),
-        ..DecodeLimits::default()
-    };
+    let limits = DecodeLimits { max_bytes: bytes.len(), ..DecodeLimits::default() };
     assert!(hash_image_bytes(&bytes, &limits).is_ok());
 }
 
 #[test]
 fn pixel_limit() {
     let bytes = read("misc-images/wee.jpg"); // 34×42
-    let limits = DecodeLimits {
-        max_pixels: 34 * 42 - 1,
-        ..DecodeLimits::default()
-    };
+    let limits = DecodeLimits { max_pixels: 34 * 42 - 1, ..DecodeLimits::default() };
     let err = assert_err(hash_image_bytes(&bytes, &limits), "over pixel limit");
-    assert!(
-        matches!(
-            err,
-            MediaError::TooManyPixels {
-                width: 34,
-                height: 42,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, MediaError::TooManyPixels { width: 34, height: 42, .. }), "{err:?}");
 }
 
 #[test]
 fn allocation_limit() {
     let bytes = read("lossless/bridge-mods__aaa-orig.png");
-    let limits = DecodeLimits {
-        max_alloc_bytes: 10_000,
-        ..DecodeLimits::default()
-    };
+    let limits = DecodeLimits { max_alloc_bytes: 10_000, ..DecodeLimits::default() };
     let err = assert_err(hash_image_bytes(&bytes, &limits), "over allocation limit");
     assert!(matches!(err, MediaError::TooMuchMemory { .. }), "{err:?}");
 }
@@ -276,11 +221,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -305,24 +246,10 @@ fn decompression_bomb_is_refused_from_the_header() {
     ihdr.extend_from_slice(&100_000u32.to_be_bytes());
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]); // 8-bit RGBA
     png_chunk(&mut png, b"IHDR", &ihdr);
-    png_chunk(
-        &mut png,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
+    png_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
     png_chunk(&mut png, b"IEND", &[]);
     let err = assert_err(hash_image_bytes(&png, &DecodeLimits::default()), "bomb");
-    assert!(
-        matches!(
-            err,
-            MediaError::TooManyPixels {
-                width: 100_000,
-                height: 100_000,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, MediaError::TooManyPixels { width: 100_000, height: 100_000, .. }), "{err:?}");
 }
 
 #[test]
@@ -330,10 +257,7 @@ fn truncated_and_garbage_inputs_give_typed_errors() {
     let limits = DecodeLimits::default();
     let png = read("lossless/misc-images__wee.png");
     for cut in [8, 20, 33, png.len() / 2, png.len() - 13] {
-        let err = assert_err(
-            hash_image_bytes(&png[..cut], &limits),
-            &format!("png cut at {cut}"),
-        );
+        let err = assert_err(hash_image_bytes(&png[..cut], &limits), &format!("png cut at {cut}"));
         assert!(matches!(err, MediaError::Corrupt(_)), "cut {cut}: {err:?}");
     }
     for bytes in [&b""[..], b"hello, world", &[0u8; 1000]] {
@@ -357,16 +281,10 @@ fn alpha_is_dropped_not_composited() {
     let (w, h) = (40u32, 30u32);
     let mut rgba = image::RgbaImage::new(w, h);
     for (x, y, p) in rgba.enumerate_pixels_mut() {
-        *p = image::Rgba([
-            (x * 6) as u8,
-            (y * 8) as u8,
-            200,
-            if x % 2 == 0 { 0 } else { 255 },
-        ]);
+        *p = image::Rgba([(x * 6) as u8, (y * 8) as u8, 200, if x % 2 == 0 { 0 } else { 255 }]);
     }
     let mut png = Vec::new();
-    rgba.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
+    rgba.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let decoded = decode_rgb(&png, &DecodeLimits::default()).unwrap();
     let expected: Vec<u8> = rgba.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
     assert_eq!(decoded.rgb, expected);

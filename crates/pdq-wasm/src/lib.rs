@@ -38,20 +38,13 @@ pub fn hash_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<PdqResult, JsEr
     let image = staydown_pdq::ImageRef::rgba8(width as usize, height as usize, rgba)
         .map_err(|e| JsError::new(&e.to_string()))?;
     let out = staydown_pdq::hash(&image);
-    Ok(PdqResult {
-        pdq: out.hash.to_hex(),
-        quality: out.quality,
-    })
+    Ok(PdqResult { pdq: out.hash.to_hex(), quality: out.quality })
 }
 
 /// Hamming distance between two hashes given as hex.
 #[wasm_bindgen(js_name = hammingHex)]
 pub fn hamming_hex(a: &str, b: &str) -> Result<u32, JsError> {
-    let a: staydown_pdq::PdqHash = a
-        .parse()
-        .map_err(|e: staydown_pdq::ParseHashError| JsError::new(&e.to_string()))?;
-    let b: staydown_pdq::PdqHash = b
-        .parse()
-        .map_err(|e: staydown_pdq::ParseHashError| JsError::new(&e.to_string()))?;
+    let a: staydown_pdq::PdqHash = a.parse().map_err(|e: staydown_pdq::ParseHashError| JsError::new(&e.to_string()))?;
+    let b: staydown_pdq::PdqHash = b.parse().map_err(|e: staydown_pdq::ParseHashError| JsError::new(&e.to_string()))?;
     Ok(a.hamming_distance(&b))
 }

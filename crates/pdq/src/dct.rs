@@ -23,8 +23,7 @@ fn dct_matrix() -> &'static [[f32; 64]; 16] {
         let mut m = [[0f32; 64]; 16];
         for (i, row) in m.iter_mut().enumerate() {
             for (j, value) in row.iter_mut().enumerate() {
-                let angle =
-                    (std::f64::consts::PI / 2.0 / 64.0) * (i + 1) as f64 * (2 * j + 1) as f64;
+                let angle = (std::f64::consts::PI / 2.0 / 64.0) * (i + 1) as f64 * (2 * j + 1) as f64;
                 *value = (f64::from(scale) * angle.cos()) as f32;
             }
         }

@@ -75,12 +75,7 @@ impl BoxPlan {
                 (hi - lo + 1) as f32
             })
             .collect();
-        BoxPlan {
-            n,
-            ahead,
-            lag,
-            counts,
-        }
+        BoxPlan { n, ahead, lag, counts }
     }
 }
 
@@ -115,11 +110,7 @@ fn running_sums(ins: &[Lanes], outs: &mut [Lanes], plan: &BoxPlan) {
     }
     // Phase 3: full window; add the entering value, then subtract the leaving one.
     let len = n - ahead - lag;
-    for ((out, enter), leave) in outs[lag..][..len]
-        .iter_mut()
-        .zip(&ins[ahead + lag..])
-        .zip(&ins[..len])
-    {
+    for ((out, enter), leave) in outs[lag..][..len].iter_mut().zip(&ins[ahead + lag..]).zip(&ins[..len]) {
         add(&mut sum, enter);
         sub(&mut sum, leave);
         *out = sum;
@@ -167,17 +158,9 @@ fn interleave(rows: &[f32], width: usize, out: &mut [Lanes]) {
         let c1 = (c0 + TILE).min(full);
         let (cells, _) = out[c0..c1].as_chunks_mut::<4>();
         for g0 in (0..GROUP).step_by(4) {
-            let row = |k: usize| {
-                rows[(g0 + k) * width + c0..(g0 + k) * width + c1]
-                    .as_chunks::<4>()
-                    .0
-            };
+            let row = |k: usize| rows[(g0 + k) * width + c0..(g0 + k) * width + c1].as_chunks::<4>().0;
             let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-            for ((cells, (a, b)), (c, d)) in cells
-                .iter_mut()
-                .zip(r0.iter().zip(r1))
-                .zip(r2.iter().zip(r3))
-            {
+            for ((cells, (a, b)), (c, d)) in cells.iter_mut().zip(r0.iter().zip(r1)).zip(r2.iter().zip(r3)) {
                 for j in 0..4 {
                     cells[j][g0..g0 + 4].copy_from_slice(&[a[j], b[j], c[j], d[j]]);
                 }
@@ -198,11 +181,7 @@ fn deinterleave_divided(cells: &[Lanes], counts: &[f32], width: usize, rows: &mu
     for c0 in (0..width).step_by(TILE) {
         let c1 = (c0 + TILE).min(width);
         for (g, row) in rows.chunks_exact_mut(width).take(n_rows).enumerate() {
-            for ((o, cell), &count) in row[c0..c1]
-                .iter_mut()
-                .zip(&cells[c0..c1])
-                .zip(&counts[c0..c1])
-            {
+            for ((o, cell), &count) in row[c0..c1].iter_mut().zip(&cells[c0..c1]).zip(&counts[c0..c1]) {
                 *o = cell[g] / count;
             }
         }
@@ -246,17 +225,16 @@ pub(crate) fn downsample(src: &impl LumaSource) -> Box<Block64> {
     let mut next_out = 0usize; // next row of first-round column-pass output
 
     // Second-round row pass of the pending rows; only the 64 sampled columns are divided and kept.
-    let mut row_pass_2 =
-        |pending: &[f32], first: usize, count: usize, lanes: &mut [Lanes], sums: &mut [Lanes]| {
-            interleave(pending, width, lanes);
-            running_sums(lanes, sums, &along_rows);
-            for (k, &col) in sample_cols.iter().enumerate() {
-                let count_k = along_rows.counts[col];
-                for (g, row) in sampled[first..first + count].iter_mut().enumerate() {
-                    row[k] = sums[col][g] / count_k;
-                }
+    let mut row_pass_2 = |pending: &[f32], first: usize, count: usize, lanes: &mut [Lanes], sums: &mut [Lanes]| {
+        interleave(pending, width, lanes);
+        running_sums(lanes, sums, &along_rows);
+        for (k, &col) in sample_cols.iter().enumerate() {
+            let count_k = along_rows.counts[col];
+            for (g, row) in sampled[first..first + count].iter_mut().enumerate() {
+                row[k] = sums[col][g] / count_k;
             }
-        };
+        }
+    };
 
     let mut first_row = 0usize;
     while first_row < height {
@@ -270,12 +248,7 @@ pub(crate) fn downsample(src: &impl LumaSource) -> Box<Block64> {
         interleave(&staging, width, &mut lanes_in);
         running_sums(&lanes_in, &mut lanes_sum, &along_rows);
         let slot = first_row % ring_rows;
-        deinterleave_divided(
-            &lanes_sum,
-            &along_rows.counts,
-            width,
-            &mut ring[slot * width..(slot + count) * width],
-        );
+        deinterleave_divided(&lanes_sum, &along_rows.counts, width, &mut ring[slot * width..(slot + count) * width]);
         first_row += count;
 
         // First-round column pass for every output row whose window is now complete.
@@ -302,25 +275,13 @@ pub(crate) fn downsample(src: &impl LumaSource) -> Box<Block64> {
             pending_rows += 1;
             next_out += 1;
             if pending_rows == GROUP {
-                row_pass_2(
-                    &pending,
-                    next_out - GROUP,
-                    GROUP,
-                    &mut lanes_in,
-                    &mut lanes_sum,
-                );
+                row_pass_2(&pending, next_out - GROUP, GROUP, &mut lanes_in, &mut lanes_sum);
                 pending_rows = 0;
             }
         }
     }
     if pending_rows > 0 {
-        row_pass_2(
-            &pending,
-            next_out - pending_rows,
-            pending_rows,
-            &mut lanes_in,
-            &mut lanes_sum,
-        );
+        row_pass_2(&pending, next_out - pending_rows, pending_rows, &mut lanes_in, &mut lanes_sum);
     }
 
     // Second-round column pass on the 64 sampled columns, dividing only at the sampled rows.

@@ -167,12 +167,7 @@ mod tests {
         assert!(h.bit(1));
         // First hex digit 'f': the four most significant bits 255..252 are set.
         assert!((252..256).all(|k| h.bit(k)));
-        assert_eq!(
-            "F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22"
-                .parse::<PdqHash>()
-                .unwrap(),
-            h
-        );
+        assert_eq!("F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22".parse::<PdqHash>().unwrap(), h);
     }
 
     #[test]

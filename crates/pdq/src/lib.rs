@@ -106,11 +106,7 @@ impl DihedralHashes {
     /// The smallest Hamming distance between `other` and any of the eight variants: how a
     /// rotated or mirrored copy is recognised.
     pub fn min_distance(&self, other: &PdqHash) -> u32 {
-        self.to_array()
-            .iter()
-            .map(|h| h.hamming_distance(other))
-            .min()
-            .unwrap_or(PdqHash::BITS)
+        self.to_array().iter().map(|h| h.hamming_distance(other)).min().unwrap_or(PdqHash::BITS)
     }
 }
 
@@ -145,10 +141,9 @@ pub enum PdqError {
 impl fmt::Display for PdqError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PdqError::BufferLength { expected, actual } => write!(
-                f,
-                "pixel buffer holds {actual} values, the dimensions need {expected}"
-            ),
+            PdqError::BufferLength { expected, actual } => {
+                write!(f, "pixel buffer holds {actual} values, the dimensions need {expected}")
+            }
             PdqError::DimensionsTooLarge { width, height } => {
                 write!(f, "image dimensions {width}×{height} are too large")
             }
@@ -179,54 +174,34 @@ fn check_len(width: usize, height: usize, channels: usize, actual: usize) -> Res
         .checked_mul(height)
         .and_then(|n| n.checked_mul(channels))
         .ok_or(PdqError::DimensionsTooLarge { width, height })?;
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(PdqError::BufferLength { expected, actual })
-    }
+    if expected == actual { Ok(()) } else { Err(PdqError::BufferLength { expected, actual }) }
 }
 
 impl<'a> ImageRef<'a> {
     /// Interleaved 8-bit R, G, B (what `staydown-media` decodes to; the conformance input).
     pub fn rgb8(width: usize, height: usize, data: &'a [u8]) -> Result<Self, PdqError> {
         check_len(width, height, 3, data.len())?;
-        Ok(ImageRef {
-            width,
-            height,
-            pixels: Pixels::Rgb8(data),
-        })
+        Ok(ImageRef { width, height, pixels: Pixels::Rgb8(data) })
     }
 
     /// Interleaved 8-bit R, G, B, A (a browser canvas's `ImageData`); alpha is ignored, not
     /// composited, as `specs/pdq.md` says.
     pub fn rgba8(width: usize, height: usize, data: &'a [u8]) -> Result<Self, PdqError> {
         check_len(width, height, 4, data.len())?;
-        Ok(ImageRef {
-            width,
-            height,
-            pixels: Pixels::Rgba8(data),
-        })
+        Ok(ImageRef { width, height, pixels: Pixels::Rgba8(data) })
     }
 
     /// 8-bit greyscale; hashes exactly like the same grey replicated to R, G and B.
     pub fn gray8(width: usize, height: usize, data: &'a [u8]) -> Result<Self, PdqError> {
         check_len(width, height, 1, data.len())?;
-        Ok(ImageRef {
-            width,
-            height,
-            pixels: Pixels::Gray8(data),
-        })
+        Ok(ImageRef { width, height, pixels: Pixels::Gray8(data) })
     }
 
     /// A luminance plane in f32, as the reference's `pdqHash256FromFloatLuma` takes it (for
     /// callers with their own colour conversion, e.g. video frames).
     pub fn luma_f32(width: usize, height: usize, data: &'a [f32]) -> Result<Self, PdqError> {
         check_len(width, height, 1, data.len())?;
-        Ok(ImageRef {
-            width,
-            height,
-            pixels: Pixels::LumaF32(data),
-        })
+        Ok(ImageRef { width, height, pixels: Pixels::LumaF32(data) })
     }
 
     /// Width in pixels.
@@ -290,11 +265,7 @@ fn luma_row_interleaved<const C: usize>(pixels: &[u8], out: &mut [f32]) {
             *o = n as f32 / 1000.0;
         }
     }
-    for (o, p) in out_chunks
-        .into_remainder()
-        .iter_mut()
-        .zip(pixel_chunks.remainder())
-    {
+    for (o, p) in out_chunks.into_remainder().iter_mut().zip(pixel_chunks.remainder()) {
         *o = luma(p[0], p[1], p[2]);
     }
 }
@@ -315,14 +286,8 @@ fn dct_and_quality(image: &ImageRef<'_>) -> Option<(dct::Block16, u8)> {
 /// reference does.
 pub fn hash(image: &ImageRef<'_>) -> PdqOutput {
     match dct_and_quality(image) {
-        Some((coefficients, quality)) => PdqOutput {
-            hash: dct::to_bits(&coefficients),
-            quality,
-        },
-        None => PdqOutput {
-            hash: PdqHash::ZERO,
-            quality: 0,
-        },
+        Some((coefficients, quality)) => PdqOutput { hash: dct::to_bits(&coefficients), quality },
+        None => PdqOutput { hash: PdqHash::ZERO, quality: 0 },
     }
 }
 
@@ -348,27 +313,10 @@ pub fn hash_dihedral(image: &ImageRef<'_>) -> DihedralOutput {
             quality: 0,
         };
     };
-    let [
-        original,
-        rotate90,
-        rotate180,
-        rotate270,
-        flip_x,
-        flip_y,
-        flip_plus1,
-        flip_minus1,
-    ] = Dihedral::ALL.map(|d| dct::to_bits(&d.apply(&coefficients)));
+    let [original, rotate90, rotate180, rotate270, flip_x, flip_y, flip_plus1, flip_minus1] =
+        Dihedral::ALL.map(|d| dct::to_bits(&d.apply(&coefficients)));
     DihedralOutput {
-        hashes: DihedralHashes {
-            original,
-            rotate90,
-            rotate180,
-            rotate270,
-            flip_x,
-            flip_y,
-            flip_plus1,
-            flip_minus1,
-        },
+        hashes: DihedralHashes { original, rotate90, rotate180, rotate270, flip_x, flip_y, flip_plus1, flip_minus1 },
         quality,
     }
 }

@@ -62,25 +62,12 @@ fn check(rel: &str, expected: PdqOutput) {
 /// Every `exact` row of expected.csv: identical hash (all 256 bits) and identical quality.
 #[test]
 fn conformance_exact_rows() {
-    let rows: Vec<Row> = expected_rows()
-        .into_iter()
-        .filter(|r| r.comparison == "exact")
-        .collect();
-    assert_eq!(
-        rows.len(),
-        35,
-        "expected.csv changed: update this count deliberately"
-    );
+    let rows: Vec<Row> = expected_rows().into_iter().filter(|r| r.comparison == "exact").collect();
+    assert_eq!(rows.len(), 35, "expected.csv changed: update this count deliberately");
     for row in rows {
         let (w, h, _) = load_rgb(&row.path);
         assert_eq!((w, h), (row.width, row.height), "{}", row.path);
-        check(
-            &row.path,
-            PdqOutput {
-                hash: row.pdq,
-                quality: row.quality,
-            },
-        );
+        check(&row.path, PdqOutput { hash: row.pdq, quality: row.quality });
     }
 }
 
@@ -91,8 +78,7 @@ fn luma_equals_reference_formula_for_all_colours() {
     for r in 0..=255u8 {
         for g in 0..=255u8 {
             for b in 0..=255u8 {
-                let reference =
-                    ((f64::from(r) * 0.299 + f64::from(g) * 0.587) + f64::from(b) * 0.114) as f32;
+                let reference = ((f64::from(r) * 0.299 + f64::from(g) * 0.587) + f64::from(b) * 0.114) as f32;
                 let ours = crate::luma(r, g, b);
                 assert_eq!(ours.to_bits(), reference.to_bits(), "rgb({r},{g},{b})");
             }
@@ -127,10 +113,7 @@ fn test_image(w: usize, h: usize, seed: u64) -> Vec<u8> {
 }
 
 fn blocks_bit_identical(a: &dct::Block64, b: &dct::Block64) -> bool {
-    a.iter()
-        .flatten()
-        .zip(b.iter().flatten())
-        .all(|(x, y)| x.to_bits() == y.to_bits())
+    a.iter().flatten().zip(b.iter().flatten()).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// The streaming schedule produces the very same 64×64 floats as the plain four-pass
@@ -161,10 +144,7 @@ fn streaming_downsample_matches_plain_passes() {
         let image = ImageRef::rgb8(w, h, &rgb).unwrap();
         let fast = downsample::downsample(&image);
         let plain = naive::downsample(&image);
-        assert!(
-            blocks_bit_identical(&fast, &plain),
-            "{w}x{h}: blocks differ"
-        );
+        assert!(blocks_bit_identical(&fast, &plain), "{w}x{h}: blocks differ");
     }
 }
 
@@ -172,25 +152,16 @@ fn streaming_downsample_matches_plain_passes() {
 fn pixel_layouts_agree() {
     let (w, h) = (97, 61);
     let rgb = test_image(w, h, 7);
-    let rgba: Vec<u8> = rgb
-        .chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], p[0] ^ 0x5a])
-        .collect();
+    let rgba: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], p[0] ^ 0x5a]).collect();
     let from_rgb = hash(&ImageRef::rgb8(w, h, &rgb).unwrap());
     let from_rgba = hash(&ImageRef::rgba8(w, h, &rgba).unwrap());
     assert_eq!(from_rgb, from_rgba, "alpha must be ignored");
 
     let grey: Vec<u8> = rgb.iter().step_by(3).copied().collect();
     let grey_rgb: Vec<u8> = grey.iter().flat_map(|&v| [v, v, v]).collect();
-    assert_eq!(
-        hash(&ImageRef::gray8(w, h, &grey).unwrap()),
-        hash(&ImageRef::rgb8(w, h, &grey_rgb).unwrap())
-    );
+    assert_eq!(hash(&ImageRef::gray8(w, h, &grey).unwrap()), hash(&ImageRef::rgb8(w, h, &grey_rgb).unwrap()));
     let luma: Vec<f32> = grey.iter().map(|&v| f32::from(v)).collect();
-    assert_eq!(
-        hash(&ImageRef::luma_f32(w, h, &luma).unwrap()),
-        hash(&ImageRef::gray8(w, h, &grey).unwrap())
-    );
+    assert_eq!(hash(&ImageRef::luma_f32(w, h, &luma).unwrap()), hash(&ImageRef::gray8(w, h, &grey).unwrap()));
 }
 
 #[test]
@@ -198,35 +169,20 @@ fn too_small_images_get_zero_hash_and_quality() {
     for (w, h) in [(4, 100), (100, 4), (0, 0), (1, 1)] {
         let rgb = vec![128u8; w * h * 3];
         let out = hash(&ImageRef::rgb8(w, h, &rgb).unwrap());
-        assert_eq!(
-            out,
-            PdqOutput {
-                hash: PdqHash::ZERO,
-                quality: 0
-            }
-        );
+        assert_eq!(out, PdqOutput { hash: PdqHash::ZERO, quality: 0 });
     }
     // The smallest hashable size gives a real hash.
     let rgb = test_image(5, 5, 3);
-    assert_ne!(
-        hash(&ImageRef::rgb8(5, 5, &rgb).unwrap()).hash,
-        PdqHash::ZERO
-    );
+    assert_ne!(hash(&ImageRef::rgb8(5, 5, &rgb).unwrap()).hash, PdqHash::ZERO);
 }
 
 #[test]
 fn buffer_length_is_checked() {
     assert_eq!(
         ImageRef::rgb8(10, 10, &[0; 299]).unwrap_err(),
-        crate::PdqError::BufferLength {
-            expected: 300,
-            actual: 299
-        }
+        crate::PdqError::BufferLength { expected: 300, actual: 299 }
     );
-    assert!(matches!(
-        ImageRef::rgba8(usize::MAX, 2, &[]).unwrap_err(),
-        crate::PdqError::DimensionsTooLarge { .. }
-    ));
+    assert!(matches!(ImageRef::rgba8(usize::MAX, 2, &[]).unwrap_err(), crate::PdqError::DimensionsTooLarge { .. }));
 }
 
 #[test]
@@ -238,11 +194,7 @@ fn flat_image_has_zero_quality() {
 /// Pixel-exact transforms of an RGB image (rotations counter-clockwise).
 fn transform(w: usize, h: usize, rgb: &[u8], which: usize) -> (usize, usize, Vec<u8>) {
     let px = |x: usize, y: usize| &rgb[(y * w + x) * 3..(y * w + x) * 3 + 3];
-    let (ow, oh) = if matches!(which, 1 | 3 | 6 | 7) {
-        (h, w)
-    } else {
-        (w, h)
-    };
+    let (ow, oh) = if matches!(which, 1 | 3 | 6 | 7) { (h, w) } else { (w, h) };
     let mut out = Vec::with_capacity(w * h * 3);
     for oy in 0..oh {
         for ox in 0..ow {
@@ -268,10 +220,7 @@ fn transform(w: usize, h: usize, rgb: &[u8], which: usize) -> (usize, usize, Vec
 /// mirrored) moves. Checked on several photos (quality 100) transformed here pixel for pixel.
 #[test]
 fn dihedral_variants_match_transformed_pixels() {
-    let photos = [
-        "lossless/reg-test-input__dih__bridge-1-original.png",
-        "lossless/pytx__letterboxed_sample-b.png",
-    ];
+    let photos = ["lossless/reg-test-input__dih__bridge-1-original.png", "lossless/pytx__letterboxed_sample-b.png"];
     // Not the 256×256 LabelMe photos: there the reference's own variants are 28–100 bits from the
     // hashes of the transformed pixels (window 2 averages a pixel with its right neighbour, so a
     // mirror shifts the image by one pixel at a scale where that matters). Bit-exactness of the
@@ -280,10 +229,7 @@ fn dihedral_variants_match_transformed_pixels() {
     for (w, h, rgb) in photos.iter().map(|p| load_rgb(p)) {
         let (w, h, rgb) = (&w, &h, &rgb);
         let variants = hash_dihedral(&ImageRef::rgb8(*w, *h, rgb).unwrap());
-        assert_eq!(
-            variants.hashes.original,
-            hash(&ImageRef::rgb8(*w, *h, rgb).unwrap()).hash
-        );
+        assert_eq!(variants.hashes.original, hash(&ImageRef::rgb8(*w, *h, rgb).unwrap()).hash);
         for (which, expected) in variants.hashes.to_array().iter().enumerate() {
             let (tw, th, t) = transform(*w, *h, rgb, which);
             let got = hash(&ImageRef::rgb8(tw, th, &t).unwrap());
@@ -344,25 +290,14 @@ fn dihedral_variants_match_reference_photos() {
         "bridge-8-flip-minus-1",
     ];
     let (w, h, rgb) = load_rgb(&format!("lossless/reg-test-input__dih__{}.png", names[0]));
-    let variants = hash_dihedral(&ImageRef::rgb8(w, h, &rgb).unwrap())
-        .hashes
-        .to_array();
+    let variants = hash_dihedral(&ImageRef::rgb8(w, h, &rgb).unwrap()).hashes.to_array();
     for (i, name) in names.iter().enumerate() {
         let (w, h, rgb) = load_rgb(&format!("lossless/reg-test-input__dih__{name}.png"));
         let got = hash(&ImageRef::rgb8(w, h, &rgb).unwrap()).hash;
         let distances: Vec<u32> = variants.iter().map(|v| v.hamming_distance(&got)).collect();
         eprintln!("{name}: distances to the 8 variants {distances:?}");
-        assert!(
-            distances[i] <= DIHEDRAL_PIXEL_BOUND,
-            "{name}: {distances:?}"
-        );
-        let nearest_other = distances
-            .iter()
-            .enumerate()
-            .filter(|&(j, _)| j != i)
-            .map(|(_, &d)| d)
-            .min()
-            .unwrap();
+        assert!(distances[i] <= DIHEDRAL_PIXEL_BOUND, "{name}: {distances:?}");
+        let nearest_other = distances.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, &d)| d).min().unwrap();
         assert!(nearest_other > 31, "{name}: {distances:?}");
     }
 }

@@ -33,14 +33,9 @@ pub(crate) static REFUSED_REQUESTS: AtomicUsize = AtomicUsize::new(0);
 struct NoNetwork;
 
 impl SyncHttpResolver for NoNetwork {
-    fn http_resolve(
-        &self,
-        request: Request<Vec<u8>>,
-    ) -> Result<Response<Box<dyn Read>>, HttpResolverError> {
+    fn http_resolve(&self, request: Request<Vec<u8>>) -> Result<Response<Box<dyn Read>>, HttpResolverError> {
         REFUSED_REQUESTS.fetch_add(1, Ordering::Relaxed);
-        Err(HttpResolverError::UriDisallowed {
-            uri: request.uri().to_string(),
-        })
+        Err(HttpResolverError::UriDisallowed { uri: request.uri().to_string() })
     }
 }
 
@@ -67,9 +62,7 @@ fn context(limits: &Limits) -> Result<Context, c2pa::Error> {
         })
         .to_string(),
     )?;
-    Ok(Context::new()
-        .with_settings(settings)?
-        .with_resolver(NoNetwork))
+    Ok(Context::new().with_settings(settings)?.with_resolver(NoNetwork))
 }
 
 /// Reads the C2PA manifest store embedded in `bytes`, if any, into findings.
@@ -84,20 +77,12 @@ pub(crate) fn findings(bytes: &[u8], format: Format, limits: &Limits) -> Vec<Fin
     let reader = match read {
         Ok(Ok(reader)) => reader,
         // No manifest, or a format the SDK does not handle: nothing to say.
-        Ok(Err(
-            c2pa::Error::JumbfNotFound
-            | c2pa::Error::ProvenanceMissing
-            | c2pa::Error::UnsupportedType,
-        )) => {
+        Ok(Err(c2pa::Error::JumbfNotFound | c2pa::Error::ProvenanceMissing | c2pa::Error::UnsupportedType)) => {
             return Vec::new();
         }
         Ok(Err(err)) => return vec![error(Source::C2pa, &err, limits)],
         Err(_) => {
-            return vec![error(
-                Source::C2pa,
-                &"the C2PA reader panicked on this manifest",
-                limits,
-            )];
+            return vec![error(Source::C2pa, &"the C2PA reader panicked on this manifest", limits)];
         }
     };
     from_reader(&reader, limits)
@@ -107,19 +92,9 @@ fn from_reader(reader: &Reader, limits: &Limits) -> Vec<Finding> {
     let max = limits.max_value_chars;
     let state = reader.validation_state();
     let valid = matches!(state, ValidationState::Valid | ValidationState::Trusted);
-    let (strength, rank) = if valid {
-        (Strength::Strong, Rank::Signed)
-    } else {
-        (Strength::Weak, Rank::Weak)
-    };
+    let (strength, rank) = if valid { (Strength::Strong, Rank::Signed) } else { (Strength::Weak, Rank::Weak) };
 
-    let mut out = vec![Finding::note(
-        Source::C2pa,
-        "validation",
-        &validation_summary(reader, state),
-        strength,
-        max,
-    )];
+    let mut out = vec![Finding::note(Source::C2pa, "validation", &validation_summary(reader, state), strength, max)];
     let Some(active) = reader.active_label() else {
         return out;
     };
@@ -159,13 +134,10 @@ fn validation_summary(reader: &Reader, state: ValidationState) -> String {
     };
     let mut codes: Vec<&str> = Vec::new();
     if let Some(results) = reader.validation_results() {
-        let sets = results.active_manifest().into_iter().chain(
-            results
-                .ingredient_deltas()
-                .into_iter()
-                .flatten()
-                .map(|delta| delta.validation_deltas()),
-        );
+        let sets = results
+            .active_manifest()
+            .into_iter()
+            .chain(results.ingredient_deltas().into_iter().flatten().map(|delta| delta.validation_deltas()));
         for set in sets {
             for status in set.failure().iter().chain(set.informational()) {
                 if !codes.contains(&status.code()) {
@@ -184,20 +156,14 @@ fn validation_summary(reader: &Reader, state: ValidationState) -> String {
 /// The tool that made a manifest: the first `claim_generator_info` name (C2PA 2.x), else the
 /// v1 `claim_generator` string.
 fn claim_tool(manifest: &Manifest) -> Option<(String, String)> {
-    if let Some(info) = manifest
-        .claim_generator_info
-        .as_ref()
-        .and_then(|infos| infos.first())
-    {
+    if let Some(info) = manifest.claim_generator_info.as_ref().and_then(|infos| infos.first()) {
         let raw = match &info.version {
             Some(version) => format!("{} {version}", info.name),
             None => info.name.clone(),
         };
         return Some((raw, info.name.clone()));
     }
-    manifest
-        .claim_generator()
-        .map(|raw| (raw.to_owned(), raw.to_owned()))
+    manifest.claim_generator().map(|raw| (raw.to_owned(), raw.to_owned()))
 }
 
 struct Action {
@@ -222,23 +188,14 @@ fn actions(manifest: &Manifest) -> Vec<Action> {
             let Some(name) = action.get("action").and_then(Value::as_str) else {
                 continue;
             };
-            let source_type = action
-                .get("digitalSourceType")
-                .and_then(Value::as_str)
-                .map(|s| s.trim().to_owned());
+            let source_type = action.get("digitalSourceType").and_then(Value::as_str).map(|s| s.trim().to_owned());
             // v1: a string; v2: a ClaimGeneratorInfo object with a name.
             let agent = match action.get("softwareAgent") {
                 Some(Value::String(agent)) => Some(agent.clone()),
-                Some(Value::Object(info)) => {
-                    info.get("name").and_then(Value::as_str).map(str::to_owned)
-                }
+                Some(Value::Object(info)) => info.get("name").and_then(Value::as_str).map(str::to_owned),
                 _ => None,
             };
-            out.push(Action {
-                name: name.to_owned(),
-                source_type,
-                agent,
-            });
+            out.push(Action { name: name.to_owned(), source_type, agent });
         }
     }
     out
@@ -255,45 +212,19 @@ fn manifest_findings(
 ) {
     let tool = claim_tool(manifest);
     if let Some((raw, _)) = &tool {
-        out.push(tool_finding(
-            Source::C2pa,
-            &format!("{role}.claim_generator"),
-            raw,
-            max,
-        ));
+        out.push(tool_finding(Source::C2pa, &format!("{role}.claim_generator"), raw, max));
     }
-    if let Some(issuer) = manifest
-        .signature_info()
-        .and_then(|info| info.issuer.as_deref())
-    {
-        out.push(Finding::note(
-            Source::C2pa,
-            format!("{role}.signer"),
-            issuer,
-            strength,
-            max,
-        ));
+    if let Some(issuer) = manifest.signature_info().and_then(|info| info.issuer.as_deref()) {
+        out.push(Finding::note(Source::C2pa, format!("{role}.signer"), issuer, strength, max));
     }
     let actions = actions(manifest);
-    let has_edits = actions
-        .iter()
-        .any(|a| EDIT_ACTIONS.contains(&a.name.as_str()));
+    let has_edits = actions.iter().any(|a| EDIT_ACTIONS.contains(&a.name.as_str()));
     for action in &actions {
-        let mut finding = Finding::note(
-            Source::C2pa,
-            format!("{role}.action"),
-            &action.name,
-            strength,
-            max,
-        );
+        let mut finding = Finding::note(Source::C2pa, format!("{role}.action"), &action.name, strength, max);
         finding.rank = rank;
         if EDIT_ACTIONS.contains(&action.name.as_str()) {
             finding.edited = Some(true);
-        } else if is_active
-            && action.name == "c2pa.created"
-            && !has_edits
-            && manifest.ingredients().is_empty()
-        {
+        } else if is_active && action.name == "c2pa.created" && !has_edits && manifest.ingredients().is_empty() {
             // A new asset with no edit actions and no ingredients: the manifest declares an
             // unedited original.
             finding.edited = Some(false);
@@ -302,13 +233,8 @@ fn manifest_findings(
         let Some(source_type) = &action.source_type else {
             continue;
         };
-        let mut finding = Finding::note(
-            Source::C2pa,
-            format!("{role}.digital_source_type"),
-            source_type,
-            strength,
-            max,
-        );
+        let mut finding =
+            Finding::note(Source::C2pa, format!("{role}.digital_source_type"), source_type, strength, max);
         finding.rank = rank;
         if let Some(class) = classify_source_type(source_type) {
             finding.ai = class.ai;
@@ -316,10 +242,7 @@ fn manifest_findings(
             finding.pure_generation = class.pure_generation;
             if class.ai == Some(true) {
                 // The action's own software agent is the most precise name; else the claim's tool.
-                let raw = action
-                    .agent
-                    .clone()
-                    .or_else(|| tool.as_ref().map(|(_, name)| name.clone()));
+                let raw = action.agent.clone().or_else(|| tool.as_ref().map(|(_, name)| name.clone()));
                 finding.generator = raw
                     .map(|raw| normalize::builtin().normalize(&raw))
                     .filter(|t| t.kind != Some(ToolKind::Editor) && !t.name.is_empty())
@@ -334,12 +257,6 @@ fn manifest_findings(
     }
     if has_edits && let Some((_, name)) = &tool {
         let editor = normalize::builtin().normalize(name).name;
-        out.push(Finding::note(
-            Source::C2pa,
-            format!("{role}.editor"),
-            &editor,
-            strength,
-            max,
-        ));
+        out.push(Finding::note(Source::C2pa, format!("{role}.editor"), &editor, strength, max));
     }
 }

@@ -103,21 +103,11 @@ pub fn read_metadata(bytes: &[u8], limits: &Limits) -> Metadata {
 }
 
 fn truncated(what: &'static str, offset: usize, needed: u64, available: usize) -> MetadataError {
-    MetadataError::Truncated {
-        what,
-        offset,
-        needed,
-        available,
-    }
+    MetadataError::Truncated { what, offset, needed, available }
 }
 
 /// `bytes[offset..offset + len]`, or a `Truncated` error naming `what`.
-fn slice<'a>(
-    bytes: &'a [u8],
-    offset: usize,
-    len: u64,
-    what: &'static str,
-) -> Result<&'a [u8], MetadataError> {
+fn slice<'a>(bytes: &'a [u8], offset: usize, len: u64, what: &'static str) -> Result<&'a [u8], MetadataError> {
     let available = bytes.len().saturating_sub(offset);
     match usize::try_from(len) {
         Ok(len) if len <= available => Ok(&bytes[offset..offset + len]),
@@ -143,20 +133,16 @@ fn le_u32(bytes: &[u8], offset: usize, what: &'static str) -> Result<u32, Metada
 fn count_chunk(count: &mut usize, limits: &Limits) -> Result<(), MetadataError> {
     *count += 1;
     if *count > limits.max_chunks {
-        return Err(MetadataError::LimitExceeded {
-            what: "chunks/segments per file",
-            limit: limits.max_chunks,
-        });
+        return Err(MetadataError::LimitExceeded { what: "chunks/segments per file", limit: limits.max_chunks });
     }
     Ok(())
 }
 
 fn push_xmp(payload: &[u8], limits: &Limits, metadata: &mut Metadata) {
     if payload.len() > limits.max_xmp_bytes {
-        metadata.xmp_errors.push(MetadataError::LimitExceeded {
-            what: "XMP packet bytes",
-            limit: limits.max_xmp_bytes,
-        });
+        metadata
+            .xmp_errors
+            .push(MetadataError::LimitExceeded { what: "XMP packet bytes", limit: limits.max_xmp_bytes });
     } else {
         metadata.xmp.push(payload.to_vec());
     }
@@ -170,9 +156,7 @@ fn walk_jpeg(bytes: &[u8], limits: &Limits, metadata: &mut Metadata) -> Result<(
     loop {
         count_chunk(&mut count, limits)?;
         // Markers are 0xFF followed by a code; extra 0xFF fill bytes are allowed (B.1.1.2).
-        let first = *bytes
-            .get(offset)
-            .ok_or_else(|| truncated("JPEG marker", offset, 2, 0))?;
+        let first = *bytes.get(offset).ok_or_else(|| truncated("JPEG marker", offset, 2, 0))?;
         if first != 0xFF {
             return Err(MetadataError::Malformed {
                 what: "JPEG marker",
@@ -182,9 +166,7 @@ fn walk_jpeg(bytes: &[u8], limits: &Limits, metadata: &mut Metadata) -> Result<(
         while bytes.get(offset + 1) == Some(&0xFF) {
             offset += 1;
         }
-        let code = *bytes
-            .get(offset + 1)
-            .ok_or_else(|| truncated("JPEG marker", offset, 2, 1))?;
+        let code = *bytes.get(offset + 1).ok_or_else(|| truncated("JPEG marker", offset, 2, 1))?;
         offset += 2;
         match code {
             // Standalone markers without a length: TEM, RSTn, SOI.
@@ -237,16 +219,13 @@ fn walk_png(bytes: &[u8], limits: &Limits, metadata: &mut Metadata) -> Result<()
             b"eXIf" => metadata.exif.push(data.to_vec()),
             b"tEXt" | b"zTXt" | b"iTXt" => {
                 if metadata.png_text.len() >= limits.max_text_chunks {
-                    metadata.png_text_errors.push(MetadataError::LimitExceeded {
-                        what: "PNG text chunks",
-                        limit: limits.max_text_chunks,
-                    });
+                    metadata
+                        .png_text_errors
+                        .push(MetadataError::LimitExceeded { what: "PNG text chunks", limit: limits.max_text_chunks });
                     continue;
                 }
                 match decode_text_chunk(kind, data, limits, &mut inflated_total) {
-                    Ok(chunk) if chunk.keyword == XMP_PNG_KEYWORD => {
-                        push_xmp(chunk.text.as_bytes(), limits, metadata)
-                    }
+                    Ok(chunk) if chunk.keyword == XMP_PNG_KEYWORD => push_xmp(chunk.text.as_bytes(), limits, metadata),
                     Ok(chunk) => metadata.png_text.push(chunk),
                     Err(err) => metadata.png_text_errors.push(err),
                 }
@@ -273,25 +252,17 @@ fn decode_text_chunk(
     let nul = data
         .iter()
         .position(|&b| b == 0)
-        .ok_or_else(|| MetadataError::Malformed {
-            what,
-            detail: "keyword not NUL-terminated".to_owned(),
-        })?;
+        .ok_or_else(|| MetadataError::Malformed { what, detail: "keyword not NUL-terminated".to_owned() })?;
     // Keywords are 1–79 bytes (PNG §11.3.3.2).
     if nul == 0 || nul > 79 {
-        return Err(MetadataError::Malformed {
-            what,
-            detail: format!("keyword length {nul}"),
-        });
+        return Err(MetadataError::Malformed { what, detail: format!("keyword length {nul}") });
     }
     let keyword = latin1(&data[..nul]);
     let rest = &data[nul + 1..];
     let text = match chunk {
         "tEXt" => latin1(rest),
         "zTXt" => {
-            let (&method, compressed) = rest
-                .split_first()
-                .ok_or_else(|| truncated(what, nul + 1, 1, 0))?;
+            let (&method, compressed) = rest.split_first().ok_or_else(|| truncated(what, nul + 1, 1, 0))?;
             check_method(method, what)?;
             latin1(&inflate(compressed, what, limits, inflated_total)?)
         }
@@ -302,37 +273,25 @@ fn decode_text_chunk(
             // Language tag and translated keyword, each NUL-terminated, precede the text.
             let mut tail = tail;
             for _ in 0..2 {
-                let end =
-                    tail.iter()
-                        .position(|&b| b == 0)
-                        .ok_or_else(|| MetadataError::Malformed {
-                            what,
-                            detail: "language tag or translated keyword not NUL-terminated"
-                                .to_owned(),
-                        })?;
+                let end = tail.iter().position(|&b| b == 0).ok_or_else(|| MetadataError::Malformed {
+                    what,
+                    detail: "language tag or translated keyword not NUL-terminated".to_owned(),
+                })?;
                 tail = &tail[end + 1..];
             }
             match flag {
                 0 => String::from_utf8_lossy(tail).into_owned(),
                 1 => {
                     check_method(*method, what)?;
-                    String::from_utf8_lossy(&inflate(tail, what, limits, inflated_total)?)
-                        .into_owned()
+                    String::from_utf8_lossy(&inflate(tail, what, limits, inflated_total)?).into_owned()
                 }
                 other => {
-                    return Err(MetadataError::Malformed {
-                        what,
-                        detail: format!("compression flag {other}"),
-                    });
+                    return Err(MetadataError::Malformed { what, detail: format!("compression flag {other}") });
                 }
             }
         }
     };
-    Ok(TextChunk {
-        chunk,
-        keyword,
-        text,
-    })
+    Ok(TextChunk { chunk, keyword, text })
 }
 
 fn check_method(method: u8, what: &'static str) -> Result<(), MetadataError> {
@@ -340,10 +299,7 @@ fn check_method(method: u8, what: &'static str) -> Result<(), MetadataError> {
     if method == 0 {
         Ok(())
     } else {
-        Err(MetadataError::Malformed {
-            what,
-            detail: format!("compression method {method}"),
-        })
+        Err(MetadataError::Malformed { what, detail: format!("compression method {method}") })
     }
 }
 
@@ -353,21 +309,13 @@ fn inflate(
     limits: &Limits,
     inflated_total: &mut usize,
 ) -> Result<Vec<u8>, MetadataError> {
-    let remaining = limits
-        .max_total_inflated_bytes
-        .saturating_sub(*inflated_total);
+    let remaining = limits.max_total_inflated_bytes.saturating_sub(*inflated_total);
     let cap = limits.max_inflated_bytes.min(remaining);
     let out = decompress_to_vec_zlib_with_limit(compressed, cap).map_err(|err| {
         if err.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
-            MetadataError::LimitExceeded {
-                what: "inflated PNG text bytes",
-                limit: cap,
-            }
+            MetadataError::LimitExceeded { what: "inflated PNG text bytes", limit: cap }
         } else {
-            MetadataError::Inflate {
-                what,
-                detail: format!("{:?}", err.status),
-            }
+            MetadataError::Inflate { what, detail: format!("{:?}", err.status) }
         }
     })?;
     *inflated_total += out.len();
@@ -383,8 +331,7 @@ fn latin1(bytes: &[u8]) -> String {
 fn walk_webp(bytes: &[u8], limits: &Limits, metadata: &mut Metadata) -> Result<(), MetadataError> {
     let riff_size = le_u32(bytes, 4, "RIFF size")?;
     // The RIFF size counts from offset 8; never read past it or past the buffer.
-    let end = usize::try_from(riff_size)
-        .map_or(bytes.len(), |size| bytes.len().min(size.saturating_add(8)));
+    let end = usize::try_from(riff_size).map_or(bytes.len(), |size| bytes.len().min(size.saturating_add(8)));
     let bytes = &bytes[..end];
     let mut offset = 12;
     let mut count = 0;
@@ -428,11 +375,7 @@ mod tests {
         let metadata = read_metadata(&bytes, &Limits::default());
         assert!(matches!(
             metadata.errors.as_slice(),
-            [MetadataError::Truncated {
-                what: "JPEG segment",
-                needed: 65533,
-                ..
-            }]
+            [MetadataError::Truncated { what: "JPEG segment", needed: 65533, .. }]
         ));
     }
 
@@ -443,13 +386,7 @@ mod tests {
         bytes.extend_from_slice(b"tEXt");
         bytes.extend_from_slice(b"a\0b");
         let metadata = read_metadata(&bytes, &Limits::default());
-        assert!(matches!(
-            metadata.errors.as_slice(),
-            [MetadataError::Truncated {
-                what: "PNG chunk data",
-                ..
-            }]
-        ));
+        assert!(matches!(metadata.errors.as_slice(), [MetadataError::Truncated { what: "PNG chunk data", .. }]));
         assert!(metadata.png_text.is_empty());
     }
 
@@ -459,18 +396,9 @@ mod tests {
         for _ in 0..50 {
             bytes.extend_from_slice(&[0, 0, 0, 0, b'a', b'b', b'c', b'd', 0, 0, 0, 0]);
         }
-        let limits = Limits {
-            max_chunks: 10,
-            ..Limits::default()
-        };
+        let limits = Limits { max_chunks: 10, ..Limits::default() };
         let metadata = read_metadata(&bytes, &limits);
-        assert_eq!(
-            metadata.errors,
-            vec![MetadataError::LimitExceeded {
-                what: "chunks/segments per file",
-                limit: 10
-            }]
-        );
+        assert_eq!(metadata.errors, vec![MetadataError::LimitExceeded { what: "chunks/segments per file", limit: 10 }]);
     }
 
     #[test]

@@ -77,15 +77,12 @@ impl Tiff<'_> {
     }
 
     fn get(&self, offset: usize, len: usize, what: &'static str) -> Result<&[u8], MetadataError> {
-        offset
-            .checked_add(len)
-            .and_then(|end| self.bytes.get(offset..end))
-            .ok_or(MetadataError::Truncated {
-                what,
-                offset,
-                needed: len as u64,
-                available: self.bytes.len().saturating_sub(offset),
-            })
+        offset.checked_add(len).and_then(|end| self.bytes.get(offset..end)).ok_or(MetadataError::Truncated {
+            what,
+            offset,
+            needed: len as u64,
+            available: self.bytes.len().saturating_sub(offset),
+        })
     }
 
     /// Reads one IFD: `(tag, type, count, value bytes)` for each entry, values resolved through
@@ -93,10 +90,7 @@ impl Tiff<'_> {
     fn ifd(&self, offset: usize, limits: &Limits) -> Result<Vec<Entry<'_>>, MetadataError> {
         let count = usize::from(self.u16_at(offset)?);
         if count > limits.max_ifd_entries {
-            return Err(MetadataError::LimitExceeded {
-                what: "EXIF IFD entries",
-                limit: limits.max_ifd_entries,
-            });
+            return Err(MetadataError::LimitExceeded { what: "EXIF IFD entries", limit: limits.max_ifd_entries });
         }
         let mut entries = Vec::with_capacity(count);
         for index in 0..count {
@@ -142,16 +136,10 @@ pub fn parse(block: &[u8], limits: &Limits) -> Result<Vec<(Tag, String)>, Metada
         Some([b'I', b'I', 42, 0]) => Order::Little,
         Some([b'M', b'M', 0, 42]) => Order::Big,
         _ => {
-            return Err(MetadataError::Malformed {
-                what: "EXIF header",
-                detail: "no TIFF byte-order mark".to_owned(),
-            });
+            return Err(MetadataError::Malformed { what: "EXIF header", detail: "no TIFF byte-order mark".to_owned() });
         }
     };
-    let tiff = Tiff {
-        bytes: block,
-        order,
-    };
+    let tiff = Tiff { bytes: block, order };
     let ifd0 = tiff.u32_at(4)? as usize;
     let mut found = Vec::new();
     let mut exif_ifd = None;
@@ -160,9 +148,7 @@ pub fn parse(block: &[u8], limits: &Limits) -> Result<Vec<(Tag, String)>, Metada
             (TAG_MAKE, TYPE_ASCII) => push_ascii(&mut found, Tag::Make, value),
             (TAG_MODEL, TYPE_ASCII) => push_ascii(&mut found, Tag::Model, value),
             (TAG_SOFTWARE, TYPE_ASCII) => push_ascii(&mut found, Tag::Software, value),
-            (TAG_EXIF_IFD, TYPE_LONG) if value.len() == 4 => {
-                exif_ifd = Some(tiff.u32_at_slice(value))
-            }
+            (TAG_EXIF_IFD, TYPE_LONG) if value.len() == 4 => exif_ifd = Some(tiff.u32_at_slice(value)),
             _ => {}
         }
     }
@@ -210,30 +196,16 @@ fn user_comment(value: &[u8]) -> String {
             // decoding has fewer NULs in the high byte positions of ASCII text.
             let units = |big: bool| -> Vec<u16> {
                 text.chunks_exact(2)
-                    .map(|p| {
-                        if big {
-                            u16::from_be_bytes([p[0], p[1]])
-                        } else {
-                            u16::from_le_bytes([p[0], p[1]])
-                        }
-                    })
+                    .map(|p| if big { u16::from_be_bytes([p[0], p[1]]) } else { u16::from_le_bytes([p[0], p[1]]) })
                     .collect()
             };
             let big = units(true);
             let little = units(false);
             let ascii = |units: &[u16]| units.iter().filter(|&&u| u < 0x80).count();
-            let chosen = if ascii(&big) >= ascii(&little) {
-                big
-            } else {
-                little
-            };
-            String::from_utf16_lossy(&chosen)
-                .trim_end_matches('\0')
-                .to_owned()
+            let chosen = if ascii(&big) >= ascii(&little) { big } else { little };
+            String::from_utf16_lossy(&chosen).trim_end_matches('\0').to_owned()
         }
-        _ => String::from_utf8_lossy(text)
-            .trim_end_matches('\0')
-            .to_owned(),
+        _ => String::from_utf8_lossy(text).trim_end_matches('\0').to_owned(),
     }
 }
 
@@ -243,33 +215,21 @@ mod tests {
 
     #[test]
     fn rejects_non_tiff() {
-        assert!(matches!(
-            parse(b"JUNKJUNK", &Limits::default()),
-            Err(MetadataError::Malformed { .. })
-        ));
-        assert!(matches!(
-            parse(b"II", &Limits::default()),
-            Err(MetadataError::Malformed { .. })
-        ));
+        assert!(matches!(parse(b"JUNKJUNK", &Limits::default()), Err(MetadataError::Malformed { .. })));
+        assert!(matches!(parse(b"II", &Limits::default()), Err(MetadataError::Malformed { .. })));
     }
 
     #[test]
     fn ifd_offset_outside_block_is_truncated() {
         let block = [b'I', b'I', 42, 0, 0xFF, 0xFF, 0xFF, 0x7F];
-        assert!(matches!(
-            parse(&block, &Limits::default()),
-            Err(MetadataError::Truncated { .. })
-        ));
+        assert!(matches!(parse(&block, &Limits::default()), Err(MetadataError::Truncated { .. })));
     }
 
     #[test]
     fn huge_entry_count_is_a_limit_error() {
         let mut block = vec![b'M', b'M', 0, 42, 0, 0, 0, 8];
         block.extend_from_slice(&0xFFFFu16.to_be_bytes());
-        assert!(matches!(
-            parse(&block, &Limits::default()),
-            Err(MetadataError::LimitExceeded { .. })
-        ));
+        assert!(matches!(parse(&block, &Limits::default()), Err(MetadataError::LimitExceeded { .. })));
     }
 
     #[test]
@@ -279,10 +239,7 @@ mod tests {
         block.extend_from_slice(&TYPE_ASCII.to_le_bytes());
         block.extend_from_slice(&u32::MAX.to_le_bytes());
         block.extend_from_slice(&26u32.to_le_bytes());
-        assert!(matches!(
-            parse(&block, &Limits::default()),
-            Err(MetadataError::Truncated { .. })
-        ));
+        assert!(matches!(parse(&block, &Limits::default()), Err(MetadataError::Truncated { .. })));
     }
 
     #[test]

@@ -47,13 +47,7 @@ pub(crate) fn findings(metadata: &Metadata, limits: &Limits) -> Vec<Finding> {
 /// A payload that could not be read is itself worth showing a reviewer (possible tampering),
 /// but implies nothing.
 pub(crate) fn error(source: Source, err: &dyn std::fmt::Display, limits: &Limits) -> Finding {
-    Finding::note(
-        source,
-        "error",
-        &err.to_string(),
-        Strength::Weak,
-        limits.max_value_chars,
-    )
+    Finding::note(source, "error", &err.to_string(), Strength::Weak, limits.max_value_chars)
 }
 
 fn xmp_findings(properties: &[(Property, String)], limits: &Limits, out: &mut Vec<Finding>) {
@@ -91,9 +85,7 @@ fn xmp_findings(properties: &[(Property, String)], limits: &Limits, out: &mut Ve
                     out.push(tool_finding(Source::Xmp, key, value, max));
                 }
             }
-            Property::Provenance => {
-                out.push(Finding::note(Source::Xmp, key, value, Strength::Weak, max))
-            }
+            Property::Provenance => out.push(Finding::note(Source::Xmp, key, value, Strength::Weak, max)),
         }
     }
 }
@@ -102,13 +94,9 @@ fn exif_findings(tags: &[(exif::Tag, String)], limits: &Limits, out: &mut Vec<Fi
     let max = limits.max_value_chars;
     for (tag, value) in tags {
         match tag {
-            exif::Tag::Make | exif::Tag::Model => out.push(Finding::note(
-                Source::Exif,
-                tag.key(),
-                value,
-                Strength::Weak,
-                max,
-            )),
+            exif::Tag::Make | exif::Tag::Model => {
+                out.push(Finding::note(Source::Exif, tag.key(), value, Strength::Weak, max))
+            }
             exif::Tag::Software => out.push(tool_finding(Source::Exif, tag.key(), value, max)),
             // Free text: kept only when it is generation parameters.
             exif::Tag::UserComment => {
@@ -128,13 +116,7 @@ fn sd_parameters(source: Source, key: &str, text: &str, limits: &Limits) -> Opti
     if !settings.contains("Sampler: ") && !settings.contains("Seed: ") {
         return None;
     }
-    let mut finding = Finding::note(
-        source,
-        key,
-        settings,
-        Strength::Weak,
-        limits.max_value_chars,
-    );
+    let mut finding = Finding::note(source, key, settings, Strength::Weak, limits.max_value_chars);
     finding.ai = Some(true);
     finding.pure_generation = true;
     // A recognised model (e.g. FLUX run in Forge) names the generator more precisely than the UI.
@@ -143,14 +125,7 @@ fn sd_parameters(source: Source, key: &str, text: &str, limits: &Limits) -> Opti
         .find_map(|field| field.strip_prefix("Model: "))
         .map(|model| normalize::builtin().normalize(model))
         .filter(|tool| tool.kind == Some(ToolKind::Ai));
-    let name = model.map_or_else(
-        || {
-            normalize::builtin()
-                .normalize("Stable Diffusion web UI")
-                .name
-        },
-        |tool| tool.name,
-    );
+    let name = model.map_or_else(|| normalize::builtin().normalize("Stable Diffusion web UI").name, |tool| tool.name);
     finding.generator = Some(name);
     Some(finding)
 }
@@ -169,28 +144,20 @@ fn png_text_finding(chunk: &TextChunk, limits: &Limits) -> Option<Finding> {
         "parameters" => sd_parameters(Source::PngText, "parameters", text, limits),
         // ComfyUI saves the executed node graph as `prompt` and the editor graph as `workflow`,
         // both JSON; the node-type markers distinguish them from a bare prompt string.
-        "prompt" if text.trim_start().starts_with('{') && text.contains("\"class_type\"") => Some(
-            generated("prompt", &graph_summary(text, "ckpt_name"), "ComfyUI"),
-        ),
-        "workflow" if text.trim_start().starts_with('{') && text.contains("\"nodes\"") => Some(
-            generated("workflow", &graph_summary(text, "ckpt_name"), "ComfyUI"),
-        ),
+        "prompt" if text.trim_start().starts_with('{') && text.contains("\"class_type\"") => {
+            Some(generated("prompt", &graph_summary(text, "ckpt_name"), "ComfyUI"))
+        }
+        "workflow" if text.trim_start().starts_with('{') && text.contains("\"nodes\"") => {
+            Some(generated("workflow", &graph_summary(text, "ckpt_name"), "ComfyUI"))
+        }
         // InvokeAI 3+ (`invokeai_metadata`, `invokeai_graph`) and 2.x (`sd-metadata`).
-        key @ ("invokeai_metadata" | "invokeai_graph" | "sd-metadata") => Some(generated(
-            key,
-            &graph_summary(text, "model_name"),
-            "InvokeAI",
-        )),
+        key @ ("invokeai_metadata" | "invokeai_graph" | "sd-metadata") => {
+            Some(generated(key, &graph_summary(text, "model_name"), "InvokeAI"))
+        }
         // NovelAI writes `Software: NovelAI`; editors (GIMP, Photoshop) write their name too.
         "Software" => Some(tool_finding(Source::PngText, "Software", text, max)),
         // NovelAI's model description ("Stable Diffusion XL …", "NovelAI Diffusion V4 …").
-        "Source" => Some(Finding::note(
-            Source::PngText,
-            "Source",
-            text,
-            Strength::Weak,
-            max,
-        )),
+        "Source" => Some(Finding::note(Source::PngText, "Source", text, Strength::Weak, max)),
         _ => None,
     }
 }
@@ -209,11 +176,7 @@ fn graph_summary(json: &str, model_field: &str) -> String {
 fn first_string_value(json: &str, field: &str) -> Option<String> {
     let needle = format!("\"{field}\"");
     let after = &json[json.find(&needle)? + needle.len()..];
-    let after = after
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
+    let after = after.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
     let end = after.find('"')?;
     Some(after[..end].chars().take(120).collect())
 }
@@ -225,37 +188,23 @@ mod tests {
     #[test]
     fn sd_parameters_keep_settings_not_prompt() {
         let text = "a secret prompt naming someone\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Model: flux1-dev, Version: f2.0.1";
-        let finding = sd_parameters(Source::PngText, "parameters", text, &Limits::default())
-            .expect("finding");
+        let finding = sd_parameters(Source::PngText, "parameters", text, &Limits::default()).expect("finding");
         assert!(!finding.signal.value.contains("secret"));
         assert!(finding.signal.value.starts_with("Steps: 20"));
         assert_eq!(finding.generator.as_deref(), Some("Flux"));
         let plain = "x\nSteps: 30, Sampler: DPM++ 2M, Seed: 5, Model: realisticVision";
-        let finding = sd_parameters(Source::PngText, "parameters", plain, &Limits::default())
-            .expect("finding");
+        let finding = sd_parameters(Source::PngText, "parameters", plain, &Limits::default()).expect("finding");
         assert_eq!(finding.generator.as_deref(), Some("Stable Diffusion"));
-        assert!(
-            sd_parameters(
-                Source::PngText,
-                "parameters",
-                "Steps: to heaven",
-                &Limits::default()
-            )
-            .is_none()
-        );
+        assert!(sd_parameters(Source::PngText, "parameters", "Steps: to heaven", &Limits::default()).is_none());
     }
 
     #[test]
     fn json_scan_is_bounded_and_tolerant() {
         assert_eq!(
-            first_string_value(r#"{"a": {"ckpt_name" : "sd_xl.safetensors"}}"#, "ckpt_name")
-                .as_deref(),
+            first_string_value(r#"{"a": {"ckpt_name" : "sd_xl.safetensors"}}"#, "ckpt_name").as_deref(),
             Some("sd_xl.safetensors")
         );
         assert_eq!(first_string_value(r#"{"ckpt_name": 3}"#, "ckpt_name"), None);
-        assert_eq!(
-            first_string_value(r#"{"ckpt_name": "unterminated"#, "ckpt_name"),
-            None
-        );
+        assert_eq!(first_string_value(r#"{"ckpt_name": "unterminated"#, "ckpt_name"), None);
     }
 }

@@ -49,10 +49,7 @@ pub use types::{NotifierClaim, Provenance, Signal, Source, Strength, Verdict};
 /// [`ProvenanceError::TooLarge`] when `bytes` is longer than [`Limits::max_bytes`].
 pub fn analyze(bytes: &[u8], limits: &Limits) -> Result<Provenance, ProvenanceError> {
     if bytes.len() > limits.max_bytes {
-        return Err(ProvenanceError::TooLarge {
-            len: bytes.len(),
-            max: limits.max_bytes,
-        });
+        return Err(ProvenanceError::TooLarge { len: bytes.len(), max: limits.max_bytes });
     }
     let mut findings = Vec::new();
     #[cfg(feature = "c2pa")]

@@ -76,10 +76,7 @@ impl GeneratorTable {
             for pattern in &entry.patterns {
                 let folded = fold(pattern);
                 if folded.trim().is_empty() {
-                    return Err(TableError(format!(
-                        "empty pattern in entry {:?}",
-                        entry.name
-                    )));
+                    return Err(TableError(format!("empty pattern in entry {:?}", entry.name)));
                 }
                 patterns.push(folded);
             }
@@ -94,20 +91,11 @@ impl GeneratorTable {
     pub fn normalize(&self, raw: &str) -> NormalizedTool {
         let folded = fold(raw);
         for (name, kind, patterns) in &self.entries {
-            if patterns
-                .iter()
-                .any(|pattern| folded.contains(pattern.as_str()))
-            {
-                return NormalizedTool {
-                    name: name.clone(),
-                    kind: Some(*kind),
-                };
+            if patterns.iter().any(|pattern| folded.contains(pattern.as_str())) {
+                return NormalizedTool { name: name.clone(), kind: Some(*kind) };
             }
         }
-        NormalizedTool {
-            name: raw.trim().to_owned(),
-            kind: None,
-        }
+        NormalizedTool { name: raw.trim().to_owned(), kind: None }
     }
 
     /// Number of entries (tools) in the table.
@@ -149,9 +137,7 @@ pub fn builtin() -> &'static GeneratorTable {
         // The table is compiled in and a unit test parses it, so this only fires if someone
         // ships a broken table without running the tests; an empty table then degrades to
         // passing raw strings through rather than taking the service down.
-        Err(_) => GeneratorTable {
-            entries: Vec::new(),
-        },
+        Err(_) => GeneratorTable { entries: Vec::new() },
     })
 }
 
@@ -161,14 +147,7 @@ mod tests {
 
     fn check(raw: &str, name: &str, kind: Option<ToolKind>) {
         let got = builtin().normalize(raw);
-        assert_eq!(
-            got,
-            NormalizedTool {
-                name: name.to_owned(),
-                kind
-            },
-            "raw {raw:?}"
-        );
+        assert_eq!(got, NormalizedTool { name: name.to_owned(), kind }, "raw {raw:?}");
     }
 
     #[test]
@@ -181,22 +160,10 @@ mod tests {
     fn versions_vendors_and_separators_fold() {
         use ToolKind::{Ai, Editor};
         let rows: &[(&str, &str, Option<ToolKind>)] = &[
-            (
-                "Adobe_Photoshop/26.9.0 adobe_c2pa/0.12.2 c2pa-rs/0.51.1",
-                "Adobe Photoshop",
-                Some(Editor),
-            ),
-            (
-                "Adobe Photoshop 24.1 (Windows)",
-                "Adobe Photoshop",
-                Some(Editor),
-            ),
+            ("Adobe_Photoshop/26.9.0 adobe_c2pa/0.12.2 c2pa-rs/0.51.1", "Adobe Photoshop", Some(Editor)),
+            ("Adobe Photoshop 24.1 (Windows)", "Adobe Photoshop", Some(Editor)),
             ("Adobe Firefly", "Adobe Firefly", Some(Ai)),
-            (
-                "Adobe_Firefly/0.1.0 adobe_c2pa/0.7.6",
-                "Adobe Firefly",
-                Some(Ai),
-            ),
+            ("Adobe_Firefly/0.1.0 adobe_c2pa/0.7.6", "Adobe Firefly", Some(Ai)),
             ("Midjourney 6.1", "Midjourney", Some(Ai)),
             ("DALL·E 3", "DALL·E / OpenAI", Some(Ai)),
             ("DALL-E", "DALL·E / OpenAI", Some(Ai)),
@@ -215,11 +182,7 @@ mod tests {
             ("ComfyUI", "ComfyUI", Some(Ai)),
             ("InvokeAI", "InvokeAI", Some(Ai)),
             ("GIMP 2.10.34", "GIMP", Some(Editor)),
-            (
-                "Adobe Photoshop Lightroom Classic 13.0",
-                "Adobe Lightroom",
-                Some(Editor),
-            ),
+            ("Adobe Photoshop Lightroom Classic 13.0", "Adobe Lightroom", Some(Editor)),
             ("paint.net 5.0", "Paint.NET", Some(Editor)),
         ];
         for (raw, name, kind) in rows {
@@ -229,11 +192,7 @@ mod tests {
 
     #[test]
     fn unknown_strings_pass_through_trimmed() {
-        check(
-            "  make_test_images/0.33.1 ",
-            "make_test_images/0.33.1",
-            None,
-        );
+        check("  make_test_images/0.33.1 ", "make_test_images/0.33.1", None);
         check("Ver.1.00", "Ver.1.00", None);
     }
 
@@ -247,22 +206,11 @@ mod tests {
 
     #[test]
     fn custom_tables_are_checked() {
-        assert!(
-            GeneratorTable::from_toml(
-                "[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"--\"]\n"
-            )
-            .is_err()
-        );
-        assert!(
-            GeneratorTable::from_toml(
-                "[[tool]]\nname = \"X\"\nkind = \"robot\"\npatterns = [\"x\"]\n"
-            )
-            .is_err()
-        );
-        let table = GeneratorTable::from_toml(
-            "[[tool]]\nname = \"Acme Gen\"\nkind = \"ai\"\npatterns = [\"acme gen\"]\n",
-        )
-        .expect("table");
+        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"--\"]\n").is_err());
+        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"robot\"\npatterns = [\"x\"]\n").is_err());
+        let table =
+            GeneratorTable::from_toml("[[tool]]\nname = \"Acme Gen\"\nkind = \"ai\"\npatterns = [\"acme gen\"]\n")
+                .expect("table");
         assert_eq!(table.normalize("ACME-Gen v2").name, "Acme Gen");
     }
 }

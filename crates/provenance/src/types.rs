@@ -120,10 +120,7 @@ impl Provenance {
         let raw = claim.generator.as_deref().map(str::trim).unwrap_or("");
         if !raw.is_empty() {
             let tool = normalize::builtin().normalize(raw);
-            let value: String = raw
-                .chars()
-                .take(crate::Limits::default().max_value_chars)
-                .collect();
+            let value: String = raw.chars().take(crate::Limits::default().max_value_chars).collect();
             self.signals.push(Signal {
                 source: Source::Notifier,
                 key: "generator".to_owned(),

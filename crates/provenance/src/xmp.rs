@@ -71,13 +71,9 @@ impl Property {
 /// lost with it: a packet that is not well-formed is not trusted piecemeal.
 pub fn parse(packet: &[u8], limits: &Limits) -> Result<Vec<(Property, String)>, MetadataError> {
     if packet.len() > limits.max_xmp_bytes {
-        return Err(MetadataError::LimitExceeded {
-            what: "XMP packet bytes",
-            limit: limits.max_xmp_bytes,
-        });
+        return Err(MetadataError::LimitExceeded { what: "XMP packet bytes", limit: limits.max_xmp_bytes });
     }
-    let text = std::str::from_utf8(packet)
-        .map_err(|err| MetadataError::Xml(format!("not UTF-8: {err}")))?;
+    let text = std::str::from_utf8(packet).map_err(|err| MetadataError::Xml(format!("not UTF-8: {err}")))?;
     // Packets may carry a BOM; the `<?xpacket?>` wrapper is a PI and is skipped by the reader.
     let text = text.trim_start_matches('\u{FEFF}');
     let mut reader = NsReader::from_str(text);
@@ -92,14 +88,9 @@ pub fn parse(packet: &[u8], limits: &Limits) -> Result<Vec<(Property, String)>, 
     loop {
         events += 1;
         if events > limits.max_xml_events {
-            return Err(MetadataError::LimitExceeded {
-                what: "XMP events",
-                limit: limits.max_xml_events,
-            });
+            return Err(MetadataError::LimitExceeded { what: "XMP events", limit: limits.max_xml_events });
         }
-        let (resolved, event) = reader
-            .read_resolved_event()
-            .map_err(|err| MetadataError::Xml(err.to_string()))?;
+        let (resolved, event) = reader.read_resolved_event().map_err(|err| MetadataError::Xml(err.to_string()))?;
         let property = property_of(&resolved, &event);
         match event {
             Event::Start(start) => {
@@ -145,26 +136,18 @@ pub fn parse(packet: &[u8], limits: &Limits) -> Result<Vec<(Property, String)>, 
             Event::CData(data) => append(&mut open, depth, &data.xml10_content(), limits),
             Event::GeneralRef(reference) => {
                 let resolved = if reference.is_char_ref() {
-                    reference
-                        .resolve_char_ref()
-                        .map_err(|err| MetadataError::Xml(err.to_string()))?
-                        .map(String::from)
+                    reference.resolve_char_ref().map_err(|err| MetadataError::Xml(err.to_string()))?.map(String::from)
                 } else {
                     resolve_xml_entity(&reference).map(str::to_owned)
                 };
                 let Some(resolved) = resolved else {
-                    return Err(MetadataError::Xml(format!(
-                        "unknown entity &{};",
-                        &*reference
-                    )));
+                    return Err(MetadataError::Xml(format!("unknown entity &{};", &*reference)));
                 };
                 append(&mut open, depth, &resolved, limits);
             }
             // A DOCTYPE could declare entities; XMP never needs one, so refuse it outright.
             Event::DocType(_) => {
-                return Err(MetadataError::Xml(
-                    "DOCTYPE is not allowed in XMP".to_owned(),
-                ));
+                return Err(MetadataError::Xml("DOCTYPE is not allowed in XMP".to_owned()));
             }
             Event::Eof => break,
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
@@ -189,9 +172,7 @@ fn property_of(resolved: &ResolveResult<'_>, event: &Event<'_>) -> Option<Proper
         return None;
     };
     match resolved {
-        ResolveResult::Bound(Namespace(namespace)) => {
-            Property::from_name(namespace, start.local_name().as_ref())
-        }
+        ResolveResult::Bound(Namespace(namespace)) => Property::from_name(namespace, start.local_name().as_ref()),
         _ => None,
     }
 }
@@ -221,10 +202,7 @@ fn attributes(
 }
 
 /// `<Iptc4xmpExt:DigitalSourceType rdf:resource="…"/>`: the URI form of a property value.
-fn resource_attribute(
-    reader: &NsReader<&[u8]>,
-    start: &BytesStart<'_>,
-) -> Result<Option<String>, MetadataError> {
+fn resource_attribute(reader: &NsReader<&[u8]>, start: &BytesStart<'_>) -> Result<Option<String>, MetadataError> {
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|err| MetadataError::Xml(err.to_string()))?;
         let (resolved, local) = reader.resolver().resolve_attribute(attribute.key);
@@ -260,10 +238,7 @@ mod tests {
         );
         assert_eq!(
             parse_str(&xml).unwrap(),
-            vec![
-                (Property::DigitalSourceType, TRAINED.to_owned()),
-                (Property::CreatorTool, "Midjourney".to_owned())
-            ]
+            vec![(Property::DigitalSourceType, TRAINED.to_owned()), (Property::CreatorTool, "Midjourney".to_owned())]
         );
     }
 
@@ -277,10 +252,7 @@ mod tests {
         );
         assert_eq!(
             parse_str(&xml).unwrap(),
-            vec![
-                (Property::DigitalSourceType, TRAINED.to_owned()),
-                (Property::CreatorTool, "Tom & Jerry!".to_owned())
-            ]
+            vec![(Property::DigitalSourceType, TRAINED.to_owned()), (Property::CreatorTool, "Tom & Jerry!".to_owned())]
         );
     }
 
@@ -296,10 +268,7 @@ mod tests {
             parse_str(&xml).unwrap(),
             vec![
                 (Property::DigitalSourceType, TRAINED.to_owned()),
-                (
-                    Property::HistorySoftwareAgent,
-                    "Adobe Photoshop 24.1 (Windows)".to_owned()
-                )
+                (Property::HistorySoftwareAgent, "Adobe Photoshop 24.1 (Windows)".to_owned())
             ]
         );
     }
@@ -315,34 +284,19 @@ mod tests {
         let xml = "<a>".repeat(10_000) + &"</a>".repeat(10_000);
         assert_eq!(
             parse_str(&xml),
-            Err(MetadataError::LimitExceeded {
-                what: "XMP nesting depth",
-                limit: Limits::default().max_xml_depth
-            })
+            Err(MetadataError::LimitExceeded { what: "XMP nesting depth", limit: Limits::default().max_xml_depth })
         );
     }
 
     #[test]
     fn doctype_and_unknown_entities_are_refused() {
-        assert!(matches!(
-            parse_str(r#"<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>"#),
-            Err(MetadataError::Xml(_))
-        ));
-        assert!(matches!(
-            parse_str("<x>&bogus;</x>"),
-            Err(MetadataError::Xml(_))
-        ));
+        assert!(matches!(parse_str(r#"<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>"#), Err(MetadataError::Xml(_))));
+        assert!(matches!(parse_str("<x>&bogus;</x>"), Err(MetadataError::Xml(_))));
     }
 
     #[test]
     fn ill_formed_and_non_utf8_are_errors() {
-        assert!(matches!(
-            parse_str("<a><b></a>"),
-            Err(MetadataError::Xml(_))
-        ));
-        assert!(matches!(
-            parse(&[0x3C, 0xFF, 0xFE], &Limits::default()),
-            Err(MetadataError::Xml(_))
-        ));
+        assert!(matches!(parse_str("<a><b></a>"), Err(MetadataError::Xml(_))));
+        assert!(matches!(parse(&[0x3C, 0xFF, 0xFE], &Limits::default()), Err(MetadataError::Xml(_))));
     }
 }

@@ -10,6 +10,7 @@ pub mod json;
 pub mod mail;
 pub mod outbox;
 pub mod problem;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,6 +124,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/hash", get(web::hash_page))
+        .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

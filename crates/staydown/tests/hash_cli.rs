@@ -9,19 +9,14 @@ fn fixtures() -> PathBuf {
 }
 
 fn staydown(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_staydown"))
-        .args(args)
-        .output()
-        .expect("run staydown")
+    Command::new(env!("CARGO_BIN_EXE_staydown")).args(args).output().expect("run staydown")
 }
 
 /// Expected (pdq, quality) of a fixture, from expected.csv.
 fn expected(rel: &str) -> (String, u64) {
     let csv = std::fs::read_to_string(fixtures().join("expected.csv")).unwrap();
-    let row = csv
-        .lines()
-        .find(|l| l.starts_with(&format!("{rel},")))
-        .unwrap_or_else(|| panic!("{rel} not in expected.csv"));
+    let row =
+        csv.lines().find(|l| l.starts_with(&format!("{rel},"))).unwrap_or_else(|| panic!("{rel} not in expected.csv"));
     let f: Vec<&str> = row.split(',').collect();
     (f[4].to_owned(), f[5].parse().unwrap())
 }
@@ -47,30 +42,18 @@ fn folder_of_mixed_valid_and_broken_files() {
     let out = staydown(&["hash", root.to_str().unwrap(), missing.to_str().unwrap()]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        !out.status.success(),
-        "must fail when files fail; stderr: {stderr}"
-    );
+    assert!(!out.status.success(), "must fail when files fail; stderr: {stderr}");
 
-    let records: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect();
-    let names: Vec<&str> = records
-        .iter()
-        .map(|r| r["path"].as_str().unwrap())
-        .collect();
+    let records: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}"))).collect();
+    let names: Vec<&str> = records.iter().map(|r| r["path"].as_str().unwrap()).collect();
     assert_eq!(records.len(), 3, "records: {names:?}; stderr: {stderr}");
     // Input order: folder entries sorted by name, recursively.
     assert!(names[0].ends_with("a-wee.png"), "{names:?}");
     assert!(names[1].ends_with("nested/b-la.PNG"), "{names:?}");
     assert!(names[2].ends_with("nested/c-rgba.png"), "{names:?}");
 
-    for (record, fixture) in records.iter().zip([
-        "lossless/misc-images__wee.png",
-        "pytx/LA.png",
-        "misc-images/c.png",
-    ]) {
+    for (record, fixture) in records.iter().zip(["lossless/misc-images__wee.png", "pytx/LA.png", "misc-images/c.png"]) {
         let (pdq, quality) = expected(fixture);
         assert_eq!(record["pdq"], pdq.as_str(), "{fixture}");
         assert_eq!(record["quality"], quality, "{fixture}");
@@ -82,55 +65,22 @@ fn folder_of_mixed_valid_and_broken_files() {
     assert_eq!(records[0]["width"], 34);
     assert_eq!(records[0]["height"], 42);
 
-    let errors: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("error: "))
-        .collect();
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(errors.len(), 3, "stderr: {stderr}");
-    assert!(
-        errors
-            .iter()
-            .any(|l| l.contains("broken.jpg") && l.contains("not a supported image format")),
-        "{stderr}"
-    );
-    assert!(
-        errors
-            .iter()
-            .any(|l| l.contains("truncated.png") && l.contains("corrupt")),
-        "{stderr}"
-    );
-    assert!(
-        errors.iter().any(|l| l.contains("does-not-exist.png")),
-        "{stderr}"
-    );
+    assert!(errors.iter().any(|l| l.contains("broken.jpg") && l.contains("not a supported image format")), "{stderr}");
+    assert!(errors.iter().any(|l| l.contains("truncated.png") && l.contains("corrupt")), "{stderr}");
+    assert!(errors.iter().any(|l| l.contains("does-not-exist.png")), "{stderr}");
     assert!(!stderr.contains("notes.txt"), "{stderr}");
     // No progress bar when stderr is not a terminal: only error lines and the summary.
-    assert!(
-        stderr
-            .lines()
-            .all(|l| l.starts_with("error: ") || l.contains("could not be hashed")),
-        "{stderr}"
-    );
+    assert!(stderr.lines().all(|l| l.starts_with("error: ") || l.contains("could not be hashed")), "{stderr}");
 }
 
 #[test]
 fn csv_output_and_success_exit() {
     let wee = fixtures().join("lossless/misc-images__wee.png");
     let jpeg = fixtures().join("misc-images/wee.jpg");
-    let out = staydown(&[
-        "hash",
-        "--format",
-        "csv",
-        "-j",
-        "2",
-        wee.to_str().unwrap(),
-        jpeg.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = staydown(&["hash", "--format", "csv", "-j", "2", wee.to_str().unwrap(), jpeg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "path,pdq,quality,sha256,md5,width,height");
@@ -143,10 +93,7 @@ fn csv_output_and_success_exit() {
     assert_eq!(&fields[5..], ["34", "42"]);
     // The JPEG: same digest columns as coreutils gave (see crates/media tests), valid PDQ hex.
     let fields: Vec<&str> = lines[2].split(',').collect();
-    assert_eq!(
-        fields[3],
-        "05636c50d0c2ffe3a820f964eaba35b404deadd10538fe452ad9fb16fdd823d7"
-    );
+    assert_eq!(fields[3], "05636c50d0c2ffe3a820f964eaba35b404deadd10538fe452ad9fb16fdd823d7");
     assert_eq!(fields[4], "8bbbaa9540800e378beadc8bbef7bb32");
     assert_eq!(fields[1].len(), 64);
 }
@@ -157,8 +104,5 @@ fn byte_limit_is_reported_per_file() {
     let out = staydown(&["hash", "--max-bytes", "100", wee.to_str().unwrap()]);
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("larger than the limit of 100 bytes"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("larger than the limit of 100 bytes"), "{stderr}");
 }

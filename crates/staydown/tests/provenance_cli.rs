@@ -7,10 +7,7 @@ fn fixture(name: &str) -> String {
 }
 
 fn staydown(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_staydown"))
-        .args(args)
-        .output()
-        .expect("run staydown")
+    Command::new(env!("CARGO_BIN_EXE_staydown")).args(args).output().expect("run staydown")
 }
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
@@ -26,11 +23,7 @@ fn prints_one_object_per_file() {
     let ocsp = fixture("ocsp.jpg");
     let plain = fixture("sample1.png");
     let output = staydown(&["provenance", &ocsp, &plain]);
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     let lines = json_lines(&output);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["path"], ocsp.as_str());
@@ -42,9 +35,7 @@ fn prints_one_object_per_file() {
             .as_array()
             .expect("signals")
             .iter()
-            .any(|s| s["source"] == "c2pa"
-                && s["key"] == "manifest.editor"
-                && s["value"] == "Adobe Photoshop")
+            .any(|s| s["source"] == "c2pa" && s["key"] == "manifest.editor" && s["value"] == "Adobe Photoshop")
     );
     assert_eq!(lines[1]["path"], plain.as_str());
     assert_eq!(lines[1]["ai_generated"], "unknown");
@@ -62,15 +53,9 @@ fn unreadable_files_get_an_error_line_and_a_failing_exit() {
     assert_eq!(lines.len(), 1, "the readable file is still reported");
     assert_eq!(lines[0]["ai_generated"], "no");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!("error: {missing}: cannot open")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("error: {missing}: cannot open")), "{stderr}");
     assert!(stderr.contains("is a directory"), "{stderr}");
-    assert!(
-        stderr.contains("2 of 3 files could not be read"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("2 of 3 files could not be read"), "{stderr}");
 }
 
 #[test]

@@ -6,9 +6,7 @@ use std::io::Cursor;
 use image::{ImageFormat, RgbImage};
 
 fn encoded(format: ImageFormat) -> Vec<u8> {
-    let image = RgbImage::from_fn(8, 8, |x, y| {
-        image::Rgb([(x * 30) as u8, (y * 30) as u8, 128])
-    });
+    let image = RgbImage::from_fn(8, 8, |x, y| image::Rgb([(x * 30) as u8, (y * 30) as u8, 128]));
     let mut out = Cursor::new(Vec::new());
     image.write_to(&mut out, format).expect("encode");
     out.into_inner()
@@ -41,19 +39,13 @@ pub fn png_with(chunks: &[Vec<u8>]) -> Vec<u8> {
 
 /// `tEXt` data: keyword NUL text.
 pub fn text(keyword: &str, text: &str) -> Vec<u8> {
-    png_chunk(
-        b"tEXt",
-        &[keyword.as_bytes(), b"\0", text.as_bytes()].concat(),
-    )
+    png_chunk(b"tEXt", &[keyword.as_bytes(), b"\0", text.as_bytes()].concat())
 }
 
 /// `zTXt` data: keyword NUL method(0) zlib(text).
 pub fn ztext(keyword: &str, text: &[u8]) -> Vec<u8> {
     let compressed = miniz_oxide::deflate::compress_to_vec_zlib(text, 6);
-    png_chunk(
-        b"zTXt",
-        &[keyword.as_bytes(), b"\0\0", &compressed].concat(),
-    )
+    png_chunk(b"zTXt", &[keyword.as_bytes(), b"\0\0", &compressed].concat())
 }
 
 /// `iTXt` data, optionally compressed.
@@ -64,10 +56,7 @@ pub fn itext(keyword: &str, text: &str, compressed: bool) -> Vec<u8> {
         text.as_bytes().to_vec()
     };
     let flag = u8::from(compressed);
-    png_chunk(
-        b"iTXt",
-        &[keyword.as_bytes(), &[0, flag, 0], b"en\0", b"\0", &body].concat(),
-    )
+    png_chunk(b"iTXt", &[keyword.as_bytes(), &[0, flag, 0], b"en\0", b"\0", &body].concat())
 }
 
 /// An 8×8 JPEG with APP1 segments (`payload` includes its identifier) inserted after SOI.
@@ -145,14 +134,7 @@ pub fn tiff(ascii_tags: &[(u16, &str)], user_comment: Option<&str>) -> Vec<u8> {
         let mut bytes = value.as_bytes().to_vec();
         bytes.push(0);
         let offset = data_start + data_area.len();
-        entries.push((
-            *tag,
-            2u16,
-            bytes.len() as u32,
-            offset as u32,
-            bytes.len() <= 4,
-            bytes.clone(),
-        ));
+        entries.push((*tag, 2u16, bytes.len() as u32, offset as u32, bytes.len() <= 4, bytes.clone()));
         if bytes.len() > 4 {
             data_area.extend_from_slice(&bytes);
         }
@@ -160,14 +142,7 @@ pub fn tiff(ascii_tags: &[(u16, &str)], user_comment: Option<&str>) -> Vec<u8> {
     let mut sub_ifd = Vec::new();
     if let Some(comment) = user_comment {
         let sub_offset = data_start + data_area.len();
-        entries.push((
-            0x8769,
-            4,
-            1,
-            sub_offset as u32,
-            true,
-            (sub_offset as u32).to_le_bytes().to_vec(),
-        ));
+        entries.push((0x8769, 4, 1, sub_offset as u32, true, (sub_offset as u32).to_le_bytes().to_vec()));
         let value = [b"ASCII\0\0\0".as_slice(), comment.as_bytes()].concat();
         let value_offset = sub_offset + 2 + 12 + 4;
         sub_ifd.extend_from_slice(&1u16.to_le_bytes());

@@ -10,27 +10,9 @@ fn firefly_image_edited_in_photoshop() {
     assert_eq!(p.generator.as_deref(), Some("Adobe Firefly"), "{p:#?}");
     assert_eq!(p.edited, Verdict::Yes);
     // The editing tool is listed among the signals, from the signed active manifest.
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.editor",
-        "Adobe Photoshop",
-        Strength::Strong,
-    );
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.action",
-        "c2pa.cropped",
-        Strength::Strong,
-    );
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.signer",
-        "Adobe Inc.",
-        Strength::Strong,
-    );
+    assert_signal(&p, Source::C2pa, "manifest.editor", "Adobe Photoshop", Strength::Strong);
+    assert_signal(&p, Source::C2pa, "manifest.action", "c2pa.cropped", Strength::Strong);
+    assert_signal(&p, Source::C2pa, "manifest.signer", "Adobe Inc.", Strength::Strong);
     assert_signal(
         &p,
         Source::C2pa,
@@ -47,10 +29,7 @@ fn firefly_image_edited_in_photoshop() {
     );
     let validation = signal(&p, Source::C2pa, "validation");
     assert!(validation.value.starts_with("valid"), "{validation:?}");
-    assert!(
-        validation.value.contains("signingCredential.untrusted"),
-        "no trust list is configured: {validation:?}"
-    );
+    assert!(validation.value.contains("signingCredential.untrusted"), "no trust list is configured: {validation:?}");
     assert!(staydown_provenance::reads_c2pa());
 }
 
@@ -61,25 +40,9 @@ fn algorithmic_media_created_without_edits() {
     // Not in the normalisation table: the `c2pa.created` action's softwareAgent (more precise
     // than the claim generator "make_test_images") passes through raw.
     assert_eq!(p.generator.as_deref(), Some("Make Test Images 0.33.1"));
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.claim_generator",
-        "make_test_images 0.33.1",
-        Strength::Weak,
-    );
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.signer",
-        "C2PA Test Signing Cert",
-        Strength::Strong,
-    );
-    assert_eq!(
-        p.edited,
-        Verdict::No,
-        "created, no edit actions, no ingredients: {p:#?}"
-    );
+    assert_signal(&p, Source::C2pa, "manifest.claim_generator", "make_test_images 0.33.1", Strength::Weak);
+    assert_signal(&p, Source::C2pa, "manifest.signer", "C2PA Test Signing Cert", Strength::Strong);
+    assert_eq!(p.edited, Verdict::No, "created, no edit actions, no ingredients: {p:#?}");
 }
 
 #[test]
@@ -88,13 +51,7 @@ fn opened_and_colour_adjusted_without_source_type() {
     assert_eq!(p.ai_generated, Verdict::Unknown);
     assert_eq!(p.generator, None);
     assert_eq!(p.edited, Verdict::Yes);
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.action",
-        "c2pa.color_adjustments",
-        Strength::Strong,
-    );
+    assert_signal(&p, Source::C2pa, "manifest.action", "c2pa.color_adjustments", Strength::Strong);
 }
 
 #[test]
@@ -102,28 +59,14 @@ fn digital_capture_with_leading_space_is_trimmed() {
     let p = analyze(&fixture("C_with_CAWG_data.jpg"));
     assert_eq!(p.ai_generated, Verdict::No);
     assert_eq!(p.generator, None);
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "manifest.digital_source_type",
-        &dst("digitalCapture"),
-        Strength::Strong,
-    );
+    assert_signal(&p, Source::C2pa, "manifest.digital_source_type", &dst("digitalCapture"), Strength::Strong);
 }
 
 #[test]
 fn files_without_a_manifest_have_no_c2pa_signals() {
-    for name in [
-        "no_manifest.jpg",
-        "sample1.png",
-        "sample1.webp",
-        "test_xmp.webp",
-    ] {
+    for name in ["no_manifest.jpg", "sample1.png", "sample1.webp", "test_xmp.webp"] {
         let p = analyze(&fixture(name));
-        assert!(
-            p.signals.iter().all(|s| s.source != Source::C2pa),
-            "{name}: {p:#?}"
-        );
+        assert!(p.signals.iter().all(|s| s.source != Source::C2pa), "{name}: {p:#?}");
         assert_eq!(p.ai_generated, Verdict::Unknown, "{name}");
     }
 }
@@ -154,12 +97,7 @@ fn stripped_metadata_is_unknown() {
         assert!(crate::build::decodes(&stripped), "{name} still decodes");
         let p = analyze(&stripped);
         assert_eq!(
-            (
-                p.ai_generated,
-                p.generator.as_deref(),
-                p.edited,
-                p.signals.len()
-            ),
+            (p.ai_generated, p.generator.as_deref(), p.edited, p.signals.len()),
             (Verdict::Unknown, None, Verdict::Unknown, 0),
             "{name}: {p:#?}"
         );
@@ -188,44 +126,24 @@ fn tampered_image_makes_the_manifest_weak() {
 #[test]
 fn invalid_manifest_loses_to_iptc_declaration() {
     let original = fixture("C_with_CAWG_data.jpg");
-    let xmp = xmp_packet(
-        &format!(
-            r#"Iptc4xmpExt:DigitalSourceType="{}""#,
-            dst("trainedAlgorithmicMedia")
-        ),
-        "",
-    );
+    let xmp = xmp_packet(&format!(r#"Iptc4xmpExt:DigitalSourceType="{}""#, dst("trainedAlgorithmicMedia")), "");
     let segment = jpeg_xmp(&xmp);
     let mut bytes = original[..2].to_vec();
     bytes.extend_from_slice(&[0xFF, 0xE1]);
-    bytes.extend_from_slice(
-        &u16::try_from(segment.len() + 2)
-            .expect("small")
-            .to_be_bytes(),
-    );
+    bytes.extend_from_slice(&u16::try_from(segment.len() + 2).expect("small").to_be_bytes());
     bytes.extend_from_slice(&segment);
     bytes.extend_from_slice(&original[2..]);
     let p = analyze(&bytes);
     assert_eq!(p.ai_generated, Verdict::Yes, "{p:#?}");
     let c2pa = signal(&p, Source::C2pa, "manifest.digital_source_type");
-    assert_eq!(
-        (c2pa.value.as_str(), c2pa.strength),
-        (dst("digitalCapture").as_str(), Strength::Weak)
-    );
-    assert_eq!(
-        signals(&p, Source::Xmp, "Iptc4xmpExt:DigitalSourceType").len(),
-        1
-    );
+    assert_eq!((c2pa.value.as_str(), c2pa.strength), (dst("digitalCapture").as_str(), Strength::Weak));
+    assert_eq!(signals(&p, Source::Xmp, "Iptc4xmpExt:DigitalSourceType").len(), 1);
 }
 
 #[test]
 fn signed_capture_is_not_overridden_by_a_notifier_claim() {
-    let p = analyze(&fixture("C_with_CAWG_data.jpg")).with_notifier_claim(
-        &staydown_provenance::NotifierClaim {
-            ai_generated: Some(true),
-            generator: None,
-        },
-    );
+    let p = analyze(&fixture("C_with_CAWG_data.jpg"))
+        .with_notifier_claim(&staydown_provenance::NotifierClaim { ai_generated: Some(true), generator: None });
     assert_eq!(p.ai_generated, Verdict::No);
     assert_eq!(signal(&p, Source::Notifier, "ai_generated").value, "yes");
 }
@@ -259,10 +177,7 @@ fn corrupted_manifests_are_never_strong() {
             let mut bytes = original.clone();
             bytes[start + (end - start) * step / 24] ^= 0x5A;
             let p = analyze(&bytes);
-            let strong = p
-                .signals
-                .iter()
-                .any(|s| s.source == Source::C2pa && s.strength == Strength::Strong);
+            let strong = p.signals.iter().any(|s| s.source == Source::C2pa && s.strength == Strength::Strong);
             if strong {
                 let validation = signal(&p, Source::C2pa, "validation");
                 assert!(validation.value.starts_with("valid"), "{validation:?}");

@@ -5,41 +5,21 @@ use crate::{analyze, assert_signal, signal};
 
 #[test]
 fn jpeg_camera_make_model_and_editor_software() {
-    let block = tiff(
-        &[
-            (0x010F, "Canon"),
-            (0x0110, "Canon EOS 5D Mark IV"),
-            (0x0131, "GIMP 2.10.34"),
-        ],
-        None,
-    );
+    let block = tiff(&[(0x010F, "Canon"), (0x0110, "Canon EOS 5D Mark IV"), (0x0131, "GIMP 2.10.34")], None);
     let jpeg = jpeg_with_app1(&[jpeg_exif(&block)]);
     assert!(decodes(&jpeg));
     let p = analyze(&jpeg);
-    assert_eq!(
-        p.ai_generated,
-        Verdict::Unknown,
-        "a camera make is no proof of a real photo"
-    );
+    assert_eq!(p.ai_generated, Verdict::Unknown, "a camera make is no proof of a real photo");
     assert_eq!(p.edited, Verdict::Yes);
     assert_signal(&p, Source::Exif, "Make", "Canon", Strength::Weak);
-    assert_signal(
-        &p,
-        Source::Exif,
-        "Model",
-        "Canon EOS 5D Mark IV",
-        Strength::Weak,
-    );
+    assert_signal(&p, Source::Exif, "Model", "Canon EOS 5D Mark IV", Strength::Weak);
     assert_signal(&p, Source::Exif, "Software", "GIMP 2.10.34", Strength::Weak);
 }
 
 #[test]
 fn short_inline_values_are_read() {
     // "Son" + NUL fits the 4-byte inline value slot of the IFD entry.
-    let p = analyze(&jpeg_with_app1(&[jpeg_exif(&tiff(
-        &[(0x010F, "Son")],
-        None,
-    ))]));
+    let p = analyze(&jpeg_with_app1(&[jpeg_exif(&tiff(&[(0x010F, "Son")], None))]));
     assert_eq!(signal(&p, Source::Exif, "Make").value, "Son");
 }
 
@@ -50,11 +30,7 @@ fn stable_diffusion_parameters_in_user_comment() {
     let p = analyze(&jpeg);
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("Stable Diffusion"));
-    assert!(
-        signal(&p, Source::Exif, "UserComment")
-            .value
-            .starts_with("Steps: 30")
-    );
+    assert!(signal(&p, Source::Exif, "UserComment").value.starts_with("Steps: 30"));
 }
 
 #[test]
@@ -68,19 +44,13 @@ fn ai_tool_in_software_tag_png_exif_and_webp() {
         let p = analyze(&bytes);
         assert_eq!(p.ai_generated, Verdict::Yes);
         assert_eq!(p.generator.as_deref(), Some("Adobe Firefly"));
-        assert_eq!(
-            signal(&p, Source::Exif, "Software").strength,
-            Strength::Weak
-        );
+        assert_eq!(signal(&p, Source::Exif, "Software").strength, Strength::Weak);
     }
 }
 
 #[test]
 fn free_text_user_comment_is_not_kept() {
-    let p = analyze(&jpeg_with_app1(&[jpeg_exif(&tiff(
-        &[],
-        Some("holiday with Jane"),
-    ))]));
+    let p = analyze(&jpeg_with_app1(&[jpeg_exif(&tiff(&[], Some("holiday with Jane")))]));
     assert!(p.signals.is_empty(), "{p:#?}");
 }
 
@@ -88,16 +58,7 @@ fn free_text_user_comment_is_not_kept() {
 fn camera_photo_developed_in_lightroom_fixture() {
     // sample1.png (c2pa-rs fixture) carries an eXIf chunk from a Canon camera and Lightroom.
     let p = analyze(&crate::fixture("sample1.png"));
-    assert_eq!(
-        (p.ai_generated, p.generator.as_deref(), p.edited),
-        (Verdict::Unknown, None, Verdict::Yes)
-    );
+    assert_eq!((p.ai_generated, p.generator.as_deref(), p.edited), (Verdict::Unknown, None, Verdict::Yes));
     assert_signal(&p, Source::Exif, "Make", "Canon", Strength::Weak);
-    assert_signal(
-        &p,
-        Source::Exif,
-        "Software",
-        "Adobe Lightroom 5.3 (Macintosh)",
-        Strength::Weak,
-    );
+    assert_signal(&p, Source::Exif, "Software", "Adobe Lightroom 5.3 (Macintosh)", Strength::Weak);
 }

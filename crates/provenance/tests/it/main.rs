@@ -24,40 +24,18 @@ pub fn fixture(name: &str) -> Vec<u8> {
 
 /// The signals from `source` with `key`.
 pub fn signals<'a>(provenance: &'a Provenance, source: Source, key: &str) -> Vec<&'a Signal> {
-    provenance
-        .signals
-        .iter()
-        .filter(|s| s.source == source && s.key == key)
-        .collect()
+    provenance.signals.iter().filter(|s| s.source == source && s.key == key).collect()
 }
 
 /// The single signal from `source` with `key` (panics with the whole result otherwise).
 pub fn signal<'a>(provenance: &'a Provenance, source: Source, key: &str) -> &'a Signal {
     let found = signals(provenance, source, key);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one {source:?} {key} signal in {provenance:#?}"
-    );
+    assert_eq!(found.len(), 1, "expected one {source:?} {key} signal in {provenance:#?}");
     found[0]
 }
 
 /// Asserts a signal with this source, key, value and strength is present.
-pub fn assert_signal(
-    provenance: &Provenance,
-    source: Source,
-    key: &str,
-    value: &str,
-    strength: Strength,
-) {
-    let wanted = Signal {
-        source,
-        key: key.to_owned(),
-        value: value.to_owned(),
-        strength,
-    };
-    assert!(
-        provenance.signals.contains(&wanted),
-        "missing {wanted:?} in {provenance:#?}"
-    );
+pub fn assert_signal(provenance: &Provenance, source: Source, key: &str, value: &str, strength: Strength) {
+    let wanted = Signal { source, key: key.to_owned(), value: value.to_owned(), strength };
+    assert!(provenance.signals.contains(&wanted), "missing {wanted:?} in {provenance:#?}");
 }

@@ -4,10 +4,7 @@ use crate::build::{dst, jpeg_with_app1, jpeg_xmp, png_with, xmp_packet};
 use crate::{analyze, assert_signal};
 
 fn claim(ai: Option<bool>, generator: Option<&str>) -> NotifierClaim {
-    NotifierClaim {
-        ai_generated: ai,
-        generator: generator.map(str::to_owned),
-    }
+    NotifierClaim { ai_generated: ai, generator: generator.map(str::to_owned) }
 }
 
 #[test]
@@ -16,50 +13,25 @@ fn claim_fills_what_the_file_does_not_say() {
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("Grok / xAI"));
     assert_signal(&p, Source::Notifier, "ai_generated", "yes", Strength::Weak);
-    assert_signal(
-        &p,
-        Source::Notifier,
-        "generator",
-        "grok-2-image",
-        Strength::Weak,
-    );
+    assert_signal(&p, Source::Notifier, "generator", "grok-2-image", Strength::Weak);
 }
 
 #[test]
 fn claim_never_overwrites_the_file() {
-    let xmp = xmp_packet(
-        &format!(
-            r#"Iptc4xmpExt:DigitalSourceType="{}""#,
-            dst("digitalCapture")
-        ),
-        "",
-    );
+    let xmp = xmp_packet(&format!(r#"Iptc4xmpExt:DigitalSourceType="{}""#, dst("digitalCapture")), "");
     let file = analyze(&jpeg_with_app1(&[jpeg_xmp(&xmp)]));
     assert_eq!(file.ai_generated, Verdict::No);
-    let p = file
-        .clone()
-        .with_notifier_claim(&claim(Some(true), Some("Midjourney")));
+    let p = file.clone().with_notifier_claim(&claim(Some(true), Some("Midjourney")));
     assert_eq!(p.ai_generated, Verdict::No);
     assert_eq!(p.generator, None);
-    assert_eq!(
-        p.signals.len(),
-        file.signals.len() + 2,
-        "both sides of the contradiction are kept"
-    );
+    assert_eq!(p.signals.len(), file.signals.len() + 2, "both sides of the contradiction are kept");
 
     let xmp = xmp_packet(
-        &format!(
-            r#"Iptc4xmpExt:DigitalSourceType="{}" xmp:CreatorTool="Midjourney""#,
-            dst("trainedAlgorithmicMedia")
-        ),
+        &format!(r#"Iptc4xmpExt:DigitalSourceType="{}" xmp:CreatorTool="Midjourney""#, dst("trainedAlgorithmicMedia")),
         "",
     );
-    let p = analyze(&jpeg_with_app1(&[jpeg_xmp(&xmp)]))
-        .with_notifier_claim(&claim(Some(false), Some("DALL-E")));
-    assert_eq!(
-        (p.ai_generated, p.generator.as_deref()),
-        (Verdict::Yes, Some("Midjourney"))
-    );
+    let p = analyze(&jpeg_with_app1(&[jpeg_xmp(&xmp)])).with_notifier_claim(&claim(Some(false), Some("DALL-E")));
+    assert_eq!((p.ai_generated, p.generator.as_deref()), (Verdict::Yes, Some("Midjourney")));
 }
 
 #[test]

@@ -14,14 +14,8 @@ fn automatic1111_parameters_without_the_prompt() {
     assert_eq!(p.generator.as_deref(), Some("Stable Diffusion"));
     let s = signal(&p, Source::PngText, "parameters");
     assert_eq!(s.strength, Strength::Weak);
-    assert!(
-        s.value.starts_with("Steps: 25, Sampler: DPM++ 2M Karras"),
-        "{s:?}"
-    );
-    assert!(
-        !s.value.contains("portrait"),
-        "prompt text must not be copied into signals"
-    );
+    assert!(s.value.starts_with("Steps: 25, Sampler: DPM++ 2M Karras"), "{s:?}");
+    assert!(!s.value.contains("portrait"), "prompt text must not be copied into signals");
 }
 
 #[test]
@@ -36,17 +30,11 @@ fn ztxt_parameters_naming_a_flux_model() {
 fn comfyui_prompt_and_workflow() {
     let prompt = r#"{"4": {"inputs": {"ckpt_name": "sd_xl_base_1.0.safetensors"}, "class_type": "CheckpointLoaderSimple"}, "6": {"inputs": {"text": "secret words"}, "class_type": "CLIPTextEncode"}}"#;
     let workflow = r#"{"last_node_id": 9, "nodes": [{"id": 4, "type": "CheckpointLoaderSimple"}]}"#;
-    let p = analyze(&png_with(&[
-        text("prompt", prompt),
-        text("workflow", workflow),
-    ]));
+    let p = analyze(&png_with(&[text("prompt", prompt), text("workflow", workflow)]));
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("ComfyUI"));
     let s = signal(&p, Source::PngText, "prompt");
-    assert!(
-        s.value.contains("ckpt_name: sd_xl_base_1.0.safetensors"),
-        "{s:?}"
-    );
+    assert!(s.value.contains("ckpt_name: sd_xl_base_1.0.safetensors"), "{s:?}");
     assert!(!s.value.contains("secret"));
     signal(&p, Source::PngText, "workflow");
 }
@@ -67,22 +55,16 @@ fn novelai_software_and_source() {
     ]));
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("NovelAI"));
-    assert_eq!(
-        signal(&p, Source::PngText, "Source").value,
-        "Stable Diffusion XL C1E1DE52"
-    );
+    assert_eq!(signal(&p, Source::PngText, "Source").value, "Stable Diffusion XL C1E1DE52");
 }
 
 #[test]
 fn invokeai_metadata() {
-    let meta = r#"{"generation_mode": "txt2img", "model": {"model_name": "stable-diffusion-v1-5"}, "positive_prompt": "x"}"#;
+    let meta =
+        r#"{"generation_mode": "txt2img", "model": {"model_name": "stable-diffusion-v1-5"}, "positive_prompt": "x"}"#;
     let p = analyze(&png_with(&[text("invokeai_metadata", meta)]));
     assert_eq!(p.generator.as_deref(), Some("InvokeAI"));
-    assert!(
-        signal(&p, Source::PngText, "invokeai_metadata")
-            .value
-            .contains("stable-diffusion-v1-5")
-    );
+    assert!(signal(&p, Source::PngText, "invokeai_metadata").value.contains("stable-diffusion-v1-5"));
 }
 
 #[test]
@@ -95,9 +77,6 @@ fn editor_software_chunk_means_edited() {
 #[test]
 fn a_plain_png_says_nothing() {
     let p = analyze(&png_with(&[]));
-    assert_eq!(
-        (p.ai_generated, p.edited, p.generator.as_deref()),
-        (Verdict::Unknown, Verdict::Unknown, None)
-    );
+    assert_eq!((p.ai_generated, p.edited, p.generator.as_deref()), (Verdict::Unknown, Verdict::Unknown, None));
     assert!(p.signals.is_empty());
 }

@@ -1,8 +1,6 @@
 use staydown_provenance::{Source, Strength, Verdict};
 
-use crate::build::{
-    decodes, dst, itext, jpeg_with_app1, jpeg_xmp, png_with, webp_with, xmp_packet,
-};
+use crate::build::{decodes, dst, itext, jpeg_with_app1, jpeg_xmp, png_with, webp_with, xmp_packet};
 use crate::{analyze, assert_signal, signal};
 
 #[test]
@@ -20,20 +18,8 @@ fn jpeg_attribute_form_declares_ai_with_creator_tool_as_generator() {
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("Midjourney"));
     assert_eq!(p.edited, Verdict::Unknown);
-    assert_signal(
-        &p,
-        Source::Xmp,
-        "Iptc4xmpExt:DigitalSourceType",
-        &dst("trainedAlgorithmicMedia"),
-        Strength::Strong,
-    );
-    assert_signal(
-        &p,
-        Source::Xmp,
-        "xmp:CreatorTool",
-        "Midjourney 6.1",
-        Strength::Weak,
-    );
+    assert_signal(&p, Source::Xmp, "Iptc4xmpExt:DigitalSourceType", &dst("trainedAlgorithmicMedia"), Strength::Strong);
+    assert_signal(&p, Source::Xmp, "xmp:CreatorTool", "Midjourney 6.1", Strength::Weak);
 }
 
 #[test]
@@ -58,22 +44,13 @@ fn png_itxt_element_form_and_unknown_creator_passes_through() {
 
 #[test]
 fn webp_xmp_chunk_digital_capture_is_not_ai() {
-    let xmp = xmp_packet(
-        &format!(
-            r#"Iptc4xmpExt:DigitalSourceType="{}""#,
-            dst("digitalCapture")
-        ),
-        "",
-    );
+    let xmp = xmp_packet(&format!(r#"Iptc4xmpExt:DigitalSourceType="{}""#, dst("digitalCapture")), "");
     let webp = webp_with(None, Some(&xmp));
     assert!(decodes(&webp));
     let p = analyze(&webp);
     assert_eq!(p.ai_generated, Verdict::No);
     assert_eq!(p.generator, None);
-    assert_eq!(
-        signal(&p, Source::Xmp, "Iptc4xmpExt:DigitalSourceType").strength,
-        Strength::Strong
-    );
+    assert_eq!(signal(&p, Source::Xmp, "Iptc4xmpExt:DigitalSourceType").strength, Strength::Strong);
 }
 
 #[test]
@@ -97,20 +74,10 @@ fn google_credit_line_is_a_weak_ai_signal() {
     let p = analyze(&jpeg_with_app1(&[jpeg_xmp(&xmp)]));
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("Google Imagen/Gemini"));
-    assert_signal(
-        &p,
-        Source::Xmp,
-        "photoshop:Credit",
-        "Made with Google AI",
-        Strength::Weak,
-    );
+    assert_signal(&p, Source::Xmp, "photoshop:Credit", "Made with Google AI", Strength::Weak);
     // A credit naming a person is not kept (personal data, no provenance value).
     let person = xmp_packet(r#"photoshop:Credit="Jane Doe""#, "");
-    assert!(
-        analyze(&jpeg_with_app1(&[jpeg_xmp(&person)]))
-            .signals
-            .is_empty()
-    );
+    assert!(analyze(&jpeg_with_app1(&[jpeg_xmp(&person)])).signals.is_empty());
 }
 
 #[test]
@@ -120,16 +87,9 @@ fn photoshop_xmp_fixtures_without_source_type() {
         let p = analyze(&crate::fixture(name));
         assert_eq!(p.ai_generated, Verdict::Unknown, "{name}");
         assert_eq!(p.edited, Verdict::Yes, "{name}: {p:#?}");
-        assert!(
-            p.signals.iter().all(|s| s.strength == Strength::Weak),
-            "{name}"
-        );
+        assert!(p.signals.iter().all(|s| s.strength == Strength::Weak), "{name}");
     }
     // The dangling pointer to a C2PA manifest that is not in the file is shown.
     let p = analyze(&crate::fixture("no_manifest.jpg"));
-    assert_eq!(
-        crate::signals(&p, Source::Xmp, "dcterms:provenance").len(),
-        1,
-        "{p:#?}"
-    );
+    assert_eq!(crate::signals(&p, Source::Xmp, "dcterms:provenance").len(), 1, "{p:#?}");
 }

@@ -24,7 +24,7 @@ async fn raw(
 async fn every_error_is_a_problem_document() {
     each_backend(|app| async move {
         let post = reqwest::Method::POST;
-        let cases: Vec<(&str, u16, &str, (u16, String, serde_json::Value))> = vec![
+        let cases: Vec<(&str, u16, &str, Answer)> = vec![
             (
                 "malformed JSON",
                 400,
@@ -118,6 +118,22 @@ async fn health_reports_the_database() {
     each_backend(|app| async move {
         let (status, body) = app.get("/healthz", None).await;
         assert_eq!((status, body["database"].as_str()), (200, Some("ok")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_in_browser_hasher_is_served_without_a_build_step() {
+    each_backend(|app| async move {
+        let wasm = app.client.get(format!("{}/static/pdq/staydown_pdq_wasm_bg.wasm", app.base)).send().await.unwrap();
+        assert_eq!(wasm.status(), 200);
+        assert_eq!(wasm.headers()["content-type"], "application/wasm");
+        let bytes = wasm.bytes().await.unwrap();
+        assert_eq!(&bytes[..4], b"\0asm");
+        let page = app.client.get(format!("{}/hash", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("/static/pdq/pdq.js"));
+        let (status, _) = app.get("/static/pdq/../../Cargo.toml", None).await;
+        assert_eq!(status, 404);
     })
     .await;
 }

@@ -64,12 +64,7 @@ impl SplitMix64 {
     }
 
     fn words(&mut self) -> [u64; 4] {
-        [
-            self.next_u64(),
-            self.next_u64(),
-            self.next_u64(),
-            self.next_u64(),
-        ]
+        [self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()]
     }
 }
 
@@ -142,13 +137,7 @@ where
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     });
     (results, start.elapsed().as_secs_f64())
 }
@@ -171,13 +160,7 @@ fn write_words(path: &Path, hashes: &[[u64; 4]]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-fn dump(
-    dir: &Path,
-    data: &Data,
-    truth: &[Vec<Match>],
-    radius: u32,
-    seed: u64,
-) -> anyhow::Result<()> {
+fn dump(dir: &Path, data: &Data, truth: &[Vec<Match>], radius: u32, seed: u64) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     write_words(&dir.join("entries.bin"), &data.entries)?;
     write_words(&dir.join("queries.bin"), &data.queries)?;
@@ -208,28 +191,14 @@ fn dump(
 }
 
 fn per_second(count: usize, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        count as f64 / seconds
-    } else {
-        f64::INFINITY
-    }
+    if seconds > 0.0 { count as f64 / seconds } else { f64::INFINITY }
 }
 
 pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
-    let BenchIndexArgs {
-        entries: n,
-        queries: n_queries,
-        radius,
-        threads,
-        seed,
-        brute_queries,
-        dump: dump_dir,
-    } = args;
+    let BenchIndexArgs { entries: n, queries: n_queries, radius, threads, seed, brute_queries, dump: dump_dir } = args;
     ensure!(n > 0, "--entries must be at least 1");
     ensure!(n_queries > 0, "--queries must be at least 1");
-    let threads = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
     let raw_bytes = n * 32;
 
     eprintln!("generating {n} entries and {n_queries} queries (seed {seed})…");
@@ -249,10 +218,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
     // Index, all threads.
     let (results_n, seconds_n) = timed_parallel(&data.queries, threads, search);
     let qps_n = per_second(data.queries.len(), seconds_n);
-    ensure!(
-        results == results_n,
-        "multi-threaded results differ from single-threaded ones"
-    );
+    ensure!(results == results_n, "multi-threaded results differ from single-threaded ones");
 
     // Brute force: single thread on a subset for its speed, all threads on all queries for
     // the truth.
@@ -264,10 +230,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
     eprintln!("brute force on {} queries, one thread…", subset.len());
     let (_, brute_seconds_1) = timed_parallel(subset, 1, brute);
     let brute_qps_1 = per_second(subset.len(), brute_seconds_1);
-    eprintln!(
-        "brute force on all {} queries, {threads} threads (the truth for recall)…",
-        data.queries.len()
-    );
+    eprintln!("brute force on all {} queries, {threads} threads (the truth for recall)…", data.queries.len());
     let (truth, brute_seconds_n) = timed_parallel(&data.queries, threads, brute);
     let brute_qps_n = per_second(data.queries.len(), brute_seconds_n);
 
@@ -277,28 +240,14 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
     for (got, want) in results.iter().zip(&truth) {
         expected += want.len();
         found += got.iter().filter(|m| want.binary_search(m).is_ok()).count();
-        extra += got
-            .iter()
-            .filter(|m| want.binary_search(m).is_err())
-            .count();
+        extra += got.iter().filter(|m| want.binary_search(m).is_err()).count();
     }
-    let recall = if expected == 0 {
-        1.0
-    } else {
-        found as f64 / expected as f64
-    };
+    let recall = if expected == 0 { 1.0 } else { found as f64 / expected as f64 };
     let planted_matched = results.iter().step_by(2).filter(|r| !r.is_empty()).count();
 
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "staydown bench index: {n} entries, {n_queries} queries, radius {radius}, seed {seed}"
-    )?;
-    writeln!(
-        out,
-        "  build             {build_s:.3} s ({} level)",
-        index.level_count()
-    )?;
+    writeln!(out, "staydown bench index: {n} entries, {n_queries} queries, radius {radius}, seed {seed}")?;
+    writeln!(out, "  build             {build_s:.3} s ({} level)", index.level_count())?;
     writeln!(
         out,
         "  memory            {memory_bytes} bytes = {:.2} × raw hash bytes ({raw_bytes}), {:.1} bytes/entry \
@@ -310,10 +259,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
             _ => "n/a".to_owned(),
         }
     )?;
-    writeln!(
-        out,
-        "  index             {qps_1:.0} queries/s (1 thread), {qps_n:.0} queries/s ({threads} threads)"
-    )?;
+    writeln!(out, "  index             {qps_1:.0} queries/s (1 thread), {qps_n:.0} queries/s ({threads} threads)")?;
     writeln!(
         out,
         "  brute force       {brute_qps_1:.0} queries/s (1 thread, {} queries), {brute_qps_n:.0} queries/s ({threads} threads, all)",
@@ -347,13 +293,8 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
     });
     if let Some(dir) = &dump_dir {
         dump(dir, &data, &truth, radius, seed)?;
-        std::fs::write(dir.join("staydown.json"), format!("{json}\n"))
-            .context("writing staydown.json")?;
-        writeln!(
-            out,
-            "  dumped data to {} (run bench/faiss_index.py on it)",
-            dir.display()
-        )?;
+        std::fs::write(dir.join("staydown.json"), format!("{json}\n")).context("writing staydown.json")?;
+        writeln!(out, "  dumped data to {} (run bench/faiss_index.py on it)", dir.display())?;
     }
     writeln!(out, "{json}")?;
     if extra > 0 || found != expected {

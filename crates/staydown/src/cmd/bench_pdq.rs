@@ -97,28 +97,17 @@ fn wall<T>(f: impl FnOnce() -> T) -> (f64, T) {
 
 fn fixture_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let csv = std::fs::read_to_string(dir.join("expected.csv")).with_context(|| {
-        format!(
-            "reading {}/expected.csv (run from the repository root or pass --fixtures)",
-            dir.display()
-        )
+        format!("reading {}/expected.csv (run from the repository root or pass --fixtures)", dir.display())
     })?;
-    Ok(csv
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').next())
-        .map(|p| dir.join(p))
-        .collect())
+    Ok(csv.lines().skip(1).filter_map(|l| l.split(',').next()).map(|p| dir.join(p)).collect())
 }
 
 /// Upscales a fixture photo to `width × height` and saves it as a quality-90 JPEG.
 fn make_photo(source: &DecodedImage, width: u32, height: u32, path: &Path) -> anyhow::Result<()> {
-    let rgb = image::RgbImage::from_raw(source.width, source.height, source.rgb.clone())
-        .context("source pixels")?;
+    let rgb = image::RgbImage::from_raw(source.width, source.height, source.rgb.clone()).context("source pixels")?;
     let big = image::imageops::resize(&rgb, width, height, FilterType::CatmullRom);
     let mut bytes = Vec::new();
-    JpegEncoder::new_with_quality(&mut Cursor::new(&mut bytes), 90)
-        .encode_image(&big)
-        .context("encoding JPEG")?;
+    JpegEncoder::new_with_quality(&mut Cursor::new(&mut bytes), 90).encode_image(&big).context("encoding JPEG")?;
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
@@ -136,12 +125,7 @@ fn time_passes(clock: Clock, repeat: usize, mut pass: impl FnMut()) -> f64 {
     total / passes as f64
 }
 
-fn measure_single(
-    files: &[PathBuf],
-    repeat: usize,
-    limits: &DecodeLimits,
-    clock: Clock,
-) -> anyhow::Result<Timings> {
+fn measure_single(files: &[PathBuf], repeat: usize, limits: &DecodeLimits, clock: Clock) -> anyhow::Result<Timings> {
     let bytes: Vec<Vec<u8>> = files
         .iter()
         .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())))
@@ -164,9 +148,7 @@ fn measure_single(
         }),
         end_to_end: time_passes(clock, repeat, || {
             for p in files {
-                let out = std::fs::read(p)
-                    .ok()
-                    .and_then(|b| hash_image_bytes(&b, limits).ok());
+                let out = std::fs::read(p).ok().and_then(|b| hash_image_bytes(&b, limits).ok());
                 std::hint::black_box(out);
             }
         }),
@@ -195,9 +177,7 @@ fn measure_parallel(
                 s.spawn(|| {
                     for _ in 0..repeat {
                         for p in files {
-                            let out = std::fs::read(p)
-                                .ok()
-                                .and_then(|b| hash_image_bytes(&b, limits).ok());
+                            let out = std::fs::read(p).ok().and_then(|b| hash_image_bytes(&b, limits).ok());
                             std::hint::black_box(out);
                         }
                     }
@@ -226,9 +206,7 @@ fn reference(args: &BenchPdqArgs, files: &[PathBuf]) -> Option<serde_json::Value
     if args.no_reference {
         return None;
     }
-    let probe = Command::new(&args.python)
-        .args(["-c", "import pdqhash, PIL, numpy"])
-        .output();
+    let probe = Command::new(&args.python).args(["-c", "import pdqhash, PIL, numpy"]).output();
     match probe {
         Ok(o) if o.status.success() => {}
         _ => {
@@ -242,11 +220,7 @@ fn reference(args: &BenchPdqArgs, files: &[PathBuf]) -> Option<serde_json::Value
     let output = Command::new(&args.python)
         .arg(&args.reference)
         .args(["--repeat", &args.repeat.to_string()])
-        .args(if args.clock == Clock::Cpu {
-            &["--cpu-time"][..]
-        } else {
-            &[][..]
-        })
+        .args(if args.clock == Clock::Cpu { &["--cpu-time"][..] } else { &[][..] })
         .args(files)
         .output();
     match output {
@@ -255,10 +229,7 @@ fn reference(args: &BenchPdqArgs, files: &[PathBuf]) -> Option<serde_json::Value
             None
         }),
         Ok(o) => {
-            println!(
-                "reference failed: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
+            println!("reference failed: {}", String::from_utf8_lossy(&o.stderr).trim());
             None
         }
         Err(e) => {
@@ -276,9 +247,7 @@ fn per_second(n: usize, seconds: f64) -> f64 {
 #[allow(clippy::needless_pass_by_value)]
 pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
     let limits = DecodeLimits::default();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
@@ -289,8 +258,7 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
     let tmp = tmp.path();
     let source_path = args.fixtures.join("bridge-mods/aaa-orig.jpg");
     let source = decode_rgb(
-        &std::fs::read(&source_path)
-            .with_context(|| format!("reading {}", source_path.display()))?,
+        &std::fs::read(&source_path).with_context(|| format!("reading {}", source_path.display()))?,
         &limits,
     )?;
     let small = tmp.join("photo-1024x768.jpg");
@@ -298,18 +266,9 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
     make_photo(&source, 1024, 768, &small)?;
     make_photo(&source, 3000, 2000, &large)?;
     let sets = [
-        Set {
-            name: format!("fixtures ({} files)", fixtures.len()),
-            files: fixtures,
-        },
-        Set {
-            name: "photo 1024x768 JPEG".into(),
-            files: vec![small],
-        },
-        Set {
-            name: "photo 3000x2000 JPEG".into(),
-            files: vec![large],
-        },
+        Set { name: format!("fixtures ({} files)", fixtures.len()), files: fixtures },
+        Set { name: "photo 1024x768 JPEG".into(), files: vec![small] },
+        Set { name: "photo 3000x2000 JPEG".into(), files: vec![large] },
     ];
 
     println!(
@@ -380,9 +339,7 @@ pub fn run(args: BenchPdqArgs) -> anyhow::Result<ExitCode> {
                 .find(|x| x["path"].as_str() == Some(&path.to_string_lossy()))
                 .and_then(|x| x["pdq"].as_str())
                 .and_then(|hex| hex.parse::<staydown_pdq::PdqHash>().ok());
-            let ours = std::fs::read(path)
-                .ok()
-                .and_then(|bytes| hash_image_bytes(&bytes, &limits).ok());
+            let ours = std::fs::read(path).ok().and_then(|bytes| hash_image_bytes(&bytes, &limits).ok());
             if let (Some(theirs), Some(ours)) = (theirs, ours)
                 && theirs.hamming_distance(&ours.pdq) > 10
             {

@@ -109,9 +109,7 @@ fn collect(paths: &[PathBuf]) -> Vec<Item> {
 fn read_bounded(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
-    file.take(max_bytes as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+    file.take(max_bytes as u64 + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes)
 }
 
@@ -138,19 +136,10 @@ fn item_path(item: &Item) -> &Path {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-fn write_record(
-    out: &mut impl Write,
-    format: Format,
-    path: &Path,
-    h: &ContentHashes,
-) -> std::io::Result<()> {
+fn write_record(out: &mut impl Write, format: Format, path: &Path, h: &ContentHashes) -> std::io::Result<()> {
     let path = path.to_string_lossy();
     match format {
         Format::Json => {
@@ -180,18 +169,8 @@ fn write_record(
 }
 
 pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
-    let HashArgs {
-        paths,
-        format,
-        jobs,
-        max_bytes,
-        max_pixels,
-    } = args;
-    let limits = DecodeLimits {
-        max_bytes,
-        max_pixels,
-        ..DecodeLimits::default()
-    };
+    let HashArgs { paths, format, jobs, max_bytes, max_pixels } = args;
+    let limits = DecodeLimits { max_bytes, max_pixels, ..DecodeLimits::default() };
     let items = collect(&paths);
     let jobs = jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -199,9 +178,7 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
 
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(items.len() as u64);
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}")
-        {
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} images {per_sec} eta {eta}") {
             bar.set_style(style);
         }
         bar
@@ -241,9 +218,7 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
             while let Some(result) = ready.remove(&printed) {
                 let path = item_path(&items[printed]);
                 match result {
-                    Ok(h) => {
-                        write_record(&mut out, format, path, &h).context("writing to stdout")?
-                    }
+                    Ok(h) => write_record(&mut out, format, path, &h).context("writing to stdout")?,
                     Err(reason) => {
                         failures += 1;
                         progress.suspend(|| eprintln!("error: {}: {reason}", path.display()));

@@ -34,20 +34,14 @@ struct Line<'a> {
 }
 
 pub fn run(args: ProvenanceArgs) -> anyhow::Result<ExitCode> {
-    let limits = Limits {
-        max_bytes: args.max_bytes,
-        ..Limits::default()
-    };
+    let limits = Limits { max_bytes: args.max_bytes, ..Limits::default() };
     let mut stdout = std::io::stdout().lock();
     let mut failed = 0usize;
     let total = args.paths.len();
     for path in args.paths {
         match provenance_of(&path, &limits) {
             Ok(provenance) => {
-                let line = Line {
-                    path: path.display().to_string(),
-                    provenance: &provenance,
-                };
+                let line = Line { path: path.display().to_string(), provenance: &provenance };
                 serde_json::to_writer(&mut stdout, &line).context("writing JSON to stdout")?;
                 writeln!(stdout).context("writing to stdout")?;
             }
@@ -71,8 +65,6 @@ fn provenance_of(path: &Path, limits: &Limits) -> anyhow::Result<Provenance> {
     anyhow::ensure!(!metadata.is_dir(), "is a directory");
     // Bound before loading: `take` also covers files that grow or lie about their size.
     let mut bytes = Vec::new();
-    file.take(limits.max_bytes as u64 + 1)
-        .read_to_end(&mut bytes)
-        .context("cannot read")?;
+    file.take(limits.max_bytes as u64 + 1).read_to_end(&mut bytes).context("cannot read")?;
     Ok(analyze(&bytes, limits)?)
 }
