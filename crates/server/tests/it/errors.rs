@@ -1,12 +1,15 @@
 use crate::support::{each_backend, notice};
 
+/// Status, content type and JSON body of a response.
+type Answer = (u16, String, serde_json::Value);
+
 async fn raw(
     app: &crate::support::TestApp,
     method: reqwest::Method,
     path: &str,
     content_type: &str,
     body: Vec<u8>,
-) -> (u16, String, serde_json::Value) {
+) -> Answer {
     let resp = app
         .client
         .request(method, format!("{}{path}", app.base))
