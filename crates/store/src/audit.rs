@@ -4,7 +4,7 @@ use sqlx::{AssertSqlSafe, Row};
 use staydown_domain::audit::{AuditBreak, AuditEntry, ChainVerifier, entry_hash};
 use time::OffsetDateTime;
 
-use crate::{Result, Store, StoreError, WriteTx, to_ms};
+use crate::{Result, Store, WriteTx, to_ms};
 
 /// One event to append.
 #[derive(Debug, Clone)]
@@ -28,6 +28,19 @@ pub struct AuditReport {
     pub head_hash: String,
     /// The first break, if any.
     pub broken: Option<AuditBreak>,
+}
+
+fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        seq: row.try_get("seq")?,
+        at_ms: row.try_get("at_ms")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        detail: row.try_get("detail")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
 }
 
 impl WriteTx<'_> {
@@ -83,17 +96,7 @@ impl Store {
             let Some(last) = rows.last() else { break };
             after = last.try_get("seq")?;
             for row in &rows {
-                let entry = AuditEntry {
-                    seq: row.try_get("seq")?,
-                    at_ms: row.try_get("at_ms")?,
-                    actor: row.try_get("actor")?,
-                    action: row.try_get("action")?,
-                    subject: row.try_get("subject")?,
-                    detail: row.try_get("detail")?,
-                    prev_hash: row.try_get("prev_hash")?,
-                    hash: row.try_get("hash")?,
-                };
-                if let Err(broken) = verifier.check(&entry) {
+                if let Err(broken) = verifier.check(&entry_from_row(row)?) {
                     return Ok(AuditReport { entries: verifier.count(), head_hash, broken: Some(broken) });
                 }
             }
@@ -111,21 +114,7 @@ impl Store {
         .bind(subject)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    seq: row.try_get("seq")?,
-                    at_ms: row.try_get("at_ms")?,
-                    actor: row.try_get("actor")?,
-                    action: row.try_get("action")?,
-                    subject: row.try_get("subject")?,
-                    detail: row.try_get("detail")?,
-                    prev_hash: row.try_get("prev_hash")?,
-                    hash: row.try_get("hash")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(StoreError::from)
+        rows.iter().map(entry_from_row).collect()
     }
 
     /// Runs raw SQL against the audit tables. Only for tamper tests and `danger_` tooling: it

@@ -72,7 +72,7 @@ const COLUMNS: &str = "id, channel, topic, notice_id, payload, attempts, deliver
 
 impl WriteTx<'_> {
     pub(crate) async fn enqueue(&mut self, item: NewOutboxItem<'_>) -> Result<String> {
-        let id = uuid_like(&item);
+        let id = outbox_id(&item);
         sqlx::query(
             "INSERT INTO outbox (id, channel, topic, notice_id, payload, created_at, next_attempt_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -90,7 +90,7 @@ impl WriteTx<'_> {
 }
 
 /// Outbox ids are derived from what they are about, so the same event never gets two ids.
-fn uuid_like(item: &NewOutboxItem<'_>) -> String {
+fn outbox_id(item: &NewOutboxItem<'_>) -> String {
     match item.notice_id {
         Some(n) => format!("{}:{n}", item.topic),
         None => format!("{}:{}", item.topic, to_ms(item.at)),
