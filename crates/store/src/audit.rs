@@ -43,7 +43,7 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     })
 }
 
-impl WriteTx<'_> {
+impl WriteTx {
     /// Appends an event to the chain in this transaction.
     pub(crate) async fn audit(&mut self, at: OffsetDateTime, event: AuditEvent<'_>) -> Result<()> {
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.tx).await?;

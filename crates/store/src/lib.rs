@@ -11,11 +11,13 @@
 //! `commit` returns; the server answers 2xx only after that.
 
 mod audit;
+mod intake;
 mod keys;
 mod notices;
 mod outbox;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -90,7 +92,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    sqlite_writer: tokio::sync::Mutex<()>,
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    intake: tokio::sync::mpsc::Sender<intake::IntakeJob>,
 }
 
 /// Milliseconds since the Unix epoch, the storage form of every timestamp.
@@ -140,7 +143,9 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend, sqlite_writer: tokio::sync::Mutex::new(()) };
+        let sqlite_writer = Arc::new(tokio::sync::Mutex::new(()));
+        let intake = intake::spawn_writer(pool.clone(), backend, sqlite_writer.clone());
+        let store = Store { pool, backend, sqlite_writer, intake };
         store.migrate().await?;
         Ok(store)
     }
@@ -181,26 +186,31 @@ impl Store {
     }
 
     /// Starts a write transaction under the store's write discipline.
-    async fn write(&self) -> Result<WriteTx<'_>> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-            Backend::Postgres => None,
-        };
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Serialises writers on the chain head, so audit entries form one chain.
-            sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
-        }
-        Ok(WriteTx { tx, _guard: guard })
+    async fn write(&self) -> Result<WriteTx> {
+        begin_write(&self.pool, self.backend, &self.sqlite_writer).await
     }
 }
 
-struct WriteTx<'a> {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    _guard: Option<tokio::sync::MutexGuard<'a, ()>>,
+/// Starts a write transaction: on SQLite after taking the writer lock, on PostgreSQL by locking
+/// the audit chain head, so audit entries form one chain and case grouping sees every prior write.
+async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio::sync::Mutex<()>>) -> Result<WriteTx> {
+    let guard = match backend {
+        Backend::Sqlite => Some(sqlite_writer.clone().lock_owned().await),
+        Backend::Postgres => None,
+    };
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+    }
+    Ok(WriteTx { tx, _guard: guard })
 }
 
-impl WriteTx<'_> {
+struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
     async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())

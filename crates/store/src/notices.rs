@@ -13,25 +13,25 @@ use time::OffsetDateTime;
 
 use crate::audit::AuditEvent;
 use crate::outbox::NewOutboxItem;
-use crate::{Result, Store, StoreError, from_ms, placeholders, to_ms};
+use crate::{Result, Store, StoreError, WriteTx, from_ms, placeholders, to_ms};
 
 /// Everything besides the notice itself that intake decided.
 #[derive(Debug, Clone)]
-pub struct StoredNotice<'a> {
+pub struct StoredNotice {
     /// New notice id.
-    pub id: &'a str,
+    pub id: String,
     /// Id for the case, used only if the notice opens a new one.
-    pub new_case_id: &'a str,
+    pub new_case_id: String,
     /// Receipt time.
     pub received_at: OffsetDateTime,
     /// Priority and deadline from the policy.
     pub assessment: Assessment,
     /// Digest of the tracking token.
-    pub tracking_digest: &'a str,
+    pub tracking_digest: String,
     /// The API key that filed it.
-    pub api_key_id: Option<&'a str>,
+    pub api_key_id: Option<String>,
     /// Audit actor.
-    pub actor: &'a str,
+    pub actor: String,
     /// Confirmation of receipt to queue (when the notifier gave an email address).
     pub confirmation: Option<serde_json::Value>,
 }
@@ -94,14 +94,21 @@ fn case_state(text: &str) -> Result<CaseState> {
 impl Store {
     /// Stores a validated notice durably: groups it into a case (by content id, normalised URL or
     /// hash), records locations, hashes and — apart — the notifier's contact, queues the
-    /// confirmation of receipt, and appends audit entries. All or nothing.
-    pub async fn insert_notice(&self, notice: &NewNotice, meta: StoredNotice<'_>) -> Result<NoticeReceipt> {
+    /// confirmation of receipt, and appends audit entries. All or nothing, and committed before
+    /// this returns. Concurrent calls are committed together (group commit, see `intake`).
+    pub async fn insert_notice(&self, notice: NewNotice, meta: StoredNotice) -> Result<NoticeReceipt> {
+        crate::intake::submit(&self.intake, notice, meta).await
+    }
+}
+
+impl WriteTx {
+    /// The body of `insert_notice`, inside a transaction that the intake writer commits.
+    pub(crate) async fn insert_notice(&mut self, notice: &NewNotice, meta: &StoredNotice) -> Result<NoticeReceipt> {
+        let tx = self;
         let received_ms = to_ms(meta.received_at);
         let deadline_ms = to_ms(meta.assessment.deadline);
         let priority = i64::from(meta.assessment.priority);
         let keys = grouping_keys(notice);
-        let mut tx = self.write().await?;
-
         let existing = if keys.is_empty() {
             None
         } else {
@@ -136,14 +143,14 @@ impl Store {
                     "INSERT INTO cases (id, state, priority, deadline_at, category, created_at, updated_at) \
                      VALUES ($1, 'new', $2, $3, $4, $5, $5)",
                 )
-                .bind(meta.new_case_id)
+                .bind(&meta.new_case_id)
                 .bind(priority)
                 .bind(deadline_ms)
                 .bind(&notice.category)
                 .bind(received_ms)
                 .execute(&mut *tx.tx)
                 .await?;
-                (meta.new_case_id.to_owned(), false)
+                (meta.new_case_id.clone(), false)
             }
         };
         for key in &keys {
@@ -162,11 +169,11 @@ impl Store {
              order_legal_basis, order_deadline_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
              $15, $16, $17, $18, 'received', $19, $20, $21, $22, $23, $24)",
         )
-        .bind(meta.id)
+        .bind(&meta.id)
         .bind(&case_id)
         .bind(received_ms)
         .bind(notice.source.as_str())
-        .bind(meta.api_key_id)
+        .bind(meta.api_key_id.as_deref())
         .bind(notice.submitted_by.as_deref())
         .bind(&notice.category)
         .bind(serde_json::to_string(&notice.keywords).unwrap_or_else(|_| "[]".into()))
@@ -179,7 +186,7 @@ impl Store {
         .bind(notice.language.as_str())
         .bind(priority)
         .bind(deadline_ms)
-        .bind(meta.tracking_digest)
+        .bind(&meta.tracking_digest)
         .bind(order.map(|o| o.kind.as_str()))
         .bind(order.map(|o| o.issuing_authority.as_str()))
         .bind(order.map(|o| o.member_state.as_str()))
@@ -192,7 +199,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO notice_locations (notice_id, position, url, normalized_url, content_id) VALUES ($1, $2, $3, $4, $5)",
             )
-            .bind(meta.id)
+            .bind(&meta.id)
             .bind(i as i64)
             .bind(loc.url.as_deref())
             .bind(loc.normalized_url.as_deref())
@@ -204,7 +211,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO notice_hashes (notice_id, position, pdq, pdq_quality, sha256, md5) VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(meta.id)
+            .bind(&meta.id)
             .bind(i as i64)
             .bind(h.pdq.as_deref())
             .bind(h.pdq_quality.map(i64::from))
@@ -215,18 +222,18 @@ impl Store {
         }
         if let Some(contact) = &notice.notifier {
             sqlx::query("INSERT INTO notifier_contacts (notice_id, name, email, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(meta.id)
+                .bind(&meta.id)
                 .bind(&contact.name)
                 .bind(&contact.email)
                 .bind(received_ms)
                 .execute(&mut *tx.tx)
                 .await?;
         }
-        if let Some(payload) = meta.confirmation {
+        if let Some(payload) = meta.confirmation.clone() {
             tx.enqueue(NewOutboxItem {
                 channel: "email",
                 topic: "notice.received",
-                notice_id: Some(meta.id),
+                notice_id: Some(&meta.id),
                 payload,
                 at: meta.received_at,
             })
@@ -236,7 +243,7 @@ impl Store {
         tx.audit(
             meta.received_at,
             AuditEvent {
-                actor: meta.actor,
+                actor: &meta.actor,
                 action: "notice.received",
                 subject: format!("notice:{}", meta.id),
                 detail: serde_json::json!({
@@ -254,17 +261,18 @@ impl Store {
         tx.audit(
             meta.received_at,
             AuditEvent {
-                actor: meta.actor,
+                actor: &meta.actor,
                 action: if joined { "case.notice_joined" } else { "case.opened" },
                 subject: format!("case:{case_id}"),
                 detail: serde_json::json!({ "notice": meta.id, "priority": meta.assessment.priority, "deadline_ms": deadline_ms }),
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(NoticeReceipt { case_id, joined_existing_case: joined })
     }
+}
 
+impl Store {
     /// The notifier's view of a notice, only when `tracking_digest` matches. A wrong token and a
     /// missing notice look the same to the caller.
     pub async fn notice_status(&self, id: &str, tracking_digest: &str) -> Result<Option<NoticeStatus>> {

@@ -70,7 +70,7 @@ fn item(row: &sqlx::any::AnyRow) -> Result<OutboxItem> {
 
 const COLUMNS: &str = "id, channel, topic, notice_id, payload, attempts, delivered_at, dead_at, last_error";
 
-impl WriteTx<'_> {
+impl WriteTx {
     pub(crate) async fn enqueue(&mut self, item: NewOutboxItem<'_>) -> Result<String> {
         let id = outbox_id(&item);
         sqlx::query(

@@ -74,23 +74,17 @@ pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) 
             "tracking_url": tracking_url,
         })
     });
-    let actor = caller.actor();
-    let receipt = state
-        .store()
-        .insert_notice(
-            &notice,
-            StoredNotice {
-                id: &id,
-                new_case_id: &new_case_id,
-                received_at,
-                assessment,
-                tracking_digest: &secret_digest(&token),
-                api_key_id: caller.key.as_ref().map(|k| k.id.as_str()),
-                actor: &actor,
-                confirmation,
-            },
-        )
-        .await?;
+    let meta = StoredNotice {
+        id: id.clone(),
+        new_case_id,
+        received_at,
+        assessment,
+        tracking_digest: secret_digest(&token),
+        api_key_id: caller.key.as_ref().map(|k| k.id.clone()),
+        actor: caller.actor(),
+        confirmation,
+    };
+    let receipt = state.store().insert_notice(notice, meta).await?;
     state.wake_outbox();
     Ok(Filed { id, received_at, tracking_token: token, tracking_url, case_id: receipt.case_id, assessment })
 }

@@ -40,3 +40,36 @@ async fn notices_on_the_same_content_share_a_case() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn concurrent_notices_committed_together_still_group_and_chain() {
+    each_backend(|app| async move {
+        let reviewer = app.key(Role::Reviewer, "R").await;
+        let app = std::sync::Arc::new(app);
+        // 40 notices at once on one URL and 40 on 40 different URLs: the intake writer commits
+        // them in shared transactions, and notices in one batch must still see each other.
+        let mut tasks = Vec::new();
+        for i in 0..80 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let url =
+                    if i % 2 == 0 { "https://same.example/p".to_owned() } else { format!("https://many.example/{i}") };
+                app.file(&notice(&url), None).await["id"].as_str().unwrap().to_owned()
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap());
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 80);
+        assert_eq!(app.store().count_notices().await.unwrap(), 80);
+        let queue = app.queue(&reviewer).await;
+        assert_eq!(queue.len(), 41);
+        assert_eq!(queue.iter().map(|c| c["notice_count"].as_i64().unwrap()).max(), Some(40));
+        let report = app.store().verify_audit().await.unwrap();
+        assert_eq!((report.entries, report.broken), (1 + 80 * 2, None));
+    })
+    .await;
+}

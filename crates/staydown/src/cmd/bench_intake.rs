@@ -93,22 +93,17 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
             let now = time::OffsetDateTime::now_utc();
             let notice = validate_notice(draft, &Submitter::Public, now).map_err(|e| anyhow::anyhow!("{e}"))?;
             let id = uuid::Uuid::now_v7().to_string();
-            let case = uuid::Uuid::now_v7().to_string();
-            store
-                .insert_notice(
-                    &notice,
-                    StoredNotice {
-                        id: &id,
-                        new_case_id: &case,
-                        received_at: now,
-                        assessment: policy.assess(&notice, now),
-                        tracking_digest: "bench",
-                        api_key_id: None,
-                        actor: "bench",
-                        confirmation: Some(serde_json::json!({"notice_id": id})),
-                    },
-                )
-                .await?;
+            let meta = StoredNotice {
+                new_case_id: uuid::Uuid::now_v7().to_string(),
+                received_at: now,
+                assessment: policy.assess(&notice, now),
+                tracking_digest: "bench".into(),
+                api_key_id: None,
+                actor: "bench".into(),
+                confirmation: Some(serde_json::json!({"notice_id": id})),
+                id,
+            };
+            store.insert_notice(notice, meta).await?;
             Ok(())
         }
     })

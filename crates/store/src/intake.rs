@@ -1,0 +1,104 @@
+//! Group commit for notice intake.
+//!
+//! A single writer task takes notices from a channel and commits everything that is waiting in one
+//! transaction, so many concurrent notices share one fsync instead of queueing for one each. Every
+//! caller is answered only after the transaction holding its notice committed: durability before
+//! 2xx is unchanged (DSA Art. 16 intake must not lose an acknowledged notice). Notices in one batch
+//! see each other, so two notices on the same content in one batch still join one case. If a batch
+//! fails, its notices are retried one by one, so one bad notice cannot fail its neighbours.
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use staydown_domain::notice::NewNotice;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::notices::{NoticeReceipt, StoredNotice};
+use crate::{Backend, Result, StoreError, begin_write};
+
+/// Most notices committed in one transaction.
+const MAX_BATCH: usize = 256;
+/// Notices waiting for the writer before callers are slowed down (back-pressure).
+const QUEUE: usize = 4096;
+
+pub(crate) struct IntakeJob {
+    notice: NewNotice,
+    meta: StoredNotice,
+    reply: oneshot::Sender<Result<NoticeReceipt>>,
+}
+
+impl std::fmt::Debug for IntakeJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntakeJob").field("id", &self.meta.id).finish_non_exhaustive()
+    }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::Unavailable(sqlx::Error::PoolClosed)
+}
+
+/// Hands a notice to the writer and waits until it is committed (or failed).
+pub(crate) async fn submit(
+    intake: &mpsc::Sender<IntakeJob>,
+    notice: NewNotice,
+    meta: StoredNotice,
+) -> Result<NoticeReceipt> {
+    let (reply, answer) = oneshot::channel();
+    intake.send(IntakeJob { notice, meta, reply }).await.map_err(|_| writer_gone())?;
+    answer.await.map_err(|_| writer_gone())?
+}
+
+/// Starts the writer task; it ends when the store (the last sender) is dropped.
+pub(crate) fn spawn_writer(
+    pool: AnyPool,
+    backend: Backend,
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+) -> mpsc::Sender<IntakeJob> {
+    let (tx, mut rx) = mpsc::channel::<IntakeJob>(QUEUE);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            if batch.len() > 1 {
+                match commit(&pool, backend, &sqlite_writer, &batch).await {
+                    Ok(receipts) => {
+                        for (job, receipt) in batch.into_iter().zip(receipts) {
+                            job.reply.send(Ok(receipt)).ok();
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
+                    }
+                }
+            }
+            for job in batch {
+                let result = commit(&pool, backend, &sqlite_writer, std::slice::from_ref(&job))
+                    .await
+                    .and_then(|mut receipts| receipts.pop().ok_or_else(|| StoreError::Corrupt("empty batch".into())));
+                job.reply.send(result).ok();
+            }
+        }
+    });
+    tx
+}
+
+async fn commit(
+    pool: &AnyPool,
+    backend: Backend,
+    sqlite_writer: &Arc<tokio::sync::Mutex<()>>,
+    batch: &[IntakeJob],
+) -> Result<Vec<NoticeReceipt>> {
+    let mut tx = begin_write(pool, backend, sqlite_writer).await?;
+    let mut receipts = Vec::with_capacity(batch.len());
+    for job in batch {
+        receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
+    }
+    tx.commit().await?;
+    Ok(receipts)
+}
