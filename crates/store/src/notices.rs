@@ -99,6 +99,15 @@ impl Store {
     pub async fn insert_notice(&self, notice: NewNotice, meta: StoredNotice) -> Result<NoticeReceipt> {
         crate::intake::submit(&self.intake, notice, meta).await
     }
+
+    /// The same as `insert_notice`, but in a transaction of its own, bypassing group commit: the
+    /// reference that `staydown bench intake` compares group commit against.
+    pub async fn insert_notice_alone(&self, notice: &NewNotice, meta: &StoredNotice) -> Result<NoticeReceipt> {
+        let mut tx = self.write().await?;
+        let receipt = tx.insert_notice(notice, meta).await?;
+        tx.commit().await?;
+        Ok(receipt)
+    }
 }
 
 impl WriteTx {
