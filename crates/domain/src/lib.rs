@@ -11,6 +11,7 @@ pub mod audit;
 pub mod case;
 pub mod legal_grounds;
 pub mod notice;
+pub mod order;
 pub mod policy;
 pub mod roles;
 pub mod taxonomy;

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::legal_grounds::legal_ground;
+use crate::order::validate_order;
+pub use crate::order::{AuthorityOrder, OrderDraft, OrderKind};
 use crate::taxonomy::{CSAM_KEYWORDS, category, is_keyword};
 use crate::validation::FieldErrors;
 
@@ -91,33 +93,6 @@ impl Source {
     }
 }
 
-/// The kind of authority order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderKind {
-    /// DSA Art. 9 order to act against illegal content.
-    DsaArt9,
-    /// ATKM instruction (aanwijzing) to remove child sexual abuse material.
-    AtkmCsam,
-    /// ATKM removal order for terrorist content (Reg. (EU) 2021/784, 1 hour).
-    AtkmTerrorist,
-    /// Order of the public prosecutor under art. 125p Wetboek van Strafvordering.
-    #[serde(rename = "sv_125p")]
-    Sv125p,
-}
-
-impl OrderKind {
-    /// Wire and storage form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DsaArt9 => "dsa_art9",
-            Self::AtkmCsam => "atkm_csam",
-            Self::AtkmTerrorist => "atkm_terrorist",
-            Self::Sv125p => "sv_125p",
-        }
-    }
-}
-
 /// Language of messages to the notifier.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -190,25 +165,6 @@ impl<T> OneOrMany<T> {
             Self::Many(v) => v,
         }
     }
-}
-
-/// An authority order as submitted.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrderDraft {
-    /// Kind of order.
-    pub kind: Option<OrderKind>,
-    /// The issuing authority, e.g. "ATKM".
-    pub issuing_authority: Option<String>,
-    /// Member State of the issuing authority (ISO 3166-1 alpha-2).
-    pub member_state: Option<String>,
-    /// The authority's own reference.
-    pub reference: Option<String>,
-    /// Legal basis cited by the order.
-    pub legal_basis: Option<String>,
-    /// Deadline set by the order (RFC 3339).
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deadline: Option<OffsetDateTime>,
 }
 
 /// A notice as submitted through the API or the form. Every field is optional here so that
@@ -299,23 +255,6 @@ pub struct NotifierContact {
     pub email: String,
 }
 
-/// A validated authority order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuthorityOrder {
-    /// Kind.
-    pub kind: OrderKind,
-    /// Issuing authority.
-    pub issuing_authority: String,
-    /// Member State.
-    pub member_state: String,
-    /// The authority's reference.
-    pub reference: String,
-    /// Legal basis.
-    pub legal_basis: String,
-    /// Deadline set by the order, if any.
-    pub deadline: Option<OffsetDateTime>,
-}
-
 /// A notice ready to be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNotice {
@@ -361,11 +300,11 @@ impl NewNotice {
     }
 }
 
-fn trimmed(value: Option<String>) -> Option<String> {
+pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn check_len(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
+pub(crate) fn check_len(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
         errors.push(field, "too_long", format!("must be at most {max} characters"));
     }
@@ -625,48 +564,6 @@ pub fn validate_notice(
         order,
         anonymous_csam,
         language: draft.language.unwrap_or_default(),
-    })
-}
-
-fn validate_order(
-    errors: &mut FieldErrors,
-    o: OrderDraft,
-    authority_name: &str,
-    now: OffsetDateTime,
-) -> Option<AuthorityOrder> {
-    let kind = o.kind;
-    if kind.is_none() {
-        errors.required("order.kind", "one of dsa_art9, atkm_csam, atkm_terrorist, sv_125p");
-    }
-    let reference = trimmed(o.reference);
-    if reference.is_none() {
-        errors.required("order.reference", "the authority's reference for this order");
-    }
-    let legal_basis = trimmed(o.legal_basis);
-    if legal_basis.is_none() {
-        errors.required("order.legal_basis", "the legal basis of the order (DSA Art. 9(2)(a))");
-    }
-    let member_state = trimmed(o.member_state).unwrap_or_else(|| "NL".to_owned()).to_ascii_uppercase();
-    if member_state.len() != 2 || !member_state.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push("order.member_state", "invalid", "must be a two-letter country code, e.g. NL");
-    }
-    if let Some(deadline) = o.deadline
-        && deadline <= now
-    {
-        errors.push("order.deadline", "invalid", "must be in the future");
-    }
-    for (field, value) in [("order.reference", &reference), ("order.legal_basis", &legal_basis)] {
-        if let Some(v) = value {
-            check_len(errors, field, v, 500);
-        }
-    }
-    Some(AuthorityOrder {
-        kind: kind?,
-        issuing_authority: trimmed(o.issuing_authority).unwrap_or_else(|| authority_name.to_owned()),
-        member_state,
-        reference: reference?,
-        legal_basis: legal_basis?,
-        deadline: o.deadline,
     })
 }
 
