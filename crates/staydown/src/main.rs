@@ -60,8 +60,8 @@ enum BenchCommand {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("STAYDOWN_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+    let filter = EnvFilter::try_from_env("STAYDOWN_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn,c2pa=error"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 

@@ -83,14 +83,14 @@ fn csv_output_and_success_exit() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines[0], "path,pdq,quality,sha256,md5,width,height");
+    assert_eq!(lines[0], "path,pdq,quality,sha256,md5,width,height,ai_generated,generator,edited");
     assert_eq!(lines.len(), 3);
     let (pdq, quality) = expected("lossless/misc-images__wee.png");
     let fields: Vec<&str> = lines[1].split(',').collect();
     assert!(fields[0].ends_with("misc-images__wee.png"));
     assert_eq!(fields[1], pdq);
     assert_eq!(fields[2], quality.to_string());
-    assert_eq!(&fields[5..], ["34", "42"]);
+    assert_eq!(&fields[5..], ["34", "42", "unknown", "", "unknown"]);
     // The JPEG: same digest columns as coreutils gave (see crates/media tests), valid PDQ hex.
     let fields: Vec<&str> = lines[2].split(',').collect();
     assert_eq!(fields[3], "05636c50d0c2ffe3a820f964eaba35b404deadd10538fe452ad9fb16fdd823d7");
@@ -105,4 +105,25 @@ fn byte_limit_is_reported_per_file() {
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("larger than the limit of 100 bytes"), "{stderr}");
+}
+
+/// Issue 6: every image that `staydown hash` sees also carries what the file says about its origin.
+#[test]
+fn hash_output_carries_provenance() {
+    let c2pa = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/c2pa");
+    let ai = c2pa.join("ocsp.jpg"); // Adobe Firefly, then edited in Photoshop
+    let plain = fixtures().join("lossless/misc-images__wee.png");
+    let out = staydown(&["hash", ai.to_str().unwrap(), plain.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let records: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records[0]["provenance"]["ai_generated"], "yes");
+    assert_eq!(records[0]["provenance"]["generator"], "Adobe Firefly");
+    assert_eq!(records[0]["provenance"]["edited"], "yes");
+    assert_eq!(records[1]["provenance"]["ai_generated"], "unknown");
+    assert!(records[1]["provenance"]["generator"].is_null());
+
+    let csv = staydown(&["hash", "--format", "csv", ai.to_str().unwrap()]);
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(text.lines().nth(1).unwrap().ends_with(",yes,Adobe Firefly,yes"), "{text}");
 }

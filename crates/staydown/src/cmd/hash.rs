@@ -21,13 +21,14 @@ use std::sync::mpsc;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use staydown_media::{ContentHashes, DecodeLimits, MediaError, hash_image_bytes};
+use staydown_provenance::{Provenance, Verdict};
 
 /// Output format of `staydown hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// One JSON object per line.
     Json,
-    /// CSV with a header row: path,pdq,quality,sha256,md5,width,height.
+    /// CSV with a header row: path,pdq,quality,sha256,md5,width,height,ai_generated,generator,edited.
     Csv,
 }
 
@@ -113,19 +114,36 @@ fn read_bounded(path: &Path, max_bytes: usize) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn hash_item(item: &Item, limits: &DecodeLimits) -> Result<ContentHashes, String> {
+/// What `staydown hash` reports for one image: its hashes and what the file says about its origin.
+struct Hashed {
+    hashes: ContentHashes,
+    /// `None` only if the provenance reader refused the bytes (it bounds them itself).
+    provenance: Option<Provenance>,
+}
+
+fn hash_item(item: &Item, limits: &DecodeLimits) -> Result<Hashed, String> {
     match item {
         Item::Unreadable(_, reason) => Err(reason.clone()),
         Item::File(path) => {
             let bytes = read_bounded(path, limits.max_bytes)?;
-            hash_image_bytes(&bytes, limits).map_err(|e| match e {
+            let hashes = hash_image_bytes(&bytes, limits).map_err(|e| match e {
                 // The length is only known up to the limit; say so instead of a wrong size.
                 MediaError::TooManyBytes { limit, .. } => {
                     format!("file is larger than the limit of {limit} bytes")
                 }
                 other => other.to_string(),
-            })
+            })?;
+            let provenance = staydown_provenance::analyze(&bytes, &staydown_provenance::Limits::default()).ok();
+            Ok(Hashed { hashes, provenance })
         }
+    }
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Yes => "yes",
+        Verdict::No => "no",
+        Verdict::Unknown => "unknown",
     }
 }
 
@@ -139,8 +157,10 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-fn write_record(out: &mut impl Write, format: Format, path: &Path, h: &ContentHashes) -> std::io::Result<()> {
+fn write_record(out: &mut impl Write, format: Format, path: &Path, item: &Hashed) -> std::io::Result<()> {
     let path = path.to_string_lossy();
+    let h = &item.hashes;
+    let p = item.provenance.as_ref();
     match format {
         Format::Json => {
             let record = serde_json::json!({
@@ -151,19 +171,23 @@ fn write_record(out: &mut impl Write, format: Format, path: &Path, h: &ContentHa
                 "md5": h.md5_hex(),
                 "width": h.width,
                 "height": h.height,
+                "provenance": p,
             });
             writeln!(out, "{record}")
         }
         Format::Csv => writeln!(
             out,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             csv_field(&path),
             h.pdq,
             h.quality,
             h.sha256_hex(),
             h.md5_hex(),
             h.width,
-            h.height
+            h.height,
+            p.map_or("unknown", |p| verdict(p.ai_generated)),
+            csv_field(p.and_then(|p| p.generator.as_deref()).unwrap_or("")),
+            p.map_or("unknown", |p| verdict(p.edited)),
         ),
     }
 }
@@ -189,12 +213,13 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if format == Format::Csv {
-        writeln!(out, "path,pdq,quality,sha256,md5,width,height").context("writing to stdout")?;
+        writeln!(out, "path,pdq,quality,sha256,md5,width,height,ai_generated,generator,edited")
+            .context("writing to stdout")?;
     }
 
     // Workers take items by index; results are printed in input order as they become ready.
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, Result<ContentHashes, String>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Result<Hashed, String>)>();
     let mut failures = 0usize;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..jobs {
@@ -211,7 +236,7 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
             });
         }
         drop(tx);
-        let mut ready: BTreeMap<usize, Result<ContentHashes, String>> = BTreeMap::new();
+        let mut ready: BTreeMap<usize, Result<Hashed, String>> = BTreeMap::new();
         let mut printed = 0usize;
         for (i, result) in rx {
             ready.insert(i, result);
