@@ -44,12 +44,31 @@ pub struct Settings {
     pub public_url: String,
     /// Largest JSON body accepted, in bytes.
     pub body_limit: usize,
+    /// Anonymous notices accepted per client address per minute (sustained rate).
+    pub public_notices_per_minute: u32,
+    /// Anonymous notices a client address may send in a burst.
+    pub public_notice_burst: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { public_url: "http://localhost:8080".into(), body_limit: json::DEFAULT_BODY_LIMIT }
+        Self {
+            public_url: "http://localhost:8080".into(),
+            body_limit: json::DEFAULT_BODY_LIMIT,
+            public_notices_per_minute: 30,
+            public_notice_burst: 10,
+        }
     }
+}
+
+/// Per-address limiter for anonymous intake.
+pub type IntakeLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+fn intake_limiter(settings: &Settings) -> IntakeLimiter {
+    let per_minute =
+        std::num::NonZeroU32::new(settings.public_notices_per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst = std::num::NonZeroU32::new(settings.public_notice_burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute).allow_burst(burst))
 }
 
 struct Inner {
@@ -59,6 +78,7 @@ struct Inner {
     mailer: Mailer,
     clock: Clock,
     outbox_wake: Notify,
+    intake_limiter: IntakeLimiter,
 }
 
 /// Shared state of the server.
@@ -74,7 +94,8 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(store: Store, policy: Policy, settings: Settings, mailer: Mailer, clock: Clock) -> Self {
-        Self(Arc::new(Inner { store, policy, settings, mailer, clock, outbox_wake: Notify::new() }))
+        let intake_limiter = intake_limiter(&settings);
+        Self(Arc::new(Inner { store, policy, settings, mailer, clock, outbox_wake: Notify::new(), intake_limiter }))
     }
 
     /// The store.
@@ -100,6 +121,11 @@ impl AppState {
     /// Now, by the state's clock.
     pub fn now(&self) -> OffsetDateTime {
         (self.0.clock)()
+    }
+
+    /// The limiter for anonymous intake.
+    pub fn intake_limiter(&self) -> &IntakeLimiter {
+        &self.0.intake_limiter
     }
 
     /// Tells the outbox worker there is new work.

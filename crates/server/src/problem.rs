@@ -37,6 +37,11 @@ pub enum ApiError {
     MethodNotAllowed,
     /// A conflicting state, e.g. a duplicate.
     Conflict(String),
+    /// Too many anonymous requests from one address; retry after the given seconds.
+    RateLimited {
+        /// Seconds until a request will be accepted again.
+        retry_after_secs: u64,
+    },
     /// The database is unreachable.
     Unavailable,
     /// A bug or unexpected failure; the cause is logged with the request id.
@@ -99,6 +104,12 @@ impl ApiError {
                 "this path does not accept that method".to_owned(),
             ),
             Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", "Conflict", m.clone()),
+            Self::RateLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!("too many notices from your address; please try again in {retry_after_secs} seconds"),
+            ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -136,6 +147,11 @@ impl IntoResponse for ApiError {
             Problem { kind: format!("/problems/{code}"), title, status: status.as_u16(), detail, errors, request_id };
         let mut response = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Self::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         response
     }
 }

@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub public_url: Option<String>,
     pub body_limit: Option<usize>,
+    pub public_notices_per_minute: Option<u32>,
+    pub public_notice_burst: Option<u32>,
     #[serde(default)]
     pub policy: PolicyConfig,
     #[serde(default)]
@@ -86,6 +88,8 @@ pub struct Config {
     pub database: String,
     pub public_url: String,
     pub body_limit: usize,
+    pub public_notices_per_minute: u32,
+    pub public_notice_burst: u32,
     pub policy: Policy,
     pub email: EmailMode,
 }
@@ -197,6 +201,11 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     if !(1024..=16 * 1024 * 1024).contains(&body_limit) {
         bail!("body_limit: must be between 1024 and 16777216 bytes");
     }
+    let public_notices_per_minute = raw.public_notices_per_minute.unwrap_or(30);
+    let public_notice_burst = raw.public_notice_burst.unwrap_or(10);
+    if public_notices_per_minute == 0 || public_notice_burst == 0 {
+        bail!("public_notices_per_minute and public_notice_burst must be at least 1");
+    }
     let e = &raw.email;
     let email = match e.mode.as_deref().unwrap_or("none") {
         "none" => EmailMode::None,
@@ -226,7 +235,16 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         }
         other => bail!("email.mode: `{other}` must be none, folder or smtp"),
     };
-    Ok(Config { listen, database, public_url, body_limit, policy, email })
+    Ok(Config {
+        listen,
+        database,
+        public_url,
+        body_limit,
+        public_notices_per_minute,
+        public_notice_burst,
+        policy,
+        email,
+    })
 }
 
 #[cfg(test)]
@@ -241,6 +259,8 @@ mod tests {
         assert_eq!(from_example.listen, defaults.listen);
         assert_eq!(from_example.database, defaults.database);
         assert_eq!(from_example.body_limit, defaults.body_limit);
+        assert_eq!(from_example.public_notices_per_minute, defaults.public_notices_per_minute);
+        assert_eq!(from_example.public_notice_burst, defaults.public_notice_burst);
         assert_eq!(from_example.policy, defaults.policy);
         assert_eq!(from_example.public_url, "http://localhost:8080");
     }

@@ -26,6 +26,9 @@ fn start(db: &str) -> Server {
     let mut child = Command::new(BIN)
         .args(["serve", "--database", db, "--listen", &format!("127.0.0.1:{port}")])
         .env("STAYDOWN_LOG", "warn")
+        // The clients all come from 127.0.0.1; this test is about durability, not the rate limit.
+        .env("STAYDOWN_PUBLIC_NOTICES_PER_MINUTE", "1000000")
+        .env("STAYDOWN_PUBLIC_NOTICE_BURST", "1000000")
         .env_remove("STAYDOWN_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -4,8 +4,10 @@
 //! A 201 is sent only after the notice, its case, its audit entries and the confirmation of
 //! receipt (Art. 16(4)) are committed together.
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::{Extension, Json};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -93,9 +95,19 @@ pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) 
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(draft): ApiJson<NoticeDraft>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::FileNotice)?;
+    // Anonymous intake is limited per address so a flood cannot drown real reports; keyed
+    // callers (trusted flaggers, authorities) are identified and accountable, so not limited.
+    if caller.key.is_none()
+        && let Some(Extension(ConnectInfo(addr))) = peer
+        && let Err(not_until) = state.intake_limiter().check_key(&addr.ip())
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+        return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
     let filed = file_notice(&state, &caller, draft).await?;
     let keyed = caller.key.is_some();
     let location = format!("/api/v1/notices/{}", filed.id);

@@ -140,3 +140,52 @@ async fn the_in_browser_hasher_is_served_without_a_build_step() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn anonymous_floods_are_rate_limited_per_address_but_flaggers_are_not() {
+    let db = staydown_testkit::fresh_database(staydown_testkit::Backend::Sqlite).await;
+    let store = staydown_store::Store::connect(&db.url).await.unwrap();
+    let settings =
+        staydown_server::Settings { public_notices_per_minute: 1, public_notice_burst: 3, ..Default::default() };
+    let state = staydown_server::AppState::new(
+        store,
+        Default::default(),
+        settings,
+        staydown_server::Mailer::None,
+        staydown_server::system_clock(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The real serve path (with the peer address), as `staydown serve` runs it.
+    tokio::spawn(staydown_server::serve(listener, state.clone(), std::future::pending()));
+    let client = reqwest::Client::new();
+    let (id, key) = staydown_server::auth::generate_api_key();
+    let role = staydown_domain::roles::Role::TrustedFlagger;
+    state.store().create_api_key(&id, "TF", role, &staydown_domain::secret_digest(&key), state.now()).await.unwrap();
+
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let r = client
+            .post(format!("{base}/api/v1/notices"))
+            .json(&notice(&format!("https://x.example/{i}")))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["type"], "/problems/rate-limited");
+        }
+    }
+    assert_eq!(statuses, [201, 201, 201, 429, 429]);
+    // Nothing from the refused requests was stored.
+    assert_eq!(state.store().count_notices().await.unwrap(), 3);
+    // A trusted flagger on the same address is not limited.
+    for i in 0..5 {
+        let mut body = notice(&format!("https://tf.example/{i}"));
+        body["notifier"] = serde_json::Value::Null;
+        let r = client.post(format!("{base}/api/v1/notices")).bearer_auth(&key).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}

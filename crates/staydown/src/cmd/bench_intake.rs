@@ -85,7 +85,10 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
 
     // The real HTTP stack, in-process on loopback.
     let store = Store::connect(&format!("sqlite://{}", dir.path().join("http.db").display())).await?;
-    let state = AppState::new(store, Policy::default(), Settings::default(), Mailer::None, system_clock());
+    // The bench measures intake, not the anonymous rate limit.
+    let settings =
+        Settings { public_notices_per_minute: u32::MAX, public_notice_burst: u32::MAX, ..Settings::default() };
+    let state = AppState::new(store, Policy::default(), settings, Mailer::None, system_clock());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

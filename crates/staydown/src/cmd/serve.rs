@@ -44,7 +44,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.demo && matches!(email, EmailMode::None) {
         email = EmailMode::Folder("data/mail".into());
     }
-    let settings = Settings { public_url: config.public_url.clone(), body_limit: config.body_limit };
+    let settings = Settings {
+        public_url: config.public_url.clone(),
+        body_limit: config.body_limit,
+        public_notices_per_minute: config.public_notices_per_minute,
+        public_notice_burst: config.public_notice_burst,
+    };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
