@@ -35,10 +35,12 @@
 mod hash;
 mod level;
 mod plan;
+mod rng;
 #[cfg(test)]
 mod tests;
 
 pub use hash::{HASH_BITS, Hash256};
+pub use rng::SplitMix64;
 
 use level::{Level, MAX_LEVEL_ENTRIES, Strategy};
 

@@ -11,24 +11,16 @@ use crate::level::Strategy as SearchStrategy;
 use crate::plan::{Layout, layout_12, layout_16x16};
 use crate::{Hash256, Match, MatchIndex};
 
-/// SplitMix64: a tiny seeded generator so a proptest case is reproducible from its seed.
-struct Rng(u64);
+/// The shared seeded generator, with a `usize` bound for indexing.
+type Rng = crate::SplitMix64;
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+trait BelowUsize {
+    fn below_usize(&mut self, n: usize) -> usize;
+}
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    fn hash(&mut self) -> Hash256 {
-        Hash256([self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()])
+impl BelowUsize for Rng {
+    fn below_usize(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
     }
 }
 
@@ -55,18 +47,18 @@ fn plant(rng: &mut Rng, hash: &Hash256, distance: usize, pattern: Pattern) -> Ha
         Pattern::Random => {
             let mut all: Vec<usize> = (0..256).collect();
             for i in 0..distance {
-                let j = i + rng.below(256 - i);
+                let j = i + rng.below_usize(256 - i);
                 all.swap(i, j);
             }
             all.truncate(distance);
             all
         }
         Pattern::Spread => {
-            let offset = rng.below(16);
+            let offset = rng.below_usize(16);
             (0..distance).map(|i| (i % 16) * 16 + (i / 16 + offset) % 16).collect()
         }
         Pattern::Packed => {
-            let start = rng.below(256);
+            let start = rng.below_usize(256);
             (0..distance).map(|i| (start + i) % 256).collect()
         }
     };
@@ -103,7 +95,7 @@ fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256
 fn fresh_id(rng: &mut Rng, model: &BTreeMap<u64, Hash256>) -> u64 {
     loop {
         // Mix small and huge ids: ids are opaque and may be anything.
-        let id = if rng.below(2) == 0 { rng.next_u64() % 10_000 } else { rng.next_u64() };
+        let id = if rng.below_usize(2) == 0 { rng.next_u64() % 10_000 } else { rng.next_u64() };
         if !model.contains_key(&id) {
             return id;
         }
@@ -152,7 +144,7 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn run_case(case: &Case) {
-    let mut rng = Rng(case.seed);
+    let mut rng = crate::SplitMix64(case.seed);
     let radius = case.radius;
     let queries: Vec<Hash256> = (0..case.n_queries).map(|_| rng.hash()).collect();
     let mut model = BTreeMap::new();
@@ -200,8 +192,8 @@ fn run_case(case: &Case) {
     // A bulk insert of near-duplicates of the queries (another level at once).
     let mut bulk = Vec::new();
     for _ in 0..case.n_bulk_inserts {
-        let query = queries[rng.below(queries.len())];
-        let distance = rng.below(radius as usize + 3).min(256);
+        let query = queries[rng.below_usize(queries.len())];
+        let distance = rng.below_usize(radius as usize + 3).min(256);
         let hash = plant(&mut rng, &query, distance, Pattern::Random);
         let id = fresh_id(&mut rng, &model);
         model.insert(id, hash);
@@ -214,11 +206,11 @@ fn run_case(case: &Case) {
     }
     // Removals of present ids (returning their hash) and of missing ones (returning None).
     for _ in 0..case.n_removes {
-        let id = if rng.below(4) == 0 || model.is_empty() {
+        let id = if rng.below_usize(4) == 0 || model.is_empty() {
             rng.next_u64()
         } else {
             let ids: Vec<u64> = model.keys().copied().collect();
-            ids[rng.below(ids.len())]
+            ids[rng.below_usize(ids.len())]
         };
         assert_eq!(index.remove(id), model.remove(&id), "remove {id}");
     }
@@ -228,9 +220,9 @@ fn run_case(case: &Case) {
             break;
         }
         let ids: Vec<u64> = model.keys().copied().collect();
-        let id = ids[rng.below(ids.len())];
-        let query = queries[rng.below(queries.len())];
-        let distance = rng.below(radius as usize + 3).min(256);
+        let id = ids[rng.below_usize(ids.len())];
+        let query = queries[rng.below_usize(queries.len())];
+        let distance = rng.below_usize(radius as usize + 3).min(256);
         let hash = plant(&mut rng, &query, distance, Pattern::Spread);
         assert_eq!(index.insert(id, hash), model.insert(id, hash));
     }
@@ -330,7 +322,7 @@ fn bytes_round_trip_and_distance() {
 /// planted queries at r = 31 and 32.
 #[test]
 fn full_size_level_equals_brute_force() {
-    let mut rng = Rng(0x5EED);
+    let mut rng = crate::SplitMix64(0x5EED);
     let mut model = BTreeMap::new();
     for id in 0..300_000u64 {
         model.insert(id, rng.hash());

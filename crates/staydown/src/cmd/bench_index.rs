@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail, ensure};
-use staydown_index::{Hash256, Match, MatchIndex};
+use staydown_index::{Hash256, Match, MatchIndex, SplitMix64};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchIndexArgs {
@@ -45,29 +45,6 @@ pub struct BenchIndexArgs {
     dump: Option<PathBuf>,
 }
 
-/// SplitMix64: small, seeded and easy to re-implement; the data only needs to be random-looking
-/// and reproducible from `--seed`.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (n > 0); the modulo bias at these sizes is far below anything measured.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    fn words(&mut self) -> [u64; 4] {
-        [self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()]
-    }
-}
-
 struct Data {
     entries: Vec<[u64; 4]>,
     queries: Vec<[u64; 4]>,
@@ -75,12 +52,12 @@ struct Data {
 
 fn generate(n_entries: usize, n_queries: usize, radius: u32, seed: u64) -> Data {
     let mut rng = SplitMix64(seed);
-    let entries: Vec<[u64; 4]> = (0..n_entries).map(|_| rng.words()).collect();
+    let entries: Vec<[u64; 4]> = (0..n_entries).map(|_| rng.hash().0).collect();
     let max_distance = u64::from(radius.min(256));
     let queries = (0..n_queries)
         .map(|i| {
             if i % 2 == 1 || entries.is_empty() {
-                return rng.words();
+                return rng.hash().0;
             }
             // usize -> u64 is lossless on every supported target.
             let mut query = entries[rng.below(entries.len() as u64) as usize];
