@@ -7,13 +7,17 @@
 //! accountability in `audit`, the Transparency Database's vocabulary (Art. 24(5)) in `taxonomy`.
 #![deny(missing_docs)]
 
+pub mod appeal;
 pub mod audit;
 pub mod case;
+pub mod decision;
 pub mod legal_grounds;
+pub mod misuse;
 pub mod notice;
 pub mod order;
 pub mod policy;
 pub mod roles;
+pub mod statement;
 pub mod taxonomy;
 pub mod validation;
 

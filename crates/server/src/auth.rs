@@ -22,6 +22,18 @@ pub enum Permission {
     FileNotice,
     /// List the review queue.
     ViewQueue,
+    /// See a case with its notices, decisions and appeals.
+    ViewCase,
+    /// Decide a case (Art. 17).
+    Decide,
+    /// Decide an appeal (Art. 20): senior reviewers.
+    DecideAppeal,
+    /// Read a statement of reasons (staff, auditors, and the platform that relays it).
+    ViewStatement,
+    /// Create staff accounts.
+    ManageAccounts,
+    /// See dead letters and Art. 23 measures.
+    ViewOperations,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -30,7 +42,11 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
     use Role::*;
     match permission {
         FileNotice => !matches!(role, Some(Auditor)),
-        ViewQueue => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
+        ViewQueue | ViewCase | Decide => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
+        DecideAppeal => matches!(role, Some(SeniorReviewer)),
+        ViewStatement => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform)),
+        ManageAccounts => matches!(role, Some(Admin)),
+        ViewOperations => matches!(role, Some(Admin | Auditor)),
     }
 }
 
@@ -55,6 +71,23 @@ impl Caller {
             Err(ApiError::Unauthorized("this needs an API key: send Authorization: Bearer <key>"))
         } else {
             Err(ApiError::Forbidden("your key's role may not do this"))
+        }
+    }
+
+    /// The person or system acting: `account:<id>` for a staff account's key, else `key:<id>`
+    /// (`public` without a key). Decisions record it; appeals compare it (four eyes).
+    pub fn principal(&self) -> String {
+        match &self.key {
+            Some(k) => k.account_id.as_ref().map_or_else(|| format!("key:{}", k.id), |a| format!("account:{a}")),
+            None => "public".to_owned(),
+        }
+    }
+
+    /// Pseudonymous notifier reference for Art. 23 counting: the key, or a digest of the email.
+    pub fn notifier_ref(&self, email: Option<&str>) -> Option<String> {
+        match &self.key {
+            Some(k) => Some(format!("key:{}", k.id)),
+            None => email.map(|e| format!("email:{}", secret_digest(&e.trim().to_lowercase()))),
         }
     }
 

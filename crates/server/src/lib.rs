@@ -11,6 +11,7 @@ pub mod mail;
 pub mod outbox;
 pub mod problem;
 pub mod web;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use staydown_domain::policy::Policy;
 use staydown_store::Store;
 use time::OffsetDateTime;
@@ -48,6 +49,31 @@ pub struct Settings {
     pub public_notices_per_minute: u32,
     /// Anonymous notices a client address may send in a burst.
     pub public_notice_burst: u32,
+    /// The service's name in statements of reasons.
+    pub platform_name: String,
+    /// Out-of-court dispute settlement (Art. 21): the certified body or bodies, as shown to users.
+    pub out_of_court_settlement: String,
+    /// Judicial redress, as shown to users.
+    pub court: String,
+    /// Where action webhooks go; `None` keeps them queued until configured.
+    pub webhook: Option<WebhookSettings>,
+    /// Art. 23(2) thresholds.
+    pub misuse: staydown_domain::misuse::MisusePolicy,
+}
+
+/// The platform's webhook receiver.
+#[derive(Clone)]
+pub struct WebhookSettings {
+    /// URL that receives `POST`s.
+    pub url: String,
+    /// Shared secret for the HMAC-SHA256 signature.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings").field("url", &self.url).field("secret", &"<redacted>").finish()
+    }
 }
 
 impl Default for Settings {
@@ -57,6 +83,13 @@ impl Default for Settings {
             body_limit: json::DEFAULT_BODY_LIMIT,
             public_notices_per_minute: 30,
             public_notice_burst: 10,
+            platform_name: "this service".into(),
+            out_of_court_settlement: "a dispute settlement body certified under DSA Art. 21; the list is kept by \
+                                      the European Commission (digital-strategy.ec.europa.eu)"
+                .into(),
+            court: "the competent court (in the Netherlands: the district court, rechtbank)".into(),
+            webhook: None,
+            misuse: staydown_domain::misuse::MisusePolicy::default(),
         }
     }
 }
@@ -79,6 +112,7 @@ struct Inner {
     clock: Clock,
     outbox_wake: Notify,
     intake_limiter: IntakeLimiter,
+    http: reqwest::Client,
 }
 
 /// Shared state of the server.
@@ -95,7 +129,17 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: Store, policy: Policy, settings: Settings, mailer: Mailer, clock: Clock) -> Self {
         let intake_limiter = intake_limiter(&settings);
-        Self(Arc::new(Inner { store, policy, settings, mailer, clock, outbox_wake: Notify::new(), intake_limiter }))
+        let http = reqwest::Client::new();
+        Self(Arc::new(Inner {
+            store,
+            policy,
+            settings,
+            mailer,
+            clock,
+            outbox_wake: Notify::new(),
+            intake_limiter,
+            http,
+        }))
     }
 
     /// The store.
@@ -123,6 +167,11 @@ impl AppState {
         (self.0.clock)()
     }
 
+    /// The HTTP client for outgoing calls (webhooks).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.0.http
+    }
+
     /// The limiter for anonymous intake.
     pub fn intake_limiter(&self) -> &IntakeLimiter {
         &self.0.intake_limiter
@@ -144,9 +193,20 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/categories", get(api::catalogue::categories))
         .route("/legal-grounds", get(api::catalogue::legal_grounds))
-        .route("/notices", axum::routing::post(api::notices::create))
+        .route("/notices", post(api::notices::create))
         .route("/notices/{id}", get(api::notices::show))
-        .route("/queue", get(api::queue::list));
+        .route("/queue", get(api::queue::list))
+        .route("/accounts", post(api::accounts::create))
+        .route("/keys", post(api::accounts::issue_key))
+        .route("/cases/{id}", get(api::cases::show))
+        .route("/cases/{id}/decision", post(api::cases::decide))
+        .route("/decisions/{id}", get(api::decisions::show))
+        .route("/decisions/{id}/statement", get(api::decisions::statement))
+        .route("/decisions/{id}/appeals", post(api::decisions::appeal))
+        .route("/appeals/{id}", get(api::decisions::show_appeal))
+        .route("/appeals/{id}/decision", post(api::decisions::decide_appeal))
+        .route("/outbox/dead", get(api::operations::dead_letters))
+        .route("/misuse", get(api::operations::misuse));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))

@@ -154,3 +154,55 @@ pub fn render_confirmation(payload: &serde_json::Value) -> (String, String) {
         )
     }
 }
+
+/// Renders a decision notice (Art. 16(5)) or an appeal outcome: the payload carries both
+/// languages, pre-rendered when the decision was taken.
+pub fn render_texts(payload: &serde_json::Value) -> (String, String) {
+    let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let nl = text("language") == "nl";
+    let subject = if nl { text("subject_nl") } else { text("subject_en") };
+    let body = if nl { text("text_nl") } else { text("text_en") };
+    (subject, body)
+}
+
+/// Renders an Art. 23(2) warning or suspension.
+pub fn render_misuse(topic: &str, payload: &serde_json::Value) -> (String, String) {
+    let reason = payload.get("reason").and_then(|v| v.as_str()).unwrap_or_default();
+    let until = payload
+        .get("until")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    let nl = payload.get("language").and_then(|v| v.as_str()) == Some("nl");
+    match (topic, nl) {
+        ("notifier.warned", true) => (
+            "Waarschuwing over je meldingen".to_owned(),
+            format!(
+                "Een aantal van je meldingen was kennelijk ongegrond: {reason}.\n\n\
+                 Als dat zo doorgaat, behandelen we je meldingen een tijd lang niet (DSA art. 23 lid 2).\n"
+            ),
+        ),
+        ("notifier.warned", false) => (
+            "A warning about your reports".to_owned(),
+            format!(
+                "Several of your reports were manifestly unfounded: {reason}.\n\n\
+                 If this continues, we will stop processing your reports for a period (DSA Art. 23(2)).\n"
+            ),
+        ),
+        (_, true) => (
+            "Je meldingen worden tijdelijk niet behandeld".to_owned(),
+            format!(
+                "Na een eerdere waarschuwing behandelen we je meldingen tot {until} niet (DSA art. 23 lid 2).\n\
+                 Reden: {reason}.\n"
+            ),
+        ),
+        (_, false) => (
+            "Your reports are suspended".to_owned(),
+            format!(
+                "After an earlier warning we will not process your reports until {until} (DSA Art. 23(2)).\n\
+                 Reason: {reason}.\n"
+            ),
+        ),
+    }
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::AppState;
-use crate::mail::{Email, render_confirmation};
+use crate::mail::{Email, render_confirmation, render_misuse, render_texts};
 
 /// Attempts before an item becomes a dead letter.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -20,41 +20,60 @@ pub fn backoff(attempts: i64) -> time::Duration {
 /// Delivers every due item once. Returns how many were delivered.
 pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::StoreError> {
     let mailer = state.mailer();
-    if !mailer.is_configured() {
-        return Ok(0);
+    let webhook = state.settings().webhook.as_ref();
+    let mut channels = Vec::new();
+    if mailer.is_configured() {
+        channels.push("email");
+    }
+    if webhook.is_some() {
+        channels.push("webhook");
     }
     let store = state.store();
     let mut delivered = 0;
     loop {
-        let items = store.claim_outbox(state.now(), LEASE, 50).await?;
+        let items = store.claim_outbox(state.now(), LEASE, 50, &channels).await?;
         if items.is_empty() {
             return Ok(delivered);
         }
         for item in items {
-            let result = match (item.channel.as_str(), item.topic.as_str()) {
-                ("email", "notice.received") => {
+            let result = match (item.channel.as_str(), webhook) {
+                ("email", _) => {
                     let to = match &item.notice_id {
                         Some(n) => store.notifier_email(n).await?,
                         None => None,
                     };
-                    match to {
-                        // The contact was erased: nothing to send, nothing to retry.
-                        None => Ok(()),
-                        Some(to) => {
-                            let (subject, body) = render_confirmation(&item.payload);
+                    match (to, rendered(&item.topic, &item.payload)) {
+                        // The contact was erased or never given: nothing to send, nothing to retry.
+                        (None, _) => Ok(()),
+                        (Some(to), Some((subject, body))) => {
                             mailer.send(&Email { to, subject, body, message_id: item.id.clone() }).await
                         }
+                        (Some(_), None) => Err(format!("no template for email/{}", item.topic)),
                     }
                 }
-                (channel, topic) => Err(format!("no deliverer for {channel}/{topic}")),
+                ("webhook", Some(settings)) => {
+                    let created_at = item.payload.get("at").and_then(serde_json::Value::as_i64).unwrap_or_default();
+                    crate::webhook::deliver(
+                        state.http(),
+                        settings,
+                        &item.id,
+                        &item.topic,
+                        created_at,
+                        &item.payload,
+                        state.now().unix_timestamp(),
+                    )
+                    .await
+                }
+                (channel, _) => Err(format!("no deliverer for {channel}/{}", item.topic)),
             };
             let now = state.now();
             match result {
                 Ok(()) => {
-                    // The tracking link is a secret: keep it only until the message is out.
+                    // Links and tokens are secrets: keep them only until the message is out.
                     let mut payload = item.payload.clone();
                     if let Some(obj) = payload.as_object_mut() {
                         obj.remove("tracking_url");
+                        obj.remove("uploader_appeal_token");
                     }
                     store.outbox_delivered(&item.id, now, &payload).await?;
                     delivered += 1;
@@ -66,6 +85,16 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
                 }
             }
         }
+    }
+}
+
+/// Subject and body of an email topic.
+fn rendered(topic: &str, payload: &serde_json::Value) -> Option<(String, String)> {
+    match topic {
+        "notice.received" => Some(render_confirmation(payload)),
+        "notice.decided" | "appeal.decided" | "appeal.received" => Some(render_texts(payload)),
+        "notifier.warned" | "notifier.suspended" => Some(render_misuse(topic, payload)),
+        _ => None,
     }
 }
 

@@ -42,6 +42,18 @@ pub enum ApiError {
         /// Seconds until a request will be accepted again.
         retry_after_secs: u64,
     },
+    /// The notifier's notices are suspended under DSA Art. 23(2).
+    NotifierSuspended {
+        /// End of the suspension (RFC 3339).
+        until: String,
+        /// The recorded reasons.
+        reason: String,
+    },
+    /// The six-month window for internal complaints (Art. 20(1)) has closed.
+    AppealWindowClosed {
+        /// When it closed (RFC 3339).
+        closed_at: String,
+    },
     /// The database is unreachable.
     Unavailable,
     /// A bug or unexpected failure; the cause is logged with the request id.
@@ -109,6 +121,20 @@ impl ApiError {
                 "rate-limited",
                 "Too many requests",
                 format!("too many notices from your address; please try again in {retry_after_secs} seconds"),
+            ),
+            Self::NotifierSuspended { until, reason } => (
+                StatusCode::FORBIDDEN,
+                "notifier-suspended",
+                "Your notices are suspended",
+                format!(
+                    "after a prior warning, notices from you are not processed until {until} (DSA Art. 23(2)): {reason}"
+                ),
+            ),
+            Self::AppealWindowClosed { closed_at } => (
+                StatusCode::CONFLICT,
+                "appeal-window-closed",
+                "The appeal period has ended",
+                format!("appeals against this decision were possible until {closed_at} (DSA Art. 20(1): six months)"),
             ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
+use staydown_domain::misuse::MisusePolicy;
 use staydown_domain::policy::{Policy, Tier, parse_duration};
 
 /// The documented example, which is also the reference for every default.
@@ -26,6 +27,38 @@ pub struct FileConfig {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub email: EmailConfig,
+    #[serde(default)]
+    pub decisions: DecisionsConfig,
+    #[serde(default)]
+    pub webhook: WebhookConfig,
+    #[serde(default)]
+    pub misuse: MisuseConfig,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionsConfig {
+    pub platform_name: Option<String>,
+    pub out_of_court_settlement: Option<String>,
+    pub court: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: Option<String>,
+    pub secret: Option<Secret>,
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MisuseConfig {
+    pub window: Option<String>,
+    pub warn_after: Option<u32>,
+    pub suspend_after: Option<u32>,
+    pub min_share_percent: Option<u32>,
+    pub suspension: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -92,6 +125,11 @@ pub struct Config {
     pub public_notice_burst: u32,
     pub policy: Policy,
     pub email: EmailMode,
+    pub platform_name: String,
+    pub out_of_court_settlement: String,
+    pub court: String,
+    pub webhook: Option<(String, Secret)>,
+    pub misuse: MisusePolicy,
 }
 
 /// Flags that override everything else.
@@ -132,6 +170,7 @@ pub fn merge(file_text: &str, env: &[(String, String)], overrides: &Overrides) -
             || path.starts_with("TEST_")
             || path == "REQUIRE_POSTGRES"
             || path == "PG_BIN"
+            || path == "ACCOUNT_PASSWORD"
         {
             continue;
         }
@@ -235,6 +274,51 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         }
         other => bail!("email.mode: `{other}` must be none, folder or smtp"),
     };
+    let server_defaults = staydown_server::Settings::default();
+    let d = &raw.decisions;
+    let w = &raw.webhook;
+    let secret = match (&w.secret, &w.secret_file) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(f)) => Some(Secret(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("webhook.secret_file: reading {}", f.display()))?
+                .trim()
+                .to_owned(),
+        )),
+        (None, None) => None,
+    };
+    let webhook = match (&w.url, secret) {
+        (None, None) => None,
+        (Some(url), Some(secret)) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("webhook.url: `{url}` must be an http(s) URL");
+            }
+            if secret.expose().len() < 16 {
+                bail!("webhook.secret: use at least 16 characters (e.g. `openssl rand -hex 32`)");
+            }
+            Some((url.clone(), secret))
+        }
+        _ => bail!("webhook: give both url and secret (or secret_file), or neither"),
+    };
+    let m = &raw.misuse;
+    let misuse_defaults = MisusePolicy::default();
+    let duration =
+        |v: &Option<String>, default: std::time::Duration, key: &str| -> anyhow::Result<std::time::Duration> {
+            match v {
+                None => Ok(default),
+                Some(v) => parse_duration(v).map_err(|e| anyhow::anyhow!("misuse.{key}: {e}")),
+            }
+        };
+    let misuse = MisusePolicy {
+        window: duration(&m.window, misuse_defaults.window, "window")?,
+        warn_after: m.warn_after.unwrap_or(misuse_defaults.warn_after),
+        suspend_after: m.suspend_after.unwrap_or(misuse_defaults.suspend_after),
+        min_share_percent: m.min_share_percent.unwrap_or(misuse_defaults.min_share_percent),
+        suspension: duration(&m.suspension, misuse_defaults.suspension, "suspension")?,
+    };
+    if misuse.warn_after == 0 || misuse.suspend_after < misuse.warn_after || misuse.min_share_percent > 100 {
+        bail!("misuse: need 1 <= warn_after <= suspend_after and min_share_percent <= 100");
+    }
     Ok(Config {
         listen,
         database,
@@ -244,6 +328,11 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         public_notice_burst,
         policy,
         email,
+        platform_name: d.platform_name.clone().unwrap_or(server_defaults.platform_name),
+        out_of_court_settlement: d.out_of_court_settlement.clone().unwrap_or(server_defaults.out_of_court_settlement),
+        court: d.court.clone().unwrap_or(server_defaults.court),
+        webhook,
+        misuse,
     })
 }
 
@@ -262,6 +351,11 @@ mod tests {
         assert_eq!(from_example.public_notices_per_minute, defaults.public_notices_per_minute);
         assert_eq!(from_example.public_notice_burst, defaults.public_notice_burst);
         assert_eq!(from_example.policy, defaults.policy);
+        assert_eq!(from_example.platform_name, defaults.platform_name);
+        assert_eq!(from_example.out_of_court_settlement, defaults.out_of_court_settlement);
+        assert_eq!(from_example.court, defaults.court);
+        assert_eq!(from_example.misuse, defaults.misuse);
+        assert!(from_example.webhook.is_none());
         assert_eq!(from_example.public_url, "http://localhost:8080");
     }
 

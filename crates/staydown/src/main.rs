@@ -22,6 +22,8 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Manage API keys.
     Key(cmd::key::KeyArgs),
+    /// Manage staff accounts.
+    Account(cmd::account::AccountArgs),
     /// Check the audit log.
     Audit(cmd::audit::AuditArgs),
     /// Print the example configuration, or the effective one.
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(cmd::serve::run(args))),
         Command::Key(args) => runtime().and_then(|rt| rt.block_on(cmd::key::run(args))),
+        Command::Account(args) => runtime().and_then(|rt| rt.block_on(cmd::account::run(args))),
         Command::Audit(args) => runtime().and_then(|rt| rt.block_on(cmd::audit::run(args))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);

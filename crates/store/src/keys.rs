@@ -18,6 +18,8 @@ pub struct ApiKeyRecord {
     pub role: Role,
     /// When it was created.
     pub created_at: OffsetDateTime,
+    /// The staff account the key acts for, if it was issued to one.
+    pub account_id: Option<String>,
 }
 
 impl Store {
@@ -54,11 +56,14 @@ impl Store {
 
     /// The live key with this digest.
     pub async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>> {
-        let row =
-            sqlx::query("SELECT id, name, role, created_at FROM api_keys WHERE digest = $1 AND revoked_at IS NULL")
-                .bind(digest)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT k.id, k.name, k.role, k.created_at, k.account_id FROM api_keys k \
+                         LEFT JOIN accounts a ON a.id = k.account_id \
+                         WHERE k.digest = $1 AND k.revoked_at IS NULL AND a.disabled_at IS NULL",
+        )
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| {
             let role: String = row.try_get("role")?;
             Ok(ApiKeyRecord {
@@ -66,6 +71,7 @@ impl Store {
                 name: row.try_get("name")?,
                 role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
                 created_at: from_ms(row.try_get("created_at")?),
+                account_id: row.try_get("account_id")?,
             })
         })
         .transpose()

@@ -10,7 +10,9 @@
 //! Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a transaction is on disk when
 //! `commit` returns; the server answers 2xx only after that.
 
+mod accounts;
 mod audit;
+mod decisions;
 mod intake;
 mod keys;
 mod notices;
@@ -24,10 +26,14 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+pub use accounts::AccountRecord;
 pub use audit::{AuditEvent, AuditReport};
+pub use decisions::{
+    AppealRecord, AppealResolution, CaseContext, DecisionRecord, MisuseMeasure, NewAppeal, NewDecision,
+};
 pub use keys::{ApiKeyRecord, Role};
-pub use notices::{NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
-pub use outbox::{OutboxItem, OutboxStats};
+pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
+pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -239,4 +245,9 @@ fn sqlite_url(url: &str) -> Result<String> {
 /// Placeholders `$start, $start+1, …` for `n` values.
 fn placeholders(start: usize, n: usize) -> String {
     (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Compares secrets' digests without an early exit.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -32,6 +32,8 @@ pub struct StoredNotice {
     pub api_key_id: Option<String>,
     /// Audit actor.
     pub actor: String,
+    /// Who sent it, pseudonymously (`key:<id>` or `email:<digest>`), for Art. 23 misuse counting.
+    pub notifier_ref: Option<String>,
     /// Confirmation of receipt to queue (when the notifier gave an email address).
     pub confirmation: Option<serde_json::Value>,
 }
@@ -175,8 +177,8 @@ impl WriteTx {
             "INSERT INTO notices (id, case_id, received_at, source, api_key_id, submitted_by, category, keywords, \
              legal_ground, explanation, minor_involved, ai_generated, generator, anonymous_csam, language, priority, \
              deadline_at, tracking_digest, status, order_kind, order_authority, order_member_state, order_reference, \
-             order_legal_basis, order_deadline_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, 'received', $19, $20, $21, $22, $23, $24)",
+             order_legal_basis, order_deadline_at, notifier_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, 'received', $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(&meta.id)
         .bind(&case_id)
@@ -202,6 +204,7 @@ impl WriteTx {
         .bind(order.map(|o| o.reference.as_str()))
         .bind(order.map(|o| o.legal_basis.as_str()))
         .bind(order.and_then(|o| o.deadline).map(to_ms))
+        .bind(meta.notifier_ref.as_deref())
         .execute(&mut *tx.tx)
         .await?;
         for (i, loc) in notice.locations.iter().enumerate() {
@@ -245,6 +248,7 @@ impl WriteTx {
                 notice_id: Some(&meta.id),
                 payload,
                 at: meta.received_at,
+                key: None,
             })
             .await?;
         }
@@ -295,7 +299,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = row.try_get("tracking_digest")?;
-        if !constant_time_eq(stored.as_bytes(), tracking_digest.as_bytes()) {
+        if !crate::constant_time_eq(stored.as_bytes(), tracking_digest.as_bytes()) {
             return Ok(None);
         }
         let source: String = row.try_get("source")?;
@@ -388,6 +392,153 @@ impl Store {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// A notice as a reviewer sees it on the case page: everything but the notifier's contact.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseNotice {
+    /// Id.
+    pub id: String,
+    /// Receipt.
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// Source.
+    pub source: &'static str,
+    /// Organisation that filed it (trusted flagger, authority), if any.
+    pub submitted_by: Option<String>,
+    /// Category.
+    pub category: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// Legal ground cited.
+    pub legal_ground: Option<String>,
+    /// The notifier's explanation.
+    pub explanation: String,
+    /// Minor involved (yes/no/unknown).
+    pub minor_involved: String,
+    /// AI-generated, as the notifier claims (a weak signal).
+    pub ai_generated_claim: String,
+    /// Generator named by the notifier.
+    pub generator_claim: Option<String>,
+    /// Language of messages to the notifier.
+    pub language: String,
+    /// Locations.
+    pub locations: Vec<serde_json::Value>,
+    /// Media hashes.
+    pub hashes: Vec<serde_json::Value>,
+    /// Authority order details.
+    pub order: Option<serde_json::Value>,
+    /// Whether the notifier gave contact details (they are not shown here).
+    pub notifier_contact_given: bool,
+}
+
+impl Store {
+    /// The notices of a case for the case page, oldest first.
+    pub async fn case_notices(&self, case_id: &str) -> Result<Vec<CaseNotice>> {
+        let rows = sqlx::query(
+            "SELECT n.*, EXISTS (SELECT 1 FROM notifier_contacts c WHERE c.notice_id = n.id AND c.erased_at IS NULL) \
+             AS has_contact FROM notices n WHERE n.case_id = $1 ORDER BY n.received_at, n.id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let source: String = row.try_get("source")?;
+            let keywords: String = row.try_get("keywords")?;
+            let locations =
+                sqlx::query("SELECT url, content_id FROM notice_locations WHERE notice_id = $1 ORDER BY position")
+                    .bind(&id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(serde_json::json!({
+                            "url": r.try_get::<Option<String>, _>("url")?,
+                            "content_id": r.try_get::<Option<String>, _>("content_id")?,
+                        }))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+            let hashes = sqlx::query(
+                "SELECT pdq, pdq_quality, sha256, md5 FROM notice_hashes WHERE notice_id = $1 ORDER BY position",
+            )
+            .bind(&id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(serde_json::json!({
+                    "pdq": r.try_get::<Option<String>, _>("pdq")?,
+                    "pdq_quality": r.try_get::<Option<i64>, _>("pdq_quality")?,
+                    "sha256": r.try_get::<Option<String>, _>("sha256")?,
+                    "md5": r.try_get::<Option<String>, _>("md5")?,
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+            let order_kind: Option<String> = row.try_get("order_kind")?;
+            let order = match order_kind {
+                None => None,
+                Some(kind) => Some(serde_json::json!({
+                    "kind": kind,
+                    "issuing_authority": row.try_get::<Option<String>, _>("order_authority")?,
+                    "member_state": row.try_get::<Option<String>, _>("order_member_state")?,
+                    "reference": row.try_get::<Option<String>, _>("order_reference")?,
+                    "legal_basis": row.try_get::<Option<String>, _>("order_legal_basis")?,
+                    "deadline_ms": row.try_get::<Option<i64>, _>("order_deadline_at")?,
+                })),
+            };
+            let has_contact: bool = match row.try_get::<bool, _>("has_contact") {
+                Ok(b) => b,
+                Err(_) => row.try_get::<i64, _>("has_contact")? != 0,
+            };
+            out.push(CaseNotice {
+                received_at: from_ms(row.try_get("received_at")?),
+                source: Source::parse(&source).map_or("unknown", Source::as_str),
+                submitted_by: row.try_get("submitted_by")?,
+                category: row.try_get("category")?,
+                keywords: serde_json::from_str(&keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                legal_ground: row.try_get("legal_ground")?,
+                explanation: row.try_get("explanation")?,
+                minor_involved: row.try_get("minor_involved")?,
+                ai_generated_claim: row.try_get("ai_generated")?,
+                generator_claim: row.try_get("generator")?,
+                language: row.try_get("language")?,
+                locations,
+                hashes,
+                order,
+                notifier_contact_given: has_contact,
+                id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A case's state, priority, deadline and assignee.
+    pub async fn case_summary(&self, case_id: &str) -> Result<Option<QueueItem>> {
+        let row = sqlx::query(
+            "SELECT c.id, c.state, c.priority, c.deadline_at, c.category, c.created_at, \
+             (SELECT COUNT(*) FROM notices n WHERE n.case_id = c.id) AS notice_count FROM cases c WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let state: String = row.try_get("state")?;
+        let priority: i64 = row.try_get("priority")?;
+        let sources: Vec<String> = sqlx::query_scalar("SELECT DISTINCT source FROM notices WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut sources: Vec<Source> = sources.iter().filter_map(|s| Source::parse(s)).collect();
+        sources.sort_by_key(|s| s.as_str());
+        Ok(Some(QueueItem {
+            case_id: row.try_get("id")?,
+            state: case_state(&state)?,
+            priority: u8::try_from(priority).unwrap_or(u8::MAX),
+            deadline_at: from_ms(row.try_get("deadline_at")?),
+            category: row.try_get("category")?,
+            created_at: from_ms(row.try_get("created_at")?),
+            notice_count: row.try_get("notice_count")?,
+            sources,
+        }))
+    }
 }

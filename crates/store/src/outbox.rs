@@ -17,6 +17,23 @@ pub(crate) struct NewOutboxItem<'a> {
     pub notice_id: Option<&'a str>,
     pub payload: serde_json::Value,
     pub at: OffsetDateTime,
+    /// What makes the id unique when a notice id alone does not (e.g. the decision id).
+    pub key: Option<String>,
+}
+
+/// A message or webhook that a decision or appeal causes, enqueued in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    /// `email` or `webhook`.
+    pub channel: &'static str,
+    /// e.g. `content.remove`, `notice.decided`.
+    pub topic: &'static str,
+    /// Notice it concerns (emails go to that notice's notifier).
+    pub notice_id: Option<String>,
+    /// Makes the delivery id unique and stable: the id is `<topic>:<key>`.
+    pub key: String,
+    /// Payload.
+    pub payload: serde_json::Value,
 }
 
 /// A stored outbox item.
@@ -91,6 +108,9 @@ impl WriteTx {
 
 /// Outbox ids are derived from what they are about, so the same event never gets two ids.
 fn outbox_id(item: &NewOutboxItem<'_>) -> String {
+    if let Some(key) = &item.key {
+        return format!("{}:{key}", item.topic);
+    }
     match item.notice_id {
         Some(n) => format!("{}:{n}", item.topic),
         None => format!("{}:{}", item.topic, to_ms(item.at)),
@@ -98,22 +118,29 @@ fn outbox_id(item: &NewOutboxItem<'_>) -> String {
 }
 
 impl Store {
-    /// Claims up to `limit` due items for `lease`, returning them with `attempts` already counted.
+    /// Claims up to `limit` due items on `channels` for `lease`, returning them with `attempts`
+    /// already counted. Channels without a configured deliverer are left alone.
     pub async fn claim_outbox(
         &self,
         now: OffsetDateTime,
         lease: std::time::Duration,
         limit: i64,
+        channels: &[&str],
     ) -> Result<Vec<OutboxItem>> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
         let now_ms = to_ms(now);
-        let candidates: Vec<String> = sqlx::query_scalar(
+        let sql = format!(
             "SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 \
-             AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at LIMIT $2",
-        )
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             AND (claimed_until IS NULL OR claimed_until < $1) AND channel IN ({}) ORDER BY next_attempt_at LIMIT $2",
+            crate::placeholders(3, channels.len())
+        );
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql)).bind(now_ms).bind(limit);
+        for c in channels {
+            q = q.bind(*c);
+        }
+        let candidates: Vec<String> = q.fetch_all(&self.pool).await?;
         let mut claimed = Vec::new();
         for id in candidates {
             let mut tx = self.write().await?;
@@ -167,6 +194,17 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?;
         tx.commit().await
+    }
+
+    /// Dead letters (given up after every attempt), newest first.
+    pub async fn outbox_dead(&self, limit: i64) -> Result<Vec<OutboxItem>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox WHERE dead_at IS NOT NULL ORDER BY dead_at DESC, id LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(item).collect()
     }
 
     /// Items of one topic, oldest first (tests, the dead-letter view).

@@ -1,5 +1,9 @@
 //! The JSON API under `/api/v1`; one module per route family.
 
+pub mod accounts;
+pub mod cases;
 pub mod catalogue;
+pub mod decisions;
 pub mod notices;
+pub mod operations;
 pub mod queue;

@@ -62,6 +62,15 @@ pub struct Filed {
 pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) -> Result<Filed, ApiError> {
     let received_at = state.now();
     let notice = validate_notice(draft, &caller.submitter(), received_at).map_err(ApiError::Validation)?;
+    let notifier_ref = caller.notifier_ref(notice.notifier.as_ref().map(|c| c.email.as_str()));
+    if let Some(r) = &notifier_ref
+        && let Some((until, reason)) = state.store().active_suspension(r, received_at).await?
+    {
+        return Err(ApiError::NotifierSuspended {
+            until: until.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            reason,
+        });
+    }
     let assessment = state.policy().assess(&notice, received_at);
     let id = uuid::Uuid::now_v7().to_string();
     let new_case_id = uuid::Uuid::now_v7().to_string();
@@ -84,6 +93,7 @@ pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) 
         tracking_digest: secret_digest(&token),
         api_key_id: caller.key.as_ref().map(|k| k.id.clone()),
         actor: caller.actor(),
+        notifier_ref,
         confirmation,
     };
     let receipt = state.store().insert_notice(notice, meta).await?;
@@ -157,6 +167,20 @@ pub async fn show(
     let token = q.token.or_else(|| headers.get("x-tracking-token").and_then(|v| v.to_str().ok()).map(str::to_owned));
     let Some(token) = token.filter(|t| !t.is_empty()) else { return Err(ApiError::NotFound) };
     let status = state.store().notice_status(&id, &secret_digest(&token)).await?.ok_or(ApiError::NotFound)?;
+    let decision = state.store().notice_decision(&id).await?.map(|d| {
+        let redress = crate::api::cases::redress(&state, &d.id, d.decided_at);
+        let texts = staydown_domain::statement::decision_notice(&d.decision, &redress, &id);
+        serde_json::json!({
+            "id": d.id,
+            "decided_at": d.decided_at.unix_timestamp(),
+            "status": d.status,
+            "restricts": d.decision.restricts(),
+            "automated_detection": d.decision.automated_detection,
+            "automated_decision": d.decision.automated_decision.as_str(),
+            "redress": redress,
+            "text": texts,
+        })
+    });
     Ok(Json(NoticeView {
         id: status.id,
         received_at: status.received_at,
@@ -166,6 +190,6 @@ pub async fn show(
         keywords: status.keywords,
         locations: status.locations,
         acknowledged_at: status.acknowledged_at,
-        decision: None,
+        decision,
     }))
 }

@@ -4,15 +4,23 @@ mod support;
 
 /// The audit chain and its verification against tampering.
 mod audit;
+/// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
+mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
 mod errors;
 /// Case grouping by URL, content id and hash.
 mod grouping;
 /// Art. 16 intake: valid notices, each missing element, the CSAM anonymity exception.
 mod intake;
+/// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.
+mod misuse;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
+/// The role matrix: every route for every role and for anonymous callers.
+mod roles;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;
+/// Signed action webhooks: retries, back-off, exactly-once effect, dead letters.
+mod webhooks;

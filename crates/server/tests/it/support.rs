@@ -151,3 +151,150 @@ pub fn parse_time(v: &Value) -> time::OffsetDateTime {
     time::OffsetDateTime::parse(v.as_str().expect("timestamp string"), &time::format_description::well_known::Rfc3339)
         .expect("RFC 3339 timestamp")
 }
+
+impl TestApp {
+    /// Creates a staff account through the API (an admin creates it, the person exchanges the
+    /// password for a key) and returns the key.
+    pub async fn staff(&self, role: Role, username: &str) -> String {
+        let admin = self.key(Role::Admin, "bootstrap admin").await;
+        let password = format!("{username}-correct-horse-battery");
+        let (status, body) = self
+            .post(
+                "/api/v1/accounts",
+                &json!({"username": username, "role": role.as_str(), "password": password}),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/keys", self.base))
+            .basic_auth(username, Some(&password))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status().as_u16(), 201);
+        let body: Value = resp.json().await.expect("json");
+        body["key"].as_str().expect("key").to_owned()
+    }
+
+    /// The case id of the only open case.
+    pub async fn only_case(&self, reviewer: &str) -> String {
+        let queue = self.queue(reviewer).await;
+        assert_eq!(queue.len(), 1, "{queue:?}");
+        queue[0]["case_id"].as_str().expect("case id").to_owned()
+    }
+
+    /// Delivers the outbox now (emails and webhooks).
+    pub async fn deliver(&self) -> usize {
+        staydown_server::outbox::deliver_due(&self.state).await.expect("deliver outbox")
+    }
+}
+
+/// One webhook delivery as the receiver saw it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub event: String,
+    pub signature_ok: bool,
+    pub body: Value,
+}
+
+/// A platform's webhook endpoint: verifies signatures, applies each delivery id once, and can be
+/// told to fail (before applying) or to lose its answer (after applying).
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub url: String,
+    pub attempts: Arc<Mutex<Vec<Delivery>>>,
+    pub applied: Arc<Mutex<Vec<Delivery>>>,
+    pub fail_next: Arc<Mutex<u32>>,
+    pub lose_answer_next: Arc<Mutex<u32>>,
+}
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let mut receiver = Receiver::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        receiver.url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
+        let r = receiver.clone();
+        let app = axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let r = r.clone();
+                async move { r.handle(&headers, &body) }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        receiver
+    }
+
+    fn handle(&self, headers: &axum::http::HeaderMap, body: &[u8]) -> axum::http::StatusCode {
+        let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let delivery = Delivery {
+            id: header("staydown-delivery"),
+            event: header("staydown-event"),
+            signature_ok: staydown_server::webhook::verify(
+                WEBHOOK_SECRET,
+                &header("staydown-signature"),
+                body,
+                time::OffsetDateTime::now_utc().unix_timestamp(),
+                // The server's clock is moved in tests; accept any age, check the MAC.
+                i64::MAX / 2,
+            ),
+            body: serde_json::from_slice(body).unwrap_or(Value::Null),
+        };
+        self.attempts.lock().expect("lock").push(delivery.clone());
+        if take_one(&self.fail_next) {
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        let mut applied = self.applied.lock().expect("lock");
+        if delivery.signature_ok && !applied.iter().any(|d| d.id == delivery.id) {
+            applied.push(delivery);
+        }
+        drop(applied);
+        if take_one(&self.lose_answer_next) {
+            return axum::http::StatusCode::BAD_GATEWAY;
+        }
+        axum::http::StatusCode::NO_CONTENT
+    }
+
+    /// Events applied, in order.
+    pub fn applied_events(&self) -> Vec<String> {
+        self.applied.lock().expect("lock").iter().map(|d| d.event.clone()).collect()
+    }
+}
+
+fn take_one(counter: &Mutex<u32>) -> bool {
+    let mut n = counter.lock().expect("lock");
+    if *n > 0 {
+        *n -= 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// Settings with webhooks to `receiver`.
+pub fn settings_with_webhook(receiver: &Receiver) -> Settings {
+    Settings {
+        public_url: "http://staydown.test".into(),
+        webhook: Some(staydown_server::WebhookSettings { url: receiver.url.clone(), secret: WEBHOOK_SECRET.into() }),
+        ..Settings::default()
+    }
+}
+
+/// A complete removal decision under art. 254ba Sr.
+pub fn removal() -> Value {
+    json!({
+        "visibility": ["removed"],
+        "ground": "illegal",
+        "legal_ground": "nl-sr-254ba",
+        "explanation": "The image shows a person nude, published without their consent.",
+        "territorial_scope": ["EEA"],
+        "content_date": "2026-01-05",
+        "facts": "A notice reported the image; the reviewer compared the image with the report.",
+        "content_type": ["image", "synthetic_media"]
+    })
+}

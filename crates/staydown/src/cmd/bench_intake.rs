@@ -125,6 +125,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
             let notice = validate_notice(draft, &Submitter::Public, now).map_err(|e| anyhow::anyhow!("{e}"))?;
             let id = uuid::Uuid::now_v7().to_string();
             let meta = StoredNotice {
+                notifier_ref: None,
                 new_case_id: uuid::Uuid::now_v7().to_string(),
                 received_at: now,
                 assessment: policy.assess(&notice, now),

@@ -1,5 +1,6 @@
 //! One module per subcommand; each owns its clap `Args` and a `run` function.
 
+pub mod account;
 pub mod audit;
 pub mod bench_index;
 pub mod bench_intake;

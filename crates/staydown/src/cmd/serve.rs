@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use staydown_server::{AppState, Mailer, Settings, system_clock};
+use staydown_server::{AppState, Mailer, Settings, WebhookSettings, system_clock};
 use staydown_store::Store;
 
 use crate::config::{self, EmailMode, Overrides};
@@ -49,6 +49,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         body_limit: config.body_limit,
         public_notices_per_minute: config.public_notices_per_minute,
         public_notice_burst: config.public_notice_burst,
+        platform_name: config.platform_name.clone(),
+        out_of_court_settlement: config.out_of_court_settlement.clone(),
+        court: config.court.clone(),
+        webhook: config
+            .webhook
+            .as_ref()
+            .map(|(url, secret)| WebhookSettings { url: url.clone(), secret: secret.expose().to_owned() }),
+        misuse: config.misuse.clone(),
     };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)

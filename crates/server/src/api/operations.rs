@@ -1,0 +1,53 @@
+//! Operational views for admins and auditors: dead letters of the outbox (messages and webhooks
+//! that failed every attempt) and the Art. 23(2) measures taken against notifiers.
+
+use axum::Json;
+use axum::extract::State;
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::auth::{Caller, Permission};
+use crate::problem::ApiError;
+
+/// `GET /api/v1/outbox/dead`: deliveries given up on, newest first, with their last error.
+pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::ViewOperations)?;
+    let items = state.store().outbox_dead(500).await?;
+    Ok(Json(serde_json::Value::Array(
+        items
+            .into_iter()
+            .map(|i| {
+                // Payloads may hold a notifier's message text; the view shows what failed and why.
+                serde_json::json!({
+                    "id": i.id,
+                    "channel": i.channel,
+                    "topic": i.topic,
+                    "attempts": i.attempts,
+                    "dead_at": i.dead_at.map(OffsetDateTime::unix_timestamp),
+                    "last_error": i.last_error,
+                })
+            })
+            .collect(),
+    )))
+}
+
+/// `GET /api/v1/misuse`: warnings and suspensions (DSA Art. 23(2)), newest first.
+pub async fn misuse(State(state): State<AppState>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::ViewOperations)?;
+    let measures = state.store().misuse_measures(500).await?;
+    Ok(Json(serde_json::Value::Array(
+        measures
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id,
+                    "notifier": m.notifier_ref,
+                    "kind": m.kind,
+                    "at": m.at.unix_timestamp(),
+                    "until": m.until.map(OffsetDateTime::unix_timestamp),
+                    "reason": m.reason,
+                })
+            })
+            .collect(),
+    )))
+}

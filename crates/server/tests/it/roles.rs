@@ -1,0 +1,74 @@
+use serde_json::json;
+use staydown_domain::roles::Role;
+
+use crate::support::TestApp;
+
+/// Who may call what: `None` is an anonymous caller.
+fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
+    use Role::*;
+    let staff = matches!(role, Some(Reviewer | SeniorReviewer | Admin));
+    match (method, path) {
+        ("GET", "/api/v1/categories" | "/api/v1/legal-grounds") => true,
+        ("POST", "/api/v1/notices") => role != Some(Auditor),
+        // The token decides; anyone may try.
+        ("POST", "/api/v1/decisions/{id}/appeals") => true,
+        ("GET", "/api/v1/queue" | "/api/v1/cases/{id}" | "/api/v1/decisions/{id}" | "/api/v1/appeals/{id}") => staff,
+        ("POST", "/api/v1/cases/{id}/decision") => staff,
+        ("POST", "/api/v1/appeals/{id}/decision") => role == Some(SeniorReviewer),
+        ("GET", "/api/v1/decisions/{id}/statement") => {
+            matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform))
+        }
+        ("POST", "/api/v1/accounts") => role == Some(Admin),
+        ("GET", "/api/v1/outbox/dead" | "/api/v1/misuse") => matches!(role, Some(Admin | Auditor)),
+        _ => panic!("route {method} {path} missing from the expected matrix"),
+    }
+}
+
+/// Every route × every role (and anonymous): allowed calls get past authorisation (any status
+/// but 401/403), denied ones get 401 (anonymous) or 403 (a key with the wrong role).
+#[tokio::test]
+async fn every_route_for_every_role() {
+    let backend = staydown_testkit::backends().await[0];
+    let app = TestApp::start(backend).await;
+    let routes = [
+        ("GET", "/api/v1/categories"),
+        ("GET", "/api/v1/legal-grounds"),
+        ("POST", "/api/v1/notices"),
+        ("GET", "/api/v1/queue"),
+        ("GET", "/api/v1/cases/{id}"),
+        ("POST", "/api/v1/cases/{id}/decision"),
+        ("GET", "/api/v1/decisions/{id}"),
+        ("GET", "/api/v1/decisions/{id}/statement"),
+        ("POST", "/api/v1/decisions/{id}/appeals"),
+        ("GET", "/api/v1/appeals/{id}"),
+        ("POST", "/api/v1/appeals/{id}/decision"),
+        ("POST", "/api/v1/accounts"),
+        ("GET", "/api/v1/outbox/dead"),
+        ("GET", "/api/v1/misuse"),
+    ];
+    let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
+    for role in Role::ALL {
+        callers.push((Some(role), Some(app.key(role, role.as_str()).await)));
+    }
+    let mut mismatches = Vec::new();
+    for (method, template) in routes {
+        let path = template.replace("{id}", "00000000-0000-7000-8000-000000000000");
+        for (role, key) in &callers {
+            let mut req = match method {
+                "GET" => app.client.get(format!("{}{path}", app.base)),
+                _ => app.client.post(format!("{}{path}", app.base)).json(&json!({})),
+            };
+            if let Some(k) = key {
+                req = req.bearer_auth(k);
+            }
+            let status = req.send().await.expect("request").status().as_u16();
+            let allowed = expected(method, template, *role);
+            let ok =
+                if allowed { status != 401 && status != 403 } else { status == if role.is_none() { 401 } else { 403 } };
+            if !ok {
+                mismatches.push(format!("{method} {template} as {role:?}: {status}, expected allowed={allowed}"));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -1,0 +1,798 @@
+//! Decisions (DSA Art. 17), appeals (Art. 20) and misuse measures (Art. 23(2)), each written in
+//! one transaction with its case transition, its audit entries and the messages and webhooks it
+//! causes (outbox), so a decision is never half-announced.
+
+use std::collections::BTreeSet;
+
+use sqlx::{AssertSqlSafe, Row};
+use staydown_domain::appeal::{AppealOutcome, Appellant};
+use staydown_domain::case::CaseState;
+use staydown_domain::decision::Decision;
+use staydown_domain::misuse::{MisuseAction, MisusePolicy, Standing};
+use staydown_domain::notice::Source;
+use time::OffsetDateTime;
+
+use crate::audit::AuditEvent;
+use crate::outbox::{NewOutboxItem, OutboxMessage};
+use crate::{Result, Store, StoreError, WriteTx, from_ms, placeholders, to_ms};
+
+/// What a decision needs to know about its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseContext {
+    /// Case id.
+    pub id: String,
+    /// State.
+    pub state: CaseState,
+    /// Category.
+    pub category: String,
+    /// Keywords of all its notices, deduplicated.
+    pub keywords: Vec<String>,
+    /// Its notices, oldest first.
+    pub notice_ids: Vec<String>,
+    /// Distinct sources of its notices.
+    pub sources: Vec<Source>,
+}
+
+/// A decision to store.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// Id.
+    pub id: String,
+    /// Case.
+    pub case_id: String,
+    /// The person (or key) who decided: `account:<id>` or `key:<id>`.
+    pub decided_by: String,
+    /// Audit actor.
+    pub actor: String,
+    /// When.
+    pub decided_at: OffsetDateTime,
+    /// The validated decision.
+    pub decision: Decision,
+    /// The statement of reasons (Art. 17), for restricting decisions.
+    pub statement: Option<serde_json::Value>,
+    /// Digest of the token the uploader appeals with.
+    pub uploader_token_digest: Option<String>,
+    /// Messages and webhooks to enqueue with it.
+    pub messages: Vec<OutboxMessage>,
+    /// The decision this one replaces (after a modified appeal).
+    pub replaces: Option<String>,
+    /// The appeal that led to it.
+    pub appeal_id: Option<String>,
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord {
+    /// Id.
+    pub id: String,
+    /// Case.
+    pub case_id: String,
+    /// Who decided.
+    pub decided_by: String,
+    /// When.
+    pub decided_at: OffsetDateTime,
+    /// The decision.
+    pub decision: Decision,
+    /// Statement of reasons, if it restricts.
+    pub statement: Option<serde_json::Value>,
+    /// Digest of the uploader's appeal token.
+    pub uploader_token_digest: Option<String>,
+    /// `in_force`, `reversed` or `replaced`.
+    pub status: String,
+    /// When it stopped applying.
+    pub ended_at: Option<OffsetDateTime>,
+    /// Notices it answers.
+    pub notice_ids: Vec<String>,
+    /// The decision it replaced.
+    pub replaces: Option<String>,
+}
+
+/// An appeal to store.
+#[derive(Debug, Clone)]
+pub struct NewAppeal {
+    /// Id.
+    pub id: String,
+    /// The decision appealed.
+    pub decision_id: String,
+    /// Who appeals.
+    pub appellant: Appellant,
+    /// The notifier's notice, when the notifier appeals.
+    pub notice_id: Option<String>,
+    /// When.
+    pub received_at: OffsetDateTime,
+    /// Their reasons.
+    pub reason: String,
+    /// `nl` or `en`.
+    pub language: String,
+    /// Audit actor.
+    pub actor: String,
+}
+
+/// A stored appeal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealRecord {
+    /// Id.
+    pub id: String,
+    /// Decision appealed.
+    pub decision_id: String,
+    /// Who appealed.
+    pub appellant: Appellant,
+    /// The notifier's notice.
+    pub notice_id: Option<String>,
+    /// When.
+    pub received_at: OffsetDateTime,
+    /// Their reasons.
+    pub reason: String,
+    /// `nl` or `en`.
+    pub language: String,
+    /// `open` or `decided`.
+    pub state: String,
+    /// Outcome, once decided.
+    pub outcome: Option<AppealOutcome>,
+    /// The reasoned answer.
+    pub reasons: Option<String>,
+    /// Who decided it.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<OffsetDateTime>,
+    /// The replacing decision, when modified.
+    pub new_decision_id: Option<String>,
+}
+
+/// Settling an appeal.
+#[derive(Debug, Clone)]
+pub struct AppealResolution {
+    /// The appeal.
+    pub appeal_id: String,
+    /// Outcome.
+    pub outcome: AppealOutcome,
+    /// Reasons.
+    pub reasons: String,
+    /// Who decided (must differ from the original decider).
+    pub decided_by: String,
+    /// Audit actor.
+    pub actor: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Messages and webhooks (restore, notifications).
+    pub messages: Vec<OutboxMessage>,
+    /// The replacing decision, when modified.
+    pub replacement: Option<NewDecision>,
+}
+
+/// A warning or suspension under Art. 23(2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MisuseMeasure {
+    /// Id.
+    pub id: String,
+    /// Notifier (pseudonymous).
+    pub notifier_ref: String,
+    /// `warning` or `suspension`.
+    pub kind: String,
+    /// When.
+    pub at: OffsetDateTime,
+    /// End of a suspension.
+    pub until: Option<OffsetDateTime>,
+    /// Reasons recorded.
+    pub reason: String,
+}
+
+/// Why a write was refused.
+fn conflict(message: impl Into<String>) -> StoreError {
+    StoreError::Conflict(message.into())
+}
+
+fn decision_from_row(row: &sqlx::any::AnyRow, notice_ids: Vec<String>) -> Result<DecisionRecord> {
+    let body: String = row.try_get("body")?;
+    let statement: Option<String> = row.try_get("statement")?;
+    Ok(DecisionRecord {
+        id: row.try_get("id")?,
+        case_id: row.try_get("case_id")?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: from_ms(row.try_get("decided_at")?),
+        decision: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        statement: statement
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        uploader_token_digest: row.try_get("uploader_token_digest")?,
+        status: row.try_get("status")?,
+        ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(from_ms),
+        notice_ids,
+        replaces: row.try_get("replaces")?,
+    })
+}
+
+fn appeal_from_row(row: &sqlx::any::AnyRow) -> Result<AppealRecord> {
+    let appellant: String = row.try_get("appellant")?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    Ok(AppealRecord {
+        id: row.try_get("id")?,
+        decision_id: row.try_get("decision_id")?,
+        appellant: Appellant::parse(&appellant)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown appellant {appellant}")))?,
+        notice_id: row.try_get("notice_id")?,
+        received_at: from_ms(row.try_get("received_at")?),
+        reason: row.try_get("reason")?,
+        language: row.try_get("language")?,
+        state: row.try_get("state")?,
+        outcome: outcome.as_deref().and_then(AppealOutcome::parse),
+        reasons: row.try_get("reasons")?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(from_ms),
+        new_decision_id: row.try_get("new_decision_id")?,
+    })
+}
+
+const DECISION_COLUMNS: &str =
+    "id, case_id, decided_by, decided_at, body, statement, uploader_token_digest, status, ended_at, replaces";
+const APPEAL_COLUMNS: &str = "id, decision_id, appellant, notice_id, received_at, reason, language, state, outcome, \
+                              reasons, decided_by, decided_at, new_decision_id";
+
+impl WriteTx {
+    async fn set_case_state(&mut self, case_id: &str, to: CaseState, at: OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE cases SET state = $1, updated_at = $2 WHERE id = $3")
+            .bind(to.as_str())
+            .bind(to_ms(at))
+            .bind(case_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn enqueue_messages(&mut self, messages: &[OutboxMessage], at: OffsetDateTime) -> Result<()> {
+        for m in messages {
+            self.enqueue(NewOutboxItem {
+                channel: m.channel,
+                topic: m.topic,
+                notice_id: m.notice_id.as_deref(),
+                payload: m.payload.clone(),
+                at,
+                key: Some(m.key.clone()),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_decision(&mut self, d: &NewDecision) -> Result<()> {
+        let r = &d.decision.restrictions;
+        let visibility: Vec<&str> = r.visibility.iter().map(|v| v.as_str()).collect();
+        let ground = d.decision.ground.as_ref().map(|g| match g {
+            staydown_domain::decision::Ground::Illegal { .. } => "illegal",
+            staydown_domain::decision::Ground::Incompatible { .. } => "incompatible",
+        });
+        sqlx::query(
+            "INSERT INTO decisions (id, case_id, decided_by, decided_at, restricts, takes_down, ground, category, \
+             visibility, monetary, provision, account, automated_detection, automated_decision, manifestly_unfounded, \
+             body, statement, uploader_token_digest, status, replaces, appeal_id) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'in_force', $19, $20)",
+        )
+        .bind(&d.id)
+        .bind(&d.case_id)
+        .bind(&d.decided_by)
+        .bind(to_ms(d.decided_at))
+        .bind(i64::from(d.decision.restricts()))
+        .bind(i64::from(r.takes_content_down()))
+        .bind(ground)
+        .bind(&d.decision.category)
+        .bind(visibility.join(","))
+        .bind(r.monetary.map(|m| m.as_str()))
+        .bind(r.provision.map(|p| p.as_str()))
+        .bind(r.account.map(|a| a.as_str()))
+        .bind(i64::from(d.decision.automated_detection))
+        .bind(d.decision.automated_decision.as_str())
+        .bind(i64::from(d.decision.manifestly_unfounded))
+        .bind(serde_json::to_string(&d.decision).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(d.statement.as_ref().map(serde_json::Value::to_string))
+        .bind(d.uploader_token_digest.as_deref())
+        .bind(d.replaces.as_deref())
+        .bind(d.appeal_id.as_deref())
+        .execute(&mut *self.tx)
+        .await?;
+        for notice_id in &d.decision.notice_ids {
+            sqlx::query("INSERT INTO decision_notices (decision_id, notice_id) VALUES ($1, $2)")
+                .bind(&d.id)
+                .bind(notice_id)
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query("UPDATE notices SET status = 'decided' WHERE id = $1")
+                .bind(notice_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.enqueue_messages(&d.messages, d.decided_at).await?;
+        self.audit(
+            d.decided_at,
+            AuditEvent {
+                actor: &d.actor,
+                action: "decision.made",
+                subject: format!("decision:{}", d.id),
+                detail: serde_json::json!({
+                    "case": d.case_id,
+                    "decided_by": d.decided_by,
+                    "restricts": d.decision.restricts(),
+                    "visibility": visibility,
+                    "ground": ground,
+                    "automated_detection": d.decision.automated_detection,
+                    "automated_decision": d.decision.automated_decision.as_str(),
+                    "notices": d.decision.notice_ids,
+                    "manifestly_unfounded": d.decision.manifestly_unfounded,
+                    "replaces": d.replaces,
+                }),
+            },
+        )
+        .await
+    }
+
+    async fn standing(&mut self, notifier_ref: &str, policy: &MisusePolicy, now: OffsetDateTime) -> Result<Standing> {
+        let since = to_ms(now) - policy.window.as_millis() as i64;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total, \
+             COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM decision_notices dn JOIN decisions d ON d.id = dn.decision_id \
+               WHERE dn.notice_id = n.id AND d.manifestly_unfounded = 1 AND d.status = 'in_force') THEN 1 ELSE 0 END), 0) \
+               AS unfounded \
+             FROM notices n WHERE n.notifier_ref = $1 AND n.received_at >= $2",
+        )
+        .bind(notifier_ref)
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let warned: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM misuse_measures WHERE notifier_ref = $1 AND kind = 'warning' AND at >= $2 \
+             AND lifted_at IS NULL",
+        )
+        .bind(notifier_ref)
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let suspended_until: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(until) FROM misuse_measures WHERE notifier_ref = $1 AND kind = 'suspension' AND lifted_at IS NULL",
+        )
+        .bind(notifier_ref)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let total: i64 = row.try_get("total")?;
+        let unfounded: i64 = row.try_get("unfounded")?;
+        Ok(Standing {
+            unfounded: u32::try_from(unfounded).unwrap_or(u32::MAX),
+            total: u32::try_from(total).unwrap_or(u32::MAX),
+            warned: warned > 0,
+            suspended_until: suspended_until.map(from_ms),
+        })
+    }
+
+    /// Applies the Art. 23(2) policy to the notifiers of a decision's notices.
+    async fn apply_misuse_policy(&mut self, d: &NewDecision, policy: &MisusePolicy) -> Result<Vec<MisuseMeasure>> {
+        if !d.decision.manifestly_unfounded || d.decision.notice_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT notifier_ref FROM notices WHERE notifier_ref IS NOT NULL AND id IN ({})",
+            placeholders(1, d.decision.notice_ids.len())
+        );
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+        for id in &d.decision.notice_ids {
+            q = q.bind(id);
+        }
+        let refs: BTreeSet<String> = q.fetch_all(&mut *self.tx).await?.into_iter().collect();
+        let mut measures = Vec::new();
+        for notifier_ref in refs {
+            let standing = self.standing(&notifier_ref, policy, d.decided_at).await?;
+            let Some(action) = policy.assess(standing, d.decided_at) else { continue };
+            let (kind, until, reason) = match action {
+                MisuseAction::Warn { reason } => ("warning", None, reason),
+                MisuseAction::Suspend { until, reason } => ("suspension", Some(until), reason),
+            };
+            let measure = MisuseMeasure {
+                id: uuid::Uuid::now_v7().to_string(),
+                notifier_ref: notifier_ref.clone(),
+                kind: kind.to_owned(),
+                at: d.decided_at,
+                until,
+                reason,
+            };
+            sqlx::query(
+                "INSERT INTO misuse_measures (id, notifier_ref, kind, at, until, reason, decision_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&measure.id)
+            .bind(&measure.notifier_ref)
+            .bind(kind)
+            .bind(to_ms(measure.at))
+            .bind(until.map(to_ms))
+            .bind(&measure.reason)
+            .bind(&d.id)
+            .execute(&mut *self.tx)
+            .await?;
+            // Tell the notifier, when we can reach them: the latest of their notices with contact.
+            let reachable: Option<String> = sqlx::query_scalar(
+                "SELECT n.id FROM notices n JOIN notifier_contacts c ON c.notice_id = n.id \
+                 WHERE n.notifier_ref = $1 AND c.erased_at IS NULL ORDER BY n.received_at DESC LIMIT 1",
+            )
+            .bind(&notifier_ref)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if let Some(notice_id) = reachable {
+                let language: String = sqlx::query_scalar("SELECT language FROM notices WHERE id = $1")
+                    .bind(&notice_id)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                self.enqueue(NewOutboxItem {
+                    channel: "email",
+                    topic: if kind == "warning" { "notifier.warned" } else { "notifier.suspended" },
+                    notice_id: Some(&notice_id),
+                    payload: serde_json::json!({
+                        "language": language,
+                        "reason": measure.reason,
+                        "until": until.map(|u| u.unix_timestamp()),
+                    }),
+                    at: d.decided_at,
+                    key: Some(measure.id.clone()),
+                })
+                .await?;
+            }
+            self.audit(
+                d.decided_at,
+                AuditEvent {
+                    actor: "system",
+                    action: if kind == "warning" { "notifier.warned" } else { "notifier.suspended" },
+                    subject: format!("notifier:{notifier_ref}"),
+                    detail: serde_json::json!({
+                        "measure": measure.id,
+                        "decision": d.id,
+                        "reason": measure.reason,
+                        "until_ms": until.map(to_ms),
+                    }),
+                },
+            )
+            .await?;
+            measures.push(measure);
+        }
+        Ok(measures)
+    }
+}
+
+impl Store {
+    /// What a decision on `case_id` needs to know; `None` if there is no such case.
+    pub async fn case_context(&self, case_id: &str) -> Result<Option<CaseContext>> {
+        let Some(row) = sqlx::query("SELECT id, state, category FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let state: String = row.try_get("state")?;
+        let notices =
+            sqlx::query("SELECT id, source, keywords FROM notices WHERE case_id = $1 ORDER BY received_at, id")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut keywords = Vec::new();
+        let mut sources = Vec::new();
+        let mut notice_ids = Vec::new();
+        for n in &notices {
+            notice_ids.push(n.try_get::<String, _>("id")?);
+            let source: String = n.try_get("source")?;
+            if let Some(s) = Source::parse(&source)
+                && !sources.contains(&s)
+            {
+                sources.push(s);
+            }
+            let kws: String = n.try_get("keywords")?;
+            for k in serde_json::from_str::<Vec<String>>(&kws).map_err(|e| StoreError::Corrupt(e.to_string()))? {
+                if !keywords.contains(&k) {
+                    keywords.push(k);
+                }
+            }
+        }
+        Ok(Some(CaseContext {
+            id: row.try_get("id")?,
+            state: CaseState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("unknown state {state}")))?,
+            category: row.try_get("category")?,
+            keywords,
+            notice_ids,
+            sources,
+        }))
+    }
+
+    /// Stores a first decision on an open case with everything it causes; returns the Art. 23
+    /// measures it triggered. A case that is no longer open is a `Conflict`.
+    pub async fn record_decision(&self, d: &NewDecision, misuse: &MisusePolicy) -> Result<Vec<MisuseMeasure>> {
+        let mut tx = self.write().await?;
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM cases WHERE id = $1")
+            .bind(&d.case_id)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        let state = state.ok_or(StoreError::NotFound)?;
+        let state = CaseState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("unknown state {state}")))?;
+        if !state.can_become(CaseState::Decided) {
+            return Err(conflict(format!(
+                "the case is {}; it was already decided (appeal the decision instead)",
+                state.as_str()
+            )));
+        }
+        tx.insert_decision(d).await?;
+        tx.set_case_state(&d.case_id, CaseState::Decided, d.decided_at).await?;
+        tx.audit(
+            d.decided_at,
+            AuditEvent {
+                actor: &d.actor,
+                action: "case.decided",
+                subject: format!("case:{}", d.case_id),
+                detail: serde_json::json!({ "decision": d.id, "from": state.as_str() }),
+            },
+        )
+        .await?;
+        let measures = tx.apply_misuse_policy(d, misuse).await?;
+        tx.commit().await?;
+        Ok(measures)
+    }
+
+    /// A decision by id.
+    pub async fn decision(&self, id: &str) -> Result<Option<DecisionRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {DECISION_COLUMNS} FROM decisions WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let notice_ids =
+            sqlx::query_scalar("SELECT notice_id FROM decision_notices WHERE decision_id = $1 ORDER BY notice_id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        decision_from_row(&row, notice_ids).map(Some)
+    }
+
+    /// Every decision on a case, oldest first.
+    pub async fn case_decisions(&self, case_id: &str) -> Result<Vec<DecisionRecord>> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM decisions WHERE case_id = $1 ORDER BY decided_at, id")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.decision(&id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The latest decision answering a notice (what its tracking view shows).
+    pub async fn notice_decision(&self, notice_id: &str) -> Result<Option<DecisionRecord>> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT d.id FROM decisions d JOIN decision_notices dn ON dn.decision_id = d.id WHERE dn.notice_id = $1 \
+             ORDER BY d.decided_at DESC, d.id DESC LIMIT 1",
+        )
+        .bind(notice_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => self.decision(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Who holds `token_digest` for this decision: the uploader, or the notifier of one of the
+    /// notices it answers.
+    pub async fn appellant(
+        &self,
+        decision: &DecisionRecord,
+        token_digest: &str,
+    ) -> Result<Option<(Appellant, Option<String>)>> {
+        if decision
+            .uploader_token_digest
+            .as_deref()
+            .is_some_and(|d| crate::constant_time_eq(d.as_bytes(), token_digest.as_bytes()))
+        {
+            return Ok(Some((Appellant::Uploader, None)));
+        }
+        let notice: Option<String> = sqlx::query_scalar(
+            "SELECT n.id FROM notices n JOIN decision_notices dn ON dn.notice_id = n.id \
+             WHERE dn.decision_id = $1 AND n.tracking_digest = $2",
+        )
+        .bind(&decision.id)
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(notice.map(|n| (Appellant::Notifier, Some(n))))
+    }
+
+    /// Files an appeal: the case becomes `appealed`.
+    pub async fn file_appeal(&self, a: &NewAppeal) -> Result<()> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT d.case_id, d.status, c.state FROM decisions d JOIN cases c ON c.id = d.case_id WHERE d.id = $1",
+        )
+        .bind(&a.decision_id)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let case_id: String = row.try_get("case_id")?;
+        let status: String = row.try_get("status")?;
+        if status != "in_force" {
+            return Err(conflict(format!("this decision is {status}; appeal the decision that replaced it")));
+        }
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM appeals WHERE decision_id = $1 AND appellant = $2 AND state = 'open' \
+             AND COALESCE(notice_id, '') = COALESCE($3, '')",
+        )
+        .bind(&a.decision_id)
+        .bind(a.appellant.as_str())
+        .bind(a.notice_id.as_deref())
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        if open > 0 {
+            return Err(conflict("you already have an open appeal against this decision"));
+        }
+        sqlx::query(
+            "INSERT INTO appeals (id, decision_id, appellant, notice_id, received_at, reason, language, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open')",
+        )
+        .bind(&a.id)
+        .bind(&a.decision_id)
+        .bind(a.appellant.as_str())
+        .bind(a.notice_id.as_deref())
+        .bind(to_ms(a.received_at))
+        .bind(&a.reason)
+        .bind(&a.language)
+        .execute(&mut *tx.tx)
+        .await?;
+        let state: String = row.try_get("state")?;
+        if CaseState::parse(&state).is_some_and(|s| s.can_become(CaseState::Appealed)) {
+            tx.set_case_state(&case_id, CaseState::Appealed, a.received_at).await?;
+        }
+        tx.audit(
+            a.received_at,
+            AuditEvent {
+                actor: &a.actor,
+                action: "appeal.filed",
+                subject: format!("appeal:{}", a.id),
+                detail: serde_json::json!({ "decision": a.decision_id, "case": case_id, "appellant": a.appellant.as_str() }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// An appeal by id.
+    pub async fn appeal(&self, id: &str) -> Result<Option<AppealRecord>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(appeal_from_row).transpose()
+    }
+
+    /// Appeals against the decisions of a case, oldest first.
+    pub async fn case_appeals(&self, case_id: &str) -> Result<Vec<AppealRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {APPEAL_COLUMNS} FROM appeals WHERE decision_id IN (SELECT id FROM decisions WHERE case_id = $1) \
+             ORDER BY received_at, id"
+        )))
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(appeal_from_row).collect()
+    }
+
+    /// Settles an appeal. Refused (`Conflict`) when it is already settled or when the original
+    /// decider tries to settle it (Art. 20: a different person reviews).
+    pub async fn resolve_appeal(&self, r: &AppealResolution) -> Result<()> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "SELECT a.state, a.decision_id, d.decided_by, d.case_id FROM appeals a JOIN decisions d ON d.id = a.decision_id \
+             WHERE a.id = $1",
+        )
+        .bind(&r.appeal_id)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let state: String = row.try_get("state")?;
+        let decision_id: String = row.try_get("decision_id")?;
+        let original_decider: String = row.try_get("decided_by")?;
+        let case_id: String = row.try_get("case_id")?;
+        if state != "open" {
+            return Err(conflict("this appeal is already decided"));
+        }
+        if original_decider == r.decided_by {
+            return Err(conflict("the reviewer who took the decision cannot decide the appeal against it"));
+        }
+        let ended = match r.outcome {
+            AppealOutcome::Upheld => None,
+            AppealOutcome::Reversed => Some("reversed"),
+            AppealOutcome::Modified => Some("replaced"),
+        };
+        if let Some(status) = ended {
+            sqlx::query("UPDATE decisions SET status = $1, ended_at = $2 WHERE id = $3 AND status = 'in_force'")
+                .bind(status)
+                .bind(to_ms(r.at))
+                .bind(&decision_id)
+                .execute(&mut *tx.tx)
+                .await?;
+            // Other open appeals against the same decision are answered by this outcome too.
+        }
+        if let Some(new) = &r.replacement {
+            tx.insert_decision(new).await?;
+        }
+        sqlx::query(
+            "UPDATE appeals SET state = 'decided', outcome = $1, reasons = $2, decided_by = $3, decided_at = $4, \
+             new_decision_id = $5 WHERE id = $6",
+        )
+        .bind(r.outcome.as_str())
+        .bind(&r.reasons)
+        .bind(&r.decided_by)
+        .bind(to_ms(r.at))
+        .bind(r.replacement.as_ref().map(|d| d.id.as_str()))
+        .bind(&r.appeal_id)
+        .execute(&mut *tx.tx)
+        .await?;
+        let still_open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM appeals WHERE state = 'open' AND decision_id IN (SELECT id FROM decisions WHERE case_id = $1)",
+        )
+        .bind(&case_id)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        if still_open == 0 {
+            tx.set_case_state(&case_id, CaseState::Redecided, r.at).await?;
+        }
+        tx.enqueue_messages(&r.messages, r.at).await?;
+        tx.audit(
+            r.at,
+            AuditEvent {
+                actor: &r.actor,
+                action: "appeal.decided",
+                subject: format!("appeal:{}", r.appeal_id),
+                detail: serde_json::json!({
+                    "decision": decision_id,
+                    "case": case_id,
+                    "outcome": r.outcome.as_str(),
+                    "decided_by": r.decided_by,
+                    "new_decision": r.replacement.as_ref().map(|d| d.id.as_str()),
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// The suspension in force for a notifier, if any: `(until, reason)`.
+    pub async fn active_suspension(
+        &self,
+        notifier_ref: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(OffsetDateTime, String)>> {
+        let row = sqlx::query(
+            "SELECT until, reason FROM misuse_measures WHERE notifier_ref = $1 AND kind = 'suspension' \
+             AND lifted_at IS NULL AND until > $2 ORDER BY until DESC LIMIT 1",
+        )
+        .bind(notifier_ref)
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((from_ms(r.try_get("until")?), r.try_get("reason")?))).transpose()
+    }
+
+    /// Art. 23 measures, newest first.
+    pub async fn misuse_measures(&self, limit: i64) -> Result<Vec<MisuseMeasure>> {
+        let rows = sqlx::query(
+            "SELECT id, notifier_ref, kind, at, until, reason FROM misuse_measures ORDER BY at DESC, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MisuseMeasure {
+                    id: r.try_get("id")?,
+                    notifier_ref: r.try_get("notifier_ref")?,
+                    kind: r.try_get("kind")?,
+                    at: from_ms(r.try_get("at")?),
+                    until: r.try_get::<Option<i64>, _>("until")?.map(from_ms),
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect()
+    }
+}
