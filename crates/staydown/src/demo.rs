@@ -1,9 +1,11 @@
 //! Demo data for `staydown serve --demo`: keys for each role and notices from every source, filed
 //! through the same intake path as the API, so a newcomer sees a realistic queue at once.
 
+use anyhow::Context;
 use staydown_domain::roles::Role;
 use staydown_domain::secret_digest;
 use staydown_server::AppState;
+use staydown_server::api::cases::decide_case;
 use staydown_server::api::notices::file_notice;
 use staydown_server::auth::Caller;
 
@@ -31,7 +33,7 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     let (authority, _) = caller(state, Role::Authority, "ATKM (demo)").await?;
     let (_, reviewer_key) = caller(state, Role::Reviewer, "Demo reviewer").await?;
 
-    file_notice(
+    let deepfake = file_notice(
         state,
         &public,
         draft(serde_json::json!({
@@ -59,7 +61,7 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
         }))?,
     )
     .await?;
-    file_notice(
+    let order = file_notice(
         state,
         &authority,
         draft(serde_json::json!({
@@ -101,8 +103,85 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     )
     .await?;
 
-    eprintln!("demo: seeded 5 notices in 4 cases, confirmations go to data/mail/.");
+    // Staff accounts (password = username + "-demo-password"), and two decided cases.
+    let mut staff = Vec::new();
+    for (username, role) in [("demo-reviewer", Role::Reviewer), ("demo-senior", Role::SeniorReviewer)] {
+        crate::cmd::account::create_account(
+            state.store(),
+            username,
+            role.as_str(),
+            &format!("{username}-demo-password"),
+        )
+        .await?;
+        let account = state.store().account_by_username(username).await?.context("demo account")?;
+        let (key_id, key) = staydown_server::auth::generate_api_key();
+        state.store().create_account_key(&key_id, &account, &secret_digest(&key), state.now()).await?;
+        let record = state.store().api_key_by_digest(&secret_digest(&key)).await?;
+        staff.push((Caller { key: record }, key));
+    }
+    let decision = |value: serde_json::Value| -> anyhow::Result<staydown_domain::decision::DecisionDraft> {
+        Ok(serde_json::from_value(value)?)
+    };
+    let today = state.now().date();
+    decide_case(
+        state,
+        &staff[0].0,
+        &order.case_id,
+        decision(serde_json::json!({
+            "visibility": ["removed"], "ground": "illegal", "legal_ground": "nl-sr-252",
+            "explanation": "Sexual imagery of a minor; removal ordered by the ATKM.",
+            "territorial_scope": ["EEA"], "content_date": today.to_string(),
+            "facts": "Removal instruction ATKM-DEMO-0001; the reviewer confirmed the content at the location given.",
+            "content_type": ["image"]
+        }))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+    decide_case(
+        state,
+        &staff[0].0,
+        &deepfake.case_id,
+        decision(serde_json::json!({
+            "visibility": ["removed"], "account": "suspended", "ground": "illegal", "legal_ground": "nl-sr-254ba",
+            "explanation": "A sexual deepfake of a real person, published without her consent.",
+            "territorial_scope": ["EEA"], "content_date": today.to_string(),
+            "end_dates": {"account": (today + time::Duration::days(90)).to_string()},
+            "facts": "Reported by the person shown and by a trusted flagger; the image is AI-generated.",
+            "content_type": ["image", "synthetic_media"]
+        }))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+
+    eprintln!("demo: seeded 5 notices in 4 cases (2 decided), confirmations and decisions go to data/mail/.");
     eprintln!("demo: reviewer key (shown once): {reviewer_key}");
+    eprintln!("demo: staff accounts demo-reviewer / demo-senior, password <username>-demo-password; keys:");
+    eprintln!("demo:   demo-reviewer {}", staff[0].1);
+    eprintln!("demo:   demo-senior   {}", staff[1].1);
     eprintln!("demo: try  curl -s -H 'Authorization: Bearer {reviewer_key}' http://{listen}/api/v1/queue");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use staydown_server::{AppState, Mailer, Settings, system_clock};
+    use staydown_store::Store;
+
+    #[tokio::test]
+    async fn the_demo_seeds_open_and_decided_cases_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let store = Store::connect(&url).await.expect("store");
+        let state = AppState::new(store, Default::default(), Settings::default(), Mailer::None, system_clock());
+        super::seed(&state, "127.0.0.1:8080").await.expect("seed");
+        let open = state.store().queue(100).await.expect("queue");
+        assert_eq!(open.len(), 2, "{open:?}");
+        assert_eq!(state.store().count_notices().await.expect("count"), 5);
+        let decided = state.store().misuse_measures(10).await.expect("measures");
+        assert!(decided.is_empty());
+        // Seeding again leaves the data alone.
+        super::seed(&state, "127.0.0.1:8080").await.expect("second seed");
+        assert_eq!(state.store().count_notices().await.expect("count"), 5);
+        assert!(state.store().verify_audit().await.expect("audit").broken.is_none());
+    }
 }

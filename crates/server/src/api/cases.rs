@@ -250,16 +250,27 @@ pub fn decision_json(d: &DecisionRecord) -> serde_json::Value {
     })
 }
 
-/// Decides a case.
-pub async fn decide(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(case_id): Path<String>,
-    ApiJson(draft): ApiJson<DecisionDraft>,
-) -> Result<Response, ApiError> {
-    caller.require(Permission::Decide)?;
+/// A stored decision and what the caller is shown once.
+#[derive(Debug)]
+pub struct Decided {
+    /// The stored decision.
+    pub new: NewDecision,
+    /// The uploader's appeal token (only its digest is stored).
+    pub uploader_token: Option<String>,
+    /// Art. 23 measures it triggered.
+    pub measures: Vec<staydown_store::MisuseMeasure>,
+}
+
+/// Validates and stores a first decision on an open case: the one decision path, used by the API
+/// and by the demo seeder alike.
+pub async fn decide_case(
+    state: &AppState,
+    caller: &Caller,
+    case_id: &str,
+    draft: DecisionDraft,
+) -> Result<Decided, ApiError> {
     let store = state.store();
-    let case = store.case_context(&case_id).await?.ok_or(ApiError::NotFound)?;
+    let case = store.case_context(case_id).await?.ok_or(ApiError::NotFound)?;
     if !case.state.is_open() {
         return Err(ApiError::Conflict(format!(
             "the case is {}; it was already decided (appeal the decision instead)",
@@ -274,22 +285,35 @@ pub async fn decide(
         notice_ids: case.notice_ids.clone(),
     };
     let decision = validate_decision(draft, &ctx).map_err(ApiError::Validation)?;
-    let notices = store.case_notices(&case_id).await?;
-    let prepared = prepare_decision(&state, &caller, &case_id, decision, &case.sources, &notices);
+    let notices = store.case_notices(case_id).await?;
+    let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices);
     let measures = store.record_decision(&prepared.new, &state.settings().misuse).await?;
     state.wake_outbox();
-    let id = &prepared.new.id;
+    Ok(Decided { new: prepared.new, uploader_token: prepared.uploader_token, measures })
+}
+
+/// Decides a case.
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(case_id): Path<String>,
+    ApiJson(draft): ApiJson<DecisionDraft>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Decide)?;
+    let decided = decide_case(&state, &caller, &case_id, draft).await?;
+    let new = &decided.new;
+    let id = &new.id;
     let base = &state.settings().public_url;
     let body = serde_json::json!({
         "id": id,
         "case_id": case_id,
-        "decided_at": prepared.new.decided_at.unix_timestamp(),
-        "decided_by": prepared.new.decided_by,
-        "restricts": prepared.new.decision.restricts(),
-        "statement_url": prepared.new.statement.as_ref().map(|_| format!("{base}/api/v1/decisions/{id}/statement")),
-        "statement": prepared.new.statement,
-        "uploader_appeal_token": prepared.uploader_token,
-        "misuse_measures": measures.iter().map(|m| serde_json::json!({
+        "decided_at": new.decided_at.unix_timestamp(),
+        "decided_by": new.decided_by,
+        "restricts": new.decision.restricts(),
+        "statement_url": new.statement.as_ref().map(|_| format!("{base}/api/v1/decisions/{id}/statement")),
+        "statement": new.statement,
+        "uploader_appeal_token": decided.uploader_token,
+        "misuse_measures": decided.measures.iter().map(|m| serde_json::json!({
             "kind": m.kind, "notifier": m.notifier_ref, "until": m.until.map(OffsetDateTime::unix_timestamp), "reason": m.reason,
         })).collect::<Vec<_>>(),
     });
