@@ -245,3 +245,67 @@ async fn decisions_are_validated_like_the_transparency_database() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_modified_appeal_replaces_the_decision_with_a_new_statement() {
+    let receiver = Receiver::start().await;
+    let backend = staydown_testkit::backends().await[0];
+    let app = TestApp::start_with(backend, settings_with_webhook(&receiver)).await;
+    app.file(&notice("https://social.example/p/4"), None).await;
+    let reviewer = app.staff(Role::Reviewer, "mo").await;
+    let senior = app.staff(Role::SeniorReviewer, "sue").await;
+    let case_id = app.only_case(&reviewer).await;
+    let mut first = removal();
+    first["account"] = json!("terminated");
+    let (_, decided) = app.post(&format!("/api/v1/cases/{case_id}/decision"), &first, Some(&reviewer)).await;
+    let token = decided["uploader_appeal_token"].as_str().unwrap();
+    let decision_id = decided["id"].as_str().unwrap();
+    let (_, appeal) = app
+        .post(
+            &format!("/api/v1/decisions/{decision_id}/appeals"),
+            &json!({"token": token, "reason": "Terminating my account is out of proportion."}),
+            None,
+        )
+        .await;
+    let path = format!("/api/v1/appeals/{}/decision", appeal["id"].as_str().unwrap());
+    let mut replacement = removal();
+    replacement["visibility"] = json!(["removed", "other"]);
+    let (status, body) = app
+        .post(
+            &path,
+            &json!({"outcome": "modified", "reasons": "Removal stands; no account measure.", "decision": replacement}),
+            Some(&senior),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(error_fields(&body), ["decision.visibility_other"]);
+    let (status, body) = app
+        .post(
+            &path,
+            &json!({"outcome": "modified", "reasons": "Removal stands; no account measure.", "decision": removal()}),
+            Some(&senior),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let new_id = body["new_decision_id"].as_str().unwrap();
+    assert!(body["uploader_appeal_token"].is_string());
+    let (_, old) = app.get(&format!("/api/v1/decisions/{decision_id}"), Some(&reviewer)).await;
+    assert_eq!(old["status"], "replaced");
+    let (_, new) = app.get(&format!("/api/v1/decisions/{new_id}"), Some(&reviewer)).await;
+    assert_eq!((new["status"].as_str(), new["replaces"].as_str()), (Some("in_force"), Some(decision_id)));
+    assert!(new["decision"]["restrictions"]["account"].is_null());
+    app.deliver().await;
+    let mut events = receiver.applied_events();
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            "account.reinstate",
+            "account.suspend",
+            "appeal.decided",
+            "content.remove",
+            "content.remove",
+            "content.restore"
+        ]
+    );
+}
