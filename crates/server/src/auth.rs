@@ -22,6 +22,10 @@ pub enum Permission {
     FileNotice,
     /// List the review queue.
     ViewQueue,
+    /// Screen uploads against the hash banks (`POST /api/v1/screen`).
+    Screen,
+    /// Create banks, add and remove entries, import and export.
+    ManageBanks,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -31,6 +35,8 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
     match permission {
         FileNotice => !matches!(role, Some(Auditor)),
         ViewQueue => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
+        Screen => matches!(role, Some(Platform | Admin)),
+        ManageBanks => matches!(role, Some(Admin)),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`; one module per route family.
 
+pub mod banks;
 pub mod catalogue;
 pub mod notices;
 pub mod queue;
+pub mod screen;

@@ -4,6 +4,8 @@ mod support;
 
 /// The audit chain and its verification against tampering.
 mod audit;
+/// Hash banks over the admin API, roles, banking a case's hashes, sync between servers.
+mod banks;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
 mod errors;
 /// Case grouping by URL, content id and hash.
@@ -14,5 +16,7 @@ mod intake;
 mod outbox;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
+/// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.
+mod screen;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;

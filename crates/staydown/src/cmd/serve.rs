@@ -49,6 +49,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         body_limit: config.body_limit,
         public_notices_per_minute: config.public_notices_per_minute,
         public_notice_burst: config.public_notice_burst,
+        screen_body_limit: config.screen_body_limit,
+        bank_refresh_interval: config.bank_refresh_interval,
+        ..Settings::default()
     };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)
