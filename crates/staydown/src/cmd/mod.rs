@@ -1,6 +1,8 @@
 //! One module per subcommand; each owns its clap `Args` and a `run` function.
 
 pub mod audit;
+pub mod bank;
+pub mod bank_formats;
 pub mod bench_index;
 pub mod bench_intake;
 pub mod bench_pdq;
