@@ -251,3 +251,17 @@ async fn metrics_expose_screening_latency_and_verdicts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn image_bodies_over_the_configured_limit_get_413() {
+    for backend in staydown_testkit::backends().await {
+        let settings = staydown_server::Settings { screen_body_limit: 100_000, ..staydown_server::Settings::default() };
+        let app = TestApp::start_with(backend, settings).await;
+        let platform = app.key(Role::Platform, "P").await;
+        let image = c2pa_fixture();
+        let parts: [(&str, Option<&str>, &[u8]); 1] = [("image", Some("big.jpg"), &image[..150_000])];
+        let (status, problem) = app.post_multipart("/api/v1/screen", &parts, Some(&platform)).await;
+        assert_eq!(status, 413, "[{backend:?}] {problem}");
+        assert_eq!(problem["type"], "/problems/payload-too-large");
+    }
+}
