@@ -4,11 +4,12 @@
 //! No I/O and no clock: time, randomness and stored state are passed in. Validation returns every
 //! field problem at once (`FieldErrors`). Article by article: Art. 16 in `notice`, Art. 22 and the
 //! deadlines in `policy`, the case life cycle (Art. 17 decisions, Art. 20 appeals) in `case`,
-//! accountability in `audit`, the Transparency Database's vocabulary (Art. 24(5)) in `taxonomy`.
+//! accountability in `audit`, hash banks and upload screening (stay-down) in `bank`, the Transparency Database's vocabulary (Art. 24(5)) in `taxonomy`.
 #![deny(missing_docs)]
 
 pub mod appeal;
 pub mod audit;
+pub mod bank;
 pub mod case;
 pub mod decision;
 pub mod legal_grounds;

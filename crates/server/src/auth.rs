@@ -34,6 +34,10 @@ pub enum Permission {
     ManageAccounts,
     /// See dead letters and Art. 23 measures.
     ViewOperations,
+    /// Screen uploads against the hash banks (`POST /api/v1/screen`).
+    Screen,
+    /// Create banks, add and remove entries, import and export.
+    ManageBanks,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -47,6 +51,8 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         ViewStatement => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform)),
         ManageAccounts => matches!(role, Some(Admin)),
         ViewOperations => matches!(role, Some(Admin | Auditor)),
+        Screen => matches!(role, Some(Platform | Admin)),
+        ManageBanks => matches!(role, Some(Admin)),
     }
 }
 

@@ -2,19 +2,23 @@
 //!
 //! The only crate that knows HTTP and the JSON wire format. Handlers are thin: they authenticate
 //! (`auth`), parse (`json`), call the domain for rules and the store for durability, and map every
-//! error through `problem` (RFC 9457). State is an `AppState` handle shared by all handlers.
+//! error through `problem` (RFC 9457). State is an `AppState` handle shared by all handlers,
+//! including the in-memory screening index (`screening`) that upload screening searches.
 
 pub mod api;
 pub mod auth;
 pub mod json;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod problem;
+pub mod screening;
 pub mod web;
 pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -25,7 +29,7 @@ use axum::routing::{get, post};
 use staydown_domain::policy::Policy;
 use staydown_store::Store;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::json::BodyLimit;
 pub use crate::mail::Mailer;
@@ -49,6 +53,13 @@ pub struct Settings {
     pub public_notices_per_minute: u32,
     /// Anonymous notices a client address may send in a burst.
     pub public_notice_burst: u32,
+    /// Largest body `POST /api/v1/screen` accepts with image bytes (multipart), in bytes; also the
+    /// largest image decoded.
+    pub screen_body_limit: usize,
+    /// Longest time one screened image may take to decode and read provenance from.
+    pub screen_decode_timeout: Duration,
+    /// How often the screening index catches up with the database even without a notification.
+    pub bank_refresh_interval: Duration,
     /// The service's name in statements of reasons.
     pub platform_name: String,
     /// Out-of-court dispute settlement (Art. 21): the certified body or bodies, as shown to users.
@@ -90,6 +101,9 @@ impl Default for Settings {
             court: "the competent court (in the Netherlands: the district court, rechtbank)".into(),
             webhook: None,
             misuse: staydown_domain::misuse::MisusePolicy::default(),
+            screen_body_limit: 20 * 1024 * 1024,
+            screen_decode_timeout: Duration::from_secs(10),
+            bank_refresh_interval: Duration::from_secs(30),
         }
     }
 }
@@ -113,6 +127,8 @@ struct Inner {
     outbox_wake: Notify,
     intake_limiter: IntakeLimiter,
     http: reqwest::Client,
+    banks: screening::BankIndex,
+    decode_slots: Semaphore,
 }
 
 /// Shared state of the server.
@@ -130,6 +146,9 @@ impl AppState {
     pub fn new(store: Store, policy: Policy, settings: Settings, mailer: Mailer, clock: Clock) -> Self {
         let intake_limiter = intake_limiter(&settings);
         let http = reqwest::Client::new();
+        metrics::handle();
+        // Decoding is CPU-bound: at most one image per core at a time, the rest wait.
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Self(Arc::new(Inner {
             store,
             policy,
@@ -139,7 +158,28 @@ impl AppState {
             outbox_wake: Notify::new(),
             intake_limiter,
             http,
+            banks: screening::BankIndex::default(),
+            decode_slots: Semaphore::new(cores),
         }))
+    }
+
+    /// The in-memory screening index.
+    pub fn banks(&self) -> &screening::BankIndex {
+        &self.0.banks
+    }
+
+    /// Permits for concurrent image decodes in screening.
+    pub fn decode_slots(&self) -> &Semaphore {
+        &self.0.decode_slots
+    }
+
+    /// Applies committed bank changes to this process's screening index (building it on first
+    /// use). Call after committing a bank mutation (e.g. a decision that banked a case's hashes).
+    /// A failure is logged; the periodic catch-up (`screening::spawn_bank_sync`) retries it.
+    pub async fn refresh_banks(&self) {
+        if let Err(e) = self.0.banks.catch_up(&self.0.store).await {
+            tracing::warn!(error = %e, "bank index catch-up failed; will retry");
+        }
     }
 
     /// The store.
@@ -190,6 +230,7 @@ impl AppState {
 /// The full router.
 pub fn router(state: AppState) -> Router {
     let limit = state.settings().body_limit;
+    let screen_limit = state.settings().screen_body_limit;
     let api = Router::new()
         .route("/categories", get(api::catalogue::categories))
         .route("/legal-grounds", get(api::catalogue::legal_grounds))
@@ -206,10 +247,19 @@ pub fn router(state: AppState) -> Router {
         .route("/appeals/{id}", get(api::decisions::show_appeal))
         .route("/appeals/{id}/decision", post(api::decisions::decide_appeal))
         .route("/outbox/dead", get(api::operations::dead_letters))
-        .route("/misuse", get(api::operations::misuse));
+        .route("/misuse", get(api::operations::misuse))
+        .route(
+            "/screen",
+            axum::routing::post(api::screen::screen).layer(DefaultBodyLimit::max(screen_limit.max(limit))),
+        )
+        .route("/banks", get(api::banks::list).post(api::banks::create))
+        .route("/banks/{name}", get(api::banks::show))
+        .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
+        .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
         .route("/hash", get(web::hash_page))
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
@@ -243,16 +293,31 @@ async fn home() -> Html<&'static str> {
 }
 
 /// Serves `router(state)` on an already bound listener until `shutdown` resolves, with the outbox
-/// worker running beside it.
+/// worker and the bank sync running beside it. The screening index is built before the first
+/// request is accepted.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = tokio::spawn(outbox::run(state.clone()));
+    state.refresh_banks().await;
+    let sync = screening::spawn_bank_sync(state.clone(), state.settings().bank_refresh_interval);
+    let upkeep = tokio::spawn(async {
+        // Histogram samples are buffered until drained; drain them even if nobody scrapes.
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Some(handle) = metrics::handle() {
+                handle.run_upkeep();
+            }
+        }
+    });
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     worker.abort();
+    sync.abort();
+    upkeep.abort();
     state.store().close().await;
     result
 }

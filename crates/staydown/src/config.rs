@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     pub public_notices_per_minute: Option<u32>,
     pub public_notice_burst: Option<u32>,
+    pub screen_body_limit: Option<usize>,
+    pub bank_refresh_interval: Option<String>,
     #[serde(default)]
     pub policy: PolicyConfig,
     #[serde(default)]
@@ -123,6 +125,8 @@ pub struct Config {
     pub body_limit: usize,
     pub public_notices_per_minute: u32,
     pub public_notice_burst: u32,
+    pub screen_body_limit: usize,
+    pub bank_refresh_interval: std::time::Duration,
     pub policy: Policy,
     pub email: EmailMode,
     pub platform_name: String,
@@ -245,6 +249,12 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     if public_notices_per_minute == 0 || public_notice_burst == 0 {
         bail!("public_notices_per_minute and public_notice_burst must be at least 1");
     }
+    let screen_body_limit = raw.screen_body_limit.unwrap_or(20 * 1024 * 1024);
+    if !(1024..=1024 * 1024 * 1024).contains(&screen_body_limit) {
+        bail!("screen_body_limit: must be between 1024 and 1073741824 bytes");
+    }
+    let bank_refresh_interval = parse_duration(raw.bank_refresh_interval.as_deref().unwrap_or("30s"))
+        .map_err(|e| anyhow::anyhow!("bank_refresh_interval: {e}"))?;
     let e = &raw.email;
     let email = match e.mode.as_deref().unwrap_or("none") {
         "none" => EmailMode::None,
@@ -326,6 +336,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         body_limit,
         public_notices_per_minute,
         public_notice_burst,
+        screen_body_limit,
+        bank_refresh_interval,
         policy,
         email,
         platform_name: d.platform_name.clone().unwrap_or(server_defaults.platform_name),
@@ -350,6 +362,8 @@ mod tests {
         assert_eq!(from_example.body_limit, defaults.body_limit);
         assert_eq!(from_example.public_notices_per_minute, defaults.public_notices_per_minute);
         assert_eq!(from_example.public_notice_burst, defaults.public_notice_burst);
+        assert_eq!(from_example.screen_body_limit, defaults.screen_body_limit);
+        assert_eq!(from_example.bank_refresh_interval, defaults.bank_refresh_interval);
         assert_eq!(from_example.policy, defaults.policy);
         assert_eq!(from_example.platform_name, defaults.platform_name);
         assert_eq!(from_example.out_of_court_settlement, defaults.out_of_court_settlement);

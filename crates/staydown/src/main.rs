@@ -26,6 +26,8 @@ enum Command {
     Account(cmd::account::AccountArgs),
     /// Check the audit log.
     Audit(cmd::audit::AuditArgs),
+    /// Hash banks: create, list, import, export.
+    Bank(cmd::bank::BankArgs),
     /// Print the example configuration, or the effective one.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Key(args) => runtime().and_then(|rt| rt.block_on(cmd::key::run(args))),
         Command::Account(args) => runtime().and_then(|rt| rt.block_on(cmd::account::run(args))),
         Command::Audit(args) => runtime().and_then(|rt| rt.block_on(cmd::audit::run(args))),
+        Command::Bank(args) => runtime().and_then(|rt| rt.block_on(cmd::bank::run(args))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

@@ -58,6 +58,8 @@ pub struct NewDecision {
     pub replaces: Option<String>,
     /// The appeal that led to it.
     pub appeal_id: Option<String>,
+    /// Hash banks that receive the case's hashes (stay-down), in the same transaction.
+    pub banks: Vec<&'static str>,
 }
 
 /// A stored decision.
@@ -302,6 +304,17 @@ impl WriteTx {
                 .await?;
         }
         self.enqueue_messages(&d.messages, d.decided_at).await?;
+        for bank in &d.banks {
+            crate::banks::bank_case_hashes(
+                self,
+                &d.case_id,
+                bank,
+                &d.actor,
+                &format!("decision {}", d.id),
+                d.decided_at,
+            )
+            .await?;
+        }
         self.audit(
             d.decided_at,
             AuditEvent {
@@ -319,6 +332,7 @@ impl WriteTx {
                     "notices": d.decision.notice_ids,
                     "manifestly_unfounded": d.decision.manifestly_unfounded,
                     "replaces": d.replaces,
+                    "banked_into": d.banks,
                 }),
             },
         )

@@ -12,11 +12,13 @@
 
 mod accounts;
 mod audit;
+mod banks;
 mod decisions;
 mod intake;
 mod keys;
 mod notices;
 mod outbox;
+mod screening;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -28,12 +30,14 @@ use time::OffsetDateTime;
 
 pub use accounts::AccountRecord;
 pub use audit::{AuditEvent, AuditReport};
+pub use banks::{Bank, BankChange, BankChangeKind, BankEntry, BankListener, ImportReport, IndexedEntry};
 pub use decisions::{
     AppealRecord, AppealResolution, CaseContext, DecisionRecord, MisuseMeasure, NewAppeal, NewDecision,
 };
 pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
+pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -97,6 +101,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub struct Store {
     pool: AnyPool,
+    url: String,
     backend: Backend,
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     intake: tokio::sync::mpsc::Sender<intake::IntakeJob>,
@@ -151,7 +156,7 @@ impl Store {
             .await?;
         let sqlite_writer = Arc::new(tokio::sync::Mutex::new(()));
         let intake = intake::spawn_writer(pool.clone(), backend, sqlite_writer.clone());
-        let store = Store { pool, backend, sqlite_writer, intake };
+        let store = Store { pool, url, backend, sqlite_writer, intake };
         store.migrate().await?;
         Ok(store)
     }
@@ -208,11 +213,12 @@ async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio
     if backend == Backend::Postgres {
         sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
     }
-    Ok(WriteTx { tx, _guard: guard })
+    Ok(WriteTx { tx, backend, _guard: guard })
 }
 
 struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 

@@ -115,11 +115,27 @@ impl Store {
 impl WriteTx {
     /// The body of `insert_notice`, inside a transaction that the intake writer commits.
     pub(crate) async fn insert_notice(&mut self, notice: &NewNotice, meta: &StoredNotice) -> Result<NoticeReceipt> {
+        self.insert_notice_with_keys(notice, meta, &[]).await
+    }
+
+    /// `insert_notice` with grouping keys beyond the notice's own (screening adds
+    /// `bank_entry:<id>`, so uploads matching the same bank entry join one case).
+    pub(crate) async fn insert_notice_with_keys(
+        &mut self,
+        notice: &NewNotice,
+        meta: &StoredNotice,
+        extra_keys: &[String],
+    ) -> Result<NoticeReceipt> {
         let tx = self;
         let received_ms = to_ms(meta.received_at);
         let deadline_ms = to_ms(meta.assessment.deadline);
         let priority = i64::from(meta.assessment.priority);
-        let keys = grouping_keys(notice);
+        let mut keys = grouping_keys(notice);
+        if !extra_keys.is_empty() {
+            keys.extend_from_slice(extra_keys);
+            keys.sort();
+            keys.dedup();
+        }
         let existing = if keys.is_empty() {
             None
         } else {

@@ -85,7 +85,22 @@ pub fn prepare_decision(
             }),
         });
     }
+    // Stay-down. A removed image's hashes block its re-upload. A case of hash-only reports (a
+    // victim's pre-emptive report: nothing online yet, and the reviewer saw only hashes) holds
+    // future uploads for a person to look at instead, once a reviewer confirms the report.
+    let hash_only = notices.iter().all(|n| n.locations.is_empty());
+    let mut banks = Vec::new();
+    if hash_only && decision.restricts() {
+        banks.push(staydown_domain::bank::VICTIM_SUBMITTED_BANK);
+    } else if decision.restrictions.takes_content_down() {
+        banks.push(staydown_domain::bank::CONFIRMED_BANK);
+    }
+    if hash_only {
+        // Nothing is online to act on, and there is no uploader to tell.
+        messages.retain(|m| m.channel != "webhook");
+    }
     let new = NewDecision {
+        banks,
         id,
         case_id: case_id.to_owned(),
         decided_by: caller.principal(),
@@ -289,6 +304,9 @@ pub async fn decide_case(
     let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices);
     let measures = store.record_decision(&prepared.new, &state.settings().misuse).await?;
     state.wake_outbox();
+    if !prepared.new.banks.is_empty() {
+        state.refresh_banks().await;
+    }
     Ok(Decided { new: prepared.new, uploader_token: prepared.uploader_token, measures })
 }
 

@@ -261,6 +261,9 @@ pub async fn decide_appeal(
     };
     store.resolve_appeal(&resolution).await?;
     state.wake_outbox();
+    if resolution.replacement.as_ref().is_some_and(|d| !d.banks.is_empty()) {
+        state.refresh_banks().await;
+    }
     Ok(Json(serde_json::json!({
         "id": appeal.id,
         "decision_id": old.id,

@@ -1,9 +1,11 @@
 //! The JSON API under `/api/v1`; one module per route family.
 
 pub mod accounts;
+pub mod banks;
 pub mod cases;
 pub mod catalogue;
 pub mod decisions;
 pub mod notices;
 pub mod operations;
 pub mod queue;
+pub mod screen;

@@ -4,6 +4,8 @@ mod support;
 
 /// The audit chain and its verification against tampering.
 mod audit;
+/// Hash banks over the admin API, roles, banking a case's hashes, sync between servers.
+mod banks;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
@@ -20,6 +22,10 @@ mod outbox;
 mod priority;
 /// The role matrix: every route for every role and for anonymous callers.
 mod roles;
+/// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.
+mod screen;
+/// Stay-down: decisions bank hashes; re-uploads are blocked or held.
+mod staydown;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;
 /// Signed action webhooks: retries, back-off, exactly-once effect, dead letters.

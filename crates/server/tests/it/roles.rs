@@ -20,6 +20,11 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         }
         ("POST", "/api/v1/accounts") => role == Some(Admin),
         ("GET", "/api/v1/outbox/dead" | "/api/v1/misuse") => matches!(role, Some(Admin | Auditor)),
+        ("POST", "/api/v1/screen") => matches!(role, Some(Platform | Admin)),
+        ("GET" | "POST", "/api/v1/banks")
+        | ("GET", "/api/v1/banks/{id}")
+        | ("POST", "/api/v1/banks/{id}/entries")
+        | ("DELETE", "/api/v1/banks/{id}/entries/{id}") => role == Some(Admin),
         _ => panic!("route {method} {path} missing from the expected matrix"),
     }
 }
@@ -45,6 +50,12 @@ async fn every_route_for_every_role() {
         ("POST", "/api/v1/accounts"),
         ("GET", "/api/v1/outbox/dead"),
         ("GET", "/api/v1/misuse"),
+        ("POST", "/api/v1/screen"),
+        ("GET", "/api/v1/banks"),
+        ("POST", "/api/v1/banks"),
+        ("GET", "/api/v1/banks/{id}"),
+        ("POST", "/api/v1/banks/{id}/entries"),
+        ("DELETE", "/api/v1/banks/{id}/entries/{id}"),
     ];
     let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
     for role in Role::ALL {
@@ -56,6 +67,7 @@ async fn every_route_for_every_role() {
         for (role, key) in &callers {
             let mut req = match method {
                 "GET" => app.client.get(format!("{}{path}", app.base)),
+                "DELETE" => app.client.delete(format!("{}{path}", app.base)),
                 _ => app.client.post(format!("{}{path}", app.base)).json(&json!({})),
             };
             if let Some(k) = key {

@@ -82,6 +82,11 @@ impl TestApp {
         self.state.store()
     }
 
+    /// The test database's URL (to open a second store or server on it).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     /// Moves the server's clock forward.
     pub fn advance(&self, by: time::Duration) {
         self.clock_offset_ms.fetch_add(by.whole_milliseconds() as i64, Ordering::SeqCst);
@@ -96,6 +101,48 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
         let mut req = self.client.post(format!("{}{path}", self.base)).json(body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str, key: Option<&str>) -> u16 {
+        let mut req = self.client.delete(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        req.send().await.expect("request").status().as_u16()
+    }
+
+    /// Posts a multipart/form-data body: `(name, filename, bytes)` parts.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let boundary = "staydown-test-boundary-7d1c";
+        let mut body = Vec::new();
+        for (name, filename, bytes) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match filename {
+                Some(f) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }

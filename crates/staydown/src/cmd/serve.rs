@@ -57,6 +57,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .as_ref()
             .map(|(url, secret)| WebhookSettings { url: url.clone(), secret: secret.expose().to_owned() }),
         misuse: config.misuse.clone(),
+        screen_body_limit: config.screen_body_limit,
+        bank_refresh_interval: config.bank_refresh_interval,
+        ..Settings::default()
     };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)

@@ -1,0 +1,222 @@
+//! `staydown bank create|list|import|export`: hash banks from the command line.
+//!
+//! Issue 5 (banks, import/export). Imports are all or nothing: every line is checked first and
+//! every bad line reported with its number; with bad lines the import stops before touching the
+//! database unless `--skip-invalid` is given, and the good entries go in one transaction. A
+//! running server sees the change through PostgreSQL's notification, or on its next periodic
+//! catch-up (`bank_refresh_interval`).
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use staydown_domain::bank::{BankAction, BankDraft, BankProvenance, NewEntry, validate_bank};
+use staydown_store::Store;
+
+use super::bank_formats::{self, Format};
+
+/// Audit actor for changes made with the CLI.
+const ACTOR: &str = "cli";
+
+#[derive(Debug, clap::Args)]
+pub struct BankArgs {
+    #[command(subcommand)]
+    pub command: BankCommand,
+    /// Database URL.
+    #[arg(long, global = true, env = "STAYDOWN_DATABASE", default_value = "sqlite://data/staydown.db")]
+    pub database: String,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BankCommand {
+    /// Create a bank.
+    Create {
+        /// Name: lowercase letters, digits, '-', '_', '.'.
+        name: String,
+        /// What a match does.
+        #[arg(long, value_parser = parse_action)]
+        action: BankAction,
+        /// Largest PDQ distance that counts as a match, 0–31.
+        #[arg(long, default_value_t = 31)]
+        threshold: u8,
+        /// Free text.
+        #[arg(long)]
+        description: Option<String>,
+        /// victim_submitted, helpline, external_list or confirmed_decision.
+        #[arg(long, value_parser = parse_provenance, default_value = "external_list")]
+        provenance: BankProvenance,
+    },
+    /// List banks with their entry counts.
+    List,
+    /// Import entries from a file (all or nothing; see --skip-invalid).
+    Import {
+        /// The bank to add to.
+        #[arg(long)]
+        bank: String,
+        /// File format.
+        #[arg(long, value_enum)]
+        format: Format,
+        /// Import the valid lines and only report the bad ones.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Export a bank's live entries.
+    Export {
+        /// The bank.
+        #[arg(long)]
+        bank: String,
+        /// File format.
+        #[arg(long, value_enum)]
+        format: Format,
+        /// Output file; `-` for standard output.
+        file: PathBuf,
+    },
+}
+
+fn parse_action(s: &str) -> Result<BankAction, String> {
+    BankAction::parse(s).ok_or_else(|| "one of block, hold, flag".to_owned())
+}
+
+fn parse_provenance(s: &str) -> Result<BankProvenance, String> {
+    BankProvenance::parse(s)
+        .ok_or_else(|| "one of victim_submitted, helpline, external_list, confirmed_decision".into())
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}"))
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
+    let database = args.database;
+    let store = Store::connect(&database).await.with_context(|| format!("opening {database}"))?;
+    let now = time::OffsetDateTime::now_utc();
+    match args.command {
+        BankCommand::Create { name, action, threshold, description, provenance } => {
+            let draft = BankDraft {
+                name: Some(name),
+                description,
+                action: Some(action),
+                threshold: Some(threshold),
+                provenance: Some(provenance),
+            };
+            let bank = validate_bank(draft).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let created = store.create_bank(&bank, ACTOR, now).await.context("creating the bank")?;
+            eprintln!(
+                "created bank {} (action {}, threshold {})",
+                created.name,
+                created.action.as_str(),
+                created.threshold
+            );
+        }
+        BankCommand::List => {
+            println!("name\taction\tthreshold\tprovenance\tentries\tdescription");
+            for b in store.banks().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    b.name,
+                    b.action.as_str(),
+                    b.threshold,
+                    b.provenance.as_str(),
+                    b.entry_count,
+                    b.description
+                );
+            }
+        }
+        BankCommand::Import { bank, format, skip_invalid, file } => {
+            return import(&store, &bank, format, skip_invalid, &file, now).await;
+        }
+        BankCommand::Export { bank, format, file } => export(&store, &bank, format, &file).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(
+    store: &Store,
+    bank: &str,
+    format: Format,
+    skip_invalid: bool,
+    file: &std::path::Path,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<ExitCode> {
+    if store.bank(bank).await?.is_none() {
+        bail!("there is no bank named `{bank}` (staydown bank list)");
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let parsed = bank_formats::parse(format, &text);
+    for e in &parsed.errors {
+        eprintln!("{}: {e}", file.display());
+    }
+    if !parsed.errors.is_empty() && !skip_invalid {
+        eprintln!(
+            "{} bad line(s); nothing was imported. Fix them, or pass --skip-invalid to import the {} valid entries.",
+            parsed.errors.len(),
+            parsed.entries.len()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let entries: Vec<NewEntry> = parsed.entries.into_iter().map(|(_, e)| e).collect();
+    let bar = progress(entries.len() as u64, "entries");
+    let source = format!("{} ({:?})", file.display(), format).to_lowercase();
+    let report = store
+        .import_bank_entries(bank, &entries, ACTOR, &source, now, &|done| bar.set_position(done as u64))
+        .await
+        .context("importing (nothing was imported)")?;
+    bar.finish_and_clear();
+    eprintln!(
+        "imported {} entries into {bank}; {} already there; {} bad line(s) skipped",
+        report.added,
+        report.duplicates,
+        parsed.errors.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(store: &Store, bank: &str, format: Format, file: &std::path::Path) -> anyhow::Result<()> {
+    let Some(info) = store.bank(bank).await? else { bail!("there is no bank named `{bank}` (staydown bank list)") };
+    let out: Box<dyn Write> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::fs::File::create(file).with_context(|| format!("creating {}", file.display()))?)
+    };
+    let mut out = BufWriter::new(out);
+    if let Some(h) = bank_formats::header(format) {
+        writeln!(out, "{h}")?;
+    }
+    let bar = progress(u64::try_from(info.entry_count).unwrap_or(0), "entries");
+    let (mut after, mut written, mut left_out) = (0, 0u64, 0u64);
+    loop {
+        let page = store.bank_entries(bank, after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for entry in &page {
+            match bank_formats::line(format, entry) {
+                Some(line) => {
+                    writeln!(out, "{line}")?;
+                    written += 1;
+                }
+                None => left_out += 1,
+            }
+        }
+        bar.inc(page.len() as u64);
+    }
+    out.flush()?;
+    bar.finish_and_clear();
+    eprintln!("exported {written} entries from {bank}");
+    if left_out > 0 {
+        eprintln!("{left_out} entries without a PDQ hash were left out (the te format carries PDQ only)");
+    }
+    Ok(())
+}
