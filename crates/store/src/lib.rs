@@ -15,6 +15,7 @@ mod intake;
 mod keys;
 mod notices;
 mod outbox;
+mod tdb;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use audit::{AuditEvent, AuditReport};
 pub use keys::{ApiKeyRecord, Role};
 pub use notices::{NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxStats};
+pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
