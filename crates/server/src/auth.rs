@@ -22,6 +22,8 @@ pub enum Permission {
     FileNotice,
     /// List the review queue.
     ViewQueue,
+    /// See the Transparency Database submission queue and its errors (Art. 24(5)).
+    ViewSubmissions,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -31,6 +33,7 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
     match permission {
         FileNotice => !matches!(role, Some(Auditor)),
         ViewQueue => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
+        ViewSubmissions => matches!(role, Some(Admin | Auditor)),
     }
 }
 

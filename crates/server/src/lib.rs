@@ -10,6 +10,7 @@ pub mod json;
 pub mod mail;
 pub mod outbox;
 pub mod problem;
+pub mod tdb;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -146,7 +147,8 @@ pub fn router(state: AppState) -> Router {
         .route("/legal-grounds", get(api::catalogue::legal_grounds))
         .route("/notices", axum::routing::post(api::notices::create))
         .route("/notices/{id}", get(api::notices::show))
-        .route("/queue", get(api::queue::list));
+        .route("/queue", get(api::queue::list))
+        .route("/transparency/submissions", get(api::transparency::submissions));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))

@@ -3,3 +3,4 @@
 pub mod catalogue;
 pub mod notices;
 pub mod queue;
+pub mod transparency;

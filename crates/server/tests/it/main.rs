@@ -14,5 +14,9 @@ mod intake;
 mod outbox;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
+/// Statements of reasons to the EU Transparency Database: batching, retries, refusals, idempotency.
+mod tdb;
+/// A stand-in for the Transparency Database API.
+mod tdb_standin;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;
