@@ -24,6 +24,8 @@ enum Command {
     Key(cmd::key::KeyArgs),
     /// Check the audit log.
     Audit(cmd::audit::AuditArgs),
+    /// Statements of reasons for the EU Transparency Database: export them, see the queue.
+    Sor(cmd::sor::SorArgs),
     /// Print the example configuration, or the effective one.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime().and_then(|rt| rt.block_on(cmd::serve::run(args))),
         Command::Key(args) => runtime().and_then(|rt| rt.block_on(cmd::key::run(args))),
         Command::Audit(args) => runtime().and_then(|rt| rt.block_on(cmd::audit::run(args))),
+        Command::Sor(args) => runtime().and_then(|rt| rt.block_on(cmd::sor::run(args))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

@@ -273,3 +273,27 @@ async fn tdb_wrong_token_stops_the_pass_and_keeps_everything_queued() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn tdb_export_pages_through_the_queue_in_order() {
+    each_backend(|app| async move {
+        let puids = enqueue(&app, 5).await;
+        let since = app.state.now() - time::Duration::hours(1);
+        let mut cursor = None;
+        let mut pages = Vec::new();
+        loop {
+            let (page, next) = app.store().statements_since(since, None, cursor.as_ref(), 2).await.unwrap();
+            pages.push(page.iter().map(|s| s.puid.clone()).collect::<Vec<_>>());
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(pages.concat(), puids);
+        assert!(pages.iter().all(|p| p.len() <= 2));
+        let later = app.state.now() + time::Duration::seconds(1);
+        assert!(app.store().statements_since(later, None, None, 10).await.unwrap().0.is_empty());
+        assert!(app.store().statements_since(since, Some(since), None, 10).await.unwrap().0.is_empty());
+    })
+    .await;
+}

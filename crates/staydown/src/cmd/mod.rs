@@ -8,3 +8,4 @@ pub mod hash;
 pub mod key;
 pub mod provenance;
 pub mod serve;
+pub mod sor;
