@@ -125,7 +125,7 @@ impl TdbClient {
     async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         let request = request.bearer_auth(&self.token).header(reqwest::header::ACCEPT, "application/json");
         match request.send().await {
-            Err(e) => Answer::Transport(e.to_string()),
+            Err(e) => Answer::Transport(error_chain(&e)),
             Ok(response) => {
                 let status = response.status().as_u16();
                 let retry_after = response
@@ -328,6 +328,19 @@ async fn retry(
     state.store().retry_later(&puids, &error, state.now() + delay).await?;
     report.deferred += batch.len();
     Ok(())
+}
+
+/// An error with its causes (reqwest's own message omits them: "error sending request" alone
+/// does not tell an operator that TLS or DNS failed).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
 }
 
 fn describe(answer: &Answer) -> String {

@@ -297,3 +297,22 @@ async fn tdb_export_pages_through_the_queue_in_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn tdb_client_speaks_tls() {
+    each_backend(|app| async move {
+        // A plain-HTTP server behind an https:// URL: the client must attempt a TLS handshake (so TLS
+        // is compiled in) and fail it, and the statement stays queued for later.
+        let standin = StandIn::start().await;
+        enqueue(&app, 1).await;
+        let https = standin.base.replace("http://", "https://");
+        let tdb = TdbClient::new(&TdbSettings { endpoint: https, token: TOKEN.into(), batch_size: 100 }).unwrap();
+        assert_eq!(submit_due(&app.state, &tdb).await.unwrap().deferred, 1);
+        let s = app.store().queued_statement("sd-0000").await.unwrap().unwrap();
+        let error = s.last_error.unwrap();
+        assert!(error.starts_with("transport: "), "{error}");
+        assert!(!error.contains("scheme"), "TLS support missing: {error}");
+        assert!(error.contains("InvalidContentType"), "rustls read an HTTP answer as a TLS record: {error}");
+    })
+    .await;
+}
