@@ -244,6 +244,7 @@ async fn send(
             422 => {
                 let parsed: Value = serde_json::from_str(body).unwrap_or(Value::Null);
                 let by_index = statement_errors(&parsed);
+                let before = batch.len();
                 if !by_index.is_empty() {
                     // All or nothing: nothing was stored. Refuse the named ones, resend the rest.
                     let mut keep = Vec::with_capacity(batch.len());
@@ -258,12 +259,13 @@ async fn send(
                         }
                     }
                     batch = keep;
-                    continue;
-                }
-                if let Some(duplicates) = duplicate_puids(&parsed, &batch) {
+                } else if let Some(duplicates) = duplicate_puids(&parsed, &batch) {
                     batch = settle_duplicates(state, client, batch, &duplicates, &answer, report).await?;
+                }
+                if batch.len() < before {
                     continue;
                 }
+                // Guard against resending forever: the answer named nothing in this batch.
                 tracing::error!(%body, "the Transparency Database refused a whole batch; retrying later");
                 return retry(state, &batch, &answer, report).await;
             }

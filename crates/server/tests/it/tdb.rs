@@ -316,3 +316,24 @@ async fn tdb_client_speaks_tls() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn tdb_a_422_that_names_nothing_in_the_batch_is_retried_later_not_resent_in_a_loop() {
+    each_backend(|app| async move {
+        let standin = StandIn::start().await;
+        enqueue(&app, 1).await;
+        let tdb = client(&standin, TOKEN);
+        let odd_index = serde_json::json!({"errors": {"statement_7": {"puid": ["The puid format is invalid."]}}});
+        standin.with(|i| i.canned_next = Some((422, odd_index)));
+        assert_eq!(submit_due(&app.state, &tdb).await.unwrap(), PassReport { deferred: 1, requests: 1, ..Default::default() });
+        app.advance(time::Duration::seconds(31));
+        let unknown_duplicate = serde_json::json!({"message": "The platform identifier(s) are not all unique within this call.",
+            "errors": {"puid": ["…"], "existing_puids": ["someone-else"]}});
+        standin.with(|i| i.canned_next = Some((422, unknown_duplicate)));
+        let report = submit_due(&app.state, &tdb).await.unwrap();
+        assert_eq!((report.deferred, report.requests, report.failed), (1, 1, 0));
+        app.advance(time::Duration::seconds(61));
+        assert_eq!(submit_due(&app.state, &tdb).await.unwrap().submitted, 1);
+    })
+    .await;
+}

@@ -25,6 +25,8 @@ pub struct Inner {
     pub lookups: Vec<String>,
     /// Statuses to answer the next `POST /statements` with, before doing anything.
     pub fail_next: VecDeque<u16>,
+    /// Answer the next `POST /statements` with this, before doing anything.
+    pub canned_next: Option<(u16, Value)>,
     /// Store the next batch, then answer 500 (the answer is lost after the commit).
     pub lose_next_answer: bool,
     /// On the n-th `POST /statements` (1-based): store, signal, then never answer (the client dies waiting).
@@ -94,6 +96,9 @@ async fn create(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, body
     let hang = {
         let mut state = inner.lock().unwrap();
         state.posts.push(puids.clone());
+        if let Some((code, body)) = state.canned_next.take() {
+            return status(code, body);
+        }
         if let Some(code) = state.fail_next.pop_front() {
             let message = if code == 429 { "Limit Reached. Please do not overload the API" } else { "Server Error" };
             return status(code, json!({"message": message}));
