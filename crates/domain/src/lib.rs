@@ -4,7 +4,9 @@
 //! No I/O and no clock: time, randomness and stored state are passed in. Validation returns every
 //! field problem at once (`FieldErrors`). Article by article: Art. 16 in `notice`, Art. 22 and the
 //! deadlines in `policy`, the case life cycle (Art. 17 decisions, Art. 20 appeals) in `case`,
-//! accountability in `audit`, hash banks and upload screening (stay-down) in `bank`, the Transparency Database's vocabulary (Art. 24(5)) in `taxonomy`.
+//! accountability in `audit`, hash banks and upload screening (stay-down) in `bank`, the Transparency
+//! Database's vocabulary (Art. 24(5)) in `taxonomy` and its statement-of-reasons API shape, validation
+//! and normalisation in `tdb`.
 #![deny(missing_docs)]
 
 pub mod appeal;
@@ -20,6 +22,7 @@ pub mod policy;
 pub mod roles;
 pub mod statement;
 pub mod taxonomy;
+pub mod tdb;
 pub mod validation;
 
 use sha2::{Digest, Sha256};

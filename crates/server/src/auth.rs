@@ -38,6 +38,8 @@ pub enum Permission {
     Screen,
     /// Create banks, add and remove entries, import and export.
     ManageBanks,
+    /// See the Transparency Database submission queue and its errors (Art. 24(5)).
+    ViewSubmissions,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -53,6 +55,7 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         ViewOperations => matches!(role, Some(Admin | Auditor)),
         Screen => matches!(role, Some(Platform | Admin)),
         ManageBanks => matches!(role, Some(Admin)),
+        ViewSubmissions => matches!(role, Some(Admin | Auditor)),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod problem;
 pub mod screening;
+pub mod tdb;
 pub mod web;
 pub mod webhook;
 
@@ -255,7 +256,8 @@ pub fn router(state: AppState) -> Router {
         .route("/banks", get(api::banks::list).post(api::banks::create))
         .route("/banks/{name}", get(api::banks::show))
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
-        .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry));
+        .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
+        .route("/transparency/submissions", get(api::transparency::submissions));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))

@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub webhook: WebhookConfig,
     #[serde(default)]
     pub misuse: MisuseConfig,
+    #[serde(default)]
+    pub transparency_database: TransparencyDatabaseConfig,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -61,6 +63,17 @@ pub struct MisuseConfig {
     pub suspend_after: Option<u32>,
     pub min_share_percent: Option<u32>,
     pub suspension: Option<String>,
+}
+
+/// `[transparency_database]`: submission of statements of reasons to the EU database (Art. 24(5)).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransparencyDatabaseConfig {
+    pub enabled: Option<bool>,
+    pub endpoint: Option<String>,
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
+    pub batch_size: Option<usize>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -134,6 +147,64 @@ pub struct Config {
     pub court: String,
     pub webhook: Option<(String, Secret)>,
     pub misuse: MisusePolicy,
+    pub transparency_database: TransparencyDatabase,
+}
+
+/// The validated `[transparency_database]` section.
+#[derive(Debug, Clone)]
+pub struct TransparencyDatabase {
+    pub enabled: bool,
+    pub endpoint: String,
+    /// Present whenever `enabled` is.
+    pub token: Option<Secret>,
+    pub batch_size: usize,
+}
+
+impl TransparencyDatabase {
+    /// The submitter's settings, when submission is on.
+    pub fn settings(&self) -> Option<staydown_server::tdb::TdbSettings> {
+        let token = self.token.as_ref().filter(|_| self.enabled)?;
+        Some(staydown_server::tdb::TdbSettings {
+            endpoint: self.endpoint.clone(),
+            token: token.expose().to_owned(),
+            batch_size: self.batch_size,
+        })
+    }
+}
+
+/// Production host of the EU DSA Transparency Database.
+pub const TDB_PRODUCTION: &str = "https://transparency.dsa.ec.europa.eu";
+
+fn read_secret(key: &str, value: &Option<Secret>, file: &Option<PathBuf>) -> anyhow::Result<Option<Secret>> {
+    Ok(match (value, file) {
+        (Some(v), _) => Some(v.clone()),
+        (None, Some(f)) => Some(Secret(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("{key}_file: reading {}", f.display()))?
+                .trim()
+                .to_owned(),
+        )),
+        (None, None) => None,
+    })
+}
+
+fn transparency_database(raw: &TransparencyDatabaseConfig) -> anyhow::Result<TransparencyDatabase> {
+    let enabled = raw.enabled.unwrap_or(false);
+    let endpoint = raw.endpoint.clone().unwrap_or_else(|| TDB_PRODUCTION.into()).trim_end_matches('/').to_owned();
+    if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+        bail!("transparency_database.endpoint: `{endpoint}` must be an https:// URL");
+    }
+    let batch_size = raw.batch_size.unwrap_or(100);
+    if !(1..=100).contains(&batch_size) {
+        bail!("transparency_database.batch_size: must be between 1 and 100 (the API takes at most 100 per call)");
+    }
+    let token = read_secret("transparency_database.token", &raw.token, &raw.token_file)?;
+    if enabled && token.as_ref().is_none_or(|t| t.expose().is_empty()) {
+        bail!(
+            "transparency_database.token: required when enabled (or token_file; env STAYDOWN_TRANSPARENCY_DATABASE__TOKEN)"
+        );
+    }
+    Ok(TransparencyDatabase { enabled, endpoint, token, batch_size })
 }
 
 /// Flags that override everything else.
@@ -287,16 +358,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     let server_defaults = staydown_server::Settings::default();
     let d = &raw.decisions;
     let w = &raw.webhook;
-    let secret = match (&w.secret, &w.secret_file) {
-        (Some(s), _) => Some(s.clone()),
-        (None, Some(f)) => Some(Secret(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("webhook.secret_file: reading {}", f.display()))?
-                .trim()
-                .to_owned(),
-        )),
-        (None, None) => None,
-    };
+    let secret = read_secret("webhook.secret", &w.secret, &w.secret_file)?;
     let webhook = match (&w.url, secret) {
         (None, None) => None,
         (Some(url), Some(secret)) => {
@@ -329,6 +391,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     if misuse.warn_after == 0 || misuse.suspend_after < misuse.warn_after || misuse.min_share_percent > 100 {
         bail!("misuse: need 1 <= warn_after <= suspend_after and min_share_percent <= 100");
     }
+    let transparency_database = transparency_database(&raw.transparency_database)?;
     Ok(Config {
         listen,
         database,
@@ -345,6 +408,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         court: d.court.clone().unwrap_or(server_defaults.court),
         webhook,
         misuse,
+        transparency_database,
     })
 }
 
@@ -371,6 +435,32 @@ mod tests {
         assert_eq!(from_example.misuse, defaults.misuse);
         assert!(from_example.webhook.is_none());
         assert_eq!(from_example.public_url, "http://localhost:8080");
+        let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);
+        assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
+        assert!(e.token.is_none() && d.token.is_none());
+    }
+
+    #[test]
+    fn transparency_database_needs_a_token_when_enabled_and_takes_it_from_the_environment() {
+        let file = "[transparency_database]\nenabled = true\n";
+        let err = validate(&merge(file, &[], &Overrides::default()).unwrap()).unwrap_err();
+        assert!(format!("{err:#}").contains("transparency_database.token"), "{err:#}");
+        let env = vec![
+            ("STAYDOWN_TRANSPARENCY_DATABASE__TOKEN".to_owned(), "7|s3cret".to_owned()),
+            ("STAYDOWN_TRANSPARENCY_DATABASE__BATCH_SIZE".to_owned(), "50".to_owned()),
+        ];
+        let raw = merge(file, &env, &Overrides::default()).unwrap();
+        assert!(!format!("{raw:?}").contains("s3cret") && !toml::to_string(&raw).unwrap().contains("s3cret"));
+        let settings = validate(&raw).unwrap().transparency_database.settings().unwrap();
+        assert_eq!((settings.token.as_str(), settings.batch_size), ("7|s3cret", 50));
+        assert_eq!(settings.endpoint, TDB_PRODUCTION);
+        let err = validate(&merge("[transparency_database]\nbatch_size = 101", &[], &Overrides::default()).unwrap())
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("transparency_database.batch_size"), "{err:#}");
+        // Off by default, even with a token.
+        let off =
+            validate(&merge("[transparency_database]\ntoken = \"1|x\"", &[], &Overrides::default()).unwrap()).unwrap();
+        assert!(off.transparency_database.settings().is_none());
     }
 
     #[test]

@@ -28,6 +28,8 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Hash banks: create, list, import, export.
     Bank(cmd::bank::BankArgs),
+    /// Statements of reasons for the EU Transparency Database: export them, see the queue.
+    Sor(cmd::sor::SorArgs),
     /// Print the example configuration, or the effective one.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Account(args) => runtime().and_then(|rt| rt.block_on(cmd::account::run(args))),
         Command::Audit(args) => runtime().and_then(|rt| rt.block_on(cmd::audit::run(args))),
         Command::Bank(args) => runtime().and_then(|rt| rt.block_on(cmd::bank::run(args))),
+        Command::Sor(args) => runtime().and_then(|rt| rt.block_on(cmd::sor::run(args))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

@@ -19,6 +19,7 @@ mod keys;
 mod notices;
 mod outbox;
 mod screening;
+mod tdb;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
+pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

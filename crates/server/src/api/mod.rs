@@ -9,3 +9,4 @@ pub mod notices;
 pub mod operations;
 pub mod queue;
 pub mod screen;
+pub mod transparency;

@@ -26,6 +26,10 @@ mod roles;
 mod screen;
 /// Stay-down: decisions bank hashes; re-uploads are blocked or held.
 mod staydown;
+/// Statements of reasons to the EU Transparency Database: batching, retries, refusals, idempotency.
+mod tdb;
+/// A stand-in for the Transparency Database API.
+mod tdb_standin;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;
 /// Signed action webhooks: retries, back-off, exactly-once effect, dead letters.

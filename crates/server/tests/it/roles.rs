@@ -19,7 +19,9 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
             matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform))
         }
         ("POST", "/api/v1/accounts") => role == Some(Admin),
-        ("GET", "/api/v1/outbox/dead" | "/api/v1/misuse") => matches!(role, Some(Admin | Auditor)),
+        ("GET", "/api/v1/outbox/dead" | "/api/v1/misuse" | "/api/v1/transparency/submissions") => {
+            matches!(role, Some(Admin | Auditor))
+        }
         ("POST", "/api/v1/screen") => matches!(role, Some(Platform | Admin)),
         ("GET" | "POST", "/api/v1/banks")
         | ("GET", "/api/v1/banks/{id}")
@@ -50,6 +52,7 @@ async fn every_route_for_every_role() {
         ("POST", "/api/v1/accounts"),
         ("GET", "/api/v1/outbox/dead"),
         ("GET", "/api/v1/misuse"),
+        ("GET", "/api/v1/transparency/submissions"),
         ("POST", "/api/v1/screen"),
         ("GET", "/api/v1/banks"),
         ("POST", "/api/v1/banks"),

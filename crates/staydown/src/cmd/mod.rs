@@ -11,3 +11,4 @@ pub mod hash;
 pub mod key;
 pub mod provenance;
 pub mod serve;
+pub mod sor;

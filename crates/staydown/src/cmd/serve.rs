@@ -70,7 +70,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(listen = %config.listen, database = %redact_url(&config.database), "staydown serving");
     eprintln!("staydown listening on http://{} (database {})", config.listen, redact_url(&config.database));
-    staydown_server::serve(listener, state, shutdown_signal()).await?;
+    // DSA Art. 24(5): statements of reasons to the EU Transparency Database, when configured.
+    let tdb = config.transparency_database.settings().map(|settings| {
+        tracing::info!(endpoint = %settings.endpoint, "submitting statements of reasons to the EU Transparency Database");
+        tokio::spawn(staydown_server::tdb::run(state.clone(), settings))
+    });
+    if tdb.is_none() {
+        tracing::info!("EU Transparency Database submission is off ([transparency_database] enabled = false)");
+    }
+    let result = staydown_server::serve(listener, state, shutdown_signal()).await;
+    if let Some(worker) = tdb {
+        worker.abort();
+    }
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
