@@ -40,6 +40,8 @@ pub enum Permission {
     ManageBanks,
     /// See the Transparency Database submission queue and its errors (Art. 24(5)).
     ViewSubmissions,
+    /// See operational statistics (`GET /api/v1/stats`): time to action, deadline misses.
+    ViewStats,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -56,6 +58,7 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         Screen => matches!(role, Some(Platform | Admin)),
         ManageBanks => matches!(role, Some(Admin)),
         ViewSubmissions => matches!(role, Some(Admin | Auditor)),
+        ViewStats => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor)),
     }
 }
 

@@ -257,7 +257,8 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{name}", get(api::banks::show))
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
-        .route("/transparency/submissions", get(api::transparency::submissions));
+        .route("/transparency/submissions", get(api::transparency::submissions))
+        .route("/stats", get(api::stats::stats));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
@@ -273,6 +274,7 @@ pub fn router(state: AppState) -> Router {
             next.run(req).await
         }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(middleware::from_fn(metrics::track_requests))
         .with_state(state)
 }
 

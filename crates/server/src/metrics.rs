@@ -1,18 +1,33 @@
 //! Prometheus metrics: the process-wide recorder and `GET /metrics` (text exposition format).
 //!
 //! design.md §7 ("Metrics at /metrics"); issue 5 asks for screening latency and verdict counts
-//! (`staydown_screen_seconds`, `staydown_screen_verdicts_total{verdict}`). The `metrics` recorder is
+//! (`staydown_screen_seconds`, `staydown_screen_verdicts_total{verdict}`), issue 7 for request
+//! latency per route (`staydown_http_request_seconds{method,route,status}`, routes as templates from
+//! `MatchedPath` so ids do not explode the series), decisions by restriction kind
+//! (`staydown_decisions_total{restriction}`) and two gauges that DSA Art. 16(6)'s "timely" needs
+//! watched: open cases (`staydown_queue_depth`) and open cases past their deadline
+//! (`staydown_overdue_open_cases`). The gauges are read from the store at scrape time, so every
+//! server of a cluster reports the shared queue, not what it alone saw. The `metrics` recorder is
 //! global to the process, so it is installed once ([`OnceLock`]) however many `AppState`s a process
 //! (a test binary) creates; they then share one set of series.
 
 use std::sync::OnceLock;
 
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use staydown_domain::decision::Decision;
+
+use crate::AppState;
 
 /// Screening latency buckets, in seconds: screening should answer in milliseconds.
 const SCREEN_BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+/// Request latency buckets, in seconds.
+const REQUEST_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -23,6 +38,9 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let installed = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full("staydown_screen_seconds".into()), &SCREEN_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full("staydown_http_request_seconds".into()), &REQUEST_BUCKETS)
+                })
                 .and_then(PrometheusBuilder::install_recorder);
             match installed {
                 Ok(handle) => {
@@ -35,6 +53,17 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
                         "staydown_screen_verdicts_total",
                         "Screened uploads by verdict (allow, hold, block)"
                     );
+                    metrics::describe_histogram!(
+                        "staydown_http_request_seconds",
+                        metrics::Unit::Seconds,
+                        "Time to answer an HTTP request, by method, route template and status"
+                    );
+                    metrics::describe_counter!(
+                        "staydown_decisions_total",
+                        "Decisions by restriction kind (visibility, monetary, provision, account, none)"
+                    );
+                    metrics::describe_gauge!("staydown_queue_depth", "Open cases waiting for a first decision");
+                    metrics::describe_gauge!("staydown_overdue_open_cases", "Open cases past their deadline");
                     Some(handle)
                 }
                 Err(e) => {
@@ -52,10 +81,45 @@ pub fn record_screening(seconds: f64, verdict: &'static str) {
     metrics::counter!("staydown_screen_verdicts_total", "verdict" => verdict).increment(1);
 }
 
-/// `GET /metrics`.
-pub async fn render() -> Response {
+/// Counts one decision under each kind of restriction it imposes (`none` for no action).
+pub fn record_decision(decision: &Decision) {
+    let r = &decision.restrictions;
+    let kinds = [
+        (!r.visibility.is_empty(), "visibility"),
+        (r.monetary.is_some(), "monetary"),
+        (r.provision.is_some(), "provision"),
+        (r.account.is_some(), "account"),
+        (r.is_empty(), "none"),
+    ];
+    for (_, kind) in kinds.into_iter().filter(|(applies, _)| *applies) {
+        metrics::counter!("staydown_decisions_total", "restriction" => kind).increment(1);
+    }
+}
+
+/// Middleware: times every request under its route template (`unmatched` for unknown paths).
+pub async fn track_requests(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::histogram!("staydown_http_request_seconds", "method" => method, "route" => route, "status" => status)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: refreshes the queue gauges from the store, then renders every series.
+pub async fn render(State(state): State<AppState>) -> Response {
     match handle() {
         Some(handle) => {
+            match state.store().queue_gauges(state.now()).await {
+                Ok(g) => {
+                    metrics::gauge!("staydown_queue_depth").set(g.open as f64);
+                    metrics::gauge!("staydown_overdue_open_cases").set(g.overdue as f64);
+                }
+                // The other series are still worth serving; the gauges keep their last value.
+                Err(e) => tracing::warn!(error = %e, "queue gauges not refreshed"),
+            }
             handle.run_upkeep();
             let mut response = handle.render().into_response();
             response

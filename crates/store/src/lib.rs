@@ -13,12 +13,15 @@
 mod accounts;
 mod audit;
 mod banks;
+mod bench_data;
 mod decisions;
 mod intake;
 mod keys;
 mod notices;
 mod outbox;
+mod report;
 mod screening;
+mod stats;
 mod tdb;
 
 use std::str::FromStr;
@@ -38,7 +41,9 @@ pub use decisions::{
 pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
+pub use report::{Column, Figure, NoticeRow, Period, Table, TableRow, TransparencyReport};
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
+pub use stats::{BankMatches, QueueGauges, Stats};
 pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -303,6 +303,7 @@ pub async fn decide_case(
     let notices = store.case_notices(case_id).await?;
     let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices);
     let measures = store.record_decision(&prepared.new, &state.settings().misuse).await?;
+    crate::metrics::record_decision(&prepared.new.decision);
     state.wake_outbox();
     if !prepared.new.banks.is_empty() {
         state.refresh_banks().await;

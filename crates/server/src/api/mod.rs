@@ -9,4 +9,5 @@ pub mod notices;
 pub mod operations;
 pub mod queue;
 pub mod screen;
+pub mod stats;
 pub mod transparency;

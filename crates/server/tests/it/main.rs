@@ -20,6 +20,8 @@ mod misuse;
 mod outbox;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
+/// The transparency report (Art. 15, 24(1)), `/api/v1/stats` and the report's `/metrics` series.
+mod report;
 /// The role matrix: every route for every role and for anonymous callers.
 mod roles;
 /// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.

@@ -23,6 +23,7 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
             matches!(role, Some(Admin | Auditor))
         }
         ("POST", "/api/v1/screen") => matches!(role, Some(Platform | Admin)),
+        ("GET", "/api/v1/stats") => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor)),
         ("GET" | "POST", "/api/v1/banks")
         | ("GET", "/api/v1/banks/{id}")
         | ("POST", "/api/v1/banks/{id}/entries")
@@ -53,6 +54,7 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/outbox/dead"),
         ("GET", "/api/v1/misuse"),
         ("GET", "/api/v1/transparency/submissions"),
+        ("GET", "/api/v1/stats"),
         ("POST", "/api/v1/screen"),
         ("GET", "/api/v1/banks"),
         ("POST", "/api/v1/banks"),

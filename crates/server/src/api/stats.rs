@@ -1,0 +1,145 @@
+//! `GET /api/v1/stats?from=YYYY-MM-DD&to=YYYY-MM-DD`: operational statistics for staff.
+//!
+//! DSA Art. 16(6) (timely processing) and Art. 22 (trusted flaggers first): how long notices wait
+//! for a decision (p50/p90/p99 by source and by category), how many cases missed their deadline,
+//! what screened files say about AI generation by generator, and how often each hash bank matched.
+//! Every figure is computed by the store in SQL (`staydown_store::Stats`). The period is whole UTC
+//! days, `to` inclusive; without parameters, the last 30 days up to now. Durations are seconds.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use staydown_domain::validation::FieldErrors;
+use staydown_store::{Figure, Period, Table};
+use time::Date;
+use time::format_description::well_known::Rfc3339;
+
+use crate::AppState;
+use crate::auth::{Caller, Permission};
+use crate::problem::ApiError;
+
+/// Query parameters.
+#[derive(Debug, Default, Deserialize)]
+pub struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// Longest period one request may ask for (days).
+const MAX_DAYS: i64 = 3660;
+
+fn parse_day(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<Date> {
+    let value = value?;
+    match Date::parse(value, time::macros::format_description!("[year]-[month]-[day]")) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(field, "invalid", "must be a date, YYYY-MM-DD");
+            None
+        }
+    }
+}
+
+/// The period asked for: `from`/`to` (whole UTC days, `to` inclusive), default the last 30 days.
+pub fn period(q: &StatsQuery, now: time::OffsetDateTime) -> Result<Period, ApiError> {
+    let mut errors = FieldErrors::default();
+    let from = parse_day(&mut errors, "from", q.from.as_deref());
+    let to = parse_day(&mut errors, "to", q.to.as_deref());
+    if !errors.0.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let period = match (from, to) {
+        (None, None) => Period { from: now - time::Duration::days(30), until: now },
+        (from, to) => {
+            let to = to.unwrap_or(now.date());
+            let from = from.unwrap_or(to - time::Duration::days(29));
+            if to < from {
+                return Err(ApiError::field("to", "invalid", "must not be before `from`"));
+            }
+            if (to - from).whole_days() >= MAX_DAYS {
+                return Err(ApiError::field("from", "invalid", format!("the period may span at most {MAX_DAYS} days")));
+            }
+            Period::days(from, to)
+        }
+    };
+    Ok(period)
+}
+
+fn seconds(f: Figure) -> Value {
+    match f {
+        Figure::Count(n) => json!(n),
+        Figure::Millis(ms) => ms.map_or(Value::Null, |ms| json!(ms / 1000.0)),
+    }
+}
+
+/// The table's rows where exactly `dim` is set (the others `TOTAL`), as objects keyed by `dim`.
+fn rows_for(table: &Table, dim: Option<&str>) -> Vec<Value> {
+    table
+        .rows
+        .iter()
+        .filter(|r| {
+            table.dims.iter().zip(&r.keys).all(|(d, k)| if Some(*d) == dim { k != "TOTAL" } else { k == "TOTAL" })
+        })
+        .map(|r| {
+            let mut obj = serde_json::Map::new();
+            if let Some(dim) = dim
+                && let Some(i) = table.dims.iter().position(|d| *d == dim)
+            {
+                obj.insert(dim.to_owned(), json!(r.keys[i]));
+            }
+            for (c, f) in table.columns.iter().zip(&r.figures) {
+                let key = if matches!(f, Figure::Millis(_)) { format!("{}_seconds", c.key) } else { c.key.to_owned() };
+                obj.insert(key, seconds(*f));
+            }
+            Value::Object(obj)
+        })
+        .collect()
+}
+
+fn total(table: &Table) -> Value {
+    rows_for(table, None).into_iter().next().unwrap_or(Value::Null)
+}
+
+/// Shows the statistics.
+pub async fn stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ViewStats)?;
+    let now = state.now();
+    let period = period(&q, now)?;
+    let s = state.store().stats(period, now).await?;
+    let ai_yes_total = s.ai_by_generator.figure(&["TOTAL"], "ai_generated_yes").and_then(Figure::count).unwrap_or(0);
+    let by_generator: Vec<Value> = rows_for(&s.ai_by_generator, Some("generator"))
+        .into_iter()
+        .map(|mut row| {
+            let yes = row["ai_generated_yes"].as_i64().unwrap_or(0);
+            let share = if ai_yes_total > 0 { json!(yes as f64 / ai_yes_total as f64) } else { Value::Null };
+            row["share_of_ai_generated"] = share;
+            row
+        })
+        .collect();
+    Ok(Json(json!({
+        "period": {
+            "from": period.from.format(&Rfc3339).unwrap_or_default(),
+            "until": period.until.format(&Rfc3339).unwrap_or_default(),
+        },
+        "time_to_action": {
+            "total": total(&s.time_to_action),
+            "by_source": rows_for(&s.time_to_action, Some("source")),
+            "by_category": rows_for(&s.time_to_action, Some("category")),
+        },
+        "deadlines": {
+            "total": total(&s.deadlines),
+            "by_category": rows_for(&s.deadlines, Some("category")),
+        },
+        "ai_generated": {
+            "total": total(&s.ai_by_generator),
+            "by_generator": by_generator,
+        },
+        "bank_matches": s.bank_matches.iter().map(|b| json!({
+            "bank": b.bank, "screenings": b.screenings, "blocked": b.blocked, "held": b.held, "allowed": b.allowed,
+        })).collect::<Vec<_>>(),
+    })))
+}

@@ -1,0 +1,164 @@
+//! Operational statistics for staff (`GET /api/v1/stats`) and the gauges `/metrics` reads at
+//! scrape time: time to action by source and category, deadline misses, AI-generated share by
+//! generator and hash-bank matches.
+//!
+//! DSA Art. 16(6) (timely processing), Art. 22 (trusted flaggers first) and design.md §7
+//! ("dashboards with charts: time to action, by source/category, AI-generated share by
+//! generator"). Figures come from the same SQL engine as the transparency report (`report.rs`):
+//! percentiles are nearest-rank (`⌈p·n/100⌉`-th value), computed by window functions in the
+//! database. Time to action is a notice's first decision minus its receipt, counted when that
+//! decision falls in the period; a case is *decided late* when its first decision came after its
+//! deadline, *open past deadline* when it still waits at `now`.
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::report::{Calc, FIRST_DECISION, Period, Spec, Table, agg, count_if};
+use crate::{Result, Store, to_ms};
+
+/// Statistics of one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    /// The period.
+    pub period: Period,
+    /// Time to action (ms) by source and by category: dims `source`, `category`; columns
+    /// `decided`, `p50`, `p90`, `p99`.
+    pub time_to_action: Table,
+    /// Deadlines by category: `decided`, `decided_late`, `open_past_deadline` (at `now`).
+    pub deadlines: Table,
+    /// Screened files by generator (content items created in the period): `items`,
+    /// `ai_generated_yes`, `ai_generated_no`, `edited_yes`.
+    pub ai_by_generator: Table,
+    /// Screenings with a match in each bank.
+    pub bank_matches: Vec<BankMatches>,
+}
+
+/// Screenings in the period that matched one bank, by verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankMatches {
+    /// Bank name.
+    pub bank: String,
+    /// Screenings with at least one match in it.
+    pub screenings: i64,
+    /// Of which blocked.
+    pub blocked: i64,
+    /// Of which held.
+    pub held: i64,
+    /// Of which allowed (flag-only matches).
+    pub allowed: i64,
+}
+
+/// Open cases and how many of them are past their deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueGauges {
+    /// Cases waiting for a first decision.
+    pub open: i64,
+    /// Of which past their deadline.
+    pub overdue: i64,
+}
+
+fn specs() -> [Spec; 3] {
+    let time_to_action = Spec {
+        name: "time_to_action",
+        title: "Time to action",
+        ctes: FIRST_DECISION,
+        base: "SELECT n.source AS source, n.category AS category, fd.decided_at - n.received_at AS tta \
+               FROM notices n JOIN fd ON fd.notice_id = n.id WHERE fd.decided_at >= $1"
+            .to_owned(),
+        dims: &["source", "category"],
+        groupings: &[&[], &["source"], &["category"]],
+        columns: vec![
+            ("decided", "Notices decided", agg("COUNT(*)")),
+            ("p50", "50th percentile", Calc::Pct("tta", 50)),
+            ("p90", "90th percentile", Calc::Pct("tta", 90)),
+            ("p99", "99th percentile", Calc::Pct("tta", 99)),
+        ],
+    };
+    let deadlines = Spec {
+        name: "deadlines",
+        title: "Deadlines",
+        ctes: "f AS (SELECT case_id, MIN(decided_at) AS first_at FROM decisions WHERE replaces IS NULL \
+               GROUP BY case_id)",
+        base: "SELECT c.category AS category, \
+               CASE WHEN f.first_at >= $1 AND f.first_at < $2 THEN 1 ELSE 0 END AS decided, \
+               CASE WHEN f.first_at >= $1 AND f.first_at < $2 AND f.first_at > c.deadline_at THEN 1 ELSE 0 END \
+                 AS late, \
+               CASE WHEN c.state IN ('new', 'in_review') AND c.deadline_at < $3 THEN 1 ELSE 0 END AS overdue \
+               FROM cases c LEFT JOIN f ON f.case_id = c.id \
+               WHERE (f.first_at >= $1 AND f.first_at < $2) OR (c.state IN ('new', 'in_review') AND c.deadline_at < $3)"
+            .to_owned(),
+        dims: &["category"],
+        groupings: &[&[], &["category"]],
+        columns: vec![
+            ("decided", "Cases decided", agg("SUM(decided)")),
+            ("decided_late", "Cases decided after their deadline", agg("SUM(late)")),
+            ("open_past_deadline", "Open cases past their deadline", agg("SUM(overdue)")),
+        ],
+    };
+    let ai = Spec {
+        name: "ai_by_generator",
+        title: "Screened files by generator",
+        ctes: "",
+        base: "SELECT COALESCE(generator, 'none') AS generator, ai_generated, edited FROM content_items \
+               WHERE created_at >= $1 AND created_at < $2"
+            .to_owned(),
+        dims: &["generator"],
+        groupings: &[&[], &["generator"]],
+        columns: vec![
+            ("items", "Files", agg("COUNT(*)")),
+            ("ai_generated_yes", "AI-generated", count_if("ai_generated = 'yes'")),
+            ("ai_generated_no", "Not AI-generated", count_if("ai_generated = 'no'")),
+            ("edited_yes", "Edited", count_if("edited = 'yes'")),
+        ],
+    };
+    [time_to_action, deadlines, ai]
+}
+
+impl Store {
+    /// Statistics for `period`, with open cases judged at `now`.
+    pub async fn stats(&self, period: Period, now: OffsetDateTime) -> Result<Stats> {
+        let [tta, deadlines, ai] = specs();
+        let time_to_action = self.table(&tta, period, now).await?;
+        let deadlines = self.table(&deadlines, period, now).await?;
+        let ai_by_generator = self.table(&ai, period, now).await?;
+        // A screening's matches are stored as JSON text; `"bank":"<name>"` occurs in it once per
+        // matching entry. REPLACE/LENGTH is the portable substring test (no JSON functions needed).
+        let rows = sqlx::query(
+            "SELECT b.name AS bank, COUNT(s.id) AS screenings, \
+             CAST(COALESCE(SUM(CASE WHEN s.verdict = 'block' THEN 1 ELSE 0 END), 0) AS BIGINT) AS blocked, \
+             CAST(COALESCE(SUM(CASE WHEN s.verdict = 'hold' THEN 1 ELSE 0 END), 0) AS BIGINT) AS held, \
+             CAST(COALESCE(SUM(CASE WHEN s.verdict = 'allow' THEN 1 ELSE 0 END), 0) AS BIGINT) AS allowed \
+             FROM banks b LEFT JOIN screenings s ON s.at_ms >= $1 AND s.at_ms < $2 \
+             AND LENGTH(REPLACE(s.matches, '\"bank\":\"' || b.name || '\"', '')) < LENGTH(s.matches) \
+             GROUP BY b.name ORDER BY b.name",
+        )
+        .bind(to_ms(period.from))
+        .bind(to_ms(period.until))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut bank_matches = Vec::with_capacity(rows.len());
+        for r in &rows {
+            bank_matches.push(BankMatches {
+                bank: r.try_get("bank")?,
+                screenings: r.try_get("screenings")?,
+                blocked: r.try_get("blocked")?,
+                held: r.try_get("held")?,
+                allowed: r.try_get("allowed")?,
+            });
+        }
+        Ok(Stats { period, time_to_action, deadlines, ai_by_generator, bank_matches })
+    }
+
+    /// Open cases and overdue open cases at `now` (the `/metrics` gauges).
+    pub async fn queue_gauges(&self, now: OffsetDateTime) -> Result<QueueGauges> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS open, \
+             CAST(COALESCE(SUM(CASE WHEN deadline_at < $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue \
+             FROM cases WHERE state IN ('new', 'in_review')",
+        )
+        .bind(to_ms(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueGauges { open: row.try_get("open")?, overdue: row.try_get("overdue")? })
+    }
+}
