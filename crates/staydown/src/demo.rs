@@ -1,5 +1,10 @@
 //! Demo data for `staydown serve --demo`: keys for each role and notices from every source, filed
 //! through the same intake path as the API, so a newcomer sees a realistic queue at once.
+//!
+//! Cases of every source — an Art. 16 notice, a trusted flagger's notice, an authority order, an
+//! upload blocked by a hash-bank match, a platform's own report — are decided through the same
+//! decision path as the API (`decide_case`), so `staydown report` (DSA Art. 15) and `staydown sor
+//! export` (Art. 24(5)) show real rows on a demo database.
 
 use anyhow::Context;
 use staydown_domain::roles::Role;
@@ -7,6 +12,7 @@ use staydown_domain::secret_digest;
 use staydown_server::AppState;
 use staydown_server::api::cases::decide_case;
 use staydown_server::api::notices::file_notice;
+use staydown_server::api::screen::screen_hashes;
 use staydown_server::auth::Caller;
 
 use crate::cmd::key::create_key;
@@ -31,6 +37,7 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     let public = Caller { key: None };
     let (flagger, _) = caller(state, Role::TrustedFlagger, "Offlimits / Helpwanted (demo)").await?;
     let (authority, _) = caller(state, Role::Authority, "ATKM (demo)").await?;
+    let (platform, _) = caller(state, Role::Platform, "Demo platform uploads").await?;
     let (_, reviewer_key) = caller(state, Role::Reviewer, "Demo reviewer").await?;
 
     let deepfake = file_notice(
@@ -153,7 +160,107 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
 
-    eprintln!("demo: seeded 5 notices in 4 cases (2 decided), confirmations and decisions go to data/mail/.");
+    let tf_case = file_notice(
+        state,
+        &flagger,
+        draft(serde_json::json!({
+            "locations": [{"url": "https://chat.example/g/9/m/771"}],
+            "explanation": "Intimate video of our client shared in a group chat after a break-up, without consent.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+            "legal_ground": "nl-sr-254ba", "good_faith": true, "ai_generated": "no"
+        }))?,
+    )
+    .await?;
+    decide_case(
+        state,
+        &staff[0].0,
+        &tf_case.case_id,
+        decision(serde_json::json!({
+            "visibility": ["removed"], "ground": "incompatible", "terms_clause": "Terms 4.2: no intimate imagery without consent",
+            "explanation": "Intimate imagery shared without the consent of the person shown.",
+            "territorial_scope": ["EEA"], "content_date": today.to_string(),
+            "facts": "Reported by a trusted flagger on behalf of the person shown; the reviewer checked the video.",
+            "content_type": ["video"]
+        }))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+
+    // The platform's own moderation reports a post itself (own initiative).
+    let own = file_notice(
+        state,
+        &platform,
+        draft(serde_json::json!({
+            "locations": [{"content_id": "post-5521"}],
+            "explanation": "Our moderators found a nude image posted with the caption 'revenge'.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"], "good_faith": true
+        }))?,
+    )
+    .await?;
+    decide_case(
+        state,
+        &staff[0].0,
+        &own.case_id,
+        decision(serde_json::json!({
+            "visibility": ["disabled"], "ground": "incompatible", "terms_clause": "Terms 4.2: no intimate imagery without consent",
+            "explanation": "A nude image posted as 'revenge' is intimate imagery shared without consent.",
+            "territorial_scope": ["NL"], "content_date": today.to_string(),
+            "facts": "Found by the platform's own moderators; the reviewer confirmed it.",
+            "content_type": ["image"]
+        }))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+
+    // A re-upload of a banked image: screening blocks it and opens a case (automated match).
+    let banked_sha256 = "5f0c6b1e9a4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b0a9f8e7d6c5b4a3";
+    state
+        .store()
+        .add_bank_entry(
+            staydown_domain::bank::CONFIRMED_BANK,
+            &staydown_domain::bank::NewEntry {
+                pdq: None,
+                quality: None,
+                sha256: Some(banked_sha256.to_owned()),
+                md5: None,
+                note: Some("demo".to_owned()),
+                reason: Some("removed by an earlier decision (demo)".to_owned()),
+            },
+            "demo",
+            state.now(),
+        )
+        .await?;
+    state.refresh_banks().await;
+    let screened = screen_hashes(
+        state,
+        &platform,
+        serde_json::from_value(serde_json::json!({
+            "sha256": banked_sha256, "content_id": "upload-88213", "url": "https://social.example/p/9120"
+        }))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo screening: {e}"))?;
+    let matched = screened.case_id().context("the demo upload should have been blocked")?.to_owned();
+    decide_case(
+        state,
+        &staff[0].0,
+        &matched,
+        decision(serde_json::json!({
+            "visibility": ["removed"], "ground": "illegal", "legal_ground": "nl-sr-254ba",
+            "explanation": "A re-upload of an image removed earlier as a sexual deepfake published without consent.",
+            "territorial_scope": ["EEA"], "content_date": today.to_string(),
+            "facts": "Upload screening matched the hash of an image removed by an earlier decision.",
+            "content_type": ["image", "synthetic_media"], "automated_decision": "partially"
+        }))?,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+
+    eprintln!(
+        "demo: seeded 8 notices in 7 cases (5 decided, one per source), confirmations and decisions go to data/mail/."
+    );
     eprintln!("demo: reviewer key (shown once): {reviewer_key}");
     eprintln!("demo: staff accounts demo-reviewer / demo-senior, password <username>-demo-password; keys:");
     eprintln!("demo:   demo-reviewer {}", staff[0].1);
@@ -176,12 +283,29 @@ mod tests {
         super::seed(&state, "127.0.0.1:8080").await.expect("seed");
         let open = state.store().queue(100).await.expect("queue");
         assert_eq!(open.len(), 2, "{open:?}");
-        assert_eq!(state.store().count_notices().await.expect("count"), 5);
+        assert_eq!(state.store().count_notices().await.expect("count"), 8);
         let decided = state.store().misuse_measures(10).await.expect("measures");
         assert!(decided.is_empty());
         // Seeding again leaves the data alone.
         super::seed(&state, "127.0.0.1:8080").await.expect("second seed");
-        assert_eq!(state.store().count_notices().await.expect("count"), 5);
+        assert_eq!(state.store().count_notices().await.expect("count"), 8);
+        // Every source has a decided notice: the transparency report shows each of them.
+        let today = state.now().date();
+        let report = state
+            .store()
+            .transparency_report(staydown_store::Period::days(
+                today - time::Duration::days(1),
+                today + time::Duration::days(1),
+            ))
+            .await
+            .expect("report");
+        let by_source = report.table("notices_by_source").expect("by source");
+        for source in ["article_16", "trusted_flagger", "authority_order", "own_initiative", "automated_match"] {
+            let decided = by_source.figure(&[source], "decided").and_then(staydown_store::Figure::count);
+            assert!(decided.is_some_and(|n| n >= 1), "{source}: {by_source:#?}");
+        }
+        let own = report.table("own_initiative").expect("own initiative");
+        assert_eq!(own.figure(&["TOTAL", "TOTAL"], "hash_matches").and_then(staydown_store::Figure::count), Some(1));
         assert!(state.store().verify_audit().await.expect("audit").broken.is_none());
     }
 }

@@ -30,6 +30,8 @@ enum Command {
     Bank(cmd::bank::BankArgs),
     /// Statements of reasons for the EU Transparency Database: export them, see the queue.
     Sor(cmd::sor::SorArgs),
+    /// The transparency report of a period (DSA Art. 15, 24(1)), as JSON or CSV.
+    Report(cmd::report::ReportArgs),
     /// Print the example configuration, or the effective one.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -62,6 +64,8 @@ enum BenchCommand {
     Pdq(cmd::bench_pdq::BenchPdqArgs),
     /// Match-index queries/s and memory against brute force (and FAISS via bench/).
     Index(cmd::bench_index::BenchIndexArgs),
+    /// The transparency report over a synthetic year, against loading the rows and computing in Rust.
+    Report(cmd::bench_report::BenchReportArgs),
 }
 
 fn init_tracing() {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => runtime().and_then(|rt| rt.block_on(cmd::audit::run(args))),
         Command::Bank(args) => runtime().and_then(|rt| rt.block_on(cmd::bank::run(args))),
         Command::Sor(args) => runtime().and_then(|rt| rt.block_on(cmd::sor::run(args))),
+        Command::Report(args) => runtime().and_then(|rt| rt.block_on(cmd::report::run(args))),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)
@@ -102,6 +107,9 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Pdq(args)) => cmd::bench_pdq::run(args),
         Command::Bench(BenchCommand::Index(args)) => cmd::bench_index::run(args),
+        Command::Bench(BenchCommand::Report(args)) => {
+            runtime().and_then(|rt| rt.block_on(cmd::bench_report::run(args)))
+        }
     };
     match result {
         Ok(code) => code,

@@ -61,10 +61,11 @@ fn specs() -> [Spec; 3] {
     let time_to_action = Spec {
         name: "time_to_action",
         title: "Time to action",
-        ctes: FIRST_DECISION,
-        base: "SELECT n.source AS source, n.category AS category, fd.decided_at - n.received_at AS tta \
-               FROM notices n JOIN fd ON fd.notice_id = n.id WHERE fd.decided_at >= $1"
-            .to_owned(),
+        ctes: "",
+        base: format!(
+            "SELECT n.source AS source, n.category AS category, fd.decided_at - n.received_at AS tta \
+             FROM notices n {FIRST_DECISION} WHERE fd.decided_at >= $1"
+        ),
         dims: &["source", "category"],
         groupings: &[&[], &["source"], &["category"]],
         columns: vec![

@@ -254,6 +254,31 @@ pub async fn screen(State(state): State<AppState>, caller: Caller, req: Request)
         return Err(ApiError::UnsupportedMediaType);
     };
 
+    let body = screen_input(&state, &caller, input).await?;
+    crate::metrics::record_screening(started.elapsed().as_secs_f64(), body.verdict);
+    Ok(Json(body).into_response())
+}
+
+/// Screens an upload given by its hashes, as `POST /api/v1/screen` with a JSON body does: the path
+/// for callers inside the process (the demo seeder).
+pub async fn screen_hashes(
+    state: &AppState,
+    caller: &Caller,
+    request: ScreenRequest,
+) -> Result<ScreenResponse, ApiError> {
+    caller.require(Permission::Screen)?;
+    let input = from_json(request)?;
+    screen_input(state, caller, input).await
+}
+
+impl ScreenResponse {
+    /// The case a hold or block opened or joined.
+    pub fn case_id(&self) -> Option<&str> {
+        self.case_id.as_deref()
+    }
+}
+
+async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result<ScreenResponse, ApiError> {
     if !state.banks().is_loaded() {
         state.banks().catch_up(state.store()).await?;
     }
@@ -279,11 +304,11 @@ pub async fn screen(State(state): State<AppState>, caller: Caller, req: Request)
 
     let (mut case_id, mut screening_id) = (None, None);
     if !found.is_empty() {
-        let (id, case) = record(&state, &caller, &input, &found, verdict, pdq_skipped, &matches).await?;
+        let (id, case) = record(state, caller, &input, &found, verdict, pdq_skipped, &matches).await?;
         case_id = case;
         screening_id = Some(id);
     }
-    let body = ScreenResponse {
+    Ok(ScreenResponse {
         verdict: verdict.as_str(),
         matches,
         hashes: input.hashes,
@@ -291,9 +316,7 @@ pub async fn screen(State(state): State<AppState>, caller: Caller, req: Request)
         provenance: input.provenance,
         case_id,
         screening_id,
-    };
-    crate::metrics::record_screening(started.elapsed().as_secs_f64(), verdict.as_str());
-    Ok(Json(body).into_response())
+    })
 }
 
 /// Writes the screening record, and for hold/block the notice and content item, in one transaction.

@@ -1,0 +1,197 @@
+//! `staydown bench report --decisions N`: the transparency report (issue 7) over a year of `N`
+//! decided cases, against the named reference — loading the same rows into memory and computing
+//! the same figures in Rust — in the same run, with a check that both agree.
+//!
+//! The synthetic year comes from `Store::bench_seed_decided_cases` (benchmark data only: generated
+//! by the database in one transaction, bypassing intake and the audit chain), into a fresh SQLite
+//! file unless `--database` names an empty database. The comparison covers the notices table
+//! (Art. 15(1)(b): counts, actions by basis, medians of time to action, trusted-flagger variants,
+//! TOTAL and per category); the full report is timed too.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use staydown_store::{Figure, NoticeRow, Period, Store, Table};
+use time::macros::date;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchReportArgs {
+    /// Decided cases to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    decisions: i64,
+    /// An empty database to use (default: a fresh SQLite file in a temporary folder).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+/// Sorted values → median (mean of the middle two for an even count).
+fn median(values: &mut [i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    Some(if n % 2 == 1 { values[n / 2] as f64 } else { (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0 })
+}
+
+#[derive(Default)]
+struct Acc {
+    counts: BTreeMap<&'static str, i64>,
+    tta: Vec<i64>,
+    tta_tf: Vec<i64>,
+}
+
+/// The reference: the notices table computed in Rust from every row.
+fn reference(rows: &[NoticeRow]) -> BTreeMap<String, BTreeMap<&'static str, Figure>> {
+    let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
+    for r in rows {
+        for key in ["TOTAL".to_owned(), r.category.clone()] {
+            let acc = groups.entry(key).or_default();
+            let tf = i64::from(r.trusted_flagger);
+            let received = i64::from(r.received);
+            let acted = r.time_to_action_ms.is_some();
+            let law = acted && r.restricts && r.ground.as_deref() == Some("illegal");
+            let terms = acted && r.restricts && r.ground.as_deref() == Some("incompatible");
+            let auto = |kind: &str| i64::from(acted && r.automated_decision.as_deref() == Some(kind));
+            for (name, n) in [
+                ("notices_received", received),
+                ("notices_received_tf", received * tf),
+                ("items", r.items),
+                ("items_tf", r.items * tf),
+                ("decided", i64::from(acted)),
+                ("actions_law", i64::from(law)),
+                ("actions_law_tf", i64::from(law) * tf),
+                ("actions_terms", i64::from(terms)),
+                ("actions_terms_tf", i64::from(terms) * tf),
+                ("processed_solely_automated", auto("fully")),
+                ("processed_partly_automated", auto("partially")),
+            ] {
+                *acc.counts.entry(name).or_default() += n;
+            }
+            if let Some(ms) = r.time_to_action_ms {
+                acc.tta.push(ms);
+                if r.trusted_flagger {
+                    acc.tta_tf.push(ms);
+                }
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, mut acc)| {
+            let mut figures: BTreeMap<&'static str, Figure> =
+                acc.counts.iter().map(|(k, v)| (*k, Figure::Count(*v))).collect();
+            figures.insert("median_time_to_action", Figure::Millis(median(&mut acc.tta)));
+            figures.insert("median_time_to_action_tf", Figure::Millis(median(&mut acc.tta_tf)));
+            (key, figures)
+        })
+        .collect()
+}
+
+/// Differences between the SQL table and the reference (empty when they agree).
+fn compare(table: &Table, reference: &BTreeMap<String, BTreeMap<&'static str, Figure>>) -> Vec<String> {
+    let mut diffs = Vec::new();
+    for row in &table.rows {
+        let Some(expected) = reference.get(&row.keys[0]) else {
+            diffs.push(format!("{}: only in SQL", row.keys[0]));
+            continue;
+        };
+        for (column, figure) in table.columns.iter().zip(&row.figures) {
+            let same = match (figure, expected.get(column.key)) {
+                (Figure::Count(a), Some(Figure::Count(b))) => a == b,
+                (Figure::Millis(a), Some(Figure::Millis(b))) => match (a, b) {
+                    (Some(a), Some(b)) => (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                    (None, None) => true,
+                    _ => false,
+                },
+                _ => false,
+            };
+            if !same {
+                diffs.push(format!(
+                    "{} {}: SQL {figure:?}, reference {:?}",
+                    row.keys[0],
+                    column.key,
+                    expected.get(column.key)
+                ));
+            }
+        }
+    }
+    if table.rows.len() != reference.len() {
+        diffs.push(format!("{} rows in SQL, {} in the reference", table.rows.len(), reference.len()));
+    }
+    diffs
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or_else(|| "unknown".to_owned(), |kb| format!("{:.0} MiB", kb / 1024.0))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+pub async fn run(args: BenchReportArgs) -> anyhow::Result<ExitCode> {
+    if args.decisions < 1 {
+        bail!("--decisions must be at least 1");
+    }
+    let dir = tempfile::tempdir().context("temporary folder")?;
+    let url = args.database.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let store = Store::connect(&url).await.with_context(|| format!("opening {url}"))?;
+    let year = Period::days(date!(2025 - 01 - 01), date!(2025 - 12 - 31));
+    println!("report benchmark: {} decided cases over {}, {url}", args.decisions, year.label());
+    println!("  load average before: {}", load_average());
+
+    let started = Instant::now();
+    store
+        .bench_seed_decided_cases(args.decisions, year.from, year.until - year.from)
+        .await
+        .context("generating the synthetic year")?;
+    println!("  generating     : {:>9.2} s (bulk SQL, one transaction)", started.elapsed().as_secs_f64());
+
+    let started = Instant::now();
+    let report = store.transparency_report(year).await.context("full report")?;
+    let full = started.elapsed().as_secs_f64();
+    println!("  full report    : {full:>9.2} s ({} sections, all in SQL)", report.tables.len());
+
+    let started = Instant::now();
+    let table = store.report_notices(year).await.context("notices table")?;
+    let sql = started.elapsed().as_secs_f64();
+    println!("  notices (SQL)  : {sql:>9.2} s   (peak memory so far {})", peak_rss_mib());
+
+    let started = Instant::now();
+    let rows = store.report_notice_rows(year).await.context("loading rows")?;
+    let loaded = started.elapsed().as_secs_f64();
+    let computed = reference(&rows);
+    let in_rust = started.elapsed().as_secs_f64();
+    println!(
+        "  reference      : {in_rust:>9.2} s (load {} rows {loaded:.2} s, then medians in Rust; notices table)",
+        rows.len()
+    );
+    println!("  peak memory after the reference: {}", peak_rss_mib());
+    println!("  ratio reference / SQL (notices table): {:.2}", in_rust / sql);
+    println!("  load average after: {}", load_average());
+    let total = |name: &str| table.figure(&["TOTAL"], name);
+    println!(
+        "  figures: {:?} notices received, median time to action {:.2} h",
+        total("notices_received").and_then(Figure::count).unwrap_or(0),
+        total("median_time_to_action").and_then(Figure::millis).unwrap_or(0.0) / 3_600_000.0
+    );
+    let diffs = compare(&table, &computed);
+    store.close().await;
+    if diffs.is_empty() {
+        println!("  SQL and reference agree on every figure ({} rows)", table.rows.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("SQL and reference DISAGREE:\n{}", diffs.join("\n"));
+        Ok(ExitCode::FAILURE)
+    }
+}
