@@ -15,6 +15,8 @@ use staydown_domain::decision::{Decision, DecisionContext, DecisionDraft, valida
 use staydown_domain::notice::Source;
 use staydown_domain::secret_digest;
 use staydown_domain::statement::{InternalComplaint, Redress, StatementContext, decision_notice, statement_of_reasons};
+use staydown_domain::transparency::{RecordContext, transparency_record};
+use staydown_domain::validation::FieldErrors;
 use staydown_store::{CaseNotice, DecisionRecord, NewDecision, OutboxMessage};
 use time::OffsetDateTime;
 
@@ -52,7 +54,8 @@ pub fn prepare_decision(
     decision: Decision,
     sources: &[Source],
     notices: &[CaseNotice],
-) -> Prepared {
+    personal_data: &[String],
+) -> Result<Prepared, ApiError> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = state.now();
     let redress = redress(state, &id, now);
@@ -99,8 +102,20 @@ pub fn prepare_decision(
         // Nothing is online to act on, and there is no uploader to tell.
         messages.retain(|m| m.channel != "webhook");
     }
+    let transparency = transparency_record(
+        &decision,
+        &RecordContext { decision_id: &id, sources, content_online: !hash_only, personal_data },
+    )
+    .map_err(|e| {
+        let mut errors = FieldErrors::default();
+        for err in e.iter() {
+            errors.push(err.field.clone(), "transparency_database", err.message.clone());
+        }
+        ApiError::Validation(errors)
+    })?;
     let new = NewDecision {
         banks,
+        transparency,
         id,
         case_id: case_id.to_owned(),
         decided_by: caller.principal(),
@@ -113,7 +128,7 @@ pub fn prepare_decision(
         appeal_id: None,
         decision,
     };
-    Prepared { new, uploader_token }
+    Ok(Prepared { new, uploader_token })
 }
 
 /// The webhooks that carry a decision out: `content.remove`, `content.restrict`, `account.suspend`.
@@ -301,7 +316,8 @@ pub async fn decide_case(
     };
     let decision = validate_decision(draft, &ctx).map_err(ApiError::Validation)?;
     let notices = store.case_notices(case_id).await?;
-    let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices);
+    let personal_data = store.case_personal_data(case_id).await?;
+    let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices, &personal_data)?;
     let measures = store.record_decision(&prepared.new, &state.settings().misuse).await?;
     state.wake_outbox();
     if !prepared.new.banks.is_empty() {
