@@ -232,6 +232,9 @@ pub struct CaseView {
     opened_at: OffsetDateTime,
     sources: Vec<&'static str>,
     notices: Vec<CaseNotice>,
+    /// Uploads held or blocked by screening, with what the files say about themselves
+    /// (provenance: AI-generated, generator, edited, and the signals behind it).
+    content: Vec<serde_json::Value>,
     decisions: Vec<serde_json::Value>,
     appeals: Vec<serde_json::Value>,
 }
@@ -246,6 +249,22 @@ pub async fn show(
     let store = state.store();
     let summary = store.case_summary(&id).await?.ok_or(ApiError::NotFound)?;
     let notices = store.case_notices(&id).await?;
+    let content = store
+        .content_items_for_case(&id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "content_id": c.content_id,
+                "url": c.url,
+                "uploader": c.uploader_ref,
+                "hashes": {"sha256": c.sha256, "md5": c.md5, "pdq": c.pdq, "pdq_quality": c.pdq_quality},
+                "provenance": c.provenance,
+                "screened_at": c.created_at.unix_timestamp(),
+            })
+        })
+        .collect();
     let decisions = store.case_decisions(&id).await?.iter().map(decision_json).collect();
     let appeals = store.case_appeals(&id).await?.iter().map(super::decisions::appeal_json).collect();
     let now = state.now();
@@ -259,6 +278,7 @@ pub async fn show(
         opened_at: summary.created_at,
         sources: summary.sources.iter().map(|s| s.as_str()).collect(),
         notices,
+        content,
         decisions,
         appeals,
     }))
