@@ -161,10 +161,15 @@ fn action_webhooks(
         "appeal_deadline": appeal_deadline(now).unix_timestamp(),
         "uploader_appeal_token": uploader_token,
     });
+    webhooks(&topics, decision_id, &payload)
+}
+
+/// One webhook per topic that applies, all keyed by the decision they carry out or undo.
+fn webhooks(topics: &[(bool, &'static str)], decision_id: &str, payload: &serde_json::Value) -> Vec<OutboxMessage> {
     topics
-        .into_iter()
+        .iter()
         .filter(|(applies, _)| *applies)
-        .map(|(_, topic)| OutboxMessage {
+        .map(|&(_, topic)| OutboxMessage {
             channel: "webhook",
             topic,
             notice_id: None,
@@ -205,17 +210,7 @@ pub fn restore_webhooks(
         "locations": locations(notices),
         "lifted": r,
     });
-    topics
-        .into_iter()
-        .filter(|(applies, _)| *applies)
-        .map(|(_, topic)| OutboxMessage {
-            channel: "webhook",
-            topic,
-            notice_id: None,
-            key: old.id.clone(),
-            payload: payload.clone(),
-        })
-        .collect()
+    webhooks(&topics, &old.id, &payload)
 }
 
 /// The case page.
