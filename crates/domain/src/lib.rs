@@ -23,6 +23,7 @@ pub mod roles;
 pub mod statement;
 pub mod taxonomy;
 pub mod tdb;
+pub mod transparency;
 pub mod validation;
 
 use sha2::{Digest, Sha256};

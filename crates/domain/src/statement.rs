@@ -376,14 +376,16 @@ pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) 
         };
         if nl {
             format!(
-                "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n\n{}\n",
+                "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n\n{} \
+                 Stuur bij een bezwaar de volgcode (token) uit uw ontvangstbevestiging mee.\n",
                 decision.explanation,
                 automation_text(decision, true),
                 redress_text(redress, true)
             )
         } else {
             format!(
-                "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n\n{}\n",
+                "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n\n{} \
+                 To complain, send the tracking token from your confirmation of receipt with it.\n",
                 decision.explanation,
                 automation_text(decision, false),
                 redress_text(redress, false)

@@ -60,6 +60,8 @@ pub struct NewDecision {
     pub appeal_id: Option<String>,
     /// Hash banks that receive the case's hashes (stay-down), in the same transaction.
     pub banks: Vec<&'static str>,
+    /// The record owed to the EU Transparency Database (Art. 24(5)), queued in the same transaction.
+    pub transparency: Option<staydown_domain::tdb::Statement>,
 }
 
 /// A stored decision.
@@ -336,7 +338,11 @@ impl WriteTx {
                 }),
             },
         )
-        .await
+        .await?;
+        if let Some(statement) = &d.transparency {
+            crate::tdb::enqueue_statement(self, &d.id, statement, d.decided_at).await?;
+        }
+        Ok(())
     }
 
     async fn standing(&mut self, notifier_ref: &str, policy: &MisusePolicy, now: OffsetDateTime) -> Result<Standing> {
@@ -557,6 +563,31 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         decision_from_row(&row, notice_ids).map(Some)
+    }
+
+    /// Personal strings known for a case (notifiers' names and emails, uploader references), to be
+    /// kept out of anything that leaves the service.
+    pub async fn case_personal_data(&self, case_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT c.name, c.email FROM notifier_contacts c JOIN notices n ON n.id = c.notice_id WHERE n.case_id = $1",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            out.push(row.try_get::<String, _>("name")?);
+            out.push(row.try_get::<String, _>("email")?);
+        }
+        let uploaders: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT uploader_ref FROM content_items WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+        out.extend(uploaders.into_iter().flatten());
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// Every decision on a case, oldest first.

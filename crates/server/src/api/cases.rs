@@ -15,6 +15,8 @@ use staydown_domain::decision::{Decision, DecisionContext, DecisionDraft, valida
 use staydown_domain::notice::Source;
 use staydown_domain::secret_digest;
 use staydown_domain::statement::{InternalComplaint, Redress, StatementContext, decision_notice, statement_of_reasons};
+use staydown_domain::transparency::{RecordContext, transparency_record};
+use staydown_domain::validation::FieldErrors;
 use staydown_store::{CaseNotice, DecisionRecord, NewDecision, OutboxMessage};
 use time::OffsetDateTime;
 
@@ -52,7 +54,8 @@ pub fn prepare_decision(
     decision: Decision,
     sources: &[Source],
     notices: &[CaseNotice],
-) -> Prepared {
+    personal_data: &[String],
+) -> Result<Prepared, ApiError> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = state.now();
     let redress = redress(state, &id, now);
@@ -99,8 +102,20 @@ pub fn prepare_decision(
         // Nothing is online to act on, and there is no uploader to tell.
         messages.retain(|m| m.channel != "webhook");
     }
+    let transparency = transparency_record(
+        &decision,
+        &RecordContext { decision_id: &id, sources, content_online: !hash_only, personal_data },
+    )
+    .map_err(|e| {
+        let mut errors = FieldErrors::default();
+        for err in e.iter() {
+            errors.push(err.field.clone(), "transparency_database", err.message.clone());
+        }
+        ApiError::Validation(errors)
+    })?;
     let new = NewDecision {
         banks,
+        transparency,
         id,
         case_id: case_id.to_owned(),
         decided_by: caller.principal(),
@@ -113,7 +128,7 @@ pub fn prepare_decision(
         appeal_id: None,
         decision,
     };
-    Prepared { new, uploader_token }
+    Ok(Prepared { new, uploader_token })
 }
 
 /// The webhooks that carry a decision out: `content.remove`, `content.restrict`, `account.suspend`.
@@ -146,10 +161,15 @@ fn action_webhooks(
         "appeal_deadline": appeal_deadline(now).unix_timestamp(),
         "uploader_appeal_token": uploader_token,
     });
+    webhooks(&topics, decision_id, &payload)
+}
+
+/// One webhook per topic that applies, all keyed by the decision they carry out or undo.
+fn webhooks(topics: &[(bool, &'static str)], decision_id: &str, payload: &serde_json::Value) -> Vec<OutboxMessage> {
     topics
-        .into_iter()
+        .iter()
         .filter(|(applies, _)| *applies)
-        .map(|(_, topic)| OutboxMessage {
+        .map(|&(_, topic)| OutboxMessage {
             channel: "webhook",
             topic,
             notice_id: None,
@@ -190,17 +210,7 @@ pub fn restore_webhooks(
         "locations": locations(notices),
         "lifted": r,
     });
-    topics
-        .into_iter()
-        .filter(|(applies, _)| *applies)
-        .map(|(_, topic)| OutboxMessage {
-            channel: "webhook",
-            topic,
-            notice_id: None,
-            key: old.id.clone(),
-            payload: payload.clone(),
-        })
-        .collect()
+    webhooks(&topics, &old.id, &payload)
 }
 
 /// The case page.
@@ -217,6 +227,9 @@ pub struct CaseView {
     opened_at: OffsetDateTime,
     sources: Vec<&'static str>,
     notices: Vec<CaseNotice>,
+    /// Uploads held or blocked by screening, with what the files say about themselves
+    /// (provenance: AI-generated, generator, edited, and the signals behind it).
+    content: Vec<serde_json::Value>,
     decisions: Vec<serde_json::Value>,
     appeals: Vec<serde_json::Value>,
 }
@@ -231,6 +244,22 @@ pub async fn show(
     let store = state.store();
     let summary = store.case_summary(&id).await?.ok_or(ApiError::NotFound)?;
     let notices = store.case_notices(&id).await?;
+    let content = store
+        .content_items_for_case(&id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id,
+                "content_id": c.content_id,
+                "url": c.url,
+                "uploader": c.uploader_ref,
+                "hashes": {"sha256": c.sha256, "md5": c.md5, "pdq": c.pdq, "pdq_quality": c.pdq_quality},
+                "provenance": c.provenance,
+                "screened_at": c.created_at.unix_timestamp(),
+            })
+        })
+        .collect();
     let decisions = store.case_decisions(&id).await?.iter().map(decision_json).collect();
     let appeals = store.case_appeals(&id).await?.iter().map(super::decisions::appeal_json).collect();
     let now = state.now();
@@ -244,6 +273,7 @@ pub async fn show(
         opened_at: summary.created_at,
         sources: summary.sources.iter().map(|s| s.as_str()).collect(),
         notices,
+        content,
         decisions,
         appeals,
     }))
@@ -301,7 +331,8 @@ pub async fn decide_case(
     };
     let decision = validate_decision(draft, &ctx).map_err(ApiError::Validation)?;
     let notices = store.case_notices(case_id).await?;
-    let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices);
+    let personal_data = store.case_personal_data(case_id).await?;
+    let prepared = prepare_decision(state, caller, case_id, decision, &case.sources, &notices, &personal_data)?;
     let measures = store.record_decision(&prepared.new, &state.settings().misuse).await?;
     crate::metrics::record_decision(&prepared.new.decision);
     state.wake_outbox();

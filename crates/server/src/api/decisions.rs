@@ -206,7 +206,9 @@ pub async fn decide_appeal(
             }
             ApiError::Validation(e)
         })?;
-        let mut prepared = prepare_decision(&state, &caller, &old.case_id, decision, &case.sources, &notices);
+        let personal_data = store.case_personal_data(&old.case_id).await?;
+        let mut prepared =
+            prepare_decision(&state, &caller, &old.case_id, decision, &case.sources, &notices, &personal_data)?;
         prepared.new.replaces = Some(old.id.clone());
         prepared.new.appeal_id = Some(appeal.id.clone());
         uploader_token = prepared.uploader_token;

@@ -137,7 +137,7 @@ async fn notice_decision_statement_webhook_appeal_reversal_restore() {
             .into_iter()
             .map(|e| e.action)
             .collect();
-        assert_eq!(actions, ["decision.made"]);
+        assert_eq!(actions, ["decision.made", "tdb.statement.queued"]);
         let actions: Vec<String> = app
             .store()
             .audit_for(&format!("appeal:{appeal_id}"))

@@ -26,6 +26,8 @@ mod report;
 mod roles;
 /// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.
 mod screen;
+/// Decisions queue their Transparency Database record, without personal data (Art. 24(5)).
+mod sor_records;
 /// Stay-down: decisions bank hashes; re-uploads are blocked or held.
 mod staydown;
 /// Statements of reasons to the EU Transparency Database: batching, retries, refusals, idempotency.

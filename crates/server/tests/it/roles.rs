@@ -89,3 +89,39 @@ async fn every_route_for_every_role() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// `POST /api/v1/keys` takes a username and password (HTTP Basic) and nothing else; wrong or
+/// unknown credentials look the same. Only admins create accounts, with field-level reasons.
+#[tokio::test]
+async fn personal_keys_need_the_right_password() {
+    let backend = staydown_testkit::backends().await[0];
+    let app = TestApp::start(backend).await;
+    let key = app.staff(Role::Reviewer, "pat").await;
+    let (status, queue) = app.get("/api/v1/queue", Some(&key)).await;
+    assert_eq!(status, 200, "the personal key works: {queue}");
+    let keys = format!("{}/api/v1/keys", app.base);
+    for (user, password) in [("pat", "wrong password here"), ("nobody", "pat-correct-horse-battery")] {
+        let resp = app.client.post(&keys).basic_auth(user, Some(password)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 401);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["detail"], "wrong username or password");
+    }
+    let resp = app.client.post(&keys).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 401, "a key does not mint keys");
+    let admin = app.key(Role::Admin, "admin").await;
+    let (status, body) = app
+        .post("/api/v1/accounts", &json!({"username": "pat", "role": "platform", "password": "short"}), Some(&admin))
+        .await;
+    assert_eq!(status, 422);
+    let mut fields = crate::support::error_fields(&body);
+    fields.sort();
+    assert_eq!(fields, ["password", "role"]);
+    let (status, _) = app
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": "pat", "role": "reviewer", "password": "another long password"}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(status, 409, "usernames are unique");
+}

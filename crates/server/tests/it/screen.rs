@@ -213,6 +213,12 @@ async fn image_bytes_are_hashed_and_their_provenance_kept_on_the_content_item() 
         assert_eq!((item.ai_generated.as_deref(), item.generator.as_deref()), (Some("yes"), Some("Adobe Firefly")));
         assert_eq!(item.edited.as_deref(), second["provenance"]["edited"].as_str());
         assert_eq!(item.provenance.as_ref(), Some(&second["provenance"]));
+        // The reviewer sees what the file says about itself on the case page.
+        let reviewer = app.key(Role::Reviewer, "R").await;
+        let (_, case) =
+            app.get(&format!("/api/v1/cases/{}", second["case_id"].as_str().unwrap()), Some(&reviewer)).await;
+        assert_eq!(case["content"][0]["provenance"]["generator"], "Adobe Firefly", "{case}");
+        assert_eq!(case["content"][0]["content_id"], "photo-3");
 
         // Untrusted bytes: not an image is a field error, not a crash.
         let junk: [(&str, Option<&str>, &[u8]); 1] = [("image", Some("x.jpg"), b"not an image at all")];
