@@ -304,6 +304,14 @@ mod tests {
             let decided = by_source.figure(&[source], "decided").and_then(staydown_store::Figure::count);
             assert!(decided.is_some_and(|n| n >= 1), "{source}: {by_source:#?}");
         }
+        // Their statements of reasons are queued for the Transparency Database (`staydown sor
+        // export`): every decision but the authority order's (Art. 17(5)).
+        let (statements, _) = state
+            .store()
+            .statements_since(today.midnight().assume_utc() - time::Duration::days(1), None, None, 100)
+            .await
+            .expect("statements");
+        assert_eq!(statements.len(), 4, "{statements:?}");
         let own = report.table("own_initiative").expect("own initiative");
         assert_eq!(own.figure(&["TOTAL", "TOTAL"], "hash_matches").and_then(staydown_store::Figure::count), Some(1));
         assert!(state.store().verify_audit().await.expect("audit").broken.is_none());

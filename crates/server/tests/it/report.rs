@@ -69,6 +69,7 @@ async fn decide_at(app: &TestApp, case_id: &str, draft: Value, at: OffsetDateTim
         replaces: None,
         appeal_id: None,
         banks: Vec::new(),
+        transparency: None,
     };
     app.store().record_decision(&new, &MisusePolicy::default()).await.unwrap();
     id
