@@ -442,9 +442,8 @@ const NOTICE_SOURCES: &str = "'article_16', 'trusted_flagger'";
 const ALL_SOURCES: &str = "'article_16', 'trusted_flagger', 'authority_order', 'own_initiative', 'automated_match'";
 
 /// Items a notice names: its locations, or for a hash-only report its hashes.
-const ITEMS: &str = "CASE WHEN (SELECT COUNT(*) FROM notice_locations l WHERE l.notice_id = n.id) > 0 \
-     THEN (SELECT COUNT(*) FROM notice_locations l WHERE l.notice_id = n.id) \
-     ELSE (SELECT COUNT(*) FROM notice_hashes h WHERE h.notice_id = n.id) END";
+const ITEMS: &str = "COALESCE(NULLIF((SELECT COUNT(*) FROM notice_locations l WHERE l.notice_id = n.id), 0), \
+     (SELECT COUNT(*) FROM notice_hashes h WHERE h.notice_id = n.id))";
 
 /// Notices of `sources` received in the period or first decided in it.
 fn notices_base(sources: &str) -> String {
