@@ -40,12 +40,13 @@ impl Store {
              SELECT 'bc' || i, 'decided', 3, received_at + 86400000, category, received_at, received_at + delay FROM s",
             "INSERT INTO notices (id, case_id, received_at, source, category, keywords, explanation, minor_involved, \
              ai_generated, generator, anonymous_csam, language, priority, deadline_at, tracking_digest, status, \
-             order_kind, order_member_state) \
+             order_kind, order_member_state, first_decision_id, first_decided_at) \
              SELECT 'bn' || i, 'bc' || i, received_at, source, category, '[]', 'synthetic', 'unknown', \
              CASE WHEN h2 % 3 = 0 THEN 'yes' ELSE 'unknown' END, \
              CASE WHEN h2 % 6 = 0 THEN 'a nudify app' END, 0, 'en', 3, received_at + 86400000, 'bench', 'decided', \
              CASE WHEN source = 'authority_order' THEN CASE WHEN h3 % 2 = 0 THEN 'atkm_csam' ELSE 'dsa_art9' END END, \
-             CASE WHEN source = 'authority_order' THEN CASE WHEN h3 % 3 = 0 THEN 'DE' ELSE 'NL' END END FROM s",
+             CASE WHEN source = 'authority_order' THEN CASE WHEN h3 % 3 = 0 THEN 'DE' ELSE 'NL' END END, \
+             'bd' || i, received_at + delay FROM s",
             "INSERT INTO notice_locations (notice_id, position, url, normalized_url) \
              SELECT 'bn' || i, 0, 'https://bench.example/p/' || i, 'https://bench.example/p/' || i FROM s",
             "INSERT INTO decisions (id, case_id, decided_by, decided_at, restricts, takes_down, ground, category, \

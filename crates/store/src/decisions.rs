@@ -300,10 +300,21 @@ impl WriteTx {
                 .bind(notice_id)
                 .execute(&mut *self.tx)
                 .await?;
-            sqlx::query("UPDATE notices SET status = 'decided' WHERE id = $1")
-                .bind(notice_id)
-                .execute(&mut *self.tx)
-                .await?;
+            // The first decision on a notice is its time to action (Art. 15(1)(b)); a decision that
+            // replaces another after an appeal does not move it.
+            let first = d.replaces.is_none();
+            sqlx::query(
+                "UPDATE notices SET status = 'decided', \
+                 first_decision_id = CASE WHEN first_decision_id IS NULL AND $2 = 1 THEN $3 ELSE first_decision_id END, \
+                 first_decided_at = CASE WHEN first_decided_at IS NULL AND $2 = 1 THEN $4 ELSE first_decided_at END \
+                 WHERE id = $1",
+            )
+            .bind(notice_id)
+            .bind(i64::from(first))
+            .bind(&d.id)
+            .bind(to_ms(d.decided_at))
+            .execute(&mut *self.tx)
+            .await?;
         }
         self.enqueue_messages(&d.messages, d.decided_at).await?;
         for bank in &d.banks {

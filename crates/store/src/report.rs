@@ -431,12 +431,12 @@ pub struct NoticeRow {
     pub automated_decision: Option<String>,
 }
 
-/// Joins each notice `n` to its first (not replacing) decision before the period's end as `fd`.
-/// A correlated lookup through the `decision_notices_notice` index per notice: a windowed CTE over
-/// every decision would be joined without an index on SQLite.
-pub(crate) const FIRST_DECISION: &str = "LEFT JOIN decisions fd ON fd.id = (SELECT d.id FROM decision_notices dn \
-     JOIN decisions d ON d.id = dn.decision_id WHERE dn.notice_id = n.id AND d.replaces IS NULL AND d.decided_at < $2 \
-     ORDER BY d.decided_at, d.id LIMIT 1)";
+/// Joins each notice `n` to its first (not replacing) decision before the period's end as `fd`,
+/// through the `first_decision_id` the store keeps on each notice when it records a decision.
+pub(crate) const FIRST_DECISION: &str = "LEFT JOIN decisions fd ON fd.id = n.first_decision_id AND fd.decided_at < $2";
+
+/// Notices first decided in the period (uses the `notices_first_decided` index).
+pub(crate) const FIRST_DECIDED_IN_PERIOD: &str = "(n.first_decided_at >= $1 AND n.first_decided_at < $2)";
 
 const NOTICE_SOURCES: &str = "'article_16', 'trusted_flagger'";
 const ALL_SOURCES: &str = "'article_16', 'trusted_flagger', 'authority_order', 'own_initiative', 'automated_match'";
@@ -458,7 +458,7 @@ fn notices_base(sources: &str) -> String {
            AS tta_tf, \
          fd.restricts AS restricts, fd.ground AS ground, fd.automated_decision AS automated_decision \
          FROM notices n {FIRST_DECISION} \
-         WHERE n.source IN ({sources}) AND ((n.received_at >= $1 AND n.received_at < $2) OR fd.decided_at >= $1)"
+         WHERE n.source IN ({sources}) AND ((n.received_at >= $1 AND n.received_at < $2) OR {FIRST_DECIDED_IN_PERIOD})"
     )
 }
 
@@ -525,7 +525,7 @@ fn specs() -> Vec<Spec> {
                ELSE 0 END END AS ack, \
              CASE WHEN fd.decided_at >= $1 THEN fd.decided_at - n.received_at END AS effect \
              FROM notices n {FIRST_DECISION} \
-             WHERE n.source = 'authority_order' AND ((n.received_at >= $1 AND n.received_at < $2) OR fd.decided_at >= $1)"
+             WHERE n.source = 'authority_order' AND ((n.received_at >= $1 AND n.received_at < $2) OR {FIRST_DECIDED_IN_PERIOD})"
         ),
         dims: &["member_state", "order_kind", "category"],
         groupings: &[&[], &["member_state"], &["order_kind"], &["category"], &["member_state", "category"]],

@@ -13,7 +13,7 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::report::{Calc, FIRST_DECISION, Period, Spec, Table, agg, count_if};
+use crate::report::{Calc, FIRST_DECIDED_IN_PERIOD, FIRST_DECISION, Period, Spec, Table, agg, count_if};
 use crate::{Result, Store, to_ms};
 
 /// Statistics of one period.
@@ -64,7 +64,7 @@ fn specs() -> [Spec; 3] {
         ctes: "",
         base: format!(
             "SELECT n.source AS source, n.category AS category, fd.decided_at - n.received_at AS tta \
-             FROM notices n {FIRST_DECISION} WHERE fd.decided_at >= $1"
+             FROM notices n {FIRST_DECISION} WHERE {FIRST_DECIDED_IN_PERIOD} AND fd.decided_at >= $1"
         ),
         dims: &["source", "category"],
         groupings: &[&[], &["source"], &["category"]],

@@ -6,3 +6,9 @@ CREATE INDEX notices_source_received ON notices (source, received_at);
 CREATE INDEX appeals_received ON appeals (received_at);
 CREATE INDEX appeals_decided ON appeals (decided_at);
 CREATE INDEX content_items_created ON content_items (created_at);
+
+-- Each notice's first decision (not one that replaced another after an appeal), kept when the
+-- decision is recorded: time to action is then a join by key, not a search per notice.
+ALTER TABLE notices ADD COLUMN first_decision_id TEXT;
+ALTER TABLE notices ADD COLUMN first_decided_at INTEGER;
+CREATE INDEX notices_first_decided ON notices (first_decided_at);
