@@ -23,6 +23,13 @@ async fn caller(state: &AppState, role: Role, name: &str) -> anyhow::Result<(Cal
     Ok((Caller { key: record }, key))
 }
 
+/// Decides a case through the one decision path, as a reviewer would over the API.
+async fn decide(state: &AppState, reviewer: &Caller, case_id: &str, decision: serde_json::Value) -> anyhow::Result<()> {
+    let draft = serde_json::from_value(decision)?;
+    decide_case(state, reviewer, case_id, draft).await.map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+    Ok(())
+}
+
 fn draft(value: serde_json::Value) -> anyhow::Result<staydown_domain::notice::NoticeDraft> {
     Ok(serde_json::from_value(value)?)
 }
@@ -126,39 +133,34 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
         let record = state.store().api_key_by_digest(&secret_digest(&key)).await?;
         staff.push((Caller { key: record }, key));
     }
-    let decision = |value: serde_json::Value| -> anyhow::Result<staydown_domain::decision::DecisionDraft> {
-        Ok(serde_json::from_value(value)?)
-    };
     let today = state.now().date();
-    decide_case(
+    decide(
         state,
         &staff[0].0,
         &order.case_id,
-        decision(serde_json::json!({
+        serde_json::json!({
             "visibility": ["removed"], "ground": "illegal", "legal_ground": "nl-sr-252",
             "explanation": "Sexual imagery of a minor; removal ordered by the ATKM.",
             "territorial_scope": ["EEA"], "content_date": today.to_string(),
             "facts": "Removal instruction ATKM-DEMO-0001; the reviewer confirmed the content at the location given.",
             "content_type": ["image"]
-        }))?,
+        }),
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
-    decide_case(
+    .await?;
+    decide(
         state,
         &staff[0].0,
         &deepfake.case_id,
-        decision(serde_json::json!({
+        serde_json::json!({
             "visibility": ["removed"], "account": "suspended", "ground": "illegal", "legal_ground": "nl-sr-254ba",
             "explanation": "A sexual deepfake of a real person, published without her consent.",
             "territorial_scope": ["EEA"], "content_date": today.to_string(),
             "end_dates": {"account": (today + time::Duration::days(90)).to_string()},
             "facts": "Reported by the person shown and by a trusted flagger; the image is AI-generated.",
             "content_type": ["image", "synthetic_media"]
-        }))?,
+        }),
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+    .await?;
 
     let tf_case = file_notice(
         state,
@@ -172,20 +174,13 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
         }))?,
     )
     .await?;
-    decide_case(
-        state,
-        &staff[0].0,
-        &tf_case.case_id,
-        decision(serde_json::json!({
+    decide(state, &staff[0].0, &tf_case.case_id, serde_json::json!({
             "visibility": ["removed"], "ground": "incompatible", "terms_clause": "Terms 4.2: no intimate imagery without consent",
             "explanation": "Intimate imagery shared without the consent of the person shown.",
             "territorial_scope": ["EEA"], "content_date": today.to_string(),
             "facts": "Reported by a trusted flagger on behalf of the person shown; the reviewer checked the video.",
             "content_type": ["video"]
-        }))?,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+        })).await?;
 
     // The platform's own moderation reports a post itself (own initiative).
     let own = file_notice(
@@ -199,20 +194,13 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
         }))?,
     )
     .await?;
-    decide_case(
-        state,
-        &staff[0].0,
-        &own.case_id,
-        decision(serde_json::json!({
+    decide(state, &staff[0].0, &own.case_id, serde_json::json!({
             "visibility": ["disabled"], "ground": "incompatible", "terms_clause": "Terms 4.2: no intimate imagery without consent",
             "explanation": "A nude image posted as 'revenge' is intimate imagery shared without consent.",
             "territorial_scope": ["NL"], "content_date": today.to_string(),
             "facts": "Found by the platform's own moderators; the reviewer confirmed it.",
             "content_type": ["image"]
-        }))?,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+        })).await?;
 
     // A re-upload of a banked image: screening blocks it and opens a case (automated match).
     let banked_sha256 = "5f0c6b1e9a4d3c2b1a0f9e8d7c6b5a4938271605f4e3d2c1b0a9f8e7d6c5b4a3";
@@ -243,20 +231,19 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("demo screening: {e}"))?;
     let matched = screened.case_id().context("the demo upload should have been blocked")?.to_owned();
-    decide_case(
+    decide(
         state,
         &staff[0].0,
         &matched,
-        decision(serde_json::json!({
+        serde_json::json!({
             "visibility": ["removed"], "ground": "illegal", "legal_ground": "nl-sr-254ba",
             "explanation": "A re-upload of an image removed earlier as a sexual deepfake published without consent.",
             "territorial_scope": ["EEA"], "content_date": today.to_string(),
             "facts": "Upload screening matched the hash of an image removed by an earlier decision.",
             "content_type": ["image", "synthetic_media"], "automated_decision": "partially"
-        }))?,
+        }),
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("demo decision: {e}"))?;
+    .await?;
 
     eprintln!(
         "demo: seeded 8 notices in 7 cases (5 decided, one per source), confirmations and decisions go to data/mail/."

@@ -11,6 +11,7 @@
 //! `commit` returns; the server answers 2xx only after that.
 
 mod accounts;
+mod appeals;
 mod audit;
 mod banks;
 mod bench_data;
@@ -33,11 +34,10 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use accounts::AccountRecord;
+pub use appeals::{AppealRecord, AppealResolution, NewAppeal};
 pub use audit::{AuditEvent, AuditReport};
 pub use banks::{Bank, BankChange, BankChangeKind, BankEntry, BankListener, ImportReport, IndexedEntry};
-pub use decisions::{
-    AppealRecord, AppealResolution, CaseContext, DecisionRecord, MisuseMeasure, NewAppeal, NewDecision,
-};
+pub use decisions::{CaseContext, DecisionRecord, MisuseMeasure, NewDecision};
 pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
