@@ -27,32 +27,9 @@ fn read(rel: &str) -> Vec<u8> {
     std::fs::read(fixtures().join(rel)).unwrap()
 }
 
-struct Row {
-    path: String,
-    width: u32,
-    height: u32,
-    pdq: PdqHash,
-    quality: u8,
-    comparison: String,
-}
-
-fn expected_rows() -> Vec<Row> {
+fn expected_rows() -> Vec<staydown_pdq::reference::ReferenceRow> {
     let text = std::fs::read_to_string(fixtures().join("expected.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            assert_eq!(f.len(), 7, "bad row {line}");
-            Row {
-                path: f[0].to_owned(),
-                width: f[1].parse().unwrap(),
-                height: f[2].parse().unwrap(),
-                pdq: f[4].parse().unwrap(),
-                quality: f[5].parse().unwrap(),
-                comparison: f[6].to_owned(),
-            }
-        })
-        .collect()
+    staydown_pdq::reference::parse_expected_csv(&text).unwrap()
 }
 
 /// Every row of expected.csv through the production path (bytes → decode → hash):

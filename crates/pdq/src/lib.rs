@@ -34,6 +34,7 @@ mod downsample;
 mod hash;
 #[cfg(test)]
 mod naive;
+pub mod reference;
 #[cfg(test)]
 mod tests;
 

@@ -9,32 +9,9 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pdq")
 }
 
-struct Row {
-    path: String,
-    width: usize,
-    height: usize,
-    pdq: PdqHash,
-    quality: u8,
-    comparison: String,
-}
-
-fn expected_rows() -> Vec<Row> {
+fn expected_rows() -> Vec<crate::reference::ReferenceRow> {
     let text = std::fs::read_to_string(fixtures().join("expected.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            assert_eq!(f.len(), 7, "bad row {line}");
-            Row {
-                path: f[0].to_owned(),
-                width: f[1].parse().unwrap(),
-                height: f[2].parse().unwrap(),
-                pdq: f[4].parse().unwrap(),
-                quality: f[5].parse().unwrap(),
-                comparison: f[6].to_owned(),
-            }
-        })
-        .collect()
+    crate::reference::parse_expected_csv(&text).unwrap()
 }
 
 /// Decodes a lossless fixture to RGB8 like Pillow's `convert("RGB")` for 8-bit PNGs (palette
@@ -62,11 +39,11 @@ fn check(rel: &str, expected: PdqOutput) {
 /// Every `exact` row of expected.csv: identical hash (all 256 bits) and identical quality.
 #[test]
 fn conformance_exact_rows() {
-    let rows: Vec<Row> = expected_rows().into_iter().filter(|r| r.comparison == "exact").collect();
+    let rows: Vec<_> = expected_rows().into_iter().filter(|r| r.comparison == "exact").collect();
     assert_eq!(rows.len(), 35, "expected.csv changed: update this count deliberately");
     for row in rows {
         let (w, h, _) = load_rgb(&row.path);
-        assert_eq!((w, h), (row.width, row.height), "{}", row.path);
+        assert_eq!((w, h), (row.width as usize, row.height as usize), "{}", row.path);
         check(&row.path, PdqOutput { hash: row.pdq, quality: row.quality });
     }
 }
