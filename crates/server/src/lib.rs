@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod json;
 pub mod mail;
 pub mod metrics;
@@ -71,6 +72,10 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
     pub misuse: staydown_domain::misuse::MisusePolicy,
+    /// Keys that seal attached content and evidence at rest; `None` refuses to store such bytes.
+    pub vault: Option<staydown_vault::Keyring>,
+    /// How long stored blobs are kept before retention erases them (unless under legal hold).
+    pub blob_retention: Option<Duration>,
 }
 
 /// The platform's webhook receiver.
@@ -105,6 +110,8 @@ impl Default for Settings {
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
+            vault: None,
+            blob_retention: None,
         }
     }
 }

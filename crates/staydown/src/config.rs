@@ -37,6 +37,18 @@ pub struct FileConfig {
     pub misuse: MisuseConfig,
     #[serde(default)]
     pub transparency_database: TransparencyDatabaseConfig,
+    #[serde(default)]
+    pub vault: VaultConfig,
+}
+
+/// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// Key file: one `ID BASE64` line per key, the first seals (`staydown vault keygen`).
+    pub key_file: Option<PathBuf>,
+    /// Default retention of stored blobs, e.g. `365d`; none keeps them until erased.
+    pub retention: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -148,6 +160,10 @@ pub struct Config {
     pub webhook: Option<(String, Secret)>,
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
+    /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
+    pub vault: Option<staydown_vault::Keyring>,
+    /// Default retention of stored blobs.
+    pub blob_retention: Option<std::time::Duration>,
 }
 
 /// The validated `[transparency_database]` section.
@@ -392,6 +408,16 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         bail!("misuse: need 1 <= warn_after <= suspend_after and min_share_percent <= 100");
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
+    let vault = match &raw.vault.key_file {
+        None => None,
+        Some(path) => {
+            Some(staydown_vault::Keyring::from_file(path).map_err(|e| anyhow::anyhow!("vault.key_file: {e}"))?)
+        }
+    };
+    let blob_retention = match &raw.vault.retention {
+        None => None,
+        Some(v) => Some(parse_duration(v).map_err(|e| anyhow::anyhow!("vault.retention: {e}"))?),
+    };
     Ok(Config {
         listen,
         database,
@@ -409,6 +435,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         webhook,
         misuse,
         transparency_database,
+        vault,
+        blob_retention,
     })
 }
 
@@ -438,6 +466,8 @@ mod tests {
         let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);
         assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
         assert!(e.token.is_none() && d.token.is_none());
+        assert!(from_example.vault.is_none() && defaults.vault.is_none());
+        assert_eq!(from_example.blob_retention, defaults.blob_retention);
     }
 
     #[test]
