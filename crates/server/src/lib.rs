@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod client;
 pub mod json;
 pub mod mail;
 pub mod metrics;
@@ -76,6 +77,33 @@ pub struct Settings {
     pub vault: Option<staydown_vault::Keyring>,
     /// How long stored blobs are kept before retention erases them (unless under legal hold).
     pub blob_retention: Option<Duration>,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` name the client (`server::client`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Who may read `/metrics` on this router.
+    pub metrics_access: MetricsAccess,
+}
+
+/// Who may read `GET /metrics`. Prometheus deployments scrape a private port or send a bearer
+/// token; the exposition names routes and volumes that are nobody else's business.
+#[derive(Clone, Default)]
+pub enum MetricsAccess {
+    /// Only callers connected from a loopback address (the default; a local agent scrapes).
+    #[default]
+    Loopback,
+    /// Anyone presenting `Authorization: Bearer <token>`.
+    Token(String),
+    /// Not on this router: the binary serves it on its own listen address.
+    Elsewhere,
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Loopback => f.write_str("Loopback"),
+            Self::Token(_) => f.write_str("Token(<redacted>)"),
+            Self::Elsewhere => f.write_str("Elsewhere"),
+        }
+    }
 }
 
 /// The platform's webhook receiver.
@@ -112,12 +140,23 @@ impl Default for Settings {
             bank_refresh_interval: Duration::from_secs(30),
             vault: None,
             blob_retention: None,
+            trusted_proxies: Vec::new(),
+            metrics_access: MetricsAccess::Loopback,
         }
     }
 }
 
 /// Per-address limiter for anonymous intake.
 pub type IntakeLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// The limiter key of an anonymous caller (see [`client`]); `None` without connection info.
+pub fn limiter_key_of(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &axum::http::HeaderMap,
+) -> Option<std::net::IpAddr> {
+    client::client_ip(peer, headers, &state.settings().trusted_proxies).map(client::limiter_key)
+}
 
 fn intake_limiter(settings: &Settings) -> IntakeLimiter {
     let per_minute =
@@ -269,7 +308,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
+        .route("/metrics", get(metrics::guarded))
         .route("/hash", get(web::hash_page))
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
@@ -303,6 +342,17 @@ async fn home() -> Html<&'static str> {
     Html(include_str!("home.html"))
 }
 
+/// A router with only `GET /metrics`, for a separate, private listen address
+/// (`[metrics] listen`; pair it with [`MetricsAccess::Elsewhere`] on the main router).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics::render)).fallback(problem::not_found).with_state(state)
+}
+
+/// Serves [`metrics_router`] on its own listener until the task is aborted.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, metrics_router(state)).await
+}
+
 /// Serves `router(state)` on an already bound listener until `shutdown` resolves, with the outbox
 /// worker and the bank sync running beside it. The screening index is built before the first
 /// request is accepted.
@@ -314,13 +364,22 @@ pub async fn serve(
     let worker = tokio::spawn(outbox::run(state.clone()));
     state.refresh_banks().await;
     let sync = screening::spawn_bank_sync(state.clone(), state.settings().bank_refresh_interval);
-    let upkeep = tokio::spawn(async {
+    let upkeep_state = state.clone();
+    let upkeep = tokio::spawn(async move {
         // Histogram samples are buffered until drained; drain them even if nobody scrapes.
         let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut ticks = 0u64;
         loop {
             tick.tick().await;
             if let Some(handle) = metrics::handle() {
                 handle.run_upkeep();
+            }
+            ticks += 1;
+            // Forget addresses whose limit has fully replenished, so the table does not grow
+            // with every address that ever sent a notice.
+            if ticks.is_multiple_of(12) {
+                upkeep_state.intake_limiter().retain_recent();
+                upkeep_state.intake_limiter().shrink_to_fit();
             }
         }
     });

@@ -108,7 +108,30 @@ pub async fn track_requests(req: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`: refreshes the queue gauges from the store, then renders every series.
+/// `GET /metrics` on the main router: checks [`crate::MetricsAccess`], then [`render`]. A refused
+/// caller gets the same 404 problem as an unknown path.
+pub async fn guarded(
+    State(state): State<AppState>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let allowed = match &state.settings().metrics_access {
+        // Without connection info (an embedded router in tests) there is no peer to judge.
+        crate::MetricsAccess::Loopback => peer.is_none_or(|p| p.0.0.ip().is_loopback()),
+        crate::MetricsAccess::Token(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+            }),
+        crate::MetricsAccess::Elsewhere => false,
+    };
+    if allowed { render(State(state)).await } else { crate::problem::ApiError::NotFound.into_response() }
+}
+
+/// Renders every series after refreshing the queue gauges from the store (the separate metrics
+/// listener serves this directly).
 pub async fn render(State(state): State<AppState>) -> Response {
     match handle() {
         Some(handle) => {

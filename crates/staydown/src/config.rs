@@ -25,6 +25,10 @@ pub struct FileConfig {
     pub public_notice_burst: Option<u32>,
     pub screen_body_limit: Option<usize>,
     pub bank_refresh_interval: Option<String>,
+    /// Reverse proxies (addresses or CIDR blocks) whose Forwarded / X-Forwarded-For are believed.
+    pub trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     #[serde(default)]
     pub policy: PolicyConfig,
     #[serde(default)]
@@ -39,6 +43,17 @@ pub struct FileConfig {
     pub transparency_database: TransparencyDatabaseConfig,
     #[serde(default)]
     pub vault: VaultConfig,
+}
+
+/// `[metrics]`: who may scrape `/metrics`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on this separate address only (e.g. `127.0.0.1:9464`).
+    pub listen: Option<String>,
+    /// Or require `Authorization: Bearer <token>` on the main address.
+    pub token: Option<Secret>,
+    pub token_file: Option<PathBuf>,
 }
 
 /// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
@@ -160,6 +175,12 @@ pub struct Config {
     pub webhook: Option<(String, Secret)>,
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
+    /// Reverse proxies whose forwarded-for headers name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Separate listen address for `/metrics`.
+    pub metrics_listen: Option<String>,
+    /// Bearer token for `/metrics` on the main address.
+    pub metrics_token: Option<Secret>,
     /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
     pub vault: Option<staydown_vault::Keyring>,
     /// Default retention of stored blobs.
@@ -414,6 +435,25 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
             Some(staydown_vault::Keyring::from_file(path).map_err(|e| anyhow::anyhow!("vault.key_file: {e}"))?)
         }
     };
+    let mut trusted_proxies = Vec::new();
+    for entry in raw.trusted_proxies.iter().flatten() {
+        let net = entry
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                anyhow::anyhow!("trusted_proxies: `{entry}` is not an address or CIDR block like 10.0.0.0/8")
+            })?;
+        trusted_proxies.push(net);
+    }
+    let metrics_listen = raw.metrics.listen.clone();
+    if let Some(l) = &metrics_listen {
+        l.parse::<std::net::SocketAddr>()
+            .with_context(|| format!("metrics.listen: `{l}` is not an address like 127.0.0.1:9464"))?;
+    }
+    let metrics_token = read_secret("metrics.token", &raw.metrics.token, &raw.metrics.token_file)?;
+    if metrics_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+        bail!("metrics.token: use at least 16 characters (e.g. `openssl rand -hex 32`)");
+    }
     let blob_retention = match &raw.vault.retention {
         None => None,
         Some(v) => Some(parse_duration(v).map_err(|e| anyhow::anyhow!("vault.retention: {e}"))?),
@@ -437,6 +477,9 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         transparency_database,
         vault,
         blob_retention,
+        trusted_proxies,
+        metrics_listen,
+        metrics_token,
     })
 }
 
@@ -467,6 +510,9 @@ mod tests {
         assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
         assert!(e.token.is_none() && d.token.is_none());
         assert!(from_example.vault.is_none() && defaults.vault.is_none());
+        assert_eq!(from_example.trusted_proxies, defaults.trusted_proxies);
+        assert_eq!(from_example.metrics_listen, defaults.metrics_listen);
+        assert!(from_example.metrics_token.is_none());
         assert_eq!(from_example.blob_retention, defaults.blob_retention);
     }
 

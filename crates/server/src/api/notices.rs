@@ -106,14 +106,16 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     ApiJson(draft): ApiJson<NoticeDraft>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::FileNotice)?;
-    // Anonymous intake is limited per address so a flood cannot drown real reports; keyed
-    // callers (trusted flaggers, authorities) are identified and accountable, so not limited.
+    // Anonymous intake is limited per address (behind trusted proxies: the forwarded one; IPv6
+    // per /64) so a flood cannot drown real reports; keyed callers (trusted flaggers,
+    // authorities) are identified and accountable, so not limited.
     if caller.key.is_none()
-        && let Some(Extension(ConnectInfo(addr))) = peer
-        && let Err(not_until) = state.intake_limiter().check_key(&addr.ip())
+        && let Some(key) = crate::limiter_key_of(&state, peer.map(|Extension(ConnectInfo(a))| a), &headers)
+        && let Err(not_until) = state.intake_limiter().check_key(&key)
     {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         return Err(ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) });

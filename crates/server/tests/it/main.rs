@@ -22,6 +22,8 @@ mod misuse;
 mod outbox;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
+/// Behind a reverse proxy: forwarded client addresses, IPv6 /64 limits, private /metrics.
+mod proxy;
 /// The transparency report (Art. 15, 24(1)), `/api/v1/stats` and the report's `/metrics` series.
 mod report;
 /// The role matrix: every route for every role and for anonymous callers.

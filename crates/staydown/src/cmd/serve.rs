@@ -65,6 +65,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, false) => None,
         },
         blob_retention: config.blob_retention,
+        trusted_proxies: config.trusted_proxies.clone(),
+        metrics_access: match (&config.metrics_listen, &config.metrics_token) {
+            (Some(_), _) => staydown_server::MetricsAccess::Elsewhere,
+            (None, Some(token)) => staydown_server::MetricsAccess::Token(token.expose().to_owned()),
+            (None, None) => staydown_server::MetricsAccess::Loopback,
+        },
         ..Settings::default()
     };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
@@ -84,7 +90,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if tdb.is_none() {
         tracing::info!("EU Transparency Database submission is off ([transparency_database] enabled = false)");
     }
+    let metrics_server = match &config.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("metrics.listen: binding {address}"))?;
+            eprintln!("staydown metrics on http://{address}/metrics");
+            Some(tokio::spawn(staydown_server::serve_metrics(listener, state.clone())))
+        }
+        None => None,
+    };
     let result = staydown_server::serve(listener, state, shutdown_signal()).await;
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
     if let Some(worker) = tdb {
         worker.abort();
     }
