@@ -308,6 +308,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/readyz", get(healthz))
         .route("/metrics", get(metrics::guarded))
         .route("/hash", get(web::hash_page))
         .route("/static/pdq/{file}", get(web::pdq_file))
@@ -324,6 +326,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `GET /livez`: the process answers (no dependency checked: a restart would not fix the database).
+async fn livez() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /readyz` (and `/healthz`): ready for traffic when the database answers. The screening
+/// index is built before the listener accepts connections, so it needs no check here.
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store().ping().await {
         Ok(()) => axum::Json(serde_json::json!({"status": "ok", "database": "ok"})).into_response(),

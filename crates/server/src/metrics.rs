@@ -97,14 +97,39 @@ pub fn record_decision(decision: &Decision) {
 }
 
 /// Middleware: times every request under its route template (`unmatched` for unknown paths).
+///
+/// Also writes the access log: one `tracing` line per request at `info` (target
+/// `staydown::access`) with the method, the route *template* (never the path with its ids, never
+/// the query, which may hold a tracking token), the status, the duration in milliseconds and a
+/// request id — the caller's `X-Request-Id` when it is a short token, else a fresh UUID — which
+/// the response echoes in `X-Request-Id`.
 pub async fn track_requests(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().as_str().to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let started = std::time::Instant::now();
-    let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::histogram!("staydown_http_request_seconds", "method" => method, "route" => route, "status" => status)
-        .record(started.elapsed().as_secs_f64());
+    let mut response = next.run(req).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    tracing::info!(
+        target: "staydown::access",
+        method = %method,
+        route = %route,
+        status,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id = %request_id,
+        "request"
+    );
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    metrics::histogram!("staydown_http_request_seconds", "method" => method, "route" => route, "status" => status.to_string())
+        .record(elapsed.as_secs_f64());
     response
 }
 

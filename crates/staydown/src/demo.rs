@@ -246,7 +246,7 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     .await?;
 
     eprintln!(
-        "demo: seeded 8 notices in 7 cases (5 decided, one per source), confirmations and decisions go to data/mail/."
+        "demo: seeded 8 notices in 7 cases (5 decided, one per source), confirmations and decisions go to mail/ beside the database."
     );
     eprintln!("demo: reviewer key (shown once): {reviewer_key}");
     eprintln!("demo: staff accounts demo-reviewer / demo-senior, password <username>-demo-password; keys:");

@@ -66,6 +66,10 @@ pub enum StoreError {
     /// The URL is not `sqlite://…` or `postgres://…`.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
+    /// A command that only reads was pointed at a database that does not exist (or holds no
+    /// staydown schema); nothing was created.
+    #[error("no staydown database at {0}: check --database (read-only commands never create one)")]
+    NoDatabase(String),
     /// The requested row does not exist.
     #[error("not found")]
     NotFound,
@@ -168,6 +172,37 @@ impl Store {
         let store = Store { pool, url, backend, sqlite_writer, intake };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Connects like [`Store::connect`], but only to a database that already exists and holds the
+    /// staydown schema: for commands that read (`audit verify`, `report`, `sor …`, `bank list`,
+    /// `bank export`), which must not report "intact" or zeros from an empty database they made.
+    ///
+    /// # Errors
+    /// [`StoreError::NoDatabase`] for a missing SQLite file or a database without staydown's
+    /// migrations table; otherwise as [`Store::connect`].
+    pub async fn connect_existing(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("sqlite:") {
+            let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            let path = rest.split('?').next().unwrap_or(rest);
+            if path.is_empty() || !std::path::Path::new(path).is_file() {
+                return Err(StoreError::NoDatabase(url.to_owned()));
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = AnyConnectOptions::from_str(url)?;
+            let pool = AnyPoolOptions::new().max_connections(1).connect_with(options).await?;
+            let has_schema: Option<i64> = sqlx::query_scalar(
+                "SELECT 1::BIGINT FROM information_schema.tables WHERE table_name = '_sqlx_migrations'",
+            )
+            .fetch_optional(&pool)
+            .await?;
+            pool.close().await;
+            if has_schema.is_none() {
+                return Err(StoreError::NoDatabase(url.to_owned()));
+            }
+        }
+        Self::connect(url).await
     }
 
     async fn migrate(&self) -> Result<()> {

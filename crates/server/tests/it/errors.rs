@@ -121,6 +121,22 @@ async fn health_reports_the_database() {
     each_backend(|app| async move {
         let (status, body) = app.get("/healthz", None).await;
         assert_eq!((status, body["database"].as_str()), (200, Some("ok")));
+        let (status, body) = app.get("/readyz", None).await;
+        assert_eq!((status, body["database"].as_str()), (200, Some("ok")));
+        let (status, body) = app.get("/livez", None).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+        // Every answer carries a request id: the caller's when it is a plain token, else a new one.
+        let echoed =
+            app.client.get(format!("{}/livez", app.base)).header("x-request-id", "abc-123").send().await.unwrap();
+        assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+        let fresh = app
+            .client
+            .get(format!("{}/livez", app.base))
+            .header("x-request-id", "bad id\twith\tcontrol")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fresh.headers()["x-request-id"].len(), 36, "a UUID replaces an unusable id");
     })
     .await;
 }

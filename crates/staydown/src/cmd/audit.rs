@@ -23,7 +23,7 @@ pub enum AuditCommand {
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify { database } = args.command;
-    let store = Store::connect(&database).await.with_context(|| format!("opening {database}"))?;
+    let store = Store::connect_existing(&database).await.with_context(|| format!("opening {database}"))?;
     let report = store.verify_audit().await?;
     match report.broken {
         None => {

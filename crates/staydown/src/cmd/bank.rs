@@ -101,7 +101,9 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 
 pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
     let database = args.database;
-    let store = Store::connect(&database).await.with_context(|| format!("opening {database}"))?;
+    let reads_only = matches!(args.command, BankCommand::List | BankCommand::Export { .. });
+    let store = if reads_only { Store::connect_existing(&database).await } else { Store::connect(&database).await }
+        .with_context(|| format!("opening {database}"))?;
     let now = time::OffsetDateTime::now_utc();
     match args.command {
         BankCommand::Create { name, action, threshold, description, provenance } => {

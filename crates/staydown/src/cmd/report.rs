@@ -145,7 +145,7 @@ pub fn to_csv(report: &TransparencyReport) -> String {
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let period = period(&args.from, &args.to)?;
-    let store = Store::connect(&args.database).await.with_context(|| format!("opening {}", args.database))?;
+    let store = Store::connect_existing(&args.database).await.with_context(|| format!("opening {}", args.database))?;
     let report = store.transparency_report(period).await.context("computing the report")?;
     store.close().await;
     let text = match args.format {

@@ -19,7 +19,7 @@ pub struct ServeArgs {
     /// Database URL: sqlite://PATH or postgres://USER:PASS@HOST/DB.
     #[arg(long)]
     pub database: Option<String>,
-    /// Seed demo keys and notices into an empty database (and write email to data/mail).
+    /// Seed demo keys and notices into an empty database (and write email to mail/ beside the database).
     #[arg(long)]
     pub demo: bool,
 }
@@ -42,7 +42,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Store::connect(&config.database).await.with_context(|| format!("opening database {}", config.database))?;
     let mut email = config.email.clone();
     if args.demo && matches!(email, EmailMode::None) {
-        email = EmailMode::Folder("data/mail".into());
+        // Beside the database, wherever it is, not in whatever folder the server was started from.
+        email = EmailMode::Folder(crate::cmd::vault::data_folder(&config.database).join("mail"));
     }
     let settings = Settings {
         public_url: config.public_url.clone(),

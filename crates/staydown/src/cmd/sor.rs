@@ -78,7 +78,7 @@ pub async fn run(args: SorArgs) -> anyhow::Result<ExitCode> {
             if until.is_some_and(|u| u <= since) {
                 bail!("--until must be after --since");
             }
-            let store = Store::connect(&database).await.with_context(|| format!("opening {database}"))?;
+            let store = Store::connect_existing(&database).await.with_context(|| format!("opening {database}"))?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => {
                     Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -112,7 +112,7 @@ pub async fn run(args: SorArgs) -> anyhow::Result<ExitCode> {
                         .with_context(|| format!("--state `{s}`: use pending, submitted or failed"))
                 })
                 .transpose()?;
-            let store = Store::connect(&database).await.with_context(|| format!("opening {database}"))?;
+            let store = Store::connect_existing(&database).await.with_context(|| format!("opening {database}"))?;
             let items = store.submission_queue(state, limit.clamp(1, 100_000)).await?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "puid\tstate\tattempts\tqueued_at\tdecision_id\ttdb_uuid\tlast_error")?;

@@ -32,16 +32,22 @@ pub fn run(args: &VaultArgs) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
-/// The demo's key file: `demo-vault.keys` beside the SQLite database (or in `data/`), made on first
-/// use with owner-only permissions, so `serve --demo` can store attached content out of the box.
-pub fn demo_keyring(database: &str) -> anyhow::Result<staydown_vault::Keyring> {
-    use anyhow::Context as _;
-    let folder = database
+/// The folder of the SQLite database file (`data/` for PostgreSQL or a bare file name), where
+/// the demo keeps its mail and key file.
+pub fn data_folder(database: &str) -> std::path::PathBuf {
+    database
         .strip_prefix("sqlite://")
         .or_else(|| database.strip_prefix("sqlite:"))
         .and_then(|p| std::path::Path::new(p.split('?').next().unwrap_or(p)).parent().map(std::path::Path::to_path_buf))
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::PathBuf::from("data"));
+        .unwrap_or_else(|| std::path::PathBuf::from("data"))
+}
+
+/// The demo's key file: `demo-vault.keys` beside the SQLite database (or in `data/`), made on first
+/// use with owner-only permissions, so `serve --demo` can store attached content out of the box.
+pub fn demo_keyring(database: &str) -> anyhow::Result<staydown_vault::Keyring> {
+    use anyhow::Context as _;
+    let folder = data_folder(database);
     std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let path = folder.join("demo-vault.keys");
     if !path.exists() {
