@@ -316,6 +316,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(middleware::from_fn(problem::framework_rejections))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(move |mut req: Request, next: Next| async move {
             req.extensions_mut().insert(BodyLimit(limit));

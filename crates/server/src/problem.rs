@@ -18,6 +18,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     /// Input failed validation; every field problem is listed.
     Validation(FieldErrors),
+    /// The path or query string could not be read (e.g. `?limit=abc`); the problems are listed.
+    BadRequest(FieldErrors),
     /// The body is not JSON at all.
     MalformedJson(String),
     /// The body is larger than allowed.
@@ -89,6 +91,12 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation-failed",
                 "The request has invalid or missing fields",
+                format!("{} problem(s): {e}", e.0.len()),
+            ),
+            Self::BadRequest(e) => (
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "The path or query string is malformed",
                 format!("{} problem(s): {e}", e.0.len()),
             ),
             Self::MalformedJson(m) => {
@@ -171,7 +179,7 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let errors = match &self {
-            Self::Validation(e) => e.0.as_slice(),
+            Self::Validation(e) | Self::BadRequest(e) => e.0.as_slice(),
             _ => &[],
         };
         let body =
@@ -222,3 +230,63 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// Middleware: turns the framework's own plain-text rejections (a query string that does not
+/// deserialize, a path parameter of the wrong type, a wrong method or media type on an extractor)
+/// into problem documents, so that *every* error of the API is RFC 9457 problem+json. Responses that
+/// already have a body type of their own (problem+json, JSON, HTML, metrics text) pass untouched.
+pub async fn framework_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type =
+        response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let plain = content_type.is_empty() || content_type.starts_with("text/plain");
+    if !plain || response.headers().contains_key("x-staydown-plain") {
+        return response;
+    }
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let text = match axum::body::to_bytes(response.into_body(), 16 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
+        s if s.is_client_error() => ApiError::BadRequest(rejection_fields(&text)),
+        _ => ApiError::Internal(text),
+    };
+    let mut out = error.into_response();
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    out
+}
+
+/// Field problems from an axum rejection text such as
+/// `Failed to deserialize query string: limit: invalid digit found in string`.
+fn rejection_fields(text: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for (prefix, place) in [
+        ("Failed to deserialize query string: ", "query"),
+        ("Failed to deserialize form: ", "form"),
+        ("Invalid URL: ", "path"),
+        ("Failed to deserialize path parameters: ", "path"),
+    ] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            match rest.split_once(": ") {
+                Some((field, message)) if !field.contains(' ') => {
+                    errors.push(format!("{place}.{field}"), "invalid", message);
+                }
+                _ => errors.push(place, "invalid", rest),
+            }
+            return errors;
+        }
+    }
+    errors.push("request", "invalid", if text.is_empty() { "the request is malformed" } else { text });
+    errors
+}

@@ -244,3 +244,24 @@ async fn control_characters_get_a_field_error_on_both_backends_and_nothing_is_st
     })
     .await;
 }
+
+/// The framework's own rejections (a query string or path that does not parse) used to answer
+/// `text/plain`; every error is a problem document now, naming the field where it can.
+#[tokio::test]
+async fn framework_rejections_are_problem_documents() {
+    each_backend(|app| async move {
+        let reviewer = app.key(staydown_domain::roles::Role::Reviewer, "r").await;
+        let admin = app.key(staydown_domain::roles::Role::Admin, "a").await;
+        for (path, key, field) in
+            [("/api/v1/queue?limit=abc", &reviewer, "query.limit"), ("/api/v1/banks/%FF%FE", &admin, "path")]
+        {
+            let resp = app.client.get(format!("{}{path}", app.base)).bearer_auth(key).send().await.unwrap();
+            assert_eq!(resp.status(), 400, "{path}");
+            assert_eq!(resp.headers()["content-type"], "application/problem+json", "{path}");
+            let body: serde_json::Value = resp.json().await.unwrap();
+            assert_eq!(body["type"], "/problems/bad-request", "{path}: {body}");
+            assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == field), "{path}: {body}");
+        }
+    })
+    .await;
+}
