@@ -83,6 +83,24 @@ pub struct AppealDraft {
     pub reason: Option<String>,
     /// `nl` or `en` for the answer.
     pub language: Option<crate::notice::Language>,
+    /// What is new since an earlier appeal by the same party was upheld; required then, so that
+    /// the same complaint is not decided again and again.
+    pub new_facts: Option<String>,
+}
+
+/// Validates `new_facts` for a repeat appeal after an upheld one: present and bounded; the facts
+/// are kept with the reason, under a heading, so the reviewer sees what changed.
+pub fn with_new_facts(reason: String, draft: &AppealDraft) -> Result<String, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let facts = trimmed(draft.new_facts.clone());
+    match &facts {
+        None => errors.required(
+            "new_facts",
+            "an earlier appeal of yours against this decision was upheld; say what is new since then",
+        ),
+        Some(f) => check_len(&mut errors, "new_facts", f, MAX_APPEAL_TEXT),
+    }
+    errors.into_result(format!("{reason}\n\nNew facts / nieuwe feiten: {}", facts.unwrap_or_default()))
 }
 
 /// Validates the free text of an appeal; the token is checked by the store.
@@ -163,6 +181,7 @@ mod tests {
             token: Some("t".into()),
             reason: Some(" It is me, consenting. ".into()),
             language: None,
+            new_facts: None,
         });
         assert_eq!(ok.expect("valid"), "It is me, consenting.");
     }

@@ -192,6 +192,25 @@ impl Store {
         tx.commit().await
     }
 
+    /// Earlier appeals by the same party (appellant kind and notice) against a decision, oldest first.
+    pub async fn appeals_by_party(
+        &self,
+        decision_id: &str,
+        appellant: Appellant,
+        notice_id: Option<&str>,
+    ) -> Result<Vec<AppealRecord>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {APPEAL_COLUMNS} FROM appeals WHERE decision_id = $1 AND appellant = $2 \
+             AND COALESCE(notice_id, '') = COALESCE($3, '') ORDER BY received_at, id"
+        )))
+        .bind(decision_id)
+        .bind(appellant.as_str())
+        .bind(notice_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(appeal_from_row).collect()
+    }
+
     /// An appeal by id.
     pub async fn appeal(&self, id: &str) -> Result<Option<AppealRecord>> {
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {APPEAL_COLUMNS} FROM appeals WHERE id = $1")))

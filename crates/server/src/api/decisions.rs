@@ -101,7 +101,7 @@ pub async fn appeal(
     Path(id): Path<String>,
     ApiJson(draft): ApiJson<AppealDraft>,
 ) -> Result<Response, ApiError> {
-    let reason = validate_appeal(&draft).map_err(ApiError::Validation)?;
+    let mut reason = validate_appeal(&draft).map_err(ApiError::Validation)?;
     let decision = load_decision(&state, &id).await?;
     let digest = secret_digest(draft.token.as_deref().unwrap_or_default().trim());
     // A wrong token and a missing decision look the same.
@@ -110,6 +110,10 @@ pub async fn appeal(
     let closes = appeal_deadline(decision.decided_at);
     if now > closes {
         return Err(ApiError::AppealWindowClosed { closed_at: closes.format(&Rfc3339).unwrap_or_default() });
+    }
+    let earlier = state.store().appeals_by_party(&decision.id, appellant, notice_id.as_deref()).await?;
+    if earlier.iter().any(|a| a.outcome == Some(AppealOutcome::Upheld)) {
+        reason = staydown_domain::appeal::with_new_facts(reason, &draft).map_err(ApiError::Validation)?;
     }
     let appeal_id = uuid::Uuid::now_v7().to_string();
     let language = draft.language.unwrap_or_default().as_str().to_owned();

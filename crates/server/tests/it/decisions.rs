@@ -188,6 +188,18 @@ async fn the_decider_cannot_decide_the_appeal_and_the_window_is_six_months() {
         let (status, body) = app.post(&path, &upheld, Some(&bob)).await;
         assert_eq!(status, 200, "{body}");
 
+        // The same complaint again after it was upheld needs new facts; then one open appeal at a time.
+        let appeals = format!("/api/v1/decisions/{decision_id}/appeals");
+        let (status, body) = app.post(&appeals, &json!({"token": tracking, "reason": "Again."}), None).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["field"], "new_facts", "{body}");
+        let again =
+            json!({"token": tracking, "reason": "Again.", "new_facts": "I now have the original photo's file."});
+        let (status, body) = app.post(&appeals, &again, None).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = app.post(&appeals, &again, None).await;
+        assert_eq!(status, 409, "a second open appeal by the same party: {body}");
+
         // Six months and a day later the window has closed.
         app.advance(time::Duration::days(184));
         let (status, body) = app
