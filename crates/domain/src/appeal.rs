@@ -90,7 +90,7 @@ pub struct AppealDraft {
 
 /// Validates `new_facts` for a repeat appeal after an upheld one: present and bounded; the facts
 /// are kept with the reason, under a heading, so the reviewer sees what changed.
-pub fn with_new_facts(reason: String, draft: &AppealDraft) -> Result<String, FieldErrors> {
+pub fn with_new_facts(reason: &str, draft: &AppealDraft) -> Result<String, FieldErrors> {
     let mut errors = FieldErrors::default();
     let facts = trimmed(draft.new_facts.clone());
     match &facts {

@@ -113,7 +113,7 @@ pub async fn appeal(
     }
     let earlier = state.store().appeals_by_party(&decision.id, appellant, notice_id.as_deref()).await?;
     if earlier.iter().any(|a| a.outcome == Some(AppealOutcome::Upheld)) {
-        reason = staydown_domain::appeal::with_new_facts(reason, &draft).map_err(ApiError::Validation)?;
+        reason = staydown_domain::appeal::with_new_facts(&reason, &draft).map_err(ApiError::Validation)?;
     }
     let appeal_id = uuid::Uuid::now_v7().to_string();
     let language = draft.language.unwrap_or_default().as_str().to_owned();
