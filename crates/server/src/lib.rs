@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod client;
+pub mod idempotency;
 pub mod json;
 pub mod mail;
 pub mod metrics;
@@ -317,6 +318,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(middleware::from_fn(problem::framework_rejections))
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(move |mut req: Request, next: Next| async move {
             req.extensions_mut().insert(BodyLimit(limit));

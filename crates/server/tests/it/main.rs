@@ -14,6 +14,8 @@ mod decisions;
 mod errors;
 /// Case grouping by URL, content id and hash.
 mod grouping;
+/// Idempotency-Key: retries get the first answer, never a duplicate.
+mod idempotency;
 /// Art. 16 intake: valid notices, each missing element, the CSAM anonymity exception.
 mod intake;
 /// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.
