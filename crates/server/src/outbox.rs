@@ -17,6 +17,51 @@ pub fn backoff(attempts: i64) -> time::Duration {
     time::Duration::seconds((30_i64 << exp).min(6 * 3600))
 }
 
+/// Payload fields that are secrets (a notifier's tracking link, an uploader's appeal token).
+pub const SECRET_FIELDS: [&str; 2] = ["tracking_url", "uploader_appeal_token"];
+const SEALED: &str = "sealed_secrets";
+const SEAL_CONTEXT: &[u8] = b"staydown outbox secret";
+
+/// Seals the [`SECRET_FIELDS`] of a queued payload with the vault keys, when configured, so that
+/// a queued message holds no usable link or token at rest (a database dump, a backup). They are
+/// opened at delivery ([`open_secrets`]) and dropped once delivered. Without vault keys the
+/// payload is left as is (the server warns at start).
+pub fn seal_secrets(state: &AppState, payload: &mut serde_json::Value) {
+    use base64::Engine as _;
+    let Some(keys) = &state.settings().vault else { return };
+    let Some(obj) = payload.as_object_mut() else { return };
+    let mut sealed = serde_json::Map::new();
+    for field in SECRET_FIELDS {
+        if let Some(serde_json::Value::String(secret)) = obj.remove(field) {
+            let bytes = keys.seal(secret.as_bytes(), SEAL_CONTEXT);
+            sealed.insert(field.to_owned(), base64::engine::general_purpose::STANDARD.encode(bytes).into());
+        }
+    }
+    if !sealed.is_empty() {
+        obj.insert(SEALED.to_owned(), sealed.into());
+    }
+}
+
+/// Opens what [`seal_secrets`] sealed, back into the payload's own fields.
+///
+/// # Errors
+/// A text naming the field when the vault keys are missing or cannot open it.
+pub fn open_secrets(state: &AppState, payload: &mut serde_json::Value) -> Result<(), String> {
+    use base64::Engine as _;
+    let Some(obj) = payload.as_object_mut() else { return Ok(()) };
+    let Some(serde_json::Value::Object(sealed)) = obj.remove(SEALED) else { return Ok(()) };
+    let keys = state.settings().vault.as_ref().ok_or("sealed secrets in the payload, but no [vault] keys")?;
+    for (field, value) in sealed {
+        let bytes = value
+            .as_str()
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+            .ok_or_else(|| format!("sealed {field} is not base64"))?;
+        let plain = keys.open(&bytes, SEAL_CONTEXT).map_err(|e| format!("sealed {field}: {e}"))?;
+        obj.insert(field, String::from_utf8_lossy(&plain).into_owned().into());
+    }
+    Ok(())
+}
+
 /// Delivers every due item once. Returns how many were delivered.
 pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::StoreError> {
     let mailer = state.mailer();
@@ -35,7 +80,14 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
         if items.is_empty() {
             return Ok(delivered);
         }
-        for item in items {
+        for mut item in items {
+            let stored_payload = item.payload.clone();
+            if let Err(error) = open_secrets(state, &mut item.payload) {
+                let retry_at = (item.attempts < MAX_ATTEMPTS).then(|| state.now() + backoff(item.attempts));
+                tracing::warn!(outbox_id = %item.id, %error, "cannot open a queued message's secrets");
+                store.outbox_failed(&item.id, state.now(), &error, retry_at).await?;
+                continue;
+            }
             let result = match (item.channel.as_str(), webhook) {
                 ("email", _) => {
                     let to = match &item.notice_id {
@@ -70,10 +122,11 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
             match result {
                 Ok(()) => {
                     // Links and tokens are secrets: keep them only until the message is out.
-                    let mut payload = item.payload.clone();
+                    let mut payload = stored_payload;
                     if let Some(obj) = payload.as_object_mut() {
-                        obj.remove("tracking_url");
-                        obj.remove("uploader_appeal_token");
+                        for field in SECRET_FIELDS.iter().chain(&[SEALED]) {
+                            obj.remove(*field);
+                        }
                     }
                     store.outbox_delivered(&item.id, now, &payload).await?;
                     delivered += 1;

@@ -165,6 +165,8 @@ fn action_webhooks(
         "appeal_deadline": appeal_deadline(now).unix_timestamp(),
         "uploader_appeal_token": uploader_token,
     });
+    let mut payload = payload;
+    crate::outbox::seal_secrets(state, &mut payload);
     webhooks(&topics, decision_id, &payload)
 }
 

@@ -77,13 +77,15 @@ pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) 
     let token = generate_tracking_token();
     let tracking_url = format!("{}/api/v1/notices/{id}?token={token}", state.settings().public_url);
     let confirmation = notice.notifier.as_ref().map(|_| {
-        serde_json::json!({
+        let mut payload = serde_json::json!({
             "language": notice.language.as_str(),
             "notice_id": id,
             "received_at": received_at.unix_timestamp(),
             "category": notice.category,
             "tracking_url": tracking_url,
-        })
+        });
+        crate::outbox::seal_secrets(state, &mut payload);
+        payload
     });
     let meta = StoredNotice {
         id: id.clone(),

@@ -66,3 +66,30 @@ async fn failed_deliveries_are_retried_with_backoff_then_dead_lettered() {
     })
     .await;
 }
+
+/// With vault keys configured, a queued confirmation holds no usable tracking link at rest: it is
+/// sealed in the payload, opened only to send, and dropped once delivered.
+#[tokio::test]
+async fn queued_tracking_links_are_sealed_at_rest() {
+    for backend in staydown_testkit::backends().await {
+        let keyring = staydown_vault::Keyring::parse(&format!("k {}", staydown_vault::generate_key_base64())).unwrap();
+        let settings = staydown_server::Settings {
+            public_url: "http://staydown.test".into(),
+            vault: Some(keyring),
+            ..staydown_server::Settings::default()
+        };
+        let app = crate::support::TestApp::start_with(backend, settings).await;
+        let receipt = app.file(&notice("https://example.com/sealed"), None).await;
+        let token = receipt["tracking_token"].as_str().unwrap();
+        let queued = &app.store().outbox_items("notice.received").await.unwrap()[0];
+        let at_rest = queued.payload.to_string();
+        assert!(!at_rest.contains(token), "the tracking token sits in clear in the outbox: {at_rest}");
+        assert!(queued.payload.get("sealed_secrets").is_some(), "{at_rest}");
+
+        assert_eq!(deliver_due(&app.state).await.unwrap(), 1);
+        let sent = app.sent.lock().unwrap().clone();
+        assert!(sent[0].body.contains(token), "the e-mail carries the working link: {}", sent[0].body);
+        let delivered = &app.store().outbox_items("notice.received").await.unwrap()[0];
+        assert!(delivered.payload.get("sealed_secrets").is_none() && delivered.payload.get("tracking_url").is_none());
+    }
+}

@@ -74,6 +74,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         ..Settings::default()
     };
+    if settings.vault.is_none() {
+        tracing::warn!(
+            "no [vault] key_file: tracking links and appeal tokens wait in the outbox unencrypted until delivered, \
+             and attached content or evidence cannot be stored (staydown vault keygen)"
+        );
+    }
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
