@@ -123,6 +123,10 @@ pub struct EmailConfig {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub password_file: Option<PathBuf>,
+    /// `none`, `starttls` or `implicit`; default by port: 465 implicit, 587 starttls, else none.
+    pub tls: Option<String>,
+    /// PEM file of a private CA that signs the SMTP server's certificate (beside the Mozilla roots).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A secret string whose `Debug` and `Serialize` never show it.
@@ -153,7 +157,14 @@ impl Serialize for Secret {
 pub enum EmailMode {
     None,
     Folder(PathBuf),
-    Smtp { host: String, port: u16, from: String, credentials: Option<(String, Secret)> },
+    Smtp {
+        host: String,
+        port: u16,
+        from: String,
+        credentials: Option<(String, Secret)>,
+        tls: staydown_server::mail::SmtpTls,
+        ca_pem: Option<Vec<u8>>,
+    },
 }
 
 /// The validated configuration.
@@ -383,11 +394,26 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
                 (None, None) => None,
                 _ => bail!("email: give both username and password (or password_file), or neither"),
             };
+            let port = e.smtp_port.unwrap_or(25);
+            let tls = match e.tls.as_deref() {
+                None if port == 465 => staydown_server::mail::SmtpTls::Implicit,
+                None if port == 587 => staydown_server::mail::SmtpTls::StartTls,
+                None | Some("none") => staydown_server::mail::SmtpTls::None,
+                Some("starttls") => staydown_server::mail::SmtpTls::StartTls,
+                Some("implicit") => staydown_server::mail::SmtpTls::Implicit,
+                Some(other) => bail!("email.tls: `{other}` must be none, starttls or implicit"),
+            };
+            let ca_pem = match &e.ca_file {
+                None => None,
+                Some(f) => Some(std::fs::read(f).with_context(|| format!("email.ca_file: reading {}", f.display()))?),
+            };
             EmailMode::Smtp {
                 host: e.smtp_host.clone().unwrap_or_else(|| "localhost".into()),
-                port: e.smtp_port.unwrap_or(25),
+                port,
                 from: e.from.clone().unwrap_or_else(|| "staydown <noreply@localhost>".into()),
                 credentials,
+                tls,
+                ca_pem,
             }
         }
         other => bail!("email.mode: `{other}` must be none, folder or smtp"),

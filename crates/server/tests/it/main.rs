@@ -32,6 +32,8 @@ mod report;
 mod roles;
 /// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.
 mod screen;
+/// SMTP over TLS (STARTTLS, implicit) against a local server, certificates checked.
+mod smtp_tls;
 /// Decisions queue their Transparency Database record, without personal data (Art. 24(5)).
 mod sor_records;
 /// Stay-down: decisions bank hashes; re-uploads are blocked or held.

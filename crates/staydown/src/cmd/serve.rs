@@ -28,10 +28,15 @@ pub fn mailer(mode: &EmailMode) -> anyhow::Result<Mailer> {
     Ok(match mode {
         EmailMode::None => Mailer::None,
         EmailMode::Folder(dir) => Mailer::Folder(dir.clone()),
-        EmailMode::Smtp { host, port, from, credentials } => {
-            Mailer::smtp(host, *port, from, credentials.as_ref().map(|(u, p)| (u.clone(), p.expose().to_owned())))
-                .map_err(anyhow::Error::msg)?
-        }
+        EmailMode::Smtp { host, port, from, credentials, tls, ca_pem } => Mailer::smtp(
+            host,
+            *port,
+            from,
+            credentials.as_ref().map(|(u, p)| (u.clone(), p.expose().to_owned())),
+            *tls,
+            ca_pem.as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?,
     })
 }
 
