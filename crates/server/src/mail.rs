@@ -38,8 +38,8 @@ pub enum Mailer {
     Folder(PathBuf),
     /// Sent through an SMTP relay.
     Smtp {
-        /// Transport.
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// Transport (boxed: it is large next to the other variants).
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         /// From address.
         from: Mailbox,
     },
@@ -105,7 +105,7 @@ impl Mailer {
         if let Some((user, pass)) = credentials {
             builder = builder.credentials(Credentials::new(user, pass));
         }
-        Ok(Mailer::Smtp { transport: builder.build(), from })
+        Ok(Mailer::Smtp { transport: Box::new(builder.build()), from })
     }
 
     /// An in-memory mailer and its handles: the sent mail, and how many upcoming sends to fail.
