@@ -71,6 +71,33 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
     pub misuse: staydown_domain::misuse::MisusePolicy,
+    /// Video screening (issue 17): sampling and decoding bounds.
+    pub video: VideoSettings,
+}
+
+/// Video screening settings (issue 17, docs/video.md).
+#[derive(Debug, Clone)]
+pub struct VideoSettings {
+    /// Largest video accepted by `POST /api/v1/screen` (multipart field `video`), in bytes.
+    pub max_bytes: usize,
+    /// Frame sampling (default one frame per second, no deduplication: the reference's default).
+    pub sampling: staydown_vpdq::Sampling,
+    /// Decoding bounds (duration, resolution, frame rate, frames, wall time, memory).
+    pub limits: staydown_vpdq::decode::Limits,
+    /// Most frames accepted in a vPDQ sent as JSON or imported.
+    pub max_vpdq_frames: usize,
+}
+
+impl Default for VideoSettings {
+    fn default() -> Self {
+        let limits = staydown_vpdq::decode::Limits {
+            max_bytes: 200 << 20,
+            max_duration_s: 3.0 * 3600.0,
+            max_wall: Duration::from_secs(120),
+            ..Default::default()
+        };
+        Self { max_bytes: 200 << 20, sampling: staydown_vpdq::Sampling::default(), limits, max_vpdq_frames: 20_000 }
+    }
 }
 
 /// The platform's webhook receiver.
@@ -105,6 +132,7 @@ impl Default for Settings {
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
+            video: VideoSettings::default(),
         }
     }
 }
@@ -251,7 +279,7 @@ pub fn router(state: AppState) -> Router {
         .route("/misuse", get(api::operations::misuse))
         .route(
             "/screen",
-            axum::routing::post(api::screen::screen).layer(DefaultBodyLimit::max(screen_limit.max(limit))),
+            axum::routing::post(api::screen::screen).layer(DefaultBodyLimit::max(screen_limit.max(limit).max(state.settings().video.max_bytes))),
         )
         .route("/banks", get(api::banks::list).post(api::banks::create))
         .route("/banks/{name}", get(api::banks::show))
