@@ -88,6 +88,14 @@ pub struct VideoSettings {
     pub max_vpdq_frames: usize,
 }
 
+impl VideoSettings {
+    /// Largest JSON body that carries a vPDQ (`max_vpdq_frames` lines of at most 100 bytes, plus
+    /// room for the other fields).
+    pub fn json_limit(&self) -> usize {
+        self.max_vpdq_frames.saturating_mul(100).saturating_add(64 * 1024)
+    }
+}
+
 impl Default for VideoSettings {
     fn default() -> Self {
         let limits = staydown_vpdq::decode::Limits {
@@ -285,6 +293,13 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{name}", get(api::banks::show))
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
+        .route(
+            "/banks/{name}/videos",
+            get(api::videos::list_videos)
+                .post(api::videos::add_video)
+                .layer(DefaultBodyLimit::max(state.settings().video.json_limit().max(limit))),
+        )
+        .route("/banks/{name}/video-thresholds", axum::routing::put(api::videos::set_thresholds))
         .route("/transparency/submissions", get(api::transparency::submissions))
         .route("/stats", get(api::stats::stats));
     Router::new()

@@ -429,7 +429,8 @@ pub async fn screen(State(state): State<AppState>, caller: Caller, req: Request)
             .map_err(|e| ApiError::field("body", "invalid", e.body_text()))?;
         from_multipart(&state, form).await?
     } else if media_type == "application/json" || media_type.ends_with("+json") {
-        let limit = state.settings().body_limit;
+        // A JSON body may carry a vPDQ (issue 17), bounded by its frame limit.
+        let limit = state.settings().body_limit.max(state.settings().video.json_limit());
         let bytes =
             axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
         from_json(json::parse::<ScreenRequest>(&bytes)?, state.settings().video.max_vpdq_frames)?
