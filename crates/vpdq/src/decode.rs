@@ -550,8 +550,7 @@ pub fn hash_file_with(
     // Sampled frames the duration bound allows; one more proves the stream runs past it.
     let by_duration = (limits.max_duration_s * info.frame_rate / step as f64).ceil() as u64 + 1;
     let allowed = by_duration.min(limits.max_frames);
-    let flags = std::env::var("XFLAGS").unwrap_or("flags=area".into());
-    let filter = format!("select='not(mod(n\\,{step}))',scale={width}:{height}:{flags},format=rgb24");
+    let filter = format!("select='not(mod(n\\,{step}))',scale={width}:{height}:flags=area,format=rgb24");
     let threads = limits.threads.to_string();
     let args: Vec<OsString> = ["-nostdin", "-hide_banner", "-loglevel", "error", "-threads", &threads, "-noautorotate"]
         .iter()
