@@ -287,7 +287,8 @@ pub fn router(state: AppState) -> Router {
         .route("/misuse", get(api::operations::misuse))
         .route(
             "/screen",
-            axum::routing::post(api::screen::screen).layer(DefaultBodyLimit::max(screen_limit.max(limit).max(state.settings().video.max_bytes))),
+            axum::routing::post(api::screen::screen)
+                .layer(DefaultBodyLimit::max(screen_limit.max(limit).max(state.settings().video.max_bytes))),
         )
         .route("/banks", get(api::banks::list).post(api::banks::create))
         .route("/banks/{name}", get(api::banks::show))

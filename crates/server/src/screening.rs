@@ -112,7 +112,11 @@ impl VideoMatch {
 
     /// Share of the banked entry's frames found in the upload, percent.
     pub fn banked_pct(&self) -> f64 {
-        if self.banked_frames == 0 { 0.0 } else { f64::from(self.banked_matched) * 100.0 / f64::from(self.banked_frames) }
+        if self.banked_frames == 0 {
+            0.0
+        } else {
+            f64::from(self.banked_matched) * 100.0 / f64::from(self.banked_frames)
+        }
     }
 }
 
@@ -288,7 +292,14 @@ impl State {
         {
             return None;
         }
-        Some(Found { bank: bank.name.clone(), entry_id: info.id.to_string(), hash, distance, action: bank.action, video: None })
+        Some(Found {
+            bank: bank.name.clone(),
+            entry_id: info.id.to_string(),
+            hash,
+            distance,
+            action: bank.action,
+            video: None,
+        })
     }
 
     /// A video upload against every bank (issue 17): exact file digests; each frame against the
@@ -299,9 +310,8 @@ impl State {
         let mut found = self.search(&Query { pdq: None, sha256: q.sha256, md5: q.md5 });
         let mut seen: std::collections::HashSet<String> = found.iter().map(|f| f.entry_id.clone()).collect();
         let radius = self.max_threshold();
-        let within = |key: u64, d: u32| {
-            self.entries.get(&key).is_some_and(|info| d <= self.banks[info.bank as usize].threshold)
-        };
+        let within =
+            |key: u64, d: u32| self.entries.get(&key).is_some_and(|info| d <= self.banks[info.bank as usize].threshold);
         // Per video entry: matched upload frames, matched banked positions, closest pair.
         let mut videos: HashMap<u64, (Vec<u32>, Vec<u32>, u32, u64)> = HashMap::new();
         let mut images: HashMap<u64, (u32, u64)> = HashMap::new();
@@ -368,8 +378,13 @@ impl State {
             if let Some(f) = self.found(entry, MatchedHash::VideoFrame, Some(distance))
                 && seen.insert(f.entry_id.clone())
             {
-                let video =
-                    VideoMatch { query_matched: 1, query_frames, banked_matched: 1, banked_frames: 1, frame: Some(frame) };
+                let video = VideoMatch {
+                    query_matched: 1,
+                    query_frames,
+                    banked_matched: 1,
+                    banked_frames: 1,
+                    frame: Some(frame),
+                };
                 found.push(Found { video: Some(video), ..f });
             }
         }
@@ -417,7 +432,11 @@ impl State {
                 let frame = self.videos.get(&entry).and_then(|v| v.frame_numbers.get(pos).copied());
                 let banked_frames = self.videos.get(&entry).map_or(0, |v| v.frame_numbers.len() as u32);
                 let video = VideoMatch { query_matched: 1, query_frames: 1, banked_matched: 1, banked_frames, frame };
-                push(entry, self.found(entry, MatchedHash::VideoFrame, Some(m.distance)).map(|f| Found { video: Some(video), ..f }));
+                push(
+                    entry,
+                    self.found(entry, MatchedHash::VideoFrame, Some(m.distance))
+                        .map(|f| Found { video: Some(video), ..f }),
+                );
             }
         }
         // Strictest first, then exact before perceptual, then closest.
@@ -497,7 +516,9 @@ impl BankIndex {
                     if let Some(vpdq) = &e.vpdq {
                         let matchable = matchable_frames(vpdq);
                         frames.extend(matchable.iter().enumerate().map(|(pos, (_, h))| (frame_key(e.key, pos), *h)));
-                        fresh.videos.insert(e.key, VideoInfo { frame_numbers: matchable.iter().map(|f| f.0).collect() });
+                        fresh
+                            .videos
+                            .insert(e.key, VideoInfo { frame_numbers: matchable.iter().map(|f| f.0).collect() });
                     }
                     if pdq_matchable(e.quality)
                         && let Some(bytes) = decode::<32>(e.pdq.as_deref())

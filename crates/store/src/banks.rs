@@ -186,7 +186,8 @@ fn indexed_from_row(row: &sqlx::any::AnyRow) -> Result<IndexedEntry> {
 const BANK_COLUMNS: &str = "b.id, b.name, b.description, b.action, b.threshold, b.provenance, b.created_at, b.created_by, \
      b.video_query_pct, b.video_banked_pct, \
      (SELECT COUNT(*) FROM bank_entries e WHERE e.bank_id = b.id AND e.removed_at IS NULL) AS entry_count";
-pub(crate) const ENTRY_COLUMNS: &str = "id, seq, pdq, pdq_quality, sha256, md5, note, reason, added_by, added_at, removed_at";
+pub(crate) const ENTRY_COLUMNS: &str =
+    "id, seq, pdq, pdq_quality, sha256, md5, note, reason, added_by, added_at, removed_at";
 
 impl WriteTx {
     /// The next change sequence number. Safe because writers are serialised (see `begin_write`).

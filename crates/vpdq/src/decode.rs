@@ -168,7 +168,12 @@ impl Container {
     pub fn sniff(head: &[u8]) -> Option<Container> {
         let at = |i: usize, m: &[u8]| head.get(i..i + m.len()) == Some(m);
         if head.len() >= 12
-            && (at(4, b"ftyp") || at(4, b"moov") || at(4, b"mdat") || at(4, b"free") || at(4, b"wide") || at(4, b"skip"))
+            && (at(4, b"ftyp")
+                || at(4, b"moov")
+                || at(4, b"mdat")
+                || at(4, b"free")
+                || at(4, b"wide")
+                || at(4, b"skip"))
         {
             return Some(Container::Mp4);
         }
@@ -654,7 +659,12 @@ fn read_frame(r: &mut impl Read, buf: &mut [u8]) -> Result<bool, VideoError> {
 
 /// Hashes video bytes (an upload): written to a private temporary file first, because MP4 needs
 /// seeking; the byte bound is checked before writing.
-pub fn hash_bytes(bytes: &[u8], sampling: &Sampling, limits: &Limits, tools: &Tools) -> Result<HashedVideo, VideoError> {
+pub fn hash_bytes(
+    bytes: &[u8],
+    sampling: &Sampling,
+    limits: &Limits,
+    tools: &Tools,
+) -> Result<HashedVideo, VideoError> {
     if bytes.len() as u64 > limits.max_bytes {
         return Err(VideoError::TooLarge { size: bytes.len() as u64, max: limits.max_bytes });
     }

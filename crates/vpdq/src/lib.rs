@@ -168,7 +168,9 @@ pub fn parse_vpdq_file(text: &str, max_frames: usize) -> Result<Vec<Feature>, Fo
             .ok_or(bad("PDQ hash must be 64 hexadecimal digits"))?;
         let timestamp = match parts.next() {
             None => 0.0,
-            Some(p) => p.trim().parse::<f64>().ok().filter(|t| t.is_finite() && *t >= 0.0).ok_or(bad("bad timestamp"))?,
+            Some(p) => {
+                p.trim().parse::<f64>().ok().filter(|t| t.is_finite() && *t >= 0.0).ok_or(bad("bad timestamp"))?
+            }
         };
         if parts.next().is_some() {
             return Err(bad("too many fields"));

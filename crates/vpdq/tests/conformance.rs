@@ -73,7 +73,8 @@ fn check(name: &str, size: Option<(u32, u32)>) {
     let got = ours(name, size);
     let label = format!("{name}{}", if size.is_some() { " 128x128" } else { "" });
     // Bit-exact with the reference tool built against the same FFmpeg.
-    let (_, identical) = compare(&format!("{label} vs PyPI vpdq here"), &got, &expected("expected-pypi", name, size), 0, 0);
+    let (_, identical) =
+        compare(&format!("{label} vs PyPI vpdq here"), &got, &expected("expected-pypi", name, size), 0, 0);
     assert_eq!(identical, got.len());
     if name != "test-padded-dimensions" || size.is_none() {
         compare(
@@ -123,18 +124,30 @@ fn hostile_inputs_are_refused_with_reasons() {
     let s = Sampling::default();
     let l = Limits::default();
     // A playlist that would make ffmpeg read a local file: never handed to ffmpeg.
-    assert!(matches!(hash_bytes(b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", &s, &l, &tools), Err(VideoError::UnsupportedContainer)));
+    assert!(matches!(
+        hash_bytes(b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", &s, &l, &tools),
+        Err(VideoError::UnsupportedContainer)
+    ));
     // A truncated MP4: a decode error, not a panic or a partial hash.
     let bytes = std::fs::read(fixtures().join("videos/test-padded-dimensions.mp4")).unwrap();
     assert!(hash_bytes(&bytes[..4096], &s, &l, &tools).is_err());
     // Bounds: bytes, pixels, duration, frames, wall time.
-    assert!(matches!(hash_bytes(&bytes, &s, &Limits { max_bytes: 1000, ..l.clone() }, &tools), Err(VideoError::TooLarge { .. })));
+    assert!(matches!(
+        hash_bytes(&bytes, &s, &Limits { max_bytes: 1000, ..l.clone() }, &tools),
+        Err(VideoError::TooLarge { .. })
+    ));
     assert!(matches!(
         hash_bytes(&bytes, &s, &Limits { max_pixels: 100, ..l.clone() }, &tools),
         Err(VideoError::TooManyPixels { .. })
     ));
-    assert!(matches!(hash_bytes(&bytes, &s, &Limits { max_duration_s: 1.0, ..l.clone() }, &tools), Err(VideoError::TooLong { .. })));
-    assert!(matches!(hash_bytes(&bytes, &s, &Limits { max_frames: 2, ..l.clone() }, &tools), Err(VideoError::TooLong { .. })));
+    assert!(matches!(
+        hash_bytes(&bytes, &s, &Limits { max_duration_s: 1.0, ..l.clone() }, &tools),
+        Err(VideoError::TooLong { .. })
+    ));
+    assert!(matches!(
+        hash_bytes(&bytes, &s, &Limits { max_frames: 2, ..l.clone() }, &tools),
+        Err(VideoError::TooLong { .. })
+    ));
     let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
     assert!(matches!(
         hash_bytes(&bytes, &every, &Limits { max_wall: std::time::Duration::from_millis(1), ..l.clone() }, &tools),

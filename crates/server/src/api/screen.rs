@@ -223,7 +223,14 @@ fn from_json(r: ScreenRequest, max_vpdq_frames: usize) -> Result<Input, ApiError
     errors.into_result(()).map_err(ApiError::Validation)?;
     let pdq_quality = pdq.as_ref().and(r.pdq_quality);
     let vpdq = video.as_ref().map(|v| staydown_vpdq::to_vpdq_file(&v.features));
-    Ok(Input { hashes: Hashes { pdq, pdq_quality, sha256, md5, vpdq }, content_id, url, uploader, provenance: None, video })
+    Ok(Input {
+        hashes: Hashes { pdq, pdq_quality, sha256, md5, vpdq },
+        content_id,
+        url,
+        uploader,
+        provenance: None,
+        video,
+    })
 }
 
 async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, ApiError> {
@@ -398,7 +405,9 @@ async fn hash_video(
 fn video_error(e: staydown_vpdq::decode::VideoError) -> ApiError {
     use staydown_vpdq::decode::VideoError as E;
     let code = match &e {
-        E::TooLarge { max, .. } => return ApiError::PayloadTooLarge { limit: usize::try_from(*max).unwrap_or(usize::MAX) },
+        E::TooLarge { max, .. } => {
+            return ApiError::PayloadTooLarge { limit: usize::try_from(*max).unwrap_or(usize::MAX) };
+        }
         E::UnsupportedContainer => "unsupported_format",
         E::NoVideoStream => "no_video_stream",
         E::TooManyPixels { .. } => "too_many_pixels",

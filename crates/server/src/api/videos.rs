@@ -86,7 +86,11 @@ pub fn validate_video(draft: VideoDraft, max_frames: usize) -> Result<NewVideoEn
     let text = |errors: &mut staydown_domain::validation::FieldErrors, field: &str, v: Option<String>| {
         let v = v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
         if v.chars().count() > staydown_domain::bank::MAX_NOTE_CHARS {
-            errors.push(field, "too_long", format!("must be at most {} characters", staydown_domain::bank::MAX_NOTE_CHARS));
+            errors.push(
+                field,
+                "too_long",
+                format!("must be at most {} characters", staydown_domain::bank::MAX_NOTE_CHARS),
+            );
         }
         Some(v)
     };

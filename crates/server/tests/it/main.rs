@@ -32,11 +32,11 @@ mod sor_records;
 mod staydown;
 /// Statements of reasons to the EU Transparency Database: batching, retries, refusals, idempotency.
 mod tdb;
-/// Video stay-down with vPDQ (issue 17): clips, compilations, stills, bounds.
-mod video;
 /// A stand-in for the Transparency Database API.
 mod tdb_standin;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;
+/// Video stay-down with vPDQ (issue 17): clips, compilations, stills, bounds.
+mod video;
 /// Signed action webhooks: retries, back-off, exactly-once effect, dead letters.
 mod webhooks;

@@ -49,18 +49,66 @@ fn derived() -> Derived {
     let original = fixture("pattern-sd-grey-bar.mp4");
     let other = fixture("doorknob-hd-no-bar.mp4");
     let s = |p: &Path| p.to_str().unwrap().to_owned();
-    let (clip, compilation, still, other_still, animated, unrelated) =
-        (p("clip.mp4"), p("compilation.mp4"), p("still.png"), p("other_still.png"), p("animated.mp4"), p("unrelated.mkv"));
-    ffmpeg(&["-ss", "2", "-i", &s(&original), "-t", "3", "-vf", "scale=320:-2", "-c:v", "libx264", "-crf", "32", "-an", &s(&clip)]);
+    let (clip, compilation, still, other_still, animated, unrelated) = (
+        p("clip.mp4"),
+        p("compilation.mp4"),
+        p("still.png"),
+        p("other_still.png"),
+        p("animated.mp4"),
+        p("unrelated.mkv"),
+    );
     ffmpeg(&[
-        "-i", &s(&other), "-i", &s(&original), "-i", &s(&other),
+        "-ss",
+        "2",
+        "-i",
+        &s(&original),
+        "-t",
+        "3",
+        "-vf",
+        "scale=320:-2",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "32",
+        "-an",
+        &s(&clip),
+    ]);
+    ffmpeg(&[
+        "-i",
+        &s(&other),
+        "-i",
+        &s(&original),
+        "-i",
+        &s(&other),
         "-filter_complex",
         "[0:v]scale=480:360,setsar=1,fps=30[a];[1:v]scale=480:360,setsar=1,fps=30[b];[2:v]scale=480:360,setsar=1,fps=30[c];[a][b][c]concat=n=3:v=1:a=0[v]",
-        "-map", "[v]", "-c:v", "libx264", "-crf", "23", &s(&compilation),
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "23",
+        &s(&compilation),
     ]);
     ffmpeg(&["-ss", "3", "-i", &s(&original), "-frames:v", "1", &s(&still)]);
     ffmpeg(&["-ss", "5", "-i", &s(&original), "-frames:v", "1", &s(&other_still)]);
-    ffmpeg(&["-loop", "1", "-i", &s(&other_still), "-t", "2", "-r", "25", "-vf", "scale=400:-2", "-pix_fmt", "yuv420p", "-c:v", "libx264", &s(&animated)]);
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        &s(&other_still),
+        "-t",
+        "2",
+        "-r",
+        "25",
+        "-vf",
+        "scale=400:-2",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        &s(&animated),
+    ]);
     ffmpeg(&["-i", &s(&other), "-c:v", "libx264", "-crf", "23", &s(&unrelated)]);
     Derived { _dir: dir, clip, compilation, still, other_still, animated, unrelated }
 }
@@ -93,8 +141,9 @@ async fn a_banked_video_is_caught_as_a_clip_a_compilation_and_a_still() {
             assert_eq!(vpdq.lines().count(), 7, "one frame per second of a 6.9 s video: {vpdq}");
             assert_eq!(first["video"]["info"]["container"], "mp4");
             assert_eq!(first["video"]["info"]["codec"], "h264");
-            let (status, banked) =
-                app.post("/api/v1/banks/confirmed/videos", &json!({"vpdq": vpdq, "reason": "case 1"}), Some(&admin)).await;
+            let (status, banked) = app
+                .post("/api/v1/banks/confirmed/videos", &json!({"vpdq": vpdq, "reason": "case 1"}), Some(&admin))
+                .await;
             assert_eq!(status, 201, "{banked}");
             assert_eq!(banked["frames"], 7);
             let entry = banked["id"].as_str().unwrap().to_owned();
@@ -122,15 +171,23 @@ async fn a_banked_video_is_caught_as_a_clip_a_compilation_and_a_still() {
 
             // The bank may switch the compilation direction off: then only clips are caught.
             let (status, t) = app
-                .put("/api/v1/banks/confirmed/video-thresholds", &json!({"query_pct": 80, "banked_pct": null}), Some(&admin))
+                .put(
+                    "/api/v1/banks/confirmed/video-thresholds",
+                    &json!({"query_pct": 80, "banked_pct": null}),
+                    Some(&admin),
+                )
                 .await;
             assert_eq!(status, 200, "{t}");
             let (_, comp_off) = screen_file(&app, &platform, "video", &files.compilation).await;
             assert!(find(&comp_off, "vpdq").is_none(), "{comp_off}");
             let (_, clip_still) = screen_file(&app, &platform, "video", &files.clip).await;
             assert_eq!(clip_still["verdict"], "block");
-            app.put("/api/v1/banks/confirmed/video-thresholds", &json!({"query_pct": 80, "banked_pct": 80}), Some(&admin))
-                .await;
+            app.put(
+                "/api/v1/banks/confirmed/video-thresholds",
+                &json!({"query_pct": 80, "banked_pct": 80}),
+                Some(&admin),
+            )
+            .await;
 
             // A still taken from the video, uploaded as an image.
             let (status, still) = screen_file(&app, &platform, "image", &files.still).await;
@@ -152,7 +209,8 @@ async fn a_banked_video_is_caught_as_a_clip_a_compilation_and_a_still() {
 
             // A removal decision on the clip's case banks the vPDQ of each video on it (the
             // compilation joined the clip's case: both matched the same banked entry).
-            let (status, d) = app.post(&format!("/api/v1/cases/{clip_case}/decision"), &removal(), Some(&reviewer)).await;
+            let (status, d) =
+                app.post(&format!("/api/v1/cases/{clip_case}/decision"), &removal(), Some(&reviewer)).await;
             assert_eq!(status, 201, "{d}");
             let (_, videos) = app.get("/api/v1/banks/confirmed/videos", Some(&admin)).await;
             let videos = videos.as_array().unwrap();
@@ -180,7 +238,11 @@ async fn a_video_made_from_a_banked_image_is_caught() {
             let (_, image) = screen_file(&app, &platform, "image", &files.other_still).await;
             let pdq = image["hashes"]["pdq"].as_str().unwrap();
             let (status, e) = app
-                .post("/api/v1/banks/victim-submitted/entries", &json!({"pdq": pdq, "quality": image["hashes"]["pdq_quality"]}), Some(&admin))
+                .post(
+                    "/api/v1/banks/victim-submitted/entries",
+                    &json!({"pdq": pdq, "quality": image["hashes"]["pdq_quality"]}),
+                    Some(&admin),
+                )
                 .await;
             assert_eq!(status, 201, "{e}");
             let (status, anim) = screen_file(&app, &platform, "video", &files.animated).await;
@@ -212,7 +274,11 @@ async fn videos_over_a_bound_are_refused_with_a_problem() {
         assert_eq!(problem["errors"][0]["code"], "too_long", "{problem}");
         // Not a video at all.
         let (status, problem) = app
-            .post_multipart("/api/v1/screen", &[("video", Some("x.mp4"), b"#EXTM3U\nfile:///etc/passwd\n")], Some(&platform))
+            .post_multipart(
+                "/api/v1/screen",
+                &[("video", Some("x.mp4"), b"#EXTM3U\nfile:///etc/passwd\n")],
+                Some(&platform),
+            )
             .await;
         assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("unsupported_format")), "{problem}");
         // A malformed vPDQ sent as JSON names the line.

@@ -207,7 +207,10 @@ pub fn run(args: BenchVideoArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    println!("{:<44} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>7}", "file", "video s", "frames", "ours s", "ours f/s", "ref s", "ref f/s", "ratio");
+    println!(
+        "{:<44} {:>8} {:>8} {:>10} {:>10} {:>10} {:>10} {:>7}",
+        "file", "video s", "frames", "ours s", "ours f/s", "ref s", "ref f/s", "ratio"
+    );
     let (mut t_ours, mut t_ref, mut frames, mut video) = (0.0, 0.0, 0usize, 0.0);
     for (i, (f, r)) in files.iter().zip(&rows).enumerate() {
         let name = f.file_name().map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into_owned());

@@ -157,9 +157,13 @@ fn hash_item(item: &Item, limits: &DecodeLimits, sampling: &staydown_vpdq::Sampl
         Item::Unreadable(_, reason) => Err(reason.clone()),
         Item::File(path) if is_video(path) => {
             let video_limits = staydown_vpdq::decode::Limits::default();
-            let video =
-                staydown_vpdq::decode::hash_file(path, sampling, &video_limits, &staydown_vpdq::decode::Tools::default())
-                    .map_err(|e| e.to_string())?;
+            let video = staydown_vpdq::decode::hash_file(
+                path,
+                sampling,
+                &video_limits,
+                &staydown_vpdq::decode::Tools::default(),
+            )
+            .map_err(|e| e.to_string())?;
             // C2PA in MP4 and XMP, when the provenance reader takes the file (it bounds its input).
             let provenance = read_bounded(path, staydown_provenance::Limits::default().max_bytes)
                 .ok()
