@@ -109,7 +109,7 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Pdq(args)) => cmd::bench_pdq::run(args),
         Command::Bench(BenchCommand::Index(args)) => cmd::bench_index::run(args),
-        Command::Bench(BenchCommand::Video(args)) => cmd::bench_video::run(args),
+        Command::Bench(BenchCommand::Video(args)) => cmd::bench_video::run(&args),
         Command::Bench(BenchCommand::Report(args)) => {
             runtime().and_then(|rt| rt.block_on(cmd::bench_report::run(args)))
         }

@@ -133,24 +133,21 @@ fn hostile_inputs_are_refused_with_reasons() {
     assert!(hash_bytes(&bytes[..4096], &s, &l, &tools).is_err());
     // Bounds: bytes, pixels, duration, frames, wall time.
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_bytes: 1000, ..l.clone() }, &tools),
+        hash_bytes(&bytes, &s, &Limits { max_bytes: 1000, ..l }, &tools),
         Err(VideoError::TooLarge { .. })
     ));
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_pixels: 100, ..l.clone() }, &tools),
+        hash_bytes(&bytes, &s, &Limits { max_pixels: 100, ..l }, &tools),
         Err(VideoError::TooManyPixels { .. })
     ));
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_duration_s: 1.0, ..l.clone() }, &tools),
+        hash_bytes(&bytes, &s, &Limits { max_duration_s: 1.0, ..l }, &tools),
         Err(VideoError::TooLong { .. })
     ));
-    assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_frames: 2, ..l.clone() }, &tools),
-        Err(VideoError::TooLong { .. })
-    ));
+    assert!(matches!(hash_bytes(&bytes, &s, &Limits { max_frames: 2, ..l }, &tools), Err(VideoError::TooLong { .. })));
     let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
     assert!(matches!(
-        hash_bytes(&bytes, &every, &Limits { max_wall: std::time::Duration::from_millis(1), ..l.clone() }, &tools),
+        hash_bytes(&bytes, &every, &Limits { max_wall: std::time::Duration::from_millis(1), ..l }, &tools),
         Err(VideoError::TimedOut(_))
     ));
     // The address-space bound reaches the child: 20 MB is too little for ffmpeg to start.

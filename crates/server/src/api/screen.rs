@@ -397,14 +397,14 @@ async fn hash_video(
         .await
         .map_err(|_| ApiError::field("video", "too_slow", "the video took too long to decode"))?
         .map_err(|e| ApiError::Internal(format!("decoding task failed: {e}")))?;
-    let hashed = hashed.map_err(video_error)?;
+    let hashed = hashed.map_err(|e| video_error(&e))?;
     Ok((hashed, provenance))
 }
 
 /// Maps a decoding refusal to a field error with a stable code.
-fn video_error(e: staydown_vpdq::decode::VideoError) -> ApiError {
+fn video_error(e: &staydown_vpdq::decode::VideoError) -> ApiError {
     use staydown_vpdq::decode::VideoError as E;
-    let code = match &e {
+    let code = match e {
         E::TooLarge { max, .. } => {
             return ApiError::PayloadTooLarge { limit: usize::try_from(*max).unwrap_or(usize::MAX) };
         }

@@ -185,7 +185,7 @@ fn matching(args: &BenchVideoArgs) {
     );
 }
 
-pub fn run(args: BenchVideoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &BenchVideoArgs) -> anyhow::Result<ExitCode> {
     let files = files(&args.paths)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
@@ -198,12 +198,12 @@ pub fn run(args: BenchVideoArgs) -> anyhow::Result<ExitCode> {
     );
     let mut rows = Vec::new();
     for f in &files {
-        rows.push(ours(f, &args)?);
+        rows.push(ours(f, args)?);
     }
     let refs = if args.no_reference {
         None
     } else {
-        match reference(&files, &args) {
+        match reference(&files, args) {
             Ok(r) if r.len() == files.len() => Some(r),
             Ok(_) => {
                 println!("reference: unexpected output; skipped");
@@ -264,7 +264,7 @@ pub fn run(args: BenchVideoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if args.bank_frames > 0 && args.query_frames > 0 {
-        matching(&args);
+        matching(args);
     }
     Ok(ExitCode::SUCCESS)
 }
