@@ -41,13 +41,15 @@ def main():
                 write(os.path.join(a.dump, f"{name}{suffix}.txt"), feats)
             continue
         times = []
+        cpus = []
         frames = 0
         for _ in range(a.repeat):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             feats = vpdq.computeHash(path, seconds_per_hash=a.seconds_per_hash, thread_count=a.threads)
             times.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
             frames = len(feats)
-        print(json.dumps({"path": path, "seconds": statistics.median(times), "frames": frames,
+        print(json.dumps({"path": path, "seconds": statistics.median(times), "cpu": statistics.median(cpus), "frames": frames,
                           "version": getattr(vpdq, "__version__", "0.2.5")}), flush=True)
 
 

@@ -86,8 +86,26 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 struct Row {
     seconds: f64,
+    /// CPU seconds of this process and its waited-for children (ffprobe, ffmpeg).
+    cpu: f64,
     frames: usize,
     duration: f64,
+}
+
+/// CPU seconds (user + system) of this process plus its reaped children, from `/proc/self/stat`
+/// (fields 14–17, in clock ticks of 1/100 s on Linux). The machine is shared: wall time measures
+/// the neighbours as much as the code, CPU time measures the work.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return f64::NAN };
+    // The command name may contain spaces; fields start after its closing parenthesis.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return f64::NAN };
+    let f: Vec<f64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    // After ')' the state letter is dropped by the numeric filter, so field k is at index k − 4:
+    // utime (14), stime (15), cutime (16), cstime (17).
+    if f.len() < 15 {
+        return f64::NAN;
+    }
+    (f[10] + f[11] + f[12] + f[13]) / 100.0
 }
 
 fn ours(path: &Path, args: &BenchVideoArgs) -> anyhow::Result<Row> {
@@ -95,19 +113,21 @@ fn ours(path: &Path, args: &BenchVideoArgs) -> anyhow::Result<Row> {
     let limits = Limits { threads: args.threads, ..Limits::default() };
     let tools = Tools::default();
     let mut times = Vec::new();
+    let mut cpus = Vec::new();
     let mut last = None;
     for _ in 0..args.repeat.max(1) {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_seconds());
         let v = hash_file(path, &sampling, &limits, &tools).with_context(|| format!("hashing {}", path.display()))?;
         times.push(t.elapsed().as_secs_f64());
+        cpus.push(cpu_seconds() - c);
         last = Some(v);
     }
     let v = last.context("no run")?;
     let duration = v.info.duration_s.unwrap_or(v.frames_hashed as f64 * args.seconds_per_hash);
-    Ok(Row { seconds: median(times), frames: v.features.len(), duration })
+    Ok(Row { seconds: median(times), cpu: median(cpus), frames: v.features.len(), duration })
 }
 
-fn reference(files: &[PathBuf], args: &BenchVideoArgs) -> anyhow::Result<Vec<(f64, usize)>> {
+fn reference(files: &[PathBuf], args: &BenchVideoArgs) -> anyhow::Result<Vec<(f64, usize, f64)>> {
     let out = Command::new(&args.python)
         .arg(&args.reference)
         .args(["--threads", &args.threads.to_string()])
@@ -122,7 +142,11 @@ fn reference(files: &[PathBuf], args: &BenchVideoArgs) -> anyhow::Result<Vec<(f6
     let mut rows = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line)?;
-        rows.push((v["seconds"].as_f64().unwrap_or(f64::NAN), v["frames"].as_u64().unwrap_or(0) as usize));
+        rows.push((
+            v["seconds"].as_f64().unwrap_or(f64::NAN),
+            v["frames"].as_u64().unwrap_or(0) as usize,
+            v["cpu"].as_f64().unwrap_or(f64::NAN),
+        ));
     }
     Ok(rows)
 }
@@ -147,7 +171,7 @@ fn matching(args: &BenchVideoArgs) {
             }
         })
         .collect();
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_seconds());
     let mut hits = Vec::new();
     let mut matched = 0usize;
     for q in &query {
@@ -156,6 +180,7 @@ fn matching(args: &BenchVideoArgs) {
         matched += usize::from(!hits.is_empty());
     }
     let indexed = t.elapsed().as_secs_f64();
+    let indexed_cpu = cpu_seconds() - c;
     // The reference's rule (`matchTwoHashBrute`: both percentages, every pair), on a sample of
     // query frames; both directions cost query × bank distance computations, so it scales linearly.
     let sample = query.len().min(32);
@@ -167,12 +192,17 @@ fn matching(args: &BenchVideoArgs) {
     };
     let bank_features: Vec<staydown_vpdq::Feature> = bank.iter().map(feature).collect();
     let sample_features: Vec<staydown_vpdq::Feature> = query[..sample].iter().map(feature).collect();
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_seconds());
     let reference = staydown_vpdq::matching::match_two_hash_brute(&sample_features, &bank_features, 32, 50);
     let brute = t.elapsed().as_secs_f64() * query.len() as f64 / sample.max(1) as f64;
+    let brute_cpu = (cpu_seconds() - c) * query.len() as f64 / sample.max(1) as f64;
     let _ = reference;
     println!(
-        "matching: {} query frames against {} banked frames: exact index {:.3} s ({} frames matched; index built in {:.1} s); \
+        "matching, CPU seconds: exact index {indexed_cpu:.3} s, brute force {brute_cpu:.1} s (scaled), ratio {:.0}x",
+        brute_cpu / indexed_cpu.max(0.01)
+    );
+    println!(
+        "matching, wall: {} query frames against {} banked frames: exact index {:.3} s ({} frames matched; index built in {:.1} s); \
          brute force (the reference's matchTwoHashBrute rule, staydown_vpdq::matching, {} frames timed and scaled) {:.1} s; ratio {:.0}x",
         query.len(),
         bank.len(),
@@ -220,14 +250,17 @@ pub fn run(args: &BenchVideoArgs) -> anyhow::Result<ExitCode> {
         "file", "video s", "frames", "ours s", "ours f/s", "ref s", "ref f/s", "ratio"
     );
     let (mut t_ours, mut t_ref, mut frames, mut video) = (0.0, 0.0, 0usize, 0.0);
+    let (mut c_ours, mut c_ref) = (0.0, 0.0);
     for (i, (f, r)) in files.iter().zip(&rows).enumerate() {
         let name = f.file_name().map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into_owned());
         t_ours += r.seconds;
+        c_ours += r.cpu;
         frames += r.frames;
         video += r.duration;
         match refs.as_ref().map(|v| v[i]) {
-            Some((rs, rf)) => {
+            Some((rs, rf, rc)) => {
                 t_ref += rs;
+                c_ref += rc;
                 let note = if rf == r.frames { "" } else { " (frame counts differ!)" };
                 println!(
                     "{name:<44} {:>8.1} {:>8} {:>10.3} {:>10.1} {:>10.3} {:>10.1} {:>6.2}x{note}",
@@ -261,6 +294,14 @@ pub fn run(args: &BenchVideoArgs) -> anyhow::Result<ExitCode> {
             frames as f64 / t_ref,
             video / t_ref,
             t_ref / t_ours
+        );
+    }
+    println!("CPU seconds (process + children): ours {c_ours:.2}, {:.1} s of video per CPU second", video / c_ours);
+    if refs.is_some() {
+        println!(
+            "CPU seconds: reference {c_ref:.2}, {:.1} s of video per CPU second; ratio {:.2}x",
+            video / c_ref,
+            c_ref / c_ours
         );
     }
     if args.bank_frames > 0 && args.query_frames > 0 {
