@@ -52,7 +52,8 @@ async fn handle(state: &AppState, req: Request, next: Next) -> Result<Response, 
             .into_response()
         })?;
     let caller = caller_scope(state, &req);
-    let limit = state.settings().screen_body_limit.max(state.settings().body_limit);
+    let limit =
+        state.settings().screen_body_limit.max(state.settings().body_limit).max(state.settings().video.max_bytes);
     let (parts, body) = req.into_parts();
     let bytes =
         axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit }.into_response())?;

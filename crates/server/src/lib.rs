@@ -82,6 +82,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Who may read `/metrics` on this router.
     pub metrics_access: MetricsAccess,
+    /// Video screening (issue 17): sampling and decoding bounds.
+    pub video: VideoSettings,
 }
 
 /// Who may read `GET /metrics`. Prometheus deployments scrape a private port or send a bearer
@@ -104,6 +106,39 @@ impl std::fmt::Debug for MetricsAccess {
             Self::Token(_) => f.write_str("Token(<redacted>)"),
             Self::Elsewhere => f.write_str("Elsewhere"),
         }
+    }
+}
+
+/// Video screening settings (issue 17, docs/video.md).
+#[derive(Debug, Clone)]
+pub struct VideoSettings {
+    /// Largest video accepted by `POST /api/v1/screen` (multipart field `video`), in bytes.
+    pub max_bytes: usize,
+    /// Frame sampling (default one frame per second, no deduplication: the reference's default).
+    pub sampling: staydown_vpdq::Sampling,
+    /// Decoding bounds (duration, resolution, frame rate, frames, wall time, memory).
+    pub limits: staydown_vpdq::decode::Limits,
+    /// Most frames accepted in a vPDQ sent as JSON or imported.
+    pub max_vpdq_frames: usize,
+}
+
+impl VideoSettings {
+    /// Largest JSON body that carries a vPDQ (`max_vpdq_frames` lines of at most 100 bytes, plus
+    /// room for the other fields).
+    pub fn json_limit(&self) -> usize {
+        self.max_vpdq_frames.saturating_mul(100).saturating_add(64 * 1024)
+    }
+}
+
+impl Default for VideoSettings {
+    fn default() -> Self {
+        let limits = staydown_vpdq::decode::Limits {
+            max_bytes: 200 << 20,
+            max_duration_s: 3.0 * 3600.0,
+            max_wall: Duration::from_secs(120),
+            ..Default::default()
+        };
+        Self { max_bytes: 200 << 20, sampling: staydown_vpdq::Sampling::default(), limits, max_vpdq_frames: 20_000 }
     }
 }
 
@@ -143,6 +178,7 @@ impl Default for Settings {
             blob_retention: None,
             trusted_proxies: Vec::new(),
             metrics_access: MetricsAccess::Loopback,
+            video: VideoSettings::default(),
         }
     }
 }
@@ -298,12 +334,20 @@ pub fn router(state: AppState) -> Router {
         .route("/misuse", get(api::operations::misuse))
         .route(
             "/screen",
-            axum::routing::post(api::screen::screen).layer(DefaultBodyLimit::max(screen_limit.max(limit))),
+            axum::routing::post(api::screen::screen)
+                .layer(DefaultBodyLimit::max(screen_limit.max(limit).max(state.settings().video.max_bytes))),
         )
         .route("/banks", get(api::banks::list).post(api::banks::create))
         .route("/banks/{name}", get(api::banks::show))
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
+        .route(
+            "/banks/{name}/videos",
+            get(api::videos::list_videos)
+                .post(api::videos::add_video)
+                .layer(DefaultBodyLimit::max(state.settings().video.json_limit().max(limit))),
+        )
+        .route("/banks/{name}/video-thresholds", axum::routing::put(api::videos::set_thresholds))
         .route("/transparency/submissions", get(api::transparency::submissions))
         .route("/stats", get(api::stats::stats));
     Router::new()

@@ -31,6 +31,9 @@ struct BankInfo {
     name: String,
     action: BankAction,
     threshold: u32,
+    /// vPDQ thresholds (issue 17): percent of the upload's / the banked video's frames.
+    video_query_pct: Option<u8>,
+    video_banked_pct: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +51,11 @@ pub enum MatchedHash {
     Md5,
     /// PDQ within the bank's threshold.
     Pdq,
+    /// A video matched a banked video by vPDQ frame percentages (issue 17).
+    Vpdq,
+    /// One frame across media: an image matched a frame of a banked video, or a frame of an
+    /// uploaded video matched a banked image (issue 17).
+    VideoFrame,
 }
 
 impl MatchedHash {
@@ -57,6 +65,8 @@ impl MatchedHash {
             Self::Sha256 => "sha256",
             Self::Md5 => "md5",
             Self::Pdq => "pdq",
+            Self::Vpdq => "vpdq",
+            Self::VideoFrame => "video_frame",
         }
     }
 }
@@ -74,6 +84,84 @@ pub struct Found {
     pub distance: Option<u32>,
     /// The bank's action.
     pub action: BankAction,
+    /// Frame counts behind a video match (issue 17); `None` for image-to-image matches.
+    pub video: Option<VideoMatch>,
+}
+
+/// The frame counts behind a video match; the two percentages are `matched / frames · 100`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VideoMatch {
+    /// Upload frames (quality ≥ 50) with a banked frame within the threshold.
+    pub query_matched: u32,
+    /// Upload frames of quality ≥ 50 (1 for an image upload).
+    pub query_frames: u32,
+    /// Banked frames (quality ≥ 50) with an upload frame within the threshold.
+    pub banked_matched: u32,
+    /// Banked frames of quality ≥ 50 (1 for an image entry).
+    pub banked_frames: u32,
+    /// The frame number of the closest pair: in the upload for a video upload, in the banked video
+    /// for an image upload.
+    pub frame: Option<u64>,
+}
+
+impl VideoMatch {
+    /// Share of the upload's frames found in the banked entry, percent.
+    pub fn query_pct(&self) -> f64 {
+        if self.query_frames == 0 { 0.0 } else { f64::from(self.query_matched) * 100.0 / f64::from(self.query_frames) }
+    }
+
+    /// Share of the banked entry's frames found in the upload, percent.
+    pub fn banked_pct(&self) -> f64 {
+        if self.banked_frames == 0 {
+            0.0
+        } else {
+            f64::from(self.banked_matched) * 100.0 / f64::from(self.banked_frames)
+        }
+    }
+}
+
+/// A video upload to screen: its frames of quality ≥ 50 (frame number, PDQ) and file digests.
+#[derive(Debug, Clone, Default)]
+pub struct VideoQuery {
+    /// Matchable frames.
+    pub frames: Vec<(u64, [u8; 32])>,
+    /// SHA-256 of the file.
+    pub sha256: Option<[u8; 32]>,
+    /// MD5 of the file.
+    pub md5: Option<[u8; 16]>,
+}
+
+/// Most frames of one banked video that are indexed (positions are packed into 20 bits).
+pub const MAX_VIDEO_FRAMES: usize = 1 << 20;
+
+/// Frame keys live in their own index; the entry key and the frame's position are packed.
+fn frame_key(entry: u64, pos: usize) -> u64 {
+    (entry << 20) | pos as u64
+}
+
+fn split_frame_key(key: u64) -> (u64, usize) {
+    (key >> 20, (key & ((1 << 20) - 1)) as usize)
+}
+
+/// The indexed frames of one video entry: frame numbers of its matchable frames, by position.
+#[derive(Debug, Clone, Default)]
+struct VideoInfo {
+    frame_numbers: Vec<u64>,
+}
+
+/// Parses a stored vPDQ into (frame number, hash) of its matchable frames.
+fn matchable_frames(vpdq: &str) -> Vec<(u64, Hash256)> {
+    match staydown_vpdq::parse_vpdq_file(vpdq, MAX_VIDEO_FRAMES) {
+        Ok(features) => features
+            .iter()
+            .filter(|f| pdq_matchable(Some(f.quality)))
+            .map(|f| (f.frame_number, Hash256::from_bytes(f.hash.to_bytes())))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "stored vPDQ unreadable; video entry not indexed");
+            Vec::new()
+        }
+    }
 }
 
 /// What an upload is screened with.
@@ -97,6 +185,9 @@ struct State {
     pdq: MatchIndex,
     sha256: HashMap<[u8; 32], Vec<u64>>,
     md5: HashMap<[u8; 16], Vec<u64>>,
+    /// Frames of banked videos (issue 17), keyed by [`frame_key`].
+    frames: MatchIndex,
+    videos: HashMap<u64, VideoInfo>,
 }
 
 fn decode<const N: usize>(hex_text: Option<&str>) -> Option<[u8; N]> {
@@ -108,7 +199,13 @@ fn decode<const N: usize>(hex_text: Option<&str>) -> Option<[u8; N]> {
 impl State {
     fn set_banks(&mut self, banks: &[Bank]) {
         for bank in banks {
-            let info = BankInfo { name: bank.name.clone(), action: bank.action, threshold: u32::from(bank.threshold) };
+            let info = BankInfo {
+                name: bank.name.clone(),
+                action: bank.action,
+                threshold: u32::from(bank.threshold),
+                video_query_pct: bank.video_query_pct,
+                video_banked_pct: bank.video_banked_pct,
+            };
             match self.bank_slots.get(&bank.id) {
                 Some(&slot) => self.banks[slot as usize] = info,
                 None => {
@@ -135,6 +232,13 @@ impl State {
             return;
         };
         self.entries.insert(e.key, info);
+        if let Some(vpdq) = &e.vpdq {
+            let frames = matchable_frames(vpdq);
+            for (pos, (_, h)) in frames.iter().enumerate() {
+                self.frames.insert(frame_key(e.key, pos), *h);
+            }
+            self.videos.insert(e.key, VideoInfo { frame_numbers: frames.iter().map(|f| f.0).collect() });
+        }
         if pdq_matchable(e.quality)
             && let Some(bytes) = decode::<32>(e.pdq.as_deref())
         {
@@ -157,6 +261,11 @@ impl State {
     fn remove(&mut self, e: &IndexedEntry) {
         self.entries.remove(&e.key);
         self.pdq.remove(e.key);
+        if let Some(video) = self.videos.remove(&e.key) {
+            for pos in 0..video.frame_numbers.len() {
+                self.frames.remove(frame_key(e.key, pos));
+            }
+        }
         if let Some(h) = decode::<32>(e.sha256.as_deref())
             && let Some(keys) = self.sha256.get_mut(&h)
         {
@@ -183,7 +292,111 @@ impl State {
         {
             return None;
         }
-        Some(Found { bank: bank.name.clone(), entry_id: info.id.to_string(), hash, distance, action: bank.action })
+        Some(Found {
+            bank: bank.name.clone(),
+            entry_id: info.id.to_string(),
+            hash,
+            distance,
+            action: bank.action,
+            video: None,
+        })
+    }
+
+    /// A video upload against every bank (issue 17): exact file digests; each frame against the
+    /// frames of banked videos (one exact-index search per frame), giving both percentages per
+    /// video entry, kept when either reaches its bank's threshold; and each frame against banked
+    /// images (any frame within the bank's PDQ threshold matches).
+    fn search_video(&self, q: &VideoQuery) -> Vec<Found> {
+        let mut found = self.search(&Query { pdq: None, sha256: q.sha256, md5: q.md5 });
+        let mut seen: std::collections::HashSet<String> = found.iter().map(|f| f.entry_id.clone()).collect();
+        let radius = self.max_threshold();
+        let within =
+            |key: u64, d: u32| self.entries.get(&key).is_some_and(|info| d <= self.banks[info.bank as usize].threshold);
+        // Per video entry: matched upload frames, matched banked positions, closest pair.
+        let mut videos: HashMap<u64, (Vec<u32>, Vec<u32>, u32, u64)> = HashMap::new();
+        let mut images: HashMap<u64, (u32, u64)> = HashMap::new();
+        let mut hits = Vec::new();
+        for (qi, (frame_number, h)) in q.frames.iter().enumerate() {
+            let hash = Hash256::from_bytes(*h);
+            hits.clear();
+            self.frames.search_into(&hash, radius, &mut hits);
+            for m in &hits {
+                let (entry, pos) = split_frame_key(m.entry_id);
+                if !within(entry, m.distance) {
+                    continue;
+                }
+                let v = videos.entry(entry).or_insert_with(|| (Vec::new(), Vec::new(), u32::MAX, 0));
+                if v.0.last() != Some(&(qi as u32)) {
+                    v.0.push(qi as u32);
+                }
+                v.1.push(pos as u32);
+                if m.distance < v.2 {
+                    v.2 = m.distance;
+                    v.3 = *frame_number;
+                }
+            }
+            hits.clear();
+            self.pdq.search_into(&hash, radius, &mut hits);
+            for m in &hits {
+                if within(m.entry_id, m.distance) {
+                    let best = images.entry(m.entry_id).or_insert((u32::MAX, 0));
+                    if m.distance < best.0 {
+                        *best = (m.distance, *frame_number);
+                    }
+                }
+            }
+        }
+        let query_frames = q.frames.len() as u32;
+        for (entry, (query_hit, mut banked_hit, distance, frame)) in videos {
+            let Some(info) = self.entries.get(&entry) else { continue };
+            let bank = &self.banks[info.bank as usize];
+            banked_hit.sort_unstable();
+            banked_hit.dedup();
+            let banked_frames = self.videos.get(&entry).map_or(0, |v| v.frame_numbers.len() as u32);
+            let video = VideoMatch {
+                query_matched: query_hit.len() as u32,
+                query_frames,
+                banked_matched: banked_hit.len() as u32,
+                banked_frames,
+                frame: Some(frame),
+            };
+            let reaches = |pct: Option<u8>, matched: u32, of: u32| {
+                pct.is_some_and(|p| of > 0 && u64::from(matched) * 100 >= u64::from(p) * u64::from(of))
+            };
+            if !(reaches(bank.video_query_pct, video.query_matched, query_frames)
+                || reaches(bank.video_banked_pct, video.banked_matched, banked_frames))
+            {
+                continue;
+            }
+            if let Some(f) = self.found(entry, MatchedHash::Vpdq, Some(distance))
+                && seen.insert(f.entry_id.clone())
+            {
+                found.push(Found { video: Some(video), ..f });
+            }
+        }
+        for (entry, (distance, frame)) in images {
+            if let Some(f) = self.found(entry, MatchedHash::VideoFrame, Some(distance))
+                && seen.insert(f.entry_id.clone())
+            {
+                let video = VideoMatch {
+                    query_matched: 1,
+                    query_frames,
+                    banked_matched: 1,
+                    banked_frames: 1,
+                    frame: Some(frame),
+                };
+                found.push(Found { video: Some(video), ..f });
+            }
+        }
+        found.sort_by(|a, b| {
+            b.action
+                .cmp(&a.action)
+                .then(a.hash.cmp(&b.hash))
+                .then(a.distance.cmp(&b.distance))
+                .then(a.bank.cmp(&b.bank))
+                .then(a.entry_id.cmp(&b.entry_id))
+        });
+        found
     }
 
     fn search(&self, q: &Query) -> Vec<Found> {
@@ -210,6 +423,20 @@ impl State {
         if let Some(h) = &q.pdq {
             for m in self.pdq.search(&Hash256::from_bytes(*h), self.max_threshold()) {
                 push(m.entry_id, self.found(m.entry_id, MatchedHash::Pdq, Some(m.distance)));
+            }
+            // An image against the frames of banked videos (issue 17): closest frame first.
+            let mut hits = self.frames.search(&Hash256::from_bytes(*h), self.max_threshold());
+            hits.sort_unstable();
+            for m in hits {
+                let (entry, pos) = split_frame_key(m.entry_id);
+                let frame = self.videos.get(&entry).and_then(|v| v.frame_numbers.get(pos).copied());
+                let banked_frames = self.videos.get(&entry).map_or(0, |v| v.frame_numbers.len() as u32);
+                let video = VideoMatch { query_matched: 1, query_frames: 1, banked_matched: 1, banked_frames, frame };
+                push(
+                    entry,
+                    self.found(entry, MatchedHash::VideoFrame, Some(m.distance))
+                        .map(|f| Found { video: Some(video), ..f }),
+                );
             }
         }
         // Strictest first, then exact before perceptual, then closest.
@@ -282,9 +509,17 @@ impl BankIndex {
             let mut fresh = State { loaded: true, head, ..State::default() };
             fresh.set_banks(&banks);
             let mut pdq = Vec::with_capacity(entries.len());
+            let mut frames = Vec::new();
             for e in &entries {
                 if let Some(info) = fresh.entry_info(e) {
                     fresh.entries.insert(e.key, info);
+                    if let Some(vpdq) = &e.vpdq {
+                        let matchable = matchable_frames(vpdq);
+                        frames.extend(matchable.iter().enumerate().map(|(pos, (_, h))| (frame_key(e.key, pos), *h)));
+                        fresh
+                            .videos
+                            .insert(e.key, VideoInfo { frame_numbers: matchable.iter().map(|f| f.0).collect() });
+                    }
                     if pdq_matchable(e.quality)
                         && let Some(bytes) = decode::<32>(e.pdq.as_deref())
                     {
@@ -299,6 +534,7 @@ impl BankIndex {
                 }
             }
             fresh.pdq = MatchIndex::from_entries(pdq);
+            fresh.frames = MatchIndex::from_entries(frames);
             tracing::info!(entries = fresh.entries.len(), banks = banks.len(), head, "bank index built");
             *self.state.write().map_err(|_| poisoned())? = fresh;
         }
@@ -309,7 +545,7 @@ impl BankIndex {
             let unknown_bank = {
                 let state = self.state.read().map_err(|_| poisoned())?;
                 changes.iter().any(|c| match &c.kind {
-                    BankChangeKind::BankCreated => true,
+                    BankChangeKind::BankCreated | BankChangeKind::BankUpdated => true,
                     BankChangeKind::EntryAdded(e) | BankChangeKind::EntryRemoved(e) => {
                         !state.bank_slots.contains_key(&e.bank_id)
                     }
@@ -322,7 +558,7 @@ impl BankIndex {
             }
             for change in &changes {
                 match &change.kind {
-                    BankChangeKind::BankCreated => {}
+                    BankChangeKind::BankCreated | BankChangeKind::BankUpdated => {}
                     BankChangeKind::EntryAdded(e) => state.add(e),
                     BankChangeKind::EntryRemoved(e) => state.remove(e),
                 }
@@ -340,6 +576,11 @@ impl BankIndex {
     /// Every entry the query matches, strictest action first.
     pub fn search(&self, q: &Query) -> Vec<Found> {
         self.state.read().map(|s| s.search(q)).unwrap_or_default()
+    }
+
+    /// Every entry a video upload matches (issue 17), strictest action first.
+    pub fn search_video(&self, q: &VideoQuery) -> Vec<Found> {
+        self.state.read().map(|s| s.search_video(q)).unwrap_or_default()
     }
 }
 

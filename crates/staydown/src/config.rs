@@ -43,6 +43,7 @@ pub struct FileConfig {
     pub transparency_database: TransparencyDatabaseConfig,
     #[serde(default)]
     pub vault: VaultConfig,
+    pub video: VideoConfig,
 }
 
 /// `[metrics]`: who may scrape `/metrics`.
@@ -64,6 +65,17 @@ pub struct VaultConfig {
     pub key_file: Option<PathBuf>,
     /// Default retention of stored blobs, e.g. `365d`; none keeps them until erased.
     pub retention: Option<String>,
+}
+
+/// `[video]`: video screening (issue 17, docs/video.md).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoConfig {
+    pub seconds_per_hash: Option<f64>,
+    pub dedup_distance: Option<u32>,
+    pub max_bytes: Option<usize>,
+    pub max_duration: Option<String>,
+    pub decode_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -196,6 +208,38 @@ pub struct Config {
     pub vault: Option<staydown_vault::Keyring>,
     /// Default retention of stored blobs.
     pub blob_retention: Option<std::time::Duration>,
+    pub video: staydown_server::VideoSettings,
+}
+
+fn video(v: &VideoConfig) -> anyhow::Result<staydown_server::VideoSettings> {
+    let mut out = staydown_server::VideoSettings::default();
+    if let Some(s) = v.seconds_per_hash {
+        if !(s.is_finite() && (0.0..=60.0).contains(&s)) {
+            bail!("video.seconds_per_hash: must be between 0 (every frame) and 60");
+        }
+        out.sampling.seconds_per_hash = s;
+    }
+    if let Some(d) = v.dedup_distance {
+        if d > 64 {
+            bail!("video.dedup_distance: must be at most 64 bits");
+        }
+        out.sampling.dedup_distance = Some(d);
+    }
+    if let Some(b) = v.max_bytes {
+        if !(1024..=16 << 30).contains(&b) {
+            bail!("video.max_bytes: must be between 1024 and 17179869184 bytes");
+        }
+        out.max_bytes = b;
+        out.limits.max_bytes = b as u64;
+    }
+    if let Some(d) = &v.max_duration {
+        out.limits.max_duration_s =
+            parse_duration(d).map_err(|e| anyhow::anyhow!("video.max_duration: {e}"))?.as_secs_f64();
+    }
+    if let Some(d) = &v.decode_timeout {
+        out.limits.max_wall = parse_duration(d).map_err(|e| anyhow::anyhow!("video.decode_timeout: {e}"))?;
+    }
+    Ok(out)
 }
 
 /// The validated `[transparency_database]` section.
@@ -484,6 +528,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         None => None,
         Some(v) => Some(parse_duration(v).map_err(|e| anyhow::anyhow!("vault.retention: {e}"))?),
     };
+    let video = video(&raw.video)?;
     Ok(Config {
         listen,
         database,
@@ -506,6 +551,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         trusted_proxies,
         metrics_listen,
         metrics_token,
+        video,
     })
 }
 
@@ -530,6 +576,8 @@ mod tests {
         assert_eq!(from_example.out_of_court_settlement, defaults.out_of_court_settlement);
         assert_eq!(from_example.court, defaults.court);
         assert_eq!(from_example.misuse, defaults.misuse);
+        let (ev, dv) = (&from_example.video, &defaults.video);
+        assert_eq!((ev.sampling, ev.max_bytes, &ev.limits), (dv.sampling, dv.max_bytes, &dv.limits));
         assert!(from_example.webhook.is_none());
         assert_eq!(from_example.public_url, "http://localhost:8080");
         let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);

@@ -68,6 +68,8 @@ enum BenchCommand {
     Index(cmd::bench_index::BenchIndexArgs),
     /// The transparency report over a synthetic year, against loading the rows and computing in Rust.
     Report(cmd::bench_report::BenchReportArgs),
+    /// vPDQ video hashing against PyPI `vpdq`, and matching a long video against a large bank.
+    Video(cmd::bench_video::BenchVideoArgs),
 }
 
 fn init_tracing() {
@@ -112,6 +114,7 @@ fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Pdq(args)) => cmd::bench_pdq::run(args),
         Command::Bench(BenchCommand::Index(args)) => cmd::bench_index::run(args),
+        Command::Bench(BenchCommand::Video(args)) => cmd::bench_video::run(&args),
         Command::Bench(BenchCommand::Report(args)) => {
             runtime().and_then(|rt| rt.block_on(cmd::bench_report::run(args)))
         }

@@ -42,6 +42,10 @@ pub struct Bank {
     pub created_by: String,
     /// Live (not removed) entries.
     pub entry_count: i64,
+    /// vPDQ: percent of an upload's frames that must be found in a banked video (`None`: off).
+    pub video_query_pct: Option<u8>,
+    /// vPDQ: percent of a banked video's frames that must be found in an upload (`None`: off).
+    pub video_banked_pct: Option<u8>,
 }
 
 /// A stored entry.
@@ -88,6 +92,8 @@ pub struct IndexedEntry {
     pub sha256: Option<String>,
     /// MD5.
     pub md5: Option<String>,
+    /// The vPDQ of a video entry (reference file format); `None` for image entries.
+    pub vpdq: Option<String>,
 }
 
 /// What one change did.
@@ -99,6 +105,8 @@ pub enum BankChangeKind {
     EntryAdded(IndexedEntry),
     /// An entry was removed.
     EntryRemoved(IndexedEntry),
+    /// A bank's settings changed (reload bank definitions); issue 17's video thresholds.
+    BankUpdated,
 }
 
 /// One row of the change log.
@@ -134,6 +142,8 @@ fn bank_from_row(row: &sqlx::any::AnyRow) -> Result<Bank> {
         created_at: from_ms(row.try_get("created_at")?),
         created_by: row.try_get("created_by")?,
         entry_count: row.try_get("entry_count")?,
+        video_query_pct: quality(row, "video_query_pct")?,
+        video_banked_pct: quality(row, "video_banked_pct")?,
     })
 }
 
@@ -142,7 +152,7 @@ fn quality(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<u8>> {
     Ok(q.and_then(|q| u8::try_from(q).ok()))
 }
 
-fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<BankEntry> {
+pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<BankEntry> {
     let removed_at: Option<i64> = row.try_get("removed_at")?;
     Ok(BankEntry {
         id: row.try_get("id")?,
@@ -169,21 +179,24 @@ fn indexed_from_row(row: &sqlx::any::AnyRow) -> Result<IndexedEntry> {
         quality: quality(row, "pdq_quality")?,
         sha256: row.try_get("sha256")?,
         md5: row.try_get("md5")?,
+        vpdq: row.try_get("vpdq")?,
     })
 }
 
 const BANK_COLUMNS: &str = "b.id, b.name, b.description, b.action, b.threshold, b.provenance, b.created_at, b.created_by, \
+     b.video_query_pct, b.video_banked_pct, \
      (SELECT COUNT(*) FROM bank_entries e WHERE e.bank_id = b.id AND e.removed_at IS NULL) AS entry_count";
-const ENTRY_COLUMNS: &str = "id, seq, pdq, pdq_quality, sha256, md5, note, reason, added_by, added_at, removed_at";
+pub(crate) const ENTRY_COLUMNS: &str =
+    "id, seq, pdq, pdq_quality, sha256, md5, note, reason, added_by, added_at, removed_at";
 
 impl WriteTx {
     /// The next change sequence number. Safe because writers are serialised (see `begin_write`).
-    async fn next_bank_seq(&mut self) -> Result<i64> {
+    pub(crate) async fn next_bank_seq(&mut self) -> Result<i64> {
         let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM bank_changes").fetch_one(&mut *self.tx).await?;
         Ok(max.unwrap_or(0) + 1)
     }
 
-    async fn log_bank_change(
+    pub(crate) async fn log_bank_change(
         &mut self,
         seq: i64,
         at: OffsetDateTime,
@@ -203,7 +216,7 @@ impl WriteTx {
     }
 
     /// Tells other server processes (PostgreSQL `NOTIFY`, delivered on commit) that banks changed.
-    async fn notify_bank_change(&mut self, seq: i64) -> Result<()> {
+    pub(crate) async fn notify_bank_change(&mut self, seq: i64) -> Result<()> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(BANK_CHANNEL)
@@ -214,7 +227,7 @@ impl WriteTx {
         Ok(())
     }
 
-    async fn bank_by_name(&mut self, name: &str) -> Result<(String, String)> {
+    pub(crate) async fn bank_by_name(&mut self, name: &str) -> Result<(String, String)> {
         let row = sqlx::query("SELECT id, name FROM banks WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *self.tx)
@@ -224,7 +237,7 @@ impl WriteTx {
     }
 
     /// Inserts one entry at change `seq` (the caller logs nothing else for it).
-    async fn insert_entry(
+    pub(crate) async fn insert_entry(
         &mut self,
         bank_id: &str,
         seq: i64,
@@ -321,6 +334,10 @@ pub(crate) async fn bank_case_hashes(
         added.push(tx.insert_entry(&bank_id, seq, entry, actor, now).await?);
         seq += 1;
     }
+    let skipped = sets.len() - added.len();
+    // Videos on the case (issue 17): their vPDQ becomes a video entry.
+    let (videos, seq) = crate::videos::bank_case_videos(tx, &bank_id, case_id, seq, actor, reason, now).await?;
+    added.extend(videos);
     if !added.is_empty() {
         tx.notify_bank_change(seq - 1).await?;
     }
@@ -330,7 +347,7 @@ pub(crate) async fn bank_case_hashes(
             actor,
             action: "bank.case_hashes_added",
             subject: format!("bank:{bank_name}"),
-            detail: serde_json::json!({ "case": case_id, "reason": reason, "added": added, "skipped": sets.len() - added.len() }),
+            detail: serde_json::json!({ "case": case_id, "reason": reason, "added": added, "skipped": skipped }),
         },
     )
     .await?;
@@ -572,7 +589,8 @@ impl Store {
     /// applied twice, which is harmless (adds and removals are idempotent), and none is missed.
     pub async fn live_bank_entries(&self) -> Result<Vec<IndexedEntry>> {
         sqlx::query(
-            "SELECT id, bank_id, seq, pdq, pdq_quality, sha256, md5 FROM bank_entries WHERE removed_at IS NULL ORDER BY seq",
+            "SELECT e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq FROM bank_entries e \
+             LEFT JOIN bank_entry_videos v ON v.entry_id = e.id WHERE e.removed_at IS NULL ORDER BY e.seq",
         )
         .fetch_all(&self.pool)
         .await?
@@ -584,8 +602,9 @@ impl Store {
     /// Changes after `after_seq`, oldest first, at most `limit`.
     pub async fn bank_changes_since(&self, after_seq: i64, limit: i64) -> Result<Vec<BankChange>> {
         let rows = sqlx::query(
-            "SELECT c.seq AS change_seq, c.kind, e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5 \
+            "SELECT c.seq AS change_seq, c.kind, e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq \
              FROM bank_changes c LEFT JOIN bank_entries e ON e.id = c.entry_id \
+             LEFT JOIN bank_entry_videos v ON v.entry_id = e.id \
              WHERE c.seq > $1 ORDER BY c.seq LIMIT $2",
         )
         .bind(after_seq)
@@ -598,6 +617,7 @@ impl Store {
             let kind: String = row.try_get("kind")?;
             let kind = match kind.as_str() {
                 "bank_created" => BankChangeKind::BankCreated,
+                "bank_updated" => BankChangeKind::BankUpdated,
                 "entry_added" => BankChangeKind::EntryAdded(indexed_from_row(row)?),
                 "entry_removed" => BankChangeKind::EntryRemoved(indexed_from_row(row)?),
                 other => return Err(StoreError::Corrupt(format!("bank change kind {other}"))),

@@ -26,6 +26,7 @@ mod report;
 mod screening;
 mod stats;
 mod tdb;
+mod videos;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub use report::{Column, Figure, NoticeRow, Period, Table, TableRow, Transparenc
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
 pub use stats::{BankMatches, QueueGauges, Stats};
 pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
+pub use videos::{BankVideo, CaseVideo, NewVideoEntry};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

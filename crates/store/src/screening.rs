@@ -66,6 +66,8 @@ pub struct NewScreening {
     pub edited: Option<String>,
     /// For hold and block: the notice that opens or joins a case.
     pub case: Option<ScreeningCase>,
+    /// The upload's vPDQ when it was a video (issue 17): kept on the case so a removal banks it.
+    pub video: Option<crate::CaseVideo>,
 }
 
 /// What recording a screening did.
@@ -175,6 +177,9 @@ impl Store {
             .bind(to_ms(s.at))
             .execute(&mut *tx.tx)
             .await?;
+            if let Some(video) = &s.video {
+                crate::videos::insert_case_video(&mut tx, case_id, "screening", &s.id, video, s.at).await?;
+            }
             receipt.content_item_id = Some(item_id);
         }
         tx.audit(

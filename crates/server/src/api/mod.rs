@@ -11,3 +11,4 @@ pub mod queue;
 pub mod screen;
 pub mod stats;
 pub mod transparency;
+pub mod videos;

@@ -8,6 +8,14 @@
 //! deadline, audit) and stores the upload as a content item with its provenance signals (issue 6),
 //! all committed before the answer; a flag match is recorded but allowed (DSA Art. 16(6), 17(3)(c)).
 //!
+//! Videos (issue 17, docs/video.md): multipart field `video` (bytes, bounded by
+//! `Settings::video`: bytes, duration, resolution, frame rate, frames, decode time and memory, in
+//! `staydown_vpdq::decode`) or JSON `vpdq` (the reference's vPDQ file text). The answer gives, per
+//! matching video entry, both match percentages (`query_match_pct`: share of the upload's frames
+//! found in the banked video; `banked_match_pct`: share of the banked video's frames found in the
+//! upload) judged against the bank's two thresholds; frames are also matched against banked images
+//! and images against banked videos' frames (`video_frame`).
+//!
 //! Image bytes are untrusted: the body is bounded by `screen_body_limit`, decoding by
 //! `staydown_media`'s limits and provenance parsing by its own, both on the blocking pool, under a
 //! timeout and a per-process cap on concurrent decodes.
@@ -29,7 +37,11 @@ use crate::AppState;
 use crate::auth::{Caller, Permission, generate_tracking_token};
 use crate::json;
 use crate::problem::ApiError;
-use crate::screening::{Found, Query};
+use crate::screening::{Found, Query, VideoQuery};
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
 
 /// Longest content id, URL or uploader reference accepted (characters).
 const MAX_TEXT: usize = 2_000;
@@ -42,6 +54,8 @@ pub struct ScreenRequest {
     pdq_quality: Option<u8>,
     sha256: Option<String>,
     md5: Option<String>,
+    /// A video's vPDQ in the reference's file format (issue 17).
+    vpdq: Option<String>,
     content_id: Option<String>,
     url: Option<String>,
     uploader: Option<String>,
@@ -58,6 +72,9 @@ pub struct Hashes {
     sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     md5: Option<String>,
+    /// The video's vPDQ (reference file format), for a video upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpdq: Option<String>,
 }
 
 /// One match on the wire.
@@ -69,6 +86,15 @@ pub struct MatchView {
     #[serde(skip_serializing_if = "Option::is_none")]
     distance: Option<u32>,
     action: &'static str,
+    /// Share of the upload's frames found in the banked entry, percent (video matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_match_pct: Option<f64>,
+    /// Share of the banked entry's frames found in the upload, percent (video matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banked_match_pct: Option<f64>,
+    /// Frame number of the closest pair (upload's frame for a video upload, banked video's for an image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<u64>,
 }
 
 /// The answer.
@@ -83,12 +109,28 @@ pub struct ScreenResponse {
     /// What the file says about its origin (issue 6); only when image bytes were sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     provenance: Option<Provenance>,
+    /// What the container says (video bytes only): controlled tokens and numbers, no free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    video: Option<VideoView>,
     /// The case a hold or block opened or joined.
     #[serde(skip_serializing_if = "Option::is_none")]
     case_id: Option<String>,
     /// The screening record (any match).
     #[serde(skip_serializing_if = "Option::is_none")]
     screening_id: Option<String>,
+}
+
+/// A video upload's summary on the wire.
+#[derive(Debug, Serialize)]
+pub struct VideoView {
+    /// Frames hashed (before deduplication).
+    frames_hashed: u64,
+    /// Frames in the vPDQ.
+    frames: usize,
+    /// Frames of quality ≥ 50 (the ones matched).
+    frames_matchable: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<staydown_vpdq::decode::VideoInfo>,
 }
 
 /// What the request carried, after parsing.
@@ -99,6 +141,14 @@ struct Input {
     url: Option<String>,
     uploader: Option<String>,
     provenance: Option<Provenance>,
+    video: Option<VideoInput>,
+}
+
+#[derive(Debug)]
+struct VideoInput {
+    features: Vec<staydown_vpdq::Feature>,
+    frames_hashed: u64,
+    info: Option<staydown_vpdq::decode::VideoInfo>,
 }
 
 fn hex_field(
@@ -143,7 +193,7 @@ fn location_fields(
     (content_id, url, text_field(errors, "uploader", uploader))
 }
 
-fn from_json(r: ScreenRequest) -> Result<Input, ApiError> {
+fn from_json(r: ScreenRequest, max_vpdq_frames: usize) -> Result<Input, ApiError> {
     let mut errors = staydown_domain::validation::FieldErrors::default();
     let pdq = hex_field(&mut errors, "pdq", r.pdq, 64);
     let sha256 = hex_field(&mut errors, "sha256", r.sha256, 64);
@@ -151,13 +201,36 @@ fn from_json(r: ScreenRequest) -> Result<Input, ApiError> {
     if r.pdq_quality.is_some_and(|q| q > 100) {
         errors.push("pdq_quality", "invalid", "must be between 0 and 100");
     }
-    if pdq.is_none() && sha256.is_none() && md5.is_none() && errors.0.is_empty() {
-        errors.required("pdq", "send the image (multipart field `image`) or at least one of pdq, sha256, md5");
+    let mut video = None;
+    if let Some(text) = r.vpdq.as_deref().filter(|t| !t.trim().is_empty()) {
+        if pdq.is_some() {
+            errors.push("vpdq", "conflict", "send either pdq (an image) or vpdq (a video), not both");
+        }
+        match staydown_vpdq::parse_vpdq_file(text, max_vpdq_frames) {
+            Ok(features) => {
+                video = Some(VideoInput { frames_hashed: features.len() as u64, features, info: None });
+            }
+            Err(e) => errors.push("vpdq", "invalid", format!("not a vPDQ file: {e}")),
+        }
+    }
+    if pdq.is_none() && sha256.is_none() && md5.is_none() && video.is_none() && errors.0.is_empty() {
+        errors.required(
+            "pdq",
+            "send the image or video (multipart field `image` or `video`) or at least one of pdq, vpdq, sha256, md5",
+        );
     }
     let (content_id, url, uploader) = location_fields(&mut errors, r.content_id, r.url, r.uploader);
     errors.into_result(()).map_err(ApiError::Validation)?;
     let pdq_quality = pdq.as_ref().and(r.pdq_quality);
-    Ok(Input { hashes: Hashes { pdq, pdq_quality, sha256, md5 }, content_id, url, uploader, provenance: None })
+    let vpdq = video.as_ref().map(|v| staydown_vpdq::to_vpdq_file(&v.features));
+    Ok(Input {
+        hashes: Hashes { pdq, pdq_quality, sha256, md5, vpdq },
+        content_id,
+        url,
+        uploader,
+        provenance: None,
+        video,
+    })
 }
 
 async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, ApiError> {
@@ -170,11 +243,39 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
         }
     };
     let mut image = None;
+    let mut video = None;
     let (mut content_id, mut url, mut uploader) = (None, None, None);
-    while let Some(field) = form.next_field().await.map_err(read_error)? {
+    while let Some(mut field) = form.next_field().await.map_err(read_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "image" => image = Some(field.bytes().await.map_err(read_error)?),
+            "image" => {
+                // Read in chunks against the image bound: the route admits bodies up to the video
+                // bound, which must not let an image field grow past its own.
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(read_error)? {
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge { limit });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                image = Some(axum::body::Bytes::from(bytes));
+            }
+            "video" => {
+                // Streamed to a private temporary file, counting bytes against the video bound.
+                let max = state.settings().video.max_bytes;
+                let mut file = tempfile::NamedTempFile::new()
+                    .map_err(|e| ApiError::Internal(format!("cannot create a temporary file: {e}")))?;
+                let mut written = 0usize;
+                while let Some(chunk) = field.chunk().await.map_err(video_read_error(max))? {
+                    written += chunk.len();
+                    if written > max {
+                        return Err(ApiError::PayloadTooLarge { limit: max });
+                    }
+                    std::io::Write::write_all(&mut file, &chunk)
+                        .map_err(|e| ApiError::Internal(format!("cannot write a temporary file: {e}")))?;
+                }
+                video = Some((file, written));
+            }
             "content_id" | "url" | "uploader" => {
                 let text = field.text().await.map_err(read_error)?;
                 match name.as_str() {
@@ -187,17 +288,42 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
                 return Err(ApiError::field(
                     other,
                     "unknown_field",
-                    "unknown field; expected image, content_id, url, uploader",
+                    "unknown field; expected image or video, content_id, url, uploader",
                 ));
             }
         }
     }
     let mut errors = staydown_domain::validation::FieldErrors::default();
-    if image.as_ref().is_none_or(|b| b.is_empty()) {
-        errors.required("image", "send the image bytes in the multipart field `image`");
+    if image.is_some() && video.is_some() {
+        errors.push("video", "conflict", "send one file: either `image` or `video`");
+    }
+    if image.as_ref().is_none_or(|b| b.is_empty()) && video.as_ref().is_none_or(|v| v.1 == 0) {
+        errors.required("image", "send the image bytes in the multipart field `image` (or a video in `video`)");
     }
     let (content_id, url, uploader) = location_fields(&mut errors, content_id, url, uploader);
     errors.into_result(()).map_err(ApiError::Validation)?;
+    if let Some((file, _)) = video {
+        let video = hash_video(state, file).await?;
+        let hashed = &video.0;
+        return Ok(Input {
+            hashes: Hashes {
+                pdq: None,
+                pdq_quality: None,
+                sha256: Some(hex::encode(hashed.sha256)),
+                md5: Some(hex::encode(hashed.md5)),
+                vpdq: Some(staydown_vpdq::to_vpdq_file(&hashed.features)),
+            },
+            content_id,
+            url,
+            uploader,
+            provenance: video.1,
+            video: Some(VideoInput {
+                features: video.0.features,
+                frames_hashed: video.0.frames_hashed,
+                info: Some(video.0.info),
+            }),
+        });
+    }
     let bytes = image.unwrap_or_default();
 
     // Bounded decoding off the async threads, a few at a time, under a timeout.
@@ -220,12 +346,78 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
             pdq_quality: Some(hashes.quality),
             sha256: Some(hashes.sha256_hex()),
             md5: Some(hashes.md5_hex()),
+            vpdq: None,
         },
         content_id,
         url,
         uploader,
         provenance,
+        video: None,
     })
+}
+
+fn video_read_error(limit: usize) -> impl Fn(axum::extract::multipart::MultipartError) -> ApiError {
+    move |e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::field("body", "invalid", format!("unreadable multipart body: {}", e.body_text()))
+        }
+    }
+}
+
+/// Decodes and hashes a video off the async threads, one decode slot, under the video bounds;
+/// also reads provenance (C2PA in MP4) when the file is small enough for the provenance reader.
+async fn hash_video(
+    state: &AppState,
+    file: tempfile::NamedTempFile,
+) -> Result<(staydown_vpdq::decode::HashedVideo, Option<Provenance>), ApiError> {
+    let _slot = state.decode_slots().acquire().await.map_err(|_| ApiError::Unavailable)?;
+    let settings = state.settings().video.clone();
+    let image_limit = state.settings().screen_body_limit;
+    let work = tokio::task::spawn_blocking(move || {
+        let hashed = staydown_vpdq::decode::hash_file(
+            file.path(),
+            &settings.sampling,
+            &settings.limits,
+            &staydown_vpdq::decode::Tools::default(),
+        );
+        let provenance = match std::fs::metadata(file.path()) {
+            Ok(m) if m.len() as usize <= image_limit => std::fs::read(file.path()).ok().and_then(|bytes| {
+                let limits = staydown_provenance::Limits { max_bytes: image_limit, ..Default::default() };
+                staydown_provenance::analyze(&bytes, &limits).ok()
+            }),
+            _ => None,
+        };
+        (hashed, provenance)
+    });
+    // The decoder kills its own child at `limits.max_wall`; this outer bound is a safety net.
+    let outer = state.settings().video.limits.max_wall + std::time::Duration::from_secs(5);
+    let (hashed, provenance) = tokio::time::timeout(outer, work)
+        .await
+        .map_err(|_| ApiError::field("video", "too_slow", "the video took too long to decode"))?
+        .map_err(|e| ApiError::Internal(format!("decoding task failed: {e}")))?;
+    let hashed = hashed.map_err(|e| video_error(&e))?;
+    Ok((hashed, provenance))
+}
+
+/// Maps a decoding refusal to a field error with a stable code.
+fn video_error(e: &staydown_vpdq::decode::VideoError) -> ApiError {
+    use staydown_vpdq::decode::VideoError as E;
+    let code = match e {
+        E::TooLarge { max, .. } => {
+            return ApiError::PayloadTooLarge { limit: usize::try_from(*max).unwrap_or(usize::MAX) };
+        }
+        E::UnsupportedContainer => "unsupported_format",
+        E::NoVideoStream => "no_video_stream",
+        E::TooManyPixels { .. } => "too_many_pixels",
+        E::BadFrameRate { .. } => "bad_frame_rate",
+        E::TooLong { .. } => "too_long",
+        E::TimedOut(_) => "too_slow",
+        E::Tool { .. } | E::Io(_) => return ApiError::Internal(format!("video decoder unavailable: {e}")),
+        _ => "undecodable",
+    };
+    ApiError::field("video", code, e.to_string())
 }
 
 fn decode<const N: usize>(hex_text: Option<&str>) -> Option<[u8; N]> {
@@ -246,10 +438,11 @@ pub async fn screen(State(state): State<AppState>, caller: Caller, req: Request)
             .map_err(|e| ApiError::field("body", "invalid", e.body_text()))?;
         from_multipart(&state, form).await?
     } else if media_type == "application/json" || media_type.ends_with("+json") {
-        let limit = state.settings().body_limit;
+        // A JSON body may carry a vPDQ (issue 17), bounded by its frame limit.
+        let limit = state.settings().body_limit.max(state.settings().video.json_limit());
         let bytes =
             axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
-        from_json(json::parse::<ScreenRequest>(&bytes)?)?
+        from_json(json::parse::<ScreenRequest>(&bytes)?, state.settings().video.max_vpdq_frames)?
     } else {
         return Err(ApiError::UnsupportedMediaType);
     };
@@ -267,7 +460,7 @@ pub async fn screen_hashes(
     request: ScreenRequest,
 ) -> Result<ScreenResponse, ApiError> {
     caller.require(Permission::Screen)?;
-    let input = from_json(request)?;
+    let input = from_json(request, state.settings().video.max_vpdq_frames)?;
     screen_input(state, caller, input).await
 }
 
@@ -284,12 +477,23 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
     }
     let matchable = pdq_matchable(input.hashes.pdq_quality);
     let pdq_skipped = (input.hashes.pdq.is_some() && !matchable).then_some("low_quality");
-    let query = Query {
-        pdq: if matchable { decode::<32>(input.hashes.pdq.as_deref()) } else { None },
-        sha256: decode::<32>(input.hashes.sha256.as_deref()),
-        md5: decode::<16>(input.hashes.md5.as_deref()),
+    let found = match &input.video {
+        Some(video) => state.banks().search_video(&VideoQuery {
+            frames: video
+                .features
+                .iter()
+                .filter(|f| pdq_matchable(Some(f.quality)))
+                .map(|f| (f.frame_number, f.hash.to_bytes()))
+                .collect(),
+            sha256: decode::<32>(input.hashes.sha256.as_deref()),
+            md5: decode::<16>(input.hashes.md5.as_deref()),
+        }),
+        None => state.banks().search(&Query {
+            pdq: if matchable { decode::<32>(input.hashes.pdq.as_deref()) } else { None },
+            sha256: decode::<32>(input.hashes.sha256.as_deref()),
+            md5: decode::<16>(input.hashes.md5.as_deref()),
+        }),
     };
-    let found = state.banks().search(&query);
     let verdict = Verdict::of(found.iter().map(|f| f.action));
     let matches: Vec<MatchView> = found
         .iter()
@@ -299,8 +503,17 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
             hash: f.hash.as_str(),
             distance: f.distance,
             action: f.action.as_str(),
+            query_match_pct: f.video.map(|v| round2(v.query_pct())),
+            banked_match_pct: f.video.map(|v| round2(v.banked_pct())),
+            frame: f.video.and_then(|v| v.frame),
         })
         .collect();
+    let video = input.video.as_ref().map(|v| VideoView {
+        frames_hashed: v.frames_hashed,
+        frames: v.features.len(),
+        frames_matchable: v.features.iter().filter(|f| pdq_matchable(Some(f.quality))).count(),
+        info: v.info.clone(),
+    });
 
     let (mut case_id, mut screening_id) = (None, None);
     if !found.is_empty() {
@@ -314,6 +527,7 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
         hashes: input.hashes,
         pdq_skipped,
         provenance: input.provenance,
+        video,
         case_id,
         screening_id,
     })
@@ -394,6 +608,12 @@ async fn record(
         generator: provenance.and_then(|p| p.generator.clone()),
         edited: provenance.map(|p| verdict_str(p.edited).to_owned()),
         case,
+        video: input.video.as_ref().map(|v| staydown_store::CaseVideo {
+            sha256: input.hashes.sha256.clone(),
+            md5: input.hashes.md5.clone(),
+            frame_count: v.features.len() as u32,
+            vpdq: staydown_vpdq::to_vpdq_file(&v.features),
+        }),
     };
     let receipt = state.store().record_screening(&screening).await?;
     Ok((id, receipt.case_id))

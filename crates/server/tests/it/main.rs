@@ -44,5 +44,7 @@ mod tdb;
 mod tdb_standin;
 /// Tracking tokens: the right token sees the notice, anything else sees nothing.
 mod tracking;
+/// Video stay-down with vPDQ (issue 17): clips, compilations, stills, bounds.
+mod video;
 /// Signed action webhooks: retries, back-off, exactly-once effect, dead letters.
 mod webhooks;

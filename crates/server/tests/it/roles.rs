@@ -27,7 +27,9 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         ("GET" | "POST", "/api/v1/banks")
         | ("GET", "/api/v1/banks/{id}")
         | ("POST", "/api/v1/banks/{id}/entries")
-        | ("DELETE", "/api/v1/banks/{id}/entries/{id}") => role == Some(Admin),
+        | ("DELETE", "/api/v1/banks/{id}/entries/{id}")
+        | ("GET" | "POST", "/api/v1/banks/{id}/videos")
+        | ("PUT", "/api/v1/banks/{id}/video-thresholds") => role == Some(Admin),
         _ => panic!("route {method} {path} missing from the expected matrix"),
     }
 }
@@ -61,6 +63,9 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/banks/{id}"),
         ("POST", "/api/v1/banks/{id}/entries"),
         ("DELETE", "/api/v1/banks/{id}/entries/{id}"),
+        ("GET", "/api/v1/banks/{id}/videos"),
+        ("POST", "/api/v1/banks/{id}/videos"),
+        ("PUT", "/api/v1/banks/{id}/video-thresholds"),
     ];
     let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
     for role in Role::ALL {
@@ -73,6 +78,7 @@ async fn every_route_for_every_role() {
             let mut req = match method {
                 "GET" => app.client.get(format!("{}{path}", app.base)),
                 "DELETE" => app.client.delete(format!("{}{path}", app.base)),
+                "PUT" => app.client.put(format!("{}{path}", app.base)).json(&json!({})),
                 _ => app.client.post(format!("{}{path}", app.base)).json(&json!({})),
             };
             if let Some(k) = key {

@@ -75,6 +75,28 @@ pub enum BankCommand {
         /// Output file; `-` for standard output.
         file: PathBuf,
     },
+    /// Import video entries: each file one vPDQ in the reference's file format (ThreatExchange
+    /// `vpdq`: `frame,quality,pdq_hex,timestamp` lines), all or nothing.
+    ImportVideos {
+        /// The bank to add to.
+        #[arg(long)]
+        bank: String,
+        /// Most frames per file.
+        #[arg(long, default_value_t = 20_000)]
+        max_frames: usize,
+        /// vPDQ files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Export a bank's live video entries: one vPDQ file per entry, `<entry id>.txt`, in the
+    /// reference's file format.
+    ExportVideos {
+        /// The bank.
+        #[arg(long)]
+        bank: String,
+        /// Output folder (created if missing).
+        dir: PathBuf,
+    },
 }
 
 fn parse_action(s: &str) -> Result<BankAction, String> {
@@ -141,6 +163,57 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
             return import(&store, &bank, format, skip_invalid, &file, now).await;
         }
         BankCommand::Export { bank, format, file } => export(&store, &bank, format, &file).await?,
+        BankCommand::ImportVideos { bank, max_frames, files } => {
+            if store.bank(&bank).await?.is_none() {
+                bail!("there is no bank named `{bank}` (staydown bank list)");
+            }
+            let mut videos = Vec::new();
+            let mut bad = 0;
+            for file in &files {
+                let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+                match staydown_vpdq::parse_vpdq_file(&text, max_frames) {
+                    Ok(features) => videos.push(staydown_store::NewVideoEntry {
+                        vpdq: staydown_vpdq::to_vpdq_file(&features),
+                        frame_count: features.len() as u32,
+                        sha256: None,
+                        md5: None,
+                        note: None,
+                        reason: Some(format!("imported from {}", file.display())),
+                    }),
+                    Err(e) => {
+                        bad += 1;
+                        eprintln!("{}: {e}", file.display());
+                    }
+                }
+            }
+            if bad > 0 {
+                eprintln!("{bad} bad file(s); nothing was imported");
+                return Ok(ExitCode::FAILURE);
+            }
+            let report = store
+                .import_bank_videos(&bank, &videos, ACTOR, "vpdq files", now)
+                .await
+                .context("importing (nothing was imported)")?;
+            eprintln!("imported {} videos into {bank}; {} already there", report.added, report.duplicates);
+        }
+        BankCommand::ExportVideos { bank, dir } => {
+            if store.bank(&bank).await?.is_none() {
+                bail!("there is no bank named `{bank}` (staydown bank list)");
+            }
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let (mut after, mut written) = (0, 0);
+            loop {
+                let page = store.bank_videos(&bank, after, 1000).await?;
+                let Some(last) = page.last() else { break };
+                after = last.entry.seq;
+                for v in &page {
+                    let path = dir.join(format!("{}.txt", v.entry.id));
+                    std::fs::write(&path, &v.vpdq).with_context(|| format!("writing {}", path.display()))?;
+                    written += 1;
+                }
+            }
+            eprintln!("exported {written} videos from {bank} to {}", dir.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

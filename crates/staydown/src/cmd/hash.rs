@@ -6,6 +6,12 @@
 //! stderr for each file that cannot be read or decoded; the rest continue, and the exit status is
 //! non-zero at the end if any file failed. Decoding is `staydown_media`'s bounded decoder.
 //!
+//! Videos (issue 17): a file whose first bytes are a video container (MP4/MOV, Matroska/WebM, AVI,
+//! MPEG-TS, FLV, Ogg) is decoded by `staydown_vpdq`'s bounded ffmpeg subprocess and reported as its
+//! vPDQ (one frame per `--seconds-per-hash`, default 1 s, as the reference tools), the file's
+//! SHA-256/MD5, and what the container says as controlled tokens (container, codec, encoder
+//! tokens — never the tags' text). `--format vpdq` prints the vPDQ in the reference's file format.
+//!
 //! Files named explicitly are always attempted; inside folders only files with an image extension
 //! (jpg, jpeg, png, webp, gif, bmp; any case) are, so that a folder's README or sidecar files do not
 //! count as failures. Symbolic links to folders are not followed (no cycles).
@@ -30,6 +36,8 @@ pub enum Format {
     Json,
     /// CSV with a header row: path,pdq,quality,sha256,md5,width,height,ai_generated,generator,edited.
     Csv,
+    /// Videos only: the vPDQ in the reference's file format (`frame,quality,pdq,timestamp` lines).
+    Vpdq,
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,14 +57,22 @@ pub struct HashArgs {
     /// Largest image accepted, in pixels (width × height).
     #[arg(long, default_value_t = DecodeLimits::default().max_pixels)]
     pub max_pixels: u64,
+    /// Videos: seconds between hashed frames (0: every frame).
+    #[arg(long, default_value_t = 1.0)]
+    pub seconds_per_hash: f64,
+    /// Videos: drop frames within this Hamming distance of the previous kept frame.
+    #[arg(long)]
+    pub dedup_distance: Option<u32>,
 }
+
+const VIDEO_EXTENSIONS: [&str; 8] = ["mp4", "mov", "m4v", "mkv", "webm", "avi", "ts", "flv"];
 
 const IMAGE_EXTENSIONS: [&str; 6] = ["jpg", "jpeg", "png", "webp", "gif", "bmp"];
 
 fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+        .is_some_and(|e| IMAGE_EXTENSIONS.iter().chain(&VIDEO_EXTENSIONS).any(|x| x.eq_ignore_ascii_case(e)))
 }
 
 /// One unit of work: a file to hash, or a path that already failed while listing.
@@ -119,11 +135,49 @@ struct Hashed {
     hashes: ContentHashes,
     /// `None` only if the provenance reader refused the bytes (it bounds them itself).
     provenance: Option<Provenance>,
+    /// Set instead of `hashes` for a video (issue 17).
+    video: Option<staydown_vpdq::decode::HashedVideo>,
 }
 
-fn hash_item(item: &Item, limits: &DecodeLimits) -> Result<Hashed, String> {
+fn is_video(path: &Path) -> bool {
+    let mut head = [0u8; 376];
+    let Ok(mut f) = File::open(path) else { return false };
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    staydown_vpdq::decode::Container::sniff(&head[..n]).is_some()
+}
+
+fn hash_item(item: &Item, limits: &DecodeLimits, sampling: &staydown_vpdq::Sampling) -> Result<Hashed, String> {
     match item {
         Item::Unreadable(_, reason) => Err(reason.clone()),
+        Item::File(path) if is_video(path) => {
+            let video_limits = staydown_vpdq::decode::Limits::default();
+            let video = staydown_vpdq::decode::hash_file(
+                path,
+                sampling,
+                &video_limits,
+                &staydown_vpdq::decode::Tools::default(),
+            )
+            .map_err(|e| e.to_string())?;
+            // C2PA in MP4 and XMP, when the provenance reader takes the file (it bounds its input).
+            let provenance = read_bounded(path, staydown_provenance::Limits::default().max_bytes)
+                .ok()
+                .and_then(|bytes| staydown_provenance::analyze(&bytes, &staydown_provenance::Limits::default()).ok());
+            let hashes = ContentHashes {
+                pdq: staydown_pdq::PdqHash::ZERO,
+                quality: 0,
+                sha256: video.sha256,
+                md5: video.md5,
+                width: video.info.width,
+                height: video.info.height,
+            };
+            Ok(Hashed { hashes, provenance, video: Some(video) })
+        }
         Item::File(path) => {
             let bytes = read_bounded(path, limits.max_bytes)?;
             let hashes = hash_image_bytes(&bytes, limits).map_err(|e| match e {
@@ -134,7 +188,7 @@ fn hash_item(item: &Item, limits: &DecodeLimits) -> Result<Hashed, String> {
                 other => other.to_string(),
             })?;
             let provenance = staydown_provenance::analyze(&bytes, &staydown_provenance::Limits::default()).ok();
-            Ok(Hashed { hashes, provenance })
+            Ok(Hashed { hashes, provenance, video: None })
         }
     }
 }
@@ -161,6 +215,34 @@ fn write_record(out: &mut impl Write, format: Format, path: &Path, item: &Hashed
     let path = path.to_string_lossy();
     let h = &item.hashes;
     let p = item.provenance.as_ref();
+    if let Some(v) = &item.video {
+        return match format {
+            Format::Vpdq => write!(out, "{}", staydown_vpdq::to_vpdq_file(&v.features)),
+            _ => {
+                let frames: Vec<serde_json::Value> = v
+                    .features
+                    .iter()
+                    .map(|f| {
+                        serde_json::json!({
+                            "frame_number": f.frame_number, "quality": f.quality,
+                            "pdq": f.hash.to_hex(), "timestamp": (f.timestamp * 1000.0).round() / 1000.0,
+                        })
+                    })
+                    .collect();
+                let record = serde_json::json!({
+                    "path": path,
+                    "kind": "video",
+                    "sha256": hex::encode(v.sha256),
+                    "md5": hex::encode(v.md5),
+                    "video": v.info,
+                    "frames_hashed": v.frames_hashed,
+                    "vpdq": frames,
+                    "provenance": p,
+                });
+                writeln!(out, "{record}")
+            }
+        };
+    }
     match format {
         Format::Json => {
             let record = serde_json::json!({
@@ -175,6 +257,7 @@ fn write_record(out: &mut impl Write, format: Format, path: &Path, item: &Hashed
             });
             writeln!(out, "{record}")
         }
+        Format::Vpdq => Err(std::io::Error::other("--format vpdq is for videos")),
         Format::Csv => writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{}",
@@ -193,7 +276,11 @@ fn write_record(out: &mut impl Write, format: Format, path: &Path, item: &Hashed
 }
 
 pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
-    let HashArgs { paths, format, jobs, max_bytes, max_pixels } = args;
+    let HashArgs { paths, format, jobs, max_bytes, max_pixels, seconds_per_hash, dedup_distance } = args;
+    if !(seconds_per_hash.is_finite() && seconds_per_hash >= 0.0) {
+        anyhow::bail!("--seconds-per-hash must be 0 or more");
+    }
+    let sampling = staydown_vpdq::Sampling { seconds_per_hash, dedup_distance };
     let limits = DecodeLimits { max_bytes, max_pixels, ..DecodeLimits::default() };
     let items = collect(&paths);
     let jobs = jobs
@@ -224,12 +311,12 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, items, limits) = (&next, &items, &limits);
+            let (next, items, limits, sampling) = (&next, &items, &limits, &sampling);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
-                    if tx.send((i, hash_item(item, limits))).is_err() {
+                    if tx.send((i, hash_item(item, limits, sampling))).is_err() {
                         break;
                     }
                 }
@@ -243,6 +330,14 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
             while let Some(result) = ready.remove(&printed) {
                 let path = item_path(&items[printed]);
                 match result {
+                    Ok(h) if h.video.is_none() && format == Format::Vpdq => {
+                        failures += 1;
+                        progress.suspend(|| eprintln!("error: {}: --format vpdq is for videos", path.display()));
+                    }
+                    Ok(h) if h.video.is_some() && format == Format::Csv => {
+                        failures += 1;
+                        progress.suspend(|| eprintln!("error: {}: a video; use --format json or vpdq", path.display()));
+                    }
                     Ok(h) => write_record(&mut out, format, path, &h).context("writing to stdout")?,
                     Err(reason) => {
                         failures += 1;

@@ -77,6 +77,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, Some(token)) => staydown_server::MetricsAccess::Token(token.expose().to_owned()),
             (None, None) => staydown_server::MetricsAccess::Loopback,
         },
+        video: config.video.clone(),
         ..Settings::default()
     };
     if settings.vault.is_none() {
