@@ -43,16 +43,28 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     })
 }
 
+/// The chain head as this transaction sees it.
+pub(crate) struct Head {
+    pub seq: i64,
+    pub hash: String,
+    /// Entries were appended since it was read: write it back at commit.
+    pub dirty: bool,
+}
+
 impl WriteTx {
     /// Appends an event to the chain in this transaction.
     pub(crate) async fn audit(&mut self, at: OffsetDateTime, event: AuditEvent<'_>) -> Result<()> {
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.tx).await?;
-        let prev_seq: i64 = head.try_get("seq")?;
-        let prev_hash: String = head.try_get("hash")?;
-        let seq = prev_seq + 1;
+        let head = match self.head.take() {
+            Some(head) => head,
+            None => {
+                let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.tx).await?;
+                Head { seq: row.try_get("seq")?, hash: row.try_get("hash")?, dirty: false }
+            }
+        };
+        let seq = head.seq + 1;
         let at_ms = to_ms(at);
         let detail = event.detail.to_string();
-        let hash = entry_hash(&prev_hash, seq, at_ms, event.actor, event.action, &event.subject, &detail);
+        let hash = entry_hash(&head.hash, seq, at_ms, event.actor, event.action, &event.subject, &detail);
         sqlx::query(
             "INSERT INTO audit_log (seq, at_ms, actor, action, subject, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -63,15 +75,24 @@ impl WriteTx {
         .bind(event.action)
         .bind(&event.subject)
         .bind(&detail)
-        .bind(&prev_hash)
+        .bind(&head.hash)
         .bind(&hash)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&hash)
-            .execute(&mut *self.tx)
-            .await?;
+        self.head = Some(Head { seq, hash, dirty: true });
+        Ok(())
+    }
+
+    /// Writes the head back when entries were appended (called by `commit`).
+    pub(crate) async fn flush_audit_head(&mut self) -> Result<()> {
+        if let Some(head) = self.head.as_mut().filter(|h| h.dirty) {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(head.seq)
+                .bind(&head.hash)
+                .execute(&mut *self.tx)
+                .await?;
+            head.dirty = false;
+        }
         Ok(())
     }
 }
