@@ -227,7 +227,14 @@ async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio
             dirty: false,
         });
     }
-    Ok(WriteTx { tx, backend, _guard: guard, head, received: std::collections::BTreeMap::new() })
+    Ok(WriteTx {
+        tx,
+        backend,
+        _guard: guard,
+        head,
+        pending_audit: Vec::new(),
+        received: std::collections::BTreeMap::new(),
+    })
 }
 
 /// A write transaction. The audit chain head is read once (locked on PostgreSQL at the start) and
@@ -239,6 +246,7 @@ struct WriteTx {
     backend: Backend,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     head: Option<audit::Head>,
+    pending_audit: Vec<staydown_domain::audit::AuditEntry>,
     received: std::collections::BTreeMap<(i64, String, &'static str), i64>,
 }
 

@@ -422,6 +422,19 @@ impl Store {
         Ok(TransparencyReport { period, tables })
     }
 
+    /// Only the sections the rollups answer (whole-day `period`; benchmarks time them apart from
+    /// the AI-generated sections, which are counted from the rows).
+    pub async fn transparency_report_rollup_sections(&self, period: Period) -> Result<Vec<Table>> {
+        let mut cache = std::collections::HashMap::new();
+        let mut tables = Vec::new();
+        for spec in specs() {
+            if let Some(r) = rollup_spec(&spec) {
+                tables.push(self.rollup_table(&r, period, &mut cache).await?);
+            }
+        }
+        Ok(tables)
+    }
+
     /// The transparency report for `period` computed from the rows alone, by row-scanning SQL
     /// (the reference the rollups are checked against, and any period that is not whole days).
     pub async fn transparency_report_sql(&self, period: Period) -> Result<TransparencyReport> {
