@@ -785,10 +785,13 @@ pub(crate) fn restriction_columns() -> Vec<(&'static str, &'static str, String)>
 
 const TF: Option<(&str, &str)> = Some(("source", "trusted_flagger"));
 
+/// A dimension and the values a fact row must have in it to count.
+type RowFilter = Option<(&'static str, &'static [&'static str])>;
+
 /// The rollup form of a report table (same name, title, dimensions, groupings and columns), or
 /// `None` for a table counted from the rows.
 fn rollup_spec(spec: &Spec) -> Option<RollupTable> {
-    let (only, map): (Option<(&'static str, &'static [&'static str])>, fn(&str) -> Option<Src>) = match spec.name {
+    let (only, map): (RowFilter, fn(&str) -> Option<Src>) = match spec.name {
         "orders" => (Some(("source", &["authority_order"])), |key| {
             Some(match key {
                 "orders_received" => Src::Sum("notice_received", "rows", None),

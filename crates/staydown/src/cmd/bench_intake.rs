@@ -87,7 +87,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let concurrency = args.concurrency.max(1);
 
-    let url =
+    let db_url =
         |name: &str| args.database.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join(name).display()));
     let backend = if args.database.as_deref().is_some_and(|u| u.starts_with("postgres")) {
         "PostgreSQL (synchronous_commit as configured)"
@@ -96,7 +96,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
     };
 
     // The real HTTP stack, in-process on loopback.
-    let store = Store::connect(&url("http.db")).await?;
+    let store = Store::connect(&db_url("http.db")).await?;
     let before = store.count_notices().await?;
     // The bench measures intake, not the anonymous rate limit.
     let settings =
@@ -127,7 +127,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
     server.await.context("server task")??;
 
     // Reference: the same durable inserts straight into the store, no HTTP, no JSON.
-    let direct_store = Arc::new(Store::connect(&url("direct.db")).await?);
+    let direct_store = Arc::new(Store::connect(&db_url("direct.db")).await?);
     let policy = Policy::default();
     let store = direct_store.clone();
     let (direct_elapsed, direct_lat) = run_clients(args.notices, concurrency, move |i| {
