@@ -43,6 +43,7 @@ pub struct FileConfig {
     pub transparency_database: TransparencyDatabaseConfig,
     #[serde(default)]
     pub vault: VaultConfig,
+    #[serde(default)]
     pub video: VideoConfig,
 }
 

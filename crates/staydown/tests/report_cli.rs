@@ -82,3 +82,129 @@ fn report_writes_the_period_figures_as_json_and_csv() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to"));
 }
+
+/// The columns that identify a row of an official sheet (everything but `Service`, `Reporting
+/// period` and the value columns).
+fn key_columns(header: &[String]) -> Vec<usize> {
+    (0..header.len())
+        .filter(|&i| {
+            let h = header[i].as_str();
+            ["Applicability", "Section", "Indicator", "Scope"].contains(&h)
+                || h.starts_with("Category")
+                || h.starts_with("Description of the sub-category")
+        })
+        .collect()
+}
+
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    (header, rows)
+}
+
+#[test]
+fn eu_templates_have_the_official_headers_and_row_keys_and_carry_the_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("staydown.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let march = Period::days(date!(2025 - 03 - 01), date!(2025 - 03 - 31));
+    let expected = rt.block_on(async {
+        let store = Store::connect(&db).await.unwrap();
+        store
+            .bench_seed_decided_cases(300, datetime!(2025-03-01 0:00 UTC), time::Duration::hours(6 * 300))
+            .await
+            .unwrap();
+        let report = store.transparency_report(march).await.unwrap();
+        store.close().await;
+        report
+    });
+    let out_dir = dir.path().join("eu");
+    let out = staydown(&[
+        "report",
+        "--database",
+        &db,
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+        "--format",
+        "eu-templates",
+        "--output",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let official = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ir-2024-2835");
+    let mut sheets = 0;
+    for entry in std::fs::read_dir(&official).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        sheets += 1;
+        let name = path.file_name().unwrap();
+        let (want_header, want_rows) = read_csv(&std::fs::read_to_string(&path).unwrap());
+        let (header, rows) = read_csv(&std::fs::read_to_string(out_dir.join(name)).unwrap());
+        assert_eq!(header, want_header, "{name:?}: header");
+        assert_eq!(rows.len(), want_rows.len(), "{name:?}: rows");
+        let keys = key_columns(&header);
+        assert!(!keys.is_empty(), "{name:?}");
+        for (i, (got, want)) in rows.iter().zip(&want_rows).enumerate() {
+            for &k in &keys {
+                assert_eq!(got[k], want[k], "{name:?} row {} column {}", i + 2, header[k]);
+            }
+            if let Some(p) = header.iter().position(|h| h == "Reporting period") {
+                assert_eq!(got[p], "2025-03-01/2025-03-31", "{name:?} row {}", i + 2);
+            }
+        }
+    }
+    assert_eq!(sheets, 11, "the eleven sheets of Annex I");
+
+    // The figures land in their cells: sheet 4 (notices), per category, and sheet 7 (complaints).
+    let notices = expected.table("notices").unwrap();
+    let (header, rows) = read_csv(
+        &std::fs::read_to_string(
+            out_dir.join("4_EN_Annex_I__Templates_for_Transparency_Reports_CSV_Part_4_notices.csv"),
+        )
+        .unwrap(),
+    );
+    let col = |name: &str| header.iter().position(|h| h.trim() == name).unwrap();
+    let received = col("Number of notices received");
+    let law = col("Number of actions taken on the basis of the law");
+    let median = col("Median time to take action");
+    for row in &notices.rows {
+        let key = row.keys[0].as_str();
+        let line = rows.iter().find(|r| r[3] == key).unwrap_or_else(|| panic!("{key} has no row in sheet 4"));
+        let count = |c: &str| notices.figure(&[key], c).and_then(Figure::count).unwrap().to_string();
+        assert_eq!(line[received], count("notices_received"), "{key}");
+        assert_eq!(line[law], count("actions_law"), "{key}");
+        let hours = notices.figure(&[key], "median_time_to_action").and_then(Figure::millis).unwrap() / 3_600_000.0;
+        assert_eq!(line[median], format!("{hours:.4}"), "{key}");
+    }
+    assert!(notices.rows.len() > 1, "the seed has several categories");
+    let (_, rows) = read_csv(
+        &std::fs::read_to_string(
+            out_dir.join("4_EN_Annex_I__Templates_for_Transparency_Reports_CSV_Part_7_appeals_and_recidivism.csv"),
+        )
+        .unwrap(),
+    );
+    let complaints = expected.table("complaints").unwrap();
+    let total = complaints.figure(&["TOTAL"], "total").and_then(Figure::count).unwrap();
+    assert!(total > 0);
+    assert_eq!(rows[0][6], total.to_string());
+
+    let out = staydown(&[
+        "report",
+        "--database",
+        &db,
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+        "--format",
+        "eu-templates",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output"));
+}

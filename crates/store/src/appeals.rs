@@ -175,6 +175,7 @@ impl Store {
         .bind(&a.language)
         .execute(&mut *tx.tx)
         .await?;
+        tx.refresh_rollups_on(&["appeal_received"], to_ms(a.received_at)).await?;
         let state: String = row.try_get("state")?;
         if CaseState::parse(&state).is_some_and(|s| s.can_become(CaseState::Appealed)) {
             tx.set_case_state(&case_id, CaseState::Appealed, a.received_at).await?;
@@ -283,6 +284,7 @@ impl Store {
         .bind(&r.appeal_id)
         .execute(&mut *tx.tx)
         .await?;
+        tx.refresh_rollups_on(&["appeal_decided"], to_ms(r.at)).await?;
         let still_open: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM appeals WHERE state = 'open' AND decision_id IN (SELECT id FROM decisions WHERE case_id = $1)",
         )

@@ -43,35 +43,90 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
     })
 }
 
+/// The chain head as this transaction sees it. Entries appended in a transaction are kept in
+/// `WriteTx::pending_audit` and written together at commit, right before the head.
+pub(crate) struct Head {
+    pub seq: i64,
+    pub hash: String,
+    /// Entries were appended since it was read: write it back at commit.
+    pub dirty: bool,
+}
+
 impl WriteTx {
     /// Appends an event to the chain in this transaction.
     pub(crate) async fn audit(&mut self, at: OffsetDateTime, event: AuditEvent<'_>) -> Result<()> {
-        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.tx).await?;
-        let prev_seq: i64 = head.try_get("seq")?;
-        let prev_hash: String = head.try_get("hash")?;
-        let seq = prev_seq + 1;
+        let head = match self.head.take() {
+            Some(head) => head,
+            None => {
+                let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.tx).await?;
+                Head { seq: row.try_get("seq")?, hash: row.try_get("hash")?, dirty: false }
+            }
+        };
+        let seq = head.seq + 1;
         let at_ms = to_ms(at);
         let detail = event.detail.to_string();
-        let hash = entry_hash(&prev_hash, seq, at_ms, event.actor, event.action, &event.subject, &detail);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_ms, actor, action, subject, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(seq)
-        .bind(at_ms)
-        .bind(event.actor)
-        .bind(event.action)
-        .bind(&event.subject)
-        .bind(&detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(&hash)
-            .execute(&mut *self.tx)
-            .await?;
+        let hash = entry_hash(&head.hash, seq, at_ms, event.actor, event.action, &event.subject, &detail);
+        self.pending_audit.push(AuditEntry {
+            seq,
+            at_ms,
+            actor: event.actor.to_owned(),
+            action: event.action.to_owned(),
+            subject: event.subject,
+            detail,
+            prev_hash: head.hash,
+            hash: hash.clone(),
+        });
+        self.head = Some(Head { seq, hash, dirty: true });
+        Ok(())
+    }
+
+    /// Writes the appended entries (many rows per statement) and the head (called by `commit`).
+    pub(crate) async fn flush_audit_head(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending_audit);
+        // 8 parameters a row; 100 rows a statement stays far below every driver's limit.
+        for chunk in pending.chunks(100) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 8;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_log (seq, at_ms, actor, action, subject, detail, prev_hash, hash) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(e.seq)
+                    .bind(e.at_ms)
+                    .bind(e.actor.as_str())
+                    .bind(e.action.as_str())
+                    .bind(e.subject.as_str())
+                    .bind(e.detail.as_str())
+                    .bind(e.prev_hash.as_str())
+                    .bind(e.hash.as_str());
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        if let Some(head) = self.head.as_mut().filter(|h| h.dirty) {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(head.seq)
+                .bind(&head.hash)
+                .execute(&mut *self.tx)
+                .await?;
+            head.dirty = false;
+        }
         Ok(())
     }
 }

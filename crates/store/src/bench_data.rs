@@ -29,8 +29,16 @@ const SEQ: &str = "WITH RECURSIVE seq(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL 
        CASE WHEN h2 % 10 < 8 THEN 1 ELSE 0 END AS restricts FROM r)";
 
 impl Store {
-    /// Generates `n` decided cases received from `start` over `span` (see the module docs).
+    /// Generates `n` decided cases received from `start` over `span` (see the module docs), then
+    /// rebuilds the rollups from them.
     pub async fn bench_seed_decided_cases(&self, n: i64, start: OffsetDateTime, span: Duration) -> Result<()> {
+        self.bench_seed_decided_rows(n, start, span).await?;
+        self.rebuild_rollups().await?;
+        Ok(())
+    }
+
+    /// [`Store::bench_seed_decided_cases`] without the rollups (the benchmark times their rebuild).
+    pub async fn bench_seed_decided_rows(&self, n: i64, start: OffsetDateTime, span: Duration) -> Result<()> {
         if self.count_notices().await? > 0 {
             return Err(StoreError::Conflict("synthetic benchmark data goes into an empty database only".into()));
         }

@@ -218,6 +218,10 @@ impl WriteTx {
             .execute(&mut *self.tx)
             .await?;
         }
+        if d.replaces.is_none() {
+            // Rollups (issue 16): the decision's day is recounted from the rows.
+            self.refresh_rollups_on(&["notice_decided", "own_initiative", "case_decided"], to_ms(d.decided_at)).await?;
+        }
         self.enqueue_messages(&d.messages, d.decided_at).await?;
         for bank in &d.banks {
             crate::banks::bank_case_hashes(
@@ -381,6 +385,9 @@ impl WriteTx {
             )
             .await?;
             measures.push(measure);
+        }
+        if !measures.is_empty() {
+            self.refresh_rollups_on(&["misuse"], to_ms(d.decided_at)).await?;
         }
         Ok(measures)
     }

@@ -23,6 +23,7 @@ mod keys;
 mod notices;
 mod outbox;
 mod report;
+mod rollups;
 mod screening;
 mod stats;
 mod tdb;
@@ -258,20 +259,42 @@ async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio
         Backend::Postgres => None,
     };
     let mut tx = pool.begin().await?;
+    let mut head = None;
     if backend == Backend::Postgres {
-        sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(&mut *tx).await?;
+        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_one(&mut *tx).await?;
+        head = Some(audit::Head {
+            seq: sqlx::Row::try_get(&row, "seq")?,
+            hash: sqlx::Row::try_get(&row, "hash")?,
+            dirty: false,
+        });
     }
-    Ok(WriteTx { tx, backend, _guard: guard })
+    Ok(WriteTx {
+        tx,
+        backend,
+        _guard: guard,
+        head,
+        pending_audit: Vec::new(),
+        received: std::collections::BTreeMap::new(),
+    })
 }
 
+/// A write transaction. The audit chain head is read once (locked on PostgreSQL at the start) and
+/// written once at commit, however many entries the transaction appends (a group-committed batch
+/// of notices appends two per notice); intake's rollup increments are likewise added up and written
+/// once per key at commit.
 struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    head: Option<audit::Head>,
+    pending_audit: Vec<staydown_domain::audit::AuditEntry>,
+    received: std::collections::BTreeMap<(i64, String, &'static str), i64>,
 }
 
 impl WriteTx {
-    async fn commit(self) -> Result<()> {
+    async fn commit(mut self) -> Result<()> {
+        self.flush_audit_head().await?;
+        self.flush_rollup_increments().await?;
         self.tx.commit().await?;
         Ok(())
     }

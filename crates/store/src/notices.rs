@@ -268,6 +268,22 @@ impl WriteTx {
             })
             .await?;
         }
+        // Rollups (issue 16): intake adds to its day's counts; an order's confirmation time is
+        // recounted for its day (orders are few).
+        let items = if notice.locations.is_empty() { notice.hashes.len() } else { notice.locations.len() };
+        tx.count_received_notice(
+            received_ms,
+            [
+                notice.source.as_str(),
+                &notice.category,
+                order.map_or("unknown", |o| o.member_state.as_str()),
+                order.map_or("unknown", |o| o.kind.as_str()),
+            ],
+            items as i64,
+        );
+        if notice.source.as_str() == "authority_order" {
+            tx.refresh_rollups_on(&["order_ack"], received_ms).await?;
+        }
 
         tx.audit(
             meta.received_at,

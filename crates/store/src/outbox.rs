@@ -172,6 +172,17 @@ impl Store {
         .bind(id)
         .execute(&mut *tx.tx)
         .await?;
+        // An order's confirmation of receipt counts in its receipt day's rollup (issue 16).
+        let order_received: Option<i64> = sqlx::query_scalar(
+            "SELECT n.received_at FROM outbox o JOIN notices n ON n.id = o.notice_id \
+             WHERE o.id = $1 AND o.topic = 'notice.received' AND n.source = 'authority_order'",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        if let Some(at) = order_received {
+            tx.refresh_rollups_on(&["order_ack"], at).await?;
+        }
         tx.commit().await
     }
 

@@ -57,6 +57,7 @@ use std::fmt::Write as _;
 use sqlx::{AssertSqlSafe, Row};
 use time::{Date, OffsetDateTime};
 
+use crate::rollups::{RollupTable, Src};
 use crate::{Result, Store, to_ms};
 
 /// A half-open span of time `[from, until)`.
@@ -168,6 +169,40 @@ impl TransparencyReport {
     /// A section by name.
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Where `self` and `other` differ: tables, columns, row keys, counts, and durations more than
+    /// `tolerance_ms` apart (one line each; empty when they agree).
+    pub fn differences(&self, other: &TransparencyReport, tolerance_ms: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.tables.len() != other.tables.len() {
+            out.push(format!("{} tables against {}", self.tables.len(), other.tables.len()));
+        }
+        for (a, b) in self.tables.iter().zip(&other.tables) {
+            if a.name != b.name || a.columns != b.columns {
+                out.push(format!("table {} against {}: different columns", a.name, b.name));
+                continue;
+            }
+            let keys = |t: &Table| t.rows.iter().map(|r| r.keys.clone()).collect::<Vec<_>>();
+            if keys(a) != keys(b) {
+                out.push(format!("{}: rows {:?} against {:?}", a.name, keys(a), keys(b)));
+                continue;
+            }
+            for (ra, rb) in a.rows.iter().zip(&b.rows) {
+                for ((col, fa), fb) in a.columns.iter().zip(&ra.figures).zip(&rb.figures) {
+                    let same = match (fa, fb) {
+                        (Figure::Count(x), Figure::Count(y)) => x == y,
+                        (Figure::Millis(Some(x)), Figure::Millis(Some(y))) => (x - y).abs() <= tolerance_ms,
+                        (Figure::Millis(None), Figure::Millis(None)) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        out.push(format!("{} {:?} {}: {fa:?} against {fb:?}", a.name, ra.keys, col.key));
+                    }
+                }
+            }
+        }
+        out
     }
 }
 
@@ -367,8 +402,42 @@ impl Store {
         })
     }
 
-    /// The transparency report for `period` (see the module docs for every figure's definition).
+    /// The transparency report for `period` (see the module docs for every figure's definition):
+    /// from the rollups (`rollups.rs`) when the period is whole UTC days, except the AI-generated
+    /// sections (distinct cases, not additive over days), which are counted from the rows; from
+    /// the rows alone ([`Store::transparency_report_sql`]) otherwise.
     pub async fn transparency_report(&self, period: Period) -> Result<TransparencyReport> {
+        if !crate::rollups::whole_days(period) {
+            return self.transparency_report_sql(period).await;
+        }
+        let now = period.until;
+        let mut cache = std::collections::HashMap::new();
+        let mut tables = Vec::new();
+        for spec in specs() {
+            tables.push(match rollup_spec(&spec) {
+                Some(r) => self.rollup_table(&r, period, &mut cache).await?,
+                None => self.table(&spec, period, now).await?,
+            });
+        }
+        Ok(TransparencyReport { period, tables })
+    }
+
+    /// Only the sections the rollups answer (whole-day `period`; benchmarks time them apart from
+    /// the AI-generated sections, which are counted from the rows).
+    pub async fn transparency_report_rollup_sections(&self, period: Period) -> Result<Vec<Table>> {
+        let mut cache = std::collections::HashMap::new();
+        let mut tables = Vec::new();
+        for spec in specs() {
+            if let Some(r) = rollup_spec(&spec) {
+                tables.push(self.rollup_table(&r, period, &mut cache).await?);
+            }
+        }
+        Ok(tables)
+    }
+
+    /// The transparency report for `period` computed from the rows alone, by row-scanning SQL
+    /// (the reference the rollups are checked against, and any period that is not whole days).
+    pub async fn transparency_report_sql(&self, period: Period) -> Result<TransparencyReport> {
         let now = period.until;
         let mut tables = Vec::new();
         for spec in specs() {
@@ -442,7 +511,7 @@ const NOTICE_SOURCES: &str = "'article_16', 'trusted_flagger'";
 const ALL_SOURCES: &str = "'article_16', 'trusted_flagger', 'authority_order', 'own_initiative', 'automated_match'";
 
 /// Items a notice names: its locations, or for a hash-only report its hashes.
-const ITEMS: &str = "COALESCE(NULLIF((SELECT COUNT(*) FROM notice_locations l WHERE l.notice_id = n.id), 0), \
+pub(crate) const ITEMS: &str = "COALESCE(NULLIF((SELECT COUNT(*) FROM notice_locations l WHERE l.notice_id = n.id), 0), \
      (SELECT COUNT(*) FROM notice_hashes h WHERE h.notice_id = n.id))";
 
 /// Notices of `sources` received in the period or first decided in it.
@@ -557,7 +626,6 @@ fn specs() -> Vec<Spec> {
             ("median_time_to_action", "Median time to take action", Calc::Median("tta")),
         ],
     };
-    let has = |list: &str, value: &str| format!("(',' || {list} || ',') LIKE '%,{value},%'");
     let mut own_columns = vec![
         ("measures", "Number of measures taken", agg("COUNT(*)")),
         (
@@ -568,53 +636,14 @@ fn specs() -> Vec<Spec> {
         ("solely_automated_decision", "Of which decided by solely automated means", agg("SUM(solely)")),
         ("hash_matches", "Of which hash-bank matches", agg("SUM(hash_match)")),
     ];
-    for (key, label, value) in [
-        ("visibility_removal", "Visibility: Removal", "removed"),
-        ("visibility_disable", "Visibility: Disable", "disabled"),
-        ("visibility_demoted", "Visibility: Demoted", "demoted"),
-        ("visibility_age_restricted", "Visibility: Age restricted", "age_restricted"),
-        ("visibility_interaction_restricted", "Visibility: Interaction restricted", "interaction_restricted"),
-        ("visibility_labelled", "Visibility: Labelled", "labelled"),
-        ("visibility_other", "Visibility: Other", "other"),
-    ] {
-        own_columns.push((key, label, count_if(&has("visibility", value))));
-    }
-    for (key, label, cond) in [
-        ("monetary_suspension", "Monetary: Suspension", "monetary = 'suspension'"),
-        ("monetary_termination", "Monetary: Termination", "monetary = 'termination'"),
-        ("monetary_other", "Monetary: Other", "monetary = 'other'"),
-        (
-            "provision_suspension",
-            "Provision of the service: Suspension",
-            "provision IN ('partial_suspension', 'total_suspension')",
-        ),
-        (
-            "provision_termination",
-            "Provision of the service: Termination",
-            "provision IN ('partial_termination', 'total_termination')",
-        ),
-        ("account_suspension", "Account: Suspension", "account = 'suspended'"),
-        ("account_termination", "Account: Termination", "account = 'terminated'"),
-    ] {
-        own_columns.push((key, label, count_if(cond)));
+    for (key, label, cond) in restriction_columns() {
+        own_columns.push((key, label, count_if(&cond)));
     }
     let own_initiative = Spec {
         name: "own_initiative",
         title: "Own-initiative measures, incl. hash-bank matches (Art. 15(1)(c)), by basis (law | terms)",
         ctes: "",
-        base:
-            "SELECT CASE WHEN d.ground = 'incompatible' THEN 'terms' ELSE 'law' END AS basis, d.category AS category, \
-               d.automated_detection AS automated_detection, \
-               CASE WHEN d.automated_decision = 'fully' THEN 1 ELSE 0 END AS solely, \
-               CASE WHEN EXISTS (SELECT 1 FROM decision_notices dn JOIN notices n ON n.id = dn.notice_id \
-                 WHERE dn.decision_id = d.id AND n.source = 'automated_match') THEN 1 ELSE 0 END AS hash_match, \
-               d.visibility AS visibility, d.monetary AS monetary, d.provision AS provision, d.account AS account \
-               FROM decisions d WHERE d.decided_at >= $1 AND d.decided_at < $2 AND d.replaces IS NULL \
-               AND d.restricts = 1 \
-               AND EXISTS (SELECT 1 FROM decision_notices dn WHERE dn.decision_id = d.id) \
-               AND NOT EXISTS (SELECT 1 FROM decision_notices dn JOIN notices n ON n.id = dn.notice_id \
-                 WHERE dn.decision_id = d.id AND n.source NOT IN ('own_initiative', 'automated_match'))"
-                .to_owned(),
+        base: OWN_INITIATIVE_BASE.to_owned(),
         dims: &["basis", "category"],
         groupings: &[&[], &["basis"], &["basis", "category"]],
         columns: own_columns,
@@ -700,4 +729,137 @@ fn specs() -> Vec<Spec> {
         ],
     };
     vec![orders, notices_spec(), by_source, own_initiative, complaints, suspensions, ai_files, ai_claims]
+}
+
+/// Own-initiative measures (Art. 15(1)(c)): restricting first decisions in `[$1, $2)` whose notices
+/// are all the platform's own reports or hash-bank matches.
+pub(crate) const OWN_INITIATIVE_BASE: &str = "SELECT CASE WHEN d.ground = 'incompatible' THEN 'terms' ELSE 'law' END AS basis, d.category AS category, \
+       d.automated_detection AS automated_detection, \
+       CASE WHEN d.automated_decision = 'fully' THEN 1 ELSE 0 END AS solely, \
+       CASE WHEN EXISTS (SELECT 1 FROM decision_notices dn JOIN notices n ON n.id = dn.notice_id \
+         WHERE dn.decision_id = d.id AND n.source = 'automated_match') THEN 1 ELSE 0 END AS hash_match, \
+       d.visibility AS visibility, d.monetary AS monetary, d.provision AS provision, d.account AS account \
+       FROM decisions d WHERE d.decided_at >= $1 AND d.decided_at < $2 AND d.replaces IS NULL \
+       AND d.restricts = 1 \
+       AND EXISTS (SELECT 1 FROM decision_notices dn WHERE dn.decision_id = d.id) \
+       AND NOT EXISTS (SELECT 1 FROM decision_notices dn JOIN notices n ON n.id = dn.notice_id \
+         WHERE dn.decision_id = d.id AND n.source NOT IN ('own_initiative', 'automated_match'))";
+
+/// The restriction-type columns of the own-initiative table: key, label and the condition on a
+/// `decisions` row (`visibility`, `monetary`, `provision`, `account`) that counts it.
+pub(crate) fn restriction_columns() -> Vec<(&'static str, &'static str, String)> {
+    let has = |list: &str, value: &str| format!("(',' || {list} || ',') LIKE '%,{value},%'");
+    let mut out = Vec::new();
+    for (key, label, value) in [
+        ("visibility_removal", "Visibility: Removal", "removed"),
+        ("visibility_disable", "Visibility: Disable", "disabled"),
+        ("visibility_demoted", "Visibility: Demoted", "demoted"),
+        ("visibility_age_restricted", "Visibility: Age restricted", "age_restricted"),
+        ("visibility_interaction_restricted", "Visibility: Interaction restricted", "interaction_restricted"),
+        ("visibility_labelled", "Visibility: Labelled", "labelled"),
+        ("visibility_other", "Visibility: Other", "other"),
+    ] {
+        out.push((key, label, has("visibility", value)));
+    }
+    for (key, label, cond) in [
+        ("monetary_suspension", "Monetary: Suspension", "monetary = 'suspension'"),
+        ("monetary_termination", "Monetary: Termination", "monetary = 'termination'"),
+        ("monetary_other", "Monetary: Other", "monetary = 'other'"),
+        (
+            "provision_suspension",
+            "Provision of the service: Suspension",
+            "provision IN ('partial_suspension', 'total_suspension')",
+        ),
+        (
+            "provision_termination",
+            "Provision of the service: Termination",
+            "provision IN ('partial_termination', 'total_termination')",
+        ),
+        ("account_suspension", "Account: Suspension", "account = 'suspended'"),
+        ("account_termination", "Account: Termination", "account = 'terminated'"),
+    ] {
+        out.push((key, label, cond.to_owned()));
+    }
+    out
+}
+
+const TF: Option<(&str, &str)> = Some(("source", "trusted_flagger"));
+
+/// A dimension and the values a fact row must have in it to count.
+type RowFilter = Option<(&'static str, &'static [&'static str])>;
+
+/// The rollup form of a report table (same name, title, dimensions, groupings and columns), or
+/// `None` for a table counted from the rows.
+fn rollup_spec(spec: &Spec) -> Option<RollupTable> {
+    let (only, map): (RowFilter, fn(&str) -> Option<Src>) = match spec.name {
+        "orders" => (Some(("source", &["authority_order"])), |key| {
+            Some(match key {
+                "orders_received" => Src::Sum("notice_received", "rows", None),
+                "items" => Src::Sum("notice_received", "items", None),
+                "given_effect" => Src::Sum("notice_decided", "rows", None),
+                "median_time_to_confirm_receipt" => Src::Median("order_ack", "ack", None),
+                "median_time_to_give_effect" => Src::Median("notice_decided", "tta", None),
+                _ => return None,
+            })
+        }),
+        "notices" | "notices_by_source" => (
+            Some((
+                "source",
+                if spec.name == "notices" {
+                    &["article_16", "trusted_flagger"]
+                } else {
+                    &["article_16", "trusted_flagger", "authority_order", "own_initiative", "automated_match"]
+                },
+            )),
+            |key| {
+                let tf = key.ends_with("_tf");
+                let filter = if tf { TF } else { None };
+                Some(match key.trim_end_matches("_tf") {
+                    "notices_received" => Src::Sum("notice_received", "rows", filter),
+                    "items" => Src::Sum("notice_received", "items", filter),
+                    "decided" => Src::Sum("notice_decided", "rows", filter),
+                    "actions_law" => Src::Sum("notice_decided", "law", filter),
+                    "actions_terms" => Src::Sum("notice_decided", "terms", filter),
+                    "processed_solely_automated" => Src::Sum("notice_decided", "solely", filter),
+                    "processed_partly_automated" => Src::Sum("notice_decided", "partly", filter),
+                    "median_time_to_action" => Src::Median("notice_decided", "tta", filter),
+                    _ => return None,
+                })
+            },
+        ),
+        "own_initiative" => (None, |key| {
+            Some(match key {
+                "measures" => Src::Sum("own_initiative", "rows", None),
+                "after_automated_detection" => Src::Sum("own_initiative", "automated_detection", None),
+                "solely_automated_decision" => Src::Sum("own_initiative", "solely", None),
+                "hash_matches" => Src::Sum("own_initiative", "hash_match", None),
+                other => {
+                    let (k, _, _) = restriction_columns().into_iter().find(|(k, _, _)| *k == other)?;
+                    Src::Sum("own_initiative", k, None)
+                }
+            })
+        }),
+        "complaints" => (None, |key| {
+            Some(match key {
+                "total" => Src::Sum("appeal_received", "rows", None),
+                "decided" => Src::Sum("appeal_decided", "rows", None),
+                "upheld" => Src::Sum("appeal_decided", "upheld", None),
+                "partially_reversed" => Src::Sum("appeal_decided", "modified", None),
+                "reversed" => Src::Sum("appeal_decided", "reversed", None),
+                "median_time" => Src::Median("appeal_decided", "ttd", None),
+                _ => return None,
+            })
+        }),
+        "suspensions" => (None, |key| {
+            Some(match key {
+                "suspensions_manifestly_unfounded_notices" => Src::Sum("misuse", "suspension", None),
+                "warnings_manifestly_unfounded_notices" => Src::Sum("misuse", "warning", None),
+                _ => return None,
+            })
+        }),
+        _ => return None,
+    };
+    let columns =
+        spec.columns.iter().map(|(key, label, _)| Some((*key, *label, map(key)?))).collect::<Option<Vec<_>>>()?;
+    Some(RollupTable { name: spec.name, title: spec.title, dims: spec.dims, groupings: spec.groupings, only, columns })
 }

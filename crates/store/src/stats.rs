@@ -13,7 +13,10 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::report::{Calc, FIRST_DECIDED_IN_PERIOD, FIRST_DECISION, Period, Spec, Table, agg, count_if};
+use crate::report::{
+    Calc, Column, FIRST_DECIDED_IN_PERIOD, FIRST_DECISION, Figure, Period, Spec, Table, TableRow, agg, count_if,
+};
+use crate::rollups::{RollupTable, Src, finish_rows};
 use crate::{Result, Store, to_ms};
 
 /// Statistics of one period.
@@ -119,8 +122,11 @@ impl Store {
     /// Statistics for `period`, with open cases judged at `now`.
     pub async fn stats(&self, period: Period, now: OffsetDateTime) -> Result<Stats> {
         let [tta, deadlines, ai] = specs();
-        let time_to_action = self.table(&tta, period, now).await?;
-        let deadlines = self.table(&deadlines, period, now).await?;
+        let (time_to_action, deadlines) = if crate::rollups::whole_days(period) {
+            self.stats_from_rollups(&tta, &deadlines, period, now).await?
+        } else {
+            (self.table(&tta, period, now).await?, self.table(&deadlines, period, now).await?)
+        };
         let ai_by_generator = self.table(&ai, period, now).await?;
         // A screening's matches are stored as JSON text; `"bank":"<name>"` occurs in it once per
         // matching entry. REPLACE/LENGTH is the portable substring test (no JSON functions needed).
@@ -148,6 +154,96 @@ impl Store {
             });
         }
         Ok(Stats { period, time_to_action, deadlines, ai_by_generator, bank_matches })
+    }
+
+    /// Statistics for `period` computed from the rows alone (the reference for the rollups).
+    pub async fn stats_sql(&self, period: Period, now: OffsetDateTime) -> Result<Stats> {
+        let [tta, deadlines, _] = specs();
+        let mut s = self.stats(period, now).await?;
+        s.time_to_action = self.table(&tta, period, now).await?;
+        s.deadlines = self.table(&deadlines, period, now).await?;
+        Ok(s)
+    }
+
+    /// Time to action and deadlines from the rollups; open cases past their deadline are counted
+    /// at `now` from the open cases themselves.
+    async fn stats_from_rollups(
+        &self,
+        tta: &Spec,
+        deadlines: &Spec,
+        period: Period,
+        now: OffsetDateTime,
+    ) -> Result<(Table, Table)> {
+        let mut cache = std::collections::HashMap::new();
+        let time_to_action = self
+            .rollup_table(
+                &RollupTable {
+                    name: tta.name,
+                    title: tta.title,
+                    dims: tta.dims,
+                    groupings: tta.groupings,
+                    only: None,
+                    columns: vec![
+                        ("decided", "Notices decided", Src::Sum("notice_decided", "rows", None)),
+                        ("p50", "50th percentile", Src::Pct("notice_decided", "tta", 50)),
+                        ("p90", "90th percentile", Src::Pct("notice_decided", "tta", 90)),
+                        ("p99", "99th percentile", Src::Pct("notice_decided", "tta", 99)),
+                    ],
+                },
+                period,
+                &mut cache,
+            )
+            .await?;
+        let decided = self
+            .rollup_table(
+                &RollupTable {
+                    name: deadlines.name,
+                    title: deadlines.title,
+                    dims: deadlines.dims,
+                    groupings: deadlines.groupings,
+                    only: None,
+                    columns: vec![
+                        ("decided", "Cases decided", Src::Sum("case_decided", "rows", None)),
+                        ("decided_late", "Cases decided after their deadline", Src::Sum("case_decided", "late", None)),
+                    ],
+                },
+                period,
+                &mut cache,
+            )
+            .await?;
+        let open = Spec {
+            name: deadlines.name,
+            title: deadlines.title,
+            ctes: "",
+            base: "SELECT c.category AS category FROM cases c WHERE c.state IN ('new', 'in_review') AND c.deadline_at < $3"
+                .to_owned(),
+            dims: deadlines.dims,
+            groupings: deadlines.groupings,
+            columns: vec![("open_past_deadline", "Open cases past their deadline", agg("COUNT(*)"))],
+        };
+        let open = self.table(&open, period, now).await?;
+        // Both tables have a TOTAL row; the others are the union of their keys.
+        let mut rows: std::collections::BTreeMap<Vec<String>, [i64; 3]> = std::collections::BTreeMap::new();
+        for r in &decided.rows {
+            let e = rows.entry(r.keys.clone()).or_default();
+            e[0] = r.figures[0].count().unwrap_or(0);
+            e[1] = r.figures[1].count().unwrap_or(0);
+        }
+        for r in &open.rows {
+            rows.entry(r.keys.clone()).or_default()[2] = r.figures[0].count().unwrap_or(0);
+        }
+        let rows = rows
+            .into_iter()
+            .map(|(keys, f)| TableRow { keys, figures: f.iter().map(|n| Figure::Count(*n)).collect() })
+            .collect();
+        let deadlines = Table {
+            name: deadlines.name,
+            title: deadlines.title,
+            dims: deadlines.dims.to_vec(),
+            columns: deadlines.columns.iter().map(|(key, label, _)| Column { key, label }).collect(),
+            rows: finish_rows(rows, deadlines.dims.len(), &[Figure::Count(0); 3]),
+        };
+        Ok((time_to_action, deadlines))
     }
 
     /// Open cases and overdue open cases at `now` (the `/metrics` gauges).

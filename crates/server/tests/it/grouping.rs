@@ -70,6 +70,13 @@ async fn concurrent_notices_committed_together_still_group_and_chain() {
         assert_eq!(queue.iter().map(|c| c["notice_count"].as_i64().unwrap()).max(), Some(40));
         let report = app.store().verify_audit().await.unwrap();
         assert_eq!((report.entries, report.broken), (1 + 80 * 2, None));
+        // The batches' rollup increments add up to every notice (issue 16).
+        let today = app.state.now().date();
+        let period = staydown_store::Period::days(today, today);
+        let rollups = app.store().transparency_report(period).await.unwrap();
+        let received = rollups.table("notices").unwrap().figure(&["TOTAL"], "notices_received");
+        assert_eq!(received, Some(staydown_store::Figure::Count(80)));
+        assert!(rollups.differences(&app.store().transparency_report_sql(period).await.unwrap(), 60_000.0).is_empty());
     })
     .await;
 }

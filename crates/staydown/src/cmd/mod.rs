@@ -9,6 +9,7 @@ pub mod bench_intake;
 pub mod bench_pdq;
 pub mod bench_report;
 pub mod bench_video;
+pub mod eu_templates;
 pub mod hash;
 pub mod key;
 pub mod provenance;

@@ -2,8 +2,10 @@
 //! of a period (DSA Art. 15(1), Art. 24(1); the quantitative template of Implementing Regulation
 //! (EU) 2024/2835).
 //!
-//! Every figure comes from `staydown_store::Store::transparency_report`, computed in SQL (the
-//! figures' definitions are in that module's docs); this module only lays them out. JSON nests one
+//! Every figure comes from `staydown_store::Store::transparency_report`, computed from the rollups
+//! kept with every decision (the figures' definitions are in the store's `report.rs` docs); this
+//! module only lays them out. `--format eu-templates` writes the Commission's official sheets
+//! (`eu_templates.rs`); `--rebuild-rollups` recomputes the rollups from the rows first. JSON nests one
 //! object per section with its rows; CSV has one row per figure, with the template's
 //! `Reporting period` (`YYYY-MM-DD/YYYY-MM-DD`) and its category rows (`TOTAL`, then each
 //! `STATEMENT_CATEGORY_*`). Durations are hours, as providers publish them.
@@ -31,9 +33,13 @@ pub struct ReportArgs {
     /// Database URL.
     #[arg(long, env = "STAYDOWN_DATABASE", default_value = "sqlite://data/staydown.db")]
     pub database: String,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (`eu-templates`: this folder, required).
     #[arg(long)]
     pub output: Option<std::path::PathBuf>,
+    /// First recompute every rollup from the rows (after a restore, an upgrade, or a manual fix
+    /// of the rows), in one transaction.
+    #[arg(long)]
+    pub rebuild_rollups: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -42,6 +48,8 @@ pub enum Format {
     Json,
     /// One line per figure.
     Csv,
+    /// The eleven official CSV sheets of Implementing Regulation (EU) 2024/2835, into `--output`.
+    EuTemplates,
 }
 
 fn day(flag: &str, value: &str) -> anyhow::Result<Date> {
@@ -145,12 +153,24 @@ pub fn to_csv(report: &TransparencyReport) -> String {
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let period = period(&args.from, &args.to)?;
+    if matches!(args.format, Format::EuTemplates) && args.output.is_none() {
+        bail!("--format eu-templates writes eleven files: name their folder with --output");
+    }
     let store = Store::connect_existing(&args.database).await.with_context(|| format!("opening {}", args.database))?;
+    if args.rebuild_rollups {
+        let rows = store.rebuild_rollups().await.context("rebuilding the rollups")?;
+        eprintln!("rollups rebuilt from the rows: {rows} rollup rows");
+    }
     let report = store.transparency_report(period).await.context("computing the report")?;
     store.close().await;
     let text = match args.format {
         Format::Json => format!("{:#}\n", to_json(&report)),
         Format::Csv => to_csv(&report),
+        Format::EuTemplates => {
+            let dir = args.output.as_deref().unwrap_or(std::path::Path::new("."));
+            super::eu_templates::write_all(&report, dir)?;
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
