@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod problem;
 pub mod screening;
+pub mod staff;
 pub mod tdb;
 pub mod web;
 pub mod webhook;
@@ -71,6 +72,8 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
     pub misuse: staydown_domain::misuse::MisusePolicy,
+    /// Staff sign-in: session lifetimes, key lifetime, throttling of password guesses.
+    pub staff: staff::StaffSettings,
 }
 
 /// The platform's webhook receiver.
@@ -105,6 +108,7 @@ impl Default for Settings {
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
+            staff: staff::StaffSettings::default(),
         }
     }
 }
@@ -130,6 +134,7 @@ struct Inner {
     http: reqwest::Client,
     banks: screening::BankIndex,
     decode_slots: Semaphore,
+    sign_in_throttle: staff::throttle::SignInThrottle,
 }
 
 /// Shared state of the server.
@@ -146,6 +151,7 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: Store, policy: Policy, settings: Settings, mailer: Mailer, clock: Clock) -> Self {
         let intake_limiter = intake_limiter(&settings);
+        let sign_in_throttle = staff::throttle::SignInThrottle::new(settings.staff.throttle);
         let http = reqwest::Client::new();
         metrics::handle();
         // Decoding is CPU-bound: at most one image per core at a time, the rest wait.
@@ -161,6 +167,7 @@ impl AppState {
             http,
             banks: screening::BankIndex::default(),
             decode_slots: Semaphore::new(cores),
+            sign_in_throttle,
         }))
     }
 
@@ -218,6 +225,11 @@ impl AppState {
         &self.0.intake_limiter
     }
 
+    /// The throttle of password guesses (staff sign-in and `POST /api/v1/keys`).
+    pub fn sign_in_throttle(&self) -> &staff::throttle::SignInThrottle {
+        &self.0.sign_in_throttle
+    }
+
     /// Tells the outbox worker there is new work.
     pub fn wake_outbox(&self) {
         self.0.outbox_wake.notify_one();
@@ -238,8 +250,14 @@ pub fn router(state: AppState) -> Router {
         .route("/notices", post(api::notices::create))
         .route("/notices/{id}", get(api::notices::show))
         .route("/queue", get(api::queue::list))
-        .route("/accounts", post(api::accounts::create))
-        .route("/keys", post(api::accounts::issue_key))
+        .route("/accounts", post(api::accounts::create).get(staff::api::list_accounts))
+        .route("/keys", post(api::accounts::issue_key).get(staff::api::list_keys))
+        .route("/keys/{id}", axum::routing::delete(staff::api::revoke_key))
+        .route("/accounts/{id}/disable", post(staff::api::disable_account))
+        .route("/accounts/{id}/enable", post(staff::api::enable_account))
+        .route("/accounts/{id}/password", post(staff::api::reset_password))
+        .route("/account/password", post(staff::api::change_own_password))
+        .route("/session", get(staff::api::session))
         .route("/cases/{id}", get(api::cases::show))
         .route("/cases/{id}/decision", post(api::cases::decide))
         .route("/decisions/{id}", get(api::decisions::show))
@@ -266,6 +284,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hash", get(web::hash_page))
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
+        .merge(staff::routes())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -37,6 +37,20 @@ pub struct FileConfig {
     pub misuse: MisuseConfig,
     #[serde(default)]
     pub transparency_database: TransparencyDatabaseConfig,
+    #[serde(default)]
+    pub staff: StaffConfig,
+}
+
+/// `[staff]`: sign-in of staff accounts (sessions, key lifetime, throttling of password guesses).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    pub session_idle: Option<String>,
+    pub session_absolute: Option<String>,
+    pub key_lifetime: Option<String>,
+    pub failed_sign_ins_per_account: Option<u32>,
+    pub failed_sign_ins_per_address: Option<u32>,
+    pub failed_sign_in_window: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -148,6 +162,34 @@ pub struct Config {
     pub webhook: Option<(String, Secret)>,
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
+    pub staff: staydown_server::staff::StaffSettings,
+}
+
+fn staff(raw: &StaffConfig) -> anyhow::Result<staydown_server::staff::StaffSettings> {
+    let d = staydown_server::staff::StaffSettings::default();
+    let duration = |v: &Option<String>, default: std::time::Duration, key: &str| match v {
+        None => Ok(default),
+        Some(v) => parse_duration(v).map_err(|e| anyhow::anyhow!("staff.{key}: {e}")),
+    };
+    let settings = staydown_server::staff::StaffSettings {
+        session_idle: duration(&raw.session_idle, d.session_idle, "session_idle")?,
+        session_absolute: duration(&raw.session_absolute, d.session_absolute, "session_absolute")?,
+        key_lifetime: duration(&raw.key_lifetime, d.key_lifetime, "key_lifetime")?,
+        throttle: staydown_server::staff::throttle::ThrottleLimits {
+            per_account: raw.failed_sign_ins_per_account.unwrap_or(d.throttle.per_account),
+            per_address: raw.failed_sign_ins_per_address.unwrap_or(d.throttle.per_address),
+            window: duration(&raw.failed_sign_in_window, d.throttle.window, "failed_sign_in_window")?,
+        },
+    };
+    if settings.session_idle.is_zero() || settings.session_absolute < settings.session_idle {
+        bail!("staff: need 0 < session_idle <= session_absolute");
+    }
+    if settings.throttle.per_account == 0 || settings.throttle.per_address == 0 || settings.throttle.window.is_zero() {
+        bail!(
+            "staff: failed_sign_ins_per_account, failed_sign_ins_per_address and failed_sign_in_window must be above 0"
+        );
+    }
+    Ok(settings)
 }
 
 /// The validated `[transparency_database]` section.
@@ -392,6 +434,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         bail!("misuse: need 1 <= warn_after <= suspend_after and min_share_percent <= 100");
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
+    let staff = staff(&raw.staff)?;
     Ok(Config {
         listen,
         database,
@@ -409,6 +452,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         webhook,
         misuse,
         transparency_database,
+        staff,
     })
 }
 
@@ -438,6 +482,8 @@ mod tests {
         let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);
         assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
         assert!(e.token.is_none() && d.token.is_none());
+        assert_eq!(from_example.staff, defaults.staff);
+        assert_eq!(defaults.staff, staydown_server::staff::StaffSettings::default());
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod notices;
 mod outbox;
 mod report;
 mod screening;
+mod sessions;
 mod stats;
 mod tdb;
 
@@ -43,6 +44,7 @@ pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNoti
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
 pub use report::{Column, Figure, NoticeRow, Period, Table, TableRow, TransparencyReport};
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
+pub use sessions::{ApiKeyListing, NewStaffSession, PasswordChange, SessionEnd, StaffSessionRecord};
 pub use stats::{BankMatches, QueueGauges, Stats};
 pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
 

@@ -28,6 +28,8 @@ mod roles;
 mod screen;
 /// Decisions queue their Transparency Database record, without personal data (Art. 24(5)).
 mod sor_records;
+/// Staff sign-in: sessions, cookies, CSRF, fixation, expiry, throttling, disabling, passwords, keys.
+mod staff_sign_in;
 /// Stay-down: decisions bank hashes; re-uploads are blocked or held.
 mod staydown;
 /// Statements of reasons to the EU Transparency Database: batching, retries, refusals, idempotency.
