@@ -260,6 +260,8 @@ pub fn router(state: AppState) -> Router {
         .route("/session", get(staff::api::session))
         .route("/cases/{id}", get(api::cases::show))
         .route("/cases/{id}/decision", post(api::cases::decide))
+        .route("/cases/{id}/take", post(api::review::take))
+        .route("/appeals", get(api::review::list_appeals))
         .route("/decisions/{id}", get(api::decisions::show))
         .route("/decisions/{id}/statement", get(api::decisions::statement))
         .route("/decisions/{id}/appeals", post(api::decisions::appeal))

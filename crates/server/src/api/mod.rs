@@ -8,6 +8,7 @@ pub mod decisions;
 pub mod notices;
 pub mod operations;
 pub mod queue;
+pub mod review;
 pub mod screen;
 pub mod stats;
 pub mod transparency;

@@ -22,6 +22,8 @@ mod outbox;
 mod priority;
 /// The transparency report (Art. 15, 24(1)), `/api/v1/stats` and the report's `/metrics` series.
 mod report;
+/// Review work: queue filters and search, taking a case, open appeals, four eyes across the chain.
+mod review;
 /// The role matrix: every route for every role and for anonymous callers.
 mod roles;
 /// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.

@@ -13,7 +13,8 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         // The token decides; anyone may try.
         ("POST", "/api/v1/decisions/{id}/appeals") => true,
         ("GET", "/api/v1/queue" | "/api/v1/cases/{id}" | "/api/v1/decisions/{id}" | "/api/v1/appeals/{id}") => staff,
-        ("POST", "/api/v1/cases/{id}/decision") => staff,
+        ("POST", "/api/v1/cases/{id}/decision" | "/api/v1/cases/{id}/take") => staff,
+        ("GET", "/api/v1/appeals") => staff,
         ("POST", "/api/v1/appeals/{id}/decision") => role == Some(SeniorReviewer),
         ("GET", "/api/v1/decisions/{id}/statement") => {
             matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform))
@@ -54,6 +55,8 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/queue"),
         ("GET", "/api/v1/cases/{id}"),
         ("POST", "/api/v1/cases/{id}/decision"),
+        ("POST", "/api/v1/cases/{id}/take"),
+        ("GET", "/api/v1/appeals"),
         ("GET", "/api/v1/decisions/{id}"),
         ("GET", "/api/v1/decisions/{id}/statement"),
         ("POST", "/api/v1/decisions/{id}/appeals"),
