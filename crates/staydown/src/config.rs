@@ -39,6 +39,8 @@ pub struct FileConfig {
     pub transparency_database: TransparencyDatabaseConfig,
     #[serde(default)]
     pub staff: StaffConfig,
+    #[serde(default)]
+    pub vault: VaultConfig,
 }
 
 /// `[staff]`: sign-in of staff accounts (sessions, key lifetime, throttling of password guesses).
@@ -51,6 +53,16 @@ pub struct StaffConfig {
     pub failed_sign_ins_per_account: Option<u32>,
     pub failed_sign_ins_per_address: Option<u32>,
     pub failed_sign_in_window: Option<String>,
+}
+
+/// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// Key file: one `ID BASE64` line per key, the first seals (`staydown vault keygen`).
+    pub key_file: Option<PathBuf>,
+    /// Default retention of stored blobs, e.g. `365d`; none keeps them until erased.
+    pub retention: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -163,6 +175,10 @@ pub struct Config {
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
     pub staff: staydown_server::staff::StaffSettings,
+    /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
+    pub vault: Option<staydown_vault::Keyring>,
+    /// Default retention of stored blobs.
+    pub blob_retention: Option<std::time::Duration>,
 }
 
 fn staff(raw: &StaffConfig) -> anyhow::Result<staydown_server::staff::StaffSettings> {
@@ -435,6 +451,16 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
     let staff = staff(&raw.staff)?;
+    let vault = match &raw.vault.key_file {
+        None => None,
+        Some(path) => {
+            Some(staydown_vault::Keyring::from_file(path).map_err(|e| anyhow::anyhow!("vault.key_file: {e}"))?)
+        }
+    };
+    let blob_retention = match &raw.vault.retention {
+        None => None,
+        Some(v) => Some(parse_duration(v).map_err(|e| anyhow::anyhow!("vault.retention: {e}"))?),
+    };
     Ok(Config {
         listen,
         database,
@@ -453,6 +479,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         misuse,
         transparency_database,
         staff,
+        vault,
+        blob_retention,
     })
 }
 
@@ -484,6 +512,8 @@ mod tests {
         assert!(e.token.is_none() && d.token.is_none());
         assert_eq!(from_example.staff, defaults.staff);
         assert_eq!(defaults.staff, staydown_server::staff::StaffSettings::default());
+        assert!(from_example.vault.is_none() && defaults.vault.is_none());
+        assert_eq!(from_example.blob_retention, defaults.blob_retention);
     }
 
     #[test]
