@@ -44,6 +44,12 @@ pub enum Permission {
     ViewStats,
     /// List staff accounts and every API key (admins, and auditors read-only).
     ViewAccounts,
+    /// Attach the bytes of a reported item to a case (the platform, reviewers).
+    AttachContent,
+    /// Put content on a case under legal hold or release it.
+    ManageLegalHold,
+    /// Send refused statements of reasons to the Transparency Database again.
+    RequeueSubmissions,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -62,6 +68,9 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         ViewSubmissions => matches!(role, Some(Admin | Auditor)),
         ViewStats => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor)),
         ViewAccounts => matches!(role, Some(Admin | Auditor)),
+        AttachContent => matches!(role, Some(Platform | Reviewer | SeniorReviewer | Admin)),
+        ManageLegalHold => matches!(role, Some(SeniorReviewer | Admin)),
+        RequeueSubmissions => matches!(role, Some(Admin)),
     }
 }
 

@@ -268,6 +268,9 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(api::cases::show))
         .route("/cases/{id}/decision", post(api::cases::decide))
         .route("/cases/{id}/take", post(api::review::take))
+        .route("/cases/{id}/content", post(api::content::attach).layer(DefaultBodyLimit::max(screen_limit.max(limit))))
+        .route("/cases/{id}/content/{item}", get(api::content::read))
+        .route("/cases/{id}/content/{item}/legal-hold", post(api::content::legal_hold))
         .route("/appeals", get(api::review::list_appeals))
         .route("/decisions/{id}", get(api::decisions::show))
         .route("/decisions/{id}/statement", get(api::decisions::statement))
@@ -285,6 +288,7 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
         .route("/transparency/submissions", get(api::transparency::submissions))
+        .route("/transparency/submissions/requeue", post(api::transparency::requeue))
         .route("/stats", get(api::stats::stats));
     Router::new()
         .route("/", get(home))

@@ -302,3 +302,56 @@ enum Bind {
     Text(String),
     Int(i64),
 }
+
+impl Store {
+    /// Puts statements of reasons that the Transparency Database refused (`failed`) back in the
+    /// queue, due now (DSA Art. 24(5): every statement must reach the database). `puids` names
+    /// them; `None` takes every failed one. Returns the puids re-queued; each is audited.
+    pub async fn requeue_failed_statements(
+        &self,
+        puids: Option<&[String]>,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.write().await?;
+        let failed: Vec<(String, String)> = {
+            let rows = sqlx::query(
+                "SELECT puid, decision_id FROM tdb_statements WHERE state = 'failed' ORDER BY created_at, puid",
+            )
+            .fetch_all(&mut *tx.tx)
+            .await?;
+            rows.iter().map(|r| Ok((r.try_get("puid")?, r.try_get("decision_id")?))).collect::<Result<Vec<_>>>()?
+        };
+        let chosen: Vec<&(String, String)> = match puids {
+            None => failed.iter().collect(),
+            Some(wanted) => {
+                if let Some(missing) = wanted.iter().find(|p| !failed.iter().any(|(f, _)| f == *p)) {
+                    return Err(StoreError::Conflict(format!("{missing} is not a failed statement")));
+                }
+                failed.iter().filter(|(p, _)| wanted.contains(p)).collect()
+            }
+        };
+        for (puid, decision) in &chosen {
+            sqlx::query(
+                "UPDATE tdb_statements SET state = 'pending', next_attempt_at = $1, claimed_until = NULL \
+                 WHERE puid = $2 AND state = 'failed'",
+            )
+            .bind(to_ms(now))
+            .bind(puid)
+            .execute(&mut *tx.tx)
+            .await?;
+            tx.audit(
+                now,
+                AuditEvent {
+                    actor,
+                    action: "tdb.statement.requeued",
+                    subject: format!("decision:{decision}"),
+                    detail: serde_json::json!({ "puid": puid }),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(chosen.into_iter().map(|(p, _)| p.clone()).collect())
+    }
+}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod banks;
 pub mod cases;
 pub mod catalogue;
+pub mod content;
 pub mod decisions;
 pub mod notices;
 pub mod operations;

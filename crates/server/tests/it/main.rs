@@ -8,6 +8,8 @@ mod audit;
 mod banks;
 /// Encrypted blobs: sealed at rest, custody log, legal hold, retention.
 mod blobs;
+/// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
+mod case_content;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.

@@ -194,3 +194,40 @@ async fn open_appeals_by_age_and_four_eyes_across_the_chain() {
     })
     .await;
 }
+
+/// A statement of reasons the Transparency Database refused goes back in the queue on an admin's
+/// request (the API; `staydown sor requeue` calls the same store function), audited.
+#[tokio::test]
+async fn refused_statements_of_reasons_are_requeued() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        let reviewer = app.staff(Role::Reviewer, "rev").await;
+        app.file(&notice("https://social.example/sor"), None).await;
+        let case_id = app.only_case(&reviewer).await;
+        let (status, _) = app.post(&format!("/api/v1/cases/{case_id}/decision"), &removal(), Some(&admin)).await;
+        assert_eq!(status, 201);
+        let (_, queued) = app.get("/api/v1/transparency/submissions", Some(&admin)).await;
+        let puid = queued[0]["puid"].as_str().unwrap().to_owned();
+        app.store()
+            .mark_failed_permanently(&puid, "{\"errors\":{\"x\":[\"refused\"]}}", app.state.now())
+            .await
+            .unwrap();
+        let (_, failed) = app.get("/api/v1/transparency/submissions?state=failed", Some(&admin)).await;
+        assert_eq!(failed.as_array().unwrap().len(), 1);
+
+        let path = "/api/v1/transparency/submissions/requeue";
+        assert_eq!(app.post(path, &json!({"all_failed": true}), Some(&reviewer)).await.0, 403);
+        let (status, body) = app.post(path, &json!({}), Some(&admin)).await;
+        assert_eq!((status, crate::support::error_fields(&body)), (422, vec!["puids".to_owned()]));
+        let (status, body) = app.post(path, &json!({"puids": [puid]}), Some(&admin)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["requeued"], json!([puid]));
+        let (_, pending) = app.get("/api/v1/transparency/submissions?state=pending", Some(&admin)).await;
+        assert_eq!(pending[0]["puid"], json!(puid));
+        let (status, _) = app.post(path, &json!({"puids": [puid]}), Some(&admin)).await;
+        assert_eq!(status, 409, "no longer failed");
+        let (status, body) = app.post(path, &json!({"all_failed": true}), Some(&admin)).await;
+        assert_eq!((status, body["requeued"].clone()), (200, json!([])));
+    })
+    .await;
+}

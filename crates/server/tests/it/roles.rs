@@ -15,6 +15,10 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         ("GET", "/api/v1/queue" | "/api/v1/cases/{id}" | "/api/v1/decisions/{id}" | "/api/v1/appeals/{id}") => staff,
         ("POST", "/api/v1/cases/{id}/decision" | "/api/v1/cases/{id}/take") => staff,
         ("GET", "/api/v1/appeals") => staff,
+        ("POST", "/api/v1/cases/{id}/content") => staff || role == Some(Platform),
+        ("POST", "/api/v1/transparency/submissions/requeue") => role == Some(Admin),
+        ("GET", "/api/v1/cases/{id}/content/{id}") => staff,
+        ("POST", "/api/v1/cases/{id}/content/{id}/legal-hold") => matches!(role, Some(SeniorReviewer | Admin)),
         ("POST", "/api/v1/appeals/{id}/decision") => role == Some(SeniorReviewer),
         ("GET", "/api/v1/decisions/{id}/statement") => {
             matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform))
@@ -57,6 +61,10 @@ async fn every_route_for_every_role() {
         ("POST", "/api/v1/cases/{id}/decision"),
         ("POST", "/api/v1/cases/{id}/take"),
         ("GET", "/api/v1/appeals"),
+        ("POST", "/api/v1/cases/{id}/content"),
+        ("POST", "/api/v1/transparency/submissions/requeue"),
+        ("GET", "/api/v1/cases/{id}/content/{id}"),
+        ("POST", "/api/v1/cases/{id}/content/{id}/legal-hold"),
         ("GET", "/api/v1/decisions/{id}"),
         ("GET", "/api/v1/decisions/{id}/statement"),
         ("POST", "/api/v1/decisions/{id}/appeals"),
