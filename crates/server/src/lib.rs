@@ -75,6 +75,9 @@ pub struct Settings {
     pub misuse: staydown_domain::misuse::MisusePolicy,
     /// Staff sign-in: session lifetimes, key lifetime, throttling of password guesses.
     pub staff: staff::StaffSettings,
+    /// Where DSA Art. 18 notifications go (an email address of the competent law-enforcement or
+    /// judicial authority's contact point); `None` refuses to mark cases.
+    pub law_enforcement_contact: Option<String>,
     /// Keys that seal attached content and evidence at rest; `None` refuses to store such bytes.
     pub vault: Option<staydown_vault::Keyring>,
     /// How long stored blobs are kept before retention erases them (unless under legal hold).
@@ -114,6 +117,7 @@ impl Default for Settings {
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
             staff: staff::StaffSettings::default(),
+            law_enforcement_contact: None,
             vault: None,
             blob_retention: None,
         }
@@ -268,6 +272,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(api::cases::show))
         .route("/cases/{id}/decision", post(api::cases::decide))
         .route("/cases/{id}/take", post(api::review::take))
+        .route("/cases/{id}/art18", post(api::art18::notify).get(api::art18::list))
         .route("/cases/{id}/content", post(api::content::attach).layer(DefaultBodyLimit::max(screen_limit.max(limit))))
         .route("/cases/{id}/content/{item}", get(api::content::read))
         .route("/cases/{id}/content/{item}/legal-hold", post(api::content::legal_hold))

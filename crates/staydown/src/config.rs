@@ -53,6 +53,7 @@ pub struct StaffConfig {
     pub failed_sign_ins_per_account: Option<u32>,
     pub failed_sign_ins_per_address: Option<u32>,
     pub failed_sign_in_window: Option<String>,
+    pub law_enforcement_contact: Option<String>,
 }
 
 /// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
@@ -175,6 +176,7 @@ pub struct Config {
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
     pub staff: staydown_server::staff::StaffSettings,
+    pub law_enforcement_contact: Option<String>,
     /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
     pub vault: Option<staydown_vault::Keyring>,
     /// Default retention of stored blobs.
@@ -451,6 +453,11 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
     let staff = staff(&raw.staff)?;
+    let law_enforcement_contact = match raw.staff.law_enforcement_contact.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) if c.contains('@') && !c.contains(char::is_whitespace) => Some(c.to_owned()),
+        Some(c) => bail!("staff.law_enforcement_contact: `{c}` is not an email address"),
+    };
     let vault = match &raw.vault.key_file {
         None => None,
         Some(path) => {
@@ -479,6 +486,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         misuse,
         transparency_database,
         staff,
+        law_enforcement_contact,
         vault,
         blob_retention,
     })
@@ -511,6 +519,7 @@ mod tests {
         assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
         assert!(e.token.is_none() && d.token.is_none());
         assert_eq!(from_example.staff, defaults.staff);
+        assert_eq!(from_example.law_enforcement_contact, defaults.law_enforcement_contact);
         assert_eq!(defaults.staff, staydown_server::staff::StaffSettings::default());
         assert!(from_example.vault.is_none() && defaults.vault.is_none());
         assert_eq!(from_example.blob_retention, defaults.blob_retention);

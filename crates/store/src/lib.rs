@@ -48,7 +48,7 @@ pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
 pub use report::{Column, Figure, NoticeRow, Period, Table, TableRow, TransparencyReport};
-pub use review::{OpenAppeal, QueueFilter, ReviewItem, Taken};
+pub use review::{Art18Notification, OpenAppeal, QueueFilter, ReviewItem, Taken};
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
 pub use sessions::{ApiKeyListing, NewStaffSession, PasswordChange, SessionEnd, StaffSessionRecord};
 pub use stats::{BankMatches, QueueGauges, Stats};

@@ -355,3 +355,84 @@ impl Store {
         Ok(chosen.into_iter().map(|(p, _)| p.clone()).collect())
     }
 }
+
+/// A recorded Art. 18 notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Art18Notification {
+    /// Id.
+    pub id: String,
+    /// The case.
+    pub case_id: String,
+    /// `threat_to_life` or `threat_to_safety`.
+    pub grounds: String,
+    /// Who marked the case.
+    pub marked_by: String,
+    /// When.
+    pub marked_at: OffsetDateTime,
+}
+
+impl Store {
+    /// Records an Art. 18 notification of a case and queues its message (`message`, an email to
+    /// the law-enforcement contact) in one transaction, audited without its free text.
+    pub async fn notify_art18(
+        &self,
+        n: &Art18Notification,
+        message: &crate::OutboxMessage,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1")
+            .bind(&n.case_id)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        tx.enqueue_messages(std::slice::from_ref(message), now).await?;
+        sqlx::query(
+            "INSERT INTO art18_notifications (id, case_id, grounds, marked_by, marked_at, outbox_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&n.id)
+        .bind(&n.case_id)
+        .bind(&n.grounds)
+        .bind(&n.marked_by)
+        .bind(to_ms(n.marked_at))
+        .bind(format!("{}:{}", message.topic, message.key))
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.audit(
+            now,
+            AuditEvent {
+                actor: &n.marked_by,
+                action: "case.art18_notified",
+                subject: format!("case:{}", n.case_id),
+                detail: serde_json::json!({ "notification": n.id, "grounds": n.grounds }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Art. 18 notifications, newest first; only `case_id`'s when given.
+    pub async fn art18_notifications(&self, case_id: Option<&str>) -> Result<Vec<Art18Notification>> {
+        let rows = sqlx::query(
+            "SELECT id, case_id, grounds, marked_by, marked_at FROM art18_notifications \
+             WHERE ($1 = '' OR case_id = $1) ORDER BY marked_at DESC, id",
+        )
+        .bind(case_id.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Art18Notification {
+                    id: r.try_get("id")?,
+                    case_id: r.try_get("case_id")?,
+                    grounds: r.try_get("grounds")?,
+                    marked_by: r.try_get("marked_by")?,
+                    marked_at: from_ms(r.try_get("marked_at")?),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`; one module per route family.
 
 pub mod accounts;
+pub mod art18;
 pub mod banks;
 pub mod cases;
 pub mod catalogue;

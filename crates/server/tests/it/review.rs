@@ -231,3 +231,59 @@ async fn refused_statements_of_reasons_are_requeued() {
     })
     .await;
 }
+
+/// DSA Art. 18: a reviewer marks a case; the law-enforcement contact gets the notification through
+/// the outbox; it is recorded on the case, audited without free text, and counted.
+#[tokio::test]
+async fn an_art18_mark_notifies_the_law_enforcement_contact() {
+    for backend in staydown_testkit::backends().await {
+        let settings = staydown_server::Settings {
+            public_url: "http://staydown.test".into(),
+            law_enforcement_contact: Some("meldpunt@politie.example".into()),
+            ..staydown_server::Settings::default()
+        };
+        let app = TestApp::start_with(backend, settings).await;
+        let reviewer = app.staff(Role::Reviewer, "rev").await;
+        app.file(&notice("https://social.example/threat"), None).await;
+        let case_id = app.only_case(&reviewer).await;
+        let path = format!("/api/v1/cases/{case_id}/art18");
+        let auditor = app.key(Role::Auditor, "aud").await;
+        assert_eq!(app.post(&path, &json!({}), Some(&auditor)).await.0, 403);
+        let (status, body) =
+            app.post(&path, &json!({"grounds": "bad vibes", "explanation": "x"}), Some(&reviewer)).await;
+        assert_eq!(status, 422);
+        let mut fields = crate::support::error_fields(&body);
+        fields.sort();
+        assert_eq!(fields, ["explanation", "grounds"]);
+        let explanation = "The uploader threatens to send the images to the minor's school unless paid.";
+        let (status, marked) =
+            app.post(&path, &json!({"grounds": "threat_to_safety", "explanation": explanation}), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{marked}");
+        app.deliver().await;
+        let sent = app.sent.lock().unwrap().clone();
+        let mail = sent.iter().find(|m| m.to == "meldpunt@politie.example").expect("sent to the contact");
+        assert!(mail.subject.contains("Art. 18"), "{}", mail.subject);
+        for needle in [case_id.as_str(), "https://social.example/threat", explanation, "threat to safety"] {
+            assert!(mail.body.contains(needle), "{needle} missing from {}", mail.body);
+        }
+        let (_, listed) = app.get(&path, Some(&reviewer)).await;
+        assert_eq!(
+            (listed[0]["id"].clone(), listed[0]["grounds"].clone()),
+            (marked["id"].clone(), json!("threat_to_safety"))
+        );
+        let audit = app.store().audit_for(&format!("case:{case_id}")).await.unwrap();
+        let entry = audit.iter().find(|e| e.action == "case.art18_notified").expect("audited");
+        assert!(!entry.detail.contains("school"), "no free text in the audit chain: {}", entry.detail);
+        let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("art18_notifications_total"), "counted");
+    }
+    // Without a contact, marking is refused clearly and nothing is recorded.
+    let app = TestApp::start(staydown_testkit::backends().await[0]).await;
+    let reviewer = app.staff(Role::Reviewer, "rev").await;
+    app.file(&notice("https://social.example/t2"), None).await;
+    let case_id = app.only_case(&reviewer).await;
+    let body = json!({"grounds": "threat_to_life", "explanation": "A credible threat to kill the person shown."});
+    let (status, problem) = app.post(&format!("/api/v1/cases/{case_id}/art18"), &body, Some(&reviewer)).await;
+    assert_eq!(status, 503, "{problem}");
+    assert!(app.store().art18_notifications(None).await.unwrap().is_empty());
+}

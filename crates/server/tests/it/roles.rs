@@ -13,7 +13,8 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         // The token decides; anyone may try.
         ("POST", "/api/v1/decisions/{id}/appeals") => true,
         ("GET", "/api/v1/queue" | "/api/v1/cases/{id}" | "/api/v1/decisions/{id}" | "/api/v1/appeals/{id}") => staff,
-        ("POST", "/api/v1/cases/{id}/decision" | "/api/v1/cases/{id}/take") => staff,
+        ("POST", "/api/v1/cases/{id}/decision" | "/api/v1/cases/{id}/take" | "/api/v1/cases/{id}/art18") => staff,
+        ("GET", "/api/v1/cases/{id}/art18") => staff,
         ("GET", "/api/v1/appeals") => staff,
         ("POST", "/api/v1/cases/{id}/content") => staff || role == Some(Platform),
         ("POST", "/api/v1/transparency/submissions/requeue") => role == Some(Admin),
@@ -60,6 +61,8 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/cases/{id}"),
         ("POST", "/api/v1/cases/{id}/decision"),
         ("POST", "/api/v1/cases/{id}/take"),
+        ("POST", "/api/v1/cases/{id}/art18"),
+        ("GET", "/api/v1/cases/{id}/art18"),
         ("GET", "/api/v1/appeals"),
         ("POST", "/api/v1/cases/{id}/content"),
         ("POST", "/api/v1/transparency/submissions/requeue"),
