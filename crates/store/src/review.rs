@@ -138,28 +138,44 @@ impl Store {
         for row in &rows {
             let state: String = row.try_get("state")?;
             let priority: i64 = row.try_get("priority")?;
-            let case_id: String = row.try_get("id")?;
-            let sources: Vec<String> = sqlx::query_scalar("SELECT DISTINCT source FROM notices WHERE case_id = $1")
-                .bind(&case_id)
-                .fetch_all(&self.pool)
-                .await?;
-            let mut sources: Vec<_> =
-                sources.iter().filter_map(|s| staydown_domain::notice::Source::parse(s)).collect();
-            sources.sort_by_key(|s| s.as_str());
             out.push(ReviewItem {
                 item: QueueItem {
-                    case_id,
+                    case_id: row.try_get("id")?,
                     state: case_state(&state)?,
                     priority: u8::try_from(priority).unwrap_or(u8::MAX),
                     deadline_at: from_ms(row.try_get("deadline_at")?),
                     category: row.try_get("category")?,
                     created_at: from_ms(row.try_get("created_at")?),
                     notice_count: row.try_get("notice_count")?,
-                    sources,
+                    sources: Vec::new(),
                 },
                 assignee: row.try_get("assignee")?,
                 picked_up_at: row.try_get::<Option<i64>, _>("picked_up_at")?.map(from_ms),
             });
+        }
+        if !out.is_empty() {
+            // One query for every listed case's sources, not one per case.
+            let sql = format!(
+                "SELECT DISTINCT case_id, source FROM notices WHERE case_id IN ({})",
+                crate::placeholders(1, out.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in &out {
+                q = q.bind(&r.item.case_id);
+            }
+            let mut sources: std::collections::HashMap<String, Vec<staydown_domain::notice::Source>> =
+                std::collections::HashMap::new();
+            for row in q.fetch_all(&self.pool).await? {
+                let source: String = row.try_get("source")?;
+                if let Some(s) = staydown_domain::notice::Source::parse(&source) {
+                    sources.entry(row.try_get("case_id")?).or_default().push(s);
+                }
+            }
+            for r in &mut out {
+                let mut s = sources.remove(&r.item.case_id).unwrap_or_default();
+                s.sort_by_key(|s| s.as_str());
+                r.item.sources = s;
+            }
         }
         Ok(out)
     }

@@ -153,10 +153,10 @@ pub async fn read(
     Query(q): Query<ReadQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ViewCase)?;
-    let purpose = match q.purpose.as_deref().unwrap_or("preview") {
-        p @ ("preview" | "reveal") => p,
-        _ => return Err(ApiError::field("purpose", "invalid", "preview or reveal")),
-    };
+    let purpose = q.purpose.as_deref().unwrap_or("preview");
+    if !matches!(purpose, "preview" | "reveal") {
+        return Err(ApiError::field("purpose", "invalid", "preview or reveal"));
+    }
     let blob = state.store().content_item_blob(&case_id, &item).await?;
     let (meta, bytes) = crate::blobs::open(&state, &blob, &caller.principal(), purpose).await?;
     let mut response = bytes.into_response();

@@ -38,17 +38,17 @@ async fn the_queue_filters_and_searches() {
         };
 
         assert_eq!(sorted(case_ids(&app, "", &reviewer).await), sorted(vec![a.clone(), b.clone(), c.clone()]));
-        assert_eq!(case_ids(&app, "source=article_16", &reviewer).await, [c.clone()]);
+        assert_eq!(case_ids(&app, "source=article_16", &reviewer).await, vec![c.clone()]);
         assert_eq!(
             sorted(case_ids(&app, "source=trusted_flagger", &reviewer).await),
             sorted(vec![a.clone(), b.clone()])
         );
-        assert_eq!(case_ids(&app, "ai_generated=true", &reviewer).await, [b.clone()]);
+        assert_eq!(case_ids(&app, "ai_generated=true", &reviewer).await, vec![b.clone()]);
         assert_eq!(sorted(case_ids(&app, "ai_generated=false", &reviewer).await), sorted(vec![a.clone(), c.clone()]));
-        assert_eq!(case_ids(&app, "priority=2", &reviewer).await, [c.clone()]);
+        assert_eq!(case_ids(&app, "priority=2", &reviewer).await, vec![c.clone()]);
         assert_eq!(
             case_ids(&app, "category=STATEMENT_CATEGORY_CYBER_VIOLENCE&priority=1&ai_generated=true", &reviewer).await,
-            [b.clone()]
+            vec![b.clone()]
         );
         assert_eq!(
             case_ids(&app, "category=STATEMENT_CATEGORY_SCAMS_AND_FRAUD", &reviewer).await,
@@ -56,21 +56,21 @@ async fn the_queue_filters_and_searches() {
         );
         // Search: the hash in upper case, the URL with a tracking parameter and a trailing slash,
         // the content id.
-        assert_eq!(case_ids(&app, &format!("q={}", "B".repeat(64)), &reviewer).await, [b.clone()]);
+        assert_eq!(case_ids(&app, &format!("q={}", "B".repeat(64)), &reviewer).await, vec![b.clone()]);
         let url = "https%3A%2F%2FSocial.Example%2Fa%2F%3Futm_source%3Dshare";
-        assert_eq!(case_ids(&app, &format!("q={url}"), &reviewer).await, [a.clone()]);
-        assert_eq!(case_ids(&app, "q=post-123", &reviewer).await, [c.clone()]);
+        assert_eq!(case_ids(&app, &format!("q={url}"), &reviewer).await, vec![a.clone()]);
+        assert_eq!(case_ids(&app, "q=post-123", &reviewer).await, vec![c.clone()]);
         assert_eq!(case_ids(&app, "q=nothing-like-this", &reviewer).await, Vec::<String>::new());
         // Overdue, by the server's clock: trusted-flagger cases are due in 4 h, public ones in 24 h.
         assert_eq!(case_ids(&app, "overdue=true", &reviewer).await, Vec::<String>::new());
         app.advance(time::Duration::hours(5));
         assert_eq!(sorted(case_ids(&app, "overdue=true", &reviewer).await), sorted(vec![a.clone(), b.clone()]));
-        assert_eq!(case_ids(&app, "overdue=false", &reviewer).await, [c.clone()]);
+        assert_eq!(case_ids(&app, "overdue=false", &reviewer).await, vec![c.clone()]);
         // Assigned to me.
         assert_eq!(case_ids(&app, "assigned=me", &reviewer).await, Vec::<String>::new());
         let (status, _) = app.post(&format!("/api/v1/cases/{c}/take"), &json!({}), Some(&reviewer)).await;
         assert_eq!(status, 200);
-        assert_eq!(case_ids(&app, "assigned=me", &reviewer).await, [c.clone()]);
+        assert_eq!(case_ids(&app, "assigned=me", &reviewer).await, vec![c.clone()]);
         let other = app.staff(Role::Reviewer, "other").await;
         assert_eq!(case_ids(&app, "assigned=me", &other).await, Vec::<String>::new());
         // Bad filters are field errors.
