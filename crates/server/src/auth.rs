@@ -42,6 +42,14 @@ pub enum Permission {
     ViewSubmissions,
     /// See operational statistics (`GET /api/v1/stats`): time to action, deadline misses.
     ViewStats,
+    /// List staff accounts and every API key (admins, and auditors read-only).
+    ViewAccounts,
+    /// Attach the bytes of a reported item to a case (the platform, reviewers).
+    AttachContent,
+    /// Put content on a case under legal hold or release it.
+    ManageLegalHold,
+    /// Send refused statements of reasons to the Transparency Database again.
+    RequeueSubmissions,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -59,6 +67,10 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         ManageBanks => matches!(role, Some(Admin)),
         ViewSubmissions => matches!(role, Some(Admin | Auditor)),
         ViewStats => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor)),
+        ViewAccounts => matches!(role, Some(Admin | Auditor)),
+        AttachContent => matches!(role, Some(Platform | Reviewer | SeniorReviewer | Admin)),
+        ManageLegalHold => matches!(role, Some(SeniorReviewer | Admin)),
+        RequeueSubmissions => matches!(role, Some(Admin)),
     }
 }
 
@@ -135,10 +147,10 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or(ApiError::Unauthorized("the Authorization header must be `Bearer <key>`"))?;
-        let record = state.store().api_key_by_digest(&secret_digest(key)).await?;
+        let record = state.store().live_api_key(&secret_digest(key), state.now()).await?;
         match record {
             Some(record) => Ok(Caller { key: Some(record) }),
-            None => Err(ApiError::Unauthorized("unknown or revoked API key")),
+            None => Err(ApiError::Unauthorized("unknown, expired or revoked API key")),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod problem;
 pub mod screening;
+pub mod staff;
 pub mod tdb;
 pub mod web;
 pub mod webhook;
@@ -74,6 +75,11 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
     pub misuse: staydown_domain::misuse::MisusePolicy,
+    /// Staff sign-in: session lifetimes, key lifetime, throttling of password guesses.
+    pub staff: staff::StaffSettings,
+    /// Where DSA Art. 18 notifications go (an email address of the competent law-enforcement or
+    /// judicial authority's contact point); `None` refuses to mark cases.
+    pub law_enforcement_contact: Option<String>,
     /// Keys that seal attached content and evidence at rest; `None` refuses to store such bytes.
     pub vault: Option<staydown_vault::Keyring>,
     /// How long stored blobs are kept before retention erases them (unless under legal hold).
@@ -174,6 +180,8 @@ impl Default for Settings {
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
+            staff: staff::StaffSettings::default(),
+            law_enforcement_contact: None,
             vault: None,
             blob_retention: None,
             trusted_proxies: Vec::new(),
@@ -213,6 +221,7 @@ struct Inner {
     http: reqwest::Client,
     banks: screening::BankIndex,
     decode_slots: Semaphore,
+    sign_in_throttle: staff::throttle::SignInThrottle,
 }
 
 /// Shared state of the server.
@@ -229,6 +238,7 @@ impl AppState {
     /// Builds the state.
     pub fn new(store: Store, policy: Policy, settings: Settings, mailer: Mailer, clock: Clock) -> Self {
         let intake_limiter = intake_limiter(&settings);
+        let sign_in_throttle = staff::throttle::SignInThrottle::new(settings.staff.throttle);
         let http = reqwest::Client::new();
         metrics::handle();
         // Decoding is CPU-bound: at most one image per core at a time, the rest wait.
@@ -244,6 +254,7 @@ impl AppState {
             http,
             banks: screening::BankIndex::default(),
             decode_slots: Semaphore::new(cores),
+            sign_in_throttle,
         }))
     }
 
@@ -301,6 +312,11 @@ impl AppState {
         &self.0.intake_limiter
     }
 
+    /// The throttle of password guesses (staff sign-in and `POST /api/v1/keys`).
+    pub fn sign_in_throttle(&self) -> &staff::throttle::SignInThrottle {
+        &self.0.sign_in_throttle
+    }
+
     /// Tells the outbox worker there is new work.
     pub fn wake_outbox(&self) {
         self.0.outbox_wake.notify_one();
@@ -321,10 +337,22 @@ pub fn router(state: AppState) -> Router {
         .route("/notices", post(api::notices::create))
         .route("/notices/{id}", get(api::notices::show))
         .route("/queue", get(api::queue::list))
-        .route("/accounts", post(api::accounts::create))
-        .route("/keys", post(api::accounts::issue_key))
+        .route("/accounts", post(api::accounts::create).get(staff::api::list_accounts))
+        .route("/keys", post(api::accounts::issue_key).get(staff::api::list_keys))
+        .route("/keys/{id}", axum::routing::delete(staff::api::revoke_key))
+        .route("/accounts/{id}/disable", post(staff::api::disable_account))
+        .route("/accounts/{id}/enable", post(staff::api::enable_account))
+        .route("/accounts/{id}/password", post(staff::api::reset_password))
+        .route("/account/password", post(staff::api::change_own_password))
+        .route("/session", get(staff::api::session))
         .route("/cases/{id}", get(api::cases::show))
         .route("/cases/{id}/decision", post(api::cases::decide))
+        .route("/cases/{id}/take", post(api::review::take))
+        .route("/cases/{id}/art18", post(api::art18::notify).get(api::art18::list))
+        .route("/cases/{id}/content", post(api::content::attach).layer(DefaultBodyLimit::max(screen_limit.max(limit))))
+        .route("/cases/{id}/content/{item}", get(api::content::read))
+        .route("/cases/{id}/content/{item}/legal-hold", post(api::content::legal_hold))
+        .route("/appeals", get(api::review::list_appeals))
         .route("/decisions/{id}", get(api::decisions::show))
         .route("/decisions/{id}/statement", get(api::decisions::statement))
         .route("/decisions/{id}/appeals", post(api::decisions::appeal))
@@ -349,6 +377,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/banks/{name}/video-thresholds", axum::routing::put(api::videos::set_thresholds))
         .route("/transparency/submissions", get(api::transparency::submissions))
+        .route("/transparency/submissions/requeue", post(api::transparency::requeue))
         .route("/stats", get(api::stats::stats));
     Router::new()
         .route("/", get(home))
@@ -359,6 +388,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hash", get(web::hash_page))
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
+        .merge(staff::routes())
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(middleware::from_fn(problem::framework_rejections))

@@ -92,6 +92,10 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
                 ("email", _) => {
                     let to = match &item.notice_id {
                         Some(n) => store.notifier_email(n).await?,
+                        // Messages to an authority (Art. 18) name their recipient; no notifier.
+                        None if item.topic == "art18.notification" => {
+                            item.payload.get("to").and_then(serde_json::Value::as_str).map(str::to_owned)
+                        }
                         None => None,
                     };
                     match (to, rendered(&item.topic, &item.payload)) {
@@ -148,6 +152,10 @@ fn rendered(topic: &str, payload: &serde_json::Value) -> Option<(String, String)
         "notice.received" => Some(render_confirmation(payload)),
         "notice.decided" | "appeal.decided" | "appeal.received" => Some(render_texts(payload)),
         "notifier.warned" | "notifier.suspended" => Some(render_misuse(topic, payload)),
+        "art18.notification" => Some((
+            payload.get("subject").and_then(serde_json::Value::as_str).unwrap_or("DSA Art. 18 notification").to_owned(),
+            payload.get("text").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned(),
+        )),
         _ => None,
     }
 }

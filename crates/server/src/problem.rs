@@ -44,6 +44,11 @@ pub enum ApiError {
         /// Seconds until a request will be accepted again.
         retry_after_secs: u64,
     },
+    /// Too many failed password attempts for this account name or from this address.
+    SignInThrottled {
+        /// Seconds until an attempt will be considered again.
+        retry_after_secs: u64,
+    },
     /// The notifier's notices are suspended under DSA Art. 23(2).
     NotifierSuspended {
         /// End of the suspension (RFC 3339).
@@ -132,6 +137,15 @@ impl ApiError {
                 "Too many requests",
                 format!("too many notices from your address; please try again in {retry_after_secs} seconds"),
             ),
+            Self::SignInThrottled { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "sign-in-throttled",
+                "Too many failed sign-ins",
+                format!(
+                    "too many failed password attempts for this account or from your address; try again in \
+                     {retry_after_secs} seconds"
+                ),
+            ),
             Self::NotifierSuspended { until, reason } => (
                 StatusCode::FORBIDDEN,
                 "notifier-suspended",
@@ -186,7 +200,7 @@ impl IntoResponse for ApiError {
             Problem { kind: format!("/problems/{code}"), title, status: status.as_u16(), detail, errors, request_id };
         let mut response = (status, serde_json::to_string(&body).unwrap_or_default()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Self::RateLimited { retry_after_secs } = self
+        if let Self::RateLimited { retry_after_secs } | Self::SignInThrottled { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

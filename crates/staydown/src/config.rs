@@ -42,6 +42,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub transparency_database: TransparencyDatabaseConfig,
     #[serde(default)]
+    pub staff: StaffConfig,
+    #[serde(default)]
     pub vault: VaultConfig,
     #[serde(default)]
     pub video: VideoConfig,
@@ -56,6 +58,19 @@ pub struct MetricsConfig {
     /// Or require `Authorization: Bearer <token>` on the main address.
     pub token: Option<Secret>,
     pub token_file: Option<PathBuf>,
+}
+
+/// `[staff]`: sign-in of staff accounts (sessions, key lifetime, throttling of password guesses).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    pub session_idle: Option<String>,
+    pub session_absolute: Option<String>,
+    pub key_lifetime: Option<String>,
+    pub failed_sign_ins_per_account: Option<u32>,
+    pub failed_sign_ins_per_address: Option<u32>,
+    pub failed_sign_in_window: Option<String>,
+    pub law_enforcement_contact: Option<String>,
 }
 
 /// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
@@ -205,6 +220,8 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// Bearer token for `/metrics` on the main address.
     pub metrics_token: Option<Secret>,
+    pub staff: staydown_server::staff::StaffSettings,
+    pub law_enforcement_contact: Option<String>,
     /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
     pub vault: Option<staydown_vault::Keyring>,
     /// Default retention of stored blobs.
@@ -241,6 +258,33 @@ fn video(v: &VideoConfig) -> anyhow::Result<staydown_server::VideoSettings> {
         out.limits.max_wall = parse_duration(d).map_err(|e| anyhow::anyhow!("video.decode_timeout: {e}"))?;
     }
     Ok(out)
+}
+
+fn staff(raw: &StaffConfig) -> anyhow::Result<staydown_server::staff::StaffSettings> {
+    let d = staydown_server::staff::StaffSettings::default();
+    let duration = |v: &Option<String>, default: std::time::Duration, key: &str| match v {
+        None => Ok(default),
+        Some(v) => parse_duration(v).map_err(|e| anyhow::anyhow!("staff.{key}: {e}")),
+    };
+    let settings = staydown_server::staff::StaffSettings {
+        session_idle: duration(&raw.session_idle, d.session_idle, "session_idle")?,
+        session_absolute: duration(&raw.session_absolute, d.session_absolute, "session_absolute")?,
+        key_lifetime: duration(&raw.key_lifetime, d.key_lifetime, "key_lifetime")?,
+        throttle: staydown_server::staff::throttle::ThrottleLimits {
+            per_account: raw.failed_sign_ins_per_account.unwrap_or(d.throttle.per_account),
+            per_address: raw.failed_sign_ins_per_address.unwrap_or(d.throttle.per_address),
+            window: duration(&raw.failed_sign_in_window, d.throttle.window, "failed_sign_in_window")?,
+        },
+    };
+    if settings.session_idle.is_zero() || settings.session_absolute < settings.session_idle {
+        bail!("staff: need 0 < session_idle <= session_absolute");
+    }
+    if settings.throttle.per_account == 0 || settings.throttle.per_address == 0 || settings.throttle.window.is_zero() {
+        bail!(
+            "staff: failed_sign_ins_per_account, failed_sign_ins_per_address and failed_sign_in_window must be above 0"
+        );
+    }
+    Ok(settings)
 }
 
 /// The validated `[transparency_database]` section.
@@ -500,6 +544,12 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         bail!("misuse: need 1 <= warn_after <= suspend_after and min_share_percent <= 100");
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
+    let staff = staff(&raw.staff)?;
+    let law_enforcement_contact = match raw.staff.law_enforcement_contact.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) if c.contains('@') && !c.contains(char::is_whitespace) => Some(c.to_owned()),
+        Some(c) => bail!("staff.law_enforcement_contact: `{c}` is not an email address"),
+    };
     let vault = match &raw.vault.key_file {
         None => None,
         Some(path) => {
@@ -547,6 +597,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         webhook,
         misuse,
         transparency_database,
+        staff,
+        law_enforcement_contact,
         vault,
         blob_retention,
         trusted_proxies,
@@ -584,6 +636,9 @@ mod tests {
         let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);
         assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
         assert!(e.token.is_none() && d.token.is_none());
+        assert_eq!(from_example.staff, defaults.staff);
+        assert_eq!(from_example.law_enforcement_contact, defaults.law_enforcement_contact);
+        assert_eq!(defaults.staff, staydown_server::staff::StaffSettings::default());
         assert!(from_example.vault.is_none() && defaults.vault.is_none());
         assert_eq!(from_example.trusted_proxies, defaults.trusted_proxies);
         assert_eq!(from_example.metrics_listen, defaults.metrics_listen);

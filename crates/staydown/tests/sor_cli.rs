@@ -92,3 +92,40 @@ fn export_writes_the_api_json_of_the_period_one_per_line() {
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 1, "header only");
     assert!(!staydown(&["sor", "queue", "--database", &db, "--state", "lost"]).status.success());
 }
+
+/// `staydown sor requeue` puts refused statements back in the queue (issue 12): by puid, or all.
+#[test]
+fn requeue_sends_refused_statements_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("staydown.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::connect(&db).await.unwrap();
+        for i in 0..3 {
+            let at = datetime!(2026-11-01 10:00 UTC) + time::Duration::hours(i);
+            store.enqueue_statement(&format!("decision-{i}"), &statement(&format!("sd-{i}")), at).await.unwrap();
+            if i < 2 {
+                store.mark_failed_permanently(&format!("sd-{i}"), "{\"errors\":{}}", at).await.unwrap();
+            }
+        }
+        store.close().await;
+    });
+    let out = staydown(&["sor", "requeue", "--database", &db, "sd-2"]);
+    assert!(!out.status.success(), "sd-2 was not refused");
+    let out = staydown(&["sor", "requeue", "--database", &db, "sd-0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "sd-0\n");
+    let out = staydown(&["sor", "requeue", "--database", &db, "--all-failed"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "sd-1\n");
+    let states = rt.block_on(async {
+        let store = Store::connect(&db).await.unwrap();
+        let mut states = Vec::new();
+        for i in 0..3 {
+            states.push(store.queued_statement(&format!("sd-{i}")).await.unwrap().unwrap().state.as_str());
+        }
+        store.close().await;
+        states
+    });
+    assert_eq!(states, ["pending", "pending", "pending"]);
+}

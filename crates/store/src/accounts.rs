@@ -87,7 +87,7 @@ impl Store {
         .transpose()
     }
 
-    /// Records a key issued to an account (the key acts with the account's role).
+    /// Records a key issued to an account (the key acts with the account's role), without expiry.
     pub async fn create_account_key(
         &self,
         key_id: &str,
@@ -95,9 +95,22 @@ impl Store {
         digest: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
+        self.create_account_key_expiring(key_id, account, digest, now, None).await
+    }
+
+    /// Records a key issued to an account that stops working at `expires_at` (`None`: never).
+    pub async fn create_account_key_expiring(
+        &self,
+        key_id: &str,
+        account: &AccountRecord,
+        digest: &str,
+        now: OffsetDateTime,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO api_keys (id, name, role, digest, created_at, account_id) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_keys (id, name, role, digest, created_at, account_id, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(key_id)
         .bind(&account.username)
@@ -105,6 +118,7 @@ impl Store {
         .bind(digest)
         .bind(to_ms(now))
         .bind(&account.id)
+        .bind(expires_at.map(to_ms))
         .execute(&mut *tx.tx)
         .await?;
         tx.audit(
@@ -113,7 +127,11 @@ impl Store {
                 actor: &format!("account:{}", account.id),
                 action: "api_key.created",
                 subject: format!("api_key:{key_id}"),
-                detail: serde_json::json!({ "role": account.role.as_str(), "account": account.id }),
+                detail: serde_json::json!({
+                    "role": account.role.as_str(),
+                    "account": account.id,
+                    "expires_at": expires_at.map(to_ms),
+                }),
             },
         )
         .await?;

@@ -255,6 +255,10 @@ impl Store {
         if original_decider == r.decided_by {
             return Err(conflict("the reviewer who took the decision cannot decide the appeal against it"));
         }
+        // Four eyes across the whole chain: nobody who took or replaced a decision in it.
+        if crate::review::excluded_deciders(&mut tx.tx, &decision_id).await?.contains(&r.decided_by) {
+            return Err(conflict("a reviewer who took or replaced a decision in this chain cannot decide the appeal"));
+        }
         let ended = match r.outcome {
             AppealOutcome::Upheld => None,
             AppealOutcome::Reversed => Some("reversed"),

@@ -298,6 +298,9 @@ pub(crate) async fn bank_case_hashes(
     now: OffsetDateTime,
 ) -> Result<usize> {
     let (bank_id, bank_name) = tx.bank_by_name(bank).await?;
+    // Uploads screened earlier under the case's content ids join the case first, so a removal
+    // banks them even when the notices named only URLs (issue 12).
+    crate::case_content::link_screened_content(tx, case_id, now).await?;
     let mut sets = Vec::new();
     let rows = sqlx::query(
         "SELECT h.pdq, h.pdq_quality, h.sha256, h.md5 FROM notice_hashes h JOIN notices n ON n.id = h.notice_id \

@@ -77,8 +77,28 @@ impl Store {
         .transpose()
     }
 
+    /// The key with this digest if it may be used at `now`: not revoked, not expired, and its
+    /// account (if any) not disabled. This is what authentication uses.
+    pub async fn live_api_key(&self, digest: &str, now: OffsetDateTime) -> Result<Option<ApiKeyRecord>> {
+        let expired: Option<Option<i64>> = sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(Some(expires_at)) = expired
+            && expires_at <= to_ms(now)
+        {
+            return Ok(None);
+        }
+        self.api_key_by_digest(digest).await
+    }
+
     /// Revokes a key.
     pub async fn revoke_api_key(&self, id: &str, now: OffsetDateTime) -> Result<()> {
+        self.revoke_api_key_by(id, "system", now).await
+    }
+
+    /// Revokes a key on behalf of `actor` (audit form, e.g. `account:<id>`).
+    pub async fn revoke_api_key_by(&self, id: &str, actor: &str, now: OffsetDateTime) -> Result<()> {
         let mut tx = self.write().await?;
         let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(to_ms(now))
@@ -92,7 +112,7 @@ impl Store {
         tx.audit(
             now,
             AuditEvent {
-                actor: "system",
+                actor,
                 action: "api_key.revoked",
                 subject: format!("api_key:{id}"),
                 detail: serde_json::json!({}),

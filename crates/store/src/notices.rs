@@ -89,7 +89,7 @@ pub struct QueueItem {
     pub sources: Vec<Source>,
 }
 
-fn case_state(text: &str) -> Result<CaseState> {
+pub(crate) fn case_state(text: &str) -> Result<CaseState> {
     CaseState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown case state {text}")))
 }
 

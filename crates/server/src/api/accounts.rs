@@ -6,7 +6,10 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -36,7 +39,8 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))
 }
 
-fn password_matches(password: &str, phc: &str) -> bool {
+/// Whether `password` matches the PHC string (CPU-heavy: call it off the async threads).
+pub(crate) fn password_matches(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
@@ -79,15 +83,21 @@ pub async fn create(
     let password = body.password.unwrap_or_default();
     let role = validate_account(&username, body.role.as_deref().unwrap_or_default(), &password)
         .map_err(ApiError::Validation)?;
-    let hash = hash_password(&password)?;
+    let hash = crate::staff::hash_password(password).await?;
     let id = uuid::Uuid::now_v7().to_string();
     state.store().create_account(&id, &username, role, &hash, &caller.actor(), state.now()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id, "username": username, "role": role.as_str() })))
         .into_response())
 }
 
-/// Issues a personal API key to whoever proves an account's password (HTTP Basic).
-pub async fn issue_key(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// Issues a personal API key to whoever proves an account's password (HTTP Basic). Failed
+/// attempts are throttled per account name and per address like browser sign-ins; the key
+/// expires after `staff.key_lifetime`.
+pub async fn issue_key(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let credentials = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -97,17 +107,24 @@ pub async fn issue_key(State(state): State<AppState>, headers: HeaderMap) -> Res
     let Some((username, password)) = credentials.as_deref().and_then(|c| c.split_once(':')) else {
         return Err(ApiError::Unauthorized("send your username and password with HTTP Basic authentication"));
     };
+    let address = crate::staff::sign_in::peer_ip(peer.as_ref());
+    let now = state.now();
+    if let Err(wait) = state.sign_in_throttle().check(username, address, now) {
+        return Err(ApiError::SignInThrottled { retry_after_secs: wait.as_secs().max(1) });
+    }
     let account = state.store().account_by_username(username).await?;
-    // Verify against a dummy hash when the account does not exist, so timing does not tell.
-    let phc = match &account {
-        Some(a) => a.password_hash.as_str(),
-        None => dummy_hash(),
-    };
-    let matches = password_matches(password, phc);
+    // Verified against a dummy hash when the account does not exist, so timing does not tell.
+    let matches =
+        crate::staff::password_matches(password.to_owned(), account.as_ref().map(|a| a.password_hash.clone())).await;
     let account = account.filter(|a| matches && !a.disabled);
-    let Some(account) = account else { return Err(ApiError::Unauthorized("wrong username or password")) };
+    let Some(account) = account else {
+        state.sign_in_throttle().record_failure(username, address, now);
+        return Err(ApiError::Unauthorized("wrong username or password"));
+    };
+    state.sign_in_throttle().record_success(username);
     let (key_id, key) = generate_api_key();
-    state.store().create_account_key(&key_id, &account, &secret_digest(&key), state.now()).await?;
+    let expires_at = now + state.settings().staff.key_lifetime;
+    state.store().create_account_key_expiring(&key_id, &account, &secret_digest(&key), now, Some(expires_at)).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -115,6 +132,7 @@ pub async fn issue_key(State(state): State<AppState>, headers: HeaderMap) -> Res
             "key_id": key_id,
             "account": account.id,
             "role": account.role.as_str(),
+            "expires_at": expires_at.format(&time::format_description::well_known::Rfc3339).ok(),
             "note": "shown once: only a digest is stored",
         })),
     )
@@ -123,7 +141,7 @@ pub async fn issue_key(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 /// argon2id of a random password nobody knows; verifying against it spends the same time on an
 /// unknown username as on a known one.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| hash_password(&hex::encode(rand::random::<[u8; 16]>())).unwrap_or_default())
 }

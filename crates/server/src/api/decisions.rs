@@ -187,6 +187,12 @@ pub async fn decide_appeal(
             "you took the decision under appeal; another senior reviewer must decide the appeal (DSA Art. 20)",
         ));
     }
+    if store.appeal_excluded_deciders(&old.id).await?.contains(&caller.principal()) {
+        return Err(ApiError::Forbidden(
+            "you took or replaced an earlier decision in the chain under appeal; another senior reviewer must \
+             decide the appeal (DSA Art. 20)",
+        ));
+    }
     let (outcome, reasons) = validate_appeal_decision(&draft).map_err(ApiError::Validation)?;
     let case = store.case_context(&old.case_id).await?.ok_or(ApiError::NotFound)?;
     let notices = store.case_notices(&old.case_id).await?;

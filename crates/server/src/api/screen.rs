@@ -516,6 +516,18 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
     });
 
     let (mut case_id, mut screening_id) = (None, None);
+    if found.is_empty()
+        && let Some(content_id) = input.content_id.as_deref()
+    {
+        // Kept so that a later notice naming this content id can bank what was uploaded (issue 12).
+        let hashes = staydown_store::ContentHashes {
+            sha256: input.hashes.sha256.clone(),
+            md5: input.hashes.md5.clone(),
+            pdq: input.hashes.pdq.clone(),
+            pdq_quality: input.hashes.pdq_quality,
+        };
+        state.store().remember_screened_content(content_id, &hashes, state.now()).await?;
+    }
     if !found.is_empty() {
         let (id, case) = record(state, caller, &input, &found, verdict, pdq_skipped, &matches).await?;
         case_id = case;

@@ -73,3 +73,37 @@ pub async fn submissions(
             .collect(),
     ))
 }
+
+/// Body of `POST /api/v1/transparency/submissions/requeue`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequeueBody {
+    /// The refused statements to send again.
+    puids: Option<Vec<String>>,
+    /// Send every refused statement again.
+    all_failed: Option<bool>,
+}
+
+/// `POST /api/v1/transparency/submissions/requeue` (admins): refused statements go back in the
+/// queue, due now — after the cause (a changed rule, a mapping fixed in an upgrade) is gone.
+/// `staydown sor requeue` does the same from the command line.
+pub async fn requeue(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::json::ApiJson(body): crate::json::ApiJson<RequeueBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::RequeueSubmissions)?;
+    let puids = match (body.puids, body.all_failed) {
+        (Some(p), None | Some(false)) if !p.is_empty() && p.len() <= 10_000 => Some(p),
+        (None, Some(true)) => None,
+        _ => {
+            return Err(ApiError::field(
+                "puids",
+                "invalid",
+                "give either `puids` (1 to 10000 refused statements) or `all_failed: true`",
+            ));
+        }
+    };
+    let requeued = state.store().requeue_failed_statements(puids.as_deref(), &caller.principal(), state.now()).await?;
+    Ok(Json(serde_json::json!({ "requeued": requeued })))
+}

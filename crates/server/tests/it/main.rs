@@ -8,6 +8,8 @@ mod audit;
 mod banks;
 /// Encrypted blobs: sealed at rest, custody log, legal hold, retention.
 mod blobs;
+/// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
+mod case_content;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
@@ -28,6 +30,8 @@ mod priority;
 mod proxy;
 /// The transparency report (Art. 15, 24(1)), `/api/v1/stats` and the report's `/metrics` series.
 mod report;
+/// Review work: queue filters and search, taking a case, open appeals, four eyes across the chain.
+mod review;
 /// The role matrix: every route for every role and for anonymous callers.
 mod roles;
 /// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.
@@ -36,6 +40,8 @@ mod screen;
 mod smtp_tls;
 /// Decisions queue their Transparency Database record, without personal data (Art. 24(5)).
 mod sor_records;
+/// Staff sign-in: sessions, cookies, CSRF, fixation, expiry, throttling, disabling, passwords, keys.
+mod staff_sign_in;
 /// Stay-down: decisions bank hashes; re-uploads are blocked or held.
 mod staydown;
 /// Statements of reasons to the EU Transparency Database: batching, retries, refusals, idempotency.

@@ -13,12 +13,27 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         // The token decides; anyone may try.
         ("POST", "/api/v1/decisions/{id}/appeals") => true,
         ("GET", "/api/v1/queue" | "/api/v1/cases/{id}" | "/api/v1/decisions/{id}" | "/api/v1/appeals/{id}") => staff,
-        ("POST", "/api/v1/cases/{id}/decision") => staff,
+        ("POST", "/api/v1/cases/{id}/decision" | "/api/v1/cases/{id}/take" | "/api/v1/cases/{id}/art18") => staff,
+        ("GET", "/api/v1/cases/{id}/art18") => staff,
+        ("GET", "/api/v1/appeals") => staff,
+        ("POST", "/api/v1/cases/{id}/content") => staff || role == Some(Platform),
+        ("POST", "/api/v1/transparency/submissions/requeue") => role == Some(Admin),
+        ("GET", "/api/v1/cases/{id}/content/{id}") => staff,
+        ("POST", "/api/v1/cases/{id}/content/{id}/legal-hold") => matches!(role, Some(SeniorReviewer | Admin)),
         ("POST", "/api/v1/appeals/{id}/decision") => role == Some(SeniorReviewer),
         ("GET", "/api/v1/decisions/{id}/statement") => {
             matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform))
         }
-        ("POST", "/api/v1/accounts") => role == Some(Admin),
+        ("POST", "/api/v1/accounts")
+        | (
+            "POST",
+            "/api/v1/accounts/{id}/disable" | "/api/v1/accounts/{id}/enable" | "/api/v1/accounts/{id}/password",
+        )
+        | ("DELETE", "/api/v1/keys/{id}") => role == Some(Admin),
+        ("GET", "/api/v1/accounts" | "/api/v1/keys") => matches!(role, Some(Admin | Auditor)),
+        // Only a staff account's personal key (none in this matrix) changes its own password; the
+        // session endpoint takes a session cookie, never a key.
+        ("POST", "/api/v1/account/password") | ("GET", "/api/v1/session") => false,
         ("GET", "/api/v1/outbox/dead" | "/api/v1/misuse" | "/api/v1/transparency/submissions") => {
             matches!(role, Some(Admin | Auditor))
         }
@@ -47,12 +62,28 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/queue"),
         ("GET", "/api/v1/cases/{id}"),
         ("POST", "/api/v1/cases/{id}/decision"),
+        ("POST", "/api/v1/cases/{id}/take"),
+        ("POST", "/api/v1/cases/{id}/art18"),
+        ("GET", "/api/v1/cases/{id}/art18"),
+        ("GET", "/api/v1/appeals"),
+        ("POST", "/api/v1/cases/{id}/content"),
+        ("POST", "/api/v1/transparency/submissions/requeue"),
+        ("GET", "/api/v1/cases/{id}/content/{id}"),
+        ("POST", "/api/v1/cases/{id}/content/{id}/legal-hold"),
         ("GET", "/api/v1/decisions/{id}"),
         ("GET", "/api/v1/decisions/{id}/statement"),
         ("POST", "/api/v1/decisions/{id}/appeals"),
         ("GET", "/api/v1/appeals/{id}"),
         ("POST", "/api/v1/appeals/{id}/decision"),
         ("POST", "/api/v1/accounts"),
+        ("GET", "/api/v1/accounts"),
+        ("POST", "/api/v1/accounts/{id}/disable"),
+        ("POST", "/api/v1/accounts/{id}/enable"),
+        ("POST", "/api/v1/accounts/{id}/password"),
+        ("POST", "/api/v1/account/password"),
+        ("GET", "/api/v1/keys"),
+        ("DELETE", "/api/v1/keys/{id}"),
+        ("GET", "/api/v1/session"),
         ("GET", "/api/v1/outbox/dead"),
         ("GET", "/api/v1/misuse"),
         ("GET", "/api/v1/transparency/submissions"),
@@ -86,8 +117,9 @@ async fn every_route_for_every_role() {
             }
             let status = req.send().await.expect("request").status().as_u16();
             let allowed = expected(method, template, *role);
-            let ok =
-                if allowed { status != 401 && status != 403 } else { status == if role.is_none() { 401 } else { 403 } };
+            // Without a session cookie the session endpoint is 401 whatever key comes with it.
+            let denied = if role.is_none() || template == "/api/v1/session" { 401 } else { 403 };
+            let ok = if allowed { status != 401 && status != 403 } else { status == denied };
             if !ok {
                 mismatches.push(format!("{method} {template} as {role:?}: {status}, expected allowed={allowed}"));
             }

@@ -65,6 +65,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         misuse: config.misuse.clone(),
         screen_body_limit: config.screen_body_limit,
         bank_refresh_interval: config.bank_refresh_interval,
+        staff: config.staff,
+        law_enforcement_contact: config.law_enforcement_contact.clone(),
         vault: match (&config.vault, args.demo) {
             (Some(keys), _) => Some(keys.clone()),
             (None, true) => Some(crate::cmd::vault::demo_keyring(&config.database)?),

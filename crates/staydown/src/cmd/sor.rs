@@ -58,6 +58,18 @@ pub enum SorCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Put statements the Transparency Database refused back in the queue, due now.
+    Requeue {
+        /// Database URL.
+        #[arg(long, env = "STAYDOWN_DATABASE", default_value = "sqlite://data/staydown.db")]
+        database: String,
+        /// The refused statements' puids (see `staydown sor queue --state failed`).
+        #[arg(required_unless_present = "all_failed")]
+        puids: Vec<String>,
+        /// Every refused statement.
+        #[arg(long, conflicts_with = "puids")]
+        all_failed: bool,
+    },
 }
 
 /// Parses `--since` / `--until`: RFC 3339, or a date meaning midnight UTC.
@@ -129,6 +141,16 @@ pub async fn run(args: SorArgs) -> anyhow::Result<ExitCode> {
                 );
                 writeln!(out, "{line}")?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        SorCommand::Requeue { database, puids, all_failed } => {
+            let store = Store::connect(&database).await.with_context(|| format!("opening {database}"))?;
+            let chosen = if all_failed { None } else { Some(puids.as_slice()) };
+            let requeued = store.requeue_failed_statements(chosen, "cli", OffsetDateTime::now_utc()).await?;
+            for puid in &requeued {
+                println!("{puid}");
+            }
+            eprintln!("{} statement(s) queued again", requeued.len());
             Ok(ExitCode::SUCCESS)
         }
     }

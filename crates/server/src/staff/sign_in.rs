@@ -1,0 +1,201 @@
+//! Sign-in, sign-out and a person's own password change from the browser (HTML forms).
+//!
+//! `POST /staff/login` (username, password, next): throttled per account name and per address
+//! (`throttle`), the password checked off the async threads, then a **new** session id is issued
+//! and any session the browser already held is ended (session fixation). `POST /staff/logout`
+//! and `POST /staff/password` need the session's CSRF token.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use staydown_domain::secret_digest;
+use staydown_store::{NewStaffSession, PasswordChange, SessionEnd};
+
+use super::session::{self, StaffSession};
+use super::{hash_password, password_matches, plain_page};
+use crate::AppState;
+use crate::api::accounts::MIN_PASSWORD_CHARS;
+use crate::problem::ApiError;
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    /// Where to go after signing in: a path under `/staff/`.
+    #[serde(default)]
+    next: String,
+}
+
+/// A staff page to return to, or the queue. Only local `/staff/…` paths are followed, so the
+/// form cannot be used to bounce a person to another site.
+fn landing(next: &str) -> &str {
+    let local = next.starts_with("/staff/") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']);
+    if local { next } else { "/staff/queue" }
+}
+
+/// The client's address, when the server was started with connection info.
+pub(crate) fn peer_ip(peer: Option<&Extension<ConnectInfo<SocketAddr>>>) -> Option<std::net::IpAddr> {
+    peer.map(|Extension(ConnectInfo(addr))| addr.ip())
+}
+
+fn throttled(retry_after: std::time::Duration) -> Response {
+    let secs = retry_after.as_secs().max(1);
+    let mut response = plain_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many sign-in attempts",
+        &format!("Too many failed sign-ins for this account or from your address. Please try again in {secs} seconds."),
+    );
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+/// `POST /staff/login`.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, ApiError> {
+    if !session::same_origin(&state, &headers) {
+        return Ok(plain_page(StatusCode::FORBIDDEN, "Sign-in refused", "This form must be sent from this site."));
+    }
+    let address = peer_ip(peer.as_ref());
+    let now = state.now();
+    let username = form.username.trim().to_owned();
+    if let Err(wait) = state.sign_in_throttle().check(&username, address, now) {
+        return Ok(throttled(wait));
+    }
+    let account = state.store().account_by_username(&username).await?;
+    let matches = password_matches(form.password, account.as_ref().map(|a| a.password_hash.clone())).await;
+    let Some(account) = account.filter(|a| matches && !a.disabled) else {
+        state.sign_in_throttle().record_failure(&username, address, now);
+        return Ok(plain_page(
+            StatusCode::UNAUTHORIZED,
+            "Sign-in failed",
+            "Wrong username or password, or the account is disabled.",
+        ));
+    };
+    state.sign_in_throttle().record_success(&username);
+    // Session fixation: whatever id the browser arrived with is ended, never promoted.
+    if let Some(old) = session::cookie_value(&headers, session::cookie_name(&state)) {
+        state.store().end_staff_session(&secret_digest(old), SessionEnd::Replaced, now).await?;
+    }
+    let id = session::random_secret();
+    let csrf = session::random_secret();
+    let settings = state.settings().staff;
+    let absolute = now + settings.session_absolute;
+    let idle = (now + settings.session_idle).min(absolute);
+    state
+        .store()
+        .create_staff_session(
+            &NewStaffSession {
+                id_digest: &secret_digest(&id),
+                account_id: &account.id,
+                csrf_secret: &csrf,
+                idle_expires_at: idle,
+                absolute_expires_at: absolute,
+            },
+            now,
+        )
+        .await?;
+    let mut response = Redirect::to(landing(&form.next)).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::session_cookie(&state, &id));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A form that only carries the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+fn csrf_refused() -> Response {
+    plain_page(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "This form was not sent from your current session. Reload the page and try again.",
+    )
+}
+
+/// `POST /staff/logout`.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    session: StaffSession,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused());
+    }
+    state.store().end_staff_session(&session.record.id_digest, SessionEnd::SignedOut, state.now()).await?;
+    let mut response = Redirect::to("/staff/login").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session::clearing_cookie(&state));
+    Ok(response)
+}
+
+/// The change-password form.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /staff/password`: a person changes their own password. Their other sessions end; this
+/// one stays signed in.
+pub async fn change_password(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    session: StaffSession,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    if !session.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused());
+    }
+    let account = &session.record.account;
+    let address = peer_ip(peer.as_ref());
+    let now = state.now();
+    if let Err(wait) = state.sign_in_throttle().check(&account.username, address, now) {
+        return Ok(throttled(wait));
+    }
+    if !password_matches(form.current_password, Some(account.password_hash.clone())).await {
+        state.sign_in_throttle().record_failure(&account.username, address, now);
+        return Ok(plain_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Password not changed",
+            "The current password is wrong.",
+        ));
+    }
+    if form.new_password.chars().count() < MIN_PASSWORD_CHARS {
+        return Ok(plain_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Password not changed",
+            &format!("The new password must be at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    }
+    let hash = hash_password(form.new_password).await?;
+    let principal = session.principal();
+    state
+        .store()
+        .set_account_password(
+            &account.id,
+            &hash,
+            PasswordChange { actor: &principal, keep_session: Some(&session.record.id_digest), revoke_keys: false },
+            now,
+        )
+        .await?;
+    Ok(Redirect::to("/staff/account?password=changed").into_response())
+}
