@@ -42,6 +42,11 @@ pub enum Permission {
     ViewSubmissions,
     /// See operational statistics (`GET /api/v1/stats`): time to action, deadline misses.
     ViewStats,
+    /// Helpline mode: help cases, the platform registry, removal requests, URL checks,
+    /// escalation packs (`/api/v1/helpline/…`).
+    HelplineWork,
+    /// Helpline mode's figures: the league table and the yearly figures (no personal data).
+    ViewHelplineFigures,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -49,7 +54,8 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
     use Permission::*;
     use Role::*;
     match permission {
-        FileNotice => !matches!(role, Some(Auditor)),
+        // A caseworker's requests go out through helpline mode, never as notices to this instance.
+        FileNotice => !matches!(role, Some(Auditor | Caseworker)),
         ViewQueue | ViewCase | Decide => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
         DecideAppeal => matches!(role, Some(SeniorReviewer)),
         ViewStatement => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform)),
@@ -59,6 +65,8 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         ManageBanks => matches!(role, Some(Admin)),
         ViewSubmissions => matches!(role, Some(Admin | Auditor)),
         ViewStats => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor)),
+        HelplineWork => matches!(role, Some(Caseworker)),
+        ViewHelplineFigures => matches!(role, Some(Caseworker | Admin | Auditor)),
     }
 }
 
