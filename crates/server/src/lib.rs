@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod helpline;
 pub mod json;
 pub mod mail;
 pub mod metrics;
@@ -71,6 +72,8 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
     pub misuse: staydown_domain::misuse::MisusePolicy,
+    /// Helpline mode: answer times, sync interval, the URL check's bounds (issue 13).
+    pub helpline: helpline::HelplineSettings,
 }
 
 /// The platform's webhook receiver.
@@ -105,6 +108,7 @@ impl Default for Settings {
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
+            helpline: helpline::HelplineSettings::default(),
         }
     }
 }
@@ -258,7 +262,8 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
         .route("/transparency/submissions", get(api::transparency::submissions))
-        .route("/stats", get(api::stats::stats));
+        .route("/stats", get(api::stats::stats))
+        .merge(api::helpline::routes());
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
@@ -305,6 +310,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = tokio::spawn(outbox::run(state.clone()));
+    let helpline_worker = tokio::spawn(helpline::run(state.clone()));
     state.refresh_banks().await;
     let sync = screening::spawn_bank_sync(state.clone(), state.settings().bank_refresh_interval);
     let upkeep = tokio::spawn(async {
@@ -320,6 +326,7 @@ pub async fn serve(
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     worker.abort();
+    helpline_worker.abort();
     sync.abort();
     upkeep.abort();
     state.store().close().await;

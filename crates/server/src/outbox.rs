@@ -40,6 +40,8 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
                 ("email", _) => {
                     let to = match &item.notice_id {
                         Some(n) => store.notifier_email(n).await?,
+                        // Helpline requests go to a platform's abuse address, carried in the payload.
+                        None if item.topic.starts_with("helpline.") => item.payload["to"].as_str().map(str::to_owned),
                         None => None,
                     };
                     match (to, rendered(&item.topic, &item.payload)) {
@@ -94,6 +96,7 @@ fn rendered(topic: &str, payload: &serde_json::Value) -> Option<(String, String)
         "notice.received" => Some(render_confirmation(payload)),
         "notice.decided" | "appeal.decided" | "appeal.received" => Some(render_texts(payload)),
         "notifier.warned" | "notifier.suspended" => Some(render_misuse(topic, payload)),
+        "helpline.request" | "helpline.reminder" => Some(crate::helpline::render_email(topic, payload)),
         _ => None,
     }
 }

@@ -37,6 +37,22 @@ pub struct FileConfig {
     pub misuse: MisuseConfig,
     #[serde(default)]
     pub transparency_database: TransparencyDatabaseConfig,
+    #[serde(default)]
+    pub helpline: HelplineConfig,
+}
+
+/// `[helpline]`: helpline mode's answer times, sync and URL checks (issue 13).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelplineConfig {
+    pub answer_within: Option<String>,
+    pub trusted_flagger_answer_within: Option<String>,
+    pub sync_interval: Option<String>,
+    pub recheck_interval: Option<String>,
+    pub recheck_gone_after: Option<String>,
+    pub url_check_timeout: Option<String>,
+    pub url_check_max_bytes: Option<usize>,
+    pub danger_url_check_allow_loopback: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -148,6 +164,7 @@ pub struct Config {
     pub webhook: Option<(String, Secret)>,
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
+    pub helpline: staydown_server::helpline::HelplineSettings,
 }
 
 /// The validated `[transparency_database]` section.
@@ -392,6 +409,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         bail!("misuse: need 1 <= warn_after <= suspend_after and min_share_percent <= 100");
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
+    let helpline = helpline(&raw.helpline)?;
     Ok(Config {
         listen,
         database,
@@ -409,6 +427,46 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         webhook,
         misuse,
         transparency_database,
+        helpline,
+    })
+}
+
+fn helpline(h: &HelplineConfig) -> anyhow::Result<staydown_server::helpline::HelplineSettings> {
+    let d = staydown_server::helpline::HelplineSettings::default();
+    let duration =
+        |v: &Option<String>, default: std::time::Duration, key: &str| -> anyhow::Result<std::time::Duration> {
+            match v {
+                None => Ok(default),
+                Some(v) => parse_duration(v).map_err(|e| anyhow::anyhow!("helpline.{key}: {e}")),
+            }
+        };
+    let time = |std: std::time::Duration| time::Duration::seconds(std.as_secs() as i64);
+    let std = |t: time::Duration| std::time::Duration::from_secs(t.whole_seconds().max(0) as u64);
+    let answer_within = duration(&h.answer_within, std(d.answer_times.answer_within), "answer_within")?;
+    let tf = duration(
+        &h.trusted_flagger_answer_within,
+        std(d.answer_times.trusted_flagger_answer_within),
+        "trusted_flagger_answer_within",
+    )?;
+    let max_bytes = h.url_check_max_bytes.unwrap_or(d.url_check.max_bytes);
+    if max_bytes == 0 {
+        bail!("helpline.url_check_max_bytes: must be more than 0");
+    }
+    Ok(staydown_server::helpline::HelplineSettings {
+        answer_times: staydown_domain::helpline::request::AnswerTimes {
+            answer_within: time(answer_within),
+            trusted_flagger_answer_within: time(tf),
+        },
+        sync_interval: duration(&h.sync_interval, d.sync_interval, "sync_interval")?,
+        recheck_interval: duration(&h.recheck_interval, d.recheck_interval, "recheck_interval")?,
+        recheck_gone_after: duration(&h.recheck_gone_after, d.recheck_gone_after, "recheck_gone_after")?,
+        url_check: staydown_server::helpline::UrlCheckSettings {
+            timeout: duration(&h.url_check_timeout, d.url_check.timeout, "url_check_timeout")?,
+            max_bytes,
+            danger_allow_loopback: h.danger_url_check_allow_loopback.unwrap_or(false),
+            ..d.url_check.clone()
+        },
+        ..d
     })
 }
 
@@ -438,6 +496,14 @@ mod tests {
         let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);
         assert_eq!((e.enabled, &e.endpoint, e.batch_size), (d.enabled, &d.endpoint, d.batch_size));
         assert!(e.token.is_none() && d.token.is_none());
+        let (e, d) = (&from_example.helpline, &defaults.helpline);
+        assert_eq!(e.answer_times, d.answer_times);
+        assert_eq!(
+            (e.sync_interval, e.recheck_interval, e.recheck_gone_after),
+            (d.sync_interval, d.recheck_interval, d.recheck_gone_after)
+        );
+        assert_eq!((e.url_check.timeout, e.url_check.max_bytes), (d.url_check.timeout, d.url_check.max_bytes));
+        assert!(!e.url_check.danger_allow_loopback && !d.url_check.danger_allow_loopback);
     }
 
     #[test]

@@ -372,18 +372,20 @@ impl Store {
 
     /// One platform.
     pub async fn helpline_platform(&self, id: &str) -> Result<Option<PlatformRecord>> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {PLATFORM_COLUMNS} FROM helpline_platforms WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query(AssertSqlSafe(format!("SELECT {PLATFORM_COLUMNS} FROM helpline_platforms WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(platform_row).transpose()
     }
 
     /// Every platform, by name.
     pub async fn helpline_platforms(&self) -> Result<Vec<PlatformRecord>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {PLATFORM_COLUMNS} FROM helpline_platforms ORDER BY name")))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(AssertSqlSafe(format!("SELECT {PLATFORM_COLUMNS} FROM helpline_platforms ORDER BY name")))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(platform_row).collect()
     }
 
@@ -460,7 +462,12 @@ impl Store {
     }
 
     /// The contact details of a help case, unless erased. Reading them is audited.
-    pub async fn help_case_contact(&self, case_id: &str, actor: &str, now: OffsetDateTime) -> Result<Option<HelpContact>> {
+    pub async fn help_case_contact(
+        &self,
+        case_id: &str,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<HelpContact>> {
         let row = sqlx::query(
             "SELECT name, email, phone FROM helpline_case_contacts WHERE case_id = $1 AND erased_at IS NULL",
         )
@@ -553,10 +560,11 @@ impl Store {
 
     /// Referral kinds of a case, oldest first.
     pub async fn helpline_referrals(&self, case_id: &str) -> Result<Vec<(String, OffsetDateTime)>> {
-        let rows = sqlx::query("SELECT kind, referred_at FROM helpline_referrals WHERE case_id = $1 ORDER BY referred_at, id")
-            .bind(case_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT kind, referred_at FROM helpline_referrals WHERE case_id = $1 ORDER BY referred_at, id")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| Ok((r.try_get("kind")?, from_ms(r.try_get("referred_at")?)))).collect()
     }
 
@@ -810,15 +818,20 @@ impl Store {
         let mut tx = self.write().await?;
         let current = tx.request_for_update(id).await?;
         if current.state != RequestState::Drafted || !current.send_uncertain {
-            return Err(StoreError::Conflict("only a drafted request held after an uncertain send can be released".into()));
+            return Err(StoreError::Conflict(
+                "only a drafted request held after an uncertain send can be released".into(),
+            ));
         }
         sqlx::query("UPDATE helpline_requests SET send_uncertain = 0, updated_at = $1 WHERE id = $2")
             .bind(to_ms(now))
             .bind(id)
             .execute(&mut *tx.tx)
             .await?;
-        tx.audit(now, AuditEvent { actor, action: "helpline.send_released", subject: subject(id), detail: serde_json::json!({}) })
-            .await?;
+        tx.audit(
+            now,
+            AuditEvent { actor, action: "helpline.send_released", subject: subject(id), detail: serde_json::json!({}) },
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -1028,7 +1041,7 @@ impl Store {
         .bind(request_id)
         .execute(&mut *tx.tx)
         .await?;
-        let came_back = state == "present" && current.url_state.as_deref() == Some("gone");
+        let came_back = state == "present" && current.offline_at.is_some();
         tx.audit(
             now,
             AuditEvent {
@@ -1100,15 +1113,17 @@ impl Store {
             );
             async move {
                 let rows = sqlx::query(AssertSqlSafe(sql)).bind(f).bind(t).fetch_all(&self.pool).await?;
-                rows.iter().map(|r| Ok((r.try_get::<String, _>("k")?, r.try_get::<i64, _>("n")?))).collect::<Result<Vec<_>>>()
+                rows.iter()
+                    .map(|r| Ok((r.try_get::<String, _>("k")?, r.try_get::<i64, _>("n")?)))
+                    .collect::<Result<Vec<_>>>()
             }
         };
         let by_image_kind = grouped("image_kind").await?;
         let by_channel = grouped("channel").await?;
         let by_municipality = grouped("municipality").await?;
         let totals = sqlx::query(
-            "SELECT COUNT(*) AS cases, COALESCE(SUM(sextortion), 0) AS sextortion, \
-             COALESCE(SUM(CASE WHEN minor_involved = 'yes' THEN 1 ELSE 0 END), 0) AS minors \
+            "SELECT COUNT(*) AS cases, CAST(COALESCE(SUM(sextortion), 0) AS BIGINT) AS sextortion, \
+             CAST(COALESCE(SUM(CASE WHEN minor_involved = 'yes' THEN 1 ELSE 0 END), 0) AS BIGINT) AS minors \
              FROM helpline_cases WHERE created_at >= $1 AND created_at < $2",
         )
         .bind(f)

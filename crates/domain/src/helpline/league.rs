@@ -152,7 +152,10 @@ mod tests {
         ]);
         assert_eq!(rows.len(), 2);
         let p = &rows[0];
-        assert_eq!((p.platform.as_str(), p.requests, p.honoured, p.refused, p.unanswered, p.pending), ("P", 4, 2, 1, 0, 1));
+        assert_eq!(
+            (p.platform.as_str(), p.requests, p.honoured, p.refused, p.unanswered, p.pending),
+            ("P", 4, 2, 1, 0, 1)
+        );
         assert_eq!(p.median_hours_to_removal, Some(4.0));
         assert_eq!(p.p90_hours_to_removal, Some(6.0));
         assert_eq!(p.honoured_share, Some(0.5));

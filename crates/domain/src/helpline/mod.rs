@@ -357,8 +357,7 @@ pub fn validate_platform(draft: PlatformDraft) -> Result<NewPlatform, FieldError
         errors.push("member_state", "invalid", "must be a two-letter country code, e.g. NL");
     }
     let digital_services_coordinator = trimmed(draft.digital_services_coordinator);
-    let trusted_flagger =
-        draft.trusted_flagger.unwrap_or(channel == PlatformChannel::Staydown && api_key.is_some());
+    let trusted_flagger = draft.trusted_flagger.unwrap_or(channel == PlatformChannel::Staydown && api_key.is_some());
     errors.into_result(NewPlatform {
         name: name.unwrap_or_default(),
         channel,

@@ -266,7 +266,8 @@ mod tests {
         ] {
             assert_eq!(transition(from, to), Ok(to), "{from:?} → {to:?}");
         }
-        for (from, to) in [(Drafted, Removed), (Removed, Refused), (Removed, NoAnswer), (Refused, NoAnswer), (Sent, Drafted)]
+        for (from, to) in
+            [(Drafted, Removed), (Removed, Refused), (Removed, NoAnswer), (Refused, NoAnswer), (Sent, Drafted)]
         {
             assert_eq!(transition(from, to), Err(InvalidTransition { from, to }), "{from:?} → {to:?}");
         }

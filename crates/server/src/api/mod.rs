@@ -5,6 +5,7 @@ pub mod banks;
 pub mod cases;
 pub mod catalogue;
 pub mod decisions;
+pub mod helpline;
 pub mod notices;
 pub mod operations;
 pub mod queue;

@@ -12,6 +12,9 @@ mod decisions;
 mod errors;
 /// Case grouping by URL, content id and hash.
 mod grouping;
+/// Helpline mode: removal requests machine to machine and by e-mail, the league table, URL checks,
+/// escalation packs, no victim data in exports (issue 13).
+mod helpline;
 /// Art. 16 intake: valid notices, each missing element, the CSAM anonymity exception.
 mod intake;
 /// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.

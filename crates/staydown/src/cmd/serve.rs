@@ -59,6 +59,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         misuse: config.misuse.clone(),
         screen_body_limit: config.screen_body_limit,
         bank_refresh_interval: config.bank_refresh_interval,
+        helpline: config.helpline.clone(),
         ..Settings::default()
     };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
