@@ -191,15 +191,10 @@ pub async fn check_url(settings: &UrlCheckSettings, url: &str) -> UrlCheck {
         }
         // Read a bounded amount so the connection is used honestly, then drop it.
         let mut read = 0usize;
-        loop {
-            match tokio::time::timeout(settings.timeout, response.chunk()).await {
-                Ok(Ok(Some(chunk))) => {
-                    read += chunk.len();
-                    if read >= settings.max_bytes {
-                        break;
-                    }
-                }
-                _ => break,
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout(settings.timeout, response.chunk()).await {
+            read += chunk.len();
+            if read >= settings.max_bytes {
+                break;
             }
         }
         let code = status.as_u16();
@@ -581,7 +576,7 @@ mod tests {
         for part in ["https://q.example/1", "art. 254ba", "Deepnude", "te goeder trouw", "r1"] {
             assert!(body.contains(part), "{part}: {body}");
         }
-        let mut en = p.clone();
+        let mut en = p;
         en["language"] = "en".into();
         let (subject, body) = render_email("helpline.reminder", &en);
         assert!(subject.starts_with("Reminder: removal request"));

@@ -1000,6 +1000,7 @@ impl Store {
     /// Records a URL check and schedules the next one. The first `gone` after `present` (or
     /// after none) sets `offline_at`; a `present` after `gone` (content came back) clears it and
     /// is audited as such.
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_helpline_url_check(
         &self,
         id: &str,

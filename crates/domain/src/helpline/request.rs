@@ -65,14 +65,14 @@ impl std::fmt::Display for InvalidTransition {
 /// reversed on complaint (refused → removed); a removal is final (re-appearance is a new request).
 pub fn transition(from: RequestState, to: RequestState) -> Result<RequestState, InvalidTransition> {
     use RequestState::*;
-    let ok = match (from, to) {
-        (Drafted, Sent | Acknowledged) => true,
-        (Sent, Acknowledged | Removed | Refused | NoAnswer) => true,
-        (Acknowledged, Removed | Refused | NoAnswer) => true,
-        (NoAnswer, Acknowledged | Removed | Refused) => true,
-        (Refused, Removed) => true,
-        _ => false,
-    };
+    let ok = matches!(
+        (from, to),
+        (Drafted, Sent | Acknowledged)
+            | (Sent, Acknowledged | Removed | Refused | NoAnswer)
+            | (Acknowledged, Removed | Refused | NoAnswer)
+            | (NoAnswer, Acknowledged | Removed | Refused)
+            | (Refused, Removed)
+    );
     if ok { Ok(to) } else { Err(InvalidTransition { from, to }) }
 }
 

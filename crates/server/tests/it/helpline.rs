@@ -202,11 +202,43 @@ async fn a_request_to_a_staydown_platform_is_followed_to_its_removal() {
     .await;
 }
 
-/// A platform that is down: the request stays drafted with the reason and is filed by the next
-/// sync once the platform is back. A platform that refuses (wrong key) is not filed.
+/// A stand-in platform on `addr`: `mode` 0 files (201 with a receipt), 1 hangs past the
+/// helpline's timeout after reading the notice (outcome unknown). Counts the notices it read.
+fn standin_platform(listener: tokio::net::TcpListener, mode: Arc<AtomicU16>, filed: Arc<AtomicU16>) {
+    let app = axum::Router::new().route(
+        "/api/v1/notices",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let (mode, filed) = (mode.clone(), filed.clone());
+            async move {
+                let n = filed.fetch_add(1, Ordering::SeqCst) + 1;
+                assert!(serde_json::from_slice::<Value>(&body).is_ok_and(|b| b["good_faith"] == true));
+                if mode.load(Ordering::SeqCst) == 1 {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+                (
+                    axum::http::StatusCode::CREATED,
+                    axum::Json(json!({"id": format!("remote-{n}"), "tracking_token": "t0ken", "received_at": "2026-11-30T08:00:00Z"})),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+}
+
+/// A platform that is down gets the request on a later sync; a send whose outcome is unknown
+/// (the platform read it, then the answer timed out) is held, never re-sent by the sync, and
+/// sent again only when the caseworker releases it.
 #[tokio::test]
-async fn a_platform_that_is_down_gets_the_request_on_the_next_sync() {
-    each_backend(|helpline| async move {
+async fn sends_are_retried_when_safe_and_held_when_the_outcome_is_unknown() {
+    each_backend(|first| async move {
+        let settings = Settings {
+            helpline: HelplineSettings {
+                platform_timeout: std::time::Duration::from_millis(500),
+                ..HelplineSettings::default()
+            },
+            ..Settings::default()
+        };
+        let helpline = TestApp::start_with(first.backend, settings).await;
         let cw = caseworker(&helpline).await;
         // Reserve a port, then free it: nothing listens there yet.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -215,24 +247,56 @@ async fn a_platform_that_is_down_gets_the_request_on_the_next_sync() {
         let (_, p) = helpline
             .post(
                 "/api/v1/helpline/platforms",
-                &json!({"name": "Down", "staydown_url": format!("http://{addr}"), "api_key": "sd_x_y"}),
+                &json!({"name": "Flaky", "staydown_url": format!("http://{addr}"), "api_key": "sd_x_y"}),
                 Some(&cw),
             )
             .await;
+        let platform_id = p["id"].as_str().expect("id").to_owned();
         let case_id = open_case(&helpline, &cw).await;
-        let (status, request) = helpline
-            .post(
-                &format!("/api/v1/helpline/cases/{case_id}/requests"),
-                &request_body(p["id"].as_str().expect("id"), "https://down.example/1"),
-                Some(&cw),
-            )
-            .await;
+        let path = format!("/api/v1/helpline/cases/{case_id}/requests");
+        let (status, request) =
+            helpline.post(&path, &request_body(&platform_id, "https://flaky.example/1"), Some(&cw)).await;
         assert_eq!(status, 201, "{request}");
         assert_eq!(request["state"], "drafted");
         assert_eq!(request["send_uncertain"], false, "a refused connection is safe to retry");
         assert!(request["last_error"].as_str().is_some_and(|e| e.contains("connect")), "{request}");
+        let id = request["id"].as_str().expect("id").to_owned();
+
+        let (mode, filed) = (Arc::new(AtomicU16::new(0)), Arc::new(AtomicU16::new(0)));
+        standin_platform(tokio::net::TcpListener::bind(addr).await.expect("rebind"), mode.clone(), filed.clone());
+        let (_, report) = helpline.post("/api/v1/helpline/sync", &json!({}), Some(&cw)).await;
+        assert_eq!(report["sent"], 1, "{report}");
+        let (_, r) = helpline.get(&format!("/api/v1/helpline/requests/{id}"), Some(&cw)).await;
+        assert_eq!(
+            (r["state"].as_str(), r["platform_notice_id"].as_str()),
+            (Some("acknowledged"), Some("remote-1")),
+            "{r}"
+        );
+        assert_eq!(r["send_attempts"], 2);
+
+        mode.store(1, Ordering::SeqCst);
+        let (status, held) =
+            helpline.post(&path, &request_body(&platform_id, "https://flaky.example/2"), Some(&cw)).await;
+        assert_eq!(status, 201, "{held}");
+        assert_eq!((held["state"].as_str(), held["send_uncertain"].as_bool()), (Some("drafted"), Some(true)), "{held}");
+        assert_eq!(filed.load(Ordering::SeqCst), 2, "the platform read it");
+        let held_id = held["id"].as_str().expect("id").to_owned();
+        let (_, report) = helpline.post("/api/v1/helpline/sync", &json!({}), Some(&cw)).await;
+        assert_eq!(report["sent"], 0, "{report}");
+        assert_eq!(filed.load(Ordering::SeqCst), 2, "the sync does not file it again");
+
+        mode.store(0, Ordering::SeqCst);
+        let (status, released) =
+            helpline.post(&format!("/api/v1/helpline/requests/{held_id}/release"), &json!({}), Some(&cw)).await;
+        assert_eq!(status, 200, "{released}");
+        assert_eq!(released["state"], "acknowledged", "{released}");
+        assert_eq!(filed.load(Ordering::SeqCst), 3);
+        let (status, _) =
+            helpline.post(&format!("/api/v1/helpline/requests/{id}/release"), &json!({}), Some(&cw)).await;
+        assert_eq!(status, 409, "only held requests can be released");
+
         let (status, dup) = helpline
-            .post("/api/v1/helpline/platforms", &json!({"name": "Down", "email": "x@y.example"}), Some(&cw))
+            .post("/api/v1/helpline/platforms", &json!({"name": "Flaky", "email": "x@y.example"}), Some(&cw))
             .await;
         assert_eq!(status, 422, "{dup}");
     })
