@@ -288,6 +288,23 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A copy whose free text (explanation, facts, "other" descriptions) has every personal string
+    /// of the case cut out ([`crate::transparency::redact`]): what leaves for the platform, the
+    /// uploader and other notifiers, as for the Transparency Database record (Art. 24(5)).
+    pub fn redacted(&self, personal_data: &[String]) -> Decision {
+        let clean = |t: &str| crate::transparency::redact(t, personal_data);
+        let mut out = self.clone();
+        out.explanation = clean(&self.explanation);
+        out.facts = clean(&self.facts);
+        out.content_type_other = self.content_type_other.as_deref().map(clean);
+        out.restrictions.visibility_other = self.restrictions.visibility_other.as_deref().map(clean);
+        out.restrictions.monetary_other = self.restrictions.monetary_other.as_deref().map(clean);
+        if let Some(Ground::Incompatible { clause, .. }) = &mut out.ground {
+            *clause = clean(clause);
+        }
+        out
+    }
+
     /// Whether this decision restricts anything (and so owes a statement of reasons, Art. 17).
     pub fn restricts(&self) -> bool {
         !self.restrictions.is_empty()

@@ -21,6 +21,7 @@ pub mod notice;
 pub mod order;
 pub mod policy;
 pub mod roles;
+pub mod scrub;
 pub mod statement;
 pub mod taxonomy;
 pub mod tdb;

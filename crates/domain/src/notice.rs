@@ -304,10 +304,25 @@ pub(crate) fn trimmed(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// Checks a text field's length in characters and that it holds no control character.
 pub(crate) fn check_len(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
         errors.push(field, "too_long", format!("must be at most {max} characters"));
     }
+    crate::validation::check_characters(errors, field, value);
+}
+
+/// Why a URL as typed cannot be taken literally: URL parsers silently drop tabs and line breaks
+/// (WHATWG URL §4.4) and keep zero-width characters, so the address stored would differ from the
+/// one shown. `None` when it is clean.
+fn url_text_problem(text: &str) -> Option<&'static str> {
+    if text.chars().any(|c| c.is_whitespace()) {
+        return Some("contains spaces or line breaks; a URL has none (encode a space as %20)");
+    }
+    if text.chars().any(|c| matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')) {
+        return Some("contains an invisible character (zero-width space or joiner); copy the address again");
+    }
+    None
 }
 
 /// A light email check: one `@`, a dot in the domain, no spaces. Deliverability is the outbox's job.
@@ -399,7 +414,15 @@ pub fn validate_notice(
         }
         let mut normalized_url = None;
         if let Some(text) = &url_text {
-            check_len(&mut errors, &format!("locations[{i}].url"), text, MAX_SHORT_TEXT);
+            let field = format!("locations[{i}].url");
+            check_len(&mut errors, &field, text, MAX_SHORT_TEXT);
+            if let Some(problem) = url_text_problem(text) {
+                if !errors.has(&field) {
+                    errors.push(field, "invalid", problem);
+                }
+                locations.push(Location { url: url_text, normalized_url: None, content_id });
+                continue;
+            }
             match url::Url::parse(text) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
                     normalized_url = Some(normalize_url(&u));
@@ -481,10 +504,11 @@ pub fn validate_notice(
     if let Some(n) = &name {
         check_len(&mut errors, "notifier.name", n, 500);
     }
-    if let Some(e) = &email
-        && !plausible_email(e)
-    {
-        errors.push("notifier.email", "invalid", "is not a valid email address");
+    if let Some(e) = &email {
+        crate::validation::check_characters(&mut errors, "notifier.email", e);
+        if !errors.has("notifier.email") && !plausible_email(e) {
+            errors.push("notifier.email", "invalid", "is not a valid email address");
+        }
     }
     // Trusted flaggers, authorities and the platform are identified by their key.
     let identified_by_key = !matches!(submitter, Submitter::Public);

@@ -42,6 +42,29 @@ impl FieldErrors {
     }
 }
 
+/// The first character in `text` that has no place in anything people or machines send us:
+/// NUL and the other C0 controls except tab, line feed and carriage return, DEL and the C1
+/// controls (U+007F–U+009F), and the bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069) that make text display differently from what it says
+/// ("Trojan Source", CVE-2021-42574). PostgreSQL cannot even store NUL in text.
+pub fn forbidden_character(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+/// Records a `control_character` problem on `field` when `text` holds a [`forbidden_character`].
+pub fn check_characters(errors: &mut FieldErrors, field: &str, text: &str) {
+    if let Some(c) = forbidden_character(text) {
+        errors.push(
+            field,
+            "control_character",
+            format!("contains the invisible control character U+{:04X}; remove it and send again", u32::from(c)),
+        );
+    }
+}
+
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
@@ -50,3 +73,23 @@ impl std::fmt::Display for FieldErrors {
 }
 
 impl std::error::Error for FieldErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_found_and_ordinary_text_passes() {
+        for bad in ["a\u{0}b", "x\u{1b}[31m", "\u{7f}", "\u{85}", "abc\u{202e}cba", "\u{2066}x"] {
+            assert!(forbidden_character(bad).is_some(), "{bad:?}");
+        }
+        for good in ["Line one\nline two\r\n\tindented", "Zoë — naïve 😀", "پرسش\u{200c}ها", "👩\u{200d}💻"]
+        {
+            assert_eq!(forbidden_character(good), None, "{good:?}");
+        }
+        let mut e = FieldErrors::default();
+        check_characters(&mut e, "explanation", "nul\u{0}here");
+        assert_eq!(e.0[0].code, "control_character");
+        assert!(e.0[0].message.contains("U+0000"));
+    }
+}

@@ -51,8 +51,21 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// Parses JSON bytes, turning serde errors into field-level problems.
+/// Parses JSON bytes, turning serde errors into field-level problems. Any string anywhere in the
+/// body holding a control or bidirectional-override character
+/// ([`staydown_domain::validation::forbidden_character`]) is refused with a `control_character`
+/// problem naming its path, whatever the endpoint: PostgreSQL cannot store NUL, and such characters
+/// make stored text differ from what a reviewer sees.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if may_hold_forbidden_characters(bytes)
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        let mut errors = staydown_domain::validation::FieldErrors::default();
+        check_strings(&value, &mut String::new(), &mut errors);
+        if !errors.0.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -74,4 +87,73 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::MalformedJson(inner.to_string()),
         }
     })
+}
+
+/// Cheap pre-check on the raw bytes: a `\\u` escape, a C1 control (UTF-8 `C2 80`–`C2 9F`), or a
+/// bidirectional control (`E2 80 AA`–`AE`, `E2 81 A6`–`A9`). Raw C0 controls are already invalid JSON.
+fn may_hold_forbidden_characters(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| w == b"\\u" || (w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1])))
+        || bytes.windows(3).any(|w| {
+            w[0] == 0xE2
+                && ((w[1] == 0x80 && (0xAA..=0xAE).contains(&w[2])) || (w[1] == 0x81 && (0xA6..=0xA9).contains(&w[2])))
+        })
+}
+
+fn check_strings(value: &serde_json::Value, path: &mut String, errors: &mut staydown_domain::validation::FieldErrors) {
+    match value {
+        serde_json::Value::String(s) => {
+            let field = if path.is_empty() { "body" } else { path.as_str() };
+            staydown_domain::validation::check_characters(errors, field, s);
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_strings(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                staydown_domain::validation::check_characters(errors, path, key);
+                check_strings(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        a: Vec<std::collections::BTreeMap<String, String>>,
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_path() {
+        for (body, field) in [
+            (r#"{"a":[{"x":"fine"},{"y":"nul\u0000"}]}"#, "a[1].y"),
+            ("{\"a\":[{\"x\":\"bidi \u{202e}override\"}]}", "a[0].x"),
+            ("{\"a\":[{\"x\":\"c1 \u{85}\"}]}", "a[0].x"),
+        ] {
+            match parse::<Body>(body.as_bytes()) {
+                Err(ApiError::Validation(e)) => {
+                    assert_eq!(e.0[0].field, field, "{body}");
+                    assert_eq!(e.0[0].code, "control_character");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(parse::<Body>(br#"{"a":[{"x":"line\nbreak \u00e9 \ud83d\ude00"}]}"#).is_ok());
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod helpline;
 pub mod json;
 pub mod mail;
@@ -74,6 +75,10 @@ pub struct Settings {
     pub misuse: staydown_domain::misuse::MisusePolicy,
     /// Helpline mode: answer times, sync interval, the URL check's bounds (issue 13).
     pub helpline: helpline::HelplineSettings,
+    /// Keys that seal attached content and evidence at rest; `None` refuses to store such bytes.
+    pub vault: Option<staydown_vault::Keyring>,
+    /// How long stored blobs are kept before retention erases them (unless under legal hold).
+    pub blob_retention: Option<Duration>,
 }
 
 /// The platform's webhook receiver.
@@ -109,6 +114,8 @@ impl Default for Settings {
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
             helpline: helpline::HelplineSettings::default(),
+            vault: None,
+            blob_retention: None,
         }
     }
 }

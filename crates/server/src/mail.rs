@@ -43,7 +43,8 @@ pub enum Mailer {
         /// From address.
         from: Mailbox,
     },
-    /// Kept in memory (tests). `fail_next` makes the next deliveries fail.
+    /// Kept in memory (tests). `fail_next` makes the next deliveries fail with an SMTP-like rejection
+    /// that names the recipient, as real servers do.
     Memory {
         /// Sent mail.
         sent: Arc<Mutex<Vec<Email>>>,
@@ -115,7 +116,11 @@ impl Mailer {
                     let mut fail = fail_next.lock().map_err(|_| "poisoned")?;
                     if *fail > 0 {
                         *fail -= 1;
-                        return Err("simulated delivery failure".into());
+                        // Worded like a real SMTP rejection, which names the recipient.
+                        return Err(format!(
+                            "simulated delivery failure: permanent error (550): 5.1.1 <{}>: Recipient address rejected",
+                            email.to
+                        ));
                     }
                 }
                 sent.lock().map_err(|_| "poisoned")?.push(email.clone());

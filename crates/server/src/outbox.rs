@@ -82,6 +82,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
                 }
                 Err(error) => {
                     let retry_at = (item.attempts < MAX_ATTEMPTS).then(|| now + backoff(item.attempts));
+                    let error = staydown_domain::scrub::scrub(&error);
                     tracing::warn!(outbox_id = %item.id, attempts = item.attempts, %error, dead = retry_at.is_none(), "delivery failed");
                     store.outbox_failed(&item.id, now, &error, retry_at).await?;
                 }

@@ -54,6 +54,8 @@ pub enum ApiError {
         /// When it closed (RFC 3339).
         closed_at: String,
     },
+    /// A feature needs configuration that this server lacks (e.g. `[vault] key_file`).
+    NotConfigured(&'static str),
     /// The database is unreachable.
     Unavailable,
     /// A bug or unexpected failure; the cause is logged with the request id.
@@ -136,6 +138,9 @@ impl ApiError {
                 "The appeal period has ended",
                 format!("appeals against this decision were possible until {closed_at} (DSA Art. 20(1): six months)"),
             ),
+            Self::NotConfigured(m) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "not-configured", "Not configured on this server", (*m).to_owned())
+            }
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -251,7 +251,7 @@ async fn send(
                     for (i, s) in batch.into_iter().enumerate() {
                         match by_index.get(&i) {
                             Some(error) => {
-                                tracing::warn!(puid = %s.puid, %error, "the Transparency Database refused a statement");
+                                tracing::warn!(puid = %s.puid, error = %staydown_domain::scrub::scrub(error), "the Transparency Database refused a statement");
                                 store.mark_failed_permanently(&s.puid, error, state.now()).await?;
                                 report.failed += 1;
                             }
@@ -266,7 +266,7 @@ async fn send(
                     continue;
                 }
                 // Guard against resending forever: the answer named nothing in this batch.
-                tracing::error!(%body, "the Transparency Database refused a whole batch; retrying later");
+                tracing::error!(body = %staydown_domain::scrub::scrub(body), "the Transparency Database refused a whole batch; retrying later");
                 return retry(state, &batch, &answer, report).await;
             }
             401 | 403 => {
@@ -299,7 +299,7 @@ async fn settle_duplicates(
             Ok(false) => later.push(s),
             Err(answer) => {
                 later.push(s);
-                tracing::warn!(error = %describe(&answer), "existing-puid look-up failed");
+                tracing::warn!(error = %staydown_domain::scrub::scrub(&describe(&answer)), "existing-puid look-up failed");
             }
         }
     }
@@ -325,7 +325,7 @@ async fn retry(
         delay = delay.max(time::Duration::seconds(i64::try_from(*seconds).unwrap_or(i64::MAX).min(86_400)));
     }
     let error = describe(answer);
-    tracing::warn!(statements = batch.len(), attempts, %error, "Transparency Database submission deferred");
+    tracing::warn!(statements = batch.len(), attempts, error = %staydown_domain::scrub::scrub(&error), "Transparency Database submission deferred");
     let puids: Vec<String> = batch.iter().map(|s| s.puid.clone()).collect();
     state.store().retry_later(&puids, &error, state.now() + delay).await?;
     report.deferred += batch.len();

@@ -39,6 +39,8 @@ pub struct FileConfig {
     pub transparency_database: TransparencyDatabaseConfig,
     #[serde(default)]
     pub helpline: HelplineConfig,
+    #[serde(default)]
+    pub vault: VaultConfig,
 }
 
 /// `[helpline]`: helpline mode's answer times, sync and URL checks (issue 13).
@@ -53,6 +55,16 @@ pub struct HelplineConfig {
     pub url_check_timeout: Option<String>,
     pub url_check_max_bytes: Option<usize>,
     pub danger_url_check_allow_loopback: Option<bool>,
+}
+
+/// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// Key file: one `ID BASE64` line per key, the first seals (`staydown vault keygen`).
+    pub key_file: Option<PathBuf>,
+    /// Default retention of stored blobs, e.g. `365d`; none keeps them until erased.
+    pub retention: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -165,6 +177,10 @@ pub struct Config {
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
     pub helpline: staydown_server::helpline::HelplineSettings,
+    /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
+    pub vault: Option<staydown_vault::Keyring>,
+    /// Default retention of stored blobs.
+    pub blob_retention: Option<std::time::Duration>,
 }
 
 /// The validated `[transparency_database]` section.
@@ -410,6 +426,16 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     }
     let transparency_database = transparency_database(&raw.transparency_database)?;
     let helpline = helpline(&raw.helpline)?;
+    let vault = match &raw.vault.key_file {
+        None => None,
+        Some(path) => {
+            Some(staydown_vault::Keyring::from_file(path).map_err(|e| anyhow::anyhow!("vault.key_file: {e}"))?)
+        }
+    };
+    let blob_retention = match &raw.vault.retention {
+        None => None,
+        Some(v) => Some(parse_duration(v).map_err(|e| anyhow::anyhow!("vault.retention: {e}"))?),
+    };
     Ok(Config {
         listen,
         database,
@@ -428,6 +454,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         misuse,
         transparency_database,
         helpline,
+        vault,
+        blob_retention,
     })
 }
 
@@ -504,6 +532,8 @@ mod tests {
         );
         assert_eq!((e.url_check.timeout, e.url_check.max_bytes), (d.url_check.timeout, d.url_check.max_bytes));
         assert!(!e.url_check.danger_allow_loopback && !d.url_check.danger_allow_loopback);
+        assert!(from_example.vault.is_none() && defaults.vault.is_none());
+        assert_eq!(from_example.blob_retention, defaults.blob_retention);
     }
 
     #[test]

@@ -281,7 +281,8 @@ async fn seed_helpline(state: &AppState) -> anyhow::Result<String> {
         serde_json::json!({"name": "SmallForumExample", "channel": "letter", "member_state": "NL",
             "digital_services_coordinator": "ACM"}),
     ] {
-        let platform = validate_platform(serde_json::from_value::<PlatformDraft>(p)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let platform =
+            validate_platform(serde_json::from_value::<PlatformDraft>(p)?).map_err(|e| anyhow::anyhow!("{e}"))?;
         let id = uuid::Uuid::now_v7().to_string();
         store.insert_helpline_platform(&id, &platform, actor, start).await?;
         platforms.push(store.helpline_platform(&id).await?.context("demo platform")?);
@@ -317,8 +318,12 @@ async fn seed_helpline(state: &AppState) -> anyhow::Result<String> {
         store.insert_help_case(&id, &case, actor, opened).await?;
         case_ids.push((id, opened));
     }
-    store.insert_helpline_referral(&uuid::Uuid::now_v7().to_string(), &case_ids[1].0, "school", actor, case_ids[1].1).await?;
-    store.insert_helpline_referral(&uuid::Uuid::now_v7().to_string(), &case_ids[3].0, "police", actor, case_ids[3].1).await?;
+    store
+        .insert_helpline_referral(&uuid::Uuid::now_v7().to_string(), &case_ids[1].0, "school", actor, case_ids[1].1)
+        .await?;
+    store
+        .insert_helpline_referral(&uuid::Uuid::now_v7().to_string(), &case_ids[3].0, "police", actor, case_ids[3].1)
+        .await?;
     for (n, (case, platform, after, outcome, answer_hours)) in requests.into_iter().enumerate() {
         let (case_id, opened) = &case_ids[case];
         let p = &platforms[platform];

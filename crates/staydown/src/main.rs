@@ -35,6 +35,8 @@ enum Command {
     /// Print the example configuration, or the effective one.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Keys for encryption at rest of attached content and evidence.
+    Vault(cmd::vault::VaultArgs),
     /// Hash image files and folders (PDQ, SHA-256, MD5), one JSON object per image.
     Hash(cmd::hash::HashArgs),
     /// Print provenance signals (C2PA, XMP, PNG text, EXIF) for image files.
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
         Command::Bank(args) => runtime().and_then(|rt| rt.block_on(cmd::bank::run(args))),
         Command::Sor(args) => runtime().and_then(|rt| rt.block_on(cmd::sor::run(args))),
         Command::Report(args) => runtime().and_then(|rt| rt.block_on(cmd::report::run(args))),
+        Command::Vault(args) => cmd::vault::run(&args),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(ExitCode::SUCCESS)

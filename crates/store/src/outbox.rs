@@ -175,7 +175,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records a failed attempt: retry at `retry_at`, or give up (dead letter) when `None`.
+    /// Records a failed attempt: retry at `retry_at`, or give up (dead letter) when `None`. The
+    /// error text is stored scrubbed of personal data and secrets (`domain::scrub`).
     pub async fn outbox_failed(
         &self,
         id: &str,
@@ -187,7 +188,7 @@ impl Store {
         sqlx::query(
             "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = $2, dead_at = $3 WHERE id = $4",
         )
-        .bind(error)
+        .bind(staydown_domain::scrub::scrub(error))
         .bind(to_ms(retry_at.unwrap_or(now)))
         .bind(if retry_at.is_none() { Some(to_ms(now)) } else { None })
         .bind(id)

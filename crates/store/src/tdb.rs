@@ -227,7 +227,7 @@ impl Store {
             "UPDATE tdb_statements SET state = 'failed', claimed_until = NULL, last_error = $1 \
              WHERE puid = $2 AND state = 'pending' RETURNING decision_id",
         )
-        .bind(error)
+        .bind(staydown_domain::scrub::scrub(error))
         .bind(puid)
         .fetch_optional(&mut *tx.tx)
         .await?;
@@ -254,7 +254,7 @@ impl Store {
              WHERE state = 'pending' AND puid IN ({})",
             placeholders(3, puids.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(error).bind(to_ms(at));
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(staydown_domain::scrub::scrub(error)).bind(to_ms(at));
         for puid in puids {
             query = query.bind(puid);
         }

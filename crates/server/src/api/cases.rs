@@ -59,6 +59,10 @@ pub fn prepare_decision(
     let id = uuid::Uuid::now_v7().to_string();
     let now = state.now();
     let redress = redress(state, &id, now);
+    // Everything that leaves for another party (the statement for the platform and the uploader,
+    // webhooks, the notices to each notifier) carries no personal string of the case.
+    let full_decision = decision;
+    let decision = full_decision.redacted(personal_data);
     let statement = decision.restricts().then(|| {
         let ctx = StatementContext {
             decision_id: id.clone(),
@@ -126,7 +130,7 @@ pub fn prepare_decision(
         messages,
         replaces: None,
         appeal_id: None,
-        decision,
+        decision: full_decision,
     };
     Ok(Prepared { new, uploader_token })
 }

@@ -189,3 +189,42 @@ async fn anonymous_floods_are_rate_limited_per_address_but_flaggers_are_not() {
         assert_eq!(r.status(), 201);
     }
 }
+
+/// NUL made PostgreSQL answer 503 (and re-run the whole group-commit batch) while SQLite stored it;
+/// now every control or bidi-override character is a field error on both, and URLs that a parser
+/// would silently change (line breaks, zero-width characters) are refused rather than rewritten.
+#[tokio::test]
+async fn control_characters_get_a_field_error_on_both_backends_and_nothing_is_stored() {
+    each_backend(|app| async move {
+        let mut cases: Vec<(serde_json::Value, &str, &str)> = Vec::new();
+        let mut nul = notice("https://example.com/nul");
+        nul["explanation"] = serde_json::json!("a fake nude\u{0} of me");
+        cases.push((nul, "explanation", "control_character"));
+        let mut name = notice("https://example.com/bidi");
+        name["notifier"]["name"] = serde_json::json!("Eve \u{202e}reveR");
+        cases.push((name, "notifier.name", "control_character"));
+        let mut email = notice("https://example.com/mail");
+        email["notifier"]["email"] = serde_json::json!("eve\u{0}@example.org");
+        cases.push((email, "notifier.email", "control_character"));
+        let mut crlf = notice("https://example.com/x");
+        crlf["locations"][0]["url"] = serde_json::json!("https://exam\r\nple.com/p/1");
+        cases.push((crlf, "locations[0].url", "invalid"));
+        let mut zero_width = notice("https://example.com/x");
+        zero_width["locations"][0]["url"] = serde_json::json!("https://example.com/p/\u{200b}1");
+        cases.push((zero_width, "locations[0].url", "invalid"));
+        for (body, field, code) in cases {
+            let (status, problem) = app.post("/api/v1/notices", &body, None).await;
+            assert_eq!(status, 422, "{field} on {:?}: {problem}", app.backend);
+            let errors = problem["errors"].as_array().unwrap();
+            assert!(
+                errors.iter().any(|e| e["field"] == field && e["code"] == code),
+                "{field}/{code} on {:?}: {problem}",
+                app.backend
+            );
+        }
+        let queue_key = app.key(staydown_domain::roles::Role::Reviewer, "r").await;
+        let queue = app.get("/api/v1/queue", Some(&queue_key)).await;
+        assert_eq!(queue.1.as_array().map(Vec::len), Some(0), "a refused notice left a case behind");
+    })
+    .await;
+}

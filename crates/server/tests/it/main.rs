@@ -6,6 +6,8 @@ mod support;
 mod audit;
 /// Hash banks over the admin API, roles, banking a case's hashes, sync between servers.
 mod banks;
+/// Encrypted blobs: sealed at rest, custody log, legal hold, retention.
+mod blobs;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.

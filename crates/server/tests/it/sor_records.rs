@@ -64,6 +64,39 @@ async fn decisions_queue_transparency_records_without_personal_data() {
         assert_eq!(statement.source_type.as_str(), "SOURCE_ARTICLE_16");
         // The re-upload was caught by a hash match, so detection was (partly) automated.
         assert_eq!(statement.automated_detection.as_str(), "Yes");
+
+        // The same holds for everything else that leaves for another party: the statement of
+        // reasons the platform and the uploader read, and the action webhooks' payloads.
+        let decision_id = decided["id"].as_str().unwrap();
+        let token = decided["uploader_appeal_token"].as_str().unwrap();
+        let (_, for_platform) = app.get(&format!("/api/v1/decisions/{decision_id}/statement"), Some(&platform)).await;
+        let (status, for_uploader) =
+            app.get(&format!("/api/v1/decisions/{decision_id}/statement?token={token}"), None).await;
+        assert_eq!(status, 200, "{for_uploader}");
+        let webhooks: Vec<String> = app
+            .store()
+            .outbox_items("content.remove")
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.payload.to_string())
+            .collect();
+        for (what, text) in [
+            ("platform statement", for_platform.to_string()),
+            ("uploader statement", for_uploader.to_string()),
+            ("webhooks", webhooks.join("\n")),
+        ] {
+            let lower = text.to_lowercase();
+            if what != "webhooks" {
+                assert!(lower.contains("deepfake of"), "{what} lost the explanation: {text}");
+            }
+            for canary in CANARIES {
+                assert!(!lower.contains(&canary.to_lowercase()), "{canary} leaked into the {what}: {text}");
+            }
+        }
+        // Staff still see what the reviewer wrote.
+        let (_, internal) = app.get(&format!("/api/v1/decisions/{decision_id}"), Some(&reviewer)).await;
+        assert!(internal.to_string().contains("Zyxwv Canary"), "{internal}");
     })
     .await;
 }

@@ -1,7 +1,9 @@
 use serde_json::json;
 use staydown_domain::roles::Role;
 
-use crate::support::{Receiver, TestApp, notice, removal, settings_with_webhook};
+use staydown_server::Settings;
+
+use crate::support::{Receiver, TestApp, WEBHOOK_SECRET, notice, removal, settings_with_webhook};
 
 /// Failures are retried with back-off under the same delivery id; a receiver that applied an
 /// event but lost its answer sees the retry as a duplicate, so the effect happens once.
@@ -72,4 +74,32 @@ async fn undeliverable_webhooks_become_dead_letters() {
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0]["topic"], "content.remove");
     assert!(dead[0]["last_error"].as_str().unwrap().contains("500"));
+}
+
+/// A transport error names the URL; a receiver URL carrying a secret in its query must not leave
+/// that secret in `outbox.last_error` (the one scrubber, `domain::scrub`).
+#[tokio::test]
+async fn transport_errors_are_stored_without_the_urls_secrets() {
+    let backend = staydown_testkit::backends().await[0];
+    // Nothing listens on a port we just bound and released: connection refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = Settings {
+        public_url: "http://staydown.test".into(),
+        webhook: Some(staydown_server::WebhookSettings {
+            url: format!("http://127.0.0.1:{port}/hooks?token=canary-secret-4b1d"),
+            secret: WEBHOOK_SECRET.into(),
+        }),
+        ..Settings::default()
+    };
+    let app = TestApp::start_with(backend, settings).await;
+    app.file(&notice("https://social.example/p/11"), None).await;
+    let reviewer = app.staff(Role::Reviewer, "ria").await;
+    let case_id = app.only_case(&reviewer).await;
+    let (status, _) = app.post(&format!("/api/v1/cases/{case_id}/decision"), &removal(), Some(&reviewer)).await;
+    assert_eq!(status, 201);
+    app.deliver().await;
+    let item = &app.store().outbox_items("content.remove").await.unwrap()[0];
+    let error = item.last_error.as_deref().expect("the delivery failed");
+    assert!(error.contains("transport error"), "{error}");
+    assert!(!error.contains("canary-secret-4b1d"), "the webhook URL's secret reached outbox.last_error: {error}");
 }

@@ -14,3 +14,4 @@ pub mod provenance;
 pub mod report;
 pub mod serve;
 pub mod sor;
+pub mod vault;

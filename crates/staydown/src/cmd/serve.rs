@@ -60,6 +60,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         screen_body_limit: config.screen_body_limit,
         bank_refresh_interval: config.bank_refresh_interval,
         helpline: config.helpline.clone(),
+        vault: match (&config.vault, args.demo) {
+            (Some(keys), _) => Some(keys.clone()),
+            (None, true) => Some(crate::cmd::vault::demo_keyring(&config.database)?),
+            (None, false) => None,
+        },
+        blob_retention: config.blob_retention,
         ..Settings::default()
     };
     let state = AppState::new(store, config.policy.clone(), settings, mailer(&email)?, system_clock());
