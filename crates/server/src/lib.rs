@@ -270,7 +270,7 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
         .route("/transparency/submissions", get(api::transparency::submissions))
         .route("/stats", get(api::stats::stats))
-        .merge(api::helpline::routes());
+        .merge(api::helpline::routes().layer(DefaultBodyLimit::max(api::helpline::MAX_EVIDENCE_BYTES.max(limit))));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))

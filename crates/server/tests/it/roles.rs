@@ -80,6 +80,12 @@ async fn every_route_for_every_role() {
         ("POST", "/api/v1/helpline/sync"),
         ("GET", "/api/v1/helpline/league"),
         ("GET", "/api/v1/helpline/figures"),
+        ("GET", "/api/v1/helpline/cases/{id}/evidence"),
+        ("POST", "/api/v1/helpline/cases/{id}/evidence"),
+        ("GET", "/api/v1/helpline/cases/{id}/police-bundle"),
+        ("GET", "/api/v1/helpline/evidence/{id}"),
+        ("DELETE", "/api/v1/helpline/evidence/{id}"),
+        ("POST", "/api/v1/helpline/evidence/{id}/legal-hold"),
     ];
     let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
     for role in Role::ALL {
