@@ -207,6 +207,42 @@ pub async fn check_url(settings: &UrlCheckSettings, url: &str) -> UrlCheck {
     UrlCheck::unknown("too many redirects")
 }
 
+/// Prefix of a secret stored sealed with the vault.
+const SEALED: &str = "sealed:v1:";
+
+/// Seals a secret the helpline holds for a platform (its API key there, a tracking token) with
+/// the vault keys when they are configured, binding `context` (what the secret belongs to); stored
+/// as-is otherwise (the operator chose no encryption at rest).
+pub fn seal_secret(state: &AppState, context: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    match &state.settings().vault {
+        Some(keys) => format!(
+            "{SEALED}{}",
+            base64::engine::general_purpose::STANDARD.encode(keys.seal(secret.as_bytes(), context.as_bytes()))
+        ),
+        None => secret.to_owned(),
+    }
+}
+
+/// Opens a secret stored by [`seal_secret`].
+pub fn open_secret(state: &AppState, context: &str, stored: &str) -> Result<String, String> {
+    use base64::Engine as _;
+    let Some(sealed) = stored.strip_prefix(SEALED) else { return Ok(stored.to_owned()) };
+    let keys = state.settings().vault.as_ref().ok_or("a sealed secret needs the vault keys")?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(sealed).map_err(|_| "malformed sealed secret")?;
+    let plain = keys.open(&bytes, context.as_bytes()).map_err(|e| format!("sealed secret: {e}"))?;
+    String::from_utf8(plain).map_err(|_| "sealed secret is not text".to_owned())
+}
+
+/// The sealing context of a platform's API key.
+pub fn api_key_context(platform_id: &str) -> String {
+    format!("helpline_platform:{platform_id}:api_key")
+}
+
+fn token_context(request_id: &str) -> String {
+    format!("helpline_request:{request_id}:tracking_token")
+}
+
 /// What one pass of the worker did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
@@ -242,9 +278,10 @@ pub async fn send(state: &AppState, request_id: &str) -> Result<Option<RequestRe
         store.record_helpline_send_failed(request_id, "platform not found", false, state.now()).await?;
         return Ok(store.helpline_request(request_id).await?);
     };
-    let (Some(base), Some(key)) = (&platform.staydown_url, &platform.api_key) else {
+    let key = platform.api_key.as_deref().map(|k| open_secret(state, &api_key_context(&platform.id), k));
+    let (Some(base), Some(Ok(key))) = (&platform.staydown_url, key) else {
         store
-            .record_helpline_send_failed(request_id, "platform has no staydown URL or key", false, state.now())
+            .record_helpline_send_failed(request_id, "platform has no staydown URL or usable key", false, state.now())
             .await?;
         return Ok(store.helpline_request(request_id).await?);
     };
@@ -282,7 +319,8 @@ pub async fn send(state: &AppState, request_id: &str) -> Result<Option<RequestRe
                 .and_then(|t| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
                 .unwrap_or(now);
             let due = settings.answer_times.due(now, platform.trusted_flagger);
-            store.record_helpline_filed(request_id, id, token, received_at, due, now).await?;
+            let token = seal_secret(state, &token_context(request_id), token);
+            store.record_helpline_filed(request_id, id, &token, received_at, due, now).await?;
         }
         Ok(resp) => {
             // The platform answered and did not file it: safe to retry after fixing the cause.
@@ -338,10 +376,11 @@ pub async fn follow(state: &AppState, request: &RequestRecord) -> Result<bool, S
     else {
         return Err("not filed with a staydown platform".into());
     };
+    let token = open_secret(state, &token_context(&request.id), token)?;
     let resp = state
         .http()
         .get(format!("{base}/api/v1/notices/{id}"))
-        .header("x-tracking-token", token)
+        .header("x-tracking-token", &token)
         .header(reqwest::header::ACCEPT, "application/json")
         .timeout(state.settings().helpline.platform_timeout)
         .send()

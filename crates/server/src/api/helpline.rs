@@ -101,8 +101,11 @@ async fn create_platform(
     ApiJson(draft): ApiJson<PlatformDraft>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::HelplineWork)?;
-    let platform = validate_platform(draft).map_err(ApiError::Validation)?;
+    let mut platform = validate_platform(draft).map_err(ApiError::Validation)?;
     let id = uuid::Uuid::now_v7().to_string();
+    // The helpline's key at the platform is sealed at rest when vault keys are configured.
+    platform.api_key =
+        platform.api_key.map(|k| crate::helpline::seal_secret(&state, &crate::helpline::api_key_context(&id), &k));
     match state.store().insert_helpline_platform(&id, &platform, &caller.principal(), state.now()).await {
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::field("name", "duplicate", "a platform with this name is registered already"));

@@ -121,7 +121,10 @@ fn league_row<'a>(league: &'a Value, platform: &str) -> &'a Value {
 #[tokio::test]
 async fn a_request_to_a_staydown_platform_is_followed_to_its_removal() {
     each_backend(|platform| async move {
-        let helpline = TestApp::start_with(platform.backend, helpline_settings()).await;
+        let keyring =
+            staydown_vault::Keyring::parse(&format!("k1 {}", staydown_vault::generate_key_base64())).expect("keys");
+        let helpline =
+            TestApp::start_with(platform.backend, Settings { vault: Some(keyring), ..helpline_settings() }).await;
         let content = ContentServer::start().await;
         let tf_key = platform.key(Role::TrustedFlagger, "Helpline NL").await;
         let reviewer = platform.key(Role::Reviewer, "reviewer").await;
@@ -147,6 +150,13 @@ async fn a_request_to_a_staydown_platform_is_followed_to_its_removal() {
         assert!(request.get("remote_token").is_none() && !request.to_string().contains("tracking_token"));
         let request_id = request["id"].as_str().expect("id").to_owned();
         let remote = request["platform_notice_id"].as_str().expect("platform notice id").to_owned();
+        // The key and the tracking token are sealed at rest.
+        let stored_platform = helpline.store().helpline_platform(&platform_id).await.expect("platform").expect("row");
+        assert!(
+            stored_platform.api_key.as_deref().is_some_and(|k| k.starts_with("sealed:v1:") && !k.contains(&tf_key))
+        );
+        let stored = helpline.store().helpline_request(&request_id).await.expect("request").expect("row");
+        assert!(stored.remote_token.as_deref().is_some_and(|t| t.starts_with("sealed:v1:")), "{stored:?}");
 
         // The platform sees one trusted-flagger notice, without the victim's details.
         let (status, queue) = platform.get("/api/v1/queue", Some(&reviewer)).await;
