@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/helpline/cases/{id}/requests", post(create_request))
         .route("/helpline/cases/{id}/evidence", get(list_evidence).post(add_evidence))
         .route("/helpline/cases/{id}/police-bundle", get(police_bundle))
+        .route("/helpline/cases/{id}/hashes", get(list_hashes).post(add_hash))
         .route("/helpline/evidence/{id}", get(view_evidence).delete(erase_evidence))
         .route("/helpline/evidence/{id}/legal-hold", post(legal_hold))
         .route("/helpline/requests/{id}", get(show_request))
@@ -868,6 +869,87 @@ async fn police_bundle(
         bytes,
     )
         .into_response())
+}
+
+/// The bank that holds pre-emptive hashes (sextortion cases: images not yet shared), exportable
+/// with `staydown bank export --bank helpline-preemptive --format csv|json|te`.
+pub const PREEMPTIVE_BANK: &str = "helpline-preemptive";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HashBody {
+    pdq: Option<String>,
+    quality: Option<u8>,
+    sha256: Option<String>,
+    md5: Option<String>,
+}
+
+/// Adds hashes computed in the caseworker's browser (as on the public hash page; the image never
+/// reaches the server) to the helpline's pre-emptive bank, referenced by the case id only.
+async fn add_hash(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<HashBody>,
+) -> Result<Response, ApiError> {
+    use staydown_domain::bank::{BankAction, BankDraft, BankProvenance, EntryDraft, validate_bank, validate_entry};
+    caller.require(Permission::HelplineWork)?;
+    let store = state.store();
+    store.help_case(&id).await?.ok_or(ApiError::NotFound)?;
+    let entry = validate_entry(EntryDraft {
+        pdq: body.pdq,
+        quality: body.quality,
+        sha256: body.sha256,
+        md5: body.md5,
+        note: None,
+        reason: Some(evidence_owner(&id)),
+    })
+    .map_err(ApiError::Validation)?;
+    let actor = caller.principal();
+    if store.bank(PREEMPTIVE_BANK).await?.is_none() {
+        let bank = validate_bank(BankDraft {
+            name: Some(PREEMPTIVE_BANK.into()),
+            description: Some("Pre-emptive hashes from helpline cases (images not yet shared)".into()),
+            action: Some(BankAction::Hold),
+            threshold: None,
+            provenance: Some(BankProvenance::Helpline),
+        })
+        .map_err(ApiError::Validation)?;
+        match store.create_bank(&bank, &actor, state.now()).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let added = store.add_bank_entry(PREEMPTIVE_BANK, &entry, &actor, state.now()).await?;
+    state.refresh_banks().await;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": added.id, "bank": PREEMPTIVE_BANK, "pdq": added.pdq, "sha256": added.sha256, "md5": added.md5})),
+    )
+        .into_response())
+}
+
+async fn list_hashes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    caller.require(Permission::HelplineWork)?;
+    let store = state.store();
+    store.help_case(&id).await?.ok_or(ApiError::NotFound)?;
+    if store.bank(PREEMPTIVE_BANK).await?.is_none() {
+        return Ok(Json(Vec::new()));
+    }
+    let reason = evidence_owner(&id);
+    Ok(Json(
+        store
+            .bank_entries(PREEMPTIVE_BANK, i64::MIN, 100_000)
+            .await?
+            .into_iter()
+            .filter(|e| e.reason.as_deref() == Some(reason.as_str()) && e.removed_at.is_none())
+            .map(|e| serde_json::json!({"id": e.id, "pdq": e.pdq, "sha256": e.sha256, "md5": e.md5, "added_at": rfc3339(e.added_at)}))
+            .collect(),
+    ))
 }
 
 /// `RequestRecord` as it will be stored, to build the e-mail payload before the insert.

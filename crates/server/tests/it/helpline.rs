@@ -698,3 +698,31 @@ async fn evidence_is_sealed_audited_bundled_for_the_police_and_erasable() {
     })
     .await;
 }
+
+/// Pre-emptive hashes for a sextortion case go to the helpline's own bank (provenance
+/// `helpline`), referenced by the case id only; bad hex is a field error.
+#[tokio::test]
+async fn preemptive_hashes_are_kept_in_the_helpline_bank() {
+    each_backend(|app| async move {
+        let cw = caseworker(&app).await;
+        let case_id = open_case(&app, &cw).await;
+        let pdq = "f".repeat(64);
+        let (status, added) = app
+            .post(&format!("/api/v1/helpline/cases/{case_id}/hashes"), &json!({"pdq": pdq, "quality": 90}), Some(&cw))
+            .await;
+        assert_eq!(status, 201, "{added}");
+        let (status, bad) =
+            app.post(&format!("/api/v1/helpline/cases/{case_id}/hashes"), &json!({"sha256": "xyz"}), Some(&cw)).await;
+        assert_eq!(status, 422, "{bad}");
+        assert_eq!(crate::support::error_fields(&bad), ["sha256"]);
+        let (_, listed) = app.get(&format!("/api/v1/helpline/cases/{case_id}/hashes"), Some(&cw)).await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+        let bank = app.store().bank("helpline-preemptive").await.expect("bank").expect("created");
+        assert_eq!(bank.provenance.as_str(), "helpline");
+        let entries = app.store().bank_entries("helpline-preemptive", i64::MIN, 10).await.expect("entries");
+        assert_eq!(entries[0].pdq.as_deref(), Some(pdq.as_str()));
+        assert_eq!(entries[0].reason.as_deref(), Some(format!("helpline_case:{case_id}").as_str()));
+        assert!(entries[0].note.is_none(), "no free text in the bank");
+    })
+    .await;
+}

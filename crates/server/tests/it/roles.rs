@@ -83,6 +83,8 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/helpline/cases/{id}/evidence"),
         ("POST", "/api/v1/helpline/cases/{id}/evidence"),
         ("GET", "/api/v1/helpline/cases/{id}/police-bundle"),
+        ("GET", "/api/v1/helpline/cases/{id}/hashes"),
+        ("POST", "/api/v1/helpline/cases/{id}/hashes"),
         ("GET", "/api/v1/helpline/evidence/{id}"),
         ("DELETE", "/api/v1/helpline/evidence/{id}"),
         ("POST", "/api/v1/helpline/evidence/{id}/legal-hold"),
