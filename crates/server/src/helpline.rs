@@ -454,6 +454,8 @@ pub async fn check_request(state: &AppState, request: &RequestRecord) -> Result<
 pub async fn sync(state: &AppState) -> Result<SyncReport, HelplineError> {
     let store = state.store();
     let mut report = SyncReport::default();
+    // A claim that ran out without an outcome means a send was interrupted: never guess, hold it.
+    store.hold_abandoned_helpline_sends(state.now()).await?;
     for r in store.helpline_requests_in(RequestState::Drafted, 200).await? {
         if r.channel == PlatformChannel::Staydown && !r.send_uncertain {
             let after = send(state, &r.id).await?;

@@ -709,8 +709,9 @@ impl Store {
         rows.iter().map(request_row).collect()
     }
 
-    /// Claims a drafted staydown request for sending: only one worker gets it, only while no other
-    /// claim is live, and never one whose earlier send had an unknown outcome.
+    /// Claims a drafted staydown request for sending: only one worker gets it, never while an
+    /// earlier claim is unreleased (a claim that runs out is held by `hold_abandoned_helpline_sends`,
+    /// not re-claimed), and never one whose earlier send had an unknown outcome.
     pub async fn claim_helpline_send(
         &self,
         id: &str,
@@ -722,7 +723,7 @@ impl Store {
         let claimed = sqlx::query(
             "UPDATE helpline_requests SET claimed_until = $1, send_attempts = send_attempts + 1, updated_at = $2 \
              WHERE id = $3 AND state = 'drafted' AND send_uncertain = 0 AND remote_notice_id IS NULL \
-             AND (claimed_until IS NULL OR claimed_until < $2)",
+             AND claimed_until IS NULL",
         )
         .bind(now_ms + lease.as_millis() as i64)
         .bind(now_ms)
@@ -736,6 +737,40 @@ impl Store {
         let record = tx.request_for_update(id).await?;
         tx.commit().await?;
         Ok(Some(record))
+    }
+
+    /// Holds every drafted request whose send claim ran out without an outcome being recorded (the
+    /// process stopped mid-send: the platform may have filed it). Returns how many were held.
+    pub async fn hold_abandoned_helpline_sends(&self, now: OffsetDateTime) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM helpline_requests WHERE state = 'drafted' AND claimed_until IS NOT NULL AND claimed_until < $1",
+        )
+        .bind(to_ms(now))
+        .fetch_all(&mut *tx.tx)
+        .await?;
+        for id in &ids {
+            sqlx::query(
+                "UPDATE helpline_requests SET claimed_until = NULL, send_uncertain = 1, \
+                 last_error = 'the send was interrupted; it may have been filed', updated_at = $1 WHERE id = $2",
+            )
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
+            tx.audit(
+                now,
+                AuditEvent {
+                    actor: "system",
+                    action: "helpline.send_failed",
+                    subject: subject(id),
+                    detail: serde_json::json!({"uncertain": true}),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
     }
 
     /// Records a successful filing with a staydown platform: its notice id and our tracking token

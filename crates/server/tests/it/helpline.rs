@@ -305,6 +305,25 @@ async fn sends_are_retried_when_safe_and_held_when_the_outcome_is_unknown() {
             helpline.post(&format!("/api/v1/helpline/requests/{id}/release"), &json!({}), Some(&cw)).await;
         assert_eq!(status, 409, "only held requests can be released");
 
+        // A send interrupted by a stop (its claim ran out, no outcome recorded) is held too.
+        mode.store(1, Ordering::SeqCst);
+        let (_, third) = helpline.post(&path, &request_body(&platform_id, "https://flaky.example/3"), Some(&cw)).await;
+        let third_id = third["id"].as_str().expect("id").to_owned();
+        helpline
+            .store()
+            .danger_execute(&format!(
+                "UPDATE helpline_requests SET send_uncertain = 0, last_error = NULL, claimed_until = 1 WHERE id = '{third_id}'"
+            ))
+            .await
+            .expect("simulate an interrupted send");
+        mode.store(0, Ordering::SeqCst);
+        let before = filed.load(Ordering::SeqCst);
+        let (_, report) = helpline.post("/api/v1/helpline/sync", &json!({}), Some(&cw)).await;
+        assert_eq!(report["sent"], 0, "{report}");
+        assert_eq!(filed.load(Ordering::SeqCst), before, "not filed again");
+        let (_, r) = helpline.get(&format!("/api/v1/helpline/requests/{third_id}"), Some(&cw)).await;
+        assert_eq!((r["state"].as_str(), r["send_uncertain"].as_bool()), (Some("drafted"), Some(true)), "{r}");
+
         let (status, dup) = helpline
             .post("/api/v1/helpline/platforms", &json!({"name": "Flaky", "email": "x@y.example"}), Some(&cw))
             .await;
