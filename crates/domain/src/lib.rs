@@ -14,6 +14,7 @@ pub mod audit;
 pub mod bank;
 pub mod case;
 pub mod decision;
+pub mod helpline;
 pub mod legal_grounds;
 pub mod misuse;
 pub mod notice;

@@ -23,11 +23,14 @@ pub enum Role {
     Admin,
     /// Read-only: audit log and reports.
     Auditor,
+    /// A helpline caseworker: help cases, removal requests to platforms, the league table
+    /// (helpline mode, issue 13).
+    Caseworker,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::TrustedFlagger,
         Role::Authority,
         Role::Platform,
@@ -35,6 +38,7 @@ impl Role {
         Role::SeniorReviewer,
         Role::Admin,
         Role::Auditor,
+        Role::Caseworker,
     ];
 
     /// Storage and wire form.
@@ -47,6 +51,7 @@ impl Role {
             Role::SeniorReviewer => "senior_reviewer",
             Role::Admin => "admin",
             Role::Auditor => "auditor",
+            Role::Caseworker => "caseworker",
         }
     }
 

@@ -50,6 +50,11 @@ pub enum Permission {
     ManageLegalHold,
     /// Send refused statements of reasons to the Transparency Database again.
     RequeueSubmissions,
+    /// Helpline mode: help cases, the platform registry, removal requests, URL checks,
+    /// escalation packs (`/api/v1/helpline/…`).
+    HelplineWork,
+    /// Helpline mode's figures: the league table and the yearly figures (no personal data).
+    ViewHelplineFigures,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -57,7 +62,8 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
     use Permission::*;
     use Role::*;
     match permission {
-        FileNotice => !matches!(role, Some(Auditor)),
+        // A caseworker's requests go out through helpline mode, never as notices to this instance.
+        FileNotice => !matches!(role, Some(Auditor | Caseworker)),
         ViewQueue | ViewCase | Decide => matches!(role, Some(Reviewer | SeniorReviewer | Admin)),
         DecideAppeal => matches!(role, Some(SeniorReviewer)),
         ViewStatement => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor | Platform)),
@@ -71,6 +77,8 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         AttachContent => matches!(role, Some(Platform | Reviewer | SeniorReviewer | Admin)),
         ManageLegalHold => matches!(role, Some(SeniorReviewer | Admin)),
         RequeueSubmissions => matches!(role, Some(Admin)),
+        HelplineWork => matches!(role, Some(Caseworker)),
+        ViewHelplineFigures => matches!(role, Some(Caseworker | Admin | Auditor)),
     }
 }
 

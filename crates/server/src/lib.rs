@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod client;
+pub mod helpline;
 pub mod idempotency;
 pub mod json;
 pub mod mail;
@@ -80,6 +81,8 @@ pub struct Settings {
     /// Where DSA Art. 18 notifications go (an email address of the competent law-enforcement or
     /// judicial authority's contact point); `None` refuses to mark cases.
     pub law_enforcement_contact: Option<String>,
+    /// Helpline mode: answer times, sync interval, the URL check's bounds (issue 13).
+    pub helpline: helpline::HelplineSettings,
     /// Keys that seal attached content and evidence at rest; `None` refuses to store such bytes.
     pub vault: Option<staydown_vault::Keyring>,
     /// How long stored blobs are kept before retention erases them (unless under legal hold).
@@ -182,6 +185,7 @@ impl Default for Settings {
             bank_refresh_interval: Duration::from_secs(30),
             staff: staff::StaffSettings::default(),
             law_enforcement_contact: None,
+            helpline: helpline::HelplineSettings::default(),
             vault: None,
             blob_retention: None,
             trusted_proxies: Vec::new(),
@@ -378,7 +382,8 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{name}/video-thresholds", axum::routing::put(api::videos::set_thresholds))
         .route("/transparency/submissions", get(api::transparency::submissions))
         .route("/transparency/submissions/requeue", post(api::transparency::requeue))
-        .route("/stats", get(api::stats::stats));
+        .route("/stats", get(api::stats::stats))
+        .merge(api::helpline::routes().layer(DefaultBodyLimit::max(api::helpline::MAX_EVIDENCE_BYTES.max(limit))));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
@@ -448,6 +453,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = tokio::spawn(outbox::run(state.clone()));
+    let helpline_worker = tokio::spawn(helpline::run(state.clone()));
     state.refresh_banks().await;
     let sync = screening::spawn_bank_sync(state.clone(), state.settings().bank_refresh_interval);
     let upkeep_state = state.clone();
@@ -472,6 +478,7 @@ pub async fn serve(
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     worker.abort();
+    helpline_worker.abort();
     sync.abort();
     upkeep.abort();
     state.store().close().await;

@@ -96,6 +96,8 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, staydown_store::Stor
                         None if item.topic == "art18.notification" => {
                             item.payload.get("to").and_then(serde_json::Value::as_str).map(str::to_owned)
                         }
+                        // Helpline requests go to a platform's abuse address, carried in the payload.
+                        None if item.topic.starts_with("helpline.") => item.payload["to"].as_str().map(str::to_owned),
                         None => None,
                     };
                     match (to, rendered(&item.topic, &item.payload)) {
@@ -156,6 +158,7 @@ fn rendered(topic: &str, payload: &serde_json::Value) -> Option<(String, String)
             payload.get("subject").and_then(serde_json::Value::as_str).unwrap_or("DSA Art. 18 notification").to_owned(),
             payload.get("text").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned(),
         )),
+        "helpline.request" | "helpline.reminder" => Some(crate::helpline::render_email(topic, payload)),
         _ => None,
     }
 }

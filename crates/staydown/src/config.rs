@@ -44,6 +44,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub staff: StaffConfig,
     #[serde(default)]
+    pub helpline: HelplineConfig,
+    #[serde(default)]
     pub vault: VaultConfig,
     #[serde(default)]
     pub video: VideoConfig,
@@ -71,6 +73,20 @@ pub struct StaffConfig {
     pub failed_sign_ins_per_address: Option<u32>,
     pub failed_sign_in_window: Option<String>,
     pub law_enforcement_contact: Option<String>,
+}
+
+/// `[helpline]`: helpline mode's answer times, sync and URL checks (issue 13).
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelplineConfig {
+    pub answer_within: Option<String>,
+    pub trusted_flagger_answer_within: Option<String>,
+    pub sync_interval: Option<String>,
+    pub recheck_interval: Option<String>,
+    pub recheck_gone_after: Option<String>,
+    pub url_check_timeout: Option<String>,
+    pub url_check_max_bytes: Option<usize>,
+    pub danger_url_check_allow_loopback: Option<bool>,
 }
 
 /// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
@@ -222,6 +238,7 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     pub staff: staydown_server::staff::StaffSettings,
     pub law_enforcement_contact: Option<String>,
+    pub helpline: staydown_server::helpline::HelplineSettings,
     /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
     pub vault: Option<staydown_vault::Keyring>,
     /// Default retention of stored blobs.
@@ -550,6 +567,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         Some(c) if c.contains('@') && !c.contains(char::is_whitespace) => Some(c.to_owned()),
         Some(c) => bail!("staff.law_enforcement_contact: `{c}` is not an email address"),
     };
+    let helpline = helpline(&raw.helpline)?;
     let vault = match &raw.vault.key_file {
         None => None,
         Some(path) => {
@@ -599,12 +617,52 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         transparency_database,
         staff,
         law_enforcement_contact,
+        helpline,
         vault,
         blob_retention,
         trusted_proxies,
         metrics_listen,
         metrics_token,
         video,
+    })
+}
+
+fn helpline(h: &HelplineConfig) -> anyhow::Result<staydown_server::helpline::HelplineSettings> {
+    let d = staydown_server::helpline::HelplineSettings::default();
+    let duration =
+        |v: &Option<String>, default: std::time::Duration, key: &str| -> anyhow::Result<std::time::Duration> {
+            match v {
+                None => Ok(default),
+                Some(v) => parse_duration(v).map_err(|e| anyhow::anyhow!("helpline.{key}: {e}")),
+            }
+        };
+    let time = |std: std::time::Duration| time::Duration::seconds(std.as_secs() as i64);
+    let std = |t: time::Duration| std::time::Duration::from_secs(t.whole_seconds().max(0) as u64);
+    let answer_within = duration(&h.answer_within, std(d.answer_times.answer_within), "answer_within")?;
+    let tf = duration(
+        &h.trusted_flagger_answer_within,
+        std(d.answer_times.trusted_flagger_answer_within),
+        "trusted_flagger_answer_within",
+    )?;
+    let max_bytes = h.url_check_max_bytes.unwrap_or(d.url_check.max_bytes);
+    if max_bytes == 0 {
+        bail!("helpline.url_check_max_bytes: must be more than 0");
+    }
+    Ok(staydown_server::helpline::HelplineSettings {
+        answer_times: staydown_domain::helpline::request::AnswerTimes {
+            answer_within: time(answer_within),
+            trusted_flagger_answer_within: time(tf),
+        },
+        sync_interval: duration(&h.sync_interval, d.sync_interval, "sync_interval")?,
+        recheck_interval: duration(&h.recheck_interval, d.recheck_interval, "recheck_interval")?,
+        recheck_gone_after: duration(&h.recheck_gone_after, d.recheck_gone_after, "recheck_gone_after")?,
+        url_check: staydown_server::helpline::UrlCheckSettings {
+            timeout: duration(&h.url_check_timeout, d.url_check.timeout, "url_check_timeout")?,
+            max_bytes,
+            danger_allow_loopback: h.danger_url_check_allow_loopback.unwrap_or(false),
+            ..d.url_check.clone()
+        },
+        ..d
     })
 }
 
@@ -639,6 +697,14 @@ mod tests {
         assert_eq!(from_example.staff, defaults.staff);
         assert_eq!(from_example.law_enforcement_contact, defaults.law_enforcement_contact);
         assert_eq!(defaults.staff, staydown_server::staff::StaffSettings::default());
+        let (e, d) = (&from_example.helpline, &defaults.helpline);
+        assert_eq!(e.answer_times, d.answer_times);
+        assert_eq!(
+            (e.sync_interval, e.recheck_interval, e.recheck_gone_after),
+            (d.sync_interval, d.recheck_interval, d.recheck_gone_after)
+        );
+        assert_eq!((e.url_check.timeout, e.url_check.max_bytes), (d.url_check.timeout, d.url_check.max_bytes));
+        assert!(!e.url_check.danger_allow_loopback && !d.url_check.danger_allow_loopback);
         assert!(from_example.vault.is_none() && defaults.vault.is_none());
         assert_eq!(from_example.trusted_proxies, defaults.trusted_proxies);
         assert_eq!(from_example.metrics_listen, defaults.metrics_listen);

@@ -253,7 +253,108 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
     eprintln!("demo:   demo-reviewer {}", staff[0].1);
     eprintln!("demo:   demo-senior   {}", staff[1].1);
     eprintln!("demo: try  curl -s -H 'Authorization: Bearer {reviewer_key}' http://{listen}/api/v1/queue");
+    let caseworker_key = seed_helpline(state).await?;
+    eprintln!("demo: helpline mode: 5 help cases, 8 removal requests to 3 platforms; caseworker key: {caseworker_key}");
+    eprintln!("demo: try  curl -s -H 'Authorization: Bearer {caseworker_key}' http://{listen}/api/v1/helpline/league");
     Ok(())
+}
+
+/// Helpline mode's demo (issue 13): platforms reached by e-mail, web form and letter, help cases
+/// and removal requests with answers recorded over the past days, through the store's own paths
+/// (times are set in the past so the league table has turnaround to show). Returns a caseworker key.
+async fn seed_helpline(state: &AppState) -> anyhow::Result<String> {
+    use staydown_domain::helpline::request::{RequestDraft, RequestState, validate_request};
+    use staydown_domain::helpline::{HelpCaseDraft, PlatformDraft, validate_case, validate_platform};
+    use staydown_store::RequestAnswer;
+    let store = state.store();
+    let (_, key) = caller(state, Role::Caseworker, "Demo caseworker").await?;
+    let actor = "demo";
+    let now = state.now();
+    let hours = time::Duration::hours;
+    let start = now - time::Duration::days(20);
+    let mut platforms = Vec::new();
+    for p in [
+        serde_json::json!({"name": "SocialExample", "email": "abuse@social.example", "member_state": "IE",
+            "language": "en", "digital_services_coordinator": "Coimisiún na Meán"}),
+        serde_json::json!({"name": "TubeExample", "web_form_url": "https://tube.example/report", "member_state": "NL",
+            "trusted_flagger": true, "digital_services_coordinator": "ACM"}),
+        serde_json::json!({"name": "SmallForumExample", "channel": "letter", "member_state": "NL",
+            "digital_services_coordinator": "ACM"}),
+    ] {
+        let platform =
+            validate_platform(serde_json::from_value::<PlatformDraft>(p)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        store.insert_helpline_platform(&id, &platform, actor, start).await?;
+        platforms.push(store.helpline_platform(&id).await?.context("demo platform")?);
+    }
+    let cases = [
+        ("ai_generated", "chat", "Utrecht", false, "no"),
+        ("ai_generated", "school", "Amsterdam", false, "yes"),
+        ("edited", "phone", "Rotterdam", false, "no"),
+        ("real", "web_form", "Utrecht", true, "no"),
+        ("ai_generated", "email", "Groningen", false, "unknown"),
+    ];
+    // (case, platform, hours after the case opened it was sent, outcome, hours to the answer)
+    let requests: [(usize, usize, i64, Option<RequestState>, i64); 8] = [
+        (0, 0, 1, Some(RequestState::Removed), 30),
+        (0, 1, 1, Some(RequestState::Removed), 3),
+        (1, 1, 2, Some(RequestState::Removed), 5),
+        (1, 0, 2, Some(RequestState::Refused), 70),
+        (2, 2, 4, Some(RequestState::NoAnswer), 0),
+        (3, 0, 1, Some(RequestState::Removed), 52),
+        (3, 1, 1, Some(RequestState::Removed), 8),
+        (4, 2, 3, None, 0),
+    ];
+    let mut case_ids = Vec::new();
+    for (n, (kind, channel, municipality, sextortion, minor)) in cases.iter().enumerate() {
+        let opened = start + time::Duration::days(3 * n as i64);
+        let case = validate_case(serde_json::from_value::<HelpCaseDraft>(serde_json::json!({
+            "summary": format!("Demo case {}: images of a client shared without consent", n + 1),
+            "image_kind": kind, "channel": channel, "municipality": municipality, "sextortion": sextortion,
+            "minor_involved": minor, "consent": true, "exposure": "public",
+        }))?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        store.insert_help_case(&id, &case, actor, opened).await?;
+        case_ids.push((id, opened));
+    }
+    store
+        .insert_helpline_referral(&uuid::Uuid::now_v7().to_string(), &case_ids[1].0, "school", actor, case_ids[1].1)
+        .await?;
+    store
+        .insert_helpline_referral(&uuid::Uuid::now_v7().to_string(), &case_ids[3].0, "police", actor, case_ids[3].1)
+        .await?;
+    for (n, (case, platform, after, outcome, answer_hours)) in requests.into_iter().enumerate() {
+        let (case_id, opened) = &case_ids[case];
+        let p = &platforms[platform];
+        // The one still waiting was sent two hours ago; the rest over the past weeks.
+        let sent = if outcome.is_none() { now - hours(2) } else { *opened + hours(after) };
+        let request = validate_request(RequestDraft {
+            platform: Some(p.id.clone()),
+            url: Some(format!("https://{}.example/p/{}", p.name.to_lowercase(), 1000 + n)),
+            category: Some("STATEMENT_CATEGORY_CYBER_VIOLENCE".into()),
+            legal_ground: Some("nl-sr-254ba".into()),
+            explanation: Some("A sexual image of our client, published without her consent.".into()),
+            ..RequestDraft::default()
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let due = state.settings().helpline.answer_times.due(sent, p.trusted_flagger);
+        store.insert_helpline_request(&id, case_id, &request, p, &p.language, due, None, actor, sent).await?;
+        match outcome {
+            Some(RequestState::NoAnswer) => {
+                store.mark_helpline_unanswered(due, |_| None).await?;
+            }
+            Some(s) => {
+                let at = sent + hours(answer_hours);
+                let answer = serde_json::json!({"source": "recorded", "note": "demo answer"});
+                let recorded = RequestAnswer { state: s, at, answer: Some(answer), decision_id: None, actor };
+                store.record_helpline_answer(&id, recorded, at).await?;
+            }
+            None => {}
+        }
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -302,5 +403,17 @@ mod tests {
         let own = report.table("own_initiative").expect("own initiative");
         assert_eq!(own.figure(&["TOTAL", "TOTAL"], "hash_matches").and_then(staydown_store::Figure::count), Some(1));
         assert!(state.store().verify_audit().await.expect("audit").broken.is_none());
+        // Helpline mode: the league table has each outcome and turnaround.
+        let inputs = state
+            .store()
+            .helpline_league_inputs(time::OffsetDateTime::UNIX_EPOCH, state.now() + time::Duration::days(1))
+            .await
+            .expect("league");
+        let league = staydown_domain::helpline::league::league(&inputs);
+        let social = league.iter().find(|r| r.platform == "SocialExample").expect("row");
+        assert_eq!((social.requests, social.honoured, social.refused), (3, 2, 1));
+        assert_eq!(social.median_hours_to_removal, Some(41.0));
+        let forum = league.iter().find(|r| r.platform == "SmallForumExample").expect("row");
+        assert_eq!((forum.requests, forum.unanswered, forum.pending), (2, 1, 1));
     }
 }

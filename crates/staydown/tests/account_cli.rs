@@ -29,6 +29,14 @@ fn accounts_are_created_with_a_hashed_password_from_env_or_stdin() {
     child.stdin.take().unwrap().write_all(b"another long passphrase\n").unwrap();
     assert!(child.wait_with_output().unwrap().status.success());
 
+    // Helpline mode's caseworkers (issue 13) are staff accounts too.
+    let out = Command::new(bin)
+        .args(["account", "create", "--database", &db, "--role", "caseworker", "casey"])
+        .env("STAYDOWN_ACCOUNT_PASSWORD", "a caseworker's long passphrase")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
     let weak = Command::new(bin)
         .args(["account", "create", "--database", &db, "--role", "platform", "bot"])
         .env("STAYDOWN_ACCOUNT_PASSWORD", "short")
@@ -46,6 +54,8 @@ fn accounts_are_created_with_a_hashed_password_from_env_or_stdin() {
         assert!(sara.password_hash.starts_with("$argon2id$"), "{}", sara.password_hash);
         assert!(!sara.password_hash.contains("passphrase"));
         assert!(store.account_by_username("aud").await.unwrap().is_some());
+        let casey = store.account_by_username("casey").await.unwrap().expect("casey exists");
+        assert_eq!(casey.role.as_str(), "caseworker");
         assert!(store.account_by_username("bot").await.unwrap().is_none());
     });
 }

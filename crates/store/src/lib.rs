@@ -18,6 +18,7 @@ mod bench_data;
 mod blobs;
 mod case_content;
 mod decisions;
+mod helpline;
 mod idempotency;
 mod intake;
 mod keys;
@@ -47,6 +48,7 @@ pub use banks::{Bank, BankChange, BankChangeKind, BankEntry, BankListener, Impor
 pub use blobs::{BlobMeta, NewBlob};
 pub use case_content::{ContentHashes, NewAttachment};
 pub use decisions::{CaseContext, DecisionRecord, MisuseMeasure, NewDecision};
+pub use helpline::{HelpCaseRecord, PlatformRecord, RequestAnswer, RequestRecord, UrlCheckRecord, YearFigures};
 pub use idempotency::{IDEMPOTENCY_RETENTION, IdempotencyState};
 pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};

@@ -27,7 +27,7 @@ use crate::problem::ApiError;
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// Roles a staff account may have (organisations' keys are issued with `staydown key create`).
-pub const STAFF_ROLES: [Role; 4] = [Role::Reviewer, Role::SeniorReviewer, Role::Admin, Role::Auditor];
+pub const STAFF_ROLES: [Role; 5] = [Role::Reviewer, Role::SeniorReviewer, Role::Admin, Role::Auditor, Role::Caseworker];
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -55,7 +55,7 @@ pub fn validate_account(username: &str, role: &str, password: &str) -> Result<Ro
     }
     let role = Role::parse(role).filter(|r| STAFF_ROLES.contains(r));
     if role.is_none() {
-        errors.push("role", "invalid", "must be one of: reviewer, senior_reviewer, admin, auditor");
+        errors.push("role", "invalid", "must be one of: reviewer, senior_reviewer, admin, auditor, caseworker");
     }
     if password.chars().count() < MIN_PASSWORD_CHARS {
         errors.push("password", "too_short", format!("must be at least {MIN_PASSWORD_CHARS} characters"));

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod content;
 pub mod decisions;
+pub mod helpline;
 pub mod notices;
 pub mod operations;
 pub mod queue;

@@ -16,6 +16,9 @@ mod decisions;
 mod errors;
 /// Case grouping by URL, content id and hash.
 mod grouping;
+/// Helpline mode: removal requests machine to machine and by e-mail, the league table, URL checks,
+/// escalation packs, no victim data in exports (issue 13).
+mod helpline;
 /// Idempotency-Key: retries get the first answer, never a duplicate.
 mod idempotency;
 /// Art. 16 intake: valid notices, each missing element, the CSAM anonymity exception.

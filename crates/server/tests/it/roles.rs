@@ -9,7 +9,7 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
     let staff = matches!(role, Some(Reviewer | SeniorReviewer | Admin));
     match (method, path) {
         ("GET", "/api/v1/categories" | "/api/v1/legal-grounds") => true,
-        ("POST", "/api/v1/notices") => role != Some(Auditor),
+        ("POST", "/api/v1/notices") => !matches!(role, Some(Auditor | Caseworker)),
         // The token decides; anyone may try.
         ("POST", "/api/v1/decisions/{id}/appeals") => true,
         ("GET", "/api/v1/queue" | "/api/v1/cases/{id}" | "/api/v1/decisions/{id}" | "/api/v1/appeals/{id}") => staff,
@@ -45,6 +45,10 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         | ("DELETE", "/api/v1/banks/{id}/entries/{id}")
         | ("GET" | "POST", "/api/v1/banks/{id}/videos")
         | ("PUT", "/api/v1/banks/{id}/video-thresholds") => role == Some(Admin),
+        ("GET", "/api/v1/helpline/league" | "/api/v1/helpline/figures") => {
+            matches!(role, Some(Caseworker | Admin | Auditor))
+        }
+        (_, p) if p.starts_with("/api/v1/helpline/") => role == Some(Caseworker),
         _ => panic!("route {method} {path} missing from the expected matrix"),
     }
 }
@@ -97,6 +101,29 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/banks/{id}/videos"),
         ("POST", "/api/v1/banks/{id}/videos"),
         ("PUT", "/api/v1/banks/{id}/video-thresholds"),
+        ("GET", "/api/v1/helpline/platforms"),
+        ("POST", "/api/v1/helpline/platforms"),
+        ("GET", "/api/v1/helpline/platforms/{id}/pack"),
+        ("POST", "/api/v1/helpline/cases"),
+        ("GET", "/api/v1/helpline/cases/{id}"),
+        ("DELETE", "/api/v1/helpline/cases/{id}/contact"),
+        ("POST", "/api/v1/helpline/cases/{id}/referrals"),
+        ("POST", "/api/v1/helpline/cases/{id}/requests"),
+        ("GET", "/api/v1/helpline/requests/{id}"),
+        ("POST", "/api/v1/helpline/requests/{id}/answer"),
+        ("POST", "/api/v1/helpline/requests/{id}/check"),
+        ("POST", "/api/v1/helpline/requests/{id}/release"),
+        ("POST", "/api/v1/helpline/sync"),
+        ("GET", "/api/v1/helpline/league"),
+        ("GET", "/api/v1/helpline/figures"),
+        ("GET", "/api/v1/helpline/cases/{id}/evidence"),
+        ("POST", "/api/v1/helpline/cases/{id}/evidence"),
+        ("GET", "/api/v1/helpline/cases/{id}/police-bundle"),
+        ("GET", "/api/v1/helpline/cases/{id}/hashes"),
+        ("POST", "/api/v1/helpline/cases/{id}/hashes"),
+        ("GET", "/api/v1/helpline/evidence/{id}"),
+        ("DELETE", "/api/v1/helpline/evidence/{id}"),
+        ("POST", "/api/v1/helpline/evidence/{id}/legal-hold"),
     ];
     let mut callers: Vec<(Option<Role>, Option<String>)> = vec![(None, None)];
     for role in Role::ALL {

@@ -67,6 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bank_refresh_interval: config.bank_refresh_interval,
         staff: config.staff,
         law_enforcement_contact: config.law_enforcement_contact.clone(),
+        helpline: config.helpline.clone(),
         vault: match (&config.vault, args.demo) {
             (Some(keys), _) => Some(keys.clone()),
             (None, true) => Some(crate::cmd::vault::demo_keyring(&config.database)?),
