@@ -22,6 +22,9 @@ pub enum ToolKind {
     Ai,
     /// Edits images; never reported as the generator.
     Editor,
+    /// A signing library or SDK ("Google C2PA Core Generator Library", "c2pa-rs"): it wrote the
+    /// manifest, it did not make the image; never a generator, implies nothing.
+    Library,
 }
 
 /// A raw string after normalisation.
@@ -45,6 +48,8 @@ struct Entry {
     name: String,
     kind: ToolKind,
     patterns: Vec<String>,
+    /// The signals the tool has been recognised by (documentation, checked non-empty).
+    recognised_by: Vec<String>,
 }
 
 /// A normalisation table parsed from TOML (see `data/generators.toml` for the format).
@@ -71,6 +76,9 @@ impl GeneratorTable {
         for entry in file.tool {
             if entry.name.trim().is_empty() {
                 return Err(TableError("entry with an empty name".to_owned()));
+            }
+            if entry.recognised_by.is_empty() {
+                return Err(TableError(format!("entry {:?} names no signal it is recognised by", entry.name)));
             }
             let mut patterns = Vec::with_capacity(entry.patterns.len());
             for pattern in &entry.patterns {
@@ -206,11 +214,20 @@ mod tests {
 
     #[test]
     fn custom_tables_are_checked() {
-        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"--\"]\n").is_err());
-        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"robot\"\npatterns = [\"x\"]\n").is_err());
-        let table =
-            GeneratorTable::from_toml("[[tool]]\nname = \"Acme Gen\"\nkind = \"ai\"\npatterns = [\"acme gen\"]\n")
-                .expect("table");
+        let by = "recognised_by = [\"EXIF Software\"]\n";
+        assert!(
+            GeneratorTable::from_toml(&format!("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"--\"]\n{by}"))
+                .is_err()
+        );
+        assert!(
+            GeneratorTable::from_toml(&format!("[[tool]]\nname = \"X\"\nkind = \"robot\"\npatterns = [\"x\"]\n{by}"))
+                .is_err()
+        );
+        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"x\"]\n").is_err());
+        let table = GeneratorTable::from_toml(&format!(
+            "[[tool]]\nname = \"Acme Gen\"\nkind = \"ai\"\npatterns = [\"acme gen\"]\n{by}"
+        ))
+        .expect("table");
         assert_eq!(table.normalize("ACME-Gen v2").name, "Acme Gen");
     }
 }

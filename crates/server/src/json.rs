@@ -53,6 +53,9 @@ pub struct BodyLimit(pub usize);
 
 /// Parses JSON bytes, turning serde errors into field-level problems.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // A UTF-8 byte-order mark (files saved by Windows tools and sent as the body) is not JSON
+    // (RFC 8259 §8.1 lets parsers ignore it); accept it rather than fail on the first byte.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -74,4 +77,19 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::MalformedJson(inner.to_string()),
         }
     })
+}
+
+#[cfg(test)]
+mod bom_tests {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Entry {
+        pdq: String,
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_accepted() {
+        let body = b"\xEF\xBB\xBF{\"pdq\": \"ab\"}";
+        assert_eq!(super::parse::<Entry>(body).unwrap(), Entry { pdq: "ab".into() });
+        assert!(super::parse::<Entry>(b"{\"pdq\": \"ab\"}\xEF\xBB\xBF").is_err());
+    }
 }

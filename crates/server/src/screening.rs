@@ -11,6 +11,12 @@
 //! Per-bank thresholds: the PDQ index is searched once at the largest threshold of any bank and
 //! each hit is kept only if it is within its own bank's threshold. PDQ hashes of quality below 50
 //! are neither indexed nor queried (specs/pdq.md §5).
+//!
+//! Rotations and mirror images (issue 14): when the query carries the eight dihedral variants of
+//! its PDQ hash (computed from one DCT, specs/pdq.md step 6), the seven other than the original are
+//! searched too, at the largest threshold of the banks with `dihedral` on, and their hits count
+//! only for those banks. Each entry is reported once, at its smallest distance, naming the
+//! transform of the upload that matched (`transform`; absent for the upload as given).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -31,6 +37,7 @@ struct BankInfo {
     name: String,
     action: BankAction,
     threshold: u32,
+    dihedral: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +79,9 @@ pub struct Found {
     pub hash: MatchedHash,
     /// PDQ distance, for PDQ matches.
     pub distance: Option<u32>,
+    /// For a PDQ match of a rotated or mirrored variant of the upload: which one
+    /// (`staydown_pdq::DIHEDRAL_NAMES`, never `original`).
+    pub transform: Option<&'static str>,
     /// The bank's action.
     pub action: BankAction,
 }
@@ -81,6 +91,9 @@ pub struct Found {
 pub struct Query {
     /// PDQ hash, when it may be matched (quality known to be ≥ 50 or unknown).
     pub pdq: Option<[u8; 32]>,
+    /// The eight dihedral variants of `pdq` in `staydown_pdq::DIHEDRAL_NAMES` order (the first is
+    /// `pdq` itself), when known; matched against banks with `dihedral` on.
+    pub pdq_dihedral: Option<[[u8; 32]; 8]>,
     /// SHA-256.
     pub sha256: Option<[u8; 32]>,
     /// MD5.
@@ -108,7 +121,12 @@ fn decode<const N: usize>(hex_text: Option<&str>) -> Option<[u8; N]> {
 impl State {
     fn set_banks(&mut self, banks: &[Bank]) {
         for bank in banks {
-            let info = BankInfo { name: bank.name.clone(), action: bank.action, threshold: u32::from(bank.threshold) };
+            let info = BankInfo {
+                name: bank.name.clone(),
+                action: bank.action,
+                threshold: u32::from(bank.threshold),
+                dihedral: bank.dihedral,
+            };
             match self.bank_slots.get(&bank.id) {
                 Some(&slot) => self.banks[slot as usize] = info,
                 None => {
@@ -121,6 +139,11 @@ impl State {
 
     fn max_threshold(&self) -> u32 {
         self.banks.iter().map(|b| b.threshold).max().unwrap_or(0)
+    }
+
+    /// The largest threshold among banks that match rotations and mirror images, if any does.
+    fn max_dihedral_threshold(&self) -> Option<u32> {
+        self.banks.iter().filter(|b| b.dihedral).map(|b| b.threshold).max()
     }
 
     fn entry_info(&self, e: &IndexedEntry) -> Option<EntryInfo> {
@@ -175,7 +198,7 @@ impl State {
         }
     }
 
-    fn found(&self, key: u64, hash: MatchedHash, distance: Option<u32>) -> Option<Found> {
+    fn found(&self, key: u64, hash: MatchedHash, distance: Option<u32>, transform: usize) -> Option<Found> {
         let info = self.entries.get(&key)?;
         let bank = &self.banks[info.bank as usize];
         if let Some(d) = distance
@@ -183,7 +206,17 @@ impl State {
         {
             return None;
         }
-        Some(Found { bank: bank.name.clone(), entry_id: info.id.to_string(), hash, distance, action: bank.action })
+        if transform != 0 && !bank.dihedral {
+            return None;
+        }
+        Some(Found {
+            bank: bank.name.clone(),
+            entry_id: info.id.to_string(),
+            hash,
+            distance,
+            transform: (transform != 0).then(|| staydown_pdq::DIHEDRAL_NAMES[transform]),
+            action: bank.action,
+        })
     }
 
     fn search(&self, q: &Query) -> Vec<Found> {
@@ -199,17 +232,39 @@ impl State {
         };
         if let Some(h) = &q.sha256 {
             for &key in self.sha256.get(h).map_or(&[][..], Vec::as_slice) {
-                push(key, self.found(key, MatchedHash::Sha256, None));
+                push(key, self.found(key, MatchedHash::Sha256, None, 0));
             }
         }
         if let Some(h) = &q.md5 {
             for &key in self.md5.get(h).map_or(&[][..], Vec::as_slice) {
-                push(key, self.found(key, MatchedHash::Md5, None));
+                push(key, self.found(key, MatchedHash::Md5, None, 0));
             }
         }
         if let Some(h) = &q.pdq {
+            // Best (smallest distance, original first on ties) PDQ hit per entry over the variants.
+            let mut best: HashMap<u64, (u32, usize)> = HashMap::new();
+            let mut consider = |entry: u64, distance: u32, transform: usize| {
+                let slot = best.entry(entry).or_insert((distance, transform));
+                if distance < slot.0 {
+                    *slot = (distance, transform);
+                }
+            };
             for m in self.pdq.search(&Hash256::from_bytes(*h), self.max_threshold()) {
-                push(m.entry_id, self.found(m.entry_id, MatchedHash::Pdq, Some(m.distance)));
+                consider(m.entry_id, m.distance, 0);
+            }
+            if let (Some(variants), Some(radius)) = (&q.pdq_dihedral, self.max_dihedral_threshold()) {
+                for (transform, variant) in variants.iter().enumerate().skip(1) {
+                    for m in self.pdq.search(&Hash256::from_bytes(*variant), radius) {
+                        if self.entries.get(&m.entry_id).is_some_and(|e| self.banks[e.bank as usize].dihedral) {
+                            consider(m.entry_id, m.distance, transform);
+                        }
+                    }
+                }
+            }
+            let mut hits: Vec<(u64, u32, usize)> = best.into_iter().map(|(k, (d, t))| (k, d, t)).collect();
+            hits.sort_unstable();
+            for (key, distance, transform) in hits {
+                push(key, self.found(key, MatchedHash::Pdq, Some(distance), transform));
             }
         }
         // Strictest first, then exact before perceptual, then closest.

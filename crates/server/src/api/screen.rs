@@ -40,6 +40,10 @@ const MAX_TEXT: usize = 2_000;
 pub struct ScreenRequest {
     pdq: Option<String>,
     pdq_quality: Option<u8>,
+    /// The eight dihedral variants of `pdq` (as `pdqhash.compute_dihedral` or staydown's browser
+    /// hasher gives them, original first), so that banks with `dihedral` on match rotations and
+    /// mirror images of a hash-only query too.
+    pdq_dihedral: Option<Vec<String>>,
     sha256: Option<String>,
     md5: Option<String>,
     content_id: Option<String>,
@@ -68,6 +72,10 @@ pub struct MatchView {
     hash: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance: Option<u32>,
+    /// The rotation or mirror image of the upload that matched (`rotate90`, `flip_x`, …); absent
+    /// when the upload as given matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transform: Option<&'static str>,
     action: &'static str,
 }
 
@@ -95,6 +103,7 @@ pub struct ScreenResponse {
 #[derive(Debug, Default)]
 struct Input {
     hashes: Hashes,
+    dihedral: Option<[[u8; 32]; 8]>,
     content_id: Option<String>,
     url: Option<String>,
     uploader: Option<String>,
@@ -154,10 +163,45 @@ fn from_json(r: ScreenRequest) -> Result<Input, ApiError> {
     if pdq.is_none() && sha256.is_none() && md5.is_none() && errors.0.is_empty() {
         errors.required("pdq", "send the image (multipart field `image`) or at least one of pdq, sha256, md5");
     }
+    let dihedral = r.pdq_dihedral.and_then(|variants| dihedral_field(&mut errors, pdq.as_deref(), variants));
     let (content_id, url, uploader) = location_fields(&mut errors, r.content_id, r.url, r.uploader);
     errors.into_result(()).map_err(ApiError::Validation)?;
     let pdq_quality = pdq.as_ref().and(r.pdq_quality);
-    Ok(Input { hashes: Hashes { pdq, pdq_quality, sha256, md5 }, content_id, url, uploader, provenance: None })
+    Ok(Input {
+        hashes: Hashes { pdq, pdq_quality, sha256, md5 },
+        dihedral,
+        content_id,
+        url,
+        uploader,
+        provenance: None,
+    })
+}
+
+/// Eight PDQ hashes, the first equal to `pdq`.
+fn dihedral_field(
+    errors: &mut staydown_domain::validation::FieldErrors,
+    pdq: Option<&str>,
+    variants: Vec<String>,
+) -> Option<[[u8; 32]; 8]> {
+    let field = "pdq_dihedral";
+    if variants.len() != 8 {
+        errors.push(field, "invalid", "must list the 8 dihedral variants, the original first");
+        return None;
+    }
+    let mut out = [[0u8; 32]; 8];
+    for (slot, v) in out.iter_mut().zip(&variants) {
+        if hex::decode_to_slice(v.trim(), slot).is_err() {
+            errors.push(field, "invalid", "each variant must be 64 hexadecimal digits");
+            return None;
+        }
+    }
+    match pdq {
+        Some(p) if variants[0].trim().eq_ignore_ascii_case(p) => Some(out),
+        _ => {
+            errors.push(field, "invalid", "the first variant must equal `pdq`");
+            None
+        }
+    }
 }
 
 async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, ApiError> {
@@ -221,6 +265,7 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
             sha256: Some(hashes.sha256_hex()),
             md5: Some(hashes.md5_hex()),
         },
+        dihedral: Some(hashes.dihedral.to_array().map(|h| h.to_bytes())),
         content_id,
         url,
         uploader,
@@ -286,6 +331,7 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
     let pdq_skipped = (input.hashes.pdq.is_some() && !matchable).then_some("low_quality");
     let query = Query {
         pdq: if matchable { decode::<32>(input.hashes.pdq.as_deref()) } else { None },
+        pdq_dihedral: if matchable { input.dihedral } else { None },
         sha256: decode::<32>(input.hashes.sha256.as_deref()),
         md5: decode::<16>(input.hashes.md5.as_deref()),
     };
@@ -298,6 +344,7 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
             entry_id: f.entry_id.clone(),
             hash: f.hash.as_str(),
             distance: f.distance,
+            transform: f.transform,
             action: f.action.as_str(),
         })
         .collect();
@@ -351,6 +398,7 @@ async fn record(
                 entry_id: f.entry_id.clone(),
                 hash: f.hash.as_str(),
                 distance: f.distance,
+                transform: f.transform,
                 action: f.action,
             })
             .collect();

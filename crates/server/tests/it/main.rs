@@ -6,6 +6,8 @@ mod support;
 mod audit;
 /// Hash banks over the admin API, roles, banking a case's hashes, sync between servers.
 mod banks;
+/// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
+mod dihedral;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
