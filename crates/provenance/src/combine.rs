@@ -140,7 +140,7 @@ pub(crate) fn tool_finding(source: Source, key: &str, raw: &str, max_chars: usiz
         }
         Some(ToolKind::Editor) => finding.edited = Some(true),
         // A signing library or SDK says who signed, not what made the image.
-        Some(ToolKind::Library) | None => {}
+        Some(ToolKind::Library | ToolKind::Camera) | None => {}
     }
     finding
 }

@@ -22,6 +22,8 @@ pub enum ToolKind {
     Ai,
     /// Edits images; never reported as the generator.
     Editor,
+    /// A camera or phone maker (EXIF `Make`/`Model`): shown to reviewers, implies nothing.
+    Camera,
     /// A signing library or SDK ("Google C2PA Core Generator Library", "c2pa-rs"): it wrote the
     /// manifest, it did not make the image; never a generator, implies nothing.
     Library,
@@ -166,7 +168,7 @@ mod tests {
 
     #[test]
     fn versions_vendors_and_separators_fold() {
-        use ToolKind::{Ai, Editor};
+        use ToolKind::{Ai, Editor, Library};
         let rows: &[(&str, &str, Option<ToolKind>)] = &[
             ("Adobe_Photoshop/26.9.0 adobe_c2pa/0.12.2 c2pa-rs/0.51.1", "Adobe Photoshop", Some(Editor)),
             ("Adobe Photoshop 24.1 (Windows)", "Adobe Photoshop", Some(Editor)),
@@ -184,7 +186,21 @@ mod tests {
             ("xAI", "Grok / xAI", Some(Ai)),
             ("flux1-dev.safetensors", "Flux", Some(Ai)),
             ("FLUX.1 [pro]", "Flux", Some(Ai)),
-            ("Stable Diffusion web UI", "Stable Diffusion", Some(Ai)),
+            ("Stable Diffusion web UI", "Stable Diffusion web UI", Some(Ai)),
+            ("stable-diffusion-webui-forge", "Stable Diffusion web UI", Some(Ai)),
+            ("Grok Imagine", "Grok / xAI", Some(Ai)),
+            ("Gemini 2.5 Flash Image (Nano Banana)", "Google Imagen/Gemini", Some(Ai)),
+            ("GPT-4o", "DALL·E / OpenAI", Some(Ai)),
+            ("Clothoff.io", "Clothoff", Some(Ai)),
+            ("undress.app", "Undress AI", Some(Ai)),
+            ("DeepNude", "DeepNude", Some(Ai)),
+            ("a nudify app", "Nudify app (other)", Some(Ai)),
+            ("Fooocus 2.5", "Fooocus", Some(Ai)),
+            ("Google C2PA Core Generator Library", "Google C2PA Core Generator Library", Some(Library)),
+            ("c2pa-rs/0.51.1", "C2PA SDK", Some(Library)),
+            ("Aurora HDR 2019", "Aurora HDR 2019", None),
+            ("Canon EOS 5D Mark IV", "Canon", Some(ToolKind::Camera)),
+            ("iPhone 15 Pro", "Apple", Some(ToolKind::Camera)),
             ("sd_xl_base_1.0 (SDXL)", "Stable Diffusion", Some(Ai)),
             ("NovelAI", "NovelAI", Some(Ai)),
             ("ComfyUI", "ComfyUI", Some(Ai)),
