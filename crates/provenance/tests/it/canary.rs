@@ -103,10 +103,10 @@ fn xmp_in_jpeg_png_and_webp() {
 fn heif_avif_and_c2pa_fixture_files() {
     let dir = format!("{}/../../fixtures/media", env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
-    for name in ["canary.heic", "canary.avif", "canary-c2pa.jpg"] {
+    for name in ["canary.heic", "canary.avif", "canary-c2pa.jpg", "canary.jpg", "canary.png", "canary.webp"] {
         let Ok(bytes) = std::fs::read(format!("{dir}/{name}")) else { continue };
         assert_clean(name, &analyze(&bytes));
         checked += 1;
     }
-    assert_eq!(checked, 3, "the canary fixtures are committed");
+    assert_eq!(checked, 6, "the canary fixtures are committed");
 }

@@ -8,6 +8,8 @@ mod audit;
 mod banks;
 /// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
 mod dihedral;
+/// Canary prompts in every container never reach an answer, the store, a view or a report (issue 14).
+mod canary;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
