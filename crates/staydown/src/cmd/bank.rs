@@ -137,7 +137,7 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
             );
         }
         BankCommand::List => {
-            println!("name\taction\tthreshold\tprovenance\tdihedral\thashed_by\tentries\tdescription");
+            println!("name\taction\tthreshold\tprovenance\tentries\tdihedral\thashed_by\tdescription");
             for b in store.banks().await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -145,9 +145,9 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
                     b.action.as_str(),
                     b.threshold,
                     b.provenance.as_str(),
+                    b.entry_count,
                     b.dihedral,
                     b.hashed_by.map_or("-", HashedBy::as_str),
-                    b.entry_count,
                     b.description
                 );
             }
