@@ -395,7 +395,9 @@ pub fn automated_match_notice(
                 m.hash,
                 m.action.as_str()
             ),
-            (None, _) => format!("bank `{}` entry {} ({} exact, action {})", m.bank, m.entry_id, m.hash, m.action.as_str()),
+            (None, _) => {
+                format!("bank `{}` entry {} ({} exact, action {})", m.bank, m.entry_id, m.hash, m.action.as_str())
+            }
         })
         .collect();
     let explanation = format!(

@@ -45,7 +45,6 @@ use downsample::LumaSource;
 
 pub use hash::{ParseHashError, PdqHash};
 
-
 /// Images with a side shorter than this get the zero hash and quality 0, as in the reference.
 pub const MIN_DIMENSION: usize = 5;
 

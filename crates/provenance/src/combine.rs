@@ -76,6 +76,7 @@ pub(crate) fn tool_token(raw: &str) -> String {
 /// A machine identifier (a C2PA action label such as `c2pa.created`, a validation status code):
 /// kept when it is 1–64 characters of ASCII letters, digits, `.`, `_`, `-`, `:`, `/`, else
 /// [`UNRECOGNISED`]. Identifiers have no spaces; prompts and names do.
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code, reason = "only the C2PA reader uses it"))]
 pub(crate) fn identifier_token(raw: &str) -> String {
     let raw = raw.trim();
     let ok = (1..=64).contains(&raw.len())

@@ -8,7 +8,9 @@
 //! normalised tokens — a generator or tool name from the normalisation table, an IPTC code, a
 //! fixed description — or `unrecognised`; never text copied from the file (issue 14).
 
-use crate::combine::{Finding, Rank, UNRECOGNISED, classify_source_type, source_type_token, tool_finding, tool_token, truncate};
+use crate::combine::{
+    Finding, Rank, UNRECOGNISED, classify_source_type, source_type_token, tool_finding, tool_token, truncate,
+};
 use crate::container::{Metadata, TextChunk};
 use crate::normalize::{self, ToolKind};
 use crate::types::{Source, Strength};
@@ -64,6 +66,7 @@ pub(crate) fn error(source: Source, err: &crate::MetadataError, limits: &Limits)
 }
 
 /// A fixed error token (for errors from other libraries, whose messages may quote the file).
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code, reason = "only the C2PA reader uses it"))]
 pub(crate) fn error_token(source: Source, token: &str, limits: &Limits) -> Finding {
     Finding::note(source, "error", token, Strength::Weak, limits.max_value_chars)
 }
@@ -173,7 +176,8 @@ fn comfy_graph(source: Source, key: &str, text: &str, limits: &Limits) -> Option
         return None;
     }
     let comfy = normalize::builtin().normalize("ComfyUI").name;
-    let mut finding = Finding::note(source, key, &graph_token(body, "ckpt_name", &comfy), Strength::Weak, limits.max_value_chars);
+    let mut finding =
+        Finding::note(source, key, &graph_token(body, "ckpt_name", &comfy), Strength::Weak, limits.max_value_chars);
     finding.ai = Some(true);
     finding.pure_generation = true;
     finding.generator = Some(comfy);
@@ -190,6 +194,14 @@ fn png_text_finding(chunk: &TextChunk, limits: &Limits) -> Option<Finding> {
         finding
     };
     let text = chunk.text.as_str();
+    // NovelAI's alpha-channel payload (`stealth`): its Software and Source fields.
+    if chunk.chunk.starts_with("stealth_") {
+        let key = format!("{}.{}", chunk.chunk, chunk.keyword);
+        return match chunk.keyword.as_str() {
+            "Software" => Some(tool_finding(Source::PngText, &key, text, max)),
+            _ => Some(Finding::note(Source::PngText, key, &tool_token(text), Strength::Weak, max)),
+        };
+    }
     match chunk.keyword.as_str() {
         "parameters" => sd_parameters(Source::PngText, "parameters", text, limits),
         // ComfyUI saves the executed node graph as `prompt` and the editor graph as `workflow`,
@@ -222,7 +234,7 @@ fn graph_token(json: &str, model_field: &str, tool: &str) -> String {
 
 /// The first `"field": "value"` string in a JSON text, found by scanning (no full JSON parse of
 /// an untrusted, possibly huge graph; values are truncated by the caller).
-fn first_string_value(json: &str, field: &str) -> Option<String> {
+pub(crate) fn first_string_value(json: &str, field: &str) -> Option<String> {
     let needle = format!("\"{field}\"");
     let after = &json[json.find(&needle)? + needle.len()..];
     let after = after.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
@@ -256,7 +268,10 @@ mod tests {
         assert_eq!(finding.generator.as_deref(), Some("ComfyUI"));
         assert_eq!(finding.signal.value, "ComfyUI graph, Flux");
         let prompt = r#"prompt:{"3": {"class_type": "KSampler", "inputs": {"text": "a secret prompt"}}}"#;
-        assert_eq!(comfy_graph(Source::Exif, "Model", prompt, &Limits::default()).expect("finding").signal.value, "ComfyUI graph");
+        assert_eq!(
+            comfy_graph(Source::Exif, "Model", prompt, &Limits::default()).expect("finding").signal.value,
+            "ComfyUI graph"
+        );
         assert!(comfy_graph(Source::Exif, "Make", "Canon", &Limits::default()).is_none());
     }
 

@@ -71,10 +71,11 @@ fn files_over_the_limit_are_refused() {
 #[test]
 fn no_metadata_text_reaches_the_output() {
     let dir = format!("{}/../../fixtures/media", env!("CARGO_MANIFEST_DIR"));
-    let files: Vec<String> = ["canary.png", "canary.jpg", "canary.webp", "canary.heic", "canary.avif", "canary-c2pa.jpg"]
-        .iter()
-        .map(|f| format!("{dir}/{f}"))
-        .collect();
+    let files: Vec<String> =
+        ["canary.png", "canary.jpg", "canary.webp", "canary.heic", "canary.avif", "canary-c2pa.jpg"]
+            .iter()
+            .map(|f| format!("{dir}/{f}"))
+            .collect();
     let paths: Vec<&str> = files.iter().map(String::as_str).collect();
     let mut runs = vec![["provenance"].iter().chain(&paths).copied().collect::<Vec<_>>()];
     runs.push(["hash"].iter().chain(&paths).copied().collect());

@@ -411,7 +411,13 @@ impl Store {
     /// Records which program computed a bank's hashes (an import's `--hashed-by`), audited.
     /// `NotFound` if there is no such bank. The screening index does not use it; reviewers and
     /// `bank list` show it.
-    pub async fn set_bank_hashed_by(&self, name: &str, hashed_by: HashedBy, actor: &str, now: OffsetDateTime) -> Result<()> {
+    pub async fn set_bank_hashed_by(
+        &self,
+        name: &str,
+        hashed_by: HashedBy,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         let updated = sqlx::query("UPDATE banks SET hashed_by = $1 WHERE name = $2")
             .bind(hashed_by.as_str())

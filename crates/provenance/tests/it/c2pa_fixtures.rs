@@ -14,13 +14,7 @@ fn firefly_image_edited_in_photoshop() {
     assert_signal(&p, Source::C2pa, "manifest.action", "c2pa.cropped", Strength::Strong);
     // The issuer is not in the table: a certificate can name a person, so it is not copied.
     assert_signal(&p, Source::C2pa, "manifest.signer", "unrecognised", Strength::Strong);
-    assert_signal(
-        &p,
-        Source::C2pa,
-        "ingredient.digital_source_type",
-        "trainedAlgorithmicMedia",
-        Strength::Strong,
-    );
+    assert_signal(&p, Source::C2pa, "ingredient.digital_source_type", "trainedAlgorithmicMedia", Strength::Strong);
     assert_signal(
         &p,
         Source::C2pa,

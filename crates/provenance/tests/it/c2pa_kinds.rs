@@ -32,12 +32,8 @@ fn source_type_in_action_parameters_counts() {
     assert_eq!(p.edited, Verdict::Yes, "{p:#?}");
     // Photoshop edited; it did not generate, and the partner model is not named.
     assert_eq!(p.generator, None, "{p:#?}");
-    let types: Vec<&str> = p
-        .signals
-        .iter()
-        .filter(|s| s.key == "manifest.digital_source_type")
-        .map(|s| s.value.as_str())
-        .collect();
+    let types: Vec<&str> =
+        p.signals.iter().filter(|s| s.key == "manifest.digital_source_type").map(|s| s.value.as_str()).collect();
     assert_eq!(types, ["digitalCapture", "compositeWithTrainedAlgorithmicMedia"]);
     let validation = signal(&p, Source::C2pa, "validation");
     assert!(validation.value.starts_with("valid"), "{validation:?}");

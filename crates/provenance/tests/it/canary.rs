@@ -27,15 +27,24 @@ pub fn assert_clean(what: &str, p: &Provenance) {
 }
 
 fn a1111() -> String {
-    format!("{}\nNegative prompt: CanaryQ7Z\nSteps: 20, Sampler: Euler a, Seed: 1, Model: canary_lora_v2, Lora hashes: \"JaneCanaryperson: abc\"", prompt())
+    format!(
+        "{}\nNegative prompt: CanaryQ7Z\nSteps: 20, Sampler: Euler a, Seed: 1, Model: canary_lora_v2, Lora hashes: \"JaneCanaryperson: abc\"",
+        prompt()
+    )
 }
 
 fn comfy_prompt() -> String {
-    format!(r#"{{"3": {{"class_type": "CLIPTextEncode", "inputs": {{"text": "{}", "ckpt_name": "canary_lora_v2.safetensors"}}}}}}"#, prompt())
+    format!(
+        r#"{{"3": {{"class_type": "CLIPTextEncode", "inputs": {{"text": "{}", "ckpt_name": "canary_lora_v2.safetensors"}}}}}}"#,
+        prompt()
+    )
 }
 
 fn comfy_workflow() -> String {
-    format!(r#"{{"nodes": [{{"type": "CLIPTextEncode", "widgets_values": ["{}"]}}], "ckpt_name": "CanaryQ7Z"}}"#, prompt())
+    format!(
+        r#"{{"nodes": [{{"type": "CLIPTextEncode", "widgets_values": ["{}"]}}], "ckpt_name": "CanaryQ7Z"}}"#,
+        prompt()
+    )
 }
 
 fn xmp_with_canaries() -> String {
@@ -51,7 +60,10 @@ fn xmp_with_canaries() -> String {
 fn exif_with_canaries() -> Vec<Vec<u8>> {
     let p = prompt();
     vec![
-        tiff(&[(0x010F, &format!("workflow:{}", comfy_workflow())), (0x0110, &format!("prompt:{}", comfy_prompt()))], None),
+        tiff(
+            &[(0x010F, &format!("workflow:{}", comfy_workflow())), (0x0110, &format!("prompt:{}", comfy_prompt()))],
+            None,
+        ),
         tiff(&[(0x010E, &comfy_prompt()), (0x0131, &p)], Some(&a1111())),
         tiff(&[(0x010F, &p), (0x0110, &p), (0x010E, &p)], Some(&p)),
     ]
@@ -65,8 +77,24 @@ fn png_text_chunks() {
         ("tEXt prompt", png_with(&[text("prompt", &comfy_prompt())])),
         ("zTXt workflow", png_with(&[ztext("workflow", comfy_workflow().as_bytes())])),
         ("iTXt parameters", png_with(&[itext("parameters", &a1111(), true)])),
-        ("iTXt invokeai", png_with(&[itext("invokeai_metadata", &format!(r#"{{"model_name": "canary_lora_v2", "positive_prompt": "{p}"}}"#), false)])),
-        ("tEXt Software/Source/Comment/Description", png_with(&[text("Software", &p), text("Source", &p), text("Comment", &p), text("Description", &p), text("sd-metadata", &p)])),
+        (
+            "iTXt invokeai",
+            png_with(&[itext(
+                "invokeai_metadata",
+                &format!(r#"{{"model_name": "canary_lora_v2", "positive_prompt": "{p}"}}"#),
+                false,
+            )]),
+        ),
+        (
+            "tEXt Software/Source/Comment/Description",
+            png_with(&[
+                text("Software", &p),
+                text("Source", &p),
+                text("Comment", &p),
+                text("Description", &p),
+                text("sd-metadata", &p),
+            ]),
+        ),
         ("iTXt XMP", png_with(&[itext("XML:com.adobe.xmp", &xmp_with_canaries(), false)])),
     ];
     for (what, file) in files {
@@ -103,10 +131,18 @@ fn xmp_in_jpeg_png_and_webp() {
 fn heif_avif_and_c2pa_fixture_files() {
     let dir = format!("{}/../../fixtures/media", env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
-    for name in ["canary.heic", "canary.avif", "canary-c2pa.jpg", "canary.jpg", "canary.png", "canary.webp"] {
+    for name in [
+        "canary.heic",
+        "canary.avif",
+        "canary-c2pa.jpg",
+        "canary.jpg",
+        "canary.png",
+        "canary.webp",
+        "novelai-stealth.png",
+    ] {
         let Ok(bytes) = std::fs::read(format!("{dir}/{name}")) else { continue };
         assert_clean(name, &analyze(&bytes));
         checked += 1;
     }
-    assert_eq!(checked, 6, "the canary fixtures are committed");
+    assert_eq!(checked, 7, "the canary fixtures are committed");
 }

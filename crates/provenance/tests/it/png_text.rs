@@ -80,3 +80,27 @@ fn a_plain_png_says_nothing() {
     assert_eq!((p.ai_generated, p.edited, p.generator.as_deref()), (Verdict::Unknown, Verdict::Unknown, None));
     assert!(p.signals.is_empty());
 }
+
+/// NovelAI's alpha-channel payload (`stealth_pngcomp`), in a PNG without text chunks (made by
+/// `fixtures/media/make.py`): Software and Source are read, the prompt is not.
+#[test]
+fn novelai_stealth_pngcomp_in_the_alpha_channel() {
+    let bytes =
+        std::fs::read(format!("{}/../../fixtures/media/novelai-stealth.png", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let p = analyze(&bytes);
+    assert_eq!(p.ai_generated, Verdict::Yes, "{p:#?}");
+    assert_eq!(p.generator.as_deref(), Some("NovelAI"));
+    assert_eq!(signal(&p, Source::PngText, "stealth_pngcomp.Software").value, "NovelAI");
+    assert_eq!(signal(&p, Source::PngText, "stealth_pngcomp.Source").value, "NovelAI");
+    crate::canary::assert_clean("novelai-stealth.png", &p);
+    // The same pixels without the hidden bits say nothing.
+    let mut cleared = image::load_from_memory(&bytes).unwrap().to_rgba8();
+    for px in cleared.pixels_mut() {
+        px.0[3] = 255;
+    }
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgba8(cleared)
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    assert_eq!(analyze(&out).ai_generated, Verdict::Unknown);
+}

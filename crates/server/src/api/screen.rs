@@ -163,7 +163,7 @@ fn from_json(r: ScreenRequest) -> Result<Input, ApiError> {
     if pdq.is_none() && sha256.is_none() && md5.is_none() && errors.0.is_empty() {
         errors.required("pdq", "send the image (multipart field `image`) or at least one of pdq, sha256, md5");
     }
-    let dihedral = r.pdq_dihedral.and_then(|variants| dihedral_field(&mut errors, pdq.as_deref(), variants));
+    let dihedral = r.pdq_dihedral.and_then(|variants| dihedral_field(&mut errors, pdq.as_deref(), &variants));
     let (content_id, url, uploader) = location_fields(&mut errors, r.content_id, r.url, r.uploader);
     errors.into_result(()).map_err(ApiError::Validation)?;
     let pdq_quality = pdq.as_ref().and(r.pdq_quality);
@@ -181,7 +181,7 @@ fn from_json(r: ScreenRequest) -> Result<Input, ApiError> {
 fn dihedral_field(
     errors: &mut staydown_domain::validation::FieldErrors,
     pdq: Option<&str>,
-    variants: Vec<String>,
+    variants: &[String],
 ) -> Option<[[u8; 32]; 8]> {
     let field = "pdq_dihedral";
     if variants.len() != 8 {
@@ -189,7 +189,7 @@ fn dihedral_field(
         return None;
     }
     let mut out = [[0u8; 32]; 8];
-    for (slot, v) in out.iter_mut().zip(&variants) {
+    for (slot, v) in out.iter_mut().zip(variants) {
         if hex::decode_to_slice(v.trim(), slot).is_err() {
             errors.push(field, "invalid", "each variant must be 64 hexadecimal digits");
             return None;

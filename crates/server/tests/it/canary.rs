@@ -38,7 +38,11 @@ async fn canary_prompts_reach_no_answer_store_view_or_report() {
             assert_eq!(status, 200, "[{:?}] {file}: {first}", app.backend);
             assert_clean(file, &first.to_string());
             let (status, _) = app
-                .post("/api/v1/banks/victim-submitted/entries", &json!({"sha256": first["hashes"]["sha256"]}), Some(&admin))
+                .post(
+                    "/api/v1/banks/victim-submitted/entries",
+                    &json!({"sha256": first["hashes"]["sha256"]}),
+                    Some(&admin),
+                )
                 .await;
             assert_eq!(status, 201);
             let (_, second) = app.post_multipart("/api/v1/screen", &parts, Some(&platform)).await;
@@ -54,7 +58,8 @@ async fn canary_prompts_reach_no_answer_store_view_or_report() {
         assert_eq!(cases.len(), files.len());
         let (_, stats) = app.get("/api/v1/stats", Some(&reviewer)).await;
         assert_clean("stats", &stats.to_string());
-        let report = app.store().transparency_report(Period::days(date!(2000 - 01 - 01), date!(2099 - 12 - 31))).await.unwrap();
+        let report =
+            app.store().transparency_report(Period::days(date!(2000 - 01 - 01), date!(2099 - 12 - 31))).await.unwrap();
         assert_clean("report", &format!("{report:?}"));
     })
     .await;

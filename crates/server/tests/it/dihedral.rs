@@ -44,9 +44,8 @@ async fn a_photo_matches_the_victims_hash_whatever_its_exif_orientation() {
         let upright = rows[0].2.clone();
         // The seeded banks match rotations and mirror images; a new external list does not.
         let (_, banks) = app.get("/api/v1/banks", Some(&admin)).await;
-        let dihedral = |name: &str| {
-            banks.as_array().unwrap().iter().find(|b| b["name"] == name).map(|b| b["dihedral"].clone())
-        };
+        let dihedral =
+            |name: &str| banks.as_array().unwrap().iter().find(|b| b["name"] == name).map(|b| b["dihedral"].clone());
         assert_eq!(dihedral("victim-submitted"), Some(json!(true)), "{banks}");
         assert_eq!(dihedral("confirmed"), Some(json!(true)));
         let (status, list) =
@@ -112,7 +111,11 @@ async fn hash_only_queries_match_rotations_when_they_send_the_variants() {
         )
         .unwrap();
         let (status, _) = app
-            .post("/api/v1/banks/confirmed/entries", &json!({"pdq": rotated.pdq.to_hex(), "quality": 100}), Some(&admin))
+            .post(
+                "/api/v1/banks/confirmed/entries",
+                &json!({"pdq": rotated.pdq.to_hex(), "quality": 100}),
+                Some(&admin),
+            )
             .await;
         assert_eq!(status, 201);
         let plain = json!({"pdq": original.pdq.to_hex(), "pdq_quality": original.quality});
@@ -125,7 +128,8 @@ async fn hash_only_queries_match_rotations_when_they_send_the_variants() {
         assert_eq!(answer["matches"][0]["transform"], "rotate90", "{answer}");
         // The case's notice says how it matched.
         let reviewer = app.key(Role::Reviewer, "R").await;
-        let (_, case) = app.get(&format!("/api/v1/cases/{}", answer["case_id"].as_str().unwrap()), Some(&reviewer)).await;
+        let (_, case) =
+            app.get(&format!("/api/v1/cases/{}", answer["case_id"].as_str().unwrap()), Some(&reviewer)).await;
         assert!(case.to_string().contains("of the upload rotate90"), "{case}");
 
         let bad = json!({"pdq": original.pdq.to_hex(), "pdq_dihedral": ["00".repeat(32)]});

@@ -6,12 +6,12 @@ mod support;
 mod audit;
 /// Hash banks over the admin API, roles, banking a case's hashes, sync between servers.
 mod banks;
-/// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
-mod dihedral;
 /// Canary prompts in every container never reach an answer, the store, a view or a report (issue 14).
 mod canary;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
+/// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
+mod dihedral;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
 mod errors;
 /// Case grouping by URL, content id and hash.

@@ -214,8 +214,16 @@ fn per_second(count: usize, seconds: f64) -> f64 {
 }
 
 pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
-    let BenchIndexArgs { entries: n, queries: n_queries, radius, threads, seed, brute_queries, dump: dump_dir, dihedral } =
-        args;
+    let BenchIndexArgs {
+        entries: n,
+        queries: n_queries,
+        radius,
+        threads,
+        seed,
+        brute_queries,
+        dump: dump_dir,
+        dihedral,
+    } = args;
     ensure!(n > 0, "--entries must be at least 1");
     ensure!(n_queries > 0, "--queries must be at least 1");
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
