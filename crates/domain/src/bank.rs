@@ -95,6 +95,49 @@ impl BankProvenance {
     }
 }
 
+/// Which program computed a bank's PDQ hashes, recorded at import so that a reviewer can judge a
+/// miss (docs/banks.md, "Interoperability"): python-threatexchange (and so HMA) hashes palette
+/// images on their palette indices and CMYK JPEGs on raw ink values, so its hashes of those files
+/// never match a correct PDQ of the same image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HashedBy {
+    /// staydown itself (server, CLI or the browser form): Pillow-equivalent RGB.
+    Staydown,
+    /// Meta's reference core on Pillow `convert("RGB")` pixels (PyPI `pdqhash`), as staydown does.
+    MetaReference,
+    /// python-threatexchange / HMA: palette indices and raw CMYK ink for those files.
+    PythonThreatexchange,
+    /// Not known (StopNCII and other lists that do not say).
+    Unknown,
+}
+
+impl HashedBy {
+    /// Every value.
+    pub const ALL: [HashedBy; 4] = [Self::Staydown, Self::MetaReference, Self::PythonThreatexchange, Self::Unknown];
+
+    /// Wire and storage form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staydown => "staydown",
+            Self::MetaReference => "meta-reference",
+            Self::PythonThreatexchange => "python-threatexchange",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Parses the storage form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    /// Whether this hasher's PDQ of palette images (GIF, palette PNG) and CMYK JPEGs differs from
+    /// a correct one: such files will not match across the two.
+    pub fn differs_on_palette_and_cmyk(self) -> bool {
+        self == Self::PythonThreatexchange
+    }
+}
+
 /// The answer to a screened upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -141,6 +184,9 @@ pub struct BankDraft {
     pub threshold: Option<u8>,
     /// Where the hashes come from (default `external_list`).
     pub provenance: Option<BankProvenance>,
+    /// Also match the rotations and mirror images of uploads (the eight dihedral PDQ variants).
+    /// Default: on for banks of victim-submitted and confirmed-decision hashes, off otherwise.
+    pub dihedral: Option<bool>,
 }
 
 /// A validated bank definition.
@@ -156,6 +202,15 @@ pub struct NewBank {
     pub threshold: u8,
     /// Provenance.
     pub provenance: BankProvenance,
+    /// Match the eight dihedral variants of an upload, not only the upload as given.
+    pub dihedral: bool,
+}
+
+/// Whether a bank of this provenance matches rotations and mirror images unless told otherwise:
+/// a victim's own photo or content we removed comes back rotated or mirrored (phones, editors,
+/// platforms that bake EXIF orientation into pixels); external lists keep their own convention.
+pub fn default_dihedral(provenance: BankProvenance) -> bool {
+    matches!(provenance, BankProvenance::VictimSubmitted | BankProvenance::ConfirmedDecision)
 }
 
 /// Whether `name` is a valid bank name (also used in URLs, so kept to a safe alphabet).
@@ -186,12 +241,14 @@ pub fn validate_bank(draft: BankDraft) -> Result<NewBank, FieldErrors> {
         errors.push("threshold", "invalid", format!("must be between 0 and {MAX_THRESHOLD}"));
     }
     errors.into_result(())?;
+    let provenance = draft.provenance.unwrap_or(BankProvenance::ExternalList);
     Ok(NewBank {
         name,
         description,
         action: draft.action.unwrap_or(BankAction::Hold),
         threshold,
-        provenance: draft.provenance.unwrap_or(BankProvenance::ExternalList),
+        provenance,
+        dihedral: draft.dihedral.unwrap_or_else(|| default_dihedral(provenance)),
     })
 }
 
@@ -289,6 +346,9 @@ pub struct MatchSummary {
     pub hash: &'static str,
     /// PDQ distance (PDQ matches only).
     pub distance: Option<u32>,
+    /// The dihedral transform of the upload that matched (`rotate90`, `flip_x`, …), for PDQ
+    /// matches other than the upload as given.
+    pub transform: Option<&'static str>,
     /// The bank's action.
     pub action: BankAction,
 }
@@ -320,15 +380,24 @@ pub fn automated_match_notice(
     }
     let described: Vec<String> = matches
         .iter()
-        .map(|m| match m.distance {
-            Some(d) => format!(
+        .map(|m| match (m.distance, m.transform) {
+            (Some(d), Some(t)) => format!(
+                "bank `{}` entry {} ({} of the upload {t}, distance {d}, action {})",
+                m.bank,
+                m.entry_id,
+                m.hash,
+                m.action.as_str()
+            ),
+            (Some(d), None) => format!(
                 "bank `{}` entry {} ({}, distance {d}, action {})",
                 m.bank,
                 m.entry_id,
                 m.hash,
                 m.action.as_str()
             ),
-            None => format!("bank `{}` entry {} ({} exact, action {})", m.bank, m.entry_id, m.hash, m.action.as_str()),
+            (None, _) => {
+                format!("bank `{}` entry {} ({} exact, action {})", m.bank, m.entry_id, m.hash, m.action.as_str())
+            }
         })
         .collect();
     let explanation = format!(
@@ -380,7 +449,24 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!((ok.threshold, ok.provenance), (31, BankProvenance::ExternalList));
+        assert_eq!((ok.threshold, ok.provenance, ok.dihedral), (31, BankProvenance::ExternalList, false));
+        let victims = validate_bank(BankDraft {
+            name: Some("victims-2".into()),
+            action: Some(BankAction::Hold),
+            provenance: Some(BankProvenance::VictimSubmitted),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(victims.dihedral);
+        let off = validate_bank(BankDraft {
+            name: Some("victims-3".into()),
+            action: Some(BankAction::Hold),
+            provenance: Some(BankProvenance::VictimSubmitted),
+            dihedral: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!off.dihedral);
     }
 
     #[test]

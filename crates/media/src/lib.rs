@@ -8,12 +8,17 @@
 //! - palette images are expanded, greyscale is replicated to R, G and B;
 //! - alpha is **discarded, not composited** (a transparent pixel keeps its stored colour);
 //! - **no EXIF orientation** is applied (the dihedral PDQ variants cover rotations at match time);
-//! - animated GIF/WebP/PNG: the first frame;
+//! - animated GIF/WebP/PNG: the first frame, composited on the full canvas as Pillow does (GIF:
+//!   the area the first frame leaves uncovered takes palette entry 0, or the frame's transparent
+//!   entry, see `gif_frame`; WebP: transparent black, as libwebp's animation decoder; APNG: the
+//!   default image);
 //! - 16-bit channels are scaled to 8 bits (`round(v · 255 / 65535)`). Pillow clips 16-bit greyscale
 //!   (`I;16`) instead of scaling it; we do not copy that quirk (fixture `pytx/I16.png`).
 //!
-//! Formats: JPEG, PNG, WebP, GIF, BMP, recognised by their content, never by a file name.
-//! Everything else is [`MediaError::UnsupportedFormat`].
+//! Formats: JPEG, PNG, WebP, GIF, BMP, and with the `heif` cargo feature (on in the `staydown`
+//! binary, off for WebAssembly) HEIC/HEIF and AVIF through Debian's libheif (`heif` module),
+//! recognised by their content, never by a file name. Everything else is
+//! [`MediaError::UnsupportedFormat`].
 //!
 //! Limits ([`DecodeLimits`]): the byte length is checked first, then the dimensions from the
 //! header, before any pixel buffer is allocated; the `image` crate's own allocation limit bounds
@@ -30,6 +35,10 @@
 //! ```
 
 use std::io::Cursor;
+
+mod gif_frame;
+#[cfg(feature = "heif")]
+mod heif;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 use md5::Md5;
@@ -82,8 +91,8 @@ pub enum MediaError {
         /// The limit.
         limit: u64,
     },
-    /// Not a JPEG, PNG, WebP, GIF or BMP file.
-    #[error("not a supported image format (JPEG, PNG, WebP, GIF, BMP)")]
+    /// Not a JPEG, PNG, WebP, GIF or BMP file (nor HEIC/HEIF/AVIF with the `heif` feature).
+    #[error("not a supported image format ({})", SUPPORTED_NAMES)]
     UnsupportedFormat,
     /// A supported format using a feature the decoder does not implement.
     #[error("unsupported image feature: {0}")]
@@ -100,7 +109,8 @@ pub struct DecodedImage {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// The container format it was decoded from.
+    /// The container format it was decoded from. HEIC/HEIF and AVIF (the `heif` feature) both
+    /// report [`ImageFormat::Avif`]: AVIF is the AV1 profile of HEIF and `image` has no HEIC value.
     pub format: ImageFormat,
     /// `width × height × 3` bytes.
     pub rgb: Vec<u8>,
@@ -125,6 +135,25 @@ impl DecodedImage {
     }
 }
 
+#[cfg(feature = "heif")]
+const SUPPORTED_NAMES: &str = "JPEG, PNG, WebP, GIF, BMP, HEIC/HEIF, AVIF";
+#[cfg(not(feature = "heif"))]
+const SUPPORTED_NAMES: &str = "JPEG, PNG, WebP, GIF, BMP";
+
+/// Whether the bytes are an ISO base media file of the HEIF family (HEIC, HEIF, AVIF), by the
+/// brands of its leading `ftyp` box (ISO/IEC 23008-12 §10, AV1-ISOBMFF §4).
+pub fn is_heif_family(bytes: &[u8]) -> bool {
+    const BRANDS: [&[u8; 4]; 11] =
+        [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis", b"mif2"];
+    if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
+        return false;
+    }
+    let size = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let end = size.clamp(16, bytes.len().min(256));
+    let major = &bytes[8..12];
+    BRANDS.iter().any(|b| major == *b) || bytes[16..end].chunks_exact(4).any(|c| BRANDS.iter().any(|b| c == *b))
+}
+
 const SUPPORTED: [ImageFormat; 5] =
     [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP, ImageFormat::Gif, ImageFormat::Bmp];
 
@@ -147,12 +176,22 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
     if bytes.len() > limits.max_bytes {
         return Err(MediaError::TooManyBytes { size: bytes.len(), limit: limits.max_bytes });
     }
+    if is_heif_family(bytes) {
+        #[cfg(feature = "heif")]
+        return heif::decode_rgb(bytes, limits);
+        #[cfg(not(feature = "heif"))]
+        return Err(MediaError::UnsupportedFormat);
+    }
     // Content sniffing only; a Cursor over a slice cannot fail to seek.
     let reader =
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Corrupt(e.to_string()))?;
     let format = reader.format().ok_or(MediaError::UnsupportedFormat)?;
     if !SUPPORTED.contains(&format) {
         return Err(MediaError::UnsupportedFormat);
+    }
+    if format == ImageFormat::Gif {
+        let (width, height, rgb) = gif_frame::first_frame_rgb(bytes, limits)?;
+        return Ok(DecodedImage { width, height, format, rgb });
     }
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_alloc_bytes);
@@ -202,6 +241,9 @@ pub struct ContentHashes {
     pub pdq: PdqHash,
     /// PDQ quality 0–100 (below 50: do not match on the PDQ hash).
     pub quality: u8,
+    /// The eight dihedral PDQ variants (rotations and mirror images) from the same DCT;
+    /// `dihedral.original == pdq`. Screening matches them against banks with `dihedral` on.
+    pub dihedral: staydown_pdq::DihedralHashes,
     /// SHA-256 of the bytes as received.
     pub sha256: [u8; 32],
     /// MD5 of the bytes as received.
@@ -230,10 +272,12 @@ impl ContentHashes {
 /// `staydown hash`. The digests are of the bytes exactly as given.
 pub fn hash_image_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<ContentHashes, MediaError> {
     let decoded = decode_rgb(bytes, limits)?;
-    let pdq = decoded.pdq();
+    // One DCT gives the plain hash and its seven dihedral variants (specs/pdq.md step 6).
+    let pdq = decoded.pdq_dihedral();
     Ok(ContentHashes {
-        pdq: pdq.hash,
+        pdq: pdq.hashes.original,
         quality: pdq.quality,
+        dihedral: pdq.hashes,
         sha256: Sha256::digest(bytes).into(),
         md5: Md5::digest(bytes).into(),
         width: decoded.width,

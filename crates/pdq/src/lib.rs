@@ -88,6 +88,11 @@ pub struct DihedralHashes {
     pub flip_minus1: PdqHash,
 }
 
+/// Names of the eight dihedral transforms, in [`DihedralHashes::to_array`] order: what the image
+/// was turned into before hashing. Stable wire names (the screening answer uses them).
+pub const DIHEDRAL_NAMES: [&str; 8] =
+    ["original", "rotate90", "rotate180", "rotate270", "flip_x", "flip_y", "flip_plus1", "flip_minus1"];
+
 impl DihedralHashes {
     /// The eight hashes in the reference's order (original, rotate 90/180/270, flip x/y, flip
     /// plus-1, flip minus-1).

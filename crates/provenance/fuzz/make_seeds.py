@@ -56,6 +56,12 @@ seeds = {
     "raw_xmp": b"\0" + XMP,
     "raw_exif": b"\1" + tiff(),
 }
+# Issue 14: the committed media fixtures with every kind of metadata (canaries, ComfyUI EXIF,
+# NovelAI alpha-channel data), as whole files.
+MEDIA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures", "media")
+for name in ["canary.png", "canary.jpg", "canary.webp", "novelai-stealth.png", "c2pa-google-synthid.jpg"]:
+    with open(os.path.join(MEDIA, name), "rb") as f:
+        seeds["media-" + name] = f.read()
 for name, data in seeds.items():
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data)

@@ -19,9 +19,12 @@ use c2pa::{Context, Manifest, Reader, Settings, ValidationState};
 use serde_json::Value;
 
 use crate::Limits;
-use crate::combine::{Finding, Rank, classify_source_type, tool_finding, truncate};
+use crate::combine::{
+    Finding, Rank, UNRECOGNISED, classify_source_type, identifier_token, source_type_token, tool_finding, tool_token,
+    truncate,
+};
 use crate::container::Format;
-use crate::interpret::error;
+use crate::interpret::error_token;
 use crate::normalize::{self, ToolKind};
 use crate::types::{Source, Strength};
 
@@ -80,12 +83,20 @@ pub(crate) fn findings(bytes: &[u8], format: Format, limits: &Limits) -> Vec<Fin
         Ok(Err(c2pa::Error::JumbfNotFound | c2pa::Error::ProvenanceMissing | c2pa::Error::UnsupportedType)) => {
             return Vec::new();
         }
-        Ok(Err(err)) => return vec![error(Source::C2pa, &err, limits)],
+        // The SDK's messages can quote the manifest; only the error's kind is kept.
+        Ok(Err(err)) => return vec![error_token(Source::C2pa, &error_kind(&err), limits)],
         Err(_) => {
-            return vec![error(Source::C2pa, &"the C2PA reader panicked on this manifest", limits)];
+            return vec![error_token(Source::C2pa, "the C2PA reader panicked on this manifest", limits)];
         }
     };
     from_reader(&reader, limits)
+}
+
+/// `c2pa::Error`'s variant name (`ClaimDecoding`, `InvalidAsset`, …), without its payload.
+fn error_kind(err: &c2pa::Error) -> String {
+    let debug = format!("{err:?}");
+    let end = debug.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(debug.len());
+    format!("c2pa: {}", identifier_token(&debug[..end.min(64)]))
 }
 
 fn from_reader(reader: &Reader, limits: &Limits) -> Vec<Finding> {
@@ -140,8 +151,11 @@ fn validation_summary(reader: &Reader, state: ValidationState) -> String {
             .chain(results.ingredient_deltas().into_iter().flatten().map(|delta| delta.validation_deltas()));
         for set in sets {
             for status in set.failure().iter().chain(set.informational()) {
-                if !codes.contains(&status.code()) {
-                    codes.push(status.code());
+                // Ingredient results are copied from the file; keep identifiers only.
+                let code = status.code();
+                let code = if identifier_token(code) == code { code } else { UNRECOGNISED };
+                if !codes.contains(&code) {
+                    codes.push(code);
                 }
             }
         }
@@ -153,10 +167,16 @@ fn validation_summary(reader: &Reader, state: ValidationState) -> String {
     summary
 }
 
-/// The tool that made a manifest: the first `claim_generator_info` name (C2PA 2.x), else the
-/// v1 `claim_generator` string.
+/// The tool that made a manifest: the first `claim_generator_info` entry the normalisation table
+/// knows as a product (C2PA 2.x lists the product and the libraries it used; a signing library
+/// such as "Google C2PA Core Generator Library" is not the product), else the first entry, else
+/// the v1 `claim_generator` string. Returns `(raw with version, raw name)`.
 fn claim_tool(manifest: &Manifest) -> Option<(String, String)> {
-    if let Some(info) = manifest.claim_generator_info.as_ref().and_then(|infos| infos.first()) {
+    if let Some(infos) = manifest.claim_generator_info.as_ref().filter(|infos| !infos.is_empty()) {
+        let product = infos.iter().find(|info| {
+            matches!(normalize::builtin().normalize(&info.name).kind, Some(ToolKind::Ai | ToolKind::Editor))
+        });
+        let info = product.unwrap_or(&infos[0]);
         let raw = match &info.version {
             Some(version) => format!("{} {version}", info.name),
             None => info.name.clone(),
@@ -166,10 +186,19 @@ fn claim_tool(manifest: &Manifest) -> Option<(String, String)> {
     manifest.claim_generator().map(|raw| (raw.to_owned(), raw.to_owned()))
 }
 
+/// Watermarking actions (C2PA 2.1 `c2pa.watermarked`, `.bound`, `.unbound`; an edit whose
+/// description says it only added a watermark, as SynthID-marking tools write): they mark the
+/// pixels imperceptibly and do not make an image "edited".
+fn is_watermark_only(action: &Action) -> bool {
+    action.name.starts_with("c2pa.watermarked") || (action.name == "c2pa.edited" && action.watermark_description)
+}
+
 struct Action {
     name: String,
     source_type: Option<String>,
     agent: Option<String>,
+    /// The action's description mentions a watermark (and nothing else is known about it).
+    watermark_description: bool,
 }
 
 fn actions(manifest: &Manifest) -> Vec<Action> {
@@ -188,14 +217,29 @@ fn actions(manifest: &Manifest) -> Vec<Action> {
             let Some(name) = action.get("action").and_then(Value::as_str) else {
                 continue;
             };
-            let source_type = action.get("digitalSourceType").and_then(Value::as_str).map(|s| s.trim().to_owned());
+            // The spec puts it on the action; Photoshop's generative fill with partner models puts
+            // it in the parameters as `com.adobe.digitalSourceType`.
+            let parameters = action.get("parameters");
+            let source_type = action
+                .get("digitalSourceType")
+                .or_else(|| parameters.and_then(|p| p.get("com.adobe.digitalSourceType")))
+                .or_else(|| parameters.and_then(|p| p.get("digitalSourceType")))
+                .and_then(Value::as_str)
+                .map(|s| s.trim().to_owned());
+            let description = action
+                .get("description")
+                .or_else(|| parameters.and_then(|p| p.get("description")))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let watermark_description = description.contains("watermark") || description.contains("synthid");
             // v1: a string; v2: a ClaimGeneratorInfo object with a name.
             let agent = match action.get("softwareAgent") {
                 Some(Value::String(agent)) => Some(agent.clone()),
                 Some(Value::Object(info)) => info.get("name").and_then(Value::as_str).map(str::to_owned),
                 _ => None,
             };
-            out.push(Action { name: name.to_owned(), source_type, agent });
+            out.push(Action { name: name.to_owned(), source_type, agent, watermark_description });
         }
     }
     out
@@ -215,14 +259,17 @@ fn manifest_findings(
         out.push(tool_finding(Source::C2pa, &format!("{role}.claim_generator"), raw, max));
     }
     if let Some(issuer) = manifest.signature_info().and_then(|info| info.issuer.as_deref()) {
-        out.push(Finding::note(Source::C2pa, format!("{role}.signer"), issuer, strength, max));
+        // A certificate's issuer can be a person's name; kept only when the table knows it.
+        out.push(Finding::note(Source::C2pa, format!("{role}.signer"), &tool_token(issuer), strength, max));
     }
     let actions = actions(manifest);
-    let has_edits = actions.iter().any(|a| EDIT_ACTIONS.contains(&a.name.as_str()));
+    let is_edit = |a: &Action| EDIT_ACTIONS.contains(&a.name.as_str()) && !is_watermark_only(a);
+    let has_edits = actions.iter().any(is_edit);
     for action in &actions {
-        let mut finding = Finding::note(Source::C2pa, format!("{role}.action"), &action.name, strength, max);
+        let mut finding =
+            Finding::note(Source::C2pa, format!("{role}.action"), &identifier_token(&action.name), strength, max);
         finding.rank = rank;
-        if EDIT_ACTIONS.contains(&action.name.as_str()) {
+        if is_edit(action) {
             finding.edited = Some(true);
         } else if is_active && action.name == "c2pa.created" && !has_edits && manifest.ingredients().is_empty() {
             // A new asset with no edit actions and no ingredients: the manifest declares an
@@ -233,19 +280,29 @@ fn manifest_findings(
         let Some(source_type) = &action.source_type else {
             continue;
         };
-        let mut finding =
-            Finding::note(Source::C2pa, format!("{role}.digital_source_type"), source_type, strength, max);
+        let mut finding = Finding::note(
+            Source::C2pa,
+            format!("{role}.digital_source_type"),
+            &source_type_token(source_type),
+            strength,
+            max,
+        );
         finding.rank = rank;
         if let Some(class) = classify_source_type(source_type) {
             finding.ai = class.ai;
-            finding.edited = finding.edited.or(class.edited);
+            if !is_watermark_only(action) {
+                finding.edited = finding.edited.or(class.edited);
+            }
             finding.pure_generation = class.pure_generation;
             if class.ai == Some(true) {
                 // The action's own software agent is the most precise name; else the claim's tool.
-                let raw = action.agent.clone().or_else(|| tool.as_ref().map(|(_, name)| name.clone()));
-                finding.generator = raw
-                    .map(|raw| normalize::builtin().normalize(&raw))
-                    .filter(|t| t.kind != Some(ToolKind::Editor) && !t.name.is_empty())
+                // Only a tool the table knows as a generator is named (a signing library, an
+                // editor or an unknown string is not).
+                finding.generator = [action.agent.as_deref(), tool.as_ref().map(|(_, name)| name.as_str())]
+                    .into_iter()
+                    .flatten()
+                    .map(|raw| normalize::builtin().normalize(raw))
+                    .find(|t| t.kind == Some(ToolKind::Ai))
                     .map(|t| truncate(&t.name, max));
             }
         } else {
@@ -256,7 +313,6 @@ fn manifest_findings(
         out.push(finding);
     }
     if has_edits && let Some((_, name)) = &tool {
-        let editor = normalize::builtin().normalize(name).name;
-        out.push(Finding::note(Source::C2pa, format!("{role}.editor"), &editor, strength, max));
+        out.push(Finding::note(Source::C2pa, format!("{role}.editor"), &tool_token(name), strength, max));
     }
 }

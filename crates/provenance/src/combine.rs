@@ -62,6 +62,38 @@ pub(crate) fn truncate(value: &str, max_chars: usize) -> String {
     }
 }
 
+/// The value of a signal whose raw text is not a recognised token (issue 14: no signal value ever
+/// carries free text that may hold a prompt or a person's name).
+pub(crate) const UNRECOGNISED: &str = "unrecognised";
+
+/// A tool string as a signal value: the normalisation table's name, or [`UNRECOGNISED`]. Raw tool
+/// strings are free text (a `Software` tag can say anything), so they never become values.
+pub(crate) fn tool_token(raw: &str) -> String {
+    let tool = normalize::builtin().normalize(raw);
+    if tool.kind.is_some() { tool.name } else { UNRECOGNISED.to_owned() }
+}
+
+/// A machine identifier (a C2PA action label such as `c2pa.created`, a validation status code):
+/// kept when it is 1–64 characters of ASCII letters, digits, `.`, `_`, `-`, `:`, `/`, else
+/// [`UNRECOGNISED`]. Identifiers have no spaces; prompts and names do.
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code, reason = "only the C2PA reader uses it"))]
+pub(crate) fn identifier_token(raw: &str) -> String {
+    let raw = raw.trim();
+    let ok = (1..=64).contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:/".contains(&b))
+        && raw.bytes().any(|b| b.is_ascii_alphabetic());
+    if ok { raw.to_owned() } else { UNRECOGNISED.to_owned() }
+}
+
+/// A digital source type as a signal value: the IPTC code (`trainedAlgorithmicMedia`, …) when it
+/// is one we classify, else [`UNRECOGNISED`].
+pub(crate) fn source_type_token(uri: &str) -> String {
+    match classify_source_type(uri) {
+        Some(_) => uri.trim().trim_end_matches('/').rsplit('/').next().unwrap_or(UNRECOGNISED).to_owned(),
+        None => UNRECOGNISED.to_owned(),
+    }
+}
+
 /// What an IPTC digital source type code says (IPTC NewsCodes "Digital Source Type",
 /// <https://cv.iptc.org/newscodes/digitalsourcetype/>), shared by C2PA and XMP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +131,7 @@ pub(crate) fn classify_source_type(uri: &str) -> Option<SourceType> {
 /// Interprets a tool name (EXIF/PNG `Software`, XMP `CreatorTool`, history agent): a known AI
 /// tool is a weak AI signal naming the generator; a known editor is a weak "edited" signal.
 pub(crate) fn tool_finding(source: Source, key: &str, raw: &str, max_chars: usize) -> Finding {
-    let mut finding = Finding::note(source, key, raw, Strength::Weak, max_chars);
+    let mut finding = Finding::note(source, key, &tool_token(raw), Strength::Weak, max_chars);
     let tool = normalize::builtin().normalize(raw);
     match tool.kind {
         Some(ToolKind::Ai) => {
@@ -108,7 +140,8 @@ pub(crate) fn tool_finding(source: Source, key: &str, raw: &str, max_chars: usiz
             finding.pure_generation = true;
         }
         Some(ToolKind::Editor) => finding.edited = Some(true),
-        None => {}
+        // A signing library or SDK says who signed, not what made the image.
+        Some(ToolKind::Library | ToolKind::Camera) | None => {}
     }
     finding
 }

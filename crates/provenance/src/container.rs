@@ -54,7 +54,8 @@ impl Format {
 /// One PNG text chunk, decoded to a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextChunk {
-    /// The chunk type: `tEXt`, `zTXt` or `iTXt`.
+    /// The chunk type: `tEXt`, `zTXt` or `iTXt`; `stealth_pngcomp` / `stealth_pnginfo` for
+    /// NovelAI's alpha-channel payload (`Software` and `Source` only).
     pub chunk: &'static str,
     /// The keyword (Latin-1 per the PNG spec; decoded lossily).
     pub keyword: String,
@@ -92,7 +93,15 @@ pub fn read_metadata(bytes: &[u8], limits: &Limits) -> Metadata {
     let mut metadata = Metadata::default();
     let result = match Format::sniff(bytes) {
         Format::Jpeg => walk_jpeg(bytes, limits, &mut metadata),
-        Format::Png => walk_png(bytes, limits, &mut metadata),
+        Format::Png => {
+            let walked = walk_png(bytes, limits, &mut metadata);
+            for chunk in crate::stealth::read(bytes, limits) {
+                if metadata.png_text.len() < limits.max_text_chunks {
+                    metadata.png_text.push(chunk);
+                }
+            }
+            walked
+        }
         Format::Webp => walk_webp(bytes, limits, &mut metadata),
         Format::Other => Ok(()),
     };

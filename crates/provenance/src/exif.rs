@@ -1,6 +1,8 @@
-//! EXIF reader: the TIFF IFD0 tags `Make`, `Model`, `Software` and the Exif sub-IFD's
-//! `UserComment` (where Stable Diffusion web UIs write their generation parameters in JPEG and
-//! WebP output).
+//! EXIF reader: the TIFF IFD0 tags `Make`, `Model`, `Software`, `ImageDescription` and the Exif
+//! sub-IFD's `UserComment` (where Stable Diffusion web UIs write their generation parameters in
+//! JPEG and WebP output; ComfyUI's image savers put their node graphs in `Make`, `Model` or
+//! `ImageDescription`). `UserComment` is also read from IFD0 and with type BYTE or ASCII, because
+//! some tools write the AUTOMATIC1111 parameters there (issue 14).
 //!
 //! Implements the TIFF 6.0 IFD layout as used by EXIF 3.0 (CIPA DC-008) §4.6. Hand-written and
 //! deliberately small: one IFD plus one level of sub-IFD (no recursion, so nesting is bounded by
@@ -9,12 +11,14 @@
 
 use crate::{Limits, MetadataError};
 
+const TAG_IMAGE_DESCRIPTION: u16 = 0x010E;
 const TAG_MAKE: u16 = 0x010F;
 const TAG_MODEL: u16 = 0x0110;
 const TAG_SOFTWARE: u16 = 0x0131;
 const TAG_EXIF_IFD: u16 = 0x8769;
 const TAG_USER_COMMENT: u16 = 0x9286;
 
+const TYPE_BYTE: u16 = 1;
 const TYPE_ASCII: u16 = 2;
 const TYPE_LONG: u16 = 4;
 const TYPE_UNDEFINED: u16 = 7;
@@ -28,6 +32,8 @@ pub enum Tag {
     Model,
     /// 0x0131 `Software`: the software that last wrote the file.
     Software,
+    /// 0x010E `ImageDescription`: free text (read only to recognise generator graphs).
+    ImageDescription,
     /// 0x9286 `UserComment` (Exif sub-IFD).
     UserComment,
 }
@@ -40,6 +46,7 @@ impl Tag {
             Self::Make => "Make",
             Self::Model => "Model",
             Self::Software => "Software",
+            Self::ImageDescription => "ImageDescription",
             Self::UserComment => "UserComment",
         }
     }
@@ -148,6 +155,9 @@ pub fn parse(block: &[u8], limits: &Limits) -> Result<Vec<(Tag, String)>, Metada
             (TAG_MAKE, TYPE_ASCII) => push_ascii(&mut found, Tag::Make, value),
             (TAG_MODEL, TYPE_ASCII) => push_ascii(&mut found, Tag::Model, value),
             (TAG_SOFTWARE, TYPE_ASCII) => push_ascii(&mut found, Tag::Software, value),
+            (TAG_IMAGE_DESCRIPTION, TYPE_ASCII) => push_ascii(&mut found, Tag::ImageDescription, value),
+            // Not where EXIF puts it, but where some tools write the parameters.
+            (TAG_USER_COMMENT, TYPE_BYTE | TYPE_ASCII | TYPE_UNDEFINED) => push_user_comment(&mut found, value),
             (TAG_EXIF_IFD, TYPE_LONG) if value.len() == 4 => exif_ifd = Some(tiff.u32_at_slice(value)),
             _ => {}
         }
@@ -155,11 +165,8 @@ pub fn parse(block: &[u8], limits: &Limits) -> Result<Vec<(Tag, String)>, Metada
     // One level of sub-IFD only; a pointer back to IFD0 is harmless (read once, no loop).
     if let Some(offset) = exif_ifd {
         for (tag, kind, value) in tiff.ifd(offset as usize, limits)? {
-            if tag == TAG_USER_COMMENT && kind == TYPE_UNDEFINED {
-                let text = user_comment(value);
-                if !text.trim().is_empty() {
-                    found.push((Tag::UserComment, text.trim().to_owned()));
-                }
+            if tag == TAG_USER_COMMENT && matches!(kind, TYPE_BYTE | TYPE_ASCII | TYPE_UNDEFINED) {
+                push_user_comment(&mut found, value);
             }
         }
     }
@@ -186,10 +193,21 @@ fn push_ascii(found: &mut Vec<(Tag, String)>, tag: Tag, value: &[u8]) {
     }
 }
 
+fn push_user_comment(found: &mut Vec<(Tag, String)>, value: &[u8]) {
+    let text = user_comment(value);
+    if !text.trim().is_empty() {
+        found.push((Tag::UserComment, text.trim().to_owned()));
+    }
+}
+
 /// `UserComment` starts with an 8-byte character-code prefix (EXIF 3.0 §4.6.5, Table 9).
 fn user_comment(value: &[u8]) -> String {
     let (code, text) = value.split_at(value.len().min(8));
     match code {
+        // Without a character-code prefix (BYTE/ASCII writers): the whole value is the text.
+        _ if !matches!(code, b"UNICODE\0" | b"ASCII\0\0\0" | b"JIS\0\0\0\0\0" | b"\0\0\0\0\0\0\0\0") => {
+            String::from_utf8_lossy(value).trim_end_matches('\0').to_owned()
+        }
         b"UNICODE\0" => {
             // UCS-2 in the file's byte order per the spec, but writers disagree (piexif, used
             // by the Stable Diffusion web UIs, writes big-endian). Pick the order whose
@@ -240,6 +258,20 @@ mod tests {
         block.extend_from_slice(&u32::MAX.to_le_bytes());
         block.extend_from_slice(&26u32.to_le_bytes());
         assert!(matches!(parse(&block, &Limits::default()), Err(MetadataError::Truncated { .. })));
+    }
+
+    #[test]
+    fn user_comment_in_ifd0_with_type_byte_is_read() {
+        let text = b"a prompt\nSteps: 20, Sampler: Euler a, Seed: 1";
+        let mut block = vec![b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0];
+        block.extend_from_slice(&TAG_USER_COMMENT.to_le_bytes());
+        block.extend_from_slice(&TYPE_BYTE.to_le_bytes());
+        block.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        block.extend_from_slice(&26u32.to_le_bytes());
+        block.extend_from_slice(&[0, 0, 0, 0]);
+        block.extend_from_slice(text);
+        let found = parse(&block, &Limits::default()).unwrap();
+        assert_eq!(found, vec![(Tag::UserComment, String::from_utf8_lossy(text).into_owned())]);
     }
 
     #[test]

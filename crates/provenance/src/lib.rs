@@ -31,6 +31,7 @@ pub mod exif;
 mod interpret;
 mod limits;
 pub mod normalize;
+mod stealth;
 mod types;
 pub mod xmp;
 

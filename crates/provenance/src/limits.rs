@@ -34,6 +34,9 @@ pub struct Limits {
     pub max_c2pa_depth: usize,
     /// Largest decompressed C2PA manifest store the `c2pa` crate may build, in MiB.
     pub max_c2pa_manifest_mib: usize,
+    /// Largest RGBA PNG (width × height) whose alpha channel is decoded to look for NovelAI's
+    /// hidden data (`stealth_pngcomp`); larger images are not decoded for it.
+    pub max_stealth_pixels: u64,
 }
 
 impl Default for Limits {
@@ -52,6 +55,7 @@ impl Default for Limits {
             max_signals: 256,
             max_c2pa_depth: 16,
             max_c2pa_manifest_mib: 16,
+            max_stealth_pixels: 16_000_000,
         }
     }
 }

@@ -22,6 +22,11 @@ pub enum ToolKind {
     Ai,
     /// Edits images; never reported as the generator.
     Editor,
+    /// A camera or phone maker (EXIF `Make`/`Model`): shown to reviewers, implies nothing.
+    Camera,
+    /// A signing library or SDK ("Google C2PA Core Generator Library", "c2pa-rs"): it wrote the
+    /// manifest, it did not make the image; never a generator, implies nothing.
+    Library,
 }
 
 /// A raw string after normalisation.
@@ -45,6 +50,8 @@ struct Entry {
     name: String,
     kind: ToolKind,
     patterns: Vec<String>,
+    /// The signals the tool has been recognised by (documentation, checked non-empty).
+    recognised_by: Vec<String>,
 }
 
 /// A normalisation table parsed from TOML (see `data/generators.toml` for the format).
@@ -71,6 +78,9 @@ impl GeneratorTable {
         for entry in file.tool {
             if entry.name.trim().is_empty() {
                 return Err(TableError("entry with an empty name".to_owned()));
+            }
+            if entry.recognised_by.is_empty() {
+                return Err(TableError(format!("entry {:?} names no signal it is recognised by", entry.name)));
             }
             let mut patterns = Vec::with_capacity(entry.patterns.len());
             for pattern in &entry.patterns {
@@ -158,7 +168,7 @@ mod tests {
 
     #[test]
     fn versions_vendors_and_separators_fold() {
-        use ToolKind::{Ai, Editor};
+        use ToolKind::{Ai, Editor, Library};
         let rows: &[(&str, &str, Option<ToolKind>)] = &[
             ("Adobe_Photoshop/26.9.0 adobe_c2pa/0.12.2 c2pa-rs/0.51.1", "Adobe Photoshop", Some(Editor)),
             ("Adobe Photoshop 24.1 (Windows)", "Adobe Photoshop", Some(Editor)),
@@ -176,7 +186,21 @@ mod tests {
             ("xAI", "Grok / xAI", Some(Ai)),
             ("flux1-dev.safetensors", "Flux", Some(Ai)),
             ("FLUX.1 [pro]", "Flux", Some(Ai)),
-            ("Stable Diffusion web UI", "Stable Diffusion", Some(Ai)),
+            ("Stable Diffusion web UI", "Stable Diffusion web UI", Some(Ai)),
+            ("stable-diffusion-webui-forge", "Stable Diffusion web UI", Some(Ai)),
+            ("Grok Imagine", "Grok / xAI", Some(Ai)),
+            ("Gemini 2.5 Flash Image (Nano Banana)", "Google Imagen/Gemini", Some(Ai)),
+            ("GPT-4o", "DALL·E / OpenAI", Some(Ai)),
+            ("Clothoff.io", "Clothoff", Some(Ai)),
+            ("undress.app", "Undress AI", Some(Ai)),
+            ("DeepNude", "DeepNude", Some(Ai)),
+            ("a nudify app", "Nudify app (other)", Some(Ai)),
+            ("Fooocus 2.5", "Fooocus", Some(Ai)),
+            ("Google C2PA Core Generator Library", "Google C2PA Core Generator Library", Some(Library)),
+            ("c2pa-rs/0.51.1", "C2PA SDK", Some(Library)),
+            ("Aurora HDR 2019", "Aurora HDR 2019", None),
+            ("Canon EOS 5D Mark IV", "Canon", Some(ToolKind::Camera)),
+            ("iPhone 15 Pro", "Apple", Some(ToolKind::Camera)),
             ("sd_xl_base_1.0 (SDXL)", "Stable Diffusion", Some(Ai)),
             ("NovelAI", "NovelAI", Some(Ai)),
             ("ComfyUI", "ComfyUI", Some(Ai)),
@@ -206,11 +230,20 @@ mod tests {
 
     #[test]
     fn custom_tables_are_checked() {
-        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"--\"]\n").is_err());
-        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"robot\"\npatterns = [\"x\"]\n").is_err());
-        let table =
-            GeneratorTable::from_toml("[[tool]]\nname = \"Acme Gen\"\nkind = \"ai\"\npatterns = [\"acme gen\"]\n")
-                .expect("table");
+        let by = "recognised_by = [\"EXIF Software\"]\n";
+        assert!(
+            GeneratorTable::from_toml(&format!("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"--\"]\n{by}"))
+                .is_err()
+        );
+        assert!(
+            GeneratorTable::from_toml(&format!("[[tool]]\nname = \"X\"\nkind = \"robot\"\npatterns = [\"x\"]\n{by}"))
+                .is_err()
+        );
+        assert!(GeneratorTable::from_toml("[[tool]]\nname = \"X\"\nkind = \"ai\"\npatterns = [\"x\"]\n").is_err());
+        let table = GeneratorTable::from_toml(&format!(
+            "[[tool]]\nname = \"Acme Gen\"\nkind = \"ai\"\npatterns = [\"acme gen\"]\n{by}"
+        ))
+        .expect("table");
         assert_eq!(table.normalize("ACME-Gen v2").name, "Acme Gen");
     }
 }

@@ -66,8 +66,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return Err(ApiError::Validation(errors));
         }
     }
+    // A UTF-8 byte-order mark (files saved by Windows tools and sent as the body) is not JSON
+    // (RFC 8259 §8.1 lets parsers ignore it); accept it rather than fail on the first byte.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
@@ -86,7 +89,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::MalformedJson(inner.to_string()),
         }
-    })
+    })?;
+    // Anything after the JSON value but whitespace is not JSON either.
+    de.end().map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
 }
 
 /// Cheap pre-check on the raw bytes: a `\\u` escape, a C1 control (UTF-8 `C2 80`–`C2 9F`), or a
@@ -155,5 +161,20 @@ mod tests {
             }
         }
         assert!(parse::<Body>(br#"{"a":[{"x":"line\nbreak \u00e9 \ud83d\ude00"}]}"#).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod bom_tests {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Entry {
+        pdq: String,
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_accepted() {
+        let body = b"\xEF\xBB\xBF{\"pdq\": \"ab\"}";
+        assert_eq!(super::parse::<Entry>(body).unwrap(), Entry { pdq: "ab".into() });
+        assert!(super::parse::<Entry>(b"{\"pdq\": \"ab\"}\xEF\xBB\xBF").is_err());
     }
 }

@@ -11,6 +11,12 @@
 //! Per-bank thresholds: the PDQ index is searched once at the largest threshold of any bank and
 //! each hit is kept only if it is within its own bank's threshold. PDQ hashes of quality below 50
 //! are neither indexed nor queried (specs/pdq.md §5).
+//!
+//! Rotations and mirror images (issue 14): when the query carries the eight dihedral variants of
+//! its PDQ hash (computed from one DCT, specs/pdq.md step 6), the seven other than the original are
+//! searched too, at the largest threshold of the banks with `dihedral` on, and their hits count
+//! only for those banks. Each entry is reported once, at its smallest distance, naming the
+//! transform of the upload that matched (`transform`; absent for the upload as given).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -34,6 +40,7 @@ struct BankInfo {
     /// vPDQ thresholds (issue 17): percent of the upload's / the banked video's frames.
     video_query_pct: Option<u8>,
     video_banked_pct: Option<u8>,
+    dihedral: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +89,9 @@ pub struct Found {
     pub hash: MatchedHash,
     /// PDQ distance, for PDQ matches.
     pub distance: Option<u32>,
+    /// For a PDQ match of a rotated or mirrored variant of the upload: which one
+    /// (`staydown_pdq::DIHEDRAL_NAMES`, never `original`).
+    pub transform: Option<&'static str>,
     /// The bank's action.
     pub action: BankAction,
     /// Frame counts behind a video match (issue 17); `None` for image-to-image matches.
@@ -169,6 +179,9 @@ fn matchable_frames(vpdq: &str) -> Vec<(u64, Hash256)> {
 pub struct Query {
     /// PDQ hash, when it may be matched (quality known to be ≥ 50 or unknown).
     pub pdq: Option<[u8; 32]>,
+    /// The eight dihedral variants of `pdq` in `staydown_pdq::DIHEDRAL_NAMES` order (the first is
+    /// `pdq` itself), when known; matched against banks with `dihedral` on.
+    pub pdq_dihedral: Option<[[u8; 32]; 8]>,
     /// SHA-256.
     pub sha256: Option<[u8; 32]>,
     /// MD5.
@@ -205,6 +218,7 @@ impl State {
                 threshold: u32::from(bank.threshold),
                 video_query_pct: bank.video_query_pct,
                 video_banked_pct: bank.video_banked_pct,
+                dihedral: bank.dihedral,
             };
             match self.bank_slots.get(&bank.id) {
                 Some(&slot) => self.banks[slot as usize] = info,
@@ -218,6 +232,11 @@ impl State {
 
     fn max_threshold(&self) -> u32 {
         self.banks.iter().map(|b| b.threshold).max().unwrap_or(0)
+    }
+
+    /// The largest threshold among banks that match rotations and mirror images, if any does.
+    fn max_dihedral_threshold(&self) -> Option<u32> {
+        self.banks.iter().filter(|b| b.dihedral).map(|b| b.threshold).max()
     }
 
     fn entry_info(&self, e: &IndexedEntry) -> Option<EntryInfo> {
@@ -284,7 +303,7 @@ impl State {
         }
     }
 
-    fn found(&self, key: u64, hash: MatchedHash, distance: Option<u32>) -> Option<Found> {
+    fn found(&self, key: u64, hash: MatchedHash, distance: Option<u32>, transform: usize) -> Option<Found> {
         let info = self.entries.get(&key)?;
         let bank = &self.banks[info.bank as usize];
         if let Some(d) = distance
@@ -292,11 +311,15 @@ impl State {
         {
             return None;
         }
+        if transform != 0 && !bank.dihedral {
+            return None;
+        }
         Some(Found {
             bank: bank.name.clone(),
             entry_id: info.id.to_string(),
             hash,
             distance,
+            transform: (transform != 0).then(|| staydown_pdq::DIHEDRAL_NAMES[transform]),
             action: bank.action,
             video: None,
         })
@@ -307,7 +330,7 @@ impl State {
     /// video entry, kept when either reaches its bank's threshold; and each frame against banked
     /// images (any frame within the bank's PDQ threshold matches).
     fn search_video(&self, q: &VideoQuery) -> Vec<Found> {
-        let mut found = self.search(&Query { pdq: None, sha256: q.sha256, md5: q.md5 });
+        let mut found = self.search(&Query { pdq: None, pdq_dihedral: None, sha256: q.sha256, md5: q.md5 });
         let mut seen: std::collections::HashSet<String> = found.iter().map(|f| f.entry_id.clone()).collect();
         let radius = self.max_threshold();
         let within =
@@ -368,14 +391,14 @@ impl State {
             {
                 continue;
             }
-            if let Some(f) = self.found(entry, MatchedHash::Vpdq, Some(distance))
+            if let Some(f) = self.found(entry, MatchedHash::Vpdq, Some(distance), 0)
                 && seen.insert(f.entry_id.clone())
             {
                 found.push(Found { video: Some(video), ..f });
             }
         }
         for (entry, (distance, frame)) in images {
-            if let Some(f) = self.found(entry, MatchedHash::VideoFrame, Some(distance))
+            if let Some(f) = self.found(entry, MatchedHash::VideoFrame, Some(distance), 0)
                 && seen.insert(f.entry_id.clone())
             {
                 let video = VideoMatch {
@@ -412,17 +435,39 @@ impl State {
         };
         if let Some(h) = &q.sha256 {
             for &key in self.sha256.get(h).map_or(&[][..], Vec::as_slice) {
-                push(key, self.found(key, MatchedHash::Sha256, None));
+                push(key, self.found(key, MatchedHash::Sha256, None, 0));
             }
         }
         if let Some(h) = &q.md5 {
             for &key in self.md5.get(h).map_or(&[][..], Vec::as_slice) {
-                push(key, self.found(key, MatchedHash::Md5, None));
+                push(key, self.found(key, MatchedHash::Md5, None, 0));
             }
         }
         if let Some(h) = &q.pdq {
+            // Best (smallest distance, original first on ties) PDQ hit per entry over the variants.
+            let mut best: HashMap<u64, (u32, usize)> = HashMap::new();
+            let mut consider = |entry: u64, distance: u32, transform: usize| {
+                let slot = best.entry(entry).or_insert((distance, transform));
+                if distance < slot.0 {
+                    *slot = (distance, transform);
+                }
+            };
             for m in self.pdq.search(&Hash256::from_bytes(*h), self.max_threshold()) {
-                push(m.entry_id, self.found(m.entry_id, MatchedHash::Pdq, Some(m.distance)));
+                consider(m.entry_id, m.distance, 0);
+            }
+            if let (Some(variants), Some(radius)) = (&q.pdq_dihedral, self.max_dihedral_threshold()) {
+                for (transform, variant) in variants.iter().enumerate().skip(1) {
+                    for m in self.pdq.search(&Hash256::from_bytes(*variant), radius) {
+                        if self.entries.get(&m.entry_id).is_some_and(|e| self.banks[e.bank as usize].dihedral) {
+                            consider(m.entry_id, m.distance, transform);
+                        }
+                    }
+                }
+            }
+            let mut hits: Vec<(u64, u32, usize)> = best.into_iter().map(|(k, (d, t))| (k, d, t)).collect();
+            hits.sort_unstable();
+            for (key, distance, transform) in hits {
+                push(key, self.found(key, MatchedHash::Pdq, Some(distance), transform));
             }
             // An image against the frames of banked videos (issue 17): closest frame first.
             let mut hits = self.frames.search(&Hash256::from_bytes(*h), self.max_threshold());
@@ -434,7 +479,7 @@ impl State {
                 let video = VideoMatch { query_matched: 1, query_frames: 1, banked_matched: 1, banked_frames, frame };
                 push(
                     entry,
-                    self.found(entry, MatchedHash::VideoFrame, Some(m.distance))
+                    self.found(entry, MatchedHash::VideoFrame, Some(m.distance), 0)
                         .map(|f| Found { video: Some(video), ..f }),
                 );
             }

@@ -96,3 +96,33 @@ async fn a_malformed_file_names_every_bad_line_and_imports_nothing() {
         assert!(!missing.status.success());
     }
 }
+
+/// Issue 14: an Excel "CSV UTF-8" file (byte-order mark, CRLF) imports; `--hashed-by` is recorded
+/// on the bank and shown by `bank list`, with a warning for python-threatexchange hashes;
+/// `--dihedral` is shown too.
+#[tokio::test]
+async fn excel_csv_with_a_bom_imports_and_hashed_by_is_recorded() {
+    for backend in backends().await {
+        let db = fresh_database(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = path(dir.path(), "excel.csv");
+        std::fs::write(&file, format!("\u{feff}pdq,quality,sha256,md5,note\r\n{PDQ_A},90,,,from excel\r\n")).unwrap();
+        ok(&db, &["bank", "create", "hma", "--action", "hold", "--dihedral", "true"]);
+        let out = staydown(
+            &db,
+            &["bank", "import", "--bank", "hma", "--format", "csv", "--hashed-by", "python-threatexchange", &file],
+        );
+        assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("palette images"), "{out:?}");
+        assert_eq!(count(&db, "hma"), 1);
+        let list = ok(&db, &["bank", "list"]);
+        let row: Vec<&str> = list.lines().find(|l| l.starts_with("hma\t")).unwrap().split('\t').collect();
+        assert_eq!((row[5], row[6]), ("true", "python-threatexchange"), "{list}");
+        let seeded: Vec<&str> =
+            list.lines().find(|l| l.starts_with("external")).map_or(vec![], |l| l.split('\t').collect());
+        assert!(seeded.is_empty() || seeded[5] == "false");
+        let victims: Vec<&str> =
+            list.lines().find(|l| l.starts_with("victim-submitted\t")).unwrap().split('\t').collect();
+        assert_eq!((victims[5], victims[6]), ("true", "-"), "{list}");
+    }
+}

@@ -65,3 +65,29 @@ fn files_over_the_limit_are_refused() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("more than the limit of 1000"));
     assert!(output.stdout.is_empty());
 }
+
+/// Issue 14: canary prompts in every container staydown reads (fixtures/media/canary.*, made by
+/// make.py) never reach `staydown provenance` or `staydown hash` output, in any format.
+#[test]
+fn no_metadata_text_reaches_the_output() {
+    let dir = format!("{}/../../fixtures/media", env!("CARGO_MANIFEST_DIR"));
+    let files: Vec<String> =
+        ["canary.png", "canary.jpg", "canary.webp", "canary.heic", "canary.avif", "canary-c2pa.jpg"]
+            .iter()
+            .map(|f| format!("{dir}/{f}"))
+            .collect();
+    let paths: Vec<&str> = files.iter().map(String::as_str).collect();
+    let mut runs = vec![["provenance"].iter().chain(&paths).copied().collect::<Vec<_>>()];
+    runs.push(["hash"].iter().chain(&paths).copied().collect());
+    runs.push(["hash", "--format", "csv"].iter().chain(&paths).copied().collect());
+    for args in runs {
+        let output = staydown(&args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+            .to_lowercase();
+        assert!(all.contains("canary.heic"), "{args:?} printed every file: {all}");
+        for canary in ["janecanaryperson", "canaryq7z", "canary_lora_v2"] {
+            assert!(!all.contains(canary), "{args:?}: {canary} leaked: {all}");
+        }
+    }
+}

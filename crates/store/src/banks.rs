@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use sqlx::{AssertSqlSafe, Row};
-use staydown_domain::bank::{BankAction, BankProvenance, NewBank, NewEntry};
+use staydown_domain::bank::{BankAction, BankProvenance, HashedBy, NewBank, NewEntry};
 use time::OffsetDateTime;
 
 use crate::audit::AuditEvent;
@@ -46,6 +46,10 @@ pub struct Bank {
     pub video_query_pct: Option<u8>,
     /// vPDQ: percent of a banked video's frames that must be found in an upload (`None`: off).
     pub video_banked_pct: Option<u8>,
+    /// Whether uploads are matched in all eight orientations (dihedral PDQ variants).
+    pub dihedral: bool,
+    /// Which program computed the bank's imported hashes, when an import said so.
+    pub hashed_by: Option<HashedBy>,
 }
 
 /// A stored entry.
@@ -144,6 +148,11 @@ fn bank_from_row(row: &sqlx::any::AnyRow) -> Result<Bank> {
         entry_count: row.try_get("entry_count")?,
         video_query_pct: quality(row, "video_query_pct")?,
         video_banked_pct: quality(row, "video_banked_pct")?,
+        dihedral: row.try_get::<i64, _>("dihedral")? != 0,
+        hashed_by: match row.try_get::<Option<String>, _>("hashed_by")? {
+            Some(h) => Some(HashedBy::parse(&h).ok_or_else(|| StoreError::Corrupt(format!("bank hashed_by {h}")))?),
+            None => None,
+        },
     })
 }
 
@@ -184,7 +193,7 @@ fn indexed_from_row(row: &sqlx::any::AnyRow) -> Result<IndexedEntry> {
 }
 
 const BANK_COLUMNS: &str = "b.id, b.name, b.description, b.action, b.threshold, b.provenance, b.created_at, b.created_by, \
-     b.video_query_pct, b.video_banked_pct, \
+     b.video_query_pct, b.video_banked_pct, b.dihedral, b.hashed_by, \
      (SELECT COUNT(*) FROM bank_entries e WHERE e.bank_id = b.id AND e.removed_at IS NULL) AS entry_count";
 pub(crate) const ENTRY_COLUMNS: &str =
     "id, seq, pdq, pdq_quality, sha256, md5, note, reason, added_by, added_at, removed_at";
@@ -385,8 +394,8 @@ impl Store {
         }
         let id = uuid::Uuid::now_v7().to_string();
         sqlx::query(
-            "INSERT INTO banks (id, name, description, action, threshold, provenance, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO banks (id, name, description, action, threshold, provenance, created_at, created_by, dihedral) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(&bank.name)
@@ -396,6 +405,7 @@ impl Store {
         .bind(bank.provenance.as_str())
         .bind(to_ms(now))
         .bind(actor)
+        .bind(i64::from(bank.dihedral))
         .execute(&mut *tx.tx)
         .await?;
         let seq = tx.next_bank_seq().await?;
@@ -408,13 +418,48 @@ impl Store {
                 action: "bank.created",
                 subject: format!("bank:{}", bank.name),
                 detail: serde_json::json!({
-                    "action": bank.action.as_str(), "threshold": bank.threshold, "provenance": bank.provenance.as_str()
+                    "action": bank.action.as_str(), "threshold": bank.threshold, "provenance": bank.provenance.as_str(),
+                    "dihedral": bank.dihedral
                 }),
             },
         )
         .await?;
         tx.commit().await?;
         self.bank(&bank.name).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Records which program computed a bank's hashes (an import's `--hashed-by`), audited.
+    /// `NotFound` if there is no such bank. The screening index does not use it; reviewers and
+    /// `bank list` show it.
+    pub async fn set_bank_hashed_by(
+        &self,
+        name: &str,
+        hashed_by: HashedBy,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        let updated = sqlx::query("UPDATE banks SET hashed_by = $1 WHERE name = $2")
+            .bind(hashed_by.as_str())
+            .bind(name)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.audit(
+            now,
+            AuditEvent {
+                actor,
+                action: "bank.hashed_by",
+                subject: format!("bank:{name}"),
+                detail: serde_json::json!({ "hashed_by": hashed_by.as_str() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Every bank, by name.

@@ -167,6 +167,11 @@ impl Container {
     /// Recognises the container from the file's first bytes (at least 12; 376 for MPEG-TS).
     pub fn sniff(head: &[u8]) -> Option<Container> {
         let at = |i: usize, m: &[u8]| head.get(i..i + m.len()) == Some(m);
+        // HEIF/AVIF still images share the ISO base media box structure; they are images.
+        const IMAGE_BRANDS: [&[u8; 4]; 8] = [b"heic", b"heix", b"heim", b"heis", b"mif1", b"avif", b"avis", b"msf1"];
+        if at(4, b"ftyp") && IMAGE_BRANDS.iter().any(|b| at(8, *b)) {
+            return None;
+        }
         if head.len() >= 12
             && (at(4, b"ftyp")
                 || at(4, b"moov")
@@ -684,6 +689,8 @@ mod tests {
     #[test]
     fn sniffs_containers_and_refuses_others() {
         assert_eq!(Container::sniff(b"\0\0\0\x20ftypisom\0\0\0\0"), Some(Container::Mp4));
+        assert_eq!(Container::sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), None, "a HEIC photo is an image");
+        assert_eq!(Container::sniff(b"\0\0\0\x1cftypavif\0\0\0\0"), None, "an AVIF photo is an image");
         assert_eq!(Container::sniff(&[0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0, 0, 0, 0, 0]), Some(Container::Matroska));
         assert_eq!(Container::sniff(b"RIFF\0\0\0\0AVI LIST"), Some(Container::Avi));
         assert_eq!(Container::sniff(b"#EXTM3U\nhttp://x/"), None);

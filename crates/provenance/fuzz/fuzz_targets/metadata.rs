@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         max_total_inflated_bytes: 128 * 1024,
         max_ifd_entries: 64,
         max_signals: 32,
+        max_stealth_pixels: 1 << 20,
         ..Limits::default()
     };
     match data.split_first() {

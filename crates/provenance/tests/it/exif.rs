@@ -12,15 +12,15 @@ fn jpeg_camera_make_model_and_editor_software() {
     assert_eq!(p.ai_generated, Verdict::Unknown, "a camera make is no proof of a real photo");
     assert_eq!(p.edited, Verdict::Yes);
     assert_signal(&p, Source::Exif, "Make", "Canon", Strength::Weak);
-    assert_signal(&p, Source::Exif, "Model", "Canon EOS 5D Mark IV", Strength::Weak);
-    assert_signal(&p, Source::Exif, "Software", "GIMP 2.10.34", Strength::Weak);
+    assert_signal(&p, Source::Exif, "Model", "Canon", Strength::Weak);
+    assert_signal(&p, Source::Exif, "Software", "GIMP", Strength::Weak);
 }
 
 #[test]
 fn short_inline_values_are_read() {
     // "Son" + NUL fits the 4-byte inline value slot of the IFD entry.
     let p = analyze(&jpeg_with_app1(&[jpeg_exif(&tiff(&[(0x010F, "Son")], None))]));
-    assert_eq!(signal(&p, Source::Exif, "Make").value, "Son");
+    assert_eq!(signal(&p, Source::Exif, "Make").value, "unrecognised", "read, but not a maker the table knows");
 }
 
 #[test]
@@ -30,7 +30,7 @@ fn stable_diffusion_parameters_in_user_comment() {
     let p = analyze(&jpeg);
     assert_eq!(p.ai_generated, Verdict::Yes);
     assert_eq!(p.generator.as_deref(), Some("Stable Diffusion"));
-    assert!(signal(&p, Source::Exif, "UserComment").value.starts_with("Steps: 30"));
+    assert_eq!(signal(&p, Source::Exif, "UserComment").value, "Stable Diffusion");
 }
 
 #[test]
@@ -60,5 +60,5 @@ fn camera_photo_developed_in_lightroom_fixture() {
     let p = analyze(&crate::fixture("sample1.png"));
     assert_eq!((p.ai_generated, p.generator.as_deref(), p.edited), (Verdict::Unknown, None, Verdict::Yes));
     assert_signal(&p, Source::Exif, "Make", "Canon", Strength::Weak);
-    assert_signal(&p, Source::Exif, "Software", "Adobe Lightroom 5.3 (Macintosh)", Strength::Weak);
+    assert_signal(&p, Source::Exif, "Software", "Adobe Lightroom", Strength::Weak);
 }

@@ -95,13 +95,37 @@ fn text_chunk_count_is_bounded() {
 #[test]
 fn signal_values_and_counts_are_bounded() {
     let limits = Limits { max_value_chars: 20, max_signals: 3, ..Limits::default() };
-    let long = format!("x\nSteps: 1, Sampler: {}", "y".repeat(10_000));
-    let chunks: Vec<_> =
-        (0..10).map(|i| text("Software", &format!("Tool {i}"))).chain([text("parameters", &long)]).collect();
+    let long = format!("x\nSteps: 1, Sampler: {}, Model: flux1-dev", "y".repeat(10_000));
+    let chunks: Vec<_> = [
+        "GIMP",
+        "Photoshop",
+        "Snapseed",
+        "Pixelmator",
+        "Lightroom",
+        "Paint.NET",
+        "Midjourney",
+        "Firefly",
+        "Grok",
+        "Flux",
+    ]
+    .into_iter()
+    .map(|tool| text("Software", tool))
+    .chain([text("parameters", &long)])
+    .collect();
     let p = staydown_provenance::analyze(&png_with(&chunks), &limits).expect("analyze");
     assert_eq!(p.signals.len(), 3);
+    // Values are tokens now (issue 14), but the bound still holds for a long error token.
     let p = staydown_provenance::analyze(&png_with(&[text("parameters", &long)]), &limits).expect("analyze");
-    assert_eq!(p.signals[0].value.chars().count(), 21, "20 chars + …");
+    assert_eq!(p.signals[0].value, "Flux");
+    let limits = Limits { max_value_chars: 5, ..Limits::default() };
+    let p = staydown_provenance::analyze(&png_with(&[text("parameters", &long)]), &limits).expect("analyze");
+    assert_eq!(p.signals[0].value, "Flux");
+    let p = staydown_provenance::analyze(
+        &png_with(&[text("Software", "GIMP 2.10")]),
+        &Limits { max_value_chars: 2, ..Limits::default() },
+    )
+    .expect("analyze");
+    assert_eq!(p.signals[0].value.chars().count(), 3, "2 chars + …");
 }
 
 #[test]

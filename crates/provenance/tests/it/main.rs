@@ -3,6 +3,9 @@
 mod build; // builders for small PNG/JPEG/WebP images carrying metadata written by the tests
 #[cfg(feature = "c2pa")]
 mod c2pa_fixtures; // the c2pa-rs sample files: manifests, ingredients, validation, stripping
+#[cfg(feature = "c2pa")]
+mod c2pa_kinds; // issue 14: source type in parameters, product not library, watermark-only actions
+mod canary; // canary prompts through every container and field: nothing leaks (issue 14)
 mod exif; // EXIF Software/Make/Model/UserComment in JPEG, PNG and WebP
 mod hostile; // malformed and hostile metadata: bounded, typed errors, no panic
 mod notifier; // notifier claims: weaker, never overwrite the file

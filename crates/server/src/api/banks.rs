@@ -26,6 +26,11 @@ pub struct BankView {
     action: &'static str,
     threshold: u8,
     provenance: &'static str,
+    /// Whether rotations and mirror images of uploads are matched too.
+    dihedral: bool,
+    /// Which program computed the imported hashes, when an import said so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashed_by: Option<&'static str>,
     entry_count: i64,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -40,6 +45,8 @@ impl From<Bank> for BankView {
             action: b.action.as_str(),
             threshold: b.threshold,
             provenance: b.provenance.as_str(),
+            dihedral: b.dihedral,
+            hashed_by: b.hashed_by.map(|h| h.as_str()),
             entry_count: b.entry_count,
             created_at: b.created_at,
             created_by: b.created_by,

@@ -913,6 +913,8 @@ async fn add_hash(
             action: Some(BankAction::Hold),
             threshold: None,
             provenance: Some(BankProvenance::Helpline),
+            // Victims' own photos: a re-upload may well be rotated or mirrored.
+            dihedral: Some(true),
         })
         .map_err(ApiError::Validation)?;
         match store.create_bank(&bank, &actor, state.now()).await {

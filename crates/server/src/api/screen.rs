@@ -52,6 +52,10 @@ const MAX_TEXT: usize = 2_000;
 pub struct ScreenRequest {
     pdq: Option<String>,
     pdq_quality: Option<u8>,
+    /// The eight dihedral variants of `pdq` (as `pdqhash.compute_dihedral` or staydown's browser
+    /// hasher gives them, original first), so that banks with `dihedral` on match rotations and
+    /// mirror images of a hash-only query too.
+    pdq_dihedral: Option<Vec<String>>,
     sha256: Option<String>,
     md5: Option<String>,
     /// A video's vPDQ in the reference's file format (issue 17).
@@ -85,6 +89,10 @@ pub struct MatchView {
     hash: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance: Option<u32>,
+    /// The rotation or mirror image of the upload that matched (`rotate90`, `flip_x`, …); absent
+    /// when the upload as given matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transform: Option<&'static str>,
     action: &'static str,
     /// Share of the upload's frames found in the banked entry, percent (video matches).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +145,7 @@ pub struct VideoView {
 #[derive(Debug, Default)]
 struct Input {
     hashes: Hashes,
+    dihedral: Option<[[u8; 32]; 8]>,
     content_id: Option<String>,
     url: Option<String>,
     uploader: Option<String>,
@@ -219,18 +228,47 @@ fn from_json(r: ScreenRequest, max_vpdq_frames: usize) -> Result<Input, ApiError
             "send the image or video (multipart field `image` or `video`) or at least one of pdq, vpdq, sha256, md5",
         );
     }
+    let dihedral = r.pdq_dihedral.and_then(|variants| dihedral_field(&mut errors, pdq.as_deref(), &variants));
     let (content_id, url, uploader) = location_fields(&mut errors, r.content_id, r.url, r.uploader);
     errors.into_result(()).map_err(ApiError::Validation)?;
     let pdq_quality = pdq.as_ref().and(r.pdq_quality);
     let vpdq = video.as_ref().map(|v| staydown_vpdq::to_vpdq_file(&v.features));
     Ok(Input {
         hashes: Hashes { pdq, pdq_quality, sha256, md5, vpdq },
+        dihedral,
         content_id,
         url,
         uploader,
         provenance: None,
         video,
     })
+}
+
+/// Eight PDQ hashes, the first equal to `pdq`.
+fn dihedral_field(
+    errors: &mut staydown_domain::validation::FieldErrors,
+    pdq: Option<&str>,
+    variants: &[String],
+) -> Option<[[u8; 32]; 8]> {
+    let field = "pdq_dihedral";
+    if variants.len() != 8 {
+        errors.push(field, "invalid", "must list the 8 dihedral variants, the original first");
+        return None;
+    }
+    let mut out = [[0u8; 32]; 8];
+    for (slot, v) in out.iter_mut().zip(variants) {
+        if hex::decode_to_slice(v.trim(), slot).is_err() {
+            errors.push(field, "invalid", "each variant must be 64 hexadecimal digits");
+            return None;
+        }
+    }
+    match pdq {
+        Some(p) if variants[0].trim().eq_ignore_ascii_case(p) => Some(out),
+        _ => {
+            errors.push(field, "invalid", "the first variant must equal `pdq`");
+            None
+        }
+    }
 }
 
 async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, ApiError> {
@@ -313,6 +351,7 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
                 md5: Some(hex::encode(hashed.md5)),
                 vpdq: Some(staydown_vpdq::to_vpdq_file(&hashed.features)),
             },
+            dihedral: None,
             content_id,
             url,
             uploader,
@@ -348,6 +387,7 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
             md5: Some(hashes.md5_hex()),
             vpdq: None,
         },
+        dihedral: Some(hashes.dihedral.to_array().map(|h| h.to_bytes())),
         content_id,
         url,
         uploader,
@@ -490,6 +530,7 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
         }),
         None => state.banks().search(&Query {
             pdq: if matchable { decode::<32>(input.hashes.pdq.as_deref()) } else { None },
+            pdq_dihedral: if matchable { input.dihedral } else { None },
             sha256: decode::<32>(input.hashes.sha256.as_deref()),
             md5: decode::<16>(input.hashes.md5.as_deref()),
         }),
@@ -502,6 +543,7 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
             entry_id: f.entry_id.clone(),
             hash: f.hash.as_str(),
             distance: f.distance,
+            transform: f.transform,
             action: f.action.as_str(),
             query_match_pct: f.video.map(|v| round2(v.query_pct())),
             banked_match_pct: f.video.map(|v| round2(v.banked_pct())),
@@ -577,6 +619,7 @@ async fn record(
                 entry_id: f.entry_id.clone(),
                 hash: f.hash.as_str(),
                 distance: f.distance,
+                transform: f.transform,
                 action: f.action,
             })
             .collect();

@@ -200,6 +200,7 @@ async fn build(app: &TestApp) {
         entry_id: "e1".into(),
         hash: "sha256",
         distance: None,
+        transform: None,
         action: BankAction::Block,
     };
     let matched = automated_match_notice(&upload, &[summary], Verdict::Block, "Uploads");

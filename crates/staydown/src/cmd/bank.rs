@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use staydown_domain::bank::{BankAction, BankDraft, BankProvenance, NewEntry, validate_bank};
+use staydown_domain::bank::{BankAction, BankDraft, BankProvenance, HashedBy, NewEntry, validate_bank};
 use staydown_store::Store;
 
 use super::bank_formats::{self, Format};
@@ -47,6 +47,10 @@ pub enum BankCommand {
         /// victim_submitted, helpline, external_list or confirmed_decision.
         #[arg(long, value_parser = parse_provenance, default_value = "external_list")]
         provenance: BankProvenance,
+        /// Also match rotations and mirror images of uploads (true/false; default: true for
+        /// victim_submitted and confirmed_decision banks, false otherwise).
+        #[arg(long)]
+        dihedral: Option<bool>,
     },
     /// List banks with their entry counts.
     List,
@@ -61,6 +65,11 @@ pub enum BankCommand {
         /// Import the valid lines and only report the bad ones.
         #[arg(long)]
         skip_invalid: bool,
+        /// Which program computed the file's PDQ hashes, recorded on the bank so a reviewer can
+        /// judge a miss: staydown, meta-reference, python-threatexchange (also HMA; its hashes of
+        /// palette images and CMYK JPEGs differ, docs/banks.md) or unknown.
+        #[arg(long, value_parser = parse_hashed_by)]
+        hashed_by: Option<HashedBy>,
         /// The file.
         file: PathBuf,
     },
@@ -108,6 +117,10 @@ fn parse_provenance(s: &str) -> Result<BankProvenance, String> {
         .ok_or_else(|| "one of victim_submitted, helpline, external_list, confirmed_decision".into())
 }
 
+fn parse_hashed_by(s: &str) -> Result<HashedBy, String> {
+    HashedBy::parse(s).ok_or_else(|| "one of staydown, meta-reference, python-threatexchange, unknown".into())
+}
+
 fn progress(len: u64, what: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -128,39 +141,56 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening {database}"))?;
     let now = time::OffsetDateTime::now_utc();
     match args.command {
-        BankCommand::Create { name, action, threshold, description, provenance } => {
+        BankCommand::Create { name, action, threshold, description, provenance, dihedral } => {
             let draft = BankDraft {
                 name: Some(name),
                 description,
                 action: Some(action),
                 threshold: Some(threshold),
                 provenance: Some(provenance),
+                dihedral,
             };
             let bank = validate_bank(draft).map_err(|e| anyhow::anyhow!("{e}"))?;
             let created = store.create_bank(&bank, ACTOR, now).await.context("creating the bank")?;
             eprintln!(
-                "created bank {} (action {}, threshold {})",
+                "created bank {} (action {}, threshold {}, dihedral {})",
                 created.name,
                 created.action.as_str(),
-                created.threshold
+                created.threshold,
+                created.dihedral
             );
         }
         BankCommand::List => {
-            println!("name\taction\tthreshold\tprovenance\tentries\tdescription");
+            println!("name\taction\tthreshold\tprovenance\tentries\tdihedral\thashed_by\tdescription");
             for b in store.banks().await? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     b.name,
                     b.action.as_str(),
                     b.threshold,
                     b.provenance.as_str(),
                     b.entry_count,
+                    b.dihedral,
+                    b.hashed_by.map_or("-", HashedBy::as_str),
                     b.description
                 );
             }
         }
-        BankCommand::Import { bank, format, skip_invalid, file } => {
-            return import(&store, &bank, format, skip_invalid, &file, now).await;
+        BankCommand::Import { bank, format, skip_invalid, hashed_by, file } => {
+            let code = import(&store, &bank, format, skip_invalid, &file, now).await?;
+            if let Some(hashed_by) = hashed_by
+                && code == ExitCode::SUCCESS
+            {
+                store.set_bank_hashed_by(&bank, hashed_by, ACTOR, now).await.context("recording --hashed-by")?;
+                if hashed_by.differs_on_palette_and_cmyk() {
+                    eprintln!(
+                        "note: {} hashes palette images (GIF, palette PNG) and CMYK JPEGs differently from \
+                         staydown; such images will not match (docs/banks.md)",
+                        hashed_by.as_str()
+                    );
+                }
+            }
+            return Ok(code);
         }
         BankCommand::Export { bank, format, file } => export(&store, &bank, format, &file).await?,
         BankCommand::ImportVideos { bank, max_frames, files } => {

@@ -213,8 +213,10 @@ fn parse_te(text: &str, parsed: &mut Parsed) {
     }
 }
 
-/// Parses a whole file.
+/// Parses a whole file. A leading UTF-8 byte-order mark (what Excel's "CSV UTF-8" and Windows
+/// Notepad write) is skipped in every format; line numbers are unchanged by it.
 pub fn parse(format: Format, text: &str) -> Parsed {
+    let text = strip_bom(text);
     let mut parsed = Parsed::default();
     match format {
         Format::Csv => parse_csv(text, &mut parsed),
@@ -222,6 +224,11 @@ pub fn parse(format: Format, text: &str) -> Parsed {
         Format::Te => parse_te(text, &mut parsed),
     }
     parsed
+}
+
+/// `text` without a leading U+FEFF byte-order mark.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// The file's first line, if the format has a header.
@@ -281,6 +288,26 @@ mod tests {
         assert_eq!(parsed.entries.len(), 1);
         let lines: Vec<usize> = parsed.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 6, 7, 8], "{:?}", parsed.errors);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_in_every_format() {
+        let p = "f8f8f0cee0f4a84f0e370222038f67f0b36e2ed596621e1d33e6b39c4e9c9b22";
+        let files = [
+            (Format::Csv, format!("\u{feff}{CSV_HEADER}\r\n{p},90,,,from excel\r\n")),
+            (Format::Json, format!("\u{feff}{{\"pdq\":\"{p}\",\"quality\":90}}\n")),
+            (Format::Te, format!("\u{feff}pdq {p}\n")),
+        ];
+        for (format, text) in files {
+            let parsed = parse(format, &text);
+            assert!(parsed.errors.is_empty(), "{format:?}: {:?}", parsed.errors);
+            assert_eq!(parsed.entries.len(), 1, "{format:?}");
+            assert_eq!(parsed.entries[0].0, if format == Format::Csv { 2 } else { 1 });
+            assert_eq!(parsed.entries[0].1.pdq.as_deref(), Some(p));
+        }
+        // Only a leading mark is a BOM; one inside a field is still an error.
+        let parsed = parse(Format::Te, &format!("pdq {p}\n\u{feff}pdq {p}\n"));
+        assert_eq!(parsed.errors.iter().map(|e| e.line).collect::<Vec<_>>(), [2]);
     }
 
     #[test]

@@ -10,6 +10,14 @@
 //! the brute-force set (recall 1.0 and no extra entries), else the command fails.
 //! `--dump DIR` writes the entries, queries, the brute-force truth and the final JSON line so
 //! that `bench/faiss_index.py DIR` runs FAISS on the very same data.
+//!
+//! `--dihedral` (issue 14) measures what matching rotations and mirror images costs: every upload
+//! is searched as its eight dihedral variants, as screening does for banks with `dihedral` on.
+//! The variants are derived from each query's bits (transposition and sign-pattern inversions of
+//! the 16×16 bit block — for random hashes they are just seven more random-looking queries, which
+//! is the cost that matters here; real variants come from one DCT, `staydown bench pdq`). The
+//! query list then holds 8 hashes per upload, so the dump and FAISS run the same 8 searches, and
+//! uploads/s is queries/s ÷ 8 for both.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,6 +51,40 @@ pub struct BenchIndexArgs {
     /// Write entries, queries, truth and the result JSON here for `bench/faiss_index.py`.
     #[arg(long)]
     dump: Option<PathBuf>,
+    /// Search every upload as its eight dihedral variants (the cost of per-bank `dihedral`).
+    #[arg(long)]
+    dihedral: bool,
+}
+
+/// The eight dihedral variants of a hash's 16×16 bit block (bit `16·i + j` in the reference's
+/// numbering is bit `k % 64` of word `3 − k / 64`, as `Hash256` stores the big-endian bytes):
+/// original, then transposition and the sign patterns of the rotations and flips applied as bit
+/// inversions. The same transforms as `staydown_pdq`'s dihedral table, on bits.
+fn dihedral_variants(words: &[u64; 4]) -> [[u64; 4]; 8] {
+    let bit = |w: &[u64; 4], k: usize| (w[3 - k / 64] >> (k % 64)) & 1 == 1;
+    let mut out = [[0u64; 4]; 8];
+    for (t, variant) in out.iter_mut().enumerate() {
+        for i in 0..16 {
+            for j in 0..16 {
+                let (odd_i, odd_j) = (i % 2 == 1, j % 2 == 1);
+                let (transpose, keep) = match t {
+                    0 => (false, true),
+                    1 => (true, odd_j),
+                    2 => (false, !(odd_i ^ odd_j)),
+                    3 => (true, odd_i),
+                    4 => (false, odd_i),
+                    5 => (false, odd_j),
+                    6 => (true, true),
+                    _ => (true, !(odd_i ^ odd_j)),
+                };
+                if bit(words, i * 16 + j) == keep {
+                    let k = if transpose { j * 16 + i } else { i * 16 + j };
+                    variant[3 - k / 64] |= 1 << (k % 64);
+                }
+            }
+        }
+    }
+    out
 }
 
 struct Data {
@@ -172,14 +214,27 @@ fn per_second(count: usize, seconds: f64) -> f64 {
 }
 
 pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
-    let BenchIndexArgs { entries: n, queries: n_queries, radius, threads, seed, brute_queries, dump: dump_dir } = args;
+    let BenchIndexArgs {
+        entries: n,
+        queries: n_queries,
+        radius,
+        threads,
+        seed,
+        brute_queries,
+        dump: dump_dir,
+        dihedral,
+    } = args;
     ensure!(n > 0, "--entries must be at least 1");
     ensure!(n_queries > 0, "--queries must be at least 1");
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
     let raw_bytes = n * 32;
 
     eprintln!("generating {n} entries and {n_queries} queries (seed {seed})…");
-    let data = generate(n, n_queries, radius, seed);
+    let mut data = generate(n, n_queries, radius, seed);
+    let per_upload = if dihedral { 8 } else { 1 };
+    if dihedral {
+        data.queries = data.queries.iter().flat_map(dihedral_variants).collect();
+    }
 
     let rss_before = rss_bytes();
     let start = Instant::now();
@@ -220,7 +275,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
         extra += got.iter().filter(|m| want.binary_search(m).is_err()).count();
     }
     let recall = if expected == 0 { 1.0 } else { found as f64 / expected as f64 };
-    let planted_matched = results.iter().step_by(2).filter(|r| !r.is_empty()).count();
+    let planted_matched = results.iter().step_by(2 * per_upload).filter(|r| !r.is_empty()).count();
 
     let mut out = std::io::stdout().lock();
     writeln!(out, "staydown bench index: {n} entries, {n_queries} queries, radius {radius}, seed {seed}")?;
@@ -252,8 +307,16 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
         out,
         "  recall            {recall} ({found} of {expected} brute-force matches, {extra} extra); \
          planted queries with a match: {planted_matched} of {}",
-        data.queries.len().div_ceil(2)
+        (data.queries.len() / per_upload).div_ceil(2)
     )?;
+    if dihedral {
+        writeln!(
+            out,
+            "  dihedral          {:.0} uploads/s (1 thread), {:.0} uploads/s ({threads} threads): each upload is 8 searches",
+            qps_1 / 8.0,
+            qps_n / 8.0
+        )?;
+    }
     let json = serde_json::json!({
         "entries": n,
         "queries": data.queries.len(),
@@ -267,6 +330,8 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
         "qps_single_thread": qps_1,
         "brute_force_qps_single_thread": brute_qps_1,
         "seed": seed,
+        "dihedral": dihedral,
+        "uploads_per_s": qps_n / per_upload as f64,
     });
     if let Some(dir) = &dump_dir {
         dump(dir, &data, &truth, radius, seed)?;

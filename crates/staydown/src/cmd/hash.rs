@@ -168,9 +168,20 @@ fn hash_item(item: &Item, limits: &DecodeLimits, sampling: &staydown_vpdq::Sampl
             let provenance = read_bounded(path, staydown_provenance::Limits::default().max_bytes)
                 .ok()
                 .and_then(|bytes| staydown_provenance::analyze(&bytes, &staydown_provenance::Limits::default()).ok());
+            let zero = staydown_pdq::PdqHash::ZERO;
             let hashes = ContentHashes {
-                pdq: staydown_pdq::PdqHash::ZERO,
+                pdq: zero,
                 quality: 0,
+                dihedral: staydown_pdq::DihedralHashes {
+                    original: zero,
+                    rotate90: zero,
+                    rotate180: zero,
+                    rotate270: zero,
+                    flip_x: zero,
+                    flip_y: zero,
+                    flip_plus1: zero,
+                    flip_minus1: zero,
+                },
                 sha256: video.sha256,
                 md5: video.md5,
                 width: video.info.width,
