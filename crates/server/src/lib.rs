@@ -11,6 +11,7 @@ pub mod json;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
+pub mod pages;
 pub mod problem;
 pub mod screening;
 pub mod tdb;
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use staydown_domain::policy::Policy;
 use staydown_store::Store;
@@ -260,7 +261,7 @@ pub fn router(state: AppState) -> Router {
         .route("/transparency/submissions", get(api::transparency::submissions))
         .route("/stats", get(api::stats::stats));
     Router::new()
-        .route("/", get(home))
+        .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/hash", get(web::hash_page))
@@ -273,6 +274,7 @@ pub fn router(state: AppState) -> Router {
             req.extensions_mut().insert(BodyLimit(limit));
             next.run(req).await
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), pages::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(middleware::from_fn(metrics::track_requests))
         .with_state(state)
@@ -290,10 +292,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
 }
 
 /// Serves `router(state)` on an already bound listener until `shutdown` resolves, with the outbox

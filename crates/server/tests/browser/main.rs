@@ -1,0 +1,10 @@
+//! The public pages in real headless Chromium (`staydown_testkit::browser`): what a person does,
+//! end to end, with axe-core on every page at desktop and phone width. Skipped with a printed
+//! line when chromium/chromedriver are not installed; required when `STAYDOWN_REQUIRE_BROWSER=1`.
+//!
+//! `STAYDOWN_SCREENSHOTS=1` writes the README's screenshots to `docs/screenshots/`.
+
+mod app;
+
+/// Layout, language switch, home page, error pages, security headers.
+mod foundation;
