@@ -72,6 +72,8 @@ pub struct Settings {
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
     pub misuse: staydown_domain::misuse::MisusePolicy,
+    /// What the public pages show from configuration: support contacts, privacy contact (issue 11).
+    pub public: pages::info::PublicInfo,
 }
 
 /// The platform's webhook receiver.
@@ -103,6 +105,7 @@ impl Default for Settings {
             court: "the competent court (in the Netherlands: the district court, rechtbank)".into(),
             webhook: None,
             misuse: staydown_domain::misuse::MisusePolicy::default(),
+            public: pages::info::PublicInfo::default(),
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
@@ -264,7 +267,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
-        .route("/hash", get(web::hash_page))
+        // The old hashing page: the hash-only report now does this and files it (issue 11).
+        .route("/hash", get(|| async { axum::response::Redirect::permanent("/report/hashes") }))
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
         .fallback(problem::not_found)

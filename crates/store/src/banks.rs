@@ -178,12 +178,12 @@ const ENTRY_COLUMNS: &str = "id, seq, pdq, pdq_quality, sha256, md5, note, reaso
 
 impl WriteTx {
     /// The next change sequence number. Safe because writers are serialised (see `begin_write`).
-    async fn next_bank_seq(&mut self) -> Result<i64> {
+    pub(crate) async fn next_bank_seq(&mut self) -> Result<i64> {
         let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM bank_changes").fetch_one(&mut *self.tx).await?;
         Ok(max.unwrap_or(0) + 1)
     }
 
-    async fn log_bank_change(
+    pub(crate) async fn log_bank_change(
         &mut self,
         seq: i64,
         at: OffsetDateTime,
@@ -203,7 +203,7 @@ impl WriteTx {
     }
 
     /// Tells other server processes (PostgreSQL `NOTIFY`, delivered on commit) that banks changed.
-    async fn notify_bank_change(&mut self, seq: i64) -> Result<()> {
+    pub(crate) async fn notify_bank_change(&mut self, seq: i64) -> Result<()> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(BANK_CHANNEL)

@@ -24,6 +24,7 @@ mod report;
 mod screening;
 mod stats;
 mod tdb;
+mod withdraw;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
 pub use report::{Column, Figure, NoticeRow, Period, Table, TableRow, TransparencyReport};
+pub use withdraw::Withdrawal;
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
 pub use stats::{BankMatches, QueueGauges, Stats};
 pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};

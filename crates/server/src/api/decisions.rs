@@ -94,15 +94,23 @@ pub async fn statement(
     Ok(Json(statement))
 }
 
-/// Files an internal complaint.
-pub async fn appeal(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    ApiJson(draft): ApiJson<AppealDraft>,
-) -> Result<Response, ApiError> {
+/// An internal complaint that was filed.
+#[derive(Debug, Clone)]
+pub struct FiledAppeal {
+    /// Appeal id.
+    pub id: String,
+    /// The decision appealed.
+    pub decision_id: String,
+    /// Who appealed.
+    pub appellant: Appellant,
+    /// When.
+    pub received_at: OffsetDateTime,
+}
+
+/// Validates and stores an internal complaint (Art. 20): the one path for the API and the pages.
+pub async fn file_appeal(state: &AppState, caller: &Caller, id: &str, draft: AppealDraft) -> Result<FiledAppeal, ApiError> {
     let reason = validate_appeal(&draft).map_err(ApiError::Validation)?;
-    let decision = load_decision(&state, &id).await?;
+    let decision = load_decision(state, id).await?;
     let digest = secret_digest(draft.token.as_deref().unwrap_or_default().trim());
     // A wrong token and a missing decision look the same.
     let (appellant, notice_id) = state.store().appellant(&decision, &digest).await?.ok_or(ApiError::NotFound)?;
@@ -126,9 +134,21 @@ pub async fn appeal(
             actor: caller.actor(),
         })
         .await?;
+    Ok(FiledAppeal { id: appeal_id, decision_id: decision.id, appellant, received_at: now })
+}
+
+/// Files an internal complaint.
+pub async fn appeal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(draft): ApiJson<AppealDraft>,
+) -> Result<Response, ApiError> {
+    let FiledAppeal { id: appeal_id, decision_id, appellant, received_at: now } =
+        file_appeal(&state, &caller, &id, draft).await?;
     let body = serde_json::json!({
         "id": appeal_id,
-        "decision_id": decision.id,
+        "decision_id": decision_id,
         "appellant": appellant.as_str(),
         "received_at": now.unix_timestamp(),
         "status": "open",

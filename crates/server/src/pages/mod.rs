@@ -15,9 +15,13 @@
 pub mod assets;
 pub mod csrf;
 pub mod errors;
+pub mod form;
 pub mod headers;
 pub mod home;
 pub mod i18n;
+pub mod info;
+pub mod report;
+pub mod track;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -34,6 +38,14 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
+        .route("/help", get(info::help))
+        .route("/policy", get(info::policy))
+        .route("/privacy", get(info::privacy))
+        .route("/report", get(report::form).post(report::submit))
+        .route("/report/hashes", get(report::hashes_form).post(report::submit_hashes))
+        .route("/report/received/{id}", get(report::received))
+        .route("/track/{id}/appeal", axum::routing::post(track::appeal))
+        .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))
         .route("/favicon.ico", get(assets::favicon))
         .route("/static/{file}", get(assets::file))
 }

@@ -72,6 +72,11 @@ impl App {
         App { state, base: format!("http://{addr}"), seen, sent, _stop: stop, _db: db }
     }
 
+    /// How many notices the store holds.
+    pub async fn store_notice_count(&self) -> i64 {
+        self.state.store().count_notices().await.expect("count notices")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

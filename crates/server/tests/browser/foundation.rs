@@ -54,3 +54,25 @@ async fn browsers_get_pages_and_api_clients_keep_problem_json() {
     let home = http.get(app.url("/")).send().await.unwrap();
     assert!(home.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
 }
+
+#[tokio::test]
+async fn help_policy_and_privacy_pages_from_configuration() {
+    let Some(s) = session("help_policy_and_privacy_pages_from_configuration").await else { return };
+    let app = App::start().await;
+    s.goto(&app.url("/help?lang=nl")).await;
+    let list = s.text("#support-list").await;
+    for name in ["112", "Politie", "Centrum Seksueel Geweld", "Slachtofferhulp Nederland", "Helpwanted"] {
+        assert!(list.contains(name), "{name} missing from {list}");
+    }
+    check_page(&s, "help").await;
+    s.goto(&app.url("/policy?lang=en")).await;
+    let text = s.text("main").await;
+    // From the configured policy (default: 1 h urgent, 4 h trusted flaggers, 24 h others) and banks.
+    assert!(text.contains("within 1 hours") && text.contains("within 24 hours"), "{text}");
+    assert!(text.contains("Fotoplek"), "names the configured service");
+    check_page(&s, "policy").await;
+    s.goto(&app.url("/privacy?lang=nl")).await;
+    assert!(s.text("main").await.contains("Autoriteit Persoonsgegevens"));
+    check_page(&s, "privacy").await;
+    s.close().await;
+}
