@@ -43,10 +43,10 @@ pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
 pub use report::{Column, Figure, NoticeRow, Period, Table, TableRow, TransparencyReport};
-pub use withdraw::Withdrawal;
 pub use screening::{ContentItem, NewScreening, ScreeningCase, ScreeningReceipt};
 pub use stats::{BankMatches, QueueGauges, Stats};
 pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
+pub use withdraw::Withdrawal;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

@@ -108,7 +108,12 @@ pub struct FiledAppeal {
 }
 
 /// Validates and stores an internal complaint (Art. 20): the one path for the API and the pages.
-pub async fn file_appeal(state: &AppState, caller: &Caller, id: &str, draft: AppealDraft) -> Result<FiledAppeal, ApiError> {
+pub async fn file_appeal(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    draft: AppealDraft,
+) -> Result<FiledAppeal, ApiError> {
     let reason = validate_appeal(&draft).map_err(ApiError::Validation)?;
     let decision = load_decision(state, id).await?;
     let digest = secret_digest(draft.token.as_deref().unwrap_or_default().trim());

@@ -54,14 +54,46 @@ impl Default for PublicInfo {
     fn default() -> Self {
         PublicInfo {
             privacy_contact: "privacy@example.invalid".into(),
-            retention_en: "until six months after the last decision on your report, or earlier if you ask us to erase them".into(),
-            retention_nl: "tot zes maanden na het laatste besluit over uw melding, of eerder als u ons vraagt ze te wissen".into(),
+            retention_en:
+                "until six months after the last decision on your report, or earlier if you ask us to erase them".into(),
+            retention_nl:
+                "tot zes maanden na het laatste besluit over uw melding, of eerder als u ons vraagt ze te wissen".into(),
             support: vec![
-                contact("112", Some("112"), None, "Emergency: when you or someone else is in danger right now.", "Nood: als u of iemand anders nu in gevaar is."),
-                contact("Politie", Some("0900-8844"), Some("https://www.politie.nl"), "Police: to report a crime (sextortion, sharing intimate images). Also at a police station.", "Politie: om aangifte te doen (sextortion, verspreiden van intieme beelden). Ook op het politiebureau."),
-                contact("Centrum Seksueel Geweld", Some("0800-0188"), Some("https://centrumseksueelgeweld.nl"), "Free, day and night, after sexual violence, also online.", "Gratis, dag en nacht, na seksueel geweld, ook online."),
-                contact("Slachtofferhulp Nederland", Some("0900-0101"), Some("https://www.slachtofferhulp.nl"), "Free practical, legal and emotional support for victims.", "Gratis praktische, juridische en emotionele hulp voor slachtoffers."),
-                contact("Helpwanted", None, Some("https://www.helpwanted.nl"), "Advice and help with removing sexual images online, also for young people.", "Advies en hulp bij het verwijderen van seksuele beelden online, ook voor jongeren."),
+                contact(
+                    "112",
+                    Some("112"),
+                    None,
+                    "Emergency: when you or someone else is in danger right now.",
+                    "Nood: als u of iemand anders nu in gevaar is.",
+                ),
+                contact(
+                    "Politie",
+                    Some("0900-8844"),
+                    Some("https://www.politie.nl"),
+                    "Police: to report a crime (sextortion, sharing intimate images). Also at a police station.",
+                    "Politie: om aangifte te doen (sextortion, verspreiden van intieme beelden). Ook op het politiebureau.",
+                ),
+                contact(
+                    "Centrum Seksueel Geweld",
+                    Some("0800-0188"),
+                    Some("https://centrumseksueelgeweld.nl"),
+                    "Free, day and night, after sexual violence, also online.",
+                    "Gratis, dag en nacht, na seksueel geweld, ook online.",
+                ),
+                contact(
+                    "Slachtofferhulp Nederland",
+                    Some("0900-0101"),
+                    Some("https://www.slachtofferhulp.nl"),
+                    "Free practical, legal and emotional support for victims.",
+                    "Gratis praktische, juridische en emotionele hulp voor slachtoffers.",
+                ),
+                contact(
+                    "Helpwanted",
+                    None,
+                    Some("https://www.helpwanted.nl"),
+                    "Advice and help with removing sexual images online, also for young people.",
+                    "Advies en hulp bij het verwijderen van seksuele beelden online, ook voor jongeren.",
+                ),
             ],
         }
     }
@@ -104,9 +136,11 @@ pub struct PolicyPage {
     suspend_after: String,
 }
 
-fn hours(d: std::time::Duration) -> String {
+/// A deadline in words: "1 hour", "24 hours", "1,5 uur".
+fn hours(ctx: &Ctx, d: std::time::Duration) -> String {
     let h = d.as_secs_f64() / 3600.0;
-    if (h - h.round()).abs() < 1e-9 { format!("{}", h.round()) } else { format!("{h:.1}") }
+    let n = if (h - h.round()).abs() < 1e-9 { format!("{}", h.round()) } else { format!("{h:.1}") };
+    if n == "1" { ctx.ta("unit-hour", "n", n) } else { ctx.ta("unit-hours", "n", n) }
 }
 
 /// `GET /policy`.
@@ -122,9 +156,9 @@ pub async fn policy(State(state): State<AppState>, ctx: Ctx) -> PolicyPage {
         .collect();
     let misuse = &state.settings().misuse;
     PolicyPage {
-        urgent_hours: hours(p.urgent.deadline),
-        standard_hours: hours(p.standard.deadline),
-        flagger_hours: hours(p.trusted_flagger.deadline),
+        urgent_hours: hours(&ctx, p.urgent.deadline),
+        standard_hours: hours(&ctx, p.standard.deadline),
+        flagger_hours: hours(&ctx, p.trusted_flagger.deadline),
         banks,
         warn_after: misuse.warn_after.to_string(),
         suspend_after: misuse.suspend_after.to_string(),

@@ -85,11 +85,14 @@ impl Choice {
 pub fn classify(choice: Choice, minor: Tristate, ai: Tristate) -> (&'static str, &'static str, &'static str) {
     let ai = ai == Tristate::Yes;
     if choice == Choice::Minor || minor == Tristate::Yes {
-        let kw = if ai { "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE" } else { "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL" };
+        let kw =
+            if ai { "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE" } else { "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL" };
         return ("STATEMENT_CATEGORY_PROTECTION_OF_MINORS", kw, "nl-sr-252");
     }
     match choice {
-        Choice::Deepfake => ("STATEMENT_CATEGORY_CYBER_VIOLENCE", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE", "nl-sr-254ba"),
+        Choice::Deepfake => {
+            ("STATEMENT_CATEGORY_CYBER_VIOLENCE", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE", "nl-sr-254ba")
+        }
         Choice::Intimate if ai => {
             ("STATEMENT_CATEGORY_CYBER_VIOLENCE", "KEYWORD_NON_CONSENSUAL_MATERIAL_DEEPFAKE", "nl-sr-254ba")
         }
@@ -243,7 +246,14 @@ pub struct ReportPage {
 
 impl ReportPage {
     fn new(ctx: Ctx, hash_only: bool) -> ReportPage {
-        ReportPage { ctx, typed: Typed::default(), errors: Errors::default(), general: None, hash_only, choices: Choice::ALL }
+        ReportPage {
+            ctx,
+            typed: Typed::default(),
+            errors: Errors::default(),
+            general: None,
+            hash_only,
+            choices: Choice::ALL,
+        }
     }
     fn error(&self, field: &str) -> Option<String> {
         self.errors.get(field).cloned()
@@ -350,7 +360,13 @@ fn map_errors(page: &mut ReportPage, fields: &FieldErrors) {
     for e in &fields.0 {
         let f = e.field.as_str();
         let (field, key) = if f.starts_with("locations") {
-            let key = if page.hash_only { "report-err-photos" } else if e.code == "required" { "report-err-locations" } else { "report-err-location-invalid" };
+            let key = if page.hash_only {
+                "report-err-photos"
+            } else if e.code == "required" {
+                "report-err-locations"
+            } else {
+                "report-err-location-invalid"
+            };
             (if page.hash_only { "photos" } else { "locations" }, key)
         } else if f.starts_with("hashes") {
             ("photos", "report-err-hashes")

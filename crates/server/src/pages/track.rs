@@ -96,7 +96,15 @@ fn status_key(state: CaseState, withdrawn: bool, restricts: Option<bool>) -> &'s
 }
 
 /// Renders the page for `id` if `token` is its tracking token; a 404 page otherwise.
-pub async fn page(state: &AppState, ctx: Ctx, id: &str, token: &str, errors: Errors, reason: String, flash: Option<String>) -> Response {
+pub async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    id: &str,
+    token: &str,
+    errors: Errors,
+    reason: String,
+    flash: Option<String>,
+) -> Response {
     match build(state, ctx.clone(), id, token, errors, reason, flash).await {
         Ok(Some(p)) => p.into_response(),
         Ok(None) => errors::page(&ctx, StatusCode::NOT_FOUND),
@@ -142,7 +150,8 @@ async fn build(
         Step { key: "track-step-confirmed", at: status.acknowledged_at.map(datetime) },
         Step {
             key: "track-step-review",
-            at: reached(CaseState::InReview).then(|| decision.as_ref().map_or_else(String::new, |d| d.decided_at.clone())),
+            at: reached(CaseState::InReview)
+                .then(|| decision.as_ref().map_or_else(String::new, |d| d.decided_at.clone())),
         },
         Step { key: "track-step-decided", at: decision.as_ref().map(|d| d.decided_at.clone()) },
     ];
@@ -193,7 +202,8 @@ pub async fn appeal(
     if state.store().notice_status(&id, &secret_digest(&token)).await.ok().flatten().is_none() {
         return errors::page(&ctx, StatusCode::NOT_FOUND);
     }
-    let draft = AppealDraft { token: Some(token.clone()), reason: Some(reason.clone()), language: Some(ctx.lang.domain()) };
+    let draft =
+        AppealDraft { token: Some(token.clone()), reason: Some(reason.clone()), language: Some(ctx.lang.domain()) };
     match file_appeal(&state, &Caller { key: None }, &record.id, draft).await {
         Ok(_) => Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=appeal")).into_response(),
         Err(ApiError::Validation(_)) => {

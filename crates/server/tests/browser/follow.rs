@@ -8,7 +8,11 @@ use crate::report::file_through_report;
 /// A reviewer key.
 pub async fn reviewer(app: &App) -> String {
     let (id, key) = staydown_server::auth::generate_api_key();
-    app.state.store().create_api_key(&id, "reviewer", Role::Reviewer, &secret_digest(&key), app.state.now()).await.unwrap();
+    app.state
+        .store()
+        .create_api_key(&id, "reviewer", Role::Reviewer, &secret_digest(&key), app.state.now())
+        .await
+        .unwrap();
     key
 }
 
@@ -58,13 +62,21 @@ async fn follow_the_tracking_link_after_a_decision_and_appeal_from_the_browser()
     assert!(s.text("#support-list, .support").await.contains("Centrum Seksueel Geweld"));
     check_page(&s, "tracking-decided").await;
     // …while machines keep JSON on the same URL.
-    let json: Value =
-        reqwest::Client::new().get(&tracking).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
+    let json: Value = reqwest::Client::new()
+        .get(&tracking)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(json["decision"].is_object(), "{json}");
     // Appeal from the browser: an empty reason is refused beside the field, then filed.
     s.click("#send-appeal").await;
     assert!(s.text("#reason-error").await.contains("waarom het besluit onjuist is"));
-    s.fill("#reason", "Het is geen nepfoto, het is echt een foto van mij, maar dat verandert niets: hij moet weg.").await;
+    s.fill("#reason", "Het is geen nepfoto, het is echt een foto van mij, maar dat verandert niets: hij moet weg.")
+        .await;
     s.click("#send-appeal").await;
     assert!(s.text("#flash").await.contains("Uw bezwaar is ontvangen"));
     assert_eq!(s.text("#status").await, "Een bezwaar tegen het besluit wordt beoordeeld");

@@ -6,11 +6,11 @@
 
 mod app;
 
-/// Layout, language switch, home page, error pages, security headers.
-mod foundation;
-/// `/report` in NL and EN: errors beside fields, nothing lost, confirmation, CSRF.
-mod report;
 /// The tracking link after a decision, and an appeal from the browser.
 mod follow;
+/// Layout, language switch, home page, error pages, security headers.
+mod foundation;
 /// Hash-only reports from photos (EXIF orientation 6, JPEG and PNG), no image bytes sent, withdrawal.
 mod hashes;
+/// `/report` in NL and EN: errors beside fields, nothing lost, confirmation, CSRF.
+mod report;
