@@ -221,6 +221,7 @@ impl Session {
     /// Saves a PNG of the viewport; with `full_page`, of the whole page (the window is grown to
     /// the document's height for the shot, then restored).
     pub async fn screenshot(&self, path: &Path, full_page: bool) {
+        self.client.execute("window.scrollTo(0, 0);", vec![]).await.ok();
         let restore = if full_page {
             let (w, h) = self.client.get_window_size().await.expect("window size");
             let (w, h) = (u32::try_from(w).unwrap_or(DESKTOP.0), u32::try_from(h).unwrap_or(DESKTOP.1));
@@ -236,6 +237,7 @@ impl Session {
         } else {
             None
         };
+        self.client.execute("window.scrollTo(0, 0);", vec![]).await.ok();
         let png = self.client.screenshot().await.expect("screenshot");
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).ok();

@@ -328,11 +328,12 @@ async fn file(
     }
     let draft = page.typed.draft(&page.ctx, hash_only);
     match file_notice(state, &Caller { key: None }, draft).await {
-        Ok(filed) if page.errors.is_empty() => {
+        // The form's own checks (a choice, photos) are also domain requirements, so an accepted
+        // notice never leaves a form error behind.
+        Ok(filed) => {
             let to = format!("/report/received/{}?token={}", filed.id, filed.tracking_token);
             Redirect::to(&to).into_response()
         }
-        Ok(_) => unreachable_filed(page),
         Err(ApiError::Validation(fields)) => {
             map_errors(&mut page, &fields);
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
@@ -346,13 +347,6 @@ async fn file(
             errors::page(&page.ctx, StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
-}
-
-/// The form's own checks failed but the domain accepted the notice: cannot happen, because the
-/// form's checks (a choice, photos) are also domain requirements; answer as a server error.
-fn unreachable_filed(page: ReportPage) -> Response {
-    tracing::error!("report page: domain accepted a notice the form rejected");
-    errors::page(&page.ctx, StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Maps the domain's field errors to the form's fields and messages.

@@ -87,11 +87,14 @@ pub async fn session(test: &str) -> Option<Session> {
     Some(Browser::get(test)?.session().await)
 }
 
-/// Where screenshots go when `STAYDOWN_SCREENSHOTS=1`.
+/// The screenshots the README shows (only these are written, to keep the repository small).
+const SHOTS: &[&str] =
+    &["home-phone", "report-errors-en-phone", "report-hashes-ready", "received-nl", "tracking-decided"];
+
+/// Where a screenshot goes when `STAYDOWN_SCREENSHOTS=1`.
 pub fn screenshot_path(name: &str) -> Option<PathBuf> {
-    std::env::var("STAYDOWN_SCREENSHOTS")
-        .is_ok_and(|v| v == "1")
-        .then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots").join(format!("{name}.png")))
+    let wanted = std::env::var("STAYDOWN_SCREENSHOTS").is_ok_and(|v| v == "1") && SHOTS.contains(&name);
+    wanted.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots").join(format!("{name}.png")))
 }
 
 /// Runs axe-core on the page at desktop and at phone width, checks the phone layout does not
