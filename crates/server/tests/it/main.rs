@@ -18,6 +18,8 @@ mod intake;
 mod misuse;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
+/// The pages' server side: withdrawing a hash-only report (issue 11).
+mod pages;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
 /// The transparency report (Art. 15, 24(1)), `/api/v1/stats` and the report's `/metrics` series.
