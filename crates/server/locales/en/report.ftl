@@ -101,3 +101,6 @@ track-withdraw-text = If you no longer want us to look for these photos, withdra
 track-withdraw-send = Withdraw the report
 track-withdraw-done = Your report was withdrawn and its fingerprints were deleted.
 track-withdrawn-at = Withdrawn on { $at }. The fingerprints were deleted.
+statement-title = Why your content was restricted
+statement-intro = { $service } took a decision about content you posted. These are the reasons (DSA Art. 17) and what you can do if you disagree.
+statement-reversed = This decision was reversed after a complaint.

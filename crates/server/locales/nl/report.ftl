@@ -101,3 +101,6 @@ track-withdraw-text = Wilt u niet langer dat wij naar deze foto's zoeken, trek d
 track-withdraw-send = Melding intrekken
 track-withdraw-done = Uw melding is ingetrokken en de vingerafdrukken zijn gewist.
 track-withdrawn-at = Ingetrokken op { $at }. De vingerafdrukken zijn gewist.
+statement-title = Waarom uw inhoud is beperkt
+statement-intro = { $service } heeft een besluit genomen over inhoud die u plaatste. Dit zijn de redenen (DSA art. 17) en wat u kunt doen als u het er niet mee eens bent.
+statement-reversed = Dit besluit is na bezwaar teruggedraaid.

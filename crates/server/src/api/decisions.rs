@@ -66,16 +66,31 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     token: Option<String>,
+    /// Page only: the form just sent (`appeal`).
+    done: Option<String>,
+    /// Page only: the language switch.
+    #[allow(dead_code)]
+    lang: Option<String>,
 }
 
-/// The statement of reasons.
+/// The statement of reasons: JSON, or for a browser with the uploader's token the statement page
+/// with the complaint form (`pages::statement`).
 pub async fn statement(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<TokenQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    headers: axum::http::HeaderMap,
+    ctx: crate::pages::Ctx,
+) -> Result<Response, ApiError> {
     let token = q.token.filter(|t| !t.is_empty());
+    if caller.key.is_none()
+        && crate::pages::errors::wants_html(&headers)
+        && let Some(t) = &token
+    {
+        let flash = (q.done.as_deref() == Some("appeal")).then(|| ctx.t("track-appeal-done"));
+        return Ok(crate::pages::statement::page(&state, ctx, &id, t, Default::default(), String::new(), flash).await);
+    }
     if caller.key.is_some() || token.is_none() {
         caller.require(Permission::ViewStatement)?;
     }
@@ -91,7 +106,7 @@ pub async fn statement(
     if let Some(obj) = statement.as_object_mut() {
         obj.insert("status".into(), decision.status.into());
     }
-    Ok(Json(statement))
+    Ok(Json(statement).into_response())
 }
 
 /// An internal complaint that was filed.

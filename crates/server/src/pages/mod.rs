@@ -21,6 +21,7 @@ pub mod home;
 pub mod i18n;
 pub mod info;
 pub mod report;
+pub mod statement;
 pub mod track;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/report", get(report::form).post(report::submit))
         .route("/report/hashes", get(report::hashes_form).post(report::submit_hashes))
         .route("/report/received/{id}", get(report::received))
+        .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
         .route("/track/{id}/appeal", axum::routing::post(track::appeal))
         .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))
         .route("/favicon.ico", get(assets::favicon))

@@ -80,3 +80,57 @@ async fn a_hash_only_report_is_withdrawn_from_every_bank_it_fed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
+    each_backend(|app| async move {
+        app.file(&crate::support::notice("https://example.com/upload/7"), None).await;
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (status, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{decided}");
+        let id = decided["id"].as_str().unwrap();
+        let token = decided["uploader_appeal_token"].as_str().unwrap();
+        let url = format!("{}/api/v1/decisions/{id}/statement?token={token}&lang=nl", app.base);
+        let page = app.client.get(&url).header("accept", BROWSER).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Waarom uw inhoud is beperkt") && html.contains(&format!("/statement/{id}/appeal")),
+            "{html}"
+        );
+        // Machines still get JSON on the same link.
+        let (status, json) = app.get(&format!("/api/v1/decisions/{id}/statement?token={token}"), None).await;
+        assert_eq!(status, 200);
+        assert!(json["text"]["nl"].is_string(), "{json}");
+        // A wrong token shows nothing.
+        let wrong = app
+            .client
+            .get(format!("{}/api/v1/decisions/{id}/statement?token=x", app.base))
+            .header("accept", BROWSER)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 404);
+
+        let binding = "fedcba9876543210fedcba9876543210";
+        let post = |reason: &'static str| {
+            app.client
+                .post(format!("{}/statement/{id}/appeal", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[("csrf", csrf::token(binding)), ("token", token.to_owned()), ("reason", reason.to_owned())])
+                .send()
+        };
+        let empty = post("").await.unwrap();
+        assert_eq!(empty.status(), 422);
+        let done = post("It is me in the picture and I consented to it.").await.unwrap();
+        assert!(done.status().is_success());
+        let text = done.text().await.unwrap();
+        assert!(text.contains("id=\"flash\""), "{text}");
+        let summary = app.store().case_summary(&case).await.unwrap().expect("case");
+        assert_eq!(summary.state, staydown_domain::case::CaseState::Appealed);
+    })
+    .await;
+}
