@@ -41,6 +41,70 @@ pub fn hash_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<PdqResult, JsEr
     Ok(PdqResult { pdq: out.hash.to_hex(), quality: out.quality })
 }
 
+/// PDQ, SHA-256 and MD5 of an image file, as the server computes them.
+#[wasm_bindgen]
+#[derive(Debug, Clone)]
+pub struct FileHashes {
+    pdq: String,
+    quality: u8,
+    sha256: String,
+    md5: String,
+    width: u32,
+    height: u32,
+}
+
+#[wasm_bindgen]
+impl FileHashes {
+    /// PDQ as 64 lowercase hex digits.
+    #[wasm_bindgen(getter)]
+    pub fn pdq(&self) -> String {
+        self.pdq.clone()
+    }
+    /// PDQ quality 0–100.
+    #[wasm_bindgen(getter)]
+    pub fn quality(&self) -> u8 {
+        self.quality
+    }
+    /// SHA-256 of the file's bytes, 64 lowercase hex digits.
+    #[wasm_bindgen(getter)]
+    pub fn sha256(&self) -> String {
+        self.sha256.clone()
+    }
+    /// MD5 of the file's bytes, 32 lowercase hex digits.
+    #[wasm_bindgen(getter)]
+    pub fn md5(&self) -> String {
+        self.md5.clone()
+    }
+    /// Decoded width in pixels.
+    #[wasm_bindgen(getter)]
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    /// Decoded height in pixels.
+    #[wasm_bindgen(getter)]
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+}
+
+/// Hashes an image file's bytes with the server's decoder (`staydown_media::hash_image_bytes`,
+/// default limits): the same pixels as the server — EXIF orientation is not applied, on the server
+/// nor here, for JPEG and PNG `eXIf` alike — so the same PDQ, and digests of the same bytes.
+/// Errors: not a supported image, or over the byte/pixel limits (`JsError` with the reason).
+#[wasm_bindgen(js_name = hashFile)]
+pub fn hash_file(bytes: &[u8]) -> Result<FileHashes, JsError> {
+    let h = staydown_media::hash_image_bytes(bytes, &staydown_media::DecodeLimits::default())
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(FileHashes {
+        pdq: h.pdq.to_hex(),
+        quality: h.quality,
+        sha256: h.sha256_hex(),
+        md5: h.md5_hex(),
+        width: h.width,
+        height: h.height,
+    })
+}
+
 /// Hamming distance between two hashes given as hex.
 #[wasm_bindgen(js_name = hammingHex)]
 pub fn hamming_hex(a: &str, b: &str) -> Result<u32, JsError> {

@@ -15,6 +15,7 @@ pub mod json;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
+pub mod pages;
 pub mod problem;
 pub mod screening;
 pub mod staff;
@@ -30,7 +31,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use staydown_domain::policy::Policy;
 use staydown_store::Store;
@@ -93,6 +94,8 @@ pub struct Settings {
     pub metrics_access: MetricsAccess,
     /// Video screening (issue 17): sampling and decoding bounds.
     pub video: VideoSettings,
+    /// What the public pages show from configuration: support contacts, privacy contact (issue 11).
+    pub public: pages::info::PublicInfo,
 }
 
 /// Who may read `GET /metrics`. Prometheus deployments scrape a private port or send a bearer
@@ -180,6 +183,7 @@ impl Default for Settings {
             court: "the competent court (in the Netherlands: the district court, rechtbank)".into(),
             webhook: None,
             misuse: staydown_domain::misuse::MisusePolicy::default(),
+            public: pages::info::PublicInfo::default(),
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             bank_refresh_interval: Duration::from_secs(30),
@@ -385,12 +389,13 @@ pub fn router(state: AppState) -> Router {
         .route("/stats", get(api::stats::stats))
         .merge(api::helpline::routes().layer(DefaultBodyLimit::max(api::helpline::MAX_EVIDENCE_BYTES.max(limit))));
     Router::new()
-        .route("/", get(home))
+        .merge(pages::router())
         .route("/healthz", get(healthz))
         .route("/livez", get(livez))
         .route("/readyz", get(healthz))
         .route("/metrics", get(metrics::guarded))
-        .route("/hash", get(web::hash_page))
+        // The old hashing page: the hash-only report now does this and files it (issue 11).
+        .route("/hash", get(|| async { axum::response::Redirect::permanent("/report/hashes") }))
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
         .merge(staff::routes())
@@ -403,6 +408,7 @@ pub fn router(state: AppState) -> Router {
             req.extensions_mut().insert(BodyLimit(limit));
             next.run(req).await
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), pages::layer))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(middleware::from_fn(metrics::track_requests))
         .with_state(state)
@@ -427,10 +433,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
-}
-
-async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
 }
 
 /// A router with only `GET /metrics`, for a separate, private listen address

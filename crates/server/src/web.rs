@@ -1,13 +1,12 @@
-//! Server-rendered pages and embedded static files.
+//! Embedded static files of the PDQ WebAssembly module.
 //!
-//! `/hash` lets a person compute the PDQ hash of an image in their own browser (the image never
-//! leaves the device; the same Rust PDQ code as the server, compiled to WebAssembly), so they can
-//! report by hash alone. The wasm build is committed under `web/static/pdq/` and embedded here, so
-//! the server needs no build step on a fresh machine.
+//! The PDQ WebAssembly module (`crates/pdq-wasm`, committed under `web/static/pdq/`), embedded so the
+//! server needs no build step on a fresh machine. The hash-only report page (`pages::report`) uses
+//! it to hash photos on the person's own device.
 
 use axum::extract::Path;
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use crate::problem::ApiError;
 
@@ -33,9 +32,4 @@ pub async fn pdq_file(Path(name): Path<String>) -> Result<Response, ApiError> {
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     Ok(response)
-}
-
-/// `GET /hash`: hash an image in the browser.
-pub async fn hash_page() -> Html<&'static str> {
-    Html(include_str!("hash.html"))
 }

@@ -32,6 +32,7 @@ mod sessions;
 mod stats;
 mod tdb;
 mod videos;
+mod withdraw;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub use sessions::{ApiKeyListing, NewStaffSession, PasswordChange, SessionEnd, S
 pub use stats::{BankMatches, QueueGauges, Stats};
 pub use tdb::{ExportCursor, QueuedStatement, SubmissionState, SubmittedStatement};
 pub use videos::{BankVideo, CaseVideo, NewVideoEntry};
+pub use withdraw::Withdrawal;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

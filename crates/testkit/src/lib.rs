@@ -190,3 +190,6 @@ async fn start_cluster(bin: &Path) -> Result<String, String> {
     *CLUSTER.lock().map_err(|_| "cluster lock poisoned")? = Some(Cluster { _keepalive: keepalive, _child: child });
     Ok(url)
 }
+
+#[cfg(feature = "browser")]
+pub mod browser;

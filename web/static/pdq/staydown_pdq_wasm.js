@@ -1,4 +1,99 @@
 /**
+ * PDQ, SHA-256 and MD5 of an image file, as the server computes them.
+ */
+export class FileHashes {
+    static __wrap(ptr) {
+        const obj = Object.create(FileHashes.prototype);
+        obj.__wbg_ptr = ptr;
+        FileHashesFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        FileHashesFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_filehashes_free(ptr, 0);
+    }
+    /**
+     * Decoded height in pixels.
+     * @returns {number}
+     */
+    get height() {
+        const ret = wasm.filehashes_height(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * MD5 of the file's bytes, 32 lowercase hex digits.
+     * @returns {string}
+     */
+    get md5() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.filehashes_md5(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * PDQ as 64 lowercase hex digits.
+     * @returns {string}
+     */
+    get pdq() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.filehashes_pdq(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * PDQ quality 0–100.
+     * @returns {number}
+     */
+    get quality() {
+        const ret = wasm.filehashes_quality(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * SHA-256 of the file's bytes, 64 lowercase hex digits.
+     * @returns {string}
+     */
+    get sha256() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.filehashes_sha256(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * Decoded width in pixels.
+     * @returns {number}
+     */
+    get width() {
+        const ret = wasm.filehashes_width(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+}
+if (Symbol.dispose) FileHashes.prototype[Symbol.dispose] = FileHashes.prototype.free;
+
+/**
  * A PDQ hash (64 lowercase hex digits) and its quality 0–100.
  */
 export class PdqResult {
@@ -71,6 +166,24 @@ export function hammingHex(a, b) {
 }
 
 /**
+ * Hashes an image file's bytes with the server's decoder (`staydown_media::hash_image_bytes`,
+ * default limits): the same pixels as the server — EXIF orientation is not applied, on the server
+ * nor here, for JPEG and PNG `eXIf` alike — so the same PDQ, and digests of the same bytes.
+ * Errors: not a supported image, or over the byte/pixel limits (`JsError` with the reason).
+ * @param {Uint8Array | number[]} bytes
+ * @returns {FileHashes}
+ */
+export function hashFile(bytes) {
+    const ptr0 = passArray8ToWasm0(bytes, wasm.__wbindgen_malloc);
+    const len0 = WASM_VECTOR_LEN;
+    const ret = wasm.hashFile(ptr0, len0);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return FileHashes.__wrap(ret[0]);
+}
+
+/**
  * Hashes RGBA pixels (`ImageData.data`: `width × height × 4` bytes, row-major).
  * @param {number} width
  * @param {number} height
@@ -113,6 +226,9 @@ function __wbg_get_imports() {
     };
 }
 
+const FileHashesFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_filehashes_free(ptr, 1));
 const PdqResultFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_pdqresult_free(ptr, 1));

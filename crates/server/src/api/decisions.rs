@@ -66,16 +66,31 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     token: Option<String>,
+    /// Page only: the form just sent (`appeal`).
+    done: Option<String>,
+    /// Page only: the language switch.
+    #[allow(dead_code)]
+    lang: Option<String>,
 }
 
-/// The statement of reasons.
+/// The statement of reasons: JSON, or for a browser with the uploader's token the statement page
+/// with the complaint form (`pages::statement`).
 pub async fn statement(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<TokenQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    headers: axum::http::HeaderMap,
+    ctx: crate::pages::Ctx,
+) -> Result<Response, ApiError> {
     let token = q.token.filter(|t| !t.is_empty());
+    if caller.key.is_none()
+        && crate::pages::errors::wants_html(&headers)
+        && let Some(t) = &token
+    {
+        let flash = (q.done.as_deref() == Some("appeal")).then(|| ctx.t("track-appeal-done"));
+        return Ok(crate::pages::statement::page(&state, ctx, &id, t, Default::default(), String::new(), flash).await);
+    }
     if caller.key.is_some() || token.is_none() {
         caller.require(Permission::ViewStatement)?;
     }
@@ -91,18 +106,31 @@ pub async fn statement(
     if let Some(obj) = statement.as_object_mut() {
         obj.insert("status".into(), decision.status.into());
     }
-    Ok(Json(statement))
+    Ok(Json(statement).into_response())
 }
 
-/// Files an internal complaint.
-pub async fn appeal(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    ApiJson(draft): ApiJson<AppealDraft>,
-) -> Result<Response, ApiError> {
+/// An internal complaint that was filed.
+#[derive(Debug, Clone)]
+pub struct FiledAppeal {
+    /// Appeal id.
+    pub id: String,
+    /// The decision appealed.
+    pub decision_id: String,
+    /// Who appealed.
+    pub appellant: Appellant,
+    /// When.
+    pub received_at: OffsetDateTime,
+}
+
+/// Validates and stores an internal complaint (Art. 20): the one path for the API and the pages.
+pub async fn file_appeal(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    draft: AppealDraft,
+) -> Result<FiledAppeal, ApiError> {
     let mut reason = validate_appeal(&draft).map_err(ApiError::Validation)?;
-    let decision = load_decision(&state, &id).await?;
+    let decision = load_decision(state, id).await?;
     let digest = secret_digest(draft.token.as_deref().unwrap_or_default().trim());
     // A wrong token and a missing decision look the same.
     let (appellant, notice_id) = state.store().appellant(&decision, &digest).await?.ok_or(ApiError::NotFound)?;
@@ -130,9 +158,21 @@ pub async fn appeal(
             actor: caller.actor(),
         })
         .await?;
+    Ok(FiledAppeal { id: appeal_id, decision_id: decision.id, appellant, received_at: now })
+}
+
+/// Files an internal complaint.
+pub async fn appeal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(draft): ApiJson<AppealDraft>,
+) -> Result<Response, ApiError> {
+    let FiledAppeal { id: appeal_id, decision_id, appellant, received_at: now } =
+        file_appeal(&state, &caller, &id, draft).await?;
     let body = serde_json::json!({
         "id": appeal_id,
-        "decision_id": decision.id,
+        "decision_id": decision_id,
         "appellant": appellant.as_str(),
         "received_at": now.unix_timestamp(),
         "status": "open",

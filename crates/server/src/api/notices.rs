@@ -142,6 +142,11 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct TokenQuery {
     token: Option<String>,
+    /// Page only: which form the browser just sent (`appeal`, `withdrawn`), for a confirmation line.
+    done: Option<String>,
+    /// Page only: the language switch (`pages::i18n`).
+    #[allow(dead_code)]
+    lang: Option<String>,
 }
 
 /// The notifier's view.
@@ -161,22 +166,32 @@ pub struct NoticeView {
     decision: Option<serde_json::Value>,
 }
 
-/// Shows a notice to whoever holds its tracking token (query `token` or header `X-Tracking-Token`).
+/// Shows a notice to whoever holds its tracking token (query `token` or header `X-Tracking-Token`):
+/// JSON for machines, the tracking page (`pages::track`) for a browser (`Accept: text/html`).
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
-) -> Result<Json<NoticeView>, ApiError> {
+    ctx: crate::pages::Ctx,
+) -> Result<Response, ApiError> {
     let token = q.token.or_else(|| headers.get("x-tracking-token").and_then(|v| v.to_str().ok()).map(str::to_owned));
     let Some(token) = token.filter(|t| !t.is_empty()) else { return Err(ApiError::NotFound) };
+    if crate::pages::errors::wants_html(&headers) {
+        let flash = match q.done.as_deref() {
+            Some("appeal") => Some(ctx.t("track-appeal-done")),
+            Some("withdrawn") => Some(ctx.t("track-withdraw-done")),
+            _ => None,
+        };
+        return Ok(crate::pages::track::page(&state, ctx, &id, &token, Default::default(), String::new(), flash).await);
+    }
     let status = state.store().notice_status(&id, &secret_digest(&token)).await?.ok_or(ApiError::NotFound)?;
     let decision = state.store().notice_decision(&id).await?.map(|d| {
         let redress = crate::api::cases::redress(&state, &d.id, d.decided_at);
         let texts = staydown_domain::statement::decision_notice(&d.decision, &redress, &id);
         serde_json::json!({
             "id": d.id,
-            "decided_at": d.decided_at.unix_timestamp(),
+            "decided_at": d.decided_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "status": d.status,
             "restricts": d.decision.restricts(),
             "automated_detection": d.decision.automated_detection,
@@ -188,12 +203,17 @@ pub async fn show(
     Ok(Json(NoticeView {
         id: status.id,
         received_at: status.received_at,
-        status: status.case_state.as_str(),
+        // One set of status names with the receipt: a case not yet picked up is `received`.
+        status: match status.case_state {
+            staydown_domain::case::CaseState::New => "received",
+            other => other.as_str(),
+        },
         source: status.source.as_str(),
         category: status.category,
         keywords: status.keywords,
         locations: status.locations,
         acknowledged_at: status.acknowledged_at,
         decision,
-    }))
+    })
+    .into_response())
 }

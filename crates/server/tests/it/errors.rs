@@ -149,8 +149,9 @@ async fn the_in_browser_hasher_is_served_without_a_build_step() {
         assert_eq!(wasm.headers()["content-type"], "application/wasm");
         let bytes = wasm.bytes().await.unwrap();
         assert_eq!(&bytes[..4], b"\0asm");
+        // `/hash` moved to the hash-only report page, which loads the module from its script.
         let page = app.client.get(format!("{}/hash", app.base)).send().await.unwrap().text().await.unwrap();
-        assert!(page.contains("/static/pdq/pdq.js"));
+        assert!(page.contains("/static/report-hashes.js"));
         let (status, _) = app.get("/static/pdq/../../Cargo.toml", None).await;
         assert_eq!(status, 404);
     })

@@ -31,6 +31,8 @@ mod intake;
 mod misuse;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
+/// The pages' server side: withdrawing a hash-only report (issue 11).
+mod pages;
 /// Trusted flaggers, authorities, priorities, deadlines and the queue.
 mod priority;
 /// Behind a reverse proxy: forwarded client addresses, IPv6 /64 limits, private /metrics.

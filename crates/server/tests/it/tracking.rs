@@ -10,7 +10,7 @@ async fn only_the_right_token_sees_the_notice() {
         let (status, view) = app.get(&format!("/api/v1/notices/{id}?token={token}"), None).await;
         assert_eq!(status, 200, "{view}");
         assert_eq!(view["id"], id);
-        assert_eq!(view["status"], "new");
+        assert_eq!(view["status"], "received", "the receipt's word");
         assert_eq!(view["locations"][0], "https://example.com/track");
         assert!(view["decision"].is_null());
 

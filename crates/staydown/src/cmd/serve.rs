@@ -55,7 +55,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         body_limit: config.body_limit,
         public_notices_per_minute: config.public_notices_per_minute,
         public_notice_burst: config.public_notice_burst,
-        platform_name: config.platform_name.clone(),
+        // The demo names a made-up service, so statements and pages read as they would in use.
+        platform_name: if args.demo && config.platform_name == Settings::default().platform_name {
+            "Fotoplek (demo)".to_owned()
+        } else {
+            config.platform_name.clone()
+        },
         out_of_court_settlement: config.out_of_court_settlement.clone(),
         court: config.court.clone(),
         webhook: config

@@ -1,0 +1,187 @@
+//! The public web: server-rendered pages for people (victims, notifiers, uploaders), beside the
+//! JSON API (`crate::api`) for machines. Both front doors call the same domain and store code.
+//!
+//! - [`router`] holds the page routes; `crate::router` merges it and wraps the whole app in
+//!   [`layer`], which sets the security headers on every HTML response ([`headers`]), remembers a
+//!   language chosen with `?lang=`, issues the anonymous CSRF cookie ([`csrf`]) and turns
+//!   problem+json errors into readable HTML pages for browsers (decided by `Accept`).
+//! - Templates live in `crates/server/templates/{layout.html,views/,common/}` (askama, checked at
+//!   compile time); every visible string is a Fluent key in `crates/server/locales/{en,nl}/` ([`i18n`]).
+//! - Static files (CSS, favicon, scripts, the PDQ WebAssembly) are embedded in the binary ([`assets`]).
+//!
+//! Accessibility target: WCAG 2.2 AA (landmarks, labels, error summary, contrast, 320 px wide),
+//! checked with axe-core in headless Chromium (`tests/browser`).
+
+pub mod assets;
+pub mod csrf;
+pub mod errors;
+pub mod form;
+pub mod headers;
+pub mod home;
+pub mod i18n;
+pub mod info;
+pub mod report;
+pub mod statement;
+pub mod track;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+
+pub use self::i18n::Lang;
+use crate::AppState;
+
+/// The page routes (merged into `crate::router`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/help", get(info::help))
+        .route("/policy", get(info::policy))
+        .route("/privacy", get(info::privacy))
+        .route("/report", get(report::form).post(report::submit))
+        .route("/report/hashes", get(report::hashes_form).post(report::submit_hashes))
+        .route("/report/received/{id}", get(report::received))
+        .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
+        .route("/track/{id}/appeal", axum::routing::post(track::appeal))
+        .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/static/{file}", get(assets::file))
+}
+
+/// The anonymous CSRF binding of the current request (set by [`layer`]).
+#[derive(Debug, Clone)]
+pub struct CsrfBinding(pub String);
+
+/// One entry of the language switch.
+#[derive(Debug, Clone)]
+pub struct LangLink {
+    /// Language code.
+    pub code: &'static str,
+    /// The language's own name.
+    pub name: &'static str,
+    /// This page in that language.
+    pub href: String,
+    /// Whether it is the page's language.
+    pub current: bool,
+}
+
+/// What every page template needs: the language, the CSRF token, the current address (for the
+/// language switch) and the service's name.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Page language.
+    pub lang: Lang,
+    /// CSRF token for forms on this page (see [`csrf`]).
+    pub csrf: String,
+    /// The service's configured name.
+    pub service: String,
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+impl Ctx {
+    /// A context for `lang` at `path` (query pairs kept for the language switch, `lang` dropped).
+    pub fn new(lang: Lang, csrf: String, service: String, path: &str, query: Option<&str>) -> Ctx {
+        let query = query
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| k != "lang")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ctx { lang, csrf, service, path: path.to_owned(), query }
+    }
+
+    /// Translation of `key` in the page language.
+    pub fn t(&self, key: impl AsRef<str>) -> String {
+        self.lang.t(key.as_ref())
+    }
+
+    /// Translation with one argument.
+    pub fn ta(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.lang.ta(key, &[(name, &value.to_string())])
+    }
+
+    /// Translation with two arguments.
+    pub fn ta2(&self, key: &str, n1: &str, v1: impl std::fmt::Display, n2: &str, v2: impl std::fmt::Display) -> String {
+        self.lang.ta(key, &[(n1, &v1.to_string()), (n2, &v2.to_string())])
+    }
+
+    /// The page language's code (`en`, `nl`).
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    /// The languages the switch offers.
+    pub fn languages(&self) -> Vec<LangLink> {
+        Lang::ALL
+            .iter()
+            .map(|&l| {
+                let mut q = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &self.query {
+                    q.append_pair(k, v);
+                }
+                q.append_pair("lang", l.code());
+                LangLink {
+                    code: l.code(),
+                    name: l.endonym(),
+                    href: format!("{}?{}", self.path, q.finish()),
+                    current: l == self.lang,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the current page is `path` (for `aria-current` in the navigation).
+    pub fn is(&self, path: &str) -> bool {
+        self.path == path
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = Lang::negotiate(parts.uri.query(), &parts.headers);
+        let binding = parts.extensions.get::<CsrfBinding>().map(|b| b.0.clone()).unwrap_or_default();
+        let token = if binding.is_empty() { String::new() } else { csrf::token(&binding) };
+        Ok(Ctx::new(lang, token, state.settings().platform_name.clone(), parts.uri.path(), parts.uri.query()))
+    }
+}
+
+/// Middleware for the whole app: security headers on HTML, the language cookie, the anonymous
+/// CSRF cookie, and HTML error pages for browsers. Apply with `axum::middleware::from_fn_with_state`.
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let (binding, new_cookie) = csrf::anonymous_binding(req.headers());
+    req.extensions_mut().insert(CsrfBinding(binding.clone()));
+    let chosen = req.uri().query().and_then(i18n::query_lang);
+    let wants_html = errors::wants_html(req.headers());
+    let lang = Lang::negotiate(req.uri().query(), req.headers());
+    let path = req.uri().path().to_owned();
+    let mut response = next.run(req).await;
+    if wants_html && errors::is_problem(&response) {
+        let ctx = Ctx::new(lang, csrf::token(&binding), state.settings().platform_name.clone(), &path, None);
+        response = errors::html_error(&ctx, &response);
+    }
+    if headers::is_html(response.headers()) {
+        headers::set_security_headers(response.headers_mut());
+        csrf::set_cookie(response.headers_mut(), new_cookie);
+        if let Some(l) = chosen
+            && let Ok(v) = HeaderValue::from_str(&format!(
+                "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                i18n::LANG_COOKIE,
+                l.code()
+            ))
+        {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    } else {
+        response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    }
+    response
+}

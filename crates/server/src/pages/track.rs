@@ -1,0 +1,265 @@
+//! The notifier's tracking page (DSA Art. 16(5), 20): what happened to a report, in words.
+//!
+//! The `tracking_url` of receipts and e-mails (`/api/v1/notices/{id}?token=…`) answers JSON to
+//! machines and this page to browsers: `api::notices::show` hands a request whose `Accept`
+//! prefers `text/html` to [`page`] (content negotiation; documented in docs/pages.md). The page
+//! shows a timeline, the decision with its reasons, the redress options (Art. 20 complaint with a
+//! form, Art. 21 out-of-court settlement, court), and for a hash-only report a withdraw button.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, RawForm, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use staydown_domain::appeal::{AppealDraft, appeal_deadline};
+use staydown_domain::case::CaseState;
+use staydown_domain::secret_digest;
+
+use super::form::{Errors, FormData};
+use super::report::datetime;
+use super::{Ctx, csrf, errors};
+use crate::AppState;
+use crate::api::decisions::file_appeal;
+use crate::auth::Caller;
+use crate::problem::ApiError;
+
+/// One step of the timeline.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Catalogue key of its label.
+    pub key: &'static str,
+    /// When, if it happened.
+    pub at: Option<String>,
+}
+
+/// The tracking page.
+#[derive(Template, WebTemplate)]
+#[template(path = "views/track.html")]
+pub struct TrackPage {
+    ctx: Ctx,
+    id: String,
+    token: String,
+    status_key: &'static str,
+    steps: Vec<Step>,
+    decision: Option<DecisionView>,
+    hash_only: bool,
+    withdrawn: Option<String>,
+    locations: Vec<String>,
+    errors: Errors,
+    reason: String,
+    flash: Option<String>,
+    support: Vec<(super::info::SupportContact, String)>,
+}
+
+/// A decision as the page shows it.
+#[derive(Debug, Clone)]
+pub struct DecisionView {
+    /// Decision id.
+    pub id: String,
+    /// When.
+    pub decided_at: String,
+    /// The decision notice in the page language (statement of its reasons).
+    pub text: String,
+    /// Whether the content was restricted (still in force).
+    pub restricts: bool,
+    /// Appeal window closes.
+    pub appeal_until: String,
+    /// Whether an appeal may still be filed.
+    pub appeal_open: bool,
+    /// Art. 21 body.
+    pub out_of_court: String,
+    /// Court.
+    pub court: String,
+}
+
+impl TrackPage {
+    fn error(&self, field: &str) -> Option<String> {
+        self.errors.get(field).cloned()
+    }
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.get(field).is_some() { "field invalid" } else { "field" }
+    }
+}
+
+fn status_key(state: CaseState, withdrawn: bool, restricts: Option<bool>) -> &'static str {
+    if withdrawn {
+        return "track-status-withdrawn";
+    }
+    match (state, restricts) {
+        (CaseState::New, _) => "track-status-received",
+        (CaseState::InReview, _) => "track-status-in-review",
+        (CaseState::Appealed, _) => "track-status-appealed",
+        (_, Some(true)) => "track-status-removed",
+        (_, Some(false)) => "track-status-not-removed",
+        (_, None) => "track-status-decided",
+    }
+}
+
+/// Renders the page for `id` if `token` is its tracking token; a 404 page otherwise.
+pub async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    id: &str,
+    token: &str,
+    errors: Errors,
+    reason: String,
+    flash: Option<String>,
+) -> Response {
+    match build(state, ctx.clone(), id, token, errors, reason, flash).await {
+        Ok(Some(p)) => p.into_response(),
+        Ok(None) => errors::page(&ctx, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = ?e, "tracking page");
+            errors::page(&ctx, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+async fn build(
+    state: &AppState,
+    ctx: Ctx,
+    id: &str,
+    token: &str,
+    errors: Errors,
+    reason: String,
+    flash: Option<String>,
+) -> Result<Option<TrackPage>, ApiError> {
+    let store = state.store();
+    let Some(status) = store.notice_status(id, &secret_digest(token)).await? else { return Ok(None) };
+    let (withdrawn_at, hash_only) = store.notice_withdrawal(id).await?.unwrap_or((None, false));
+    let record = store.notice_decision(id).await?;
+    let now = state.now();
+    let decision = record.as_ref().map(|d| {
+        let redress = crate::api::cases::redress(state, &d.id, d.decided_at);
+        let texts = staydown_domain::statement::decision_notice(&d.decision, &redress, id);
+        let until = appeal_deadline(d.decided_at);
+        DecisionView {
+            id: d.id.clone(),
+            decided_at: datetime(d.decided_at),
+            text: if ctx.lang == super::Lang::Nl { texts.nl } else { texts.en },
+            restricts: d.decision.restricts() && d.status != "reversed",
+            appeal_until: datetime(until),
+            appeal_open: now <= until,
+            out_of_court: state.settings().out_of_court_settlement.clone(),
+            court: state.settings().court.clone(),
+        }
+    });
+    let reached = |s: CaseState| status.case_state as u8 >= s as u8;
+    let steps = vec![
+        Step { key: "track-step-received", at: Some(datetime(status.received_at)) },
+        Step { key: "track-step-confirmed", at: status.acknowledged_at.map(datetime) },
+        Step {
+            key: "track-step-review",
+            at: reached(CaseState::InReview)
+                .then(|| decision.as_ref().map_or_else(String::new, |d| d.decided_at.clone())),
+        },
+        Step { key: "track-step-decided", at: decision.as_ref().map(|d| d.decided_at.clone()) },
+    ];
+    let mut steps = steps;
+    if reached(CaseState::Appealed) {
+        steps.push(Step { key: "track-step-appealed", at: Some(String::new()) });
+    }
+    if matches!(status.case_state, CaseState::Redecided | CaseState::Closed) && reached(CaseState::Appealed) {
+        steps.push(Step { key: "track-step-outcome", at: decision.as_ref().map(|d| d.decided_at.clone()) });
+    }
+    Ok(Some(TrackPage {
+        status_key: status_key(status.case_state, withdrawn_at.is_some(), decision.as_ref().map(|d| d.restricts)),
+        steps,
+        decision,
+        hash_only: hash_only && withdrawn_at.is_none(),
+        withdrawn: withdrawn_at.map(datetime),
+        locations: status.locations,
+        id: id.to_owned(),
+        token: token.to_owned(),
+        errors,
+        reason,
+        flash,
+        support: super::info::support_list(state, &ctx),
+        ctx,
+    }))
+}
+
+/// `POST /track/{id}/appeal`: the notifier's complaint about the decision (Art. 20).
+pub async fn appeal(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
+    let form = FormData::parse(&body);
+    let token = form.get("token");
+    let reason = form.get("reason");
+    let mut errs = Errors::default();
+    if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
+        errs.add("reason", ctx.t("form-expired"));
+        return with_status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::BAD_REQUEST);
+    }
+    let Ok(Some(record)) = state.store().notice_decision(&id).await else {
+        return errors::page(&ctx, StatusCode::NOT_FOUND);
+    };
+    // The tracking token must belong to this notice (the store checks it against the decision).
+    if state.store().notice_status(&id, &secret_digest(&token)).await.ok().flatten().is_none() {
+        return errors::page(&ctx, StatusCode::NOT_FOUND);
+    }
+    let draft = AppealDraft {
+        token: Some(token.clone()),
+        reason: Some(reason.clone()),
+        language: Some(ctx.lang.domain()),
+        new_facts: None,
+    };
+    match file_appeal(&state, &Caller { key: None }, &record.id, draft).await {
+        Ok(_) => Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=appeal")).into_response(),
+        Err(ApiError::Validation(_)) => {
+            errs.add("reason", ctx.t("track-appeal-err-reason"));
+            let r = page(&state, ctx, &id, &token, errs, reason, None).await;
+            with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(ApiError::AppealWindowClosed { .. }) => {
+            errs.add("reason", ctx.t("track-appeal-closed"));
+            with_status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::CONFLICT)
+        }
+        Err(ApiError::NotFound) => errors::page(&ctx, StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = ?e, "appeal from the tracking page");
+            errors::page(&ctx, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+/// `POST /track/{id}/withdraw`: withdraws a hash-only report; its hashes leave every bank fed
+/// from it (`Store::withdraw_hash_notice`, audited).
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
+    let form = FormData::parse(&body);
+    let token = form.get("token");
+    if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
+        let mut errs = Errors::default();
+        errs.add("withdraw", ctx.t("form-expired"));
+        return with_status(page(&state, ctx, &id, &token, errs, String::new(), None).await, StatusCode::BAD_REQUEST);
+    }
+    match state.store().withdraw_hash_notice(&id, &secret_digest(&token), state.now()).await {
+        Ok(_) => {
+            state.refresh_banks().await;
+            Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=withdrawn")).into_response()
+        }
+        Err(staydown_store::StoreError::NotFound) => errors::page(&ctx, StatusCode::NOT_FOUND),
+        Err(staydown_store::StoreError::Conflict(_)) => errors::page(&ctx, StatusCode::CONFLICT),
+        Err(e) => {
+            tracing::error!(error = %e, "withdrawing a hash-only report");
+            errors::page(&ctx, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+fn with_status(mut r: Response, status: StatusCode) -> Response {
+    if r.status().is_success() {
+        *r.status_mut() = status;
+    }
+    r
+}

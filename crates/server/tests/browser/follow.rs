@@ -1,0 +1,85 @@
+use serde_json::{Value, json};
+use staydown_domain::roles::Role;
+use staydown_domain::secret_digest;
+
+use crate::app::{App, check_page, session};
+use crate::report::file_through_report;
+
+/// A reviewer key.
+pub async fn reviewer(app: &App) -> String {
+    let (id, key) = staydown_server::auth::generate_api_key();
+    app.state
+        .store()
+        .create_api_key(&id, "reviewer", Role::Reviewer, &secret_digest(&key), app.state.now())
+        .await
+        .unwrap();
+    key
+}
+
+/// Decides the only open case with a removal.
+pub async fn remove_open_case(app: &App) {
+    let key = reviewer(app).await;
+    let queue = app.state.store().queue(10).await.unwrap();
+    assert_eq!(queue.len(), 1, "one open case");
+    let body = json!({
+        "visibility": ["removed"],
+        "ground": "illegal",
+        "legal_ground": "nl-sr-254ba",
+        "explanation": "The image shows a person nude, published without their consent.",
+        "territorial_scope": ["EEA"],
+        "content_date": "2026-01-05",
+        "facts": "A notice reported the image; the reviewer compared the image with the report.",
+        "content_type": ["image"]
+    });
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/cases/{}/decision", queue[0].case_id)))
+        .bearer_auth(&key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert!(status.is_success(), "decision: {status} {text}");
+}
+
+#[tokio::test]
+async fn follow_the_tracking_link_after_a_decision_and_appeal_from_the_browser() {
+    let Some(s) = session("follow_the_tracking_link_after_a_decision_and_appeal").await else { return };
+    let app = App::start().await;
+    let tracking = file_through_report(&s, &app, "nl").await;
+    // Before a decision: received, waiting.
+    s.goto(&tracking).await;
+    assert_eq!(s.text("#status").await, "Ontvangen, wacht op beoordeling");
+    remove_open_case(&app).await;
+    // The link from the confirmation (and the e-mails) opens a page in a browser…
+    s.goto(&tracking).await;
+    assert_eq!(s.attr("html", "lang").await.as_deref(), Some("nl"));
+    assert_eq!(s.text("#status").await, "Besloten: de inhoud is verwijderd of beperkt");
+    assert!(s.text("#timeline").await.contains("Besluit genomen"));
+    let decision = s.text("#decision-text").await;
+    assert!(decision.contains("Wij hebben maatregelen genomen"), "{decision}");
+    assert!(s.text("#support-list, .support").await.contains("Centrum Seksueel Geweld"));
+    check_page(&s, "tracking-decided").await;
+    // …while machines keep JSON on the same URL.
+    let json: Value = reqwest::Client::new()
+        .get(&tracking)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(json["decision"].is_object(), "{json}");
+    // Appeal from the browser: an empty reason is refused beside the field, then filed.
+    s.click("#send-appeal").await;
+    assert!(s.text("#reason-error").await.contains("waarom het besluit onjuist is"));
+    s.fill("#reason", "Het is geen nepfoto, het is echt een foto van mij, maar dat verandert niets: hij moet weg.")
+        .await;
+    s.click("#send-appeal").await;
+    assert!(s.text("#flash").await.contains("Uw bezwaar is ontvangen"));
+    assert_eq!(s.text("#status").await, "Een bezwaar tegen het besluit wordt beoordeeld");
+    check_page(&s, "tracking-appealed").await;
+    s.close().await;
+}

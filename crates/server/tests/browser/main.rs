@@ -1,0 +1,16 @@
+//! The public pages in real headless Chromium (`staydown_testkit::browser`): what a person does,
+//! end to end, with axe-core on every page at desktop and phone width. Skipped with a printed
+//! line when chromium/chromedriver are not installed; required when `STAYDOWN_REQUIRE_BROWSER=1`.
+//!
+//! `STAYDOWN_SCREENSHOTS=1` writes the README's screenshots to `docs/screenshots/`.
+
+mod app;
+
+/// The tracking link after a decision, and an appeal from the browser.
+mod follow;
+/// Layout, language switch, home page, error pages, security headers.
+mod foundation;
+/// Hash-only reports from photos (EXIF orientation 6, JPEG and PNG), no image bytes sent, withdrawal.
+mod hashes;
+/// `/report` in NL and EN: errors beside fields, nothing lost, confirmation, CSRF.
+mod report;

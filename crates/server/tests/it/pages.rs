@@ -1,0 +1,136 @@
+use serde_json::json;
+use staydown_domain::bank::VICTIM_SUBMITTED_BANK;
+use staydown_domain::roles::Role;
+use staydown_server::pages::csrf;
+
+use crate::support::{each_backend, removal};
+
+const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+#[tokio::test]
+async fn a_hash_only_report_is_withdrawn_from_every_bank_it_fed() {
+    each_backend(|app| async move {
+        let receipt = app
+            .file(
+                &json!({
+                    "hashes": [{"pdq": "f".repeat(64), "sha256": "a".repeat(64)}, {"md5": "b".repeat(32)}],
+                    "explanation": "Photos of me that someone threatens to post.",
+                    "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+                    "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+                    "notifier": {"name": "Test Person", "email": "test.person@example.org"},
+                    "good_faith": true
+                }),
+                None,
+            )
+            .await;
+        let id = receipt["id"].as_str().unwrap();
+        let token = receipt["tracking_token"].as_str().unwrap();
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (status, body) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{body}");
+        let live = |entries: Vec<staydown_store::BankEntry>| entries.iter().filter(|e| e.removed_at.is_none()).count();
+        assert_eq!(live(app.store().bank_entries(VICTIM_SUBMITTED_BANK, 0, 100).await.unwrap()), 2);
+
+        // The tracking URL answers a browser with the page, offering the withdrawal.
+        let page = app
+            .client
+            .get(format!("{}/api/v1/notices/{id}?token={token}", app.base))
+            .header("accept", BROWSER)
+            .send()
+            .await
+            .unwrap();
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(page.text().await.unwrap().contains(&format!("/track/{id}/withdraw")));
+
+        let binding = "0123456789abcdef0123456789abcdef";
+        let withdraw = |csrf_token: String, token: String| {
+            app.client
+                .post(format!("{}/track/{id}/withdraw", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[("csrf", csrf_token), ("token", token)])
+                .send()
+        };
+        // A forged form (no valid CSRF token) and a wrong tracking token change nothing.
+        assert_eq!(withdraw("00".repeat(32), token.to_owned()).await.unwrap().status(), 400);
+        assert_eq!(withdraw(csrf::token(binding), "wrong".into()).await.unwrap().status(), 404);
+        assert_eq!(live(app.store().bank_entries(VICTIM_SUBMITTED_BANK, 0, 100).await.unwrap()), 2);
+
+        let done = withdraw(csrf::token(binding), token.to_owned()).await.unwrap();
+        assert!(done.status().is_success(), "{}", done.status()); // followed the redirect to the page
+        assert_eq!(live(app.store().bank_entries(VICTIM_SUBMITTED_BANK, 0, 100).await.unwrap()), 0);
+        let audit = app.store().audit_for(&format!("notice:{id}")).await.unwrap();
+        let entry = audit.iter().find(|a| a.action == "notice.withdrawn").expect("audited");
+        assert!(!entry.detail.contains("example.org"), "no personal data in the audit: {}", entry.detail);
+        // Once is enough.
+        assert_eq!(withdraw(csrf::token(binding), token.to_owned()).await.unwrap().status(), 409);
+        // A notice with a location cannot be withdrawn this way.
+        let located = app.file(&crate::support::notice("https://example.com/x"), None).await;
+        let (lid, ltoken) = (located["id"].as_str().unwrap(), located["tracking_token"].as_str().unwrap());
+        let r = app
+            .client
+            .post(format!("{}/track/{lid}/withdraw", app.base))
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .form(&[("csrf", csrf::token(binding)), ("token", ltoken.to_owned())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
+    each_backend(|app| async move {
+        app.file(&crate::support::notice("https://example.com/upload/7"), None).await;
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (status, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{decided}");
+        let id = decided["id"].as_str().unwrap();
+        let token = decided["uploader_appeal_token"].as_str().unwrap();
+        let url = format!("{}/api/v1/decisions/{id}/statement?token={token}&lang=nl", app.base);
+        let page = app.client.get(&url).header("accept", BROWSER).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Waarom uw inhoud is beperkt") && html.contains(&format!("/statement/{id}/appeal")),
+            "{html}"
+        );
+        // Machines still get JSON on the same link.
+        let (status, json) = app.get(&format!("/api/v1/decisions/{id}/statement?token={token}"), None).await;
+        assert_eq!(status, 200);
+        assert!(json["text"]["nl"].is_string(), "{json}");
+        // A wrong token shows nothing.
+        let wrong = app
+            .client
+            .get(format!("{}/api/v1/decisions/{id}/statement?token=x", app.base))
+            .header("accept", BROWSER)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 404);
+
+        let binding = "fedcba9876543210fedcba9876543210";
+        let post = |reason: &'static str| {
+            app.client
+                .post(format!("{}/statement/{id}/appeal", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[("csrf", csrf::token(binding)), ("token", token.to_owned()), ("reason", reason.to_owned())])
+                .send()
+        };
+        let empty = post("").await.unwrap();
+        assert_eq!(empty.status(), 422);
+        let done = post("It is me in the picture and I consented to it.").await.unwrap();
+        assert!(done.status().is_success());
+        let text = done.text().await.unwrap();
+        assert!(text.contains("id=\"flash\""), "{text}");
+        let summary = app.store().case_summary(&case).await.unwrap().expect("case");
+        assert_eq!(summary.state, staydown_domain::case::CaseState::Appealed);
+    })
+    .await;
+}
