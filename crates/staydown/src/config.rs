@@ -394,12 +394,13 @@ pub fn merge(file_text: &str, env: &[(String, String)], overrides: &Overrides) -
     let mut table: toml::Table = toml::from_str(file_text).context("the file is not valid TOML")?;
     for (key, value) in env {
         let Some(path) = key.strip_prefix("STAYDOWN_") else { continue };
+        // Variables of the tools and tests around the server, not configuration keys.
         if path == "CONFIG"
             || path == "LOG"
             || path.starts_with("TEST_")
-            || path == "REQUIRE_POSTGRES"
-            || path == "PG_BIN"
-            || path == "ACCOUNT_PASSWORD"
+            || path.starts_with("REQUIRE_")
+            || matches!(path, "PG_BIN" | "ACCOUNT_PASSWORD" | "SCREENSHOTS" | "CHROMIUM" | "CHROMEDRIVER")
+            || matches!(path, "FFMPEG" | "FFPROBE")
         {
             continue;
         }
@@ -749,6 +750,15 @@ mod tests {
         assert_eq!(c.policy.standard.deadline, std::time::Duration::from_secs(3 * 3600));
         let flags = Overrides { listen: Some("127.0.0.1:3".into()), ..Default::default() };
         assert_eq!(validate(&merge(file, &env, &flags).unwrap()).unwrap().listen, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn tool_and_test_variables_are_not_configuration() {
+        let env: Vec<(String, String)> = ["REQUIRE_BROWSER", "REQUIRE_POSTGRES", "SCREENSHOTS", "CHROMIUM", "FFMPEG"]
+            .iter()
+            .map(|k| (format!("STAYDOWN_{k}"), "1".to_owned()))
+            .collect();
+        merge("", &env, &Overrides::default()).expect("CI's variables must not break `staydown serve`");
     }
 
     #[test]
