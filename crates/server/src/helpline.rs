@@ -395,9 +395,11 @@ pub async fn follow(state: &AppState, request: &RequestRecord) -> Result<bool, S
         return Ok(false);
     };
     let restricts = decision["restricts"].as_bool().unwrap_or(false);
+    // RFC 3339 in the tracking view; Unix seconds from staydown versions before issue 11.
     let decided_at = decision["decided_at"]
-        .as_i64()
-        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .as_str()
+        .and_then(|t| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
+        .or_else(|| decision["decided_at"].as_i64().and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()))
         .unwrap_or_else(|| state.now());
     let answer = serde_json::json!({
         "source": "staydown_tracking",
