@@ -176,20 +176,24 @@ pub struct Restrictions {
     /// Description when `visibility` includes `other`.
     pub visibility_other: Option<String>,
     /// End of the visibility restriction.
+    #[serde(default, with = "crate::dates::option")]
     pub visibility_end: Option<Date>,
     /// Monetary restriction.
     pub monetary: Option<Monetary>,
     /// Description when `monetary` is `other`.
     pub monetary_other: Option<String>,
     /// End of the monetary restriction.
+    #[serde(default, with = "crate::dates::option")]
     pub monetary_end: Option<Date>,
     /// Restriction of the provision of the service.
     pub provision: Option<Provision>,
     /// End of the service restriction.
+    #[serde(default, with = "crate::dates::option")]
     pub provision_end: Option<Date>,
     /// Account restriction.
     pub account: Option<AccountRestriction>,
     /// End of the account restriction.
+    #[serde(default, with = "crate::dates::option")]
     pub account_end: Option<Date>,
 }
 
@@ -262,8 +266,10 @@ pub struct Decision {
     /// Countries where the restriction applies.
     pub territorial_scope: TerritorialScope,
     /// When the platform began hosting the content.
+    #[serde(default, with = "crate::dates::option")]
     pub content_date: Option<Date>,
     /// When the restriction takes effect.
+    #[serde(with = "crate::dates")]
     pub start_date: Date,
     /// Facts and circumstances relied on (Art. 17(3)(b)), without personal data.
     pub facts: String,

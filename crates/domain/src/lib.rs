@@ -13,6 +13,7 @@ pub mod appeal;
 pub mod audit;
 pub mod bank;
 pub mod case;
+pub mod dates;
 pub mod decision;
 pub mod helpline;
 pub mod legal_grounds;

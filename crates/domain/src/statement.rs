@@ -55,7 +55,8 @@ pub struct Measure {
     pub restrictions: Restrictions,
     /// Countries.
     pub territorial_scope: Vec<String>,
-    /// Start date.
+    /// Start date (`YYYY-MM-DD`).
+    #[serde(with = "crate::dates")]
     pub start_date: time::Date,
 }
 

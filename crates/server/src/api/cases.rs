@@ -262,7 +262,7 @@ pub async fn show(
                 "uploader": c.uploader_ref,
                 "hashes": {"sha256": c.sha256, "md5": c.md5, "pdq": c.pdq, "pdq_quality": c.pdq_quality},
                 "provenance": c.provenance,
-                "screened_at": c.created_at.unix_timestamp(),
+                "screened_at": crate::api::rfc3339(c.created_at),
             })
         })
         .collect();
@@ -291,9 +291,9 @@ pub fn decision_json(d: &DecisionRecord) -> serde_json::Value {
         "id": d.id,
         "case_id": d.case_id,
         "decided_by": d.decided_by,
-        "decided_at": d.decided_at.unix_timestamp(),
+        "decided_at": crate::api::rfc3339(d.decided_at),
         "status": d.status,
-        "ended_at": d.ended_at.map(OffsetDateTime::unix_timestamp),
+        "ended_at": d.ended_at.map(crate::api::rfc3339),
         "replaces": d.replaces,
         "notices": d.notice_ids,
         "decision": d.decision,
@@ -363,14 +363,14 @@ pub async fn decide(
     let body = serde_json::json!({
         "id": id,
         "case_id": case_id,
-        "decided_at": new.decided_at.unix_timestamp(),
+        "decided_at": crate::api::rfc3339(new.decided_at),
         "decided_by": new.decided_by,
         "restricts": new.decision.restricts(),
         "statement_url": new.statement.as_ref().map(|_| format!("{base}/api/v1/decisions/{id}/statement")),
         "statement": new.statement,
         "uploader_appeal_token": decided.uploader_token,
         "misuse_measures": decided.measures.iter().map(|m| serde_json::json!({
-            "kind": m.kind, "notifier": m.notifier_ref, "until": m.until.map(OffsetDateTime::unix_timestamp), "reason": m.reason,
+            "kind": m.kind, "notifier": m.notifier_ref, "until": m.until.map(crate::api::rfc3339), "reason": m.reason,
         })).collect::<Vec<_>>(),
     });
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/decisions/{id}"))], Json(body)).into_response())

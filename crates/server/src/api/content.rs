@@ -131,7 +131,7 @@ pub async fn attach(
             "content_type": meta.content_type,
             "hashes": {"sha256": hashes.sha256, "md5": hashes.md5, "pdq": hashes.pdq, "pdq_quality": hashes.pdq_quality},
             "pdq_skipped": pdq_skipped,
-            "retain_until": meta.retain_until.map(|t| t.unix_timestamp()),
+            "retain_until": meta.retain_until.map(crate::api::rfc3339),
         })),
     )
         .into_response())

@@ -37,13 +37,13 @@ pub fn appeal_json(a: &AppealRecord) -> serde_json::Value {
         "decision_id": a.decision_id,
         "appellant": a.appellant.as_str(),
         "notice_id": a.notice_id,
-        "received_at": a.received_at.unix_timestamp(),
+        "received_at": crate::api::rfc3339(a.received_at),
         "reason": a.reason,
         "state": a.state,
         "outcome": a.outcome.map(AppealOutcome::as_str),
         "reasons": a.reasons,
         "decided_by": a.decided_by,
-        "decided_at": a.decided_at.map(OffsetDateTime::unix_timestamp),
+        "decided_at": a.decided_at.map(crate::api::rfc3339),
         "new_decision_id": a.new_decision_id,
     })
 }
@@ -174,7 +174,7 @@ pub async fn appeal(
         "id": appeal_id,
         "decision_id": decision_id,
         "appellant": appellant.as_str(),
-        "received_at": now.unix_timestamp(),
+        "received_at": crate::api::rfc3339(now),
         "status": "open",
         "note": "A person who did not take the decision will review it.",
     });

@@ -16,3 +16,8 @@ pub mod screen;
 pub mod stats;
 pub mod transparency;
 pub mod videos;
+
+/// A timestamp as the API writes it: RFC 3339 in UTC (e.g. `2026-11-30T08:00:00Z`).
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

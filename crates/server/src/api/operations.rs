@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::auth::{Caller, Permission};
@@ -23,7 +22,7 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> Resu
                     "channel": i.channel,
                     "topic": i.topic,
                     "attempts": i.attempts,
-                    "dead_at": i.dead_at.map(OffsetDateTime::unix_timestamp),
+                    "dead_at": i.dead_at.map(crate::api::rfc3339),
                     "last_error": i.last_error,
                 })
             })
@@ -43,8 +42,8 @@ pub async fn misuse(State(state): State<AppState>, caller: Caller) -> Result<Jso
                     "id": m.id,
                     "notifier": m.notifier_ref,
                     "kind": m.kind,
-                    "at": m.at.unix_timestamp(),
-                    "until": m.until.map(OffsetDateTime::unix_timestamp),
+                    "at": crate::api::rfc3339(m.at),
+                    "until": m.until.map(crate::api::rfc3339),
                     "reason": m.reason,
                 })
             })

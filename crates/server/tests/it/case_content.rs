@@ -61,7 +61,7 @@ async fn attached_content_of_a_url_only_report_is_banked_by_the_removal() {
         assert_eq!(app.post_multipart(&path, &parts, Some(&auditor)).await.0, 403);
         let (status, attached) = app.post_multipart(&path, &parts, Some(&platform)).await;
         assert_eq!(status, 201, "{attached}");
-        assert!(attached["hashes"]["pdq"].is_string() && attached["retain_until"].is_i64(), "{attached}");
+        assert!(attached["hashes"]["pdq"].is_string() && attached["retain_until"].is_string(), "{attached}");
         let item = attached["id"].as_str().unwrap();
         // Encrypted at rest: the stored row is not the image.
         let blob = attached["blob_id"].as_str().unwrap();

@@ -97,6 +97,12 @@ async fn decisions_queue_transparency_records_without_personal_data() {
         // Staff still see what the reviewer wrote.
         let (_, internal) = app.get(&format!("/api/v1/decisions/{decision_id}"), Some(&reviewer)).await;
         assert!(internal.to_string().contains("Zyxwv Canary"), "{internal}");
+        // Dates read as dates everywhere (they were `[2026,324]`, time's own serde form).
+        let today = app.state.now().date().to_string();
+        for (what, text) in [("decision", internal.to_string()), ("statement", for_platform.to_string())] {
+            assert!(text.contains(&format!("\"start_date\":\"{today}\"")), "{what}: {text}");
+            assert!(!text.contains(&format!("[{},", app.state.now().year())), "{what} has a [year,ordinal] date: {text}");
+        }
     })
     .await;
 }
