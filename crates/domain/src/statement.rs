@@ -21,6 +21,10 @@ pub struct Redress {
     pub out_of_court_settlement: String,
     /// Judicial redress.
     pub court: String,
+    /// [`Redress::out_of_court_settlement`] in Dutch (a Dutch text carries no English sentence).
+    pub out_of_court_settlement_nl: String,
+    /// [`Redress::court`] in Dutch.
+    pub court_nl: String,
 }
 
 /// How to complain internally.
@@ -260,7 +264,7 @@ fn redress_text(redress: &Redress, nl: bool) -> String {
             "Bent u het niet eens met dit besluit? U kunt tot en met {deadline} kosteloos bezwaar maken via {} \
              (intern klachtensysteem, DSA art. 20). U kunt ook een gecertificeerde instantie voor \
              geschillenbeslechting inschakelen (DSA art. 21): {}. Daarnaast kunt u naar de rechter: {}.",
-            redress.internal_complaint.url, redress.out_of_court_settlement, redress.court
+            redress.internal_complaint.url, redress.out_of_court_settlement_nl, redress.court_nl
         )
     } else {
         format!(
@@ -434,6 +438,8 @@ mod tests {
             },
             out_of_court_settlement: "a certified body, see https://example.test/ods".into(),
             court: "the court of your place of residence".into(),
+            out_of_court_settlement_nl: "een gecertificeerde instantie, zie https://example.test/ods".into(),
+            court_nl: "de rechter van uw woonplaats".into(),
         }
     }
 

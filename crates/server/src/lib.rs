@@ -71,8 +71,12 @@ pub struct Settings {
     pub platform_name: String,
     /// Out-of-court dispute settlement (Art. 21): the certified body or bodies, as shown to users.
     pub out_of_court_settlement: String,
+    /// The same in Dutch, for Dutch statements and pages.
+    pub out_of_court_settlement_nl: String,
     /// Judicial redress, as shown to users.
     pub court: String,
+    /// The same in Dutch.
+    pub court_nl: String,
     /// Where action webhooks go; `None` keeps them queued until configured.
     pub webhook: Option<WebhookSettings>,
     /// Art. 23(2) thresholds.
@@ -181,6 +185,11 @@ impl Default for Settings {
                                       the European Commission (digital-strategy.ec.europa.eu)"
                 .into(),
             court: "the competent court (in the Netherlands: the district court, rechtbank)".into(),
+            out_of_court_settlement_nl: "een instantie voor buitengerechtelijke geschillenbeslechting die is \
+                                         gecertificeerd volgens DSA art. 21; de Europese Commissie houdt de lijst bij \
+                                         (digital-strategy.ec.europa.eu)"
+                .into(),
+            court_nl: "de bevoegde rechter (in Nederland: de rechtbank)".into(),
             webhook: None,
             misuse: staydown_domain::misuse::MisusePolicy::default(),
             public: pages::info::PublicInfo::default(),

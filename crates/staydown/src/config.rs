@@ -116,6 +116,8 @@ pub struct DecisionsConfig {
     pub platform_name: Option<String>,
     pub out_of_court_settlement: Option<String>,
     pub court: Option<String>,
+    pub out_of_court_settlement_nl: Option<String>,
+    pub court_nl: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -227,6 +229,8 @@ pub struct Config {
     pub platform_name: String,
     pub out_of_court_settlement: String,
     pub court: String,
+    pub out_of_court_settlement_nl: String,
+    pub court_nl: String,
     pub webhook: Option<(String, Secret)>,
     pub misuse: MisusePolicy,
     pub transparency_database: TransparencyDatabase,
@@ -613,6 +617,11 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         platform_name: d.platform_name.clone().unwrap_or(server_defaults.platform_name),
         out_of_court_settlement: d.out_of_court_settlement.clone().unwrap_or(server_defaults.out_of_court_settlement),
         court: d.court.clone().unwrap_or(server_defaults.court),
+        out_of_court_settlement_nl: d
+            .out_of_court_settlement_nl
+            .clone()
+            .unwrap_or(server_defaults.out_of_court_settlement_nl),
+        court_nl: d.court_nl.clone().unwrap_or(server_defaults.court_nl),
         webhook,
         misuse,
         transparency_database,
@@ -687,6 +696,8 @@ mod tests {
         assert_eq!(from_example.platform_name, defaults.platform_name);
         assert_eq!(from_example.out_of_court_settlement, defaults.out_of_court_settlement);
         assert_eq!(from_example.court, defaults.court);
+        assert_eq!(from_example.out_of_court_settlement_nl, defaults.out_of_court_settlement_nl);
+        assert_eq!(from_example.court_nl, defaults.court_nl);
         assert_eq!(from_example.misuse, defaults.misuse);
         let (ev, dv) = (&from_example.video, &defaults.video);
         assert_eq!((ev.sampling, ev.max_bytes, &ev.limits), (dv.sampling, dv.max_bytes, &dv.limits));

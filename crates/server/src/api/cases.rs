@@ -35,6 +35,8 @@ pub fn redress(state: &AppState, decision_id: &str, decided_at: OffsetDateTime) 
         },
         out_of_court_settlement: settings.out_of_court_settlement.clone(),
         court: settings.court.clone(),
+        out_of_court_settlement_nl: settings.out_of_court_settlement_nl.clone(),
+        court_nl: settings.court_nl.clone(),
     }
 }
 

@@ -72,8 +72,16 @@ pub async fn page(
         status,
         appeal_until: datetime(until),
         appeal_open: state.now() <= until,
-        out_of_court: state.settings().out_of_court_settlement.clone(),
-        court: state.settings().court.clone(),
+        out_of_court: if ctx.lang == super::Lang::Nl {
+            state.settings().out_of_court_settlement_nl.clone()
+        } else {
+            state.settings().out_of_court_settlement.clone()
+        },
+        court: if ctx.lang == super::Lang::Nl {
+            state.settings().court_nl.clone()
+        } else {
+            state.settings().court.clone()
+        },
         errors,
         reason,
         flash,

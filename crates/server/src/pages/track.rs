@@ -140,8 +140,16 @@ async fn build(
             restricts: d.decision.restricts() && d.status != "reversed",
             appeal_until: datetime(until),
             appeal_open: now <= until,
-            out_of_court: state.settings().out_of_court_settlement.clone(),
-            court: state.settings().court.clone(),
+            out_of_court: if ctx.lang == super::Lang::Nl {
+                state.settings().out_of_court_settlement_nl.clone()
+            } else {
+                state.settings().out_of_court_settlement.clone()
+            },
+            court: if ctx.lang == super::Lang::Nl {
+                state.settings().court_nl.clone()
+            } else {
+                state.settings().court.clone()
+            },
         }
     });
     let reached = |s: CaseState| status.case_state as u8 >= s as u8;

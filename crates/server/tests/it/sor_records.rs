@@ -97,6 +97,10 @@ async fn decisions_queue_transparency_records_without_personal_data() {
         // Staff still see what the reviewer wrote.
         let (_, internal) = app.get(&format!("/api/v1/decisions/{decision_id}"), Some(&reviewer)).await;
         assert!(internal.to_string().contains("Zyxwv Canary"), "{internal}");
+        // The Dutch text names the redress bodies in Dutch, not in the English configuration text.
+        let nl = for_platform["text"]["nl"].as_str().unwrap();
+        assert!(nl.contains("rechtbank") && nl.contains("geschillenbeslechting"), "{nl}");
+        assert!(!nl.contains("dispute settlement body") && !nl.contains("competent court"), "English in Dutch: {nl}");
         // Dates read as dates everywhere (they were `[2026,324]`, time's own serde form).
         let today = app.state.now().date().to_string();
         for (what, text) in [("decision", internal.to_string()), ("statement", for_platform.to_string())] {

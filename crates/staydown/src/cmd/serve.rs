@@ -62,6 +62,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             config.platform_name.clone()
         },
         out_of_court_settlement: config.out_of_court_settlement.clone(),
+        out_of_court_settlement_nl: config.out_of_court_settlement_nl.clone(),
+        court_nl: config.court_nl.clone(),
         court: config.court.clone(),
         webhook: config
             .webhook
