@@ -363,6 +363,18 @@ pub fn statement_of_reasons(decision: &Decision, ctx: &StatementContext) -> Stat
     }
 }
 
+/// What the notifier's tracking view says about a decision that was reversed on an internal
+/// complaint (Art. 20(4)): the restriction no longer applies. Replaces [`decision_notice`] there,
+/// so the view never still says the content was removed.
+pub fn reversed_notice() -> Texts {
+    Texts {
+        nl: "Dit besluit is na een intern bezwaar teruggedraaid (DSA art. 20): de maatregel geldt niet meer."
+            .to_owned(),
+        en: "This decision was reversed after an internal complaint (DSA Art. 20): the measure no longer applies."
+            .to_owned(),
+    }
+}
+
 /// The decision notice to a notifier (Art. 16(5)): what was decided, whether automated means were
 /// used (Art. 16(6)), and how to seek redress.
 pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) -> Texts {

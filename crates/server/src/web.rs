@@ -12,7 +12,6 @@ use crate::problem::ApiError;
 
 /// The embedded static files: (name, content type, bytes).
 const PDQ_FILES: &[(&str, &str, &[u8])] = &[
-    ("pdq.js", "text/javascript; charset=utf-8", include_bytes!("../../../web/static/pdq/pdq.js")),
     (
         "staydown_pdq_wasm.js",
         "text/javascript; charset=utf-8",

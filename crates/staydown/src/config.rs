@@ -46,6 +46,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub helpline: HelplineConfig,
     #[serde(default)]
+    pub public: PublicConfig,
+    #[serde(default)]
     pub vault: VaultConfig,
     #[serde(default)]
     pub video: VideoConfig,
@@ -87,6 +89,21 @@ pub struct HelplineConfig {
     pub url_check_timeout: Option<String>,
     pub url_check_max_bytes: Option<usize>,
     pub danger_url_check_allow_loopback: Option<bool>,
+}
+
+/// `[public]`: what the public pages say from configuration (privacy contact, retention, the
+/// support list of `/help` and the tracking page) and the key that signs their CSRF tokens.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicConfig {
+    pub privacy_contact: Option<String>,
+    pub retention_en: Option<String>,
+    pub retention_nl: Option<String>,
+    /// `[[public.support]]` entries: name, phone, url, en, nl. Replaces the built-in Dutch list.
+    pub support: Option<Vec<staydown_server::pages::info::SupportContact>>,
+    /// File with 64 hex digits (`openssl rand -hex 32`): one CSRF key for every process behind a
+    /// load balancer; without it each process makes its own (forms then fail across processes).
+    pub csrf_key_file: Option<PathBuf>,
 }
 
 /// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
@@ -243,6 +260,10 @@ pub struct Config {
     pub staff: staydown_server::staff::StaffSettings,
     pub law_enforcement_contact: Option<String>,
     pub helpline: staydown_server::helpline::HelplineSettings,
+    /// What the public pages show from configuration.
+    pub public: staydown_server::pages::info::PublicInfo,
+    /// The CSRF signing key from `[public] csrf_key_file`.
+    pub csrf_key: Option<[u8; 32]>,
     /// Encryption at rest; `None` when no key file is configured (storing content is then refused).
     pub vault: Option<staydown_vault::Keyring>,
     /// Default retention of stored blobs.
@@ -573,6 +594,36 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         Some(c) => bail!("staff.law_enforcement_contact: `{c}` is not an email address"),
     };
     let helpline = helpline(&raw.helpline)?;
+    let mut public = staydown_server::pages::info::PublicInfo::default();
+    let p = &raw.public;
+    if let Some(c) = &p.privacy_contact {
+        public.privacy_contact = c.clone();
+    }
+    if let Some(r) = &p.retention_en {
+        public.retention_en = r.clone();
+    }
+    if let Some(r) = &p.retention_nl {
+        public.retention_nl = r.clone();
+    }
+    if let Some(list) = &p.support {
+        if list.is_empty() {
+            bail!(
+                "public.support: list at least one place to get help (e.g. 112), or leave it out for the built-in list"
+            );
+        }
+        public.support = list.clone();
+    }
+    let csrf_key = match &p.csrf_key_file {
+        None => None,
+        Some(f) => {
+            let text =
+                std::fs::read_to_string(f).with_context(|| format!("public.csrf_key_file: reading {}", f.display()))?;
+            let bytes = hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(|| {
+                anyhow::anyhow!("public.csrf_key_file: {} must hold 64 hex digits (openssl rand -hex 32)", f.display())
+            })?;
+            Some(bytes)
+        }
+    };
     let vault = match &raw.vault.key_file {
         None => None,
         Some(path) => {
@@ -628,6 +679,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         staff,
         law_enforcement_contact,
         helpline,
+        public,
+        csrf_key,
         vault,
         blob_retention,
         trusted_proxies,
@@ -761,6 +814,30 @@ mod tests {
         assert_eq!(c.policy.standard.deadline, std::time::Duration::from_secs(3 * 3600));
         let flags = Overrides { listen: Some("127.0.0.1:3".into()), ..Default::default() };
         assert_eq!(validate(&merge(file, &env, &flags).unwrap()).unwrap().listen, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn the_public_pages_take_their_support_list_and_contacts_from_configuration() {
+        let file = "[public]\nprivacy_contact = \"dpo@platform.example\"\n\
+                    [[public.support]]\nname = \"Helpwanted\"\nurl = \"https://www.helpwanted.nl\"\nen = \"Help\"\nnl = \"Hulp\"\n";
+        let config = validate(&merge(file, &[], &Overrides::default()).unwrap()).unwrap();
+        assert_eq!(config.public.privacy_contact, "dpo@platform.example");
+        assert_eq!(config.public.support.len(), 1);
+        assert_eq!(config.public.support[0].name, "Helpwanted");
+        let defaults = validate(&FileConfig::default()).unwrap();
+        assert!(defaults.public.support.iter().any(|c| c.name == "Centrum Seksueel Geweld"));
+        let empty = merge("[public]\nsupport = []\n", &[], &Overrides::default()).unwrap();
+        assert!(validate(&empty).unwrap_err().to_string().contains("public.support"));
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("csrf.key");
+        std::fs::write(&key, "ab".repeat(32)).unwrap();
+        let with_key = format!("[public]\ncsrf_key_file = \"{}\"\n", key.display());
+        assert_eq!(
+            validate(&merge(&with_key, &[], &Overrides::default()).unwrap()).unwrap().csrf_key,
+            Some([0xab; 32])
+        );
+        std::fs::write(&key, "short").unwrap();
+        assert!(validate(&merge(&with_key, &[], &Overrides::default()).unwrap()).is_err());
     }
 
     #[test]

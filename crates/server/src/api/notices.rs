@@ -188,12 +188,17 @@ pub async fn show(
     let status = state.store().notice_status(&id, &secret_digest(&token)).await?.ok_or(ApiError::NotFound)?;
     let decision = state.store().notice_decision(&id).await?.map(|d| {
         let redress = crate::api::cases::redress(&state, &d.id, d.decided_at);
-        let texts = staydown_domain::statement::decision_notice(&d.decision, &redress, &id);
+        let reversed = d.status == "reversed";
+        let texts = if reversed {
+            staydown_domain::statement::reversed_notice()
+        } else {
+            staydown_domain::statement::decision_notice(&d.decision, &redress, &id)
+        };
         serde_json::json!({
             "id": d.id,
             "decided_at": d.decided_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "status": d.status,
-            "restricts": d.decision.restricts(),
+            "restricts": d.decision.restricts() && !reversed,
             "automated_detection": d.decision.automated_detection,
             "automated_decision": d.decision.automated_decision.as_str(),
             "redress": redress,

@@ -5,13 +5,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Ctx;
 use crate::AppState;
 
 /// One place to get support, as configured. Texts in both page languages.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SupportContact {
     /// Name, e.g. `Centrum Seksueel Geweld`.

@@ -131,7 +131,11 @@ async fn build(
     let now = state.now();
     let decision = record.as_ref().map(|d| {
         let redress = crate::api::cases::redress(state, &d.id, d.decided_at);
-        let texts = staydown_domain::statement::decision_notice(&d.decision, &redress, id);
+        let texts = if d.status == "reversed" {
+            staydown_domain::statement::reversed_notice()
+        } else {
+            staydown_domain::statement::decision_notice(&d.decision, &redress, id)
+        };
         let until = appeal_deadline(d.decided_at);
         DecisionView {
             id: d.id.clone(),

@@ -121,6 +121,28 @@ async fn notice_decision_statement_webhook_appeal_reversal_restore() {
         assert_eq!(receiver.applied_events(), ["content.remove", "content.restore", "appeal.decided"]);
         let (_, statement) = app.get(&statement_path, Some(&platform)).await;
         assert_eq!(statement["status"], "reversed");
+        // The notifier's tracking view no longer says the content was removed, as JSON and as a page.
+        let tracking = format!("/api/v1/notices/{}?token={tracking_token}", filed["id"].as_str().unwrap());
+        let (_, view) = app.get(&tracking, None).await;
+        assert_eq!(
+            (view["decision"]["status"].as_str(), view["decision"]["restricts"].as_bool()),
+            (Some("reversed"), Some(false))
+        );
+        let text = view["decision"]["text"]["en"].as_str().unwrap();
+        assert!(text.contains("reversed") && !text.contains("removed"), "{text}");
+        let page = app
+            .client
+            .get(format!("{}{tracking}", app.base))
+            .header("accept", "text/html")
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("was reversed after an internal complaint"), "{page}");
+        assert!(!page.contains("content was removed") && !page.contains("removed the content"), "{page}");
         let (_, case) = app.get(&format!("/api/v1/cases/{case_id}"), Some(&reviewer)).await;
         assert_eq!(case["state"], "redecided");
         assert_eq!(case["appeals"][0]["outcome"], "reversed");

@@ -81,6 +81,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, false) => None,
         },
         blob_retention: config.blob_retention,
+        public: config.public.clone(),
         trusted_proxies: config.trusted_proxies.clone(),
         metrics_access: match (&config.metrics_listen, &config.metrics_token) {
             (Some(_), _) => staydown_server::MetricsAccess::Elsewhere,
@@ -90,6 +91,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         video: config.video.clone(),
         ..Settings::default()
     };
+    if let Some(key) = config.csrf_key {
+        staydown_server::pages::csrf::set_key(key);
+    }
     if settings.vault.is_none() {
         tracing::warn!(
             "no [vault] key_file: tracking links and appeal tokens wait in the outbox unencrypted until delivered, \
