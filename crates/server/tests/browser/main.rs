@@ -14,3 +14,5 @@ mod foundation;
 mod hashes;
 /// `/report` in NL and EN: errors beside fields, nothing lost, confirmation, CSRF.
 mod report;
+/// The uploader's statement-of-reasons page and an appeal from it.
+mod statement;
