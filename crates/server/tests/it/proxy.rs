@@ -97,3 +97,55 @@ async fn metrics_need_a_token_when_one_is_configured() {
     let (base, _db) = serve(Settings::default()).await;
     assert_eq!(client.get(format!("{base}/metrics")).send().await.unwrap().status(), 200);
 }
+
+/// The `/report` form keeps the API's per-address limit for anonymous notices: over it, the person
+/// gets a readable 429 page in their language with `Retry-After`, and what they typed is still there.
+#[tokio::test]
+async fn the_report_form_is_limited_like_the_api_with_a_readable_page() {
+    let (base, _db) = serve(limited(&[])).await;
+    let client = reqwest::Client::new();
+    let form_page = client.get(format!("{base}/report?lang=en")).header("accept", "text/html").send().await.unwrap();
+    let cookie = form_page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("staydown_csrf="))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+        .expect("the form sets its CSRF cookie");
+    let html = form_page.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a CSRF token")
+        .to_owned();
+    let send = |i: usize| {
+        let explanation = format!("A fake nude of me, number {i}.");
+        client
+            .post(format!("{base}/report?lang=en"))
+            .header("accept", "text/html")
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("locations", &format!("https://video.example/watch/{i}")),
+                ("what", "deepfake"),
+                ("explanation", explanation.as_str()),
+                ("ai", "yes"),
+                ("minor", "no"),
+                ("name", "Sanne de Vries"),
+                ("email", "sanne@example.org"),
+                ("good_faith", "yes"),
+            ])
+            .send()
+    };
+    let first = [send(1).await.unwrap().status().as_u16(), send(2).await.unwrap().status().as_u16()];
+    assert!(first.iter().all(|s| (200..400).contains(s)), "within the burst: {first:?}");
+    let over = send(3).await.unwrap();
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    assert!(over.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = over.text().await.unwrap();
+    assert!(page.contains("A fake nude of me, number 3."), "what was typed is kept");
+    assert!(page.contains("<html") && page.contains("lang=\"en\""), "a readable page");
+}
