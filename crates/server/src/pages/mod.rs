@@ -150,7 +150,10 @@ impl FromRequestParts<AppState> for Ctx {
         let lang = Lang::negotiate(parts.uri.query(), &parts.headers);
         let binding = parts.extensions.get::<CsrfBinding>().map(|b| b.0.clone()).unwrap_or_default();
         let token = if binding.is_empty() { String::new() } else { csrf::token(&binding) };
-        Ok(Ctx::new(lang, token, state.settings().platform_name.clone(), parts.uri.path(), parts.uri.query()))
+        // Inside `nest("/api/v1", …)` the URI has lost its prefix; links (the language switch) need
+        // the path the browser asked for.
+        let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
+        Ok(Ctx::new(lang, token, state.settings().platform_name.clone(), uri.path(), uri.query()))
     }
 }
 
