@@ -152,7 +152,14 @@ pub async fn policy(State(state): State<AppState>, ctx: Ctx) -> PolicyPage {
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|b| (b.name.clone(), b.action.as_str().to_owned(), b.threshold.to_string()))
+        .map(|b| {
+            // Built-in lists get a description in the reader's language; others keep the name staff gave.
+            let name = match b.name.as_str() {
+                "confirmed" | "victim-submitted" | "helpline-preemptive" => ctx.t(format!("policy-bank-{}", b.name)),
+                _ => b.name.clone(),
+            };
+            (name, ctx.t(format!("policy-action-{}", b.action.as_str())), b.threshold.to_string())
+        })
         .collect();
     let misuse = &state.settings().misuse;
     PolicyPage {

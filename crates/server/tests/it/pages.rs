@@ -134,3 +134,23 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
     })
     .await;
 }
+
+/// `/policy` describes the built-in fingerprint lists and what a match does in the reader's
+/// language, not with internal identifiers (`confirmed`, `block`).
+#[tokio::test]
+async fn the_policy_page_names_lists_and_actions_in_the_readers_language() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let page = app
+        .client
+        .get(format!("{}/policy?lang=nl", app.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Beelden die wij na beoordeling hebben verwijderd"), "{page}");
+    assert!(page.contains("geblokkeerd, en een mens bevestigt de zaak"), "{page}");
+    assert!(!page.contains("<td>block</td>") && !page.contains("<td>confirmed</td>"), "{page}");
+}
