@@ -404,7 +404,14 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(healthz))
         .route("/metrics", get(metrics::guarded))
         // The old hashing page: the hash-only report now does this and files it (issue 11).
-        .route("/hash", get(|| async { axum::response::Redirect::permanent("/report/hashes") }))
+        .route(
+            "/hash",
+            get(|uri: axum::http::Uri| async move {
+                // Keep `?lang=` (and anything else the old link carried).
+                let target = uri.query().map_or_else(|| "/report/hashes".to_owned(), |q| format!("/report/hashes?{q}"));
+                axum::response::Redirect::permanent(&target)
+            }),
+        )
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
         .merge(staff::routes())

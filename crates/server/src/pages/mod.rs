@@ -183,6 +183,9 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
+    } else if response.status().is_redirection() {
+        // A redirect between pages (after a form, from an old address) gets the same headers.
+        headers::set_security_headers(response.headers_mut());
     } else {
         response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     }

@@ -154,3 +154,15 @@ async fn the_policy_page_names_lists_and_actions_in_the_readers_language() {
     assert!(page.contains("geblokkeerd, en een mens bevestigt de zaak"), "{page}");
     assert!(!page.contains("<td>block</td>") && !page.contains("<td>confirmed</td>"), "{page}");
 }
+
+/// The old `/hash` address keeps the chosen language, and redirects carry the pages' security headers.
+#[tokio::test]
+async fn redirects_keep_the_language_and_the_security_headers() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = client.get(format!("{}/hash?lang=nl", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(resp.status(), 308);
+    assert_eq!(resp.headers()["location"], "/report/hashes?lang=nl");
+    assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(resp.headers()["referrer-policy"], "no-referrer");
+}
