@@ -64,7 +64,8 @@ impl ContentServer {
             .route(
                 "/slow",
                 axum::routing::get(|| async {
-                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    // Never answers: the URL check's own timeout must end the wait.
+                    std::future::pending::<()>().await;
                     "late"
                 }),
             );
@@ -223,7 +224,8 @@ fn standin_platform(listener: tokio::net::TcpListener, mode: Arc<AtomicU16>, fil
                 let n = filed.fetch_add(1, Ordering::SeqCst) + 1;
                 assert!(serde_json::from_slice::<Value>(&body).is_ok_and(|b| b["good_faith"] == true));
                 if mode.load(Ordering::SeqCst) == 1 {
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    // Reads the notice, then never answers: the helpline's send must time out.
+                    std::future::pending::<()>().await;
                 }
                 (
                     axum::http::StatusCode::CREATED,
