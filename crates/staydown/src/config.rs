@@ -104,6 +104,8 @@ pub struct PublicConfig {
     /// File with 64 hex digits (`openssl rand -hex 32`): one CSRF key for every process behind a
     /// load balancer; without it each process makes its own (forms then fail across processes).
     pub csrf_key_file: Option<PathBuf>,
+    /// The time zone pages show times in (IANA name). Default `Europe/Amsterdam`.
+    pub time_zone: Option<String>,
 }
 
 /// `[vault]`: the keys that encrypt attached content and evidence at rest (staydown-vault).
@@ -605,6 +607,11 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     if let Some(r) = &p.retention_nl {
         public.retention_nl = r.clone();
     }
+    if let Some(tz) = &p.time_zone {
+        public.time_zone = jiff::tz::TimeZone::get(tz).with_context(|| {
+            format!("public.time_zone: `{tz}` is not an IANA time zone name (e.g. Europe/Amsterdam)")
+        })?;
+    }
     if let Some(list) = &p.support {
         if list.is_empty() {
             bail!(
@@ -824,6 +831,11 @@ mod tests {
         assert_eq!(config.public.privacy_contact, "dpo@platform.example");
         assert_eq!(config.public.support.len(), 1);
         assert_eq!(config.public.support[0].name, "Helpwanted");
+        let bad =
+            validate(&merge("[public]\ntime_zone = \"Mars/Olympus_Mons\"\n", &[], &Overrides::default()).unwrap());
+        assert!(format!("{:#}", bad.unwrap_err()).contains("public.time_zone"));
+        let utc = validate(&merge("[public]\ntime_zone = \"UTC\"\n", &[], &Overrides::default()).unwrap()).unwrap();
+        assert_eq!(utc.public.time_zone, jiff::tz::TimeZone::UTC);
         let defaults = validate(&FileConfig::default()).unwrap();
         assert!(defaults.public.support.iter().any(|c| c.name == "Centrum Seksueel Geweld"));
         let empty = merge("[public]\nsupport = []\n", &[], &Overrides::default()).unwrap();

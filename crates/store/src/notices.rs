@@ -64,6 +64,9 @@ pub struct NoticeStatus {
     pub case_state: CaseState,
     /// When the confirmation of receipt went out, if it did.
     pub acknowledged_at: Option<OffsetDateTime>,
+    /// Whether a confirmation of receipt is queued or sent at all (not for an anonymous notice,
+    /// which left no address to send it to).
+    pub confirmation_expected: bool,
     /// Locations as submitted.
     pub locations: Vec<String>,
 }
@@ -323,7 +326,8 @@ impl Store {
     pub async fn notice_status(&self, id: &str, tracking_digest: &str) -> Result<Option<NoticeStatus>> {
         let row = sqlx::query(
             "SELECT n.id, n.received_at, n.source, n.category, n.keywords, n.tracking_digest, c.state, \
-             (SELECT MIN(o.delivered_at) FROM outbox o WHERE o.notice_id = n.id AND o.topic = 'notice.received') AS acknowledged_at \
+             (SELECT MIN(o.delivered_at) FROM outbox o WHERE o.notice_id = n.id AND o.topic = 'notice.received') AS acknowledged_at, \
+             (SELECT COUNT(*) FROM outbox o WHERE o.notice_id = n.id AND o.topic = 'notice.received') AS confirmations \
              FROM notices n JOIN cases c ON c.id = n.case_id WHERE n.id = $1",
         )
         .bind(id)
@@ -338,6 +342,7 @@ impl Store {
         let keywords: String = row.try_get("keywords")?;
         let state: String = row.try_get("state")?;
         let acknowledged_at: Option<i64> = row.try_get("acknowledged_at")?;
+        let confirmations: i64 = row.try_get("confirmations")?;
         let locations = sqlx::query(
             "SELECT COALESCE(url, content_id) AS location FROM notice_locations WHERE notice_id = $1 ORDER BY position",
         )
@@ -355,6 +360,7 @@ impl Store {
             keywords: serde_json::from_str(&keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             case_state: case_state(&state)?,
             acknowledged_at: acknowledged_at.map(from_ms),
+            confirmation_expected: confirmations > 0,
             locations,
         }))
     }

@@ -33,3 +33,17 @@ error-429-title = Too many requests
 error-429-text = You have sent a lot in a short time. Wait a minute, then try again. What you typed is not lost if you go back.
 error-500-title = Something went wrong on our side
 error-500-text = This is not your fault. Please try again in a few minutes.
+
+## Month names for dates people read ("30 November 2026, 09:28").
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December

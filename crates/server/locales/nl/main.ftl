@@ -33,3 +33,17 @@ error-429-title = Te veel verzoeken
 error-429-text = U hebt veel verstuurd in korte tijd. Wacht een minuut en probeer het dan opnieuw. Wat u typte, gaat niet verloren als u teruggaat.
 error-500-title = Er ging bij ons iets mis
 error-500-text = Dit ligt niet aan u. Probeer het over een paar minuten opnieuw.
+
+## Month names for dates people read ("30 November 2026, 09:28").
+month-1 = januari
+month-2 = februari
+month-3 = maart
+month-4 = april
+month-5 = mei
+month-6 = juni
+month-7 = juli
+month-8 = augustus
+month-9 = september
+month-10 = oktober
+month-11 = november
+month-12 = december

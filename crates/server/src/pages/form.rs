@@ -43,4 +43,48 @@ impl Errors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The errors in the order the fields appear on the form (`order`, top to bottom), fields not
+    /// named there last — the order an error summary lists them in (WCAG 2.2 SC 3.3.1, 1.3.2).
+    pub fn in_form_order(&self, order: &[&str]) -> Vec<(String, String)> {
+        let rank = |f: &str| order.iter().position(|o| *o == f).unwrap_or(order.len());
+        let mut all: Vec<(String, String)> = self.0.iter().map(|(f, m)| (f.clone(), m.clone())).collect();
+        all.sort_by_key(|(f, _)| rank(f));
+        all
+    }
+
+    /// `"true"` when the field has an error, else `"false"`: the value of its `aria-invalid`.
+    pub fn aria_invalid(&self, field: &str) -> &'static str {
+        if self.0.contains_key(field) { "true" } else { "false" }
+    }
+
+    /// The value of a field's `aria-describedby`: its hint's id (may be empty) and, when it has an
+    /// error, the error message's id (`{field}-error`, written by `common/field_error.html`).
+    pub fn described_by(&self, field: &str, hint: &str) -> String {
+        match (self.0.contains_key(field), hint.is_empty()) {
+            (true, true) => format!("{field}-error"),
+            (true, false) => format!("{hint} {field}-error"),
+            (false, _) => hint.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Errors;
+
+    #[test]
+    fn summary_follows_the_form_and_inputs_point_at_their_errors() {
+        let mut e = Errors::default();
+        e.add("email", "bad e-mail".into());
+        e.add("what", "choose".into());
+        e.add("zzz", "other".into());
+        let order: Vec<String> = e.in_form_order(&["locations", "what", "email"]).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(order, ["what", "email", "zzz"]);
+        assert_eq!(e.aria_invalid("email"), "true");
+        assert_eq!(e.aria_invalid("name"), "false");
+        assert_eq!(e.described_by("email", ""), "email-error");
+        assert_eq!(e.described_by("what", "what-hint"), "what-hint what-error");
+        assert_eq!(e.described_by("name", "name-hint"), "name-hint");
+    }
 }

@@ -37,6 +37,9 @@ pub struct PublicInfo {
     pub retention_nl: String,
     /// Support contacts for `/help` and the tracking page, in order.
     pub support: Vec<SupportContact>,
+    /// The time zone the pages show times in (IANA name, e.g. `Europe/Amsterdam`); the API and
+    /// exports keep UTC (RFC 3339).
+    pub time_zone: jiff::tz::TimeZone,
 }
 
 fn contact(name: &str, phone: Option<&str>, url: Option<&str>, en: &str, nl: &str) -> SupportContact {
@@ -58,6 +61,7 @@ impl Default for PublicInfo {
                 "until six months after the last decision on your report, or earlier if you ask us to erase them".into(),
             retention_nl:
                 "tot zes maanden na het laatste besluit over uw melding, of eerder als u ons vraagt ze te wissen".into(),
+            time_zone: jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap_or(jiff::tz::TimeZone::UTC),
             support: vec![
                 contact(
                     "112",
@@ -70,8 +74,8 @@ impl Default for PublicInfo {
                     "Politie",
                     Some("0900-8844"),
                     Some("https://www.politie.nl"),
-                    "Police: to report a crime (sextortion, sharing intimate images). Also at a police station.",
-                    "Politie: om aangifte te doen (sextortion, verspreiden van intieme beelden). Ook op het politiebureau.",
+                    "To report a crime to the police (sextortion, sharing intimate images). Also at a police station.",
+                    "Om aangifte te doen (sextortion, verspreiden van intieme beelden). Ook op het politiebureau.",
                 ),
                 contact(
                     "Centrum Seksueel Geweld",

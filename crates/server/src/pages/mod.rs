@@ -12,6 +12,7 @@
 //! Accessibility target: WCAG 2.2 AA (landmarks, labels, error summary, contrast, 320 px wide),
 //! checked with axe-core in headless Chromium (`tests/browser`).
 
+pub mod appeal;
 pub mod assets;
 pub mod csrf;
 pub mod errors;
@@ -25,6 +26,7 @@ pub mod statement;
 pub mod track;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
@@ -35,6 +37,9 @@ use axum::routing::get;
 pub use self::i18n::Lang;
 use crate::AppState;
 
+/// Body limit of the report forms, in bytes.
+pub const REPORT_FORM_LIMIT: usize = 1024 * 1024;
+
 /// The page routes (merged into `crate::router`).
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,8 +47,13 @@ pub fn router() -> Router<AppState> {
         .route("/help", get(info::help))
         .route("/policy", get(info::policy))
         .route("/privacy", get(info::privacy))
-        .route("/report", get(report::form).post(report::submit))
-        .route("/report/hashes", get(report::hashes_form).post(report::submit_hashes))
+        // The largest valid report (10,000 characters of explanation, 100 locations) fits well
+        // inside this; the textareas' maxlength keeps people from typing past the limits.
+        .route("/report", get(report::form).post(report::submit).layer(DefaultBodyLimit::max(REPORT_FORM_LIMIT)))
+        .route(
+            "/report/hashes",
+            get(report::hashes_form).post(report::submit_hashes).layer(DefaultBodyLimit::max(REPORT_FORM_LIMIT)),
+        )
         .route("/report/received/{id}", get(report::received))
         .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
         .route("/track/{id}/appeal", axum::routing::post(track::appeal))
@@ -79,6 +89,8 @@ pub struct Ctx {
     pub csrf: String,
     /// The service's configured name.
     pub service: String,
+    /// The time zone times are shown in (`[public] time_zone`; UTC when built with [`Ctx::new`]).
+    pub tz: jiff::tz::TimeZone,
     path: String,
     query: Vec<(String, String)>,
 }
@@ -94,7 +106,17 @@ impl Ctx {
                     .collect()
             })
             .unwrap_or_default();
-        Ctx { lang, csrf, service, path: path.to_owned(), query }
+        Ctx { lang, csrf, service, tz: jiff::tz::TimeZone::UTC, path: path.to_owned(), query }
+    }
+
+    /// A moment as a person reads it, in the configured time zone and the page language:
+    /// "30 November 2026, 09:28" / "30 november 2026, 09:28" (month names from the catalogue).
+    pub fn when(&self, t: time::OffsetDateTime) -> String {
+        let nanos = t.unix_timestamp_nanos();
+        let Ok(ts) = jiff::Timestamp::from_nanosecond(nanos) else { return report::datetime(t) };
+        let local = self.tz.to_datetime(ts);
+        let month = self.t(format!("month-{}", local.month()));
+        format!("{} {} {}, {:02}:{:02}", local.day(), month, local.year(), local.hour(), local.minute())
     }
 
     /// Translation of `key` in the page language.
@@ -153,7 +175,9 @@ impl FromRequestParts<AppState> for Ctx {
         // Inside `nest("/api/v1", …)` the URI has lost its prefix; links (the language switch) need
         // the path the browser asked for.
         let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
-        Ok(Ctx::new(lang, token, state.settings().platform_name.clone(), uri.path(), uri.query()))
+        let mut ctx = Ctx::new(lang, token, state.settings().platform_name.clone(), uri.path(), uri.query());
+        ctx.tz = state.settings().public.time_zone.clone();
+        Ok(ctx)
     }
 }
 

@@ -242,18 +242,35 @@ pub struct ReportPage {
     general: Option<String>,
     hash_only: bool,
     choices: [Choice; 4],
+    /// The longest explanation accepted, in characters (also the textarea's `maxlength`).
+    max_explanation: usize,
+    /// The longest name, e-mail or app name accepted, in characters.
+    max_short: usize,
+    max_explanation_text: String,
+    max_locations_text: String,
 }
+
+/// The fields of the report forms from top to bottom: the error summary lists errors in this order.
+const FORM_ORDER: [&str; 8] =
+    ["photos", "locations", "what", "explanation", "generator", "name", "email", "good_faith"];
 
 impl ReportPage {
     fn new(ctx: Ctx, hash_only: bool) -> ReportPage {
         ReportPage {
-            ctx,
             typed: Typed::default(),
             errors: Errors::default(),
             general: None,
             hash_only,
             choices: Choice::ALL,
+            max_explanation: staydown_domain::notice::MAX_EXPLANATION_CHARS,
+            max_short: staydown_domain::notice::MAX_SHORT_TEXT,
+            max_explanation_text: ctx_number(&ctx, staydown_domain::notice::MAX_EXPLANATION_CHARS),
+            max_locations_text: ctx_number(&ctx, staydown_domain::notice::MAX_LOCATIONS),
+            ctx,
         }
+    }
+    fn summary(&self) -> Vec<(String, String)> {
+        self.errors.in_form_order(&FORM_ORDER)
     }
     fn error(&self, field: &str) -> Option<String> {
         self.errors.get(field).cloned()
@@ -264,6 +281,20 @@ impl ReportPage {
     fn action(&self) -> &'static str {
         if self.hash_only { "/report/hashes" } else { "/report" }
     }
+}
+
+/// A count written the way the page's language groups digits ("10,000" / "10.000").
+fn ctx_number(ctx: &Ctx, n: usize) -> String {
+    let digits = n.to_string();
+    let sep = if ctx.lang == super::Lang::Nl { '.' } else { ',' };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `GET /report`.
@@ -365,6 +396,10 @@ fn map_errors(page: &mut ReportPage, fields: &FieldErrors) {
             (if page.hash_only { "photos" } else { "locations" }, key)
         } else if f.starts_with("hashes") {
             ("photos", "report-err-hashes")
+        } else if f == "explanation" && e.code == "required" && page.hash_only {
+            // On the hash-only form the explanation is optional: the plain-words choice stands in
+            // for it, so a missing explanation only means no choice was made ("what" says so).
+            ("what", "report-err-what")
         } else if f == "explanation" {
             ("explanation", if e.code == "required" { "report-err-explanation" } else { "report-err-too-long" })
         } else if f == "category" || f.starts_with("keywords") || f == "legal_ground" {
@@ -427,8 +462,8 @@ pub async fn received(
     let deadline = status.received_at + tier.deadline;
     Received {
         tracking_url: format!("{}/api/v1/notices/{id}?token={token}", state.settings().public_url),
-        received: datetime(status.received_at),
-        deadline: datetime(deadline),
+        received: ctx.when(status.received_at),
+        deadline: ctx.when(deadline),
         id,
         ctx,
     }

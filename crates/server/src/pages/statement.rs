@@ -8,23 +8,19 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use staydown_domain::appeal::{AppealDraft, Appellant, appeal_deadline};
+use staydown_domain::appeal::{Appellant, appeal_deadline};
 use staydown_domain::secret_digest;
 
+use super::appeal::{AppealTyped, Refusal};
 use super::form::{Errors, FormData};
-use super::report::datetime;
 use super::{Ctx, csrf, errors};
 use crate::AppState;
-use crate::api::decisions::file_appeal;
-use crate::auth::Caller;
-use crate::problem::ApiError;
 
 /// The statement page.
 #[derive(Template, WebTemplate)]
 #[template(path = "views/statement.html")]
 pub struct StatementPage {
     ctx: Ctx,
-    id: String,
     token: String,
     text: String,
     status: String,
@@ -34,6 +30,10 @@ pub struct StatementPage {
     court: String,
     errors: Errors,
     reason: String,
+    new_facts: String,
+    needs_new_facts: bool,
+    max_appeal: usize,
+    appeal_action: String,
     flash: Option<String>,
 }
 
@@ -53,9 +53,10 @@ pub async fn page(
     id: &str,
     token: &str,
     errors: Errors,
-    reason: String,
+    typed: impl Into<AppealTyped>,
     flash: Option<String>,
 ) -> Response {
+    let typed: AppealTyped = typed.into();
     let Ok(Some(decision)) = state.store().decision(id).await else { return errors::page(&ctx, StatusCode::NOT_FOUND) };
     let holder = state.store().appellant(&decision, &secret_digest(token)).await.ok().flatten();
     if holder.map(|(who, _)| who) != Some(Appellant::Uploader) {
@@ -64,13 +65,14 @@ pub async fn page(
     let Some(statement) = decision.statement.as_ref() else { return errors::page(&ctx, StatusCode::NOT_FOUND) };
     let text = statement["text"][ctx.code()].as_str().unwrap_or_default().to_owned();
     let until = appeal_deadline(decision.decided_at);
+    let needs_new_facts = super::appeal::needs_new_facts(state, &decision.id, Appellant::Uploader, None).await
+        || errors.get("new_facts").is_some();
     let status = if decision.status == "reversed" { ctx.t("statement-reversed") } else { String::new() };
     StatementPage {
-        id: id.to_owned(),
         token: token.to_owned(),
         text,
         status,
-        appeal_until: datetime(until),
+        appeal_until: ctx.when(until),
         appeal_open: state.now() <= until,
         out_of_court: if ctx.lang == super::Lang::Nl {
             state.settings().out_of_court_settlement_nl.clone()
@@ -83,7 +85,11 @@ pub async fn page(
             state.settings().court.clone()
         },
         errors,
-        reason,
+        reason: typed.reason,
+        new_facts: typed.new_facts,
+        needs_new_facts,
+        max_appeal: staydown_domain::appeal::MAX_APPEAL_TEXT,
+        appeal_action: format!("/statement/{id}/appeal"),
         flash,
         ctx,
     }
@@ -99,33 +105,17 @@ pub async fn appeal(
     RawForm(body): RawForm,
 ) -> Response {
     let form = FormData::parse(&body);
-    let (token, reason) = (form.get("token"), form.get("reason"));
-    let mut errs = Errors::default();
+    let token = form.get("token");
+    let typed = AppealTyped::from_form(&form);
     if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
+        let mut errs = Errors::default();
         errs.add("reason", ctx.t("form-expired"));
-        return status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::BAD_REQUEST);
+        return status(page(&state, ctx, &id, &token, errs, typed, None).await, StatusCode::BAD_REQUEST);
     }
-    let draft = AppealDraft {
-        token: Some(token.clone()),
-        reason: Some(reason.clone()),
-        language: Some(ctx.lang.domain()),
-        new_facts: None,
-    };
-    match file_appeal(&state, &Caller { key: None }, &id, draft).await {
-        Ok(_) => Redirect::to(&format!("/api/v1/decisions/{id}/statement?token={token}&done=appeal")).into_response(),
-        Err(ApiError::Validation(_)) => {
-            errs.add("reason", ctx.t("track-appeal-err-reason"));
-            status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(ApiError::AppealWindowClosed { .. }) => {
-            errs.add("reason", ctx.t("track-appeal-closed"));
-            status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::CONFLICT)
-        }
-        Err(ApiError::NotFound) => errors::page(&ctx, StatusCode::NOT_FOUND),
-        Err(e) => {
-            tracing::error!(error = ?e, "appeal from the statement page");
-            errors::page(&ctx, StatusCode::INTERNAL_SERVER_ERROR)
-        }
+    match super::appeal::file(&state, &ctx, &id, &token, &typed).await {
+        Ok(()) => Redirect::to(&format!("/api/v1/decisions/{id}/statement?token={token}&done=appeal")).into_response(),
+        Err(Refusal::Form(errs, s)) => status(page(&state, ctx, &id, &token, errs, typed, None).await, s),
+        Err(Refusal::Page(s)) => errors::page(&ctx, s),
     }
 }
 

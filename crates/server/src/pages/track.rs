@@ -11,16 +11,14 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use staydown_domain::appeal::{AppealDraft, appeal_deadline};
+use staydown_domain::appeal::{Appellant, appeal_deadline};
 use staydown_domain::case::CaseState;
 use staydown_domain::secret_digest;
 
+use super::appeal::{AppealTyped, Refusal};
 use super::form::{Errors, FormData};
-use super::report::datetime;
 use super::{Ctx, csrf, errors};
 use crate::AppState;
-use crate::api::decisions::file_appeal;
-use crate::auth::Caller;
 use crate::problem::ApiError;
 
 /// One step of the timeline.
@@ -47,6 +45,12 @@ pub struct TrackPage {
     locations: Vec<String>,
     errors: Errors,
     reason: String,
+    new_facts: String,
+    needs_new_facts: bool,
+    max_appeal: usize,
+    appeal_action: String,
+    /// The are-you-sure step of a withdrawal is showing.
+    confirm_withdraw: bool,
     flash: Option<String>,
     support: Vec<(super::info::SupportContact, String)>,
 }
@@ -102,11 +106,31 @@ pub async fn page(
     id: &str,
     token: &str,
     errors: Errors,
-    reason: String,
+    typed: impl Into<AppealTyped>,
     flash: Option<String>,
 ) -> Response {
-    match build(state, ctx.clone(), id, token, errors, reason, flash).await {
-        Ok(Some(p)) => p.into_response(),
+    render(state, ctx, id, token, errors, typed.into(), flash, false).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    ctx: Ctx,
+    id: &str,
+    token: &str,
+    errors: Errors,
+    typed: AppealTyped,
+    flash: Option<String>,
+    confirm_withdraw: bool,
+) -> Response {
+    match build(state, ctx.clone(), id, token, errors, typed, flash).await {
+        // Asked to confirm a withdrawal of a report that cannot be withdrawn (not hash-only, or
+        // withdrawn already): the page as it is, with 409.
+        Ok(Some(p)) if confirm_withdraw && !p.hash_only => with_status(p.into_response(), StatusCode::CONFLICT),
+        Ok(Some(mut p)) => {
+            p.confirm_withdraw = confirm_withdraw;
+            p.into_response()
+        }
         Ok(None) => errors::page(&ctx, StatusCode::NOT_FOUND),
         Err(e) => {
             tracing::error!(error = ?e, "tracking page");
@@ -121,7 +145,7 @@ async fn build(
     id: &str,
     token: &str,
     errors: Errors,
-    reason: String,
+    typed: AppealTyped,
     flash: Option<String>,
 ) -> Result<Option<TrackPage>, ApiError> {
     let store = state.store();
@@ -139,10 +163,10 @@ async fn build(
         let until = appeal_deadline(d.decided_at);
         DecisionView {
             id: d.id.clone(),
-            decided_at: datetime(d.decided_at),
+            decided_at: ctx.when(d.decided_at),
             text: if ctx.lang == super::Lang::Nl { texts.nl } else { texts.en },
             restricts: d.decision.restricts() && d.status != "reversed",
-            appeal_until: datetime(until),
+            appeal_until: ctx.when(until),
             appeal_open: now <= until,
             out_of_court: if ctx.lang == super::Lang::Nl {
                 state.settings().out_of_court_settlement_nl.clone()
@@ -157,34 +181,54 @@ async fn build(
         }
     });
     let reached = |s: CaseState| status.case_state as u8 >= s as u8;
-    let steps = vec![
-        Step { key: "track-step-received", at: Some(datetime(status.received_at)) },
-        Step { key: "track-step-confirmed", at: status.acknowledged_at.map(datetime) },
-        Step {
+    // Only steps that happened or will happen: no confirmation step for an anonymous report (no
+    // address to send it to), and nothing pending after a withdrawal.
+    let mut steps = vec![Step { key: "track-step-received", at: Some(ctx.when(status.received_at)) }];
+    if status.confirmation_expected {
+        steps.push(Step { key: "track-step-confirmed", at: status.acknowledged_at.map(|t| ctx.when(t)) });
+    }
+    if let Some(at) = withdrawn_at {
+        if reached(CaseState::InReview) || decision.is_some() {
+            steps.push(Step { key: "track-step-review", at: Some(String::new()) });
+        }
+        if let Some(d) = &decision {
+            steps.push(Step { key: "track-step-decided", at: Some(d.decided_at.clone()) });
+        }
+        steps.push(Step { key: "track-step-withdrawn", at: Some(ctx.when(at)) });
+    } else {
+        steps.push(Step {
             key: "track-step-review",
             at: reached(CaseState::InReview)
                 .then(|| decision.as_ref().map_or_else(String::new, |d| d.decided_at.clone())),
-        },
-        Step { key: "track-step-decided", at: decision.as_ref().map(|d| d.decided_at.clone()) },
-    ];
-    let mut steps = steps;
-    if reached(CaseState::Appealed) {
+        });
+        steps.push(Step { key: "track-step-decided", at: decision.as_ref().map(|d| d.decided_at.clone()) });
+    }
+    if withdrawn_at.is_none() && reached(CaseState::Appealed) {
         steps.push(Step { key: "track-step-appealed", at: Some(String::new()) });
     }
     if matches!(status.case_state, CaseState::Redecided | CaseState::Closed) && reached(CaseState::Appealed) {
         steps.push(Step { key: "track-step-outcome", at: decision.as_ref().map(|d| d.decided_at.clone()) });
     }
+    let needs_new_facts = match &record {
+        Some(d) => super::appeal::needs_new_facts(state, &d.id, Appellant::Notifier, Some(id)).await,
+        None => false,
+    } || errors.get("new_facts").is_some();
     Ok(Some(TrackPage {
         status_key: status_key(status.case_state, withdrawn_at.is_some(), decision.as_ref().map(|d| d.restricts)),
         steps,
         decision,
         hash_only: hash_only && withdrawn_at.is_none(),
-        withdrawn: withdrawn_at.map(datetime),
+        withdrawn: withdrawn_at.map(|t| ctx.when(t)),
         locations: status.locations,
         id: id.to_owned(),
         token: token.to_owned(),
         errors,
-        reason,
+        reason: typed.reason,
+        new_facts: typed.new_facts,
+        needs_new_facts,
+        max_appeal: staydown_domain::appeal::MAX_APPEAL_TEXT,
+        appeal_action: format!("/track/{id}/appeal"),
+        confirm_withdraw: false,
         flash,
         support: super::info::support_list(state, &ctx),
         ctx,
@@ -201,11 +245,11 @@ pub async fn appeal(
 ) -> Response {
     let form = FormData::parse(&body);
     let token = form.get("token");
-    let reason = form.get("reason");
-    let mut errs = Errors::default();
+    let typed = AppealTyped::from_form(&form);
     if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
+        let mut errs = Errors::default();
         errs.add("reason", ctx.t("form-expired"));
-        return with_status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::BAD_REQUEST);
+        return with_status(page(&state, ctx, &id, &token, errs, typed, None).await, StatusCode::BAD_REQUEST);
     }
     let Ok(Some(record)) = state.store().notice_decision(&id).await else {
         return errors::page(&ctx, StatusCode::NOT_FOUND);
@@ -214,28 +258,12 @@ pub async fn appeal(
     if state.store().notice_status(&id, &secret_digest(&token)).await.ok().flatten().is_none() {
         return errors::page(&ctx, StatusCode::NOT_FOUND);
     }
-    let draft = AppealDraft {
-        token: Some(token.clone()),
-        reason: Some(reason.clone()),
-        language: Some(ctx.lang.domain()),
-        new_facts: None,
-    };
-    match file_appeal(&state, &Caller { key: None }, &record.id, draft).await {
-        Ok(_) => Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=appeal")).into_response(),
-        Err(ApiError::Validation(_)) => {
-            errs.add("reason", ctx.t("track-appeal-err-reason"));
-            let r = page(&state, ctx, &id, &token, errs, reason, None).await;
-            with_status(r, StatusCode::UNPROCESSABLE_ENTITY)
+    match super::appeal::file(&state, &ctx, &record.id, &token, &typed).await {
+        Ok(()) => Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=appeal")).into_response(),
+        Err(Refusal::Form(errs, status)) => {
+            with_status(page(&state, ctx, &id, &token, errs, typed, None).await, status)
         }
-        Err(ApiError::AppealWindowClosed { .. }) => {
-            errs.add("reason", ctx.t("track-appeal-closed"));
-            with_status(page(&state, ctx, &id, &token, errs, reason, None).await, StatusCode::CONFLICT)
-        }
-        Err(ApiError::NotFound) => errors::page(&ctx, StatusCode::NOT_FOUND),
-        Err(e) => {
-            tracing::error!(error = ?e, "appeal from the tracking page");
-            errors::page(&ctx, StatusCode::INTERNAL_SERVER_ERROR)
-        }
+        Err(Refusal::Page(status)) => errors::page(&ctx, status),
     }
 }
 
@@ -254,6 +282,10 @@ pub async fn withdraw(
         let mut errs = Errors::default();
         errs.add("withdraw", ctx.t("form-expired"));
         return with_status(page(&state, ctx, &id, &token, errs, String::new(), None).await, StatusCode::BAD_REQUEST);
+    }
+    // Withdrawing cannot be undone: the first press asks "are you sure?" (WCAG 2.2 SC 3.3.4).
+    if form.get("confirm") != "yes" {
+        return render(&state, ctx, &id, &token, Errors::default(), AppealTyped::default(), None, true).await;
     }
     match state.store().withdraw_hash_notice(&id, &secret_digest(&token), state.now()).await {
         Ok(_) => {

@@ -116,7 +116,14 @@ async fn hash_only_report_sends_the_server_hashes_and_never_the_photos_then_is_w
     s.goto(&tracking).await;
     check_page(&s, "tracking-hash-only").await;
     s.click("#withdraw").await;
+    // Withdrawing cannot be undone, so the page asks first; nothing has changed yet.
+    assert!(s.text("#withdraw-confirm").await.contains("Are you sure?"));
+    check_page(&s, "tracking-withdraw-confirm").await;
+    let entries = app.state.store().bank_entries(VICTIM_SUBMITTED_BANK, 0, 100).await.unwrap();
+    assert_eq!(entries.iter().filter(|e| e.removed_at.is_none()).count(), 2, "{entries:?}");
+    s.click("#withdraw-yes").await;
     assert!(s.text("#flash").await.contains("withdrawn"));
+    assert!(s.text("#timeline").await.contains("Report withdrawn"), "the timeline ends with the withdrawal");
     assert_eq!(s.text("#status").await, "Withdrawn by you");
     assert!(!s.exists("#withdraw").await);
     let entries = app.state.store().bank_entries(VICTIM_SUBMITTED_BANK, 0, 100).await.unwrap();

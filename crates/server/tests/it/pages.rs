@@ -49,9 +49,25 @@ async fn a_hash_only_report_is_withdrawn_from_every_bank_it_fed() {
                 .post(format!("{}/track/{id}/withdraw", app.base))
                 .header("accept", BROWSER)
                 .header("cookie", format!("{}={binding}", csrf::COOKIE))
-                .form(&[("csrf", csrf_token), ("token", token)])
+                .form(&[("csrf", csrf_token), ("token", token), ("confirm", "yes".into())])
                 .send()
         };
+        // The first press only asks "are you sure?": nothing is withdrawn yet.
+        let ask = app
+            .client
+            .post(format!("{}/track/{id}/withdraw", app.base))
+            .header("accept", BROWSER)
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .form(&[("csrf", csrf::token(binding)), ("token", token.to_owned())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ask.status(), 200);
+        let asked = ask.text().await.unwrap();
+        assert!(
+            asked.contains("id=\"withdraw-confirm\"") && asked.contains("name=\"confirm\" value=\"yes\""),
+            "{asked}"
+        );
         // A forged form (no valid CSRF token) and a wrong tracking token change nothing.
         assert_eq!(withdraw("00".repeat(32), token.to_owned()).await.unwrap().status(), 400);
         assert_eq!(withdraw(csrf::token(binding), "wrong".into()).await.unwrap().status(), 404);
@@ -72,7 +88,7 @@ async fn a_hash_only_report_is_withdrawn_from_every_bank_it_fed() {
             .client
             .post(format!("{}/track/{lid}/withdraw", app.base))
             .header("cookie", format!("{}={binding}", csrf::COOKIE))
-            .form(&[("csrf", csrf::token(binding)), ("token", ltoken.to_owned())])
+            .form(&[("csrf", csrf::token(binding)), ("token", ltoken.to_owned()), ("confirm", "yes".to_owned())])
             .send()
             .await
             .unwrap();
@@ -165,4 +181,179 @@ async fn redirects_keep_the_language_and_the_security_headers() {
     assert_eq!(resp.headers()["location"], "/report/hashes?lang=nl");
     assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     assert_eq!(resp.headers()["referrer-policy"], "no-referrer");
+}
+
+/// After a rejected complaint (the decision upheld), the statement page asks what is new, says so
+/// beside the field when it is left empty, and files the second complaint with it.
+#[tokio::test]
+async fn a_second_complaint_after_an_upheld_one_asks_for_new_facts_on_the_page() {
+    each_backend(|app| async move {
+        app.file(&crate::support::notice("https://example.com/upload/8"), None).await;
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        let senior = app.key(Role::SeniorReviewer, "senior").await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (_, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        let id = decided["id"].as_str().unwrap();
+        let token = decided["uploader_appeal_token"].as_str().unwrap();
+        let url = format!("{}/api/v1/decisions/{id}/statement?token={token}", app.base);
+        let first = app.client.get(&url).header("accept", BROWSER).send().await.unwrap().text().await.unwrap();
+        assert!(!first.contains("id=\"new_facts\""), "no new-facts field before any complaint: {first}");
+        let (status, appeal) = app
+            .post(&format!("/api/v1/decisions/{id}/appeals"), &json!({"token": token, "reason": "It is not me."}), None)
+            .await;
+        assert_eq!(status, 201, "{appeal}");
+        let upheld = json!({"outcome": "upheld", "reasons": "The person shown is the notifier."});
+        let (status, body) = app
+            .post(&format!("/api/v1/appeals/{}/decision", appeal["id"].as_str().unwrap()), &upheld, Some(&senior))
+            .await;
+        assert_eq!(status, 200, "{body}");
+
+        let again = app.client.get(&url).header("accept", BROWSER).send().await.unwrap().text().await.unwrap();
+        assert!(again.contains("id=\"new_facts\""), "the form asks what is new: {again}");
+        let binding = "00112233445566778899aabbccddeeff";
+        let post = |new_facts: &'static str| {
+            app.client
+                .post(format!("{}/statement/{id}/appeal", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[
+                    ("csrf", csrf::token(binding)),
+                    ("token", token.to_owned()),
+                    ("reason", "Still not me.".to_owned()),
+                    ("new_facts", new_facts.to_owned()),
+                ])
+                .send()
+        };
+        let refused = post("").await.unwrap();
+        assert_eq!(refused.status(), 422);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("id=\"new_facts-error\"") && html.contains("Still not me."), "{html}");
+        assert!(html.contains("aria-describedby=\"new_facts-hint new_facts-error\""), "{html}");
+        let filed = post("A signed statement from the person shown, dated after the decision.").await.unwrap();
+        assert!(filed.status().is_success(), "{}", filed.status());
+        let appeals = app.store().case_appeals(&case).await.unwrap();
+        assert_eq!(appeals.len(), 2, "{appeals:?}");
+    })
+    .await;
+}
+
+/// The report form lists its errors in the order of the fields, marks each invalid input and points
+/// it at its message; the hash-only form never calls its optional explanation required.
+#[tokio::test]
+async fn form_errors_follow_the_form_and_point_inputs_at_their_messages() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let binding = "0123456789abcdef0123456789abcdef";
+    let send = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf", csrf::token(binding))];
+        form.extend(fields);
+        app.client
+            .post(format!("{}{path}", app.base))
+            .header("accept", BROWSER)
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .form(&form)
+            .send()
+    };
+    let r = send("/report", vec![("email", "not an address".into())]).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    let summary = &html[html.find("id=\"error-summary\"").expect("summary")..];
+    let summary = &summary[..summary.find("</div>").unwrap()];
+    let order: Vec<usize> = ["#locations", "#what", "#explanation", "#email", "#good_faith"]
+        .iter()
+        .map(|f| summary.find(&format!("href=\"{f}\"")).unwrap_or_else(|| panic!("{f} in {summary}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "summary in form order: {summary}");
+    assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"locations-hint locations-error\""), "{html}");
+    assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"email-error\""), "{html}");
+    assert!(html.contains("aria-invalid=\"false\" aria-describedby=\"\""), "valid inputs are not marked: {html}");
+    assert!(html.contains("At most 10,000 characters.") && html.contains("maxlength=\"10000\""), "{html}");
+
+    let hashes =
+        send("/report/hashes", vec![("hash", format!("{},100,{},", "f".repeat(64), "a".repeat(64)))]).await.unwrap();
+    assert_eq!(hashes.status(), 422);
+    let html = hashes.text().await.unwrap();
+    assert!(html.contains("id=\"what-error\""), "{html}");
+    assert!(!html.contains("id=\"explanation-error\""), "the optional explanation is not required: {html}");
+}
+
+/// Times on pages are local and written out ("30 November 2026, 09:28"), never "UTC" codes; an
+/// anonymous report's timeline has no "confirmation sent" step, since there is no address to send it to.
+#[tokio::test]
+async fn pages_show_local_human_times_and_only_steps_that_will_happen() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let mut anonymous = crate::support::notice("https://example.com/anon/1");
+    // Only a notice about child sexual abuse material may be anonymous (DSA Art. 16(2)(c)).
+    let fields = anonymous.as_object_mut().unwrap();
+    fields.remove("notifier");
+    fields.insert("category".into(), json!("STATEMENT_CATEGORY_PROTECTION_OF_MINORS"));
+    fields.insert("keywords".into(), json!(["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"]));
+    fields.insert("legal_ground".into(), json!("nl-sr-252"));
+    let receipt = app.file(&anonymous, None).await;
+    let (id, token) = (receipt["id"].as_str().unwrap(), receipt["tracking_token"].as_str().unwrap());
+    let get = |lang: &'static str| {
+        app.client
+            .get(format!("{}/api/v1/notices/{id}?token={token}&lang={lang}", app.base))
+            .header("accept", BROWSER)
+            .send()
+    };
+    let en = get("en").await.unwrap().text().await.unwrap();
+    let received =
+        app.store().notice_status(id, &staydown_domain::secret_digest(token)).await.unwrap().unwrap().received_at;
+    let local =
+        jiff::Timestamp::from_nanosecond(received.unix_timestamp_nanos()).unwrap().in_tz("Europe/Amsterdam").unwrap();
+    let month = usize::try_from(local.month()).unwrap() - 1;
+    let expected = |names: [&str; 12]| {
+        format!("{} {} {}, {:02}:{:02}", local.day(), names[month], local.year(), local.hour(), local.minute())
+    };
+    let en_months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let nl_months = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    assert!(en.contains(&expected(en_months)), "expected {} (Europe/Amsterdam) in {en}", expected(en_months));
+    assert!(!en.contains(" UTC"), "{en}");
+    assert!(!en.contains("Confirmation sent"), "anonymous: no confirmation step: {en}");
+    let nl = get("nl").await.unwrap().text().await.unwrap();
+    assert!(nl.contains(&expected(nl_months)), "expected {} in {nl}", expected(nl_months));
+
+    let named = app.file(&crate::support::notice("https://example.com/named/1"), None).await;
+    let page = app
+        .client
+        .get(format!(
+            "{}/api/v1/notices/{}?token={}",
+            app.base,
+            named["id"].as_str().unwrap(),
+            named["tracking_token"].as_str().unwrap()
+        ))
+        .header("accept", BROWSER)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Confirmation sent"), "a report with an address expects its confirmation: {page}");
 }
