@@ -10,14 +10,21 @@
 //! - Templates: `templates/staff/layout.html` (the frame) and one file per page under
 //!   `templates/staff/`; strings in `locales/{en,nl}/staff.ftl`.
 
+pub mod appeals;
+pub mod case;
+pub mod decide;
 pub mod nav;
+pub mod queue;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use staydown_domain::roles::Role;
 
 use super::session::{self, NoSession, StaffSession};
@@ -28,6 +35,12 @@ use crate::pages::Ctx;
 /// Marks a catalogue key for the completeness test (`pages::i18n`).
 pub(crate) const fn t(key: &'static str) -> &'static str {
     key
+}
+
+/// A time as staff read it: `2026-11-30 09:28 UTC`.
+pub fn when(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
 /// The signed-in person and the navigation, as the layout shows them.
@@ -215,6 +228,25 @@ impl FromRequestParts<AppState> for Console {
         let chrome = chrome_for(&session, parts.uri.path());
         Ok(Console { ctx, chrome, session })
     }
+}
+
+/// The console pages' routes. `upload_limit` bounds the content upload's body (bytes; the API's
+/// attach route uses the same bound).
+pub fn routes(upload_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(home))
+        .route("/staff/queue", get(queue::queue))
+        .route("/staff/cases/{id}", get(case::show))
+        .route("/staff/cases/{id}/take", post(queue::take))
+        .route("/staff/cases/{id}/decision", post(decide::decide))
+        .route("/staff/cases/{id}/art18", post(case::art18))
+        .route("/staff/cases/{id}/content", post(case::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/staff/cases/{id}/content/{item}", get(case::content))
+        .route("/staff/cases/{id}/content/{item}/reveal", post(case::reveal_content))
+        .route("/staff/cases/{id}/notices/{notice}/reveal", post(case::reveal_notifier))
+        .route("/staff/appeals", get(appeals::list))
+        .route("/staff/appeals/{id}", get(appeals::show))
+        .route("/staff/appeals/{id}/decision", post(appeals::decide))
 }
 
 /// `GET /staff`: the queue (or the sign-in page without a session).
