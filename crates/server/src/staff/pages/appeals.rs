@@ -15,7 +15,7 @@ use serde::Deserialize;
 use staydown_domain::appeal::AppealDecisionDraft;
 
 use super::case::restriction_key;
-use super::{Chrome, Console, t, when};
+use super::{Chrome, Console, t, tk, when};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::pages::Ctx;
@@ -117,10 +117,10 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let store = state.store();
     let Some(appeal) = store.appeal(id).await? else {
-        return Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found")));
+        return Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found")));
     };
     let Some(decision) = store.decision(&appeal.decision_id).await? else {
-        return Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found")));
+        return Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found")));
     };
     let excluded = store.appeal_excluded_deciders(&decision.id).await?.contains(&console.session.principal());
     let r = &decision.decision.restrictions;
@@ -225,7 +225,7 @@ pub async fn decide(
             let refusal = Some(console.ctx.t("staff-appeal-already-decided"));
             page(&state, &console, &id, StatusCode::CONFLICT, typed, Errors::default(), refusal).await
         }
-        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found"))),
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
         Err(e) => Err(e),
     }
 }

@@ -21,7 +21,7 @@ use staydown_store::NotifierContact;
 
 use super::decide::DecideForm;
 use super::queue::{category_label, source_key};
-use super::{Chrome, Console, t, when};
+use super::{Chrome, Console, t, tk, when};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::pages::Ctx;
@@ -436,7 +436,7 @@ pub async fn respond(
 ) -> Result<Response, ApiError> {
     Ok(match render(state, console, id, extras).await? {
         Some(page) => (status, page).into_response(),
-        None => console.message(StatusCode::NOT_FOUND, t("staff-not-found")),
+        None => console.message(StatusCode::NOT_FOUND, tk("staff-not-found")),
     })
 }
 
@@ -498,7 +498,7 @@ pub async fn reveal_notifier(
     }
     let contact =
         state.store().reveal_notifier_contact(&id, &notice, &console.session.principal(), state.now()).await?;
-    let Some(contact) = contact else { return Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found"))) };
+    let Some(contact) = contact else { return Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))) };
     respond(
         &state,
         &console,
@@ -548,7 +548,7 @@ pub async fn content(
     let blob = match state.store().content_item_blob(&id, &item).await {
         Ok(b) => b,
         Err(staydown_store::StoreError::NotFound) => {
-            return Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found")));
+            return Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found")));
         }
         Err(e) => return Err(e.into()),
     };
@@ -638,7 +638,7 @@ pub async fn upload(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=uploaded#content")).into_response()),
-        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found"))),
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
         Err(ApiError::NotConfigured(_)) => {
             let extras = Extras { upload_error: Some(console.ctx.t("staff-upload-no-vault")), ..Extras::default() };
             respond(&state, &console, &id, StatusCode::SERVICE_UNAVAILABLE, extras).await
@@ -699,7 +699,7 @@ pub async fn art18(
             let extras = Extras { art18: Some((e, (form.grounds, explanation))), ..Extras::default() };
             respond(&state, &console, &id, StatusCode::SERVICE_UNAVAILABLE, extras).await
         }
-        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found"))),
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
         Err(e) => Err(e),
     }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use staydown_domain::decision::DecisionDraft;
 
 use super::case::{Extras, respond};
-use super::{Console, t};
+use super::{Console, t, tk};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::pages::form::{Errors, FormData};
@@ -202,8 +202,8 @@ pub async fn decide(
             let extras = Extras { decide: Some((typed, errors, general)), ..Extras::default() };
             respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await
         }
-        Err(ApiError::Conflict(_)) => Ok(console.message(StatusCode::CONFLICT, t("staff-decide-closed"))),
-        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found"))),
+        Err(ApiError::Conflict(_)) => Ok(console.message(StatusCode::CONFLICT, tk("staff-decide-closed"))),
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
         Err(e) => Err(e),
     }
 }

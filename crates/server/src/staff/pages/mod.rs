@@ -43,6 +43,12 @@ pub fn when(t: time::OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
+/// Marks a catalogue key prefix (the page shows `<prefix>-title` and `<prefix>-text`) for the
+/// completeness test.
+pub(crate) const fn tk(prefix: &'static str) -> &'static str {
+    prefix
+}
+
 /// The signed-in person and the navigation, as the layout shows them.
 #[derive(Debug, Clone, Default)]
 pub struct Chrome {
@@ -108,7 +114,7 @@ impl Console {
 
     /// `Ok` when the role has `permission`, else the readable 403 page.
     pub fn require(&self, permission: Permission) -> Result<(), Response> {
-        if self.may(permission) { Ok(()) } else { Err(self.message(StatusCode::FORBIDDEN, "staff-forbidden")) }
+        if self.may(permission) { Ok(()) } else { Err(self.message(StatusCode::FORBIDDEN, tk("staff-forbidden"))) }
     }
 
     /// Whether a form's token is the session's (constant time).
@@ -118,7 +124,7 @@ impl Console {
 
     /// The readable 403 page for a form sent without this session's token; nothing was changed.
     pub fn csrf_refused(&self) -> Response {
-        self.message(StatusCode::FORBIDDEN, "staff-form-expired")
+        self.message(StatusCode::FORBIDDEN, tk("staff-form-expired"))
     }
 
     /// The person as an API caller, so pages run the same validation and storage paths as the
@@ -218,7 +224,7 @@ impl FromRequestParts<AppState> for Console {
                     ctx,
                     Chrome::default(),
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "staff-unavailable",
+                    tk("staff-unavailable"),
                     None,
                 ));
             }

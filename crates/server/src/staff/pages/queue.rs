@@ -13,7 +13,7 @@ use serde::Deserialize;
 use staydown_domain::notice::Source;
 use staydown_store::QueueFilter;
 
-use super::{Chrome, Console, t, when};
+use super::{Chrome, Console, t, tk, when};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::pages::Ctx;
@@ -242,9 +242,9 @@ pub async fn take(
     }
     match state.store().take_case(&id, &console.session.principal(), false, state.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?taken=1")).into_response()),
-        Err(staydown_store::StoreError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, t("staff-not-found"))),
+        Err(staydown_store::StoreError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
         Err(staydown_store::StoreError::Conflict(_)) => {
-            Ok(console.message(StatusCode::CONFLICT, t("staff-take-conflict")))
+            Ok(console.message(StatusCode::CONFLICT, tk("staff-take-conflict")))
         }
         Err(e) => Err(e.into()),
     }
