@@ -73,6 +73,16 @@ async fn attach(app: &App, key: &str, case: &str) {
     assert_eq!(resp.status().as_u16(), 201);
 }
 
+/// The number of rows the queue shows.
+async fn rows(s: &staydown_testkit::browser::Session) -> u64 {
+    s.client
+        .execute("return document.querySelectorAll('table.queue tbody tr').length;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or_default()
+}
+
 async fn sign_in_as(s: &staydown_testkit::browser::Session, username: &str) {
     s.fill("#username", username).await;
     s.fill("#password", PASSWORD).await;
@@ -111,14 +121,14 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     assert!(s.url().await.contains("/staff/login?next="), "{}", s.url().await);
     check_page(&s, "console-login").await;
     sign_in_as(&s, "rita").await;
-    assert!(s.url().await.ends_with("/staff/queue?lang=en"), "{}", s.url().await);
-    assert_eq!(s.find("table.queue tbody").await.find_all(fantoccini::Locator::Css("tr")).await.unwrap().len(), 2);
+    assert!(s.url().await.ends_with("/staff/queue?lang=en"), "{}: {}", s.url().await, s.text("main").await);
+    assert_eq!(rows(&s).await, 2);
     check_page(&s, "console-queue").await;
 
     // Filter by the case's URL: one case left.
     s.fill("#q", "https://example.com/a.jpg").await;
     s.click("form.filters button[type=submit]").await;
-    assert_eq!(s.find("table.queue tbody").await.find_all(fantoccini::Locator::Css("tr")).await.unwrap().len(), 1);
+    assert_eq!(rows(&s).await, 1);
     assert_eq!(s.value("#q").await, "https://example.com/a.jpg", "the filter is kept");
 
     // Take it: the case page, picked up by rita.
@@ -152,7 +162,9 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     s.fill("#d-explanation", "Intimate image shared without consent.").await;
     s.click("#decide form button[type=submit]").await;
     assert!(s.exists("#error-summary").await);
-    assert_eq!(s.attr("#d-legal_ground", "aria-invalid").await.as_deref(), Some("true"));
+    assert!(s.exists("#d-ground-error").await, "the missing ground is named beside its field");
+    assert_eq!(s.attr("#d-facts", "aria-invalid").await.as_deref(), Some("true"));
+    assert_eq!(s.attr("#d-facts", "aria-describedby").await.as_deref(), Some("d-facts-error"));
     assert_eq!(s.value("#d-explanation").await, "Intimate image shared without consent.", "typed text kept");
     check_page(&s, "console-decide-errors").await;
     s.click("#d-ground-illegal").await;

@@ -246,6 +246,19 @@ async fn sign_in_gives_a_new_session_id_and_the_old_cookie_is_useless() {
         let (status, location, _) = page(&app, "/staff/queue", Some(&first)).await;
         assert_eq!((status, location.as_str()), (303, "/staff/login?next=%2Fstaff%2Fqueue"), "the old id is dead");
         assert_eq!(page(&app, "/staff/queue", Some(&second)).await.0, 200);
+        // A real browser sends `Origin: null` on this site's forms (no-referrer); what it says in
+        // `Sec-Fetch-Site` decides: same-origin is let in, cross-site is not.
+        for (site, expected) in [("same-origin", 303), ("cross-site", 403)] {
+            let resp = browser()
+                .post(format!("{}/staff/login", app.base))
+                .header("origin", "null")
+                .header("sec-fetch-site", site)
+                .form(&[("username", "fay"), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), expected, "{site}");
+        }
         let planted = "staydown_staff=0000000000000000000000000000000000000000000000000000000000000000";
         assert_eq!(page(&app, "/staff/queue", Some(planted)).await.0, 303);
     })
