@@ -41,7 +41,7 @@ pub async fn notify(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Decide)?;
     let record =
-        notify_case(&state, &caller, &case_id, body.grounds.unwrap_or_default(), body.explanation.unwrap_or_default())
+        notify_case(&state, &caller, &case_id, body.grounds.unwrap_or_default(), &body.explanation.unwrap_or_default())
             .await?;
     let id = record.id.clone();
     Ok((
@@ -64,7 +64,7 @@ pub async fn notify_case(
     caller: &Caller,
     case_id: &str,
     grounds: String,
-    explanation: String,
+    explanation: &str,
 ) -> Result<Art18Notification, ApiError> {
     let mut errors = FieldErrors::default();
     if !GROUNDS.contains(&grounds.as_str()) {

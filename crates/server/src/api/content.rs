@@ -65,7 +65,16 @@ pub async fn attach(
     let bytes = file
         .filter(|b| !b.is_empty())
         .ok_or_else(|| ApiError::field("file", "required", "send the content's bytes in the multipart field `file`"))?;
-    let a = attach_bytes(&state, &caller.principal(), &case_id, bytes.to_vec(), content_type, content_id, url).await?;
+    let a = attach_bytes(
+        &state,
+        &caller.principal(),
+        &case_id,
+        bytes.to_vec(),
+        content_type,
+        content_id.as_deref(),
+        url.as_deref(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -106,8 +115,8 @@ pub async fn attach_bytes(
     case_id: &str,
     data: Vec<u8>,
     content_type: Option<String>,
-    content_id: Option<String>,
-    url: Option<String>,
+    content_id: Option<&str>,
+    url: Option<&str>,
 ) -> Result<Attached, ApiError> {
     if state.store().case_summary(case_id).await?.is_none() {
         return Err(ApiError::NotFound);
@@ -153,13 +162,7 @@ pub async fn attach_bytes(
     let item = state
         .store()
         .attach_content(
-            &NewAttachment {
-                case_id,
-                blob_id: &meta.id,
-                content_id: content_id.as_deref(),
-                url: url.as_deref(),
-                hashes: &hashes,
-            },
+            &NewAttachment { case_id, blob_id: &meta.id, content_id, url, hashes: &hashes },
             principal,
             state.now(),
         )

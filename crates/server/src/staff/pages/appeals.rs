@@ -51,7 +51,7 @@ pub struct AppealsPage {
 
 /// `GET /staff/appeals`.
 pub async fn list(State(state): State<AppState>, console: Console) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewQueue) {
+    if let Some(refused) = console.refusal(Permission::ViewQueue) {
         return Ok(refused);
     }
     let now = state.now();
@@ -158,7 +158,7 @@ pub async fn show(
     console: Console,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewCase) {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
         return Ok(refused);
     }
     page(&state, &console, &id, StatusCode::OK, Default::default(), Errors::default(), None).await
@@ -182,7 +182,7 @@ pub async fn decide(
     Path(id): Path<String>,
     Form(form): Form<AppealForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::DecideAppeal) {
+    if let Some(refused) = console.refusal(Permission::DecideAppeal) {
         return Ok(refused);
     }
     if !console.csrf_ok(&form.csrf) {

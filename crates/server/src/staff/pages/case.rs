@@ -462,7 +462,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<CaseQuery>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewCase) {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
         return Ok(refused);
     }
     let flash = match (q.taken.as_deref(), q.done.as_deref()) {
@@ -490,7 +490,7 @@ pub async fn reveal_notifier(
     Path((id, notice)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewCase) {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
         return Ok(refused);
     }
     if !console.csrf_ok(&form.csrf) {
@@ -517,7 +517,7 @@ pub async fn reveal_content(
     Path((id, item)): Path<(String, String)>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewCase) {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
         return Ok(refused);
     }
     if !console.csrf_ok(&form.csrf) {
@@ -541,7 +541,7 @@ pub async fn content(
     Path((id, item)): Path<(String, String)>,
     Query(q): Query<ContentQuery>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewCase) {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
         return Ok(refused);
     }
     let purpose = if q.purpose.as_deref() == Some("reveal") { "reveal" } else { "preview" };
@@ -579,7 +579,7 @@ pub async fn upload(
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::AttachContent) {
+    if let Some(refused) = console.refusal(Permission::AttachContent) {
         return Ok(refused);
     }
     let (mut csrf, mut file, mut content_type, mut content_id, mut url) = (String::new(), None, None, None, None);
@@ -634,8 +634,16 @@ pub async fn upload(
         return respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await;
     }
     let principal = console.session.principal();
-    match crate::api::content::attach_bytes(&state, &principal, &id, bytes.to_vec(), content_type, content_id, url)
-        .await
+    match crate::api::content::attach_bytes(
+        &state,
+        &principal,
+        &id,
+        bytes.to_vec(),
+        content_type,
+        content_id.as_deref(),
+        url.as_deref(),
+    )
+    .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=uploaded#content")).into_response()),
         Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
@@ -669,16 +677,14 @@ pub async fn art18(
     Path(id): Path<String>,
     Form(form): Form<Art18Form>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::Decide) {
+    if let Some(refused) = console.refusal(Permission::Decide) {
         return Ok(refused);
     }
     if !console.csrf_ok(&form.csrf) {
         return Ok(console.csrf_refused());
     }
     let explanation = form.explanation.trim().to_owned();
-    match crate::api::art18::notify_case(&state, &console.caller(), &id, form.grounds.clone(), explanation.clone())
-        .await
-    {
+    match crate::api::art18::notify_case(&state, &console.caller(), &id, form.grounds.clone(), &explanation).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=art18")).into_response()),
         Err(ApiError::Validation(errors)) => {
             let mut e = Errors::default();

@@ -171,7 +171,7 @@ pub async fn decide(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::Decide) {
+    if let Some(refused) = console.refusal(Permission::Decide) {
         return Ok(refused);
     }
     let data = FormData::parse(&body);

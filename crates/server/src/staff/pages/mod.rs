@@ -4,7 +4,7 @@
 //! - [`Console`] is the extractor of every console page: it needs a live staff session
 //!   (`staff::session`) and builds the page context — the person, their role, the language, the
 //!   session's CSRF token and the navigation ([`nav`]). A request without a session is sent to
-//!   `/staff/login?next=<this page>`; [`Console::require`] answers a readable 403 page when the
+//!   `/staff/login?next=<this page>`; [`Console::refusal`] answers a readable 403 page when the
 //!   role may not see a page. Permissions are the API's (`auth::allowed`), so a page never shows
 //!   what the same person could not fetch with a key.
 //! - Templates: `templates/staff/layout.html` (the frame) and one file per page under
@@ -112,9 +112,9 @@ impl Console {
         allowed(Some(self.role()), permission)
     }
 
-    /// `Ok` when the role has `permission`, else the readable 403 page.
-    pub fn require(&self, permission: Permission) -> Result<(), Response> {
-        if self.may(permission) { Ok(()) } else { Err(self.message(StatusCode::FORBIDDEN, tk("staff-forbidden"))) }
+    /// `None` when the role has `permission`, else the readable 403 page to answer with.
+    pub fn refusal(&self, permission: Permission) -> Option<Response> {
+        (!self.may(permission)).then(|| self.message(StatusCode::FORBIDDEN, tk("staff-forbidden")))
     }
 
     /// Whether a form's token is the session's (constant time).

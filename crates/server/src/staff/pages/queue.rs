@@ -178,7 +178,7 @@ pub async fn queue(
     console: Console,
     Query(form): Query<QueueForm>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::ViewQueue) {
+    if let Some(refused) = console.refusal(Permission::ViewQueue) {
         return Ok(refused);
     }
     let (filter, errors) = filter(&form, &console);
@@ -234,7 +234,7 @@ pub async fn take(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    if let Err(refused) = console.require(Permission::Decide) {
+    if let Some(refused) = console.refusal(Permission::Decide) {
         return Ok(refused);
     }
     if !console.csrf_ok(&form.csrf) {
