@@ -112,6 +112,13 @@ impl Console {
         allowed(Some(self.role()), permission)
     }
 
+    /// `Ok` when the role has `permission`, else the readable 403 page (kept from the first
+    /// layout commit for pages built on it; [`Console::refusal`] is the same as an `Option`).
+    #[allow(clippy::result_large_err)]
+    pub fn require(&self, permission: Permission) -> Result<(), Response> {
+        self.refusal(permission).map_or(Ok(()), Err)
+    }
+
     /// `None` when the role has `permission`, else the readable 403 page to answer with.
     pub fn refusal(&self, permission: Permission) -> Option<Response> {
         (!self.may(permission)).then(|| self.message(StatusCode::FORBIDDEN, tk("staff-forbidden")))
