@@ -6,6 +6,8 @@
 
 mod app;
 
+/// The staff console's review pages: sign in, queue, take, blurred preview, decide, appeals.
+mod console;
 /// The tracking link after a decision, and an appeal from the browser.
 mod follow;
 /// Layout, language switch, home page, error pages, security headers.

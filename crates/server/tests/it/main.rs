@@ -12,6 +12,8 @@ mod blobs;
 mod canary;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
 mod case_content;
+/// The staff console's review pages: page × role matrix, fixation, CSRF, throttling, audited reveals.
+mod console;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
