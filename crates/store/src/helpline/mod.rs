@@ -156,6 +156,16 @@ pub struct RequestRecord {
     pub offline_at: Option<OffsetDateTime>,
     /// Next URL check due.
     pub next_check_at: Option<OffsetDateTime>,
+    /// For a hash-only notice (pre-emptive hashes; `url` is empty): the hash sets filed, as the
+    /// JSON array of the notice's `hashes` field (`pdq`, `pdq_quality`, `sha256`, `md5`).
+    pub hashes: Option<serde_json::Value>,
+}
+
+impl RequestRecord {
+    /// Whether this is a hash-only notice (no URL to check).
+    pub fn is_hash_only(&self) -> bool {
+        self.hashes.is_some()
+    }
 }
 
 impl std::fmt::Debug for RequestRecord {
@@ -227,7 +237,7 @@ const CASE_COLUMNS: &str = "id, summary, channel, image_kind, sextortion, exposu
 const REQUEST_COLUMNS: &str = "id, case_id, platform_id, channel, trusted_flagger, url, category, keywords, legal_ground, \
      explanation, minor_involved, ai_generated, language, state, drafted_at, sent_at, acknowledged_at, removed_at, \
      refused_at, no_answer_at, answer_due_at, reminders, send_attempts, send_uncertain, last_error, remote_notice_id, \
-     remote_token, remote_decision_id, answer, last_synced_at, url_state, url_checked_at, offline_at, next_check_at";
+     remote_token, remote_decision_id, answer, last_synced_at, url_state, url_checked_at, offline_at, next_check_at, hashes";
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} `{value}`"))
@@ -276,6 +286,7 @@ fn request_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord> {
     let state: String = row.try_get("state")?;
     let keywords: String = row.try_get("keywords")?;
     let answer: Option<String> = row.try_get("answer")?;
+    let hashes: Option<String> = row.try_get("hashes")?;
     Ok(RequestRecord {
         id: row.try_get("id")?,
         case_id: row.try_get("case_id")?,
@@ -311,6 +322,7 @@ fn request_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord> {
         url_checked_at: opt_time(row, "url_checked_at")?,
         offline_at: opt_time(row, "offline_at")?,
         next_check_at: opt_time(row, "next_check_at")?,
+        hashes: hashes.map(|h| serde_json::from_str(&h)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 

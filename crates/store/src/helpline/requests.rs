@@ -32,10 +32,16 @@ impl Store {
         let sent_now = platform.channel != PlatformChannel::Staydown;
         let state = if sent_now { RequestState::Sent } else { RequestState::Drafted };
         let keywords = serde_json::to_string(&request.keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let hashes = if request.hashes.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&request.hashes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        };
         sqlx::query(
             "INSERT INTO helpline_requests (id, case_id, platform_id, channel, trusted_flagger, url, category, keywords, \
              legal_ground, explanation, minor_involved, ai_generated, language, state, drafted_at, sent_at, answer_due_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $15)",
+             updated_at, hashes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $15, \
+             $18)",
         )
         .bind(id)
         .bind(case_id)
@@ -54,6 +60,7 @@ impl Store {
         .bind(to_ms(now))
         .bind(sent_now.then(|| to_ms(now)))
         .bind(sent_now.then(|| to_ms(answer_due_at)))
+        .bind(hashes)
         .execute(&mut *tx.tx)
         .await?;
         if let Some(payload) = email {
