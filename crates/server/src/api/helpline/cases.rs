@@ -17,7 +17,7 @@ pub(super) async fn create_case(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CaseQuery {
+pub(super) struct CaseQuery {
     /// Show the contact details (audited).
     #[serde(default)]
     contact: bool,
@@ -77,7 +77,7 @@ pub(super) async fn erase_contact(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ReferralBody {
+pub(super) struct ReferralBody {
     kind: Option<String>,
 }
 

@@ -20,7 +20,7 @@ pub const MAX_EVIDENCE_BYTES: usize = 20 * 1024 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EvidenceQuery {
+pub(super) struct EvidenceQuery {
     /// `evidence` (default) or `screenshot`.
     kind: Option<String>,
 }
@@ -117,7 +117,7 @@ pub(super) async fn view_evidence(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HoldBody {
+pub(super) struct HoldBody {
     hold: Option<bool>,
     reason: Option<String>,
 }

@@ -5,7 +5,7 @@ use super::*;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PeriodQuery {
+pub(super) struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
     /// Escalation packs only: include the victim's contact details and the case summaries.
@@ -75,7 +75,7 @@ pub async fn figures_json(state: &AppState, from: OffsetDateTime, to: OffsetDate
     let pairs = |v: &[(String, i64)]| {
         v.iter().map(|(k, n)| (k.clone(), serde_json::Value::from(*n))).collect::<serde_json::Map<_, _>>()
     };
-    Ok(Json(serde_json::json!({
+    Ok(serde_json::json!({
         "from": rfc3339(from),
         "to": rfc3339(to),
         "cases": year.cases,

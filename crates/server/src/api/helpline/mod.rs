@@ -49,6 +49,7 @@ pub use requests::{AnswerBody, answer as record_request_answer, create as create
 pub use figures::build_pack;
 pub use platforms::{PlatformView, register_platform};
 pub use requests::RequestView;
+use requests::request_view;
 
 /// The routes, nested under `/api/v1` by the router.
 pub fn routes() -> Router<AppState> {

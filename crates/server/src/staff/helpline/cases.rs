@@ -369,8 +369,8 @@ impl CasePage {
             None => row.r.url.clone(),
         }
     }
-    fn t_(&self, t: Option<time::OffsetDateTime>) -> String {
-        when_opt(t)
+    fn t_(&self, t: &Option<time::OffsetDateTime>) -> String {
+        when_opt(*t)
     }
     fn category_label(&self, id: &str) -> String {
         let c = staydown_domain::taxonomy::category(id);

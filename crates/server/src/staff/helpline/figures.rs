@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use staydown_domain::helpline::league::{LeagueRow, league};
+use staydown_domain::helpline::league::{LeagueRow, league as league_table};
 use time::OffsetDateTime;
 
 use super::chart;
@@ -55,7 +55,7 @@ pub struct LeaguePage {
 }
 
 impl LeaguePage {
-    fn hours(&self, h: Option<f64>) -> String {
+    fn hours(&self, h: &Option<f64>) -> String {
         h.map_or_else(|| "—".to_owned(), |h| format!("{h:.1}"))
     }
     fn share(&self, r: &LeagueRow) -> String {
@@ -124,7 +124,7 @@ pub async fn league(
     let err = |e: crate::problem::ApiError| e.into_response();
     let store = state.store();
     let inputs = store.helpline_league_inputs(from, to).await.map_err(|e| err(e.into()))?;
-    let rows = league(&inputs);
+    let rows = league_table(&inputs);
     let t = |k: &str| console.ctx.t(k);
     let outcomes_svg = chart::outcomes(
         &rows,
