@@ -74,10 +74,16 @@ pub fn random_secret() -> String {
 /// True when the request comes from this site's own pages (or from a client that sends neither
 /// `Origin` nor `Sec-Fetch-Site`, like curl — which cannot ride on a victim's browser).
 pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+        // Set by the browser, never by a page: enough on its own. Under the pages' referrer
+        // policy (`no-referrer`) the Fetch standard sends `Origin: null` even on same-origin
+        // POSTs, so the Origin check below would refuse every real browser's sign-in.
+        if site == "same-origin" {
+            return true;
+        }
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let public = state.settings().public_url.trim_end_matches('/');
