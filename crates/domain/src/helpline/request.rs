@@ -171,11 +171,7 @@ fn validate(draft: RequestDraft, hashes: Vec<crate::notice::MediaHashes>) -> Res
     }
     let url = trimmed(draft.url);
     if hash_only && hashes.len() > crate::notice::MAX_HASH_SETS {
-        errors.push(
-            "hashes",
-            "too_many",
-            format!("at most {} hash sets per notice", crate::notice::MAX_HASH_SETS),
-        );
+        errors.push("hashes", "too_many", format!("at most {} hash sets per notice", crate::notice::MAX_HASH_SETS));
     }
     match &url {
         None if hash_only => {}
@@ -325,10 +321,15 @@ mod tests {
         };
         let ok = validate_hash_notice(draft.clone(), hashes.clone()).expect("valid");
         assert_eq!((ok.url.as_str(), ok.hashes.len()), ("", 1));
-        let e = validate_hash_notice(RequestDraft { url: Some("https://example.org/a".into()), ..draft.clone() }, hashes)
-            .expect_err("a URL too");
+        let e =
+            validate_hash_notice(RequestDraft { url: Some("https://example.org/a".into()), ..draft.clone() }, hashes)
+                .expect_err("a URL too");
         assert!(e.has("url"), "{e}");
-        let many = vec![crate::notice::MediaHashes { pdq: None, pdq_quality: None, sha256: None, md5: Some("0".repeat(32)) }; 101];
+        let many =
+            vec![
+                crate::notice::MediaHashes { pdq: None, pdq_quality: None, sha256: None, md5: Some("0".repeat(32)) };
+                101
+            ];
         assert!(validate_hash_notice(draft, many).expect_err("too many").has("hashes"));
     }
 

@@ -10,11 +10,11 @@ mod app;
 mod follow;
 /// Layout, language switch, home page, error pages, security headers.
 mod foundation;
+/// Hash-only reports from photos (EXIF orientation 6, JPEG and PNG), no image bytes sent, withdrawal.
+mod hashes;
 /// Helpline pages: a caseworker's case from intake to the league table, hashes made in the
 /// browser, an auditor's read-only figures without victim data (issue 13).
 mod helpline;
-/// Hash-only reports from photos (EXIF orientation 6, JPEG and PNG), no image bytes sent, withdrawal.
-mod hashes;
 /// `/report` in NL and EN: errors beside fields, nothing lost, confirmation, CSRF.
 mod report;
 /// The uploader's statement-of-reasons page and an appeal from it.

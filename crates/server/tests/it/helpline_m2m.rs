@@ -63,8 +63,9 @@ async fn preemptive_hashes_filed_as_a_hash_only_notice_hold_the_upload_once_conf
             .await;
         assert_eq!(status, 201, "{p}");
         let platform_id = p["id"].as_str().expect("id").to_owned();
-        let (_, q) =
-            helpline.post("/api/v1/helpline/platforms", &json!({"name": "Q", "email": "abuse@q.example"}), Some(&cw)).await;
+        let (_, q) = helpline
+            .post("/api/v1/helpline/platforms", &json!({"name": "Q", "email": "abuse@q.example"}), Some(&cw))
+            .await;
         let email_platform = q["id"].as_str().expect("id").to_owned();
         let case_id = open_sextortion_case(&helpline, &cw).await;
         let path = format!("/api/v1/helpline/cases/{case_id}/hash-notices");
@@ -259,7 +260,9 @@ async fn a_retry_after_a_lost_answer_files_the_notice_once() {
         assert_eq!(released["state"], "acknowledged", "{released}");
         let queue = platform.queue(&reviewer).await;
         assert_eq!(queue.len(), 1, "filed once: {queue:?}");
-        let (_, case) = platform.get(&format!("/api/v1/cases/{}", queue[0]["case_id"].as_str().expect("case")), Some(&reviewer)).await;
+        let (_, case) = platform
+            .get(&format!("/api/v1/cases/{}", queue[0]["case_id"].as_str().expect("case")), Some(&reviewer))
+            .await;
         assert_eq!(case["notices"].as_array().map(Vec::len), Some(1), "{case}");
         assert_eq!(released["platform_notice_id"], case["notices"][0]["id"], "{case}");
 

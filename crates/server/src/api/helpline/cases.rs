@@ -14,7 +14,6 @@ pub(super) async fn create_case(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(serde_json::json!({"id": id}))).into_response())
 }
 
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CaseQuery {
@@ -109,8 +108,9 @@ pub async fn add_referral(
     kind: Option<&str>,
 ) -> Result<(String, &'static str), ApiError> {
     let kinds = ReferralKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ");
-    let kind =
-        kind.and_then(ReferralKind::parse).ok_or_else(|| ApiError::field("kind", "invalid", format!("one of: {kinds}")))?;
+    let kind = kind
+        .and_then(ReferralKind::parse)
+        .ok_or_else(|| ApiError::field("kind", "invalid", format!("one of: {kinds}")))?;
     state.store().help_case(id).await?.ok_or(ApiError::NotFound)?;
     let referral = uuid::Uuid::now_v7().to_string();
     state.store().insert_helpline_referral(&referral, id, kind.as_str(), actor, state.now()).await?;

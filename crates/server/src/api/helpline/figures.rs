@@ -61,7 +61,11 @@ pub(super) async fn figures(
 
 /// The yearly figures over `[from, to)`: cases by kind, channel and municipality, referrals,
 /// requests sent, honoured, refused, unanswered, median and p90 hours to removal. No personal data.
-pub async fn figures_json(state: &AppState, from: OffsetDateTime, to: OffsetDateTime) -> Result<serde_json::Value, ApiError> {
+pub async fn figures_json(
+    state: &AppState,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Result<serde_json::Value, ApiError> {
     let store = state.store();
     let year = store.helpline_year_figures(from, to).await?;
     let rows = league_table(&store.helpline_league_inputs(from, to).await?);

@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use staydown_domain::helpline::league::league as league_table;
 use staydown_domain::helpline::request::{RequestDraft, RequestState, validate_hash_notice, validate_request};
-use staydown_domain::notice::MediaHashes;
 use staydown_domain::helpline::{
     HelpCaseDraft, PlatformChannel, PlatformDraft, ReferralKind, validate_case, validate_platform,
 };
+use staydown_domain::notice::MediaHashes;
 use staydown_store::{PlatformRecord, RequestAnswer, RequestRecord, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -41,15 +41,15 @@ mod requests;
 
 pub use cases::{add_referral, open as open_case};
 pub use evidence::{
-    HashBody, MAX_EVIDENCE_BYTES, PREEMPTIVE_BANK, add_preemptive_hash, build_police_bundle, case_evidence, case_hashes,
-    store_evidence,
+    HashBody, MAX_EVIDENCE_BYTES, PREEMPTIVE_BANK, add_preemptive_hash, build_police_bundle, case_evidence,
+    case_hashes, store_evidence,
 };
-pub use figures::figures_json;
-pub use requests::{AnswerBody, answer as record_request_answer, create as create_request, file_hashes};
 pub use figures::build_pack;
+pub use figures::figures_json;
 pub use platforms::{PlatformView, register_platform};
 pub use requests::RequestView;
 use requests::request_view;
+pub use requests::{AnswerBody, answer as record_request_answer, create as create_request, file_hashes};
 
 /// The routes, nested under `/api/v1` by the router.
 pub fn routes() -> Router<AppState> {

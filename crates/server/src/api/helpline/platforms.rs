@@ -47,7 +47,11 @@ pub(super) async fn create_platform(
 
 /// Validates and registers a platform; its API key is sealed at rest when vault keys are
 /// configured. A duplicate name is a field error. Shared with the caseworker's pages.
-pub async fn register_platform(state: &AppState, actor: &str, draft: PlatformDraft) -> Result<PlatformRecord, ApiError> {
+pub async fn register_platform(
+    state: &AppState,
+    actor: &str,
+    draft: PlatformDraft,
+) -> Result<PlatformRecord, ApiError> {
     let mut platform = validate_platform(draft).map_err(ApiError::Validation)?;
     let id = uuid::Uuid::now_v7().to_string();
     // The helpline's key at the platform is sealed at rest when vault keys are configured.
@@ -62,7 +66,10 @@ pub async fn register_platform(state: &AppState, actor: &str, draft: PlatformDra
     state.store().helpline_platform(&id).await?.ok_or(ApiError::NotFound)
 }
 
-pub(super) async fn list_platforms(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<PlatformView>>, ApiError> {
+pub(super) async fn list_platforms(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<PlatformView>>, ApiError> {
     caller.require(Permission::HelplineWork)?;
     Ok(Json(state.store().helpline_platforms().await?.into_iter().map(PlatformView::from).collect()))
 }

@@ -80,7 +80,6 @@ pub(super) fn request_view(r: RequestRecord) -> RequestView {
     }
 }
 
-
 pub(super) async fn create_request(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,9 +122,8 @@ pub async fn create(
         _ => None,
     };
     let is_email = email.is_some();
-    let mut record = store
-        .insert_helpline_request(&id, &case_id, &request, &platform, &language, due, email, actor, now)
-        .await?;
+    let mut record =
+        store.insert_helpline_request(&id, &case_id, &request, &platform, &language, due, email, actor, now).await?;
     // Watch the URL from the start: the first check records that it was there.
     store.schedule_helpline_check(&id, Some(now)).await?;
     if is_email {
@@ -314,11 +312,13 @@ pub(super) async fn release(
     Ok(Json(request_view(record)))
 }
 
-pub(super) async fn sync(State(state): State<AppState>, caller: Caller) -> Result<Json<crate::helpline::SyncReport>, ApiError> {
+pub(super) async fn sync(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<crate::helpline::SyncReport>, ApiError> {
     caller.require(Permission::HelplineWork)?;
     Ok(Json(crate::helpline::sync(&state).await.map_err(|e| ApiError::Internal(e.to_string()))?))
 }
-
 
 /// `RequestRecord` as it will be stored, to build the e-mail payload before the insert.
 trait ForEmail {

@@ -199,7 +199,11 @@ fn parse_vocab<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
 }
 
 /// `POST /staff/helpline/cases`: opens a case (the API's validation), then shows it.
-pub async fn create(State(state): State<AppState>, console: Console, RawForm(body): RawForm) -> Result<Response, Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    console: Console,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
     let mut errors = Errors::default();
@@ -207,8 +211,10 @@ pub async fn create(State(state): State<AppState>, console: Console, RawForm(bod
         let v = form.get(field);
         if v.is_empty() { None } else { Some(v) }
     };
-    let (channel, kind, exposure, minor) = (vocab("channel"), vocab("image_kind"), vocab("exposure"), vocab("minor_involved"));
-    let contact = ContactDraft { name: opt(form.get("name")), email: opt(form.get("email")), phone: opt(form.get("phone")) };
+    let (channel, kind, exposure, minor) =
+        (vocab("channel"), vocab("image_kind"), vocab("exposure"), vocab("minor_involved"));
+    let contact =
+        ContactDraft { name: opt(form.get("name")), email: opt(form.get("email")), phone: opt(form.get("phone")) };
     let has_contact = contact.name.is_some() || contact.email.is_some() || contact.phone.is_some();
     let draft = HelpCaseDraft {
         summary: opt(form.get("summary")),
@@ -382,7 +388,9 @@ impl CasePage {
     fn grounds(&self) -> Vec<(&'static str, String)> {
         LEGAL_GROUNDS
             .iter()
-            .map(|g| (g.id, format!("{} — {}", g.reference, if self.ctx.code() == "nl" { g.label.nl } else { g.label.en })))
+            .map(|g| {
+                (g.id, format!("{} — {}", g.reference, if self.ctx.code() == "nl" { g.label.nl } else { g.label.en }))
+            })
             .collect()
     }
     fn staydown_platforms(&self) -> Vec<&PlatformRecord> {
@@ -419,7 +427,8 @@ async fn case_page(
     let err = |e: staydown_store::StoreError| crate::problem::ApiError::from(e).into_response();
     let apierr = |e: crate::problem::ApiError| e.into_response();
     let store = state.store();
-    let case = store.help_case(id).await.map_err(err)?.ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
+    let case =
+        store.help_case(id).await.map_err(err)?.ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
     let contact = if show_contact {
         store
             .help_case_contact(id, &console.caller().principal(), state.now())
@@ -466,7 +475,8 @@ async fn case_page(
         .into_iter()
         .map(|e| (e.pdq.unwrap_or_default(), e.sha256.unwrap_or_default(), when(e.added_at)))
         .collect();
-    let status = if failed.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if failed.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
     let page = CasePage {
         ctx: console.ctx,
         chrome: console.chrome,
@@ -631,7 +641,8 @@ pub async fn add_hashes(
     }
     for set in &sets {
         let mut parts = set.split(',').map(str::trim).map(|s| Some(s.to_owned()).filter(|s| !s.is_empty()));
-        let (pdq, quality, sha256, md5) = (parts.next().flatten(), parts.next().flatten(), parts.next().flatten(), parts.next().flatten());
+        let (pdq, quality, sha256, md5) =
+            (parts.next().flatten(), parts.next().flatten(), parts.next().flatten(), parts.next().flatten());
         let body = api::HashBody { pdq, quality: quality.and_then(|q| q.parse().ok()), sha256, md5 };
         if let Err(e) = api::add_preemptive_hash(&state, &console.caller().principal(), &id, body).await {
             for (f, m) in form_errors(&console, e)?.0 {

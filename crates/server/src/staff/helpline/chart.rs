@@ -7,7 +7,8 @@ use staydown_domain::helpline::league::LeagueRow;
 
 /// Outcome colours (honoured, refused, unanswered, pending): each has at least 3:1 contrast on
 /// white (WCAG 1.4.11) and they differ in lightness as well as hue.
-const COLOURS: [RGBColor; 4] = [RGBColor(0, 97, 48), RGBColor(178, 34, 34), RGBColor(92, 92, 92), RGBColor(31, 84, 168)];
+const COLOURS: [RGBColor; 4] =
+    [RGBColor(0, 97, 48), RGBColor(178, 34, 34), RGBColor(92, 92, 92), RGBColor(31, 84, 168)];
 
 /// Escapes text for the attributes this module adds (plotters escapes the text it writes).
 fn escape(s: &str) -> String {
@@ -18,7 +19,11 @@ fn escape(s: &str) -> String {
 /// text from assistive technology, and lets it scale to the page width.
 fn as_image(svg: String, label: &str) -> String {
     let label = escape(label);
-    let svg = svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\" class=\"chart\" "), 1);
+    let svg = svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\" class=\"chart\" "),
+        1,
+    );
     match svg.find('>') {
         Some(end) => format!("{}<title>{label}</title>{}", &svg[..=end], &svg[end + 1..]),
         None => svg,

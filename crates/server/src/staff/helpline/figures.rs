@@ -74,7 +74,9 @@ impl LeaguePage {
 }
 
 fn date(s: &str) -> Option<OffsetDateTime> {
-    time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]")).ok().map(|d| d.midnight().assume_utc())
+    time::Date::parse(s, &time::macros::format_description!("[year]-[month]-[day]"))
+        .ok()
+        .map(|d| d.midnight().assume_utc())
 }
 
 fn ymd(t: OffsetDateTime) -> String {
@@ -102,13 +104,16 @@ fn period(console: &Console, q: &PeriodQuery, now: OffsetDateTime) -> (OffsetDat
     (from, to, errors)
 }
 
-fn count_rows(console: &Console, v: &serde_json::Value, key: &str, label: fn(&str) -> Option<&'static str>) -> Vec<(String, String)> {
+fn count_rows(
+    console: &Console,
+    v: &serde_json::Value,
+    key: &str,
+    label: fn(&str) -> Option<&'static str>,
+) -> Vec<(String, String)> {
     v[key]
         .as_object()
         .map(|m| {
-            m.iter()
-                .map(|(k, n)| (label(k).map_or_else(|| k.clone(), |l| console.ctx.t(l)), n.to_string()))
-                .collect()
+            m.iter().map(|(k, n)| (label(k).map_or_else(|| k.clone(), |l| console.ctx.t(l)), n.to_string())).collect()
         })
         .unwrap_or_default()
 }
@@ -164,13 +169,7 @@ pub async fn league(
     ];
     let may_pack = console.may(Permission::HelplineWork);
     let platform_ids = if may_pack {
-        store
-            .helpline_platforms()
-            .await
-            .map_err(|e| err(e.into()))?
-            .into_iter()
-            .map(|p| (p.id, p.name))
-            .collect()
+        store.helpline_platforms().await.map_err(|e| err(e.into()))?.into_iter().map(|p| (p.id, p.name)).collect()
     } else {
         Vec::new()
     };

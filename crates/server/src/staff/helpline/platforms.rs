@@ -77,11 +77,14 @@ fn opt(s: String) -> Option<String> {
 }
 
 /// `POST /staff/helpline/platforms`: registers a platform through the API's own path.
-pub async fn create(State(state): State<AppState>, console: Console, RawForm(body): RawForm) -> Result<Response, Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    console: Console,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let channel = opt(form.get("channel"))
-        .and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok());
+    let channel = opt(form.get("channel")).and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok());
     let language = opt(form.get("language")).and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok());
     let draft = PlatformDraft {
         name: opt(form.get("name")),

@@ -28,7 +28,11 @@ pub const NAV: &[NavItem] = &[
     NavItem { href: "/staff/queue", label: t("staff-nav-queue"), permission: Permission::ViewQueue },
     NavItem { href: "/staff/appeals", label: t("staff-nav-appeals"), permission: Permission::ViewQueue },
     NavItem { href: "/staff/helpline", label: t("helpline-nav"), permission: Permission::HelplineWork },
-    NavItem { href: "/staff/helpline/league", label: t("helpline-league-title"), permission: Permission::ViewHelplineFigures },
+    NavItem {
+        href: "/staff/helpline/league",
+        label: t("helpline-league-title"),
+        permission: Permission::ViewHelplineFigures,
+    },
 ];
 
 /// The entries a role may see.
