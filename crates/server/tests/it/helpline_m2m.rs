@@ -159,12 +159,15 @@ async fn read_message(s: &mut TcpStream) -> Vec<u8> {
     }
 }
 
+/// Each request the stand-in forwarded: its `Idempotency-Key`, and whether the answer was a replay.
+type Seen = Arc<Mutex<Vec<(Option<String>, bool)>>>;
+
 /// A stand-in in front of a real platform: forwards each request and waits for the platform's
 /// full answer, but drops the first answer on the floor (closes the connection without a byte).
 /// Records each request's `Idempotency-Key` and whether the platform's answer was a replay.
 struct LossyProxy {
     base: String,
-    seen: Arc<Mutex<Vec<(Option<String>, bool)>>>,
+    seen: Seen,
 }
 
 impl LossyProxy {
@@ -172,7 +175,7 @@ impl LossyProxy {
         let upstream = upstream.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let seen: Arc<Mutex<Vec<(Option<String>, bool)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let log = seen.clone();
         tokio::spawn(async move {
             loop {

@@ -104,7 +104,7 @@ pub fn short_id(id: &str) -> String {
     id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect()
 }
 
-fn label_of<'a>(list: &[(&'a str, &'static str)], value: &str) -> Option<&'static str> {
+fn label_of(list: &[(&str, &'static str)], value: &str) -> Option<&'static str> {
     list.iter().find(|(v, _)| *v == value).map(|(_, k)| *k)
 }
 

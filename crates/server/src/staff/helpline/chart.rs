@@ -17,7 +17,7 @@ fn escape(s: &str) -> String {
 
 /// Marks the SVG as one image named by `label` (`role="img"`, `<title>`), hides the drawing's own
 /// text from assistive technology, and lets it scale to the page width.
-fn as_image(svg: String, label: &str) -> String {
+fn as_image(svg: &str, label: &str) -> String {
     let label = escape(label);
     let svg = svg.replacen(
         "<svg ",
@@ -86,7 +86,7 @@ pub fn outcomes(rows: &[LeagueRow], labels: [&str; 5]) -> Result<String, String>
         }
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(as_image(svg, labels[0]))
+    Ok(as_image(&svg, labels[0]))
 }
 
 /// Bars of the median hours to removal per platform (none drawn where nothing was removed).
@@ -125,7 +125,7 @@ pub fn median_hours(rows: &[LeagueRow], label: &str) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(as_image(svg, label))
+    Ok(as_image(&svg, label))
 }
 
 #[cfg(test)]

@@ -70,6 +70,10 @@ pub fn when_opt(t: Option<OffsetDateTime>) -> String {
 }
 
 /// A submitted urlencoded form whose CSRF token is this session's, or the readable refusal.
+#[allow(
+    clippy::result_large_err,
+    reason = "a page handler answers with a whole page either way, as axum rejections do"
+)]
 pub fn checked_form(console: &Console, body: &[u8]) -> Result<FormData, Response> {
     let form = FormData::parse(body);
     if console.csrf_ok(&form.get("csrf")) { Ok(form) } else { Err(console.csrf_refused()) }
@@ -105,6 +109,10 @@ pub fn translate(console: &Console, errors: &FieldErrors) -> Errors {
 
 /// A validation problem becomes field errors for the form; anything else the readable error
 /// page (the pages' layer renders problem+json for browsers).
+#[allow(
+    clippy::result_large_err,
+    reason = "a page handler answers with a whole page either way, as axum rejections do"
+)]
 pub fn form_errors(console: &Console, e: ApiError) -> Result<Errors, Response> {
     match e {
         ApiError::Validation(f) | ApiError::BadRequest(f) => Ok(translate(console, &f)),

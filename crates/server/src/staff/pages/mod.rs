@@ -94,6 +94,10 @@ impl Console {
     }
 
     /// `Ok` when the role has `permission`, else the readable 403 page.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a page handler answers with a whole page either way, as axum rejections do"
+    )]
     pub fn require(&self, permission: Permission) -> Result<(), Response> {
         if self.may(permission) { Ok(()) } else { Err(self.message(StatusCode::FORBIDDEN, "staff-forbidden")) }
     }
