@@ -57,7 +57,8 @@ fn secret_photo() -> Vec<u8> {
 #[tokio::test]
 async fn a_caseworker_works_a_case_from_intake_to_the_league_table() {
     let Some(s) = session("helpline_caseworker").await else { return };
-    let app = App::start().await;
+    let keys = staydown_vault::Keyring::parse(&format!("k1 {}", staydown_vault::generate_key_base64())).expect("keys");
+    let app = App::start_with(|s| staydown_server::Settings { vault: Some(keys), ..s }).await;
     account(&app, Role::Caseworker, "casey", "casey-correct-horse-battery").await;
     account(&app, Role::Auditor, "audrey", "audrey-correct-horse-battery").await;
     sign_in(&s, &app, "casey", "casey-correct-horse-battery", "/staff/helpline", "Help cases").await;
@@ -133,6 +134,21 @@ async fn a_caseworker_works_a_case_from_intake_to_the_league_table() {
         "the image never reached the server"
     );
     assert!(seen.iter().any(|r| r.path.ends_with(&format!("/cases/{case_id}/hashes"))));
+
+    // Evidence, sealed at rest with its SHA-256 taken at intake, and the police bundle.
+    let screenshot = dir.path().join("screenshot.png");
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(20, 10, image::Rgb([9, 9, 9]))
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    std::fs::write(&screenshot, &png).unwrap();
+    select(&s, "#ev-kind", "screenshot").await;
+    s.choose_files("#ev-file", &[screenshot.as_path() as &Path]).await;
+    s.click("form[action$=\"/evidence\"] button[type=submit]").await;
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&png));
+    s.wait_text("#evidence", &digest).await;
+    let bundle = s.attr("a[href$=\"/police-bundle\"]", "href").await.expect("police bundle link");
+    assert_eq!(bundle, format!("/staff/helpline/cases/{case_id}/police-bundle"));
 
     // The league table: chart, table, figures.
     s.goto(&app.url("/staff/helpline/league")).await;
