@@ -7,7 +7,10 @@
 //! `Accept: application/json`), so the platform's decision and its time arrive without typing.
 //! A request is stored before it is sent and claimed with a lease while sending; a send whose
 //! outcome is unknown (the connection broke after the request may have arrived) is never repeated
-//! by itself, so a retry cannot file the same notice twice.
+//! by itself, only when the caseworker releases it. Every attempt for one request carries the same
+//! `Idempotency-Key` ([`idempotency_key`]), so a platform running staydown answers such a retry
+//! with the notice it already filed rather than filing it twice. Pre-emptive hashes go out the
+//! same way as hash-only notices, tracked like any removal request (no URL to check).
 //!
 //! The URL check is bounded: a connect and total timeout, a byte limit on what is read, no more
 //! than a few redirects, and no request to a private, loopback or link-local address (each host is
@@ -291,6 +294,7 @@ pub async fn send(state: &AppState, request_id: &str) -> Result<Option<RequestRe
         .post(format!("{base}/api/v1/notices"))
         .bearer_auth(key)
         .header(reqwest::header::ACCEPT, "application/json")
+        .header(crate::idempotency::HEADER, idempotency_key(request_id))
         .timeout(settings.platform_timeout)
         .json(&body)
         .send()
@@ -351,7 +355,28 @@ pub async fn send(state: &AppState, request_id: &str) -> Result<Option<RequestRe
     Ok(store.helpline_request(request_id).await?)
 }
 
+/// The `Idempotency-Key` of every notice filed for one request: the same on each attempt, so a
+/// platform running staydown answers a retry after a lost answer with the notice it filed the
+/// first time (its keys live 24 hours) instead of filing it twice.
+pub fn idempotency_key(request_id: &str) -> String {
+    format!("staydown-helpline-request-{request_id}")
+}
+
+/// The notice a request files: its location, or for a hash-only notice its hash sets.
 fn notice_body(r: &RequestRecord) -> serde_json::Value {
+    if let Some(hashes) = &r.hashes {
+        return serde_json::json!({
+            "hashes": hashes,
+            "explanation": r.explanation,
+            "category": r.category,
+            "keywords": r.keywords,
+            "legal_ground": r.legal_ground,
+            "good_faith": true,
+            "minor_involved": r.minor_involved,
+            "ai_generated": r.ai_generated,
+            "language": r.language,
+        });
+    }
     serde_json::json!({
         "locations": [{"url": r.url}],
         "explanation": r.explanation,
@@ -428,7 +453,7 @@ pub async fn follow(state: &AppState, request: &RequestRecord) -> Result<bool, S
         )
         .await
         .map_err(|e| e.to_string())?;
-    if changed && target == RequestState::Removed {
+    if changed && target == RequestState::Removed && !request.is_hash_only() {
         // Check at once that it is really gone.
         store.schedule_helpline_check(&request.id, Some(state.now())).await.map_err(|e| e.to_string())?;
     }
@@ -438,6 +463,11 @@ pub async fn follow(state: &AppState, request: &RequestRecord) -> Result<bool, S
 /// Runs one URL check for a request, records it and schedules the next.
 pub async fn check_request(state: &AppState, request: &RequestRecord) -> Result<UrlCheck, HelplineError> {
     let settings = &state.settings().helpline;
+    if request.is_hash_only() {
+        // Nothing to look at: a hash-only notice names no URL. Stop any schedule.
+        state.store().schedule_helpline_check(&request.id, None).await?;
+        return Ok(UrlCheck { state: "unknown", http_status: None, detail: "hash-only notice: no URL".into() });
+    }
     let found = check_url(&settings.url_check, &request.url).await;
     let now = state.now();
     let watch_until = request.drafted_at + settings.watch_for;

@@ -143,17 +143,39 @@ pub struct NewRequest {
     pub ai_generated: crate::notice::Tristate,
     /// Language.
     pub language: Option<Language>,
+    /// Hash sets of a hash-only notice (pre-emptive hashes; then `url` is empty), else empty.
+    pub hashes: Vec<crate::notice::MediaHashes>,
 }
 
 /// Validates a request draft, naming every missing or wrong element.
 pub fn validate_request(draft: RequestDraft) -> Result<NewRequest, FieldErrors> {
+    validate(draft, Vec::new())
+}
+
+/// Validates a hash-only notice: the Art. 16(2) elements of a request, no URL, and the
+/// pre-emptive hash sets of the case (`hashes`, already validated hex from the helpline's bank),
+/// of which there must be at least one and at most the notice limit.
+pub fn validate_hash_notice(
+    draft: RequestDraft,
+    hashes: Vec<crate::notice::MediaHashes>,
+) -> Result<NewRequest, FieldErrors> {
+    validate(draft, hashes)
+}
+
+fn validate(draft: RequestDraft, hashes: Vec<crate::notice::MediaHashes>) -> Result<NewRequest, FieldErrors> {
     let mut errors = FieldErrors::default();
+    let hash_only = !hashes.is_empty();
     let platform = trimmed(draft.platform);
     if platform.is_none() {
         errors.required("platform", "name the platform (its id in the registry)");
     }
     let url = trimmed(draft.url);
+    if hash_only && hashes.len() > crate::notice::MAX_HASH_SETS {
+        errors.push("hashes", "too_many", format!("at most {} hash sets per notice", crate::notice::MAX_HASH_SETS));
+    }
     match &url {
+        None if hash_only => {}
+        Some(_) if hash_only => errors.push("url", "not_allowed", "a hash-only notice names no URL"),
         None => errors.required("url", "the exact URL of the content (DSA Art. 16(2)(b))"),
         Some(u) => {
             check_len(&mut errors, "url", u, crate::notice::MAX_SHORT_TEXT);
@@ -197,6 +219,7 @@ pub fn validate_request(draft: RequestDraft) -> Result<NewRequest, FieldErrors> 
         minor_involved: draft.minor_involved.unwrap_or_default(),
         ai_generated: draft.ai_generated.unwrap_or_default(),
         language: draft.language,
+        hashes,
     })
 }
 
@@ -279,6 +302,35 @@ mod tests {
         let t = AnswerTimes::default();
         assert_eq!(t.due(sent, false) - sent, Duration::hours(24));
         assert_eq!(t.due(sent, true) - sent, Duration::hours(4));
+    }
+
+    #[test]
+    fn a_hash_only_notice_names_no_url_and_carries_the_hashes() {
+        let hashes = vec![crate::notice::MediaHashes {
+            pdq: Some("f".repeat(64)),
+            pdq_quality: Some(90),
+            sha256: None,
+            md5: None,
+        }];
+        let draft = RequestDraft {
+            platform: Some("p".into()),
+            category: Some("STATEMENT_CATEGORY_CYBER_VIOLENCE".into()),
+            legal_ground: Some("nl-sr-254ba".into()),
+            explanation: Some("Sextortion: the images are not shared yet.".into()),
+            ..Default::default()
+        };
+        let ok = validate_hash_notice(draft.clone(), hashes.clone()).expect("valid");
+        assert_eq!((ok.url.as_str(), ok.hashes.len()), ("", 1));
+        let e =
+            validate_hash_notice(RequestDraft { url: Some("https://example.org/a".into()), ..draft.clone() }, hashes)
+                .expect_err("a URL too");
+        assert!(e.has("url"), "{e}");
+        let many =
+            vec![
+                crate::notice::MediaHashes { pdq: None, pdq_quality: None, sha256: None, md5: Some("0".repeat(32)) };
+                101
+            ];
+        assert!(validate_hash_notice(draft, many).expect_err("too many").has("hashes"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! burst of sign-ins cannot stall the async workers that serve notices.
 
 pub mod api;
+pub mod helpline;
 pub mod pages;
 pub mod session;
 pub mod sign_in;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/login", get(sign_in::login_form).post(sign_in::sign_in))
         .route("/staff/logout", post(sign_in::sign_out))
         .route("/staff/password", post(sign_in::change_password))
+        .merge(helpline::routes())
 }
 
 /// Hashes a password with argon2id on the blocking pool.

@@ -14,6 +14,9 @@ mod follow;
 mod foundation;
 /// Hash-only reports from photos (EXIF orientation 6, JPEG and PNG), no image bytes sent, withdrawal.
 mod hashes;
+/// Helpline pages: a caseworker's case from intake to the league table, hashes made in the
+/// browser, an auditor's read-only figures without victim data (issue 13).
+mod helpline;
 /// `/report` in NL and EN: errors beside fields, nothing lost, confirmation, CSRF.
 mod report;
 /// The uploader's statement-of-reasons page and an appeal from it.

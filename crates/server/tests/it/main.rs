@@ -25,6 +25,9 @@ mod grouping;
 /// Helpline mode: removal requests machine to machine and by e-mail, the league table, URL checks,
 /// escalation packs, no victim data in exports (issue 13).
 mod helpline;
+/// Helpline mode machine to machine: pre-emptive hashes as hash-only notices, one Idempotency-Key
+/// per removal request so a retry after a lost answer files nothing twice (issue 13).
+mod helpline_m2m;
 /// Idempotency-Key: retries get the first answer, never a duplicate.
 mod idempotency;
 /// Art. 16 intake: valid notices, each missing element, the CSAM anonymity exception.

@@ -121,6 +121,7 @@ async fn every_route_for_every_role() {
         ("GET", "/api/v1/helpline/cases/{id}/police-bundle"),
         ("GET", "/api/v1/helpline/cases/{id}/hashes"),
         ("POST", "/api/v1/helpline/cases/{id}/hashes"),
+        ("POST", "/api/v1/helpline/cases/{id}/hash-notices"),
         ("GET", "/api/v1/helpline/evidence/{id}"),
         ("DELETE", "/api/v1/helpline/evidence/{id}"),
         ("POST", "/api/v1/helpline/evidence/{id}/legal-hold"),

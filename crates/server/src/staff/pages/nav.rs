@@ -27,6 +27,12 @@ const fn t(key: &'static str) -> &'static str {
 pub const NAV: &[NavItem] = &[
     NavItem { href: "/staff/queue", label: t("staff-nav-queue"), permission: Permission::ViewQueue },
     NavItem { href: "/staff/appeals", label: t("staff-nav-appeals"), permission: Permission::ViewQueue },
+    NavItem { href: "/staff/helpline", label: t("helpline-nav"), permission: Permission::HelplineWork },
+    NavItem {
+        href: "/staff/helpline/league",
+        label: t("helpline-league-title"),
+        permission: Permission::ViewHelplineFigures,
+    },
 ];
 
 /// The entries a role may see.

@@ -1,0 +1,708 @@
+//! Help cases on the caseworker's pages: the list, the intake form, and the case page with its
+//! removal requests (create → sent at once; states and every timestamp; recorded answers for
+//! e-mail, letter and web-form platforms; URL check now), referrals, sealed evidence and the
+//! police bundle, and pre-emptive hashes made in the caseworker's browser with the public hash
+//! page's WebAssembly PDQ (`/static/report-hashes.js`; the image never leaves the browser), filed
+//! as hash-only notices with platforms running staydown.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Multipart, Path, Query, RawForm, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use staydown_domain::helpline::request::RequestDraft;
+use staydown_domain::helpline::{ContactDraft, HelpCaseDraft, PlatformChannel, ReferralKind};
+use staydown_domain::legal_grounds::LEGAL_GROUNDS;
+use staydown_domain::taxonomy::CATEGORIES;
+use staydown_store::{HelpCaseRecord, PlatformRecord, RequestRecord};
+
+use super::{checked_form, form_errors, see_other, t, when, when_opt};
+use crate::AppState;
+use crate::api::helpline as api;
+use crate::auth::Permission;
+use crate::pages::Ctx;
+use crate::pages::form::{Errors, FormData};
+use crate::staff::pages::{Chrome, Console};
+
+/// Intake channels offered (value, catalogue key).
+pub const CHANNELS: &[(&str, &str)] = &[
+    ("chat", t("helpline-channel-chat")),
+    ("phone", t("helpline-channel-phone")),
+    ("email", t("helpline-channel-email")),
+    ("web_form", t("helpline-channel-web_form")),
+    ("school", t("helpline-channel-school")),
+];
+/// What the images are.
+pub const IMAGE_KINDS: &[(&str, &str)] = &[
+    ("ai_generated", t("helpline-kind-ai_generated")),
+    ("edited", t("helpline-kind-edited")),
+    ("real", t("helpline-kind-real")),
+    ("unknown", t("helpline-kind-unknown")),
+];
+/// How far they spread.
+pub const EXPOSURES: &[(&str, &str)] = &[
+    ("public", t("helpline-exposure-public")),
+    ("closed_groups", t("helpline-exposure-closed_groups")),
+    ("not_yet_shared", t("helpline-exposure-not_yet_shared")),
+    ("unknown", t("helpline-exposure-unknown")),
+];
+/// Yes / no / not known.
+pub const TRISTATE: &[(&str, &str)] =
+    &[("yes", t("helpline-yes")), ("no", t("helpline-no")), ("unknown", t("helpline-unknown"))];
+/// Answers a caseworker records.
+pub const ANSWERS: &[(&str, &str)] = &[
+    ("acknowledged", t("helpline-state-acknowledged")),
+    ("removed", t("helpline-state-removed")),
+    ("refused", t("helpline-state-refused")),
+];
+
+/// Catalogue key of a request state.
+pub fn state_key(state: &str) -> &'static str {
+    match state {
+        "drafted" => t("helpline-state-drafted"),
+        "sent" => t("helpline-state-sent"),
+        "acknowledged" => t("helpline-state-acknowledged"),
+        "removed" => t("helpline-state-removed"),
+        "refused" => t("helpline-state-refused"),
+        _ => t("helpline-state-no_answer"),
+    }
+}
+
+/// Catalogue key of a referral kind.
+pub fn referral_key(kind: &str) -> &'static str {
+    match kind {
+        "police" => t("helpline-referral-police"),
+        "centrum_seksueel_geweld" => t("helpline-referral-centrum_seksueel_geweld"),
+        "slachtofferhulp" => t("helpline-referral-slachtofferhulp"),
+        "school" => t("helpline-referral-school"),
+        "e_health" => t("helpline-referral-e_health"),
+        _ => t("helpline-referral-other"),
+    }
+}
+
+/// Catalogue key of a platform channel.
+pub fn channel_key(channel: &str) -> &'static str {
+    match channel {
+        "staydown" => t("helpline-platform-channel-staydown"),
+        "email" => t("helpline-platform-channel-email"),
+        "web_form" => t("helpline-platform-channel-web_form"),
+        _ => t("helpline-platform-channel-letter"),
+    }
+}
+
+/// Catalogue key of a URL check state.
+pub fn url_state_key(state: &str) -> &'static str {
+    match state {
+        "present" => t("helpline-url-present"),
+        "gone" => t("helpline-url-gone"),
+        _ => t("helpline-url-unknown"),
+    }
+}
+
+/// The last eight characters of an id (enough to tell cases apart on a page).
+pub fn short_id(id: &str) -> String {
+    id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect()
+}
+
+fn label_of(list: &[(&str, &'static str)], value: &str) -> Option<&'static str> {
+    list.iter().find(|(v, _)| *v == value).map(|(_, k)| *k)
+}
+
+/// `GET /staff/helpline`: the help cases of the last year, newest first.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/helpline/cases.html")]
+pub struct CasesPage {
+    ctx: Ctx,
+    chrome: Chrome,
+    cases: Vec<HelpCaseRecord>,
+}
+
+impl CasesPage {
+    fn short(&self, c: &HelpCaseRecord) -> String {
+        short_id(&c.id)
+    }
+    fn when(&self, c: &HelpCaseRecord) -> String {
+        when(c.created_at)
+    }
+    fn channel(&self, c: &HelpCaseRecord) -> String {
+        c.channel.as_deref().and_then(|v| label_of(CHANNELS, v)).map_or_else(|| "—".to_owned(), |k| self.ctx.t(k))
+    }
+    fn kind(&self, c: &HelpCaseRecord) -> String {
+        label_of(IMAGE_KINDS, &c.image_kind).map_or_else(|| c.image_kind.clone(), |k| self.ctx.t(k))
+    }
+    fn exposure(&self, c: &HelpCaseRecord) -> String {
+        label_of(EXPOSURES, &c.exposure).map_or_else(|| c.exposure.clone(), |k| self.ctx.t(k))
+    }
+}
+
+/// The list.
+pub async fn list(State(state): State<AppState>, console: Console) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let now = state.now();
+    let mut cases = state
+        .store()
+        .help_cases(now - time::Duration::days(366), now + time::Duration::seconds(1))
+        .await
+        .map_err(|e| crate::problem::ApiError::from(e).into_response())?;
+    cases.reverse();
+    Ok(CasesPage { ctx: console.ctx, chrome: console.chrome, cases }.into_response())
+}
+
+/// `GET /staff/helpline/cases/new` and its re-display with errors.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/helpline/new_case.html")]
+pub struct NewCasePage {
+    ctx: Ctx,
+    chrome: Chrome,
+    errors: Errors,
+    typed: FormData,
+}
+
+impl NewCasePage {
+    fn error(&self, name: &str) -> Option<&String> {
+        self.errors.get(name)
+    }
+    fn invalid(&self, name: &str) -> &'static str {
+        if self.errors.get(name).is_some() { "field invalid" } else { "field" }
+    }
+    fn described(&self, name: &str, hint: bool) -> String {
+        let mut ids = Vec::new();
+        if hint {
+            ids.push(format!("{name}-hint"));
+        }
+        if self.errors.get(name).is_some() {
+            ids.push(format!("{name}-error"));
+        }
+        ids.join(" ")
+    }
+    fn val(&self, name: &str) -> String {
+        self.typed.get(name)
+    }
+    fn is(&self, name: &str, value: &str) -> bool {
+        self.typed.get(name) == value
+    }
+}
+
+/// The intake form.
+pub async fn new_form(console: Console) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    Ok(NewCasePage { ctx: console.ctx, chrome: console.chrome, errors: Errors::default(), typed: FormData::default() }
+        .into_response())
+}
+
+fn opt(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+fn parse_vocab<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
+    if value.is_empty() { None } else { serde_json::from_value(serde_json::Value::String(value.to_owned())).ok() }
+}
+
+/// `POST /staff/helpline/cases`: opens a case (the API's validation), then shows it.
+pub async fn create(
+    State(state): State<AppState>,
+    console: Console,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    let mut errors = Errors::default();
+    let vocab = |field: &str| -> Option<String> {
+        let v = form.get(field);
+        if v.is_empty() { None } else { Some(v) }
+    };
+    let (channel, kind, exposure, minor) =
+        (vocab("channel"), vocab("image_kind"), vocab("exposure"), vocab("minor_involved"));
+    let contact =
+        ContactDraft { name: opt(form.get("name")), email: opt(form.get("email")), phone: opt(form.get("phone")) };
+    let has_contact = contact.name.is_some() || contact.email.is_some() || contact.phone.is_some();
+    let draft = HelpCaseDraft {
+        summary: opt(form.get("summary")),
+        channel: channel.as_deref().and_then(parse_vocab),
+        image_kind: kind.as_deref().and_then(parse_vocab),
+        sextortion: Some(form.get("sextortion") == "yes"),
+        exposure: exposure.as_deref().and_then(parse_vocab),
+        minor_involved: minor.as_deref().and_then(parse_vocab),
+        municipality: opt(form.get("municipality")),
+        consent: Some(form.get("consent") == "yes"),
+        reporting_organisation: opt(form.get("reporting_organisation")),
+        contact: has_contact.then_some(contact),
+    };
+    match api::open_case(&state, &console.caller().principal(), draft).await {
+        Ok(id) => return Ok(see_other(&format!("/staff/helpline/cases/{id}"))),
+        Err(e) => {
+            for (field, message) in form_errors(&console, e)?.0 {
+                errors.add(&field, message);
+            }
+        }
+    }
+    let mut page = NewCasePage { ctx: console.ctx, chrome: console.chrome, errors, typed: form }.into_response();
+    *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
+}
+
+/// One removal request as the case page shows it.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    /// The record.
+    pub r: RequestRecord,
+    /// Platform name.
+    pub platform: String,
+}
+
+impl RequestRow {
+    /// Whether the caseworker records the answer (not a staydown platform; sent already).
+    pub fn can_answer(&self) -> bool {
+        self.r.channel != PlatformChannel::Staydown && self.r.state.as_str() != "drafted"
+    }
+    /// Whether a URL can be checked.
+    pub fn can_check(&self) -> bool {
+        !self.r.is_hash_only()
+    }
+    /// Hours from sending to removal.
+    pub fn hours(&self) -> String {
+        match (self.r.sent_at, self.r.removed_at) {
+            (Some(s), Some(r)) => format!("{:.1}", (r - s).as_seconds_f64().max(0.0) / 3600.0),
+            _ => "—".to_owned(),
+        }
+    }
+}
+
+/// One evidence file.
+#[derive(Debug, Clone)]
+pub struct EvidenceRow {
+    /// Screenshot or evidence.
+    pub kind: String,
+    /// Media type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 at intake.
+    pub sha256: String,
+    /// Stored at.
+    pub stored: String,
+    /// Erased (the custody log stays).
+    pub erased: bool,
+}
+
+/// `GET /staff/helpline/cases/{id}`.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/helpline/case.html")]
+pub struct CasePage {
+    ctx: Ctx,
+    chrome: Chrome,
+    case: HelpCaseRecord,
+    contact: Option<(String, String, String)>,
+    requests: Vec<RequestRow>,
+    platforms: Vec<PlatformRecord>,
+    referrals: Vec<(String, String)>,
+    evidence: Vec<EvidenceRow>,
+    hashes: Vec<(String, String, String)>,
+    /// The form that failed (`request`, `answer-<id>`, `referral`, `evidence`, `hashes`, `notice`).
+    failed: String,
+    errors: Errors,
+    typed: FormData,
+}
+
+impl CasePage {
+    fn err(&self, form: &str, field: &str) -> Option<&String> {
+        if self.failed == form { self.errors.get(field) } else { None }
+    }
+    fn invalid(&self, form: &str, field: &str) -> &'static str {
+        if self.err(form, field).is_some() { "field invalid" } else { "field" }
+    }
+    fn val(&self, form: &str, field: &str) -> String {
+        if self.failed == form { self.typed.get(field) } else { String::new() }
+    }
+    fn is(&self, form: &str, field: &str, value: &str) -> bool {
+        self.failed == form && self.typed.get(field) == value
+    }
+    fn answer_form(row: &RequestRow) -> String {
+        format!("answer-{}", row.r.id)
+    }
+    fn aerr(&self, row: &RequestRow, field: &str) -> Option<&String> {
+        self.err(&Self::answer_form(row), field)
+    }
+    fn ainvalid(&self, row: &RequestRow, field: &str) -> &'static str {
+        self.invalid(&Self::answer_form(row), field)
+    }
+    fn aval(&self, row: &RequestRow, field: &str) -> String {
+        self.val(&Self::answer_form(row), field)
+    }
+    fn ais(&self, row: &RequestRow, field: &str, value: &str) -> bool {
+        self.is(&Self::answer_form(row), field, value)
+    }
+    fn summary_errors(&self) -> Vec<(String, String)> {
+        let prefix = match self.failed.as_str() {
+            "request" => "req",
+            "notice" => "hn",
+            "referral" => "ref",
+            "evidence" => "ev",
+            "hashes" => "photos",
+            _ => "",
+        };
+        self.errors
+            .0
+            .iter()
+            .map(|(f, m)| {
+                let anchor = match prefix {
+                    "photos" => "photos".to_owned(),
+                    "" => self.failed.clone(),
+                    p => format!("{p}-{f}"),
+                };
+                (anchor, m.clone())
+            })
+            .collect()
+    }
+    fn label(&self, list: &[(&str, &'static str)], value: &str) -> String {
+        label_of(list, value).map_or_else(|| value.to_owned(), |k| self.ctx.t(k))
+    }
+    fn channel_label(&self) -> String {
+        self.case.channel.as_deref().map_or_else(|| "—".to_owned(), |c| self.label(CHANNELS, c))
+    }
+    fn opened(&self) -> String {
+        when(self.case.created_at)
+    }
+    fn state_label(&self, row: &RequestRow) -> String {
+        self.ctx.t(state_key(row.r.state.as_str()))
+    }
+    fn url_state(&self, row: &RequestRow) -> String {
+        row.r.url_state.as_deref().map_or_else(|| "—".to_owned(), |s| self.ctx.t(url_state_key(s)))
+    }
+    fn target(&self, row: &RequestRow) -> String {
+        match &row.r.hashes {
+            Some(h) => self.ctx.ta("helpline-hash-sets", "count", h.as_array().map_or(0, Vec::len)),
+            None => row.r.url.clone(),
+        }
+    }
+    fn t_(&self, t: &Option<time::OffsetDateTime>) -> String {
+        when_opt(*t)
+    }
+    fn category_label(&self, id: &str) -> String {
+        let c = staydown_domain::taxonomy::category(id);
+        c.map_or_else(|| id.to_owned(), |c| if self.ctx.code() == "nl" { c.label.nl } else { c.label.en }.to_owned())
+    }
+    fn categories(&self) -> Vec<(&'static str, &'static str)> {
+        CATEGORIES.iter().map(|c| (c.id, if self.ctx.code() == "nl" { c.label.nl } else { c.label.en })).collect()
+    }
+    fn grounds(&self) -> Vec<(&'static str, String)> {
+        LEGAL_GROUNDS
+            .iter()
+            .map(|g| {
+                (g.id, format!("{} — {}", g.reference, if self.ctx.code() == "nl" { g.label.nl } else { g.label.en }))
+            })
+            .collect()
+    }
+    fn staydown_platforms(&self) -> Vec<&PlatformRecord> {
+        self.platforms.iter().filter(|p| p.channel == PlatformChannel::Staydown).collect()
+    }
+    fn referral_kinds(&self) -> Vec<(&'static str, &'static str)> {
+        ReferralKind::ALL.iter().map(|k| (k.as_str(), referral_key(k.as_str()))).collect()
+    }
+    fn default_category(&self, form: &str, id: &str) -> bool {
+        if self.failed == form { self.typed.get("category") == id } else { id == "STATEMENT_CATEGORY_CYBER_VIOLENCE" }
+    }
+    fn default_ground(&self, form: &str, id: &str) -> bool {
+        if self.failed == form { self.typed.get("legal_ground") == id } else { id == "nl-sr-254ba" }
+    }
+}
+
+/// `?contact=1` shows the contact details (an audited view).
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    /// Show the contact details (audited).
+    #[serde(default)]
+    contact: Option<String>,
+}
+
+async fn case_page(
+    state: &AppState,
+    console: Console,
+    id: &str,
+    show_contact: bool,
+    failed: &str,
+    errors: Errors,
+    typed: FormData,
+) -> Result<Response, Response> {
+    let err = |e: staydown_store::StoreError| crate::problem::ApiError::from(e).into_response();
+    let apierr = |e: crate::problem::ApiError| e.into_response();
+    let store = state.store();
+    let case =
+        store.help_case(id).await.map_err(err)?.ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
+    let contact = if show_contact {
+        store
+            .help_case_contact(id, &console.caller().principal(), state.now())
+            .await
+            .map_err(err)?
+            .map(|c| (c.name.unwrap_or_default(), c.email.unwrap_or_default(), c.phone.unwrap_or_default()))
+    } else {
+        None
+    };
+    let platforms = store.helpline_platforms().await.map_err(err)?;
+    let requests = store
+        .helpline_case_requests(id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| RequestRow {
+            platform: platforms.iter().find(|p| p.id == r.platform_id).map_or_else(String::new, |p| p.name.clone()),
+            r,
+        })
+        .collect();
+    let referrals = store
+        .helpline_referrals(id)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|(k, at)| (console.ctx.t(referral_key(&k)), when(at)))
+        .collect();
+    let evidence = api::case_evidence(state, id)
+        .await
+        .map_err(apierr)?
+        .into_iter()
+        .map(|b| EvidenceRow {
+            kind: b.kind.clone(),
+            content_type: b.content_type.clone(),
+            size: b.size,
+            sha256: b.sha256.clone(),
+            stored: when(b.created_at),
+            erased: b.erased_at.is_some(),
+        })
+        .collect();
+    let hashes = api::case_hashes(state, id)
+        .await
+        .map_err(apierr)?
+        .into_iter()
+        .map(|e| (e.pdq.unwrap_or_default(), e.sha256.unwrap_or_default(), when(e.added_at)))
+        .collect();
+    let status =
+        if failed.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let page = CasePage {
+        ctx: console.ctx,
+        chrome: console.chrome,
+        case,
+        contact,
+        requests,
+        platforms,
+        referrals,
+        evidence,
+        hashes,
+        failed: failed.to_owned(),
+        errors,
+        typed,
+    };
+    Ok((status, page).into_response())
+}
+
+/// The case page.
+pub async fn show(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    case_page(&state, console, &id, q.contact.as_deref() == Some("1"), "", Errors::default(), FormData::default()).await
+}
+
+fn draft_of(form: &FormData, with_url: bool) -> RequestDraft {
+    let keywords = form.all("keywords").into_iter().filter(|k| !k.trim().is_empty()).collect::<Vec<_>>();
+    RequestDraft {
+        platform: opt(form.get("platform")),
+        url: if with_url { opt(form.get("url")) } else { None },
+        category: opt(form.get("category")),
+        keywords: Some(keywords).filter(|k| !k.is_empty()),
+        legal_ground: opt(form.get("legal_ground")),
+        explanation: opt(form.get("explanation")),
+        minor_involved: None,
+        ai_generated: None,
+        language: None,
+    }
+}
+
+/// `POST /staff/helpline/cases/{id}/requests`: a removal request, sent at once.
+pub async fn add_request(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    match api::create_request(&state, &console.caller().principal(), &id, draft_of(&form, true)).await {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#requests"))),
+        Err(e) => {
+            let errors = form_errors(&console, e)?;
+            case_page(&state, console, &id, false, "request", errors, form).await
+        }
+    }
+}
+
+/// `POST /staff/helpline/cases/{id}/hash-notices`: the case's pre-emptive hashes as one hash-only
+/// notice to a platform running staydown.
+pub async fn file_hash_notice(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    match api::file_hashes(&state, &console.caller().principal(), &id, draft_of(&form, false)).await {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#requests"))),
+        Err(e) => {
+            let errors = form_errors(&console, e)?;
+            case_page(&state, console, &id, false, "notice", errors, form).await
+        }
+    }
+}
+
+/// `POST /staff/helpline/requests/{id}/answer`: the platform's answer as the caseworker records it.
+pub async fn record_answer(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    let request = state
+        .store()
+        .helpline_request(&id)
+        .await
+        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
+        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
+    // `datetime-local` sends `YYYY-MM-DDTHH:MM`, read as UTC (the label says so).
+    let at = opt(form.get("at")).map(|a| if a.len() == 16 { format!("{a}:00Z") } else { a });
+    let body = api::AnswerBody { state: opt(form.get("state")), at, note: opt(form.get("note")) };
+    match api::record_request_answer(&state, &console.caller().principal(), &id, body).await {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id))),
+        Err(e) => {
+            let errors = form_errors(&console, e)?;
+            case_page(&state, console, &request.case_id, false, &format!("answer-{id}"), errors, form).await
+        }
+    }
+}
+
+/// `POST /staff/helpline/requests/{id}/check`: checks the URL now.
+pub async fn check_now(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    checked_form(&console, &body)?;
+    let request = state
+        .store()
+        .helpline_request(&id)
+        .await
+        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
+        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
+    crate::helpline::check_request(&state, &request)
+        .await
+        .map_err(|e| crate::problem::ApiError::Internal(e.to_string()).into_response())?;
+    Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id)))
+}
+
+/// `POST /staff/helpline/cases/{id}/referrals`.
+pub async fn refer(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    let kind = opt(form.get("kind"));
+    match api::add_referral(&state, &console.caller().principal(), &id, kind.as_deref()).await {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#referrals"))),
+        Err(e) => {
+            let errors = form_errors(&console, e)?;
+            case_page(&state, console, &id, false, "referral", errors, form).await
+        }
+    }
+}
+
+/// `POST /staff/helpline/cases/{id}/hashes`: the hash sets the caseworker's browser made
+/// (`hash` = `pdq,quality,sha256,md5`, as the public hash page sends them).
+pub async fn add_hashes(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    let sets = form.all("hash");
+    let mut errors = Errors::default();
+    if sets.is_empty() {
+        errors.add("hashes", console.ctx.t("helpline-hashes-none"));
+    }
+    for set in &sets {
+        let mut parts = set.split(',').map(str::trim).map(|s| Some(s.to_owned()).filter(|s| !s.is_empty()));
+        let (pdq, quality, sha256, md5) =
+            (parts.next().flatten(), parts.next().flatten(), parts.next().flatten(), parts.next().flatten());
+        let body = api::HashBody { pdq, quality: quality.and_then(|q| q.parse().ok()), sha256, md5 };
+        if let Err(e) = api::add_preemptive_hash(&state, &console.caller().principal(), &id, body).await {
+            for (f, m) in form_errors(&console, e)?.0 {
+                errors.add(&f, m);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(see_other(&format!("/staff/helpline/cases/{id}#hashes")))
+    } else {
+        case_page(&state, console, &id, false, "hashes", errors, form).await
+    }
+}
+
+/// `POST /staff/helpline/cases/{id}/evidence` (multipart: `csrf`, `kind`, `file`): sealed at rest
+/// with its SHA-256 taken at intake.
+pub async fn upload_evidence(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let (mut csrf, mut kind, mut file, mut content_type) = (String::new(), None, Vec::new(), None);
+    let bad = || crate::problem::ApiError::field("file", "invalid", "a multipart form with a file").into_response();
+    while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|_| bad())?,
+            Some("kind") => kind = Some(field.text().await.map_err(|_| bad())?),
+            Some("file") => {
+                content_type = field.content_type().map(str::to_owned);
+                file = field.bytes().await.map_err(|_| bad())?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    if !console.csrf_ok(&csrf) {
+        return Err(console.csrf_refused());
+    }
+    let result =
+        api::store_evidence(&state, &console.caller().principal(), &id, kind.as_deref(), content_type.as_deref(), file)
+            .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#evidence"))),
+        Err(e) => {
+            let mut errors = form_errors(&console, e)?;
+            if let Some(m) = errors.0.remove("body") {
+                errors.add("file", m);
+            }
+            case_page(&state, console, &id, false, "evidence", errors, FormData::default()).await
+        }
+    }
+}
+
+/// `GET /staff/helpline/cases/{id}/police-bundle`: the ZIP (every read an audit entry).
+pub async fn police_bundle(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    api::build_police_bundle(&state, &console.caller().principal(), &id).await.map_err(IntoResponse::into_response)
+}

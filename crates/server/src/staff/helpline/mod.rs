@@ -1,0 +1,138 @@
+//! The helpline's pages under `/staff/helpline` (issue 13): help cases, removal requests with
+//! every timestamp, recorded answers, URL checks, evidence and the police bundle, referrals,
+//! pre-emptive hashes made in the caseworker's browser (and filed as hash-only notices), the
+//! platforms registry, the league table with server-rendered SVG charts and the yearly figures,
+//! and the escalation pack download.
+//!
+//! The helpline's side of DSA Art. 16 and 22. Every page uses the staff console's sign-in and
+//! frame (`staff::pages::Console`) and runs the JSON API's own validation and storage paths
+//! (`api::helpline`), so a page never does what the same person could not do with a key: case
+//! work needs `HelplineWork` (caseworkers); the league table and yearly figures
+//! `ViewHelplineFigures` (also admins and auditors, read-only). No page an auditor or the league
+//! table shows carries personal data of the person helped; contact details appear only on the
+//! case page when asked for, and that view is an audit entry. Strings: `locales/*/helpline.ftl`.
+
+pub mod cases;
+pub mod chart;
+pub mod figures;
+pub mod platforms;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use staydown_domain::validation::FieldErrors;
+use time::OffsetDateTime;
+
+use super::pages::Console;
+use crate::AppState;
+use crate::pages::form::{Errors, FormData};
+use crate::problem::ApiError;
+
+/// Marks a catalogue key for the completeness test (`pages::i18n`).
+pub(crate) const fn t(key: &'static str) -> &'static str {
+    key
+}
+
+/// The pages' routes (merged by `staff::routes`).
+pub fn routes() -> Router<AppState> {
+    let evidence_limit = crate::api::helpline::MAX_EVIDENCE_BYTES + 64 * 1024;
+    Router::new()
+        .route("/staff/helpline", get(cases::list))
+        .route("/staff/helpline/cases", post(cases::create))
+        .route("/staff/helpline/cases/new", get(cases::new_form))
+        .route("/staff/helpline/cases/{id}", get(cases::show))
+        .route("/staff/helpline/cases/{id}/requests", post(cases::add_request))
+        .route("/staff/helpline/cases/{id}/referrals", post(cases::refer))
+        .route("/staff/helpline/cases/{id}/hashes", post(cases::add_hashes))
+        .route("/staff/helpline/cases/{id}/hash-notices", post(cases::file_hash_notice))
+        .route(
+            "/staff/helpline/cases/{id}/evidence",
+            post(cases::upload_evidence).layer(DefaultBodyLimit::max(evidence_limit)),
+        )
+        .route("/staff/helpline/cases/{id}/police-bundle", get(cases::police_bundle))
+        .route("/staff/helpline/requests/{id}/answer", post(cases::record_answer))
+        .route("/staff/helpline/requests/{id}/check", post(cases::check_now))
+        .route("/staff/helpline/platforms", get(platforms::list).post(platforms::create))
+        .route("/staff/helpline/platforms/{id}/pack", get(figures::pack))
+        .route("/staff/helpline/league", get(figures::league))
+}
+
+/// A time as the pages show it: `YYYY-MM-DD HH:MM UTC`.
+pub fn when(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// An optional time, or "—".
+pub fn when_opt(t: Option<OffsetDateTime>) -> String {
+    t.map_or_else(|| "—".to_owned(), when)
+}
+
+/// A submitted urlencoded form whose CSRF token is this session's, or the readable refusal.
+#[allow(
+    clippy::result_large_err,
+    reason = "a page handler answers with a whole page either way, as axum rejections do"
+)]
+pub fn checked_form(console: &Console, body: &[u8]) -> Result<FormData, Response> {
+    let form = FormData::parse(body);
+    if console.csrf_ok(&form.get("csrf")) { Ok(form) } else { Err(console.csrf_refused()) }
+}
+
+/// The catalogue key for a field error's code (the API's codes; messages in the page language).
+fn error_key(code: &str) -> &'static str {
+    match code {
+        "required" => t("helpline-error-required"),
+        "unknown" => t("helpline-error-unknown"),
+        "too_long" => t("helpline-error-too-long"),
+        "duplicate" => t("helpline-error-duplicate"),
+        "not_allowed" => t("helpline-error-not-allowed"),
+        "not_staydown" => t("helpline-error-not-staydown"),
+        "in_future" => t("helpline-error-in-future"),
+        "too_many" => t("helpline-error-too-many"),
+        "control_character" => t("helpline-error-control-character"),
+        _ => t("helpline-error-invalid"),
+    }
+}
+
+/// Field errors in the page language, keyed by form field (`contact.email` → `email`, `hashes[0]`
+/// → `hashes`).
+pub fn translate(console: &Console, errors: &FieldErrors) -> Errors {
+    let mut out = Errors::default();
+    for e in &errors.0 {
+        let field = e.field.split(['.', '[']).next_back().unwrap_or(&e.field);
+        let field = if e.field.starts_with("contact.") { field } else { e.field.split('[').next().unwrap_or(field) };
+        out.add(field, console.ctx.t(error_key(e.code)));
+    }
+    out
+}
+
+/// A validation problem becomes field errors for the form; anything else the readable error
+/// page (the pages' layer renders problem+json for browsers).
+#[allow(
+    clippy::result_large_err,
+    reason = "a page handler answers with a whole page either way, as axum rejections do"
+)]
+pub fn form_errors(console: &Console, e: ApiError) -> Result<Errors, Response> {
+    match e {
+        ApiError::Validation(f) | ApiError::BadRequest(f) => Ok(translate(console, &f)),
+        other => Err(other.into_response()),
+    }
+}
+
+/// `303 See Other` to `to` (after a form).
+pub fn see_other(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_utc_to_the_minute() {
+        let t = OffsetDateTime::from_unix_timestamp(1_764_493_200).expect("time");
+        assert_eq!(when(t), "2025-11-30 09:00 UTC");
+        assert_eq!(when_opt(None), "—");
+    }
+}
