@@ -134,7 +134,10 @@ async fn excel_csv_with_a_bom_imports_and_hashed_by_is_recorded() {
 async fn video_thresholds_are_set_from_the_command_line() {
     for backend in backends().await {
         let db = fresh_database(backend).await;
-        ok(&db, &["bank", "create", "clips", "--action", "block", "--video-query-pct", "60", "--video-banked-pct", "off"]);
+        ok(
+            &db,
+            &["bank", "create", "clips", "--action", "block", "--video-query-pct", "60", "--video-banked-pct", "off"],
+        );
         assert_eq!(ok(&db, &["bank", "video-thresholds", "clips"]), "query_pct\t60\nbanked_pct\toff\n", "{backend:?}");
         ok(&db, &["bank", "create", "plain", "--action", "hold"]);
         assert_eq!(ok(&db, &["bank", "video-thresholds", "plain"]), "query_pct\t80\nbanked_pct\t80\n", "{backend:?}");
