@@ -107,6 +107,11 @@ pub fn grouping_keys(notice: &NewNotice) -> Vec<String> {
                 keys.push(format!("{kind}:{v}"));
             }
         }
+        // Two reports of the same video by fingerprint carry the same normalised vPDQ.
+        if let Some(v) = &h.video {
+            use sha2::Digest as _;
+            keys.push(format!("vpdq:{}", hex::encode(sha2::Sha256::digest(v.vpdq.as_bytes()))));
+        }
     }
     keys.sort();
     keys.dedup();

@@ -20,6 +20,8 @@ pub const MAX_EXPLANATION_CHARS: usize = 10_000;
 pub const MAX_LOCATIONS: usize = 100;
 /// Most hash sets in one notice.
 pub const MAX_HASH_SETS: usize = 100;
+/// Most frames in one vPDQ carried by a notice (the server's default `[video] max_frames`).
+pub const MAX_NOTICE_VPDQ_FRAMES: usize = 20_000;
 /// Longest URL, content id, name or free-text field (characters).
 pub const MAX_SHORT_TEXT: usize = 2_000;
 
@@ -146,6 +148,10 @@ pub struct HashesDraft {
     pub sha256: Option<String>,
     /// MD5, 32 hex digits.
     pub md5: Option<String>,
+    /// A video's vPDQ (issue 17): one `frame_number,quality,pdq_hex,timestamp` line per sampled
+    /// frame, the file format of ThreatExchange `vpdq`. With it, `sha256`/`md5` are the video
+    /// file's digests and `pdq` must be absent.
+    pub vpdq: Option<String>,
 }
 
 /// One hash set or several.
@@ -244,6 +250,17 @@ pub struct MediaHashes {
     pub sha256: Option<String>,
     /// MD5.
     pub md5: Option<String>,
+    /// A video's vPDQ, when this set describes a video (then `sha256`/`md5` are the video file's).
+    pub video: Option<NoticeVideo>,
+}
+
+/// A video's vPDQ as a notice carries it (issue 17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeVideo {
+    /// The vPDQ rewritten in the reference's file format (`staydown_vpdq::to_vpdq_file`).
+    pub vpdq: String,
+    /// Frames in it (1 to [`MAX_NOTICE_VPDQ_FRAMES`]).
+    pub frame_count: u32,
 }
 
 /// Validated notifier contact (personal data).
@@ -391,12 +408,39 @@ pub fn validate_notice(
         {
             errors.push(format!("hashes[{i}].pdq_quality"), "invalid", "must be between 0 and 100");
         }
-        if pdq.is_none() && sha256.is_none() && md5.is_none() {
+        let video = match trimmed(h.vpdq) {
+            None => None,
+            Some(text) => {
+                let field = format!("hashes[{i}].vpdq");
+                if h.pdq_quality.is_some() || pdq.is_some() {
+                    errors.push(&field, "invalid", "a hash set is an image (pdq) or a video (vpdq), not both");
+                }
+                match staydown_vpdq::parse_vpdq_file(&text, MAX_NOTICE_VPDQ_FRAMES) {
+                    Ok(features) if features.is_empty() => {
+                        errors.push(field, "invalid", "a vPDQ needs at least one frame");
+                        None
+                    }
+                    Ok(features) => Some(NoticeVideo {
+                        vpdq: staydown_vpdq::to_vpdq_file(&features),
+                        frame_count: features.len() as u32,
+                    }),
+                    Err(e) => {
+                        errors.push(
+                            field,
+                            "invalid",
+                            format!("not a vPDQ (frame_number,quality,pdq_hex,timestamp lines): {e}"),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        if pdq.is_none() && sha256.is_none() && md5.is_none() && video.is_none() {
             if !errors.0.iter().any(|e| e.field.starts_with(&format!("hashes[{i}]"))) {
-                errors.required(format!("hashes[{i}]"), "give at least one of pdq, sha256 or md5");
+                errors.required(format!("hashes[{i}]"), "give at least one of pdq, sha256, md5 or vpdq");
             }
         } else {
-            hashes.push(MediaHashes { pdq, pdq_quality: h.pdq_quality, sha256, md5 });
+            hashes.push(MediaHashes { pdq, pdq_quality: h.pdq_quality, sha256, md5, video });
         }
     }
 

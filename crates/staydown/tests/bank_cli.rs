@@ -126,3 +126,34 @@ async fn excel_csv_with_a_bom_imports_and_hashed_by_is_recorded() {
         assert_eq!((victims[5], victims[6]), ("true", "-"), "{list}");
     }
 }
+
+/// `staydown bank create --video-*-pct` and `bank video-thresholds` set the two vPDQ thresholds
+/// the API's `PUT /api/v1/banks/{name}/video-thresholds` sets; a direction not given keeps its
+/// value, `off` turns it off, and a percentage outside 1–100 is refused without a change.
+#[tokio::test]
+async fn video_thresholds_are_set_from_the_command_line() {
+    for backend in backends().await {
+        let db = fresh_database(backend).await;
+        ok(
+            &db,
+            &["bank", "create", "clips", "--action", "block", "--video-query-pct", "60", "--video-banked-pct", "off"],
+        );
+        assert_eq!(ok(&db, &["bank", "video-thresholds", "clips"]), "query_pct\t60\nbanked_pct\toff\n", "{backend:?}");
+        ok(&db, &["bank", "create", "plain", "--action", "hold"]);
+        assert_eq!(ok(&db, &["bank", "video-thresholds", "plain"]), "query_pct\t80\nbanked_pct\t80\n", "{backend:?}");
+
+        let out = ok(&db, &["bank", "video-thresholds", "clips", "--banked-pct", "95"]);
+        assert_eq!(out, "query_pct\t60\nbanked_pct\t95\n", "{backend:?}");
+        let out = ok(&db, &["bank", "video-thresholds", "clips", "--query-pct", "off"]);
+        assert_eq!(out, "query_pct\toff\nbanked_pct\t95\n", "{backend:?}");
+
+        for bad in ["0", "101", "half"] {
+            let out = staydown(&db, &["bank", "video-thresholds", "clips", "--query-pct", bad]);
+            assert!(!out.status.success(), "{bad} accepted ({backend:?})");
+            assert!(String::from_utf8_lossy(&out.stderr).contains("1 to 100"), "{bad} ({backend:?})");
+        }
+        let out = staydown(&db, &["bank", "video-thresholds", "nosuch", "--query-pct", "50"]);
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no bank named"));
+        assert_eq!(ok(&db, &["bank", "video-thresholds", "clips"]), "query_pct\toff\nbanked_pct\t95\n", "{backend:?}");
+    }
+}

@@ -312,8 +312,9 @@ pub(crate) async fn bank_case_hashes(
     crate::case_content::link_screened_content(tx, case_id, now).await?;
     let mut sets = Vec::new();
     let rows = sqlx::query(
+        // A video's hash set (`case_video_id`) is banked once, as a video entry, below.
         "SELECT h.pdq, h.pdq_quality, h.sha256, h.md5 FROM notice_hashes h JOIN notices n ON n.id = h.notice_id \
-         WHERE n.case_id = $1 ORDER BY n.received_at, n.id, h.position",
+         WHERE n.case_id = $1 AND h.case_video_id IS NULL ORDER BY n.received_at, n.id, h.position",
     )
     .bind(case_id)
     .fetch_all(&mut *tx.tx)

@@ -239,8 +239,25 @@ impl WriteTx {
             .await?;
         }
         for (i, h) in notice.hashes.iter().enumerate() {
+            // A video's vPDQ goes on the case (issue 17), where a removal decision banks it.
+            let case_video_id = match &h.video {
+                None => None,
+                Some(v) => {
+                    let video = crate::videos::CaseVideo {
+                        sha256: h.sha256.clone(),
+                        md5: h.md5.clone(),
+                        frame_count: v.frame_count,
+                        vpdq: v.vpdq.clone(),
+                    };
+                    Some(
+                        crate::videos::insert_case_video(tx, &case_id, "notice", &meta.id, &video, meta.received_at)
+                            .await?,
+                    )
+                }
+            };
             sqlx::query(
-                "INSERT INTO notice_hashes (notice_id, position, pdq, pdq_quality, sha256, md5) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO notice_hashes (notice_id, position, pdq, pdq_quality, sha256, md5, case_video_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(&meta.id)
             .bind(i as i64)
@@ -248,6 +265,7 @@ impl WriteTx {
             .bind(h.pdq_quality.map(i64::from))
             .bind(h.sha256.as_deref())
             .bind(h.md5.as_deref())
+            .bind(case_video_id)
             .execute(&mut *tx.tx)
             .await?;
         }
@@ -497,19 +515,25 @@ impl Store {
                     })
                     .collect::<Result<Vec<_>>>()?;
             let hashes = sqlx::query(
-                "SELECT pdq, pdq_quality, sha256, md5 FROM notice_hashes WHERE notice_id = $1 ORDER BY position",
+                "SELECT h.pdq, h.pdq_quality, h.sha256, h.md5, v.frame_count AS vpdq_frames FROM notice_hashes h \
+                 LEFT JOIN case_videos v ON v.id = h.case_video_id WHERE h.notice_id = $1 ORDER BY h.position",
             )
             .bind(&id)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(|r| {
-                Ok(serde_json::json!({
+                let mut set = serde_json::json!({
                     "pdq": r.try_get::<Option<String>, _>("pdq")?,
                     "pdq_quality": r.try_get::<Option<i64>, _>("pdq_quality")?,
                     "sha256": r.try_get::<Option<String>, _>("sha256")?,
                     "md5": r.try_get::<Option<String>, _>("md5")?,
-                }))
+                });
+                // A video's set says how many frames its vPDQ has (the vPDQ itself is not echoed).
+                if let Some(frames) = r.try_get::<Option<i64>, _>("vpdq_frames")? {
+                    set["vpdq_frames"] = frames.into();
+                }
+                Ok(set)
             })
             .collect::<Result<Vec<_>>>()?;
             let order_kind: Option<String> = row.try_get("order_kind")?;

@@ -138,7 +138,7 @@ pub(crate) async fn bank_case_videos(
 }
 
 /// Records a video on a case (a held or blocked upload, a hash-only notice) in the caller's
-/// transaction.
+/// transaction; returns the new `case_videos` id.
 pub(crate) async fn insert_case_video(
     tx: &mut WriteTx,
     case_id: &str,
@@ -146,12 +146,13 @@ pub(crate) async fn insert_case_video(
     source_id: &str,
     video: &CaseVideo,
     now: OffsetDateTime,
-) -> Result<()> {
+) -> Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "INSERT INTO case_videos (id, case_id, source, source_id, sha256, md5, frame_count, vpdq, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&id)
     .bind(case_id)
     .bind(source)
     .bind(source_id)
@@ -162,7 +163,7 @@ pub(crate) async fn insert_case_video(
     .bind(to_ms(now))
     .execute(&mut *tx.tx)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 impl Store {

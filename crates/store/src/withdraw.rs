@@ -94,6 +94,30 @@ impl Store {
                 }
             }
         }
+        // Videos the notice carried (issue 17): the decision banked each as a video entry with the
+        // same normalised vPDQ.
+        let videos = sqlx::query("SELECT vpdq FROM case_videos WHERE source = 'notice' AND source_id = $1")
+            .bind(notice_id)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+        for v in &videos {
+            let vpdq: String = v.try_get("vpdq")?;
+            let entries = sqlx::query(
+                "SELECT e.id, e.bank_id FROM bank_entries e JOIN bank_entry_videos v ON v.entry_id = e.id \
+                 WHERE e.removed_at IS NULL AND e.reason LIKE $1 AND v.vpdq = $2",
+            )
+            .bind(&reason_prefix)
+            .bind(&vpdq)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+            for e in entries {
+                let id: String = e.try_get("id")?;
+                let bank_id: String = e.try_get("bank_id")?;
+                if !removed.iter().any(|(r, _): &(String, String)| *r == id) {
+                    removed.push((id, bank_id));
+                }
+            }
+        }
         let mut last_seq = None;
         for (entry_id, bank_id) in &removed {
             sqlx::query("UPDATE bank_entries SET removed_at = $1, removed_by = $2 WHERE id = $3")
@@ -110,6 +134,10 @@ impl Store {
             tx.notify_bank_change(seq).await?;
         }
         sqlx::query("DELETE FROM notice_hashes WHERE notice_id = $1").bind(notice_id).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM case_videos WHERE source = 'notice' AND source_id = $1")
+            .bind(notice_id)
+            .execute(&mut *tx.tx)
+            .await?;
         sqlx::query("UPDATE notices SET withdrawn_at = $1 WHERE id = $2")
             .bind(to_ms(now))
             .bind(notice_id)

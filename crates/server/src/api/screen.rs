@@ -610,6 +610,7 @@ async fn record(
                 pdq_quality: input.hashes.pdq_quality,
                 sha256: input.hashes.sha256.clone(),
                 md5: input.hashes.md5.clone(),
+                video: None,
             }),
         };
         let summaries: Vec<MatchSummary> = found

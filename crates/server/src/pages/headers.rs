@@ -3,7 +3,8 @@
 //! The Content-Security-Policy allows nothing inline: scripts and styles are files from this
 //! server, WebAssembly may be compiled (`'wasm-unsafe-eval'`, for the in-browser hashing), and
 //! `connect-src 'self'` means a page's script can talk to this server only — a selected photo
-//! cannot be sent anywhere else. `frame-ancestors 'none'` forbids framing (clickjacking);
+//! cannot be sent anywhere else. `media-src blob:` lets the hash-only report play a chosen video
+//! from memory to fingerprint it on the device (issue 17); no media from elsewhere. `frame-ancestors 'none'` forbids framing (clickjacking);
 //! `Referrer-Policy: no-referrer` keeps tracking tokens (they are in URLs) out of other sites' logs;
 //! `Cache-Control: no-store` keeps pages with tokens and case details out of shared caches.
 
@@ -11,7 +12,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 
 /// The Content-Security-Policy of every page.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob:; media-src blob:; connect-src 'self'; font-src 'self'; \
      manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Sets the security headers on an HTML response.

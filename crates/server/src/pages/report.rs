@@ -134,6 +134,9 @@ pub struct Typed {
     pub good_faith: bool,
     /// Hash sets (hash-only reports): `pdq,quality,sha256,md5` each.
     pub hashes: Vec<String>,
+    /// Videos fingerprinted in the browser (hash-only reports, issue 17): an optional first line
+    /// `sha256=<hex>`, then the vPDQ lines (`frame,quality,pdq_hex,timestamp`).
+    pub videos: Vec<String>,
 }
 
 impl Typed {
@@ -149,6 +152,7 @@ impl Typed {
             email: f.get("email"),
             good_faith: f.get("good_faith") == "yes",
             hashes: f.all("hash").into_iter().filter(|h| !h.trim().is_empty()).collect(),
+            videos: f.all("video").into_iter().filter(|v| !v.trim().is_empty()).collect(),
         }
     }
 
@@ -179,6 +183,17 @@ impl Typed {
             .collect()
     }
 
+    /// The videos split for display: (frames, sha256).
+    pub fn video_rows(&self) -> Vec<(usize, String)> {
+        self.videos
+            .iter()
+            .map(|v| {
+                let (sha256, vpdq) = split_video(v);
+                (vpdq.lines().filter(|l| !l.trim().is_empty()).count(), sha256.unwrap_or_default().to_owned())
+            })
+            .collect()
+    }
+
     fn draft(&self, ctx: &Ctx, hash_only: bool) -> NoticeDraft {
         let choice = Choice::parse(&self.what);
         let minor = tristate(&self.minor);
@@ -205,7 +220,12 @@ impl Typed {
                 pdq_quality: q.parse().ok(),
                 sha256: Some(sha256).filter(|s| !s.is_empty()),
                 md5: Some(md5).filter(|s| !s.is_empty()),
+                vpdq: None,
             })
+            .chain(self.videos.iter().map(|v| {
+                let (sha256, vpdq) = split_video(v);
+                HashesDraft { sha256: sha256.map(str::to_owned), vpdq: Some(vpdq.to_owned()), ..Default::default() }
+            }))
             .collect();
         let explanation = if self.explanation.is_empty() && hash_only {
             // A hash-only report's plain-words choice is its explanation unless the person adds one.
@@ -228,6 +248,18 @@ impl Typed {
             order: None,
             language: Some(ctx.lang.domain()),
         }
+    }
+}
+
+/// Splits a `video` form value into its optional `sha256=<hex>` first line and the vPDQ.
+fn split_video(v: &str) -> (Option<&str>, &str) {
+    let v = v.trim_start();
+    match v.strip_prefix("sha256=") {
+        Some(rest) => {
+            let (digest, vpdq) = rest.split_once('\n').unwrap_or((rest, ""));
+            (Some(digest.trim()).filter(|d| !d.is_empty()), vpdq)
+        }
+        None => (None, v),
     }
 }
 
@@ -344,7 +376,7 @@ async fn file(
         page.general = Some(page.ctx.t("form-expired"));
         return (StatusCode::BAD_REQUEST, page).into_response();
     }
-    if hash_only && page.typed.hashes.is_empty() {
+    if hash_only && page.typed.hashes.is_empty() && page.typed.videos.is_empty() {
         page.errors.add("photos", page.ctx.t("report-err-photos"));
     }
     if Choice::parse(&page.typed.what).is_none() {

@@ -21,3 +21,6 @@ mod helpline;
 mod report;
 /// The uploader's statement-of-reasons page and an appeal from it.
 mod statement;
+/// A video fingerprinted in the browser (vPDQ of frames hashed in WebAssembly), within a stated
+/// bound of the server's, sent as a hash-only report and banked on removal (issue 17).
+mod video;

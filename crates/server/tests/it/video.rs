@@ -286,3 +286,86 @@ async fn videos_over_a_bound_are_refused_with_a_problem() {
         assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("vpdq")), "{problem}");
     }
 }
+
+/// A hash-only notice may carry a video's vPDQ (issue 17): the victim reports the video by its
+/// fingerprint, a removal banks it in the victim-submitted bank, a re-encoded clip of it is then
+/// held, and withdrawing the report takes the video entry out again. A malformed vPDQ, or one
+/// mixed with an image PDQ in the same set, is a field error.
+#[tokio::test]
+async fn a_hash_only_notice_carries_a_vpdq_that_a_removal_banks() {
+    let files = derived();
+    each_backend(|app| {
+        let files = &files;
+        async move {
+            let platform = app.key(Role::Platform, "Uploads").await;
+            let reviewer = app.key(Role::Reviewer, "ray").await;
+            let (status, first) = screen_file(&app, &platform, "video", &fixture("pattern-sd-grey-bar.mp4")).await;
+            assert_eq!((status, first["verdict"].as_str()), (200, Some("allow")), "{first}");
+            let vpdq = first["hashes"]["vpdq"].as_str().unwrap().to_owned();
+            let sha256 = first["hashes"]["sha256"].as_str().unwrap().to_owned();
+            let report = |hashes: Value| {
+                json!({
+                    "hashes": hashes,
+                    "explanation": "A video of me that someone threatens to post.",
+                    "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+                    "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+                    "notifier": {"name": "Test Person", "email": "test.person@example.org"},
+                    "good_faith": true
+                })
+            };
+
+            for (bad, field) in [
+                (json!([{"vpdq": "0,100,zz,0.000"}]), "hashes[0].vpdq"),
+                (json!([{"vpdq": vpdq, "pdq": "f".repeat(64)}]), "hashes[0].vpdq"),
+                (json!([{"vpdq": "  "}]), "hashes[0]"),
+            ] {
+                let (status, problem) = app.post("/api/v1/notices", &report(bad), None).await;
+                assert_eq!(status, 422, "{problem}");
+                assert!(crate::support::error_fields(&problem).contains(&field.to_owned()), "{field}: {problem}");
+            }
+
+            let receipt = app.file(&report(json!([{"vpdq": vpdq, "sha256": sha256}])), None).await;
+            let (id, token) = (receipt["id"].as_str().unwrap(), receipt["tracking_token"].as_str().unwrap());
+
+            // Before the decision nothing is banked: the clip passes.
+            let (_, before) = screen_file(&app, &platform, "video", &files.clip).await;
+            assert_eq!(before["verdict"], "allow", "{before}");
+
+            let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+            // Staff see the set as a video of 7 frames with the file's digest.
+            let notices = app.store().case_notices(&case).await.unwrap();
+            assert_eq!(notices[0].hashes[0]["vpdq_frames"], 7, "{:?}", notices[0].hashes);
+            assert_eq!(notices[0].hashes[0]["sha256"], sha256.as_str());
+            let (status, d) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+            assert_eq!(status, 201, "{d}");
+            let bank = staydown_domain::bank::VICTIM_SUBMITTED_BANK;
+            let videos = app.store().bank_videos(bank, 0, 100).await.unwrap();
+            assert_eq!(videos.len(), 1, "one video entry, its digest not banked again as an image entry");
+            assert_eq!(videos[0].vpdq, vpdq);
+            assert_eq!(videos[0].entry.sha256.as_deref(), Some(sha256.as_str()));
+            let images = app.store().bank_entries(bank, 0, 100).await.unwrap();
+            assert!(images.iter().all(|e| e.id == videos[0].entry.id), "{images:?}");
+
+            let (status, clip) = screen_file(&app, &platform, "video", &files.clip).await;
+            // The victim-submitted bank holds for review (its action), rather than blocking.
+            assert_eq!((status, clip["verdict"].as_str()), (200, Some("hold")), "{clip}");
+            assert_eq!(find(&clip, "vpdq").unwrap()["entry_id"], videos[0].entry.id.as_str(), "{clip}");
+
+            // The victim withdraws the report: the video entry goes, and the clip passes again.
+            let binding = "0123456789abcdef0123456789abcdef";
+            let done = app
+                .client
+                .post(format!("{}/track/{id}/withdraw", app.base))
+                .header("cookie", format!("{}={binding}", staydown_server::pages::csrf::COOKIE))
+                .form(&[("csrf", staydown_server::pages::csrf::token(binding)), ("token", token.to_owned())])
+                .send()
+                .await
+                .unwrap();
+            assert!(done.status().is_success(), "{}", done.status());
+            assert!(app.store().bank_videos(bank, 0, 100).await.unwrap().is_empty());
+            let (_, after) = screen_file(&app, &platform, "video", &files.clip).await;
+            assert_eq!(after["verdict"], "allow", "{after}");
+        }
+    })
+    .await;
+}

@@ -1,4 +1,4 @@
-//! `staydown bank create|list|import|export`: hash banks from the command line.
+//! `staydown bank create|list|import|export|video-thresholds`: hash banks from the command line.
 //!
 //! Issue 5 (banks, import/export). Imports are all or nothing: every line is checked first and
 //! every bad line reported with its number; with bad lines the import stops before touching the
@@ -51,6 +51,26 @@ pub enum BankCommand {
         /// victim_submitted and confirmed_decision banks, false otherwise).
         #[arg(long)]
         dihedral: Option<bool>,
+        /// Video entries: percent (1–100) of an upload's frames that must be found in a banked
+        /// video for a match, or `off` (default 80; API `query_pct`).
+        #[arg(long, value_parser = parse_pct)]
+        video_query_pct: Option<VideoPct>,
+        /// Video entries: percent (1–100) of a banked video's frames that must be found in the
+        /// upload for a match, or `off` (default 80; API `banked_pct`).
+        #[arg(long, value_parser = parse_pct)]
+        video_banked_pct: Option<VideoPct>,
+    },
+    /// Show a bank's two vPDQ thresholds, or change them: a direction not given keeps its value
+    /// (the API's `PUT /api/v1/banks/{name}/video-thresholds`).
+    VideoThresholds {
+        /// The bank.
+        name: String,
+        /// Percent (1–100) of an upload's frames found in a banked video, or `off`.
+        #[arg(long, value_parser = parse_pct)]
+        query_pct: Option<VideoPct>,
+        /// Percent (1–100) of a banked video's frames found in the upload, or `off`.
+        #[arg(long, value_parser = parse_pct)]
+        banked_pct: Option<VideoPct>,
     },
     /// List banks with their entry counts.
     List,
@@ -121,6 +141,24 @@ fn parse_hashed_by(s: &str) -> Result<HashedBy, String> {
     HashedBy::parse(s).ok_or_else(|| "one of staydown, meta-reference, python-threatexchange, unknown".into())
 }
 
+/// A vPDQ match percentage from the command line: `Some(1..=100)`, or `None` for `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct VideoPct(Option<u8>);
+
+fn parse_pct(s: &str) -> Result<VideoPct, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(VideoPct(None));
+    }
+    match s.parse::<u8>() {
+        Ok(p) if (1..=100).contains(&p) => Ok(VideoPct(Some(p))),
+        _ => Err("a percentage from 1 to 100, or `off` to turn this direction off".to_owned()),
+    }
+}
+
+fn pct(p: Option<u8>) -> String {
+    p.map_or_else(|| "off".to_owned(), |p| p.to_string())
+}
+
 fn progress(len: u64, what: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -136,12 +174,26 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 
 pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
     let database = args.database;
-    let reads_only = matches!(args.command, BankCommand::List | BankCommand::Export { .. });
+    let reads_only = matches!(
+        args.command,
+        BankCommand::List
+            | BankCommand::Export { .. }
+            | BankCommand::VideoThresholds { query_pct: None, banked_pct: None, .. }
+    );
     let store = if reads_only { Store::connect_existing(&database).await } else { Store::connect(&database).await }
         .with_context(|| format!("opening {database}"))?;
     let now = time::OffsetDateTime::now_utc();
     match args.command {
-        BankCommand::Create { name, action, threshold, description, provenance, dihedral } => {
+        BankCommand::Create {
+            name,
+            action,
+            threshold,
+            description,
+            provenance,
+            dihedral,
+            video_query_pct,
+            video_banked_pct,
+        } => {
             let draft = BankDraft {
                 name: Some(name),
                 description,
@@ -159,6 +211,31 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
                 created.threshold,
                 created.dihedral
             );
+            if video_query_pct.is_some() || video_banked_pct.is_some() {
+                let query = video_query_pct.map_or(created.video_query_pct, |p| p.0);
+                let banked = video_banked_pct.map_or(created.video_banked_pct, |p| p.0);
+                let b = store
+                    .set_bank_video_thresholds(&created.name, query, banked, ACTOR, now)
+                    .await
+                    .context("setting the video thresholds")?;
+                eprintln!("video thresholds: query {}, banked {}", pct(b.video_query_pct), pct(b.video_banked_pct));
+            }
+        }
+        BankCommand::VideoThresholds { name, query_pct, banked_pct } => {
+            let Some(bank) = store.bank(&name).await? else {
+                bail!("there is no bank named `{name}` (staydown bank list)");
+            };
+            let bank = if query_pct.is_some() || banked_pct.is_some() {
+                let query = query_pct.map_or(bank.video_query_pct, |p| p.0);
+                let banked = banked_pct.map_or(bank.video_banked_pct, |p| p.0);
+                store
+                    .set_bank_video_thresholds(&name, query, banked, ACTOR, now)
+                    .await
+                    .context("setting the video thresholds")?
+            } else {
+                bank
+            };
+            println!("query_pct\t{}\nbanked_pct\t{}", pct(bank.video_query_pct), pct(bank.video_banked_pct));
         }
         BankCommand::List => {
             println!("name\taction\tthreshold\tprovenance\tentries\tdihedral\thashed_by\tdescription");
