@@ -35,18 +35,120 @@ pub(crate) enum Strategy {
 
 /// See the module documentation.
 pub(crate) struct Level {
-    ids: Vec<u64>,
+    ids: Ids,
     hashes: Vec<Hash256>,
     layout: Layout,
     /// Directory bits of each table.
     dir_bits: Vec<u32>,
-    /// Where each table's offsets start in `offsets` (plus the total at the end).
-    dir_starts: Vec<usize>,
-    offsets: Vec<u32>,
-    slots: Vec<u32>,
+    /// Each table's directory.
+    dirs: Vec<Directory>,
+    /// Every table's slots, table after table, `slot_bytes` little-endian bytes each, plus one
+    /// padding byte so that a slot is always read as one unaligned 4-byte load.
+    slots: Vec<u8>,
+    /// Bytes per slot: 3 while the level has at most 2^24 entries, else 4.
+    slot_bytes: usize,
     removed: Vec<u64>,
     n_removed: usize,
     plans: Vec<Plan>,
+}
+
+/// Entry ids by slot, ascending: as `u32` offsets from the smallest id when the level's ids
+/// span less than 2^32 (ids handed out by a database sequence), else as they are.
+enum Ids {
+    Narrow { base: u64, offsets: Vec<u32> },
+    Wide(Vec<u64>),
+}
+
+impl Ids {
+    fn new(ids: Vec<u64>) -> Self {
+        match (ids.first(), ids.last()) {
+            (Some(&first), Some(&last)) if last - first <= u64::from(u32::MAX) => Self::Narrow {
+                base: first,
+                // Every id is within u32::MAX of `first` (ascending, checked above).
+                offsets: ids.iter().map(|&id| (id - first) as u32).collect(),
+            },
+            _ => Self::Wide(ids),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Narrow { offsets, .. } => offsets.len(),
+            Self::Wide(ids) => ids.len(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, slot: usize) -> u64 {
+        match self {
+            Self::Narrow { base, offsets } => base + u64::from(offsets[slot]),
+            Self::Wide(ids) => ids[slot],
+        }
+    }
+
+    fn find(&self, id: u64) -> Option<usize> {
+        match self {
+            Self::Narrow { base, offsets } => {
+                let offset = u32::try_from(id.checked_sub(*base)?).ok()?;
+                offsets.binary_search(&offset).ok()
+            }
+            Self::Wide(ids) => ids.binary_search(&id).ok(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Narrow { offsets, .. } => offsets.capacity() * size_of::<u32>(),
+            Self::Wide(ids) => ids.capacity() * size_of::<u64>(),
+        }
+    }
+}
+
+/// Buckets per directory block: a block stores one `u32` base, each bucket a narrow offset from it.
+const BLOCK: usize = 16;
+
+/// A table's directory: where each bucket's slots start, for `2^bits + 1` bucket boundaries.
+/// Stored as a `u32` per block of [`BLOCK`] buckets plus a 1-, 2- or 4-byte offset per bucket
+/// from its block's base (the narrowest that holds the table's largest block; with two to four
+/// entries per bucket that is one byte), instead of a `u32` per bucket.
+struct Directory {
+    bases: Vec<u32>,
+    rel: Vec<u8>,
+    rel_bytes: usize,
+}
+
+impl Directory {
+    /// From the bucket boundaries (`offsets[b]`: first slot of bucket `b`; ascending).
+    fn new(offsets: &[u32]) -> Self {
+        let bases: Vec<u32> = offsets.iter().step_by(BLOCK).copied().collect();
+        let widest = offsets.iter().enumerate().map(|(b, &o)| o - bases[b / BLOCK]).max().unwrap_or(0);
+        let rel_bytes = match widest {
+            0..=0xFF => 1,
+            0x100..=0xFFFF => 2,
+            _ => 4,
+        };
+        let mut rel = Vec::with_capacity(offsets.len() * rel_bytes);
+        for (b, &o) in offsets.iter().enumerate() {
+            rel.extend_from_slice(&(o - bases[b / BLOCK]).to_le_bytes()[..rel_bytes]);
+        }
+        Self { bases, rel, rel_bytes }
+    }
+
+    /// First slot of bucket `b` (`b = 2^bits` gives the end of the last bucket).
+    #[inline]
+    fn offset(&self, b: usize) -> usize {
+        let at = b * self.rel_bytes;
+        let rel = match self.rel_bytes {
+            1 => u32::from(self.rel[at]),
+            2 => u32::from(u16::from_le_bytes([self.rel[at], self.rel[at + 1]])),
+            _ => u32::from_le_bytes([self.rel[at], self.rel[at + 1], self.rel[at + 2], self.rel[at + 3]]),
+        };
+        (self.bases[b / BLOCK] + rel) as usize
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bases.capacity() * size_of::<u32>() + self.rel.capacity()
+    }
 }
 
 /// Largest number of entries in one level: slots are `u32`.
@@ -63,7 +165,14 @@ impl Level {
 
     /// Like [`Level::build`] with a given layout (tests use both layouts at every size).
     pub fn build_with(entries: Vec<(u64, Hash256)>, layout: Layout) -> Self {
+        let slot_bytes = if entries.len() <= 1 << 24 { 3 } else { 4 };
+        Self::build_packed(entries, layout, slot_bytes)
+    }
+
+    /// Like [`Level::build_with`] with a given slot width (tests force 4 bytes on small levels).
+    pub fn build_packed(entries: Vec<(u64, Hash256)>, layout: Layout, slot_bytes: usize) -> Self {
         debug_assert!(entries.len() <= MAX_LEVEL_ENTRIES);
+        debug_assert!(slot_bytes == 4 || (slot_bytes == 3 && entries.len() <= 1 << 24));
         debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
         let n = entries.len();
         let mut ids = Vec::with_capacity(n);
@@ -73,16 +182,10 @@ impl Level {
             hashes.push(hash);
         }
         let dir_bits: Vec<u32> = layout.iter().map(|c| dir_bits_for(n, c.width)).collect();
-        let mut dir_starts = Vec::with_capacity(layout.len() + 1);
-        let mut total = 0;
-        for &bits in &dir_bits {
-            dir_starts.push(total);
-            total += (1usize << bits) + 1;
-        }
-        dir_starts.push(total);
-        let mut offsets = vec![0u32; total];
-        let mut slots = vec![0u32; layout.len() * n];
+        let mut dirs = Vec::with_capacity(layout.len());
+        let mut slots = Vec::with_capacity(layout.len() * n * slot_bytes + 1);
         let mut keys = vec![0u32; n];
+        let mut table_slots = vec![0u32; n];
         for (c, chunk) in layout.iter().enumerate() {
             let shift = chunk.width - dir_bits[c];
             let buckets = 1usize << dir_bits[c];
@@ -91,14 +194,13 @@ impl Level {
             }
             // Counting sort of the slots by bucket: no comparison sort. The offsets double as
             // insertion cursors (shifted by one bucket) and end up as bucket starts.
-            let table_offsets = &mut offsets[dir_starts[c]..dir_starts[c + 1]];
+            let mut table_offsets = vec![0u32; buckets + 1];
             for &key in &keys {
                 table_offsets[key as usize + 1] += 1;
             }
             for b in 0..buckets {
                 table_offsets[b + 1] += table_offsets[b];
             }
-            let table_slots = &mut slots[c * n..(c + 1) * n];
             // n <= u32::MAX, so the slot numbers produced by the zip fit.
             for (slot, &key) in (0u32..).zip(&keys) {
                 let cursor = &mut table_offsets[key as usize];
@@ -108,16 +210,21 @@ impl Level {
             // Each cursor now holds its bucket's end, i.e. the next bucket's start: shift back.
             table_offsets.copy_within(0..buckets, 1);
             table_offsets[0] = 0;
+            dirs.push(Directory::new(&table_offsets));
+            for slot in &table_slots {
+                slots.extend_from_slice(&slot.to_le_bytes()[..slot_bytes]);
+            }
         }
+        slots.push(0);
         let plans = plans_for(&layout, &dir_bits, n);
         Self {
-            ids,
+            ids: Ids::new(ids),
             hashes,
             layout,
             dir_bits,
-            dir_starts,
-            offsets,
+            dirs,
             slots,
+            slot_bytes,
             removed: vec![0u64; n.div_ceil(64)],
             n_removed: 0,
             plans,
@@ -131,14 +238,14 @@ impl Level {
 
     /// Bytes of heap memory held by this level's arrays (their capacities).
     pub fn heap_bytes(&self) -> usize {
-        self.ids.capacity() * size_of::<u64>()
+        self.ids.heap_bytes()
             + self.hashes.capacity() * size_of::<Hash256>()
-            + self.offsets.capacity() * size_of::<u32>()
-            + self.slots.capacity() * size_of::<u32>()
+            + self.dirs.iter().map(Directory::heap_bytes).sum::<usize>()
+            + self.dirs.capacity() * size_of::<Directory>()
+            + self.slots.capacity()
             + self.removed.capacity() * size_of::<u64>()
             + self.plans.capacity() * size_of::<Plan>()
             + self.dir_bits.capacity() * size_of::<u32>()
-            + self.dir_starts.capacity() * size_of::<usize>()
             + self.layout.capacity() * size_of::<Chunk>()
     }
 
@@ -149,7 +256,7 @@ impl Level {
 
     /// The live slot holding `id`, if any.
     fn find(&self, id: u64) -> Option<usize> {
-        let slot = self.ids.binary_search(&id).ok()?;
+        let slot = self.ids.find(id)?;
         (!self.is_removed(slot)).then_some(slot)
     }
 
@@ -168,7 +275,7 @@ impl Level {
 
     /// Live entries in ascending id order.
     pub fn live_entries(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
-        (0..self.ids.len()).filter(|&slot| !self.is_removed(slot)).map(|slot| (self.ids[slot], self.hashes[slot]))
+        (0..self.ids.len()).filter(|&slot| !self.is_removed(slot)).map(|slot| (self.ids.get(slot), self.hashes[slot]))
     }
 
     /// Appends every live entry within `radius` of `query` to `out` (each once).
@@ -195,7 +302,7 @@ impl Level {
             if let Some(distance) = stored.distance_within(query, radius)
                 && !self.is_removed(slot)
             {
-                out.push(Match { entry_id: self.ids[slot], distance });
+                out.push(Match { entry_id: self.ids.get(slot), distance });
             }
         }
     }
@@ -215,12 +322,19 @@ impl Level {
         let mut ends = [0usize; MAX_CHUNKS];
         for (c, chunk) in self.layout.iter().enumerate() {
             if let Some(threshold) = plan.thresholds[c] {
-                let offsets = &self.offsets[self.dir_starts[c]..self.dir_starts[c + 1]];
-                let slots = &self.slots[c * n..(c + 1) * n];
+                let dir = &self.dirs[c];
+                let width = self.slot_bytes;
+                let mask = if width == 3 { 0x00FF_FFFF } else { u32::MAX };
+                // Table c's slots, with the padding byte (or the next table) after the last one.
+                let slots = &self.slots[c * n * width..];
                 let key = query_chunks[c] >> (chunk.width - self.dir_bits[c]);
-                for_each_flip_mask(self.dir_bits[c], threshold, &mut |mask| {
-                    let bucket = (key ^ mask) as usize;
-                    candidates.extend_from_slice(&slots[offsets[bucket] as usize..offsets[bucket + 1] as usize]);
+                for_each_flip_mask(self.dir_bits[c], threshold, &mut |flips| {
+                    let bucket = (key ^ flips) as usize;
+                    let (start, end) = (dir.offset(bucket), dir.offset(bucket + 1));
+                    for at in (start * width..end * width).step_by(width) {
+                        let bytes = slots[at..at + 4].try_into().unwrap_or([0; 4]);
+                        candidates.push(u32::from_le_bytes(bytes) & mask);
+                    }
                 });
             }
             ends[c] = candidates.len();
@@ -236,7 +350,7 @@ impl Level {
                     c += 1;
                 }
                 if plan.is_canonical(&self.layout, stored, &query_chunks, c) && !self.is_removed(slot) {
-                    out.push(Match { entry_id: self.ids[slot], distance });
+                    out.push(Match { entry_id: self.ids.get(slot), distance });
                 }
             }
         }
