@@ -126,3 +126,29 @@ async fn excel_csv_with_a_bom_imports_and_hashed_by_is_recorded() {
         assert_eq!((victims[5], victims[6]), ("true", "-"), "{list}");
     }
 }
+
+/// Issue 14: `bank set NAME --dihedral true|false` changes the setting after creation, audited;
+/// an unknown bank or a missing value is refused.
+#[tokio::test]
+async fn bank_set_changes_dihedral_after_creation() {
+    for backend in backends().await {
+        let db = fresh_database(backend).await;
+        let dihedral = |db: &TestDatabase| {
+            let list = ok(db, &["bank", "list"]);
+            list.lines().find(|l| l.starts_with("ext\t")).unwrap().split('\t').nth(5).unwrap().to_owned()
+        };
+        ok(&db, &["bank", "create", "ext", "--action", "flag"]);
+        assert_eq!(dihedral(&db), "false", "{backend:?}");
+        ok(&db, &["bank", "set", "ext", "--dihedral", "true"]);
+        assert_eq!(dihedral(&db), "true", "{backend:?}");
+        ok(&db, &["bank", "set", "ext", "--dihedral", "false"]);
+        assert_eq!(dihedral(&db), "false", "{backend:?}");
+        let out = staydown(&db, &["bank", "set", "nope", "--dihedral", "true"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no bank named `nope`"), "{out:?}");
+        assert!(!staydown(&db, &["bank", "set", "ext"]).status.success(), "--dihedral needs a value");
+        let store = staydown_store::Store::connect_existing(&db.url).await.unwrap();
+        let audit = store.audit_for("bank:ext").await.unwrap();
+        assert_eq!(audit.iter().filter(|a| a.action == "bank.dihedral_set").count(), 2, "{backend:?}");
+    }
+}

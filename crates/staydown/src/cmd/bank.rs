@@ -1,4 +1,4 @@
-//! `staydown bank create|list|import|export`: hash banks from the command line.
+//! `staydown bank create|set|list|import|export`: hash banks from the command line.
 //!
 //! Issue 5 (banks, import/export). Imports are all or nothing: every line is checked first and
 //! every bad line reported with its number; with bad lines the import stops before touching the
@@ -51,6 +51,15 @@ pub enum BankCommand {
         /// victim_submitted and confirmed_decision banks, false otherwise).
         #[arg(long)]
         dihedral: Option<bool>,
+    },
+    /// Change a bank's settings after creation (today: `--dihedral`); a running server picks the
+    /// change up like any other bank change.
+    Set {
+        /// The bank.
+        name: String,
+        /// Also match rotations and mirror images of uploads (true/false).
+        #[arg(long, action = clap::ArgAction::Set)]
+        dihedral: bool,
     },
     /// List banks with their entry counts.
     List,
@@ -159,6 +168,15 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
                 created.threshold,
                 created.dihedral
             );
+        }
+        BankCommand::Set { name, dihedral } => {
+            let bank = match store.set_bank_dihedral(&name, dihedral, ACTOR, now).await {
+                Err(staydown_store::StoreError::NotFound) => {
+                    bail!("there is no bank named `{name}` (staydown bank list)")
+                }
+                other => other.context("changing the bank")?,
+            };
+            eprintln!("bank {} now has dihedral {}", bank.name, bank.dihedral);
         }
         BankCommand::List => {
             println!("name\taction\tthreshold\tprovenance\tentries\tdihedral\thashed_by\tdescription");
