@@ -1,19 +1,22 @@
 //! One immutable, compact multi-index over a set of entries (a "level" of [`crate::MatchIndex`]).
 //!
 //! Layout (struct of arrays, no per-entry allocation, no hash map):
-//! - `ids`: entry ids in ascending order (slot `s` holds the entry `ids[s]`); a removal finds the
+//! - `ids`: entry ids in ascending order (slot `s` holds the entry `ids.get(s)`), as `u32`
+//!   offsets from the smallest when they span less than 2^32, else as `u64`; a removal finds the
 //!   slot by binary search, so no id → slot map is stored.
 //! - `hashes`: the hash of each slot, 32-byte aligned (one cache line access per candidate).
-//! - One table per chunk of the level's layout (`plan.rs`), CSR style: `offsets` (one `u32` per
-//!   bucket + 1) and `slots` (one `u32` per entry, grouped by bucket, ascending within a
-//!   bucket). A bucket is keyed by the top `dir_bits` bits of the chunk: all of them in large
-//!   levels, fewer in small ones so that directories stay small next to the entries (the rest
-//!   of the chunk is then checked by the full distance).
+//! - One table per chunk of the level's layout (`plan.rs`), CSR style: a directory of bucket
+//!   starts (`Directory`: cache lines of a `u32` base plus 1-, 2- or 4-byte offsets) and the
+//!   slots (3 bytes each while the level has at most 2^24 entries, else 4; grouped by bucket,
+//!   ascending within a bucket). A bucket is keyed by the top `dir_bits` bits of the chunk: all
+//!   of them in large levels, fewer in small ones so that directories stay small next to the
+//!   entries (the rest of the chunk is then checked by the full distance).
 //! - `removed`: a tombstone bit per slot; removals do not move anything.
 //! - `plans`: the probing plan for every radius, computed once at build.
 //!
-//! Memory per entry: 32 (hash) + 8 (id) + 4 per table (16 or 12 tables) bytes, plus the
-//! directories (4 bytes per bucket, at most about one bucket per two entries) and a bit.
+//! Memory per entry: 32 (hash) + 4 (id) + 3 per table (16 or 12 tables) bytes, plus the
+//! directories (about 1.1 or 2.1 bytes per bucket, at most about one bucket per two entries) and
+//! a bit: 86 bytes at 1M entries (2.70 × the raw hash bytes), 77.5 at 10M (2.42 ×).
 
 use crate::plan::{
     Chunk, Layout, MAX_CHUNKS, Plan, ball_volume, dir_bits_for, for_each_flip_mask, layout_for, plans_for,
@@ -35,18 +38,151 @@ pub(crate) enum Strategy {
 
 /// See the module documentation.
 pub(crate) struct Level {
-    ids: Vec<u64>,
+    ids: Ids,
     hashes: Vec<Hash256>,
     layout: Layout,
     /// Directory bits of each table.
     dir_bits: Vec<u32>,
-    /// Where each table's offsets start in `offsets` (plus the total at the end).
-    dir_starts: Vec<usize>,
-    offsets: Vec<u32>,
-    slots: Vec<u32>,
+    /// Each table's directory.
+    dirs: Vec<Directory>,
+    /// Every table's slots, table after table, `slot_bytes` little-endian bytes each.
+    slots: Vec<u8>,
+    /// Bytes per slot: 3 while the level has at most 2^24 entries, else 4.
+    slot_bytes: usize,
     removed: Vec<u64>,
     n_removed: usize,
     plans: Vec<Plan>,
+}
+
+/// Entry ids by slot, ascending: as `u32` offsets from the smallest id when the level's ids
+/// span less than 2^32 (ids handed out by a database sequence), else as they are.
+enum Ids {
+    Narrow { base: u64, offsets: Vec<u32> },
+    Wide(Vec<u64>),
+}
+
+impl Ids {
+    fn new(ids: Vec<u64>) -> Self {
+        match (ids.first(), ids.last()) {
+            (Some(&first), Some(&last)) if last - first <= u64::from(u32::MAX) => Self::Narrow {
+                base: first,
+                // Every id is within u32::MAX of `first` (ascending, checked above).
+                offsets: ids.iter().map(|&id| (id - first) as u32).collect(),
+            },
+            _ => Self::Wide(ids),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Narrow { offsets, .. } => offsets.len(),
+            Self::Wide(ids) => ids.len(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, slot: usize) -> u64 {
+        match self {
+            Self::Narrow { base, offsets } => base + u64::from(offsets[slot]),
+            Self::Wide(ids) => ids[slot],
+        }
+    }
+
+    fn find(&self, id: u64) -> Option<usize> {
+        match self {
+            Self::Narrow { base, offsets } => {
+                let offset = u32::try_from(id.checked_sub(*base)?).ok()?;
+                offsets.binary_search(&offset).ok()
+            }
+            Self::Wide(ids) => ids.binary_search(&id).ok(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Narrow { offsets, .. } => offsets.capacity() * size_of::<u32>(),
+            Self::Wide(ids) => ids.capacity() * size_of::<u64>(),
+        }
+    }
+}
+
+/// One cache line of a directory: a `u32` base (bytes 0..4), then `60 / rel_bytes` bucket
+/// starts as `rel_bytes`-byte offsets from it. Aligned so a line is one memory access.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+/// A table's directory: where each bucket's slots start, for `2^bits + 1` bucket boundaries.
+/// Stored in cache lines of a `u32` base plus 1-, 2- or 4-byte offsets from it (the narrowest
+/// that holds the table's largest line: 60, 30 or 15 buckets per line), so a probe still costs
+/// one memory access, as a `u32` per bucket would, at about a quarter or half of its size.
+struct Directory {
+    lines: Vec<Line>,
+    rel_bytes: usize,
+}
+
+impl Directory {
+    /// From the bucket boundaries (`offsets[b]`: first slot of bucket `b`; ascending).
+    fn new(offsets: &[u32]) -> Self {
+        let widest =
+            |per_line: usize| offsets.chunks(per_line).map(|line| line[line.len() - 1] - line[0]).max().unwrap_or(0);
+        let rel_bytes = if widest(60) <= 0xFF {
+            1
+        } else if widest(30) <= 0xFFFF {
+            2
+        } else {
+            4
+        };
+        let per_line = 60 / rel_bytes;
+        let lines = offsets
+            .chunks(per_line)
+            .map(|starts| {
+                let mut line = [0u8; 64];
+                line[..4].copy_from_slice(&starts[0].to_le_bytes());
+                for (i, &start) in starts.iter().enumerate() {
+                    let at = 4 + i * rel_bytes;
+                    line[at..at + rel_bytes].copy_from_slice(&(start - starts[0]).to_le_bytes()[..rel_bytes]);
+                }
+                Line(line)
+            })
+            .collect();
+        Self { lines, rel_bytes }
+    }
+
+    /// The slots of bucket `b`: `start..end` positions in its table.
+    #[inline(always)]
+    fn bucket(&self, b: usize) -> (usize, usize) {
+        match self.rel_bytes {
+            1 => self.bucket_in::<1, 60>(b),
+            2 => self.bucket_in::<2, 30>(b),
+            _ => self.bucket_in::<4, 15>(b),
+        }
+    }
+
+    #[inline(always)]
+    fn bucket_in<const R: usize, const PER_LINE: usize>(&self, b: usize) -> (usize, usize) {
+        let line = &self.lines[b / PER_LINE].0;
+        let i = b % PER_LINE;
+        let base = u32::from_le_bytes([line[0], line[1], line[2], line[3]]) as usize;
+        let rel = |i: usize| {
+            let mut bytes = [0u8; 4];
+            bytes[..R].copy_from_slice(&line[4 + i * R..4 + (i + 1) * R]);
+            u32::from_le_bytes(bytes) as usize
+        };
+        let start = base + rel(i);
+        // The end is the next bucket's start, in the same line except after a line's last bucket.
+        let end = if i + 1 < PER_LINE {
+            base + rel(i + 1)
+        } else {
+            let next = &self.lines[b / PER_LINE + 1].0;
+            u32::from_le_bytes([next[0], next[1], next[2], next[3]]) as usize
+        };
+        (start, end)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.lines.capacity() * size_of::<Line>()
+    }
 }
 
 /// Largest number of entries in one level: slots are `u32`.
@@ -63,7 +199,14 @@ impl Level {
 
     /// Like [`Level::build`] with a given layout (tests use both layouts at every size).
     pub fn build_with(entries: Vec<(u64, Hash256)>, layout: Layout) -> Self {
+        let slot_bytes = if entries.len() <= 1 << 24 { 3 } else { 4 };
+        Self::build_packed(entries, layout, slot_bytes)
+    }
+
+    /// Like [`Level::build_with`] with a given slot width (tests force 4 bytes on small levels).
+    pub fn build_packed(entries: Vec<(u64, Hash256)>, layout: Layout, slot_bytes: usize) -> Self {
         debug_assert!(entries.len() <= MAX_LEVEL_ENTRIES);
+        debug_assert!(slot_bytes == 4 || (slot_bytes == 3 && entries.len() <= 1 << 24));
         debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
         let n = entries.len();
         let mut ids = Vec::with_capacity(n);
@@ -73,16 +216,10 @@ impl Level {
             hashes.push(hash);
         }
         let dir_bits: Vec<u32> = layout.iter().map(|c| dir_bits_for(n, c.width)).collect();
-        let mut dir_starts = Vec::with_capacity(layout.len() + 1);
-        let mut total = 0;
-        for &bits in &dir_bits {
-            dir_starts.push(total);
-            total += (1usize << bits) + 1;
-        }
-        dir_starts.push(total);
-        let mut offsets = vec![0u32; total];
-        let mut slots = vec![0u32; layout.len() * n];
+        let mut dirs = Vec::with_capacity(layout.len());
+        let mut slots = Vec::with_capacity(layout.len() * n * slot_bytes);
         let mut keys = vec![0u32; n];
+        let mut table_slots = vec![0u32; n];
         for (c, chunk) in layout.iter().enumerate() {
             let shift = chunk.width - dir_bits[c];
             let buckets = 1usize << dir_bits[c];
@@ -91,14 +228,13 @@ impl Level {
             }
             // Counting sort of the slots by bucket: no comparison sort. The offsets double as
             // insertion cursors (shifted by one bucket) and end up as bucket starts.
-            let table_offsets = &mut offsets[dir_starts[c]..dir_starts[c + 1]];
+            let mut table_offsets = vec![0u32; buckets + 1];
             for &key in &keys {
                 table_offsets[key as usize + 1] += 1;
             }
             for b in 0..buckets {
                 table_offsets[b + 1] += table_offsets[b];
             }
-            let table_slots = &mut slots[c * n..(c + 1) * n];
             // n <= u32::MAX, so the slot numbers produced by the zip fit.
             for (slot, &key) in (0u32..).zip(&keys) {
                 let cursor = &mut table_offsets[key as usize];
@@ -108,16 +244,20 @@ impl Level {
             // Each cursor now holds its bucket's end, i.e. the next bucket's start: shift back.
             table_offsets.copy_within(0..buckets, 1);
             table_offsets[0] = 0;
+            dirs.push(Directory::new(&table_offsets));
+            for slot in &table_slots {
+                slots.extend_from_slice(&slot.to_le_bytes()[..slot_bytes]);
+            }
         }
         let plans = plans_for(&layout, &dir_bits, n);
         Self {
-            ids,
+            ids: Ids::new(ids),
             hashes,
             layout,
             dir_bits,
-            dir_starts,
-            offsets,
+            dirs,
             slots,
+            slot_bytes,
             removed: vec![0u64; n.div_ceil(64)],
             n_removed: 0,
             plans,
@@ -131,14 +271,14 @@ impl Level {
 
     /// Bytes of heap memory held by this level's arrays (their capacities).
     pub fn heap_bytes(&self) -> usize {
-        self.ids.capacity() * size_of::<u64>()
+        self.ids.heap_bytes()
             + self.hashes.capacity() * size_of::<Hash256>()
-            + self.offsets.capacity() * size_of::<u32>()
-            + self.slots.capacity() * size_of::<u32>()
+            + self.dirs.iter().map(Directory::heap_bytes).sum::<usize>()
+            + self.dirs.capacity() * size_of::<Directory>()
+            + self.slots.capacity()
             + self.removed.capacity() * size_of::<u64>()
             + self.plans.capacity() * size_of::<Plan>()
             + self.dir_bits.capacity() * size_of::<u32>()
-            + self.dir_starts.capacity() * size_of::<usize>()
             + self.layout.capacity() * size_of::<Chunk>()
     }
 
@@ -149,7 +289,7 @@ impl Level {
 
     /// The live slot holding `id`, if any.
     fn find(&self, id: u64) -> Option<usize> {
-        let slot = self.ids.binary_search(&id).ok()?;
+        let slot = self.ids.find(id)?;
         (!self.is_removed(slot)).then_some(slot)
     }
 
@@ -168,7 +308,7 @@ impl Level {
 
     /// Live entries in ascending id order.
     pub fn live_entries(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
-        (0..self.ids.len()).filter(|&slot| !self.is_removed(slot)).map(|slot| (self.ids[slot], self.hashes[slot]))
+        (0..self.ids.len()).filter(|&slot| !self.is_removed(slot)).map(|slot| (self.ids.get(slot), self.hashes[slot]))
     }
 
     /// Appends every live entry within `radius` of `query` to `out` (each once).
@@ -195,48 +335,61 @@ impl Level {
             if let Some(distance) = stored.distance_within(query, radius)
                 && !self.is_removed(slot)
             {
-                out.push(Match { entry_id: self.ids[slot], distance });
+                out.push(Match { entry_id: self.ids.get(slot), distance });
             }
         }
     }
 
     fn search_tables(&self, query: &Hash256, plan: &Plan, out: &mut Vec<Match>) {
+        if self.slot_bytes == 3 {
+            self.search_tables_with::<3>(query, plan, out);
+        } else {
+            self.search_tables_with::<4>(query, plan, out);
+        }
+    }
+
+    /// [`Level::search_tables`] for `W`-byte slots.
+    fn search_tables_with<const W: usize>(&self, query: &Hash256, plan: &Plan, out: &mut Vec<Match>) {
         let n = self.ids.len();
         let mut query_chunks = [0u32; MAX_CHUNKS];
         for (value, chunk) in query_chunks.iter_mut().zip(&self.layout) {
             *value = chunk.of(query);
         }
-        // Two passes: first gather the candidate slots of every probed bucket of every table,
-        // then verify them. The verifying loop has no dependency between iterations, so the
-        // CPU keeps many cache misses in flight at once (measured: about twice the queries/s
-        // of verifying bucket by bucket at 1M entries).
-        let mut candidates: Vec<u32> = Vec::with_capacity(self.expected_candidates(plan));
-        // ends[c]: candidates of table c are candidates[ends[c - 1]..ends[c]].
+        // Two passes: first copy the slot bytes of every probed bucket of every table (a plain
+        // copy, so that the CPU keeps many bucket reads in flight), then decode and verify them.
+        // The verifying loop has no dependency between candidates, so the CPU keeps many
+        // cache misses in flight at once (measured: about twice the queries/s of verifying
+        // bucket by bucket at 1M entries).
+        let mut candidates: Vec<u8> = Vec::with_capacity(self.expected_candidates(plan) * W);
+        // ends[c]: the slot bytes of table c are candidates[ends[c - 1]..ends[c]].
         let mut ends = [0usize; MAX_CHUNKS];
         for (c, chunk) in self.layout.iter().enumerate() {
             if let Some(threshold) = plan.thresholds[c] {
-                let offsets = &self.offsets[self.dir_starts[c]..self.dir_starts[c + 1]];
-                let slots = &self.slots[c * n..(c + 1) * n];
+                let dir = &self.dirs[c];
                 let key = query_chunks[c] >> (chunk.width - self.dir_bits[c]);
-                for_each_flip_mask(self.dir_bits[c], threshold, &mut |mask| {
-                    let bucket = (key ^ mask) as usize;
-                    candidates.extend_from_slice(&slots[offsets[bucket] as usize..offsets[bucket + 1] as usize]);
+                let slots = &self.slots[c * n * W..(c + 1) * n * W];
+                for_each_flip_mask(self.dir_bits[c], threshold, &mut |flips| {
+                    let bucket = (key ^ flips) as usize;
+                    let (start, end) = dir.bucket(bucket);
+                    candidates.extend_from_slice(&slots[start * W..end * W]);
                 });
             }
             ends[c] = candidates.len();
         }
         let mut c = 0;
-        for (i, &slot) in candidates.iter().enumerate() {
-            let slot = slot as usize;
+        for (i, bytes) in candidates.chunks_exact(W).enumerate() {
+            let mut word = [0u8; 4];
+            word[..W].copy_from_slice(bytes);
+            let slot = u32::from_le_bytes(word) as usize;
             let stored = &self.hashes[slot];
             // Almost every candidate fails here; the rest are true matches, rare enough that
             // finding their table and the canonical-table and tombstone checks cost nothing.
             if let Some(distance) = stored.distance_within(query, plan.radius) {
-                while ends[c] <= i {
+                while ends[c] <= i * W {
                     c += 1;
                 }
                 if plan.is_canonical(&self.layout, stored, &query_chunks, c) && !self.is_removed(slot) {
-                    out.push(Match { entry_id: self.ids[slot], distance });
+                    out.push(Match { entry_id: self.ids.get(slot), distance });
                 }
             }
         }
@@ -252,5 +405,34 @@ impl Level {
             .filter_map(|(t, &bits)| t.map(|t| ball_volume(bits, t).saturating_mul(n) >> bits))
             .sum();
         usize::try_from(expected).unwrap_or(usize::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Directory;
+
+    /// Every bucket's range equals the plain offsets', at each offset width and across line
+    /// boundaries (bucket counts that are and are not multiples of a line).
+    #[test]
+    fn directory_ranges_equal_the_plain_offsets() {
+        let mut rng = crate::SplitMix64(7);
+        for (max_count, expected_width) in [(4u64, 1usize), (2_000, 2), (300_000, 4)] {
+            for buckets in [1usize, 59, 60, 61, 1024, 4096] {
+                let mut offsets = vec![0u32];
+                for _ in 0..buckets {
+                    let count = if rng.below(8) == 0 { rng.below(max_count + 1) } else { rng.below(3) };
+                    offsets.push(offsets[offsets.len() - 1] + u32::try_from(count).unwrap());
+                }
+                let dir = Directory::new(&offsets);
+                if buckets >= 1024 {
+                    assert_eq!(dir.rel_bytes, expected_width, "max {max_count}, {buckets} buckets");
+                }
+                for b in 0..buckets {
+                    let (start, end) = dir.bucket(b);
+                    assert_eq!((start, end), (offsets[b] as usize, offsets[b + 1] as usize), "bucket {b}");
+                }
+            }
+        }
     }
 }

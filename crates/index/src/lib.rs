@@ -14,9 +14,10 @@
 //! verifies each candidate with four popcounts. Random 256-bit hashes lie about 128 bits apart,
 //! so the work at r = 31 is filtering candidates, and a candidate costs one cache-line read.
 //!
-//! Tables are compact sorted arrays (CSR: an offset per bucket, a `u32` slot per entry), not
-//! hash maps of vectors, and a match is reported only from the first table whose chunk is
-//! within its threshold, so no "seen" set is needed (`level.rs`).
+//! Tables are compact sorted arrays (CSR: a directory of bucket starts, a 3-byte slot per entry
+//! while a level has at most 2^24 entries), not hash maps of vectors, and a match is reported
+//! only from the first table whose chunk is within its threshold, so no "seen" set is needed
+//! (`level.rs`).
 //!
 //! Updates: the arrays are immutable once built, so the index is a small log-structured set of
 //! levels (`level.rs`) plus an unindexed tail of at most [`TAIL_CAPACITY`] entries. Inserts
@@ -72,11 +73,20 @@ pub struct MatchIndex {
     tail_capacity: usize,
     /// Layout for new levels instead of the size-based choice (tests use both at every size).
     layout_override: Option<plan::Layout>,
+    /// Slot width for new levels instead of the size-based choice (tests force 4 bytes).
+    slot_bytes_override: Option<usize>,
 }
 
 impl Default for MatchIndex {
     fn default() -> Self {
-        Self { levels: Vec::new(), tail: Vec::new(), len: 0, tail_capacity: TAIL_CAPACITY, layout_override: None }
+        Self {
+            levels: Vec::new(),
+            tail: Vec::new(),
+            len: 0,
+            tail_capacity: TAIL_CAPACITY,
+            layout_override: None,
+            slot_bytes_override: None,
+        }
     }
 }
 
@@ -269,9 +279,15 @@ impl MatchIndex {
     }
 
     fn build_level(&self, entries: Vec<(u64, Hash256)>) -> Level {
-        match &self.layout_override {
-            Some(layout) => Level::build_with(entries, layout.clone()),
-            None => Level::build(entries),
+        match (&self.layout_override, self.slot_bytes_override) {
+            (None, None) => Level::build(entries),
+            (layout, slot_bytes) => {
+                let layout = layout.clone().unwrap_or_else(|| plan::layout_for(entries.len()));
+                match slot_bytes {
+                    Some(slot_bytes) => Level::build_packed(entries, layout, slot_bytes),
+                    None => Level::build_with(entries, layout),
+                }
+            }
         }
     }
 }

@@ -92,10 +92,17 @@ fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256
     assert_eq!(index.search(query, radius), expected);
 }
 
-fn fresh_id(rng: &mut Rng, model: &BTreeMap<u64, Hash256>) -> u64 {
+/// A new id. `mode` 0 mixes small and huge ids (ids are opaque and may be anything: levels
+/// store them as `u64`); 1 gives small ids and 2 ids just above 2^40 (a database sequence:
+/// levels store `u32` offsets from their smallest id).
+fn fresh_id(rng: &mut Rng, model: &BTreeMap<u64, Hash256>, mode: u8) -> u64 {
     loop {
-        // Mix small and huge ids: ids are opaque and may be anything.
-        let id = if rng.below_usize(2) == 0 { rng.next_u64() % 10_000 } else { rng.next_u64() };
+        let id = match mode {
+            0 if rng.below_usize(2) == 0 => rng.next_u64() % 10_000,
+            0 => rng.next_u64(),
+            1 => rng.next_u64() % 100_000,
+            _ => (1 << 40) + rng.next_u64() % 100_000,
+        };
         if !model.contains_key(&id) {
             return id;
         }
@@ -114,6 +121,10 @@ struct Case {
     tail_capacity: usize,
     /// 0: chosen by size (production), 1: 16 × 16 bits, 2: 12 chunks of 21–22 bits.
     layout: u8,
+    /// How ids are drawn (`fresh_id`).
+    id_mode: u8,
+    /// Build levels with 4-byte slots (as levels above 2^24 entries are) instead of 3.
+    wide_slots: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -126,10 +137,20 @@ fn case() -> impl Strategy<Value = Case> {
         0usize..200,
         0usize..50,
         prop::sample::select(vec![1usize, 7, 64, 1024]),
-        0u8..3,
+        (0u8..3, 0u8..3, any::<bool>()),
     )
         .prop_map(
-            |(seed, radius, n_queries, n_random, n_bulk_inserts, n_removes, n_replaces, tail_capacity, layout)| Case {
+            |(
+                seed,
+                radius,
+                n_queries,
+                n_random,
+                n_bulk_inserts,
+                n_removes,
+                n_replaces,
+                tail_capacity,
+                (layout, id_mode, wide_slots),
+            )| Case {
                 seed,
                 radius,
                 n_queries,
@@ -139,6 +160,8 @@ fn case() -> impl Strategy<Value = Case> {
                 n_replaces,
                 tail_capacity,
                 layout,
+                id_mode,
+                wide_slots,
             },
         )
 }
@@ -157,7 +180,7 @@ fn run_case(case: &Case) {
                 let hash = plant(&mut rng, query, distance, pattern);
                 let copies = if planted.len() % 5 == 0 { 2 } else { 1 };
                 for _ in 0..copies {
-                    let id = fresh_id(&mut rng, &model);
+                    let id = fresh_id(&mut rng, &model, case.id_mode);
                     model.insert(id, hash);
                     planted.push((id, hash));
                 }
@@ -165,7 +188,7 @@ fn run_case(case: &Case) {
         }
     }
     for _ in 0..case.n_random {
-        let id = fresh_id(&mut rng, &model);
+        let id = fresh_id(&mut rng, &model, case.id_mode);
         let hash = rng.hash();
         model.insert(id, hash);
         planted.push((id, hash));
@@ -177,11 +200,12 @@ fn run_case(case: &Case) {
         1 => Some(layout_16x16()),
         _ => Some(layout_12()),
     };
-    let mut index = if layout.is_none() {
+    let mut index = if layout.is_none() && !case.wide_slots {
         MatchIndex::from_entries(planted[..split].iter().copied())
     } else {
         let mut index = MatchIndex::new();
         index.layout_override = layout;
+        index.slot_bytes_override = case.wide_slots.then_some(4);
         index.extend(planted[..split].iter().copied());
         index
     };
@@ -195,7 +219,7 @@ fn run_case(case: &Case) {
         let query = queries[rng.below_usize(queries.len())];
         let distance = rng.below_usize(radius as usize + 3).min(256);
         let hash = plant(&mut rng, &query, distance, Pattern::Random);
-        let id = fresh_id(&mut rng, &model);
+        let id = fresh_id(&mut rng, &model, case.id_mode);
         model.insert(id, hash);
         bulk.push((id, hash));
     }
@@ -349,6 +373,36 @@ fn full_size_level_equals_brute_force() {
             check_all(&index_12, &model, query, radius);
         }
     }
+}
+
+/// Clustered data: 70,000 entries share one hash and 5,000 more lie within a few bits of it, so
+/// one bucket of every table outgrows the one- and two-byte directory offsets; the directories
+/// widen and the index still equals brute force. Ids near 2^50 are stored as `u32` offsets.
+#[test]
+fn clustered_entries_widen_the_directory_and_stay_exact() {
+    let mut rng = crate::SplitMix64(0xC1A5);
+    let centre = rng.hash();
+    let mut model = BTreeMap::new();
+    let base = 1u64 << 50;
+    for i in 0..70_000u64 {
+        model.insert(base + i, centre);
+    }
+    for i in 0..5_000u64 {
+        let distance = rng.below_usize(6);
+        model.insert(base + 70_000 + i, plant(&mut rng, &centre, distance, Pattern::Random));
+    }
+    for i in 0..50_000u64 {
+        model.insert(base + 100_000 + i, rng.hash());
+    }
+    let index = MatchIndex::from_entries(model.iter().map(|(id, hash)| (*id, *hash)));
+    assert_eq!(index.level_count(), 1);
+    for radius in [0, 3, 31] {
+        check_all(&index, &model, &centre, radius);
+        check_all(&index, &model, &plant(&mut rng, &centre, 20, Pattern::Spread), radius);
+    }
+    let narrow = MatchIndex::from_entries((0..125_000u64).map(|i| (base + i, rng.hash())));
+    let wide = MatchIndex::from_entries((0..125_000u64).map(|i| (i << 33, rng.hash())));
+    assert_eq!(wide.heap_bytes() - narrow.heap_bytes(), 125_000 * 4, "ids: u32 offsets vs u64");
 }
 
 /// Searches take `&self` and the index is shared across request handlers.

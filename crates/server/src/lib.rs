@@ -383,7 +383,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(screen_limit.max(limit).max(state.settings().video.max_bytes))),
         )
         .route("/banks", get(api::banks::list).post(api::banks::create))
-        .route("/banks/{name}", get(api::banks::show))
+        .route("/banks/{name}", get(api::banks::show).patch(api::banks::update))
         .route("/banks/{name}/entries", axum::routing::post(api::banks::add_entry))
         .route("/banks/{name}/entries/{id}", axum::routing::delete(api::banks::remove_entry))
         .route(

@@ -155,5 +155,28 @@ async fn video_thresholds_are_set_from_the_command_line() {
         let out = staydown(&db, &["bank", "video-thresholds", "nosuch", "--query-pct", "50"]);
         assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no bank named"));
         assert_eq!(ok(&db, &["bank", "video-thresholds", "clips"]), "query_pct\toff\nbanked_pct\t95\n", "{backend:?}");
+/// Issue 14: `bank set NAME --dihedral true|false` changes the setting after creation, audited;
+/// an unknown bank or a missing value is refused.
+#[tokio::test]
+async fn bank_set_changes_dihedral_after_creation() {
+    for backend in backends().await {
+        let db = fresh_database(backend).await;
+        let dihedral = |db: &TestDatabase| {
+            let list = ok(db, &["bank", "list"]);
+            list.lines().find(|l| l.starts_with("ext\t")).unwrap().split('\t').nth(5).unwrap().to_owned()
+        };
+        ok(&db, &["bank", "create", "ext", "--action", "flag"]);
+        assert_eq!(dihedral(&db), "false", "{backend:?}");
+        ok(&db, &["bank", "set", "ext", "--dihedral", "true"]);
+        assert_eq!(dihedral(&db), "true", "{backend:?}");
+        ok(&db, &["bank", "set", "ext", "--dihedral", "false"]);
+        assert_eq!(dihedral(&db), "false", "{backend:?}");
+        let out = staydown(&db, &["bank", "set", "nope", "--dihedral", "true"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no bank named `nope`"), "{out:?}");
+        assert!(!staydown(&db, &["bank", "set", "ext"]).status.success(), "--dihedral needs a value");
+        let store = staydown_store::Store::connect_existing(&db.url).await.unwrap();
+        let audit = store.audit_for("bank:ext").await.unwrap();
+        assert_eq!(audit.iter().filter(|a| a.action == "bank.dihedral_set").count(), 2, "{backend:?}");
     }
 }

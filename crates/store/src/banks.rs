@@ -429,6 +429,45 @@ impl Store {
         self.bank(&bank.name).await?.ok_or(StoreError::NotFound)
     }
 
+    /// Turns matching of rotated and mirrored uploads (the eight dihedral PDQ variants) on or off
+    /// for an existing bank, audited (`bank.dihedral_set`, with the old and new value) and logged
+    /// as a `bank_updated` change so every screening process picks it up. `NotFound` if there is
+    /// no such bank. Returns the bank as stored.
+    pub async fn set_bank_dihedral(
+        &self,
+        name: &str,
+        dihedral: bool,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Bank> {
+        let mut tx = self.write().await?;
+        let (bank_id, bank_name) = tx.bank_by_name(name).await?;
+        let before: i64 = sqlx::query_scalar("SELECT dihedral FROM banks WHERE id = $1")
+            .bind(&bank_id)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        sqlx::query("UPDATE banks SET dihedral = $1 WHERE id = $2")
+            .bind(i64::from(dihedral))
+            .bind(&bank_id)
+            .execute(&mut *tx.tx)
+            .await?;
+        let seq = tx.next_bank_seq().await?;
+        tx.log_bank_change(seq, now, "bank_updated", &bank_id, None).await?;
+        tx.notify_bank_change(seq).await?;
+        tx.audit(
+            now,
+            AuditEvent {
+                actor,
+                action: "bank.dihedral_set",
+                subject: format!("bank:{bank_name}"),
+                detail: serde_json::json!({ "from": before != 0, "to": dihedral }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.bank(name).await?.ok_or(StoreError::NotFound)
+    }
+
     /// Records which program computed a bank's hashes (an import's `--hashed-by`), audited.
     /// `NotFound` if there is no such bank. The screening index does not use it; reviewers and
     /// `bank list` show it.

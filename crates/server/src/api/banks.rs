@@ -1,4 +1,5 @@
-//! `/api/v1/banks`: hash banks for admins — list, create, show with entries, add and remove entries.
+//! `/api/v1/banks`: hash banks for admins — list, create, change `dihedral`, show with entries, add
+//! and remove entries.
 //!
 //! Issue 5 (stay-down banks; design.md §4). Every mutation is committed with its audit entry and
 //! change-log row, then applied to this process's screening index before the answer, so a screen
@@ -105,6 +106,32 @@ pub async fn create(
     state.refresh_banks().await;
     let location = format!("/api/v1/banks/{}", created.name);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(BankView::from(created))).into_response())
+}
+
+/// Body of `PATCH /api/v1/banks/{name}`: the settings that may change after creation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankPatch {
+    /// Match rotations and mirror images of uploads (the eight dihedral PDQ variants).
+    dihedral: Option<bool>,
+}
+
+/// `PATCH /api/v1/banks/{name}`: change `dihedral` (issue 14). The change is committed with its
+/// audit entry and change-log row and applied to this process's screening index before the
+/// answer; other processes pick it up from the change log. Answers the bank as stored.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    ApiJson(patch): ApiJson<BankPatch>,
+) -> Result<Json<BankView>, ApiError> {
+    caller.require(Permission::ManageBanks)?;
+    let Some(dihedral) = patch.dihedral else {
+        return Err(ApiError::field("dihedral", "required", "true or false: the only setting that can change"));
+    };
+    let bank = state.store().set_bank_dihedral(&name, dihedral, &caller.actor(), state.now()).await?;
+    state.refresh_banks().await;
+    Ok(Json(BankView::from(bank)))
 }
 
 #[derive(Debug, Deserialize)]

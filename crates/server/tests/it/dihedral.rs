@@ -138,3 +138,55 @@ async fn hash_only_queries_match_rotations_when_they_send_the_variants() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_banks_dihedral_setting_can_change_after_creation() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "Admin").await;
+        let platform = app.key(Role::Platform, "Uploads").await;
+        let rows = orientations();
+        let (file, tag, upright) = rows.iter().find(|r| r.1 == 6).cloned().unwrap();
+        let (status, bank) =
+            app.post("/api/v1/banks", &json!({"name": "external", "action": "flag"}), Some(&admin)).await;
+        assert_eq!((status, &bank["dihedral"]), (201, &json!(false)), "{bank}");
+        let (status, e) =
+            app.post("/api/v1/banks/external/entries", &json!({"pdq": upright, "quality": 100}), Some(&admin)).await;
+        assert_eq!(status, 201, "{e}");
+        let external =
+            |answer: &Value| answer["matches"].as_array().unwrap().iter().find(|m| m["bank"] == "external").cloned();
+        assert_eq!(external(&upload(&app, &platform, &file).await), None, "orientation {tag}, dihedral off");
+
+        let (status, bank) = app.patch("/api/v1/banks/external", &json!({"dihedral": true}), Some(&admin)).await;
+        assert_eq!((status, &bank["dihedral"]), (200, &json!(true)), "[{:?}] {bank}", app.backend);
+        let (_, listed) = app.get("/api/v1/banks/external", Some(&admin)).await;
+        assert_eq!(listed["dihedral"], json!(true), "{listed}");
+        let answer = upload(&app, &platform, &file).await;
+        let hit =
+            external(&answer).unwrap_or_else(|| panic!("[{:?}] no match after dihedral on: {answer}", app.backend));
+        assert_eq!(hit["transform"], "rotate270", "{hit}");
+
+        let (status, bank) = app.patch("/api/v1/banks/external", &json!({"dihedral": false}), Some(&admin)).await;
+        assert_eq!((status, &bank["dihedral"]), (200, &json!(false)), "{bank}");
+        assert_eq!(external(&upload(&app, &platform, &file).await), None, "dihedral off again");
+
+        let audit = app.store().audit_for("bank:external").await.unwrap();
+        let changes: Vec<_> = audit.iter().filter(|a| a.action == "bank.dihedral_set").collect();
+        assert_eq!(changes.len(), 2, "{audit:?}");
+        assert!(app.store().verify_audit().await.unwrap().broken.is_none());
+
+        // Bad requests change nothing and say why.
+        let (status, problem) = app.patch("/api/v1/banks/external", &json!({}), Some(&admin)).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("dihedral")), "{problem}");
+        let (status, _) = app.patch("/api/v1/banks/external", &json!({"dihedral": "yes"}), Some(&admin)).await;
+        assert!((400..500).contains(&status), "{status}");
+        let (status, _) = app.patch("/api/v1/banks/external", &json!({"threshold": 10}), Some(&admin)).await;
+        assert!((400..500).contains(&status), "{status}");
+        let (status, _) = app.patch("/api/v1/banks/nope", &json!({"dihedral": true}), Some(&admin)).await;
+        assert_eq!(status, 404);
+        let (status, _) = app.patch("/api/v1/banks/external", &json!({"dihedral": true}), Some(&platform)).await;
+        assert_eq!(status, 403);
+        let (_, listed) = app.get("/api/v1/banks/external", Some(&admin)).await;
+        assert_eq!(listed["dihedral"], json!(false), "{listed}");
+    })
+    .await;
+}

@@ -119,6 +119,16 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn patch(&self, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.patch(format!("{}{path}", self.base)).json(body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn delete(&self, path: &str, key: Option<&str>) -> u16 {
         let mut req = self.client.delete(format!("{}{path}", self.base));
         if let Some(k) = key {

@@ -1,4 +1,4 @@
-//! `staydown bank create|list|import|export|video-thresholds`: hash banks from the command line.
+//! `staydown bank create|set|list|import|export|video-thresholds`: hash banks from the command line.
 //!
 //! Issue 5 (banks, import/export). Imports are all or nothing: every line is checked first and
 //! every bad line reported with its number; with bad lines the import stops before touching the
@@ -71,6 +71,15 @@ pub enum BankCommand {
         /// Percent (1–100) of a banked video's frames found in the upload, or `off`.
         #[arg(long, value_parser = parse_pct)]
         banked_pct: Option<VideoPct>,
+    },
+    /// Change a bank's settings after creation (today: `--dihedral`); a running server picks the
+    /// change up like any other bank change.
+    Set {
+        /// The bank.
+        name: String,
+        /// Also match rotations and mirror images of uploads (true/false).
+        #[arg(long, action = clap::ArgAction::Set)]
+        dihedral: bool,
     },
     /// List banks with their entry counts.
     List,
@@ -236,6 +245,15 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
                 bank
             };
             println!("query_pct\t{}\nbanked_pct\t{}", pct(bank.video_query_pct), pct(bank.video_banked_pct));
+        }
+        BankCommand::Set { name, dihedral } => {
+            let bank = match store.set_bank_dihedral(&name, dihedral, ACTOR, now).await {
+                Err(staydown_store::StoreError::NotFound) => {
+                    bail!("there is no bank named `{name}` (staydown bank list)")
+                }
+                other => other.context("changing the bank")?,
+            };
+            eprintln!("bank {} now has dihedral {}", bank.name, bank.dihedral);
         }
         BankCommand::List => {
             println!("name\taction\tthreshold\tprovenance\tentries\tdihedral\thashed_by\tdescription");

@@ -326,6 +326,8 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
         "brute_force_qps": brute_qps_n,
         "recall": recall,
         "memory_bytes": memory_bytes,
+        "memory_bytes_per_entry": memory_bytes as f64 / n as f64,
+        "memory_ratio_to_raw": memory_bytes as f64 / raw_bytes as f64,
         "build_s": build_s,
         "qps_single_thread": qps_1,
         "brute_force_qps_single_thread": brute_qps_1,
