@@ -376,6 +376,7 @@ pub fn router(state: AppState) -> Router {
         .route("/appeals/{id}", get(api::decisions::show_appeal))
         .route("/appeals/{id}/decision", post(api::decisions::decide_appeal))
         .route("/outbox/dead", get(api::operations::dead_letters))
+        .route("/outbox/dead/{id}/resend", post(api::operations::resend_dead_letter))
         .route("/misuse", get(api::operations::misuse))
         .route(
             "/screen",
