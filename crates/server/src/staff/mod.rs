@@ -9,6 +9,7 @@
 //! burst of sign-ins cannot stall the async workers that serve notices.
 
 pub mod api;
+pub mod charts;
 pub mod session;
 pub mod sign_in;
 pub mod throttle;
