@@ -10,6 +10,7 @@ use crate::problem::ApiError;
 /// (name, content type, bytes).
 const FILES: &[(&str, &str, &[u8])] = &[
     ("site.css", "text/css; charset=utf-8", include_bytes!("../../../../web/static/site.css")),
+    ("console.css", "text/css; charset=utf-8", include_bytes!("../../../../web/static/console.css")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../../../web/static/favicon.svg")),
     ("report-hashes.js", "text/javascript; charset=utf-8", include_bytes!("../../../../web/static/report-hashes.js")),
 ];

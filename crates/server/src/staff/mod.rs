@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod charts;
+pub mod pages;
 pub mod session;
 pub mod sign_in;
 pub mod throttle;
@@ -17,9 +18,7 @@ pub mod throttle;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::problem::ApiError;
@@ -51,7 +50,8 @@ impl Default for StaffSettings {
 /// The staff console's routes outside `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/staff/login", post(sign_in::sign_in))
+        .route("/staff", get(pages::home))
+        .route("/staff/login", get(sign_in::login_form).post(sign_in::sign_in))
         .route("/staff/logout", post(sign_in::sign_out))
         .route("/staff/password", post(sign_in::change_password))
 }
@@ -75,16 +75,4 @@ pub async fn password_matches(password: String, phc: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
-}
-
-/// A minimal readable HTML page for sign-in outcomes until the page templates render them.
-pub(crate) fn plain_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-         <body><main><h1>{t}</h1><p role=\"alert\">{m}</p><p><a href=\"/staff/login\">Sign in</a></p></main></body></html>",
-        t = escape(title),
-        m = escape(message)
-    );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }

@@ -15,10 +15,15 @@ use serde::Deserialize;
 use staydown_domain::secret_digest;
 use staydown_store::{NewStaffSession, PasswordChange, SessionEnd};
 
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::pages::{Chrome, chrome_for, message_page, t};
 use super::session::{self, StaffSession};
-use super::{hash_password, password_matches, plain_page};
+use super::{hash_password, password_matches};
 use crate::AppState;
 use crate::api::accounts::MIN_PASSWORD_CHARS;
+use crate::pages::Ctx;
 use crate::problem::ApiError;
 
 /// The sign-in form.
@@ -45,13 +50,51 @@ pub(crate) fn peer_ip(peer: Option<&Extension<ConnectInfo<SocketAddr>>>) -> Opti
     peer.map(|Extension(ConnectInfo(addr))| addr.ip())
 }
 
-fn throttled(retry_after: std::time::Duration) -> Response {
+/// The sign-in page.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/login.html")]
+pub struct LoginPage {
+    ctx: Ctx,
+    chrome: Chrome,
+    /// The page to return to.
+    next: String,
+    /// The username typed (kept after a failure).
+    username: String,
+    /// Why the last attempt failed, in the page language.
+    error: Option<String>,
+}
+
+/// Query of the sign-in page.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /staff/login`: the sign-in form; a person already signed in goes on to the page asked for.
+pub async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Response {
+    if let Ok(Some(_)) = session::current_session(&state, &headers).await {
+        return Redirect::to(landing(&q.next)).into_response();
+    }
+    login_page(ctx, StatusCode::OK, landing(&q.next).to_owned(), String::new(), None)
+}
+
+fn login_page(ctx: Ctx, status: StatusCode, next: String, username: String, error: Option<String>) -> Response {
+    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error };
+    let mut r = (status, page).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn throttled(ctx: Ctx, next: String, username: String, retry_after: std::time::Duration) -> Response {
     let secs = retry_after.as_secs().max(1);
-    let mut response = plain_page(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Too many sign-in attempts",
-        &format!("Too many failed sign-ins for this account or from your address. Please try again in {secs} seconds."),
-    );
+    let message = ctx.ta("staff-login-throttled", "seconds", secs);
+    let mut response = login_page(ctx, StatusCode::TOO_MANY_REQUESTS, next, username, Some(message));
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -63,26 +106,25 @@ pub async fn sign_in(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    ctx: Ctx,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, ApiError> {
     if !session::same_origin(&state, &headers) {
-        return Ok(plain_page(StatusCode::FORBIDDEN, "Sign-in refused", "This form must be sent from this site."));
+        return Ok(message_page(ctx, Chrome::default(), StatusCode::FORBIDDEN, t("staff-login-cross-site"), None));
     }
     let address = peer_ip(peer.as_ref());
     let now = state.now();
     let username = form.username.trim().to_owned();
+    let next = landing(&form.next).to_owned();
     if let Err(wait) = state.sign_in_throttle().check(&username, address, now) {
-        return Ok(throttled(wait));
+        return Ok(throttled(ctx, next, username, wait));
     }
     let account = state.store().account_by_username(&username).await?;
     let matches = password_matches(form.password, account.as_ref().map(|a| a.password_hash.clone())).await;
     let Some(account) = account.filter(|a| matches && !a.disabled) else {
         state.sign_in_throttle().record_failure(&username, address, now);
-        return Ok(plain_page(
-            StatusCode::UNAUTHORIZED,
-            "Sign-in failed",
-            "Wrong username or password, or the account is disabled.",
-        ));
+        let message = ctx.t("staff-login-wrong");
+        return Ok(login_page(ctx, StatusCode::UNAUTHORIZED, next, username, Some(message)));
     };
     state.sign_in_throttle().record_success(&username);
     // Session fixation: whatever id the browser arrived with is ended, never promoted.
@@ -107,7 +149,7 @@ pub async fn sign_in(
             now,
         )
         .await?;
-    let mut response = Redirect::to(landing(&form.next)).into_response();
+    let mut response = Redirect::to(&next).into_response();
     response.headers_mut().insert(header::SET_COOKIE, session::session_cookie(&state, &id));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -120,22 +162,20 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-fn csrf_refused() -> Response {
-    plain_page(
-        StatusCode::FORBIDDEN,
-        "Form expired",
-        "This form was not sent from your current session. Reload the page and try again.",
-    )
+fn csrf_refused(ctx: Ctx, session: &StaffSession) -> Response {
+    let chrome = chrome_for(session, "");
+    message_page(ctx, chrome, StatusCode::FORBIDDEN, t("staff-form-expired"), None)
 }
 
 /// `POST /staff/logout`.
 pub async fn sign_out(
     State(state): State<AppState>,
     session: StaffSession,
+    ctx: Ctx,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if !session.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused());
+        return Ok(csrf_refused(ctx, &session));
     }
     state.store().end_staff_session(&session.record.id_digest, SessionEnd::SignedOut, state.now()).await?;
     let mut response = Redirect::to("/staff/login").into_response();
@@ -160,30 +200,44 @@ pub async fn change_password(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     session: StaffSession,
+    ctx: Ctx,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
     if !session.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused());
+        return Ok(csrf_refused(ctx, &session));
     }
     let account = &session.record.account;
     let address = peer_ip(peer.as_ref());
     let now = state.now();
+    let chrome = chrome_for(&session, "");
     if let Err(wait) = state.sign_in_throttle().check(&account.username, address, now) {
-        return Ok(throttled(wait));
+        let secs = wait.as_secs().max(1);
+        let detail = Some(ctx.ta("staff-login-throttled", "seconds", secs));
+        let mut r = message_page(ctx, chrome, StatusCode::TOO_MANY_REQUESTS, t("staff-password-not-changed"), detail);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
     }
     if !password_matches(form.current_password, Some(account.password_hash.clone())).await {
         state.sign_in_throttle().record_failure(&account.username, address, now);
-        return Ok(plain_page(
+        let detail = Some(ctx.t("staff-password-wrong-current"));
+        return Ok(message_page(
+            ctx,
+            chrome,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Password not changed",
-            "The current password is wrong.",
+            t("staff-password-not-changed"),
+            detail,
         ));
     }
     if form.new_password.chars().count() < MIN_PASSWORD_CHARS {
-        return Ok(plain_page(
+        let detail = Some(ctx.ta("staff-password-too-short", "min", MIN_PASSWORD_CHARS));
+        return Ok(message_page(
+            ctx,
+            chrome,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Password not changed",
-            &format!("The new password must be at least {MIN_PASSWORD_CHARS} characters."),
+            t("staff-password-not-changed"),
+            detail,
         ));
     }
     let hash = hash_password(form.new_password).await?;

@@ -1,0 +1,39 @@
+# Staff console: frame, sign-in, queue, case, decision, appeals (English).
+staff-console = Staff console
+staff-nav = Console
+staff-nav-queue = Queue
+staff-nav-appeals = Appeals
+staff-signed-in-as = Signed in as { $user } ({ $role })
+staff-sign-out = Sign out
+staff-sign-in = Sign in
+staff-back-to-queue = Back to the queue
+staff-role-trusted-flagger = trusted flagger
+staff-role-authority = authority
+staff-role-platform = platform
+staff-role-reviewer = reviewer
+staff-role-senior-reviewer = senior reviewer
+staff-role-admin = administrator
+staff-role-auditor = auditor
+staff-role-caseworker = helpline caseworker
+
+staff-login-title = Sign in to the staff console
+staff-login-username = Username
+staff-login-password = Password
+staff-login-failed = You are not signed in
+staff-login-wrong = The username or password is wrong, or the account is disabled.
+staff-login-throttled = Too many failed sign-ins for this account or from your address. Try again in { $seconds } seconds.
+staff-login-cross-site-title = Sign-in refused
+staff-login-cross-site-text = This sign-in form was not sent from this site. Open the sign-in page and try again.
+
+staff-forbidden-title = Not available for your role
+staff-forbidden-text = Your role may not open this page or do this. Ask an administrator if you need it.
+staff-form-expired-title = The form has expired
+staff-form-expired-text = This form was not sent from your current session, so nothing was changed. Reload the page and try again.
+staff-unavailable-title = The service is unavailable
+staff-unavailable-text = The database does not answer. Try again in a moment.
+staff-not-found-title = Not found
+staff-not-found-text = There is nothing at this address. It may have been removed, or the link is incomplete.
+staff-password-not-changed-title = Password not changed
+staff-password-not-changed-text = Your password was not changed.
+staff-password-wrong-current = The current password is wrong.
+staff-password-too-short = The new password must be at least { $min } characters.

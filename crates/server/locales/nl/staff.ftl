@@ -1,0 +1,39 @@
+# Medewerkersconsole: kader, inloggen, wachtrij, zaak, besluit, bezwaren (Nederlands).
+staff-console = Medewerkersconsole
+staff-nav = Console
+staff-nav-queue = Wachtrij
+staff-nav-appeals = Bezwaren
+staff-signed-in-as = Ingelogd als { $user } ({ $role })
+staff-sign-out = Uitloggen
+staff-sign-in = Inloggen
+staff-back-to-queue = Terug naar de wachtrij
+staff-role-trusted-flagger = betrouwbare melder
+staff-role-authority = autoriteit
+staff-role-platform = platform
+staff-role-reviewer = beoordelaar
+staff-role-senior-reviewer = senior beoordelaar
+staff-role-admin = beheerder
+staff-role-auditor = auditor
+staff-role-caseworker = hulplijnmedewerker
+
+staff-login-title = Inloggen op de medewerkersconsole
+staff-login-username = Gebruikersnaam
+staff-login-password = Wachtwoord
+staff-login-failed = Je bent niet ingelogd
+staff-login-wrong = De gebruikersnaam of het wachtwoord klopt niet, of het account is uitgeschakeld.
+staff-login-throttled = Te veel mislukte inlogpogingen voor dit account of vanaf jouw adres. Probeer het over { $seconds } seconden opnieuw.
+staff-login-cross-site-title = Inloggen geweigerd
+staff-login-cross-site-text = Dit inlogformulier is niet vanaf deze site verstuurd. Open de inlogpagina en probeer het opnieuw.
+
+staff-forbidden-title = Niet beschikbaar voor jouw rol
+staff-forbidden-text = Met jouw rol kun je deze pagina niet openen of dit niet doen. Vraag een beheerder als je het nodig hebt.
+staff-form-expired-title = Het formulier is verlopen
+staff-form-expired-text = Dit formulier is niet vanuit je huidige sessie verstuurd, dus er is niets veranderd. Laad de pagina opnieuw en probeer het nog eens.
+staff-unavailable-title = De dienst is niet beschikbaar
+staff-unavailable-text = De database antwoordt niet. Probeer het zo opnieuw.
+staff-not-found-title = Niet gevonden
+staff-not-found-text = Op dit adres staat niets. Het is misschien verwijderd, of de link is onvolledig.
+staff-password-not-changed-title = Wachtwoord niet gewijzigd
+staff-password-not-changed-text = Je wachtwoord is niet gewijzigd.
+staff-password-wrong-current = Het huidige wachtwoord klopt niet.
+staff-password-too-short = Het nieuwe wachtwoord moet minstens { $min } tekens hebben.
