@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bank_formats;
 pub mod blobs;
 pub mod client;
 pub mod helpline;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pages;
 pub mod problem;
+pub mod report_formats;
 pub mod screening;
 pub mod staff;
 pub mod tdb;

@@ -13,6 +13,7 @@
 mod accounts;
 mod appeals;
 mod audit;
+mod bank_admin;
 mod banks;
 mod bench_data;
 mod blobs;
@@ -46,6 +47,7 @@ use time::OffsetDateTime;
 pub use accounts::AccountRecord;
 pub use appeals::{AppealRecord, AppealResolution, NewAppeal};
 pub use audit::{AuditEvent, AuditReport};
+pub use bank_admin::BankMatchRecord;
 pub use banks::{Bank, BankChange, BankChangeKind, BankEntry, BankListener, ImportReport, IndexedEntry};
 pub use blobs::{BlobMeta, NewBlob};
 pub use case_content::{ContentHashes, NewAttachment};

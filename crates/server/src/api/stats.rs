@@ -25,8 +25,10 @@ use crate::problem::ApiError;
 /// Query parameters.
 #[derive(Debug, Default, Deserialize)]
 pub struct StatsQuery {
-    from: Option<String>,
-    to: Option<String>,
+    /// First day, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day (inclusive), `YYYY-MM-DD`.
+    pub to: Option<String>,
 }
 
 /// Longest period one request may ask for (days).
@@ -132,6 +134,12 @@ pub async fn stats(
     caller.require(Permission::ViewStats)?;
     let now = state.now();
     let period = period(&q, now)?;
+    Ok(Json(figures(&state, period, now).await?))
+}
+
+/// Every figure of `GET /api/v1/stats` for `period` (open cases judged at `now`), as its JSON
+/// document. The staff dashboard (`/staff/dashboard`) renders this same document.
+pub async fn figures(state: &AppState, period: Period, now: time::OffsetDateTime) -> Result<Value, ApiError> {
     let s = state.store().stats(period, now).await?;
     let d = state.store().dashboard_figures(period, now).await?;
     let ai_yes_total = s.ai_by_generator.figure(&["TOTAL"], "ai_generated_yes").and_then(Figure::count).unwrap_or(0);
@@ -144,7 +152,7 @@ pub async fn stats(
             row
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "period": {
             "from": period.from.format(&Rfc3339).unwrap_or_default(),
             "until": period.until.format(&Rfc3339).unwrap_or_default(),
@@ -181,5 +189,5 @@ pub async fn stats(
         "bank_matches": s.bank_matches.iter().map(|b| json!({
             "bank": b.bank, "screenings": b.screenings, "blocked": b.blocked, "held": b.held, "allowed": b.allowed,
         })).collect::<Vec<_>>(),
-    })))
+    }))
 }

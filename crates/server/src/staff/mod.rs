@@ -8,6 +8,7 @@
 //! disabled. Password hashing (argon2id, deliberately slow) runs on the blocking pool so that a
 //! burst of sign-ins cannot stall the async workers that serve notices.
 
+pub mod admin_pages;
 pub mod api;
 pub mod charts;
 pub mod pages;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/login", get(sign_in::login_form).post(sign_in::sign_in))
         .route("/staff/logout", post(sign_in::sign_out))
         .route("/staff/password", post(sign_in::change_password))
+        .merge(admin_pages::routes())
 }
 
 /// Hashes a password with argon2id on the blocking pool.
