@@ -90,4 +90,3 @@ pub fn to_csv(report: &TransparencyReport) -> String {
     }
     out
 }
-

@@ -225,10 +225,8 @@ impl Store {
     /// recipient). Errors: `NotFound` when no item has this id, `Conflict` when it is not dead.
     pub async fn resend_dead_letter(&self, id: &str, actor: &str, now: OffsetDateTime) -> Result<OutboxItem> {
         let mut tx = self.write().await?;
-        let dead: Option<Option<i64>> = sqlx::query_scalar("SELECT dead_at FROM outbox WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let dead: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT dead_at FROM outbox WHERE id = $1").bind(id).fetch_optional(&mut *tx.tx).await?;
         match dead {
             None => return Err(StoreError::NotFound),
             Some(None) => return Err(StoreError::Conflict(format!("{id} is not a dead letter"))),

@@ -88,7 +88,9 @@ pub fn rows_with(table: &Table, dims: &[&str]) -> Vec<Value> {
     table
         .rows
         .iter()
-        .filter(|r| table.dims.iter().zip(&r.keys).all(|(d, k)| if dims.contains(d) { k != "TOTAL" } else { k == "TOTAL" }))
+        .filter(|r| {
+            table.dims.iter().zip(&r.keys).all(|(d, k)| if dims.contains(d) { k != "TOTAL" } else { k == "TOTAL" })
+        })
         .map(|r| {
             let mut obj = serde_json::Map::new();
             for (d, k) in table.dims.iter().zip(&r.keys) {

@@ -145,7 +145,8 @@ fn draw_bars(
         .label_style(("sans-serif", 13))
         .draw()?;
     chart.draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-        let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], PALETTE[0].filled());
+        let mut bar =
+            Rectangle::new([(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))], PALETTE[0].filled());
         bar.set_margin(4, 4, 0, 0);
         bar
     }))?;
@@ -167,7 +168,11 @@ fn format_value(v: f64) -> String {
 }
 
 fn truncate(label: &str, max: usize) -> String {
-    if label.chars().count() <= max { label.to_owned() } else { format!("{}…", label.chars().take(max - 1).collect::<String>()) }
+    if label.chars().count() <= max {
+        label.to_owned()
+    } else {
+        format!("{}…", label.chars().take(max - 1).collect::<String>())
+    }
 }
 
 /// The chart as a `data:` URL for an `<img src>` (the page's CSP allows `img-src data:`).

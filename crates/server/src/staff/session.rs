@@ -74,10 +74,11 @@ pub fn random_secret() -> String {
 /// True when the request comes from this site's own pages (or from a client that sends neither
 /// `Origin` nor `Sec-Fetch-Site`, like curl — which cannot ride on a victim's browser).
 pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    // A browser's own fetch metadata decides when it is there (pages cannot set it). The pages send
+    // `Referrer-Policy: no-referrer`, under which Chromium posts forms with `Origin: null`, so the
+    // `Origin` test below is only for clients without fetch metadata.
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let public = state.settings().public_url.trim_end_matches('/');

@@ -6,6 +6,9 @@
 
 mod app;
 
+/// The console's management pages: banks with an import, the dashboard's charts, admin (issue 12).
+mod console_admin;
+
 /// The tracking link after a decision, and an appeal from the browser.
 mod follow;
 /// Layout, language switch, home page, error pages, security headers.

@@ -123,13 +123,20 @@ async fn every_management_page_for_every_role() {
                 mismatches.push(format!("{path} as {role:?}: {status}, expected {expected}"));
             }
             if role == Role::Auditor && status == 200 && path.starts_with("/staff/admin") {
-                let changing = body.matches("method=\"post\"").count() - body.matches("action=\"/staff/logout\"").count();
+                let changing =
+                    body.matches("method=\"post\"").count() - body.matches("action=\"/staff/logout\"").count();
                 assert_eq!(changing, 0, "an auditor's admin page has no form that changes anything");
             }
         }
         // The forms obey the same table: only admins may create a bank.
         let name = format!("bank-{i}");
-        let form = [("csrf", who.csrf.as_str()), ("name", &name), ("action", "hold"), ("threshold", "31"), ("provenance", "external_list")];
+        let form = [
+            ("csrf", who.csrf.as_str()),
+            ("name", &name),
+            ("action", "hold"),
+            ("threshold", "31"),
+            ("provenance", "external_list"),
+        ];
         let (status, _, _) = post_form(&app, "/staff/banks", Some(&who), &form).await;
         let expected = if role == Role::Admin { 303 } else { 403 };
         if status != expected {
@@ -144,7 +151,8 @@ fn page_figures(html: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for part in html.split("data-stat=\"").skip(1) {
         let (pointer, rest) = part.split_once('"').expect("pointer");
-        let value = rest.split_once("data-value=\"").and_then(|(_, v)| v.split_once('"')).map(|(v, _)| v).expect("value");
+        let value =
+            rest.split_once("data-value=\"").and_then(|(_, v)| v.split_once('"')).map(|(v, _)| v).expect("value");
         let value = value.replace("&quot;", "\"").replace("&#34;", "\"");
         out.insert(pointer.to_owned(), serde_json::from_str(&value).expect("a JSON value"));
     }
@@ -302,7 +310,10 @@ async fn admins_create_import_and_export_banks_in_the_console() {
         .await;
         assert_eq!((status, location.as_str()), (303, "/staff/banks/partner-list?done=updated"));
         let (_, bank) = app.get("/api/v1/banks/partner-list", Some(&admin_key)).await;
-        assert_eq!((bank["action"].as_str(), bank["threshold"].as_u64(), bank["entry_count"].as_i64()), (Some("block"), Some(12), Some(2)));
+        assert_eq!(
+            (bank["action"].as_str(), bank["threshold"].as_u64(), bank["entry_count"].as_i64()),
+            (Some("block"), Some(12), Some(2))
+        );
 
         let (status, _, csv) = get_page(&app, "/staff/banks/partner-list/export?format=csv", Some(&who)).await;
         assert_eq!(status, 200);
@@ -324,13 +335,23 @@ async fn console_forms_without_the_session_token_change_nothing() {
             &app,
             "/staff/banks",
             Some(&who),
-            &[("csrf", token), ("name", "forged"), ("action", "block"), ("threshold", "31"), ("provenance", "external_list")],
+            &[
+                ("csrf", token),
+                ("name", "forged"),
+                ("action", "block"),
+                ("threshold", "31"),
+                ("provenance", "external_list"),
+            ],
         )
         .await;
         assert_eq!(status, 403, "{html}");
-        let (status, _, _) =
-            post_form(&app, "/staff/admin/keys", Some(&who), &[("csrf", token), ("name", "Forged"), ("role", "platform")])
-                .await;
+        let (status, _, _) = post_form(
+            &app,
+            "/staff/admin/keys",
+            Some(&who),
+            &[("csrf", token), ("name", "Forged"), ("role", "platform")],
+        )
+        .await;
         assert_eq!(status, 403);
     }
     let (status, _) = app.get("/api/v1/banks/forged", Some(&admin_key)).await;

@@ -10,10 +10,10 @@ mod banks;
 mod blobs;
 /// Canary prompts in every container never reach an answer, the store, a view or a report (issue 14).
 mod canary;
-/// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
-mod console_admin;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
 mod case_content;
+/// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
+mod console_admin;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).

@@ -531,7 +531,11 @@ async fn stats_give_weekly_pickup_within_48h_and_per_flagger_figures() {
         let weeks = stats["time_to_action"]["by_week"].as_array().unwrap();
         assert_eq!(weeks.iter().map(|w| w["decided"].as_i64().unwrap()).sum::<i64>(), 2, "{stats}");
         for w in weeks {
-            let week = time::Date::parse(w["week"].as_str().unwrap(), time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+            let week = time::Date::parse(
+                w["week"].as_str().unwrap(),
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .unwrap();
             assert_eq!(week.weekday(), time::Weekday::Monday, "weeks start on Monday: {w}");
         }
         let by_source = stats["time_to_action"]["by_week_and_source"].as_array().unwrap();

@@ -9,10 +9,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use staydown_domain::roles::Role;
 use staydown_store::{AccountRecord, ApiKeyListing, AuditReport, MisuseMeasure, OutboxItem};
@@ -138,8 +138,11 @@ async fn render(state: &AppState, console: Console, extra: Extra) -> Response {
     let loaded = async {
         let accounts = store.list_accounts().await?;
         let keys = store.list_api_keys(None).await?;
-        let (misuse, dead) =
-            if operations { (store.misuse_measures(100).await?, store.outbox_dead(100).await?) } else { (Vec::new(), Vec::new()) };
+        let (misuse, dead) = if operations {
+            (store.misuse_measures(100).await?, store.outbox_dead(100).await?)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let audit = if operations && extra.verify { Some(store.verify_audit().await?) } else { None };
         Ok::<_, staydown_store::StoreError>((accounts, keys, misuse, dead, audit))
     }
@@ -196,7 +199,11 @@ fn guard(console: &Console, permission: Permission, csrf: &str) -> Result<(), Re
 }
 
 /// `POST /staff/admin/accounts`: a new staff account (the API's validation and hashing).
-pub async fn create_account(State(state): State<AppState>, console: Console, Form(form): Form<AccountForm>) -> Response {
+pub async fn create_account(
+    State(state): State<AppState>,
+    console: Console,
+    Form(form): Form<AccountForm>,
+) -> Response {
     if let Err(r) = guard(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
     }
@@ -238,7 +245,9 @@ pub async fn account_action(
     }
     let caller = console.caller();
     let result = match action.as_str() {
-        "disable" => crate::staff::api::disable_account(State(state.clone()), caller, Path(id)).await.map(|_| "disabled"),
+        "disable" => {
+            crate::staff::api::disable_account(State(state.clone()), caller, Path(id)).await.map(|_| "disabled")
+        }
         "enable" => crate::staff::api::enable_account(State(state.clone()), caller, Path(id)).await.map(|_| "enabled"),
         "password" => {
             let body = serde_json::from_value(serde_json::json!({ "password": form.password }))
@@ -270,11 +279,17 @@ pub async fn issue_key(State(state): State<AppState>, console: Console, Form(for
     let mut errors = Vec::new();
     let name = form.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        errors.push(Problem { field: "key-name".into(), message: "give the organisation's name (1 to 200 characters)".into() });
+        errors.push(Problem {
+            field: "key-name".into(),
+            message: "give the organisation's name (1 to 200 characters)".into(),
+        });
     }
     let role = KEY_ROLES.into_iter().find(|r| r.as_str() == form.role);
     if role.is_none() {
-        errors.push(Problem { field: "key-role".into(), message: "must be trusted_flagger, authority or platform".into() });
+        errors.push(Problem {
+            field: "key-role".into(),
+            message: "must be trusted_flagger, authority or platform".into(),
+        });
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
         return render(&state, console, Extra { key_form: form, errors, ..Extra::default() }).await;

@@ -5,10 +5,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use staydown_domain::bank::{BankAction, BankProvenance};
 use staydown_store::{Bank, BankEntry, BankMatchRecord};
@@ -82,7 +82,13 @@ pub struct DoneQuery {
     after: Option<i64>,
 }
 
-async fn list_page(state: &AppState, console: Console, form: BankForm, errors: Vec<Problem>, done: Option<&str>) -> Response {
+async fn list_page(
+    state: &AppState,
+    console: Console,
+    form: BankForm,
+    errors: Vec<Problem>,
+    done: Option<&str>,
+) -> Response {
     let banks = match state.store().banks().await {
         Ok(b) => b,
         Err(e) => return super::failure(&console, &e.into()),
@@ -97,7 +103,12 @@ pub async fn list(State(state): State<AppState>, console: Console, Query(q): Que
     if let Err(r) = console.require(Permission::ManageBanks) {
         return r;
     }
-    let form = BankForm { action: "hold".into(), threshold: "31".into(), provenance: "external_list".into(), ..BankForm::default() };
+    let form = BankForm {
+        action: "hold".into(),
+        threshold: "31".into(),
+        provenance: "external_list".into(),
+        ..BankForm::default()
+    };
     list_page(&state, console, form, Vec::new(), q.done.as_deref()).await
 }
 
@@ -193,10 +204,11 @@ async fn bank_page(
         Ok(None) => return console.message(StatusCode::NOT_FOUND, "staff-admin-no-bank"),
         Err(e) => return super::failure(&console, &e.into()),
     };
-    let (entries, matches) = match (store.bank_entries(name, after, PAGE).await, store.recent_bank_matches(name, 20).await) {
-        (Ok(e), Ok(m)) => (e, m),
-        (Err(e), _) | (_, Err(e)) => return super::failure(&console, &e.into()),
-    };
+    let (entries, matches) =
+        match (store.bank_entries(name, after, PAGE).await, store.recent_bank_matches(name, 20).await) {
+            (Ok(e), Ok(m)) => (e, m),
+            (Err(e), _) | (_, Err(e)) => return super::failure(&console, &e.into()),
+        };
     let next_after = if entries.len() as i64 == PAGE { entries.last().map(|e| e.seq) } else { None };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = BankPage {
@@ -309,13 +321,15 @@ pub async fn import(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(_) => {
-                let errors = vec![Problem { field: "file".into(), message: "the upload was cut short or too large".into() }];
+                let errors =
+                    vec![Problem { field: "file".into(), message: "the upload was cut short or too large".into() }];
                 return bank_page(&state, console, &name, 0, errors, 0, None).await;
             }
         };
         let field_name = field.name().unwrap_or_default().to_owned();
         let Ok(bytes) = field.bytes().await else {
-            let errors = vec![Problem { field: "file".into(), message: "the upload was cut short or too large".into() }];
+            let errors =
+                vec![Problem { field: "file".into(), message: "the upload was cut short or too large".into() }];
             return bank_page(&state, console, &name, 0, errors, 0, None).await;
         };
         match field_name.as_str() {

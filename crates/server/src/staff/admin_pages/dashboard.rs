@@ -195,10 +195,7 @@ fn weekly_lines(doc: &Value, path: &str, dim: &str, field: &str) -> (Vec<String>
 }
 
 fn bars(doc: &Value, path: &str, dim: &str, field: &str, scale: f64) -> Vec<(String, f64)> {
-    list(doc, path)
-        .iter()
-        .map(|r| (text_of(&r[dim]), r[field].as_f64().unwrap_or(0.0) * scale))
-        .collect()
+    list(doc, path).iter().map(|r| (text_of(&r[dim]), r[field].as_f64().unwrap_or(0.0) * scale)).collect()
 }
 
 fn chart(src: String, alt: String) -> Option<Chart> {
@@ -239,7 +236,9 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     let pick = |f: &str| -> Vec<Option<f64>> {
         weeks
             .iter()
-            .map(|w| by_week.iter().find(|r| r["week"].as_str() == Some(w)).and_then(|r| r[f].as_f64()).map(|s| s / 3600.0))
+            .map(|w| {
+                by_week.iter().find(|r| r["week"].as_str() == Some(w)).and_then(|r| r[f].as_f64()).map(|s| s / 3600.0)
+            })
             .collect()
     };
     let lines = vec![
@@ -253,7 +252,13 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
         chart: chart(charts::line_chart(&title, &unit_hours, &weeks, &lines), ctx.t("staff-admin-dash-tta-alt")),
         title,
         tables: vec![
-            table(ctx, t("staff-admin-dash-tta-week"), &rows_at(doc, None, "/time_to_action/by_week"), &[week], &tta_cols),
+            table(
+                ctx,
+                t("staff-admin-dash-tta-week"),
+                &rows_at(doc, None, "/time_to_action/by_week"),
+                &[week],
+                &tta_cols,
+            ),
             table(
                 ctx,
                 t("staff-admin-dash-tta-source"),
@@ -301,7 +306,11 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "pick-up",
         chart: chart(
-            charts::bar_chart(&title, &unit_hours, &bars(doc, "/time_to_pickup/by_category", "category", "p50_seconds", 1.0 / 3600.0)),
+            charts::bar_chart(
+                &title,
+                &unit_hours,
+                &bars(doc, "/time_to_pickup/by_category", "category", "p50_seconds", 1.0 / 3600.0),
+            ),
             ctx.t("staff-admin-dash-pickup-alt"),
         ),
         tables: vec![table(
@@ -322,7 +331,11 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "deadlines",
         chart: chart(
-            charts::bar_chart(&title, &ctx.t("staff-admin-unit-cases"), &bars(doc, "/deadlines/by_category", "category", "decided_late", 1.0)),
+            charts::bar_chart(
+                &title,
+                &ctx.t("staff-admin-unit-cases"),
+                &bars(doc, "/deadlines/by_category", "category", "decided_late", 1.0),
+            ),
             ctx.t("staff-admin-dash-deadlines-alt"),
         ),
         tables: vec![table(
@@ -370,7 +383,11 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "ai",
         chart: chart(
-            charts::bar_chart(&title, &unit_percent, &bars(doc, "/ai_generated/by_generator", "generator", "share_of_ai_generated", 100.0)),
+            charts::bar_chart(
+                &title,
+                &unit_percent,
+                &bars(doc, "/ai_generated/by_generator", "generator", "share_of_ai_generated", 100.0),
+            ),
             ctx.t("staff-admin-dash-ai-alt"),
         ),
         tables: vec![table(
@@ -393,7 +410,11 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "banks",
         chart: chart(
-            charts::bar_chart(&title, &ctx.t("staff-admin-unit-screenings"), &bars(doc, "/bank_matches", "bank", "screenings", 1.0)),
+            charts::bar_chart(
+                &title,
+                &ctx.t("staff-admin-unit-screenings"),
+                &bars(doc, "/bank_matches", "bank", "screenings", 1.0),
+            ),
             ctx.t("staff-admin-dash-banks-alt"),
         ),
         tables: vec![table(
@@ -415,7 +436,11 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "flaggers",
         chart: chart(
-            charts::bar_chart(&title, &unit_percent, &bars(doc, "/trusted_flaggers", "flagger", "share_acted_on", 100.0)),
+            charts::bar_chart(
+                &title,
+                &unit_percent,
+                &bars(doc, "/trusted_flaggers", "flagger", "share_acted_on", 100.0),
+            ),
             ctx.t("staff-admin-dash-flaggers-alt"),
         ),
         tables: vec![table(
@@ -442,11 +467,14 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
         return r;
     }
     let now = state.now();
-    let asked = StatsQuery { from: q.from.clone().filter(|s| !s.is_empty()), to: q.to.clone().filter(|s| !s.is_empty()) };
+    let asked =
+        StatsQuery { from: q.from.clone().filter(|s| !s.is_empty()), to: q.to.clone().filter(|s| !s.is_empty()) };
     let (chosen, errors) = match period(&asked, now) {
         Ok(p) => (p, Vec::new()),
         Err(e) => match problems(&e) {
-            Some(list) => (period(&StatsQuery::default(), now).unwrap_or(staydown_store::Period { from: now, until: now }), list),
+            Some(list) => {
+                (period(&StatsQuery::default(), now).unwrap_or(staydown_store::Period { from: now, until: now }), list)
+            }
             None => return super::failure(&console, &e),
         },
     };

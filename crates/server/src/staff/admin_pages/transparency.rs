@@ -8,10 +8,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use staydown_store::{Figure, Period, QueuedStatement, SubmissionState, TransparencyReport};
 use time::Date;

@@ -29,7 +29,11 @@ pub const NAV: &[NavItem] = &[
     NavItem { href: "/staff/appeals", label: t("staff-nav-appeals"), permission: Permission::ViewQueue },
     NavItem { href: "/staff/dashboard", label: t("staff-admin-nav-dashboard"), permission: Permission::ViewStats },
     NavItem { href: "/staff/banks", label: t("staff-admin-nav-banks"), permission: Permission::ManageBanks },
-    NavItem { href: "/staff/transparency", label: t("staff-admin-nav-transparency"), permission: Permission::ViewSubmissions },
+    NavItem {
+        href: "/staff/transparency",
+        label: t("staff-admin-nav-transparency"),
+        permission: Permission::ViewSubmissions,
+    },
     NavItem { href: "/staff/admin", label: t("staff-admin-nav-admin"), permission: Permission::ViewAccounts },
 ];
 
