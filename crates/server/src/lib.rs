@@ -418,6 +418,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/pdq/{file}", get(web::pdq_file))
         .nest("/api/v1", api)
         .merge(staff::routes())
+        .merge(staff::pages::routes(screen_limit.max(limit)))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(middleware::from_fn(problem::framework_rejections))

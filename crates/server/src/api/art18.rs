@@ -40,12 +40,37 @@ pub async fn notify(
     ApiJson(body): ApiJson<Art18Body>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Decide)?;
+    let record =
+        notify_case(&state, &caller, &case_id, body.grounds.unwrap_or_default(), &body.explanation.unwrap_or_default())
+            .await?;
+    let id = record.id.clone();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            serde_json::json!({"id": id, "case_id": case_id, "grounds": record.grounds, "marked_by": record.marked_by}),
+        ),
+    )
+        .into_response())
+}
+
+/// Validates and sends an Art. 18 notification about a case as `caller` (permission already
+/// checked): the one path for the API and the console's form. Returns what was recorded.
+///
+/// # Errors
+/// Field errors (`grounds`, `explanation`), `NotConfigured` without a law-enforcement contact,
+/// `NotFound` for an unknown case.
+pub async fn notify_case(
+    state: &AppState,
+    caller: &Caller,
+    case_id: &str,
+    grounds: String,
+    explanation: &str,
+) -> Result<Art18Notification, ApiError> {
     let mut errors = FieldErrors::default();
-    let grounds = body.grounds.unwrap_or_default();
     if !GROUNDS.contains(&grounds.as_str()) {
         errors.push("grounds", "invalid", "threat_to_life or threat_to_safety");
     }
-    let explanation = body.explanation.unwrap_or_default().trim().to_owned();
+    let explanation = explanation.trim().to_owned();
     if explanation.chars().count() < 10 || explanation.chars().count() > 4000 {
         errors.push("explanation", "invalid", "say what you saw, in 10 to 4000 characters");
     }
@@ -53,7 +78,7 @@ pub async fn notify(
     let to = state.settings().law_enforcement_contact.clone().ok_or(ApiError::NotConfigured(
         "Art. 18 notifications need a law-enforcement contact: set [staff] law_enforcement_contact",
     ))?;
-    let notices = state.store().case_notices(&case_id).await?;
+    let notices = state.store().case_notices(case_id).await?;
     if notices.is_empty() {
         return Err(ApiError::NotFound);
     }
@@ -96,7 +121,7 @@ pub async fn notify(
     };
     let record = Art18Notification {
         id: id.clone(),
-        case_id: case_id.clone(),
+        case_id: case_id.to_owned(),
         grounds,
         marked_by: caller.principal(),
         marked_at: now,
@@ -104,13 +129,7 @@ pub async fn notify(
     state.store().notify_art18(&record, &message, now).await?;
     metrics::counter!("art18_notifications_total").increment(1);
     state.wake_outbox();
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            serde_json::json!({"id": id, "case_id": case_id, "grounds": record.grounds, "marked_by": record.marked_by}),
-        ),
-    )
-        .into_response())
+    Ok(record)
 }
 
 /// `GET /api/v1/cases/{id}/art18`.

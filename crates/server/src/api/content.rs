@@ -65,9 +65,63 @@ pub async fn attach(
     let bytes = file
         .filter(|b| !b.is_empty())
         .ok_or_else(|| ApiError::field("file", "required", "send the content's bytes in the multipart field `file`"))?;
-    if state.store().case_summary(&case_id).await?.is_none() {
+    let a = attach_bytes(
+        &state,
+        &caller.principal(),
+        &case_id,
+        bytes.to_vec(),
+        content_type,
+        content_id.as_deref(),
+        url.as_deref(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": a.item,
+            "case_id": case_id,
+            "blob_id": a.meta.id,
+            "size": a.meta.size,
+            "content_type": a.meta.content_type,
+            "hashes": {"sha256": a.hashes.sha256, "md5": a.hashes.md5, "pdq": a.hashes.pdq, "pdq_quality": a.hashes.pdq_quality},
+            "pdq_skipped": a.pdq_skipped,
+            "retain_until": a.meta.retain_until.map(crate::api::rfc3339),
+        })),
+    )
+        .into_response())
+}
+
+/// Content attached to a case.
+#[derive(Debug)]
+pub struct Attached {
+    /// The content item's id.
+    pub item: String,
+    /// The sealed blob.
+    pub meta: staydown_store::BlobMeta,
+    /// The hashes taken.
+    pub hashes: ContentHashes,
+    /// Why no PDQ hash was taken (not an image we decode), if none was.
+    pub pdq_skipped: Option<String>,
+}
+
+/// Hashes, seals and attaches `data` to a case as `principal`: the one path for the API and the
+/// console's upload form. `content_type` is kept only when it is a plain media type.
+///
+/// # Errors
+/// `NotFound` for an unknown case; a `file` field error when decoding takes too long.
+pub async fn attach_bytes(
+    state: &AppState,
+    principal: &str,
+    case_id: &str,
+    data: Vec<u8>,
+    content_type: Option<String>,
+    content_id: Option<&str>,
+    url: Option<&str>,
+) -> Result<Attached, ApiError> {
+    if state.store().case_summary(case_id).await?.is_none() {
         return Err(ApiError::NotFound);
     }
+    let limit = state.settings().screen_body_limit;
     // Only a plain media type is kept (it is shown back to staff); anything else is opaque bytes.
     let content_type = content_type
         .filter(|t| t.len() <= 100 && t.chars().all(|c| c.is_ascii_alphanumeric() || "/.+-".contains(c)))
@@ -75,7 +129,6 @@ pub async fn attach(
 
     let _slot = state.decode_slots().acquire().await.map_err(|_| ApiError::Unavailable)?;
     let limits = staydown_media::DecodeLimits { max_bytes: limit, ..Default::default() };
-    let data = bytes.to_vec();
     let work = tokio::task::spawn_blocking(move || {
         let hashed = staydown_media::hash_image_bytes(&data, &limits);
         (hashed, data)
@@ -103,38 +156,18 @@ pub async fn attach(
             (ContentHashes { sha256: Some(sha256), md5: Some(md5), pdq: None, pdq_quality: None }, Some(e.to_string()))
         }
     };
-    let principal = caller.principal();
     let meta =
-        crate::blobs::seal_and_store(&state, &format!("case:{case_id}"), "content", &content_type, data, &principal)
+        crate::blobs::seal_and_store(state, &format!("case:{case_id}"), "content", &content_type, data, principal)
             .await?;
     let item = state
         .store()
         .attach_content(
-            &NewAttachment {
-                case_id: &case_id,
-                blob_id: &meta.id,
-                content_id: content_id.as_deref(),
-                url: url.as_deref(),
-                hashes: &hashes,
-            },
-            &principal,
+            &NewAttachment { case_id, blob_id: &meta.id, content_id, url, hashes: &hashes },
+            principal,
             state.now(),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({
-            "id": item,
-            "case_id": case_id,
-            "blob_id": meta.id,
-            "size": meta.size,
-            "content_type": meta.content_type,
-            "hashes": {"sha256": hashes.sha256, "md5": hashes.md5, "pdq": hashes.pdq, "pdq_quality": hashes.pdq_quality},
-            "pdq_skipped": pdq_skipped,
-            "retain_until": meta.retain_until.map(crate::api::rfc3339),
-        })),
-    )
-        .into_response())
+    Ok(Attached { item, meta, hashes, pdq_skipped })
 }
 
 /// Query of the content read.

@@ -216,8 +216,24 @@ pub async fn decide_appeal(
     ApiJson(draft): ApiJson<AppealDecisionDraft>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::DecideAppeal)?;
+    Ok(Json(resolve_appeal(&state, &caller, &id, draft).await?).into_response())
+}
+
+/// Decides an appeal as `caller` (permission already checked): the four-eyes rule across the
+/// chain, validation, restore webhooks, notices and any replacement decision — the one path for
+/// the API and the console's appeal page. Returns the API's answer body.
+///
+/// # Errors
+/// `NotFound`, `Conflict` (already decided), `Forbidden` (four eyes), field errors.
+pub async fn resolve_appeal(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    draft: AppealDecisionDraft,
+) -> Result<serde_json::Value, ApiError> {
+    let state = state.clone();
     let store = state.store();
-    let appeal = store.appeal(&id).await?.ok_or(ApiError::NotFound)?;
+    let appeal = store.appeal(id).await?.ok_or(ApiError::NotFound)?;
     if appeal.state != "open" {
         return Err(ApiError::Conflict("this appeal is already decided".into()));
     }
@@ -258,7 +274,7 @@ pub async fn decide_appeal(
         })?;
         let personal_data = store.case_personal_data(&old.case_id).await?;
         let mut prepared =
-            prepare_decision(&state, &caller, &old.case_id, decision, &case.sources, &notices, &personal_data)?;
+            prepare_decision(&state, caller, &old.case_id, decision, &case.sources, &notices, &personal_data)?;
         prepared.new.replaces = Some(old.id.clone());
         prepared.new.appeal_id = Some(appeal.id.clone());
         uploader_token = prepared.uploader_token;
@@ -316,7 +332,7 @@ pub async fn decide_appeal(
     if resolution.replacement.as_ref().is_some_and(|d| !d.banks.is_empty()) {
         state.refresh_banks().await;
     }
-    Ok(Json(serde_json::json!({
+    Ok(serde_json::json!({
         "id": appeal.id,
         "decision_id": old.id,
         "outcome": outcome.as_str(),
@@ -324,5 +340,4 @@ pub async fn decide_appeal(
         "new_decision_id": new_id,
         "uploader_appeal_token": uploader_token,
     }))
-    .into_response())
 }

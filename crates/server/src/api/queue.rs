@@ -79,7 +79,7 @@ pub fn queue_filter(q: &QueueQuery, caller: &Caller) -> Result<QueueFilter, ApiE
 
 /// What a search term may be stored as: a URL as given and normalised like intake does; a hash
 /// in lower case; a content id as given.
-fn search_terms(term: &str) -> Vec<String> {
+pub fn search_terms(term: &str) -> Vec<String> {
     let mut terms = vec![term.to_owned()];
     if let Ok(url) = url::Url::parse(term)
         && matches!(url.scheme(), "http" | "https")

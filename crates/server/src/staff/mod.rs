@@ -51,7 +51,6 @@ impl Default for StaffSettings {
 /// The staff console's routes outside `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/staff", get(pages::home))
         .route("/staff/login", get(sign_in::login_form).post(sign_in::sign_in))
         .route("/staff/logout", post(sign_in::sign_out))
         .route("/staff/password", post(sign_in::change_password))

@@ -74,11 +74,13 @@ pub fn random_secret() -> String {
 /// True when the request comes from this site's own pages (or from a client that sends neither
 /// `Origin` nor `Sec-Fetch-Site`, like curl — which cannot ride on a victim's browser).
 pub fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    // A browser's own fetch metadata decides when it is there (pages cannot set it). The pages send
-    // `Referrer-Policy: no-referrer`, under which Chromium posts forms with `Origin: null`, so the
-    // `Origin` test below is only for clients without fetch metadata.
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
+    // Browsers set `Sec-Fetch-Site` themselves (no page script can), and with this site's
+    // `Referrer-Policy: no-referrer` they send `Origin: null` on its own forms, so a same-origin
+    // answer here is the reliable one.
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some("same-origin") => return true,
+        Some("none") | None => {}
+        Some(_) => return false,
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let public = state.settings().public_url.trim_end_matches('/');

@@ -18,7 +18,7 @@ use staydown_store::{NewStaffSession, PasswordChange, SessionEnd};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::pages::{Chrome, chrome_for, message_page, t};
+use super::pages::{Chrome, chrome_for, message_page, tk};
 use super::session::{self, StaffSession};
 use super::{hash_password, password_matches};
 use crate::AppState;
@@ -110,7 +110,7 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, ApiError> {
     if !session::same_origin(&state, &headers) {
-        return Ok(message_page(ctx, Chrome::default(), StatusCode::FORBIDDEN, t("staff-login-cross-site"), None));
+        return Ok(message_page(ctx, Chrome::default(), StatusCode::FORBIDDEN, tk("staff-login-cross-site"), None));
     }
     let address = peer_ip(peer.as_ref());
     let now = state.now();
@@ -164,7 +164,7 @@ pub struct CsrfForm {
 
 fn csrf_refused(ctx: Ctx, session: &StaffSession) -> Response {
     let chrome = chrome_for(session, "");
-    message_page(ctx, chrome, StatusCode::FORBIDDEN, t("staff-form-expired"), None)
+    message_page(ctx, chrome, StatusCode::FORBIDDEN, tk("staff-form-expired"), None)
 }
 
 /// `POST /staff/logout`.
@@ -213,7 +213,7 @@ pub async fn change_password(
     if let Err(wait) = state.sign_in_throttle().check(&account.username, address, now) {
         let secs = wait.as_secs().max(1);
         let detail = Some(ctx.ta("staff-login-throttled", "seconds", secs));
-        let mut r = message_page(ctx, chrome, StatusCode::TOO_MANY_REQUESTS, t("staff-password-not-changed"), detail);
+        let mut r = message_page(ctx, chrome, StatusCode::TOO_MANY_REQUESTS, tk("staff-password-not-changed"), detail);
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -226,7 +226,7 @@ pub async fn change_password(
             ctx,
             chrome,
             StatusCode::UNPROCESSABLE_ENTITY,
-            t("staff-password-not-changed"),
+            tk("staff-password-not-changed"),
             detail,
         ));
     }
@@ -236,7 +236,7 @@ pub async fn change_password(
             ctx,
             chrome,
             StatusCode::UNPROCESSABLE_ENTITY,
-            t("staff-password-not-changed"),
+            tk("staff-password-not-changed"),
             detail,
         ));
     }

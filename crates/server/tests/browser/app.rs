@@ -36,13 +36,21 @@ pub struct App {
 
 impl App {
     pub async fn start() -> App {
+        Self::start_with(|s| s).await
+    }
+
+    /// Starts with settings changed by `change` (the public URL and platform name are set first).
+    pub async fn start_with(change: impl FnOnce(Settings) -> Settings) -> App {
         let db = fresh_database(Backend::Sqlite).await;
         let store = Store::connect(&db.url).await.expect("connect test store");
         let (mailer, sent, _) = Mailer::memory();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr: SocketAddr = listener.local_addr().expect("local addr");
-        let settings =
-            Settings { public_url: format!("http://{addr}"), platform_name: "Fotoplek".into(), ..Settings::default() };
+        let settings = change(Settings {
+            public_url: format!("http://{addr}"),
+            platform_name: "Fotoplek".into(),
+            ..Settings::default()
+        });
         let state = AppState::new(store, Policy::default(), settings, mailer, staydown_server::system_clock());
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let log = seen.clone();

@@ -6,6 +6,8 @@
 
 mod app;
 
+/// The staff console's review pages: sign in, queue, take, blurred preview, decide, appeals.
+mod console;
 /// The console's management pages: banks with an import, the dashboard's charts, admin (issue 12).
 mod console_admin;
 

@@ -12,6 +12,8 @@ mod blobs;
 mod canary;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
 mod case_content;
+/// The staff console's review pages: page × role matrix, fixation, CSRF, throttling, audited reveals.
+mod console;
 /// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
 mod console_admin;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).

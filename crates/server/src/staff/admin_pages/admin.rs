@@ -17,7 +17,7 @@ use serde::Deserialize;
 use staydown_domain::roles::Role;
 use staydown_store::{AccountRecord, ApiKeyListing, AuditReport, MisuseMeasure, OutboxItem};
 
-use super::{Problem, done, notice, problems, t, when};
+use super::{Problem, done, notice, problems, t, tk, when};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::json::ApiJson;
@@ -78,7 +78,7 @@ impl AdminPage {
         }
     }
     fn key_live(&self, k: &ApiKeyListing) -> bool {
-        k.revoked_at.is_none() && !k.expires_at.is_some_and(|e| e <= self.now)
+        k.revoked_at.is_none() && k.expires_at.is_none_or(|e| e > self.now)
     }
     fn account_name(&self, id: &Option<String>) -> String {
         id.as_ref()
@@ -186,16 +186,17 @@ async fn render(state: &AppState, console: Console, extra: Extra) -> Response {
 
 /// `GET /staff/admin` (`?verify=1` runs the audit-chain check).
 pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<AdminQuery>) -> Response {
-    if let Err(r) = console.require(Permission::ViewAccounts) {
+    if let Some(r) = console.refusal(Permission::ViewAccounts) {
         return r;
     }
     let extra = Extra { done: q.done, verify: q.verify.is_some(), ..Extra::default() };
     render(&state, console, extra).await
 }
 
-fn guard(console: &Console, permission: Permission, csrf: &str) -> Result<(), Response> {
-    console.require(permission)?;
-    if console.csrf_ok(csrf) { Ok(()) } else { Err(console.csrf_refused()) }
+/// The refusal to answer a form with: the readable 403 for a role without `permission`, or the
+/// expired-form page for a form without this session's token. `None`: go ahead.
+fn refused(console: &Console, permission: Permission, csrf: &str) -> Option<Response> {
+    console.refusal(permission).or_else(|| (!console.csrf_ok(csrf)).then(|| console.csrf_refused()))
 }
 
 /// `POST /staff/admin/accounts`: a new staff account (the API's validation and hashing).
@@ -204,7 +205,7 @@ pub async fn create_account(
     console: Console,
     Form(form): Form<AccountForm>,
 ) -> Response {
-    if let Err(r) = guard(&console, Permission::ManageAccounts, &form.csrf) {
+    if let Some(r) = refused(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
     }
     let body = serde_json::json!({ "username": form.username, "role": form.role, "password": form.password });
@@ -240,7 +241,7 @@ pub async fn account_action(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<AccountActionForm>,
 ) -> Response {
-    if let Err(r) = guard(&console, Permission::ManageAccounts, &form.csrf) {
+    if let Some(r) = refused(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
     }
     let caller = console.caller();
@@ -259,7 +260,7 @@ pub async fn account_action(
                 Err(e) => Err(e),
             }
         }
-        _ => return console.message(StatusCode::NOT_FOUND, "staff-admin-not-found"),
+        _ => return console.message(StatusCode::NOT_FOUND, tk("staff-admin-not-found")),
     };
     match result {
         Ok(what) => done("/staff/admin", what),
@@ -273,7 +274,7 @@ pub async fn account_action(
 /// `POST /staff/admin/keys`: a key for a trusted flagger, authority or platform. The key is shown
 /// once, on the answer to this form; only its digest is stored.
 pub async fn issue_key(State(state): State<AppState>, console: Console, Form(form): Form<KeyForm>) -> Response {
-    if let Err(r) = guard(&console, Permission::ManageAccounts, &form.csrf) {
+    if let Some(r) = refused(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
     }
     let mut errors = Vec::new();
@@ -316,7 +317,7 @@ pub async fn revoke_key(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = guard(&console, Permission::ManageAccounts, &form.csrf) {
+    if let Some(r) = refused(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
     }
     match crate::staff::api::revoke_key(State(state.clone()), console.caller(), Path(id)).await {
@@ -335,7 +336,7 @@ pub async fn resend(
     Path(id): Path<String>,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    if let Err(r) = guard(&console, Permission::ResendDeadLetters, &form.csrf) {
+    if let Some(r) = refused(&console, Permission::ResendDeadLetters, &form.csrf) {
         return r;
     }
     match crate::api::operations::resend_dead_letter(State(state.clone()), console.caller(), Path(id)).await {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use staydown_domain::bank::{BankAction, BankProvenance};
 use staydown_store::{Bank, BankEntry, BankMatchRecord};
 
-use super::{Problem, done, notice, problems, t, when};
+use super::{Problem, done, notice, problems, t, tk, when};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::bank_formats::{self, Format};
@@ -100,7 +100,7 @@ async fn list_page(
 
 /// `GET /staff/banks`.
 pub async fn list(State(state): State<AppState>, console: Console, Query(q): Query<DoneQuery>) -> Response {
-    if let Err(r) = console.require(Permission::ManageBanks) {
+    if let Some(r) = console.refusal(Permission::ManageBanks) {
         return r;
     }
     let form = BankForm {
@@ -114,7 +114,7 @@ pub async fn list(State(state): State<AppState>, console: Console, Query(q): Que
 
 /// `POST /staff/banks`: creates a bank through the API's handler (same validation).
 pub async fn create(State(state): State<AppState>, console: Console, Form(form): Form<BankForm>) -> Response {
-    if let Err(r) = console.require(Permission::ManageBanks) {
+    if let Some(r) = console.refusal(Permission::ManageBanks) {
         return r;
     }
     if !console.csrf_ok(&form.csrf) {
@@ -201,7 +201,7 @@ async fn bank_page(
     let store = state.store();
     let bank = match store.bank(name).await {
         Ok(Some(b)) => b,
-        Ok(None) => return console.message(StatusCode::NOT_FOUND, "staff-admin-no-bank"),
+        Ok(None) => return console.message(StatusCode::NOT_FOUND, tk("staff-admin-no-bank")),
         Err(e) => return super::failure(&console, &e.into()),
     };
     let (entries, matches) =
@@ -234,7 +234,7 @@ pub async fn show(
     Path(name): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    if let Err(r) = console.require(Permission::ManageBanks) {
+    if let Some(r) = console.refusal(Permission::ManageBanks) {
         return r;
     }
     let notice = match q.done.as_deref() {
@@ -270,7 +270,7 @@ pub async fn update(
     Path(name): Path<String>,
     Form(form): Form<SettingsForm>,
 ) -> Response {
-    if let Err(r) = console.require(Permission::ManageBanks) {
+    if let Some(r) = console.refusal(Permission::ManageBanks) {
         return r;
     }
     if !console.csrf_ok(&form.csrf) {
@@ -312,7 +312,7 @@ pub async fn import(
     Path(name): Path<String>,
     mut form: Multipart,
 ) -> Response {
-    if let Err(r) = console.require(Permission::ManageBanks) {
+    if let Some(r) = console.refusal(Permission::ManageBanks) {
         return r;
     }
     let (mut csrf, mut format, mut skip_invalid, mut file) = (String::new(), String::new(), false, None::<Vec<u8>>);
@@ -409,15 +409,15 @@ pub async fn export(
     Path(name): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    if let Err(r) = console.require(Permission::ManageBanks) {
+    if let Some(r) = console.refusal(Permission::ManageBanks) {
         return r;
     }
     let Some(format) = q.format.as_deref().and_then(Format::parse) else {
-        return console.message(StatusCode::BAD_REQUEST, "staff-admin-bad-format");
+        return console.message(StatusCode::BAD_REQUEST, tk("staff-admin-bad-format"));
     };
     match state.store().bank(&name).await {
         Ok(Some(_)) => {}
-        Ok(None) => return console.message(StatusCode::NOT_FOUND, "staff-admin-no-bank"),
+        Ok(None) => return console.message(StatusCode::NOT_FOUND, tk("staff-admin-no-bank")),
         Err(e) => return super::failure(&console, &e.into()),
     }
     let mut out = String::new();

@@ -198,8 +198,8 @@ fn bars(doc: &Value, path: &str, dim: &str, field: &str, scale: f64) -> Vec<(Str
     list(doc, path).iter().map(|r| (text_of(&r[dim]), r[field].as_f64().unwrap_or(0.0) * scale)).collect()
 }
 
-fn chart(src: String, alt: String) -> Option<Chart> {
-    Some(Chart { src: charts::data_url(&src), alt })
+fn chart(svg: &str, alt: String) -> Option<Chart> {
+    Some(Chart { src: charts::data_url(svg), alt })
 }
 
 /// The dashboard's parts, from the stats document.
@@ -249,7 +249,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     let title = ctx.t("staff-admin-dash-tta");
     out.push(Section {
         id: "time-to-action",
-        chart: chart(charts::line_chart(&title, &unit_hours, &weeks, &lines), ctx.t("staff-admin-dash-tta-alt")),
+        chart: chart(&charts::line_chart(&title, &unit_hours, &weeks, &lines), ctx.t("staff-admin-dash-tta-alt")),
         title,
         tables: vec![
             table(
@@ -296,7 +296,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
         let title = ctx.t(title_key);
         out.push(Section {
             id,
-            chart: chart(charts::line_chart(&title, &unit_hours, &weeks, &series), ctx.t(alt_key)),
+            chart: chart(&charts::line_chart(&title, &unit_hours, &weeks, &series), ctx.t(alt_key)),
             tables: vec![table(ctx, title_key, &rows_at(doc, None, path), &[week, dim], &tta_cols)],
             title,
         });
@@ -306,7 +306,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "pick-up",
         chart: chart(
-            charts::bar_chart(
+            &charts::bar_chart(
                 &title,
                 &unit_hours,
                 &bars(doc, "/time_to_pickup/by_category", "category", "p50_seconds", 1.0 / 3600.0),
@@ -331,7 +331,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "deadlines",
         chart: chart(
-            charts::bar_chart(
+            &charts::bar_chart(
                 &title,
                 &ctx.t("staff-admin-unit-cases"),
                 &bars(doc, "/deadlines/by_category", "category", "decided_late", 1.0),
@@ -361,7 +361,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     }
     out.push(Section {
         id: "within",
-        chart: chart(charts::bar_chart(&title, &unit_percent, &within_bars), ctx.t("staff-admin-dash-within-alt")),
+        chart: chart(&charts::bar_chart(&title, &unit_percent, &within_bars), ctx.t("staff-admin-dash-within-alt")),
         tables: vec![table(
             ctx,
             t("staff-admin-dash-within"),
@@ -383,7 +383,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "ai",
         chart: chart(
-            charts::bar_chart(
+            &charts::bar_chart(
                 &title,
                 &unit_percent,
                 &bars(doc, "/ai_generated/by_generator", "generator", "share_of_ai_generated", 100.0),
@@ -410,7 +410,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "banks",
         chart: chart(
-            charts::bar_chart(
+            &charts::bar_chart(
                 &title,
                 &ctx.t("staff-admin-unit-screenings"),
                 &bars(doc, "/bank_matches", "bank", "screenings", 1.0),
@@ -436,7 +436,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     out.push(Section {
         id: "flaggers",
         chart: chart(
-            charts::bar_chart(
+            &charts::bar_chart(
                 &title,
                 &unit_percent,
                 &bars(doc, "/trusted_flaggers", "flagger", "share_acted_on", 100.0),
@@ -463,7 +463,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
 
 /// `GET /staff/dashboard?from=YYYY-MM-DD&to=YYYY-MM-DD` (default: the last 30 days).
 pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<PeriodQuery>) -> Response {
-    if let Err(r) = console.require(Permission::ViewStats) {
+    if let Some(r) = console.refusal(Permission::ViewStats) {
         return r;
     }
     let now = state.now();

@@ -22,6 +22,7 @@ use axum::routing::{get, post};
 use staydown_domain::validation::FieldErrors;
 
 use super::pages::Console;
+pub(crate) use super::pages::tk;
 use crate::AppState;
 use crate::problem::ApiError;
 
@@ -90,10 +91,12 @@ pub fn notice(done: Option<&str>, known: &[(&str, &'static str)]) -> Option<&'st
 /// The page answer for an error that is not about the form's input.
 pub fn failure(console: &Console, err: &ApiError) -> Response {
     match err {
-        ApiError::Forbidden(_) | ApiError::Unauthorized(_) => console.message(StatusCode::FORBIDDEN, "staff-forbidden"),
+        ApiError::Forbidden(_) | ApiError::Unauthorized(_) => {
+            console.message(StatusCode::FORBIDDEN, tk("staff-forbidden"))
+        }
         _ => {
             tracing::warn!(error = %err, "console page failed");
-            console.message(StatusCode::SERVICE_UNAVAILABLE, "staff-unavailable")
+            console.message(StatusCode::SERVICE_UNAVAILABLE, tk("staff-unavailable"))
         }
     }
 }
@@ -108,11 +111,7 @@ pub fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "–".to_owned(), |s| format!("{:.1} %", s * 100.0))
 }
 
-/// A timestamp as `YYYY-MM-DD HH:MM UTC`.
-pub fn when(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
-}
+pub use crate::staff::pages::when;
 
 /// An RFC 3339 string from the API as `YYYY-MM-DD HH:MM UTC` (as given when it does not parse).
 pub fn when_text(s: &str) -> String {

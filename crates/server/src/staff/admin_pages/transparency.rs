@@ -16,7 +16,7 @@ use serde::Deserialize;
 use staydown_store::{Figure, Period, QueuedStatement, SubmissionState, TransparencyReport};
 use time::Date;
 
-use super::{Problem, done, notice, problems, t, when};
+use super::{Problem, done, notice, problems, t, tk, when};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::json::ApiJson;
@@ -158,7 +158,7 @@ async fn render(state: &AppState, console: Console, q: &ReportQuery, mut errors:
 
 /// `GET /staff/transparency?from=&to=`.
 pub async fn page(State(state): State<AppState>, console: Console, Query(q): Query<ReportQuery>) -> Response {
-    if let Err(r) = console.require(Permission::ViewSubmissions) {
+    if let Some(r) = console.refusal(Permission::ViewSubmissions) {
         return r;
     }
     render(&state, console, &q, Vec::new()).await
@@ -167,7 +167,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
 /// `GET /staff/transparency/download?from=&to=&format=json|csv`: the report file, byte for byte
 /// what `staydown report --format json|csv` writes for the same period.
 pub async fn download(State(state): State<AppState>, console: Console, Query(q): Query<ReportQuery>) -> Response {
-    if let Err(r) = console.require(Permission::ViewSubmissions) {
+    if let Some(r) = console.refusal(Permission::ViewSubmissions) {
         return r;
     }
     let (from, to, errors) = chosen(&q, state.now().date());
@@ -181,7 +181,7 @@ pub async fn download(State(state): State<AppState>, console: Console, Query(q):
     let (body, mime, ext) = match q.format.as_deref() {
         Some("json") => (format!("{:#}\n", crate::report_formats::to_json(&report)), "application/json", "json"),
         Some("csv") => (crate::report_formats::to_csv(&report), "text/csv; charset=utf-8", "csv"),
-        _ => return console.message(StatusCode::BAD_REQUEST, "staff-admin-bad-format"),
+        _ => return console.message(StatusCode::BAD_REQUEST, tk("staff-admin-bad-format")),
     };
     let disposition = format!("attachment; filename=\"transparency-{from}-{to}.{ext}\"");
     ([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
@@ -198,7 +198,7 @@ pub struct RequeueForm {
 
 /// `POST /staff/transparency/requeue`.
 pub async fn requeue(State(state): State<AppState>, console: Console, Form(form): Form<RequeueForm>) -> Response {
-    if let Err(r) = console.require(Permission::RequeueSubmissions) {
+    if let Some(r) = console.refusal(Permission::RequeueSubmissions) {
         return r;
     }
     if !console.csrf_ok(&form.csrf) {

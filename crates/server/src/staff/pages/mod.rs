@@ -4,20 +4,27 @@
 //! - [`Console`] is the extractor of every console page: it needs a live staff session
 //!   (`staff::session`) and builds the page context — the person, their role, the language, the
 //!   session's CSRF token and the navigation ([`nav`]). A request without a session is sent to
-//!   `/staff/login?next=<this page>`; [`Console::require`] answers a readable 403 page when the
+//!   `/staff/login?next=<this page>`; [`Console::refusal`] answers a readable 403 page when the
 //!   role may not see a page. Permissions are the API's (`auth::allowed`), so a page never shows
 //!   what the same person could not fetch with a key.
 //! - Templates: `templates/staff/layout.html` (the frame) and one file per page under
 //!   `templates/staff/`; strings in `locales/{en,nl}/staff.ftl`.
 
+pub mod appeals;
+pub mod case;
+pub mod decide;
 pub mod nav;
+pub mod queue;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use staydown_domain::roles::Role;
 
 use super::session::{self, NoSession, StaffSession};
@@ -28,6 +35,18 @@ use crate::pages::Ctx;
 /// Marks a catalogue key for the completeness test (`pages::i18n`).
 pub(crate) const fn t(key: &'static str) -> &'static str {
     key
+}
+
+/// A time as staff read it: `2026-11-30 09:28 UTC`.
+pub fn when(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// Marks a catalogue key prefix (the page shows `<prefix>-title` and `<prefix>-text`) for the
+/// completeness test.
+pub(crate) const fn tk(prefix: &'static str) -> &'static str {
+    prefix
 }
 
 /// The signed-in person and the navigation, as the layout shows them.
@@ -93,9 +112,9 @@ impl Console {
         allowed(Some(self.role()), permission)
     }
 
-    /// `Ok` when the role has `permission`, else the readable 403 page.
-    pub fn require(&self, permission: Permission) -> Result<(), Response> {
-        if self.may(permission) { Ok(()) } else { Err(self.message(StatusCode::FORBIDDEN, "staff-forbidden")) }
+    /// `None` when the role has `permission`, else the readable 403 page to answer with.
+    pub fn refusal(&self, permission: Permission) -> Option<Response> {
+        (!self.may(permission)).then(|| self.message(StatusCode::FORBIDDEN, tk("staff-forbidden")))
     }
 
     /// Whether a form's token is the session's (constant time).
@@ -105,7 +124,7 @@ impl Console {
 
     /// The readable 403 page for a form sent without this session's token; nothing was changed.
     pub fn csrf_refused(&self) -> Response {
-        self.message(StatusCode::FORBIDDEN, "staff-form-expired")
+        self.message(StatusCode::FORBIDDEN, tk("staff-form-expired"))
     }
 
     /// The person as an API caller, so pages run the same validation and storage paths as the
@@ -205,7 +224,7 @@ impl FromRequestParts<AppState> for Console {
                     ctx,
                     Chrome::default(),
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "staff-unavailable",
+                    tk("staff-unavailable"),
                     None,
                 ));
             }
@@ -215,6 +234,25 @@ impl FromRequestParts<AppState> for Console {
         let chrome = chrome_for(&session, parts.uri.path());
         Ok(Console { ctx, chrome, session })
     }
+}
+
+/// The console pages' routes. `upload_limit` bounds the content upload's body (bytes; the API's
+/// attach route uses the same bound).
+pub fn routes(upload_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(home))
+        .route("/staff/queue", get(queue::queue))
+        .route("/staff/cases/{id}", get(case::show))
+        .route("/staff/cases/{id}/take", post(queue::take))
+        .route("/staff/cases/{id}/decision", post(decide::decide))
+        .route("/staff/cases/{id}/art18", post(case::art18))
+        .route("/staff/cases/{id}/content", post(case::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/staff/cases/{id}/content/{item}", get(case::content))
+        .route("/staff/cases/{id}/content/{item}/reveal", post(case::reveal_content))
+        .route("/staff/cases/{id}/notices/{notice}/reveal", post(case::reveal_notifier))
+        .route("/staff/appeals", get(appeals::list))
+        .route("/staff/appeals/{id}", get(appeals::show))
+        .route("/staff/appeals/{id}/decision", post(appeals::decide))
 }
 
 /// `GET /staff`: the queue (or the sign-in page without a session).

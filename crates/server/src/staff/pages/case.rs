@@ -1,0 +1,711 @@
+//! `GET /staff/cases/{id}`: everything a reviewer needs to decide a case — the notices (source,
+//! category, explanation, the notifiers' claims), locations, hashes, the bank matches that brought
+//! screened uploads in, provenance signals beside the notifiers' claims, a timeline and the audit
+//! entries. Notifier contact details stay hidden until "Reveal" (`POST …/notices/{n}/reveal`,
+//! audited as `notifier.revealed`). Content on the case is served by a staff-only route
+//! (`GET …/content/{item}`, each read in the custody log with its purpose) and shown blurred and in
+//! grayscale until "Show" (`POST …/content/{item}/reveal`, then read with purpose `reveal`).
+//! A reviewer can upload the content (`POST …/content`, the API's attach path) and mark an
+//! Art. 18 threat to life or safety (`POST …/art18`, the API's notification path).
+//!
+//! The decision form on this page is `staff::pages::decide`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use staydown_store::NotifierContact;
+
+use super::decide::DecideForm;
+use super::queue::{category_label, source_key};
+use super::{Chrome, Console, t, tk, when};
+use crate::AppState;
+use crate::auth::Permission;
+use crate::pages::Ctx;
+use crate::pages::form::Errors;
+use crate::problem::ApiError;
+
+/// A notice as the page shows it.
+#[derive(Debug, Clone)]
+pub struct NoticeView {
+    pub id: String,
+    pub received: String,
+    pub source: &'static str,
+    pub submitted_by: Option<String>,
+    pub category: String,
+    pub keywords: String,
+    pub legal_ground: Option<String>,
+    pub explanation: String,
+    pub minor: String,
+    pub ai_claim: String,
+    pub generator_claim: Option<String>,
+    pub locations: Vec<String>,
+    pub hashes: Vec<String>,
+    pub contact_given: bool,
+}
+
+/// A bank match of a screened upload.
+#[derive(Debug, Clone)]
+pub struct MatchView {
+    pub bank: String,
+    pub distance: String,
+    pub action: String,
+    /// Why the entry is in the bank (the decision or list that put it there).
+    pub source: String,
+}
+
+/// A content item as the page shows it.
+#[derive(Debug, Clone)]
+pub struct ContentView {
+    pub id: String,
+    pub content_id: Option<String>,
+    pub url: Option<String>,
+    pub sha256: Option<String>,
+    pub md5: Option<String>,
+    pub pdq: Option<String>,
+    pub quality: Option<u8>,
+    pub ai_generated: Option<String>,
+    pub generator: Option<String>,
+    pub edited: Option<String>,
+    pub stored: bool,
+    pub matches: Vec<MatchView>,
+}
+
+/// One line of the timeline or the audit list.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: String,
+    pub what: String,
+    pub who: String,
+}
+
+/// A decision taken on the case.
+#[derive(Debug, Clone)]
+pub struct DecisionView {
+    pub id: String,
+    pub decided_at: String,
+    pub decided_by: String,
+    pub status: String,
+    pub restrictions: Vec<&'static str>,
+    pub explanation: String,
+    pub manifestly_unfounded: bool,
+}
+
+/// The case page.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/case.html")]
+pub struct CasePage {
+    pub ctx: Ctx,
+    pub chrome: Chrome,
+    pub id: String,
+    pub short: String,
+    pub state: String,
+    pub open: bool,
+    pub priority: u8,
+    pub deadline: String,
+    pub overdue: bool,
+    pub category: String,
+    pub sources: Vec<&'static str>,
+    pub opened: String,
+    pub assignee: Option<String>,
+    pub picked_up: Option<String>,
+    pub notices: Vec<NoticeView>,
+    pub content: Vec<ContentView>,
+    pub decisions: Vec<DecisionView>,
+    pub appeals: Vec<(String, String, String)>,
+    pub timeline: Vec<Event>,
+    pub audit: Vec<Event>,
+    pub art18: Vec<Event>,
+    pub flash: Option<String>,
+    pub revealed_contact: Option<(String, NotifierContact)>,
+    pub revealed_item: Option<String>,
+    pub may_decide: bool,
+    pub may_attach: bool,
+    pub decide: DecideForm,
+    pub decide_errors: Errors,
+    pub decide_general: Option<String>,
+    pub upload_error: Option<String>,
+    pub art18_errors: Errors,
+    pub art18_typed: (String, String),
+    pub legal_grounds: Vec<(&'static str, String)>,
+}
+
+impl CasePage {
+    fn decide_error(&self, field: &str) -> Option<&String> {
+        self.decide_errors.get(field)
+    }
+    fn art18_error(&self, field: &str) -> Option<&String> {
+        self.art18_errors.get(field)
+    }
+    /// The decision form's one-line inputs: (field, label key, input type, typed value).
+    fn text_inputs(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
+        let d = &self.decide;
+        vec![
+            ("terms_clause", t("staff-decide-terms-clause"), "text", d.terms_clause.as_str()),
+            ("terms_url", t("staff-decide-terms-url"), "url", d.terms_url.as_str()),
+            ("territorial_scope", t("staff-decide-scope"), "text", d.territorial_scope.as_str()),
+            ("content_date", t("staff-decide-content-date"), "date", d.content_date.as_str()),
+        ]
+    }
+    /// The decision form's text areas: (field, label key, typed value).
+    fn text_areas(&self) -> Vec<(&'static str, &'static str, &str)> {
+        let d = &self.decide;
+        vec![
+            ("explanation", t("staff-decide-explanation"), d.explanation.as_str()),
+            ("facts", t("staff-decide-facts"), d.facts.as_str()),
+        ]
+    }
+    fn option_key(&self, value: &str) -> &'static str {
+        match value {
+            "suspended" => t("staff-account-suspended"),
+            "terminated" => t("staff-account-terminated"),
+            "private" => t("staff-account-private"),
+            _ => t("staff-account-business"),
+        }
+    }
+    fn revealed(&self, notice: &str) -> Option<&NotifierContact> {
+        self.revealed_contact.as_ref().filter(|(n, _)| n == notice).map(|(_, c)| c)
+    }
+    fn is_revealed(&self, item: &str) -> bool {
+        self.revealed_item.as_deref() == Some(item)
+    }
+    /// The decision form's error fields in the order the form shows them.
+    fn decide_error_list(&self) -> Vec<(&'static str, &String)> {
+        super::decide::FIELDS.iter().filter_map(|f| self.decide_errors.get(f).map(|m| (*f, m))).collect()
+    }
+}
+
+/// Catalogue keys of the visibility restrictions and the other restriction kinds.
+pub fn restriction_key(value: &str) -> &'static str {
+    match value {
+        "removed" => t("staff-vis-removed"),
+        "disabled" => t("staff-vis-disabled"),
+        "demoted" => t("staff-vis-demoted"),
+        "age_restricted" => t("staff-vis-age-restricted"),
+        "interaction_restricted" => t("staff-vis-interaction-restricted"),
+        "labelled" => t("staff-vis-labelled"),
+        "suspended" => t("staff-account-suspended"),
+        "terminated" => t("staff-account-terminated"),
+        _ => t("staff-vis-other"),
+    }
+}
+
+fn tristate_key(v: &str) -> &'static str {
+    match v {
+        "yes" => t("staff-yes"),
+        "no" => t("staff-no"),
+        _ => t("staff-unknown"),
+    }
+}
+
+/// What the page shows besides the case itself.
+#[derive(Debug, Default)]
+pub struct Extras {
+    pub flash: Option<String>,
+    pub revealed_contact: Option<(String, NotifierContact)>,
+    pub revealed_item: Option<String>,
+    pub decide: Option<(DecideForm, Errors, Option<String>)>,
+    pub upload_error: Option<String>,
+    pub art18: Option<(Errors, (String, String))>,
+}
+
+/// Builds the case page (`None` for an unknown case).
+pub async fn render(
+    state: &AppState,
+    console: &Console,
+    id: &str,
+    extras: Extras,
+) -> Result<Option<CasePage>, ApiError> {
+    let store = state.store();
+    let Some(summary) = store.case_summary(id).await? else { return Ok(None) };
+    let ctx = console.ctx.clone();
+    let now = state.now();
+    let notices_raw = store.case_notices(id).await?;
+    let notices: Vec<NoticeView> = notices_raw
+        .iter()
+        .map(|n| NoticeView {
+            id: n.id.clone(),
+            received: when(n.received_at),
+            source: source_key(n.source),
+            submitted_by: n.submitted_by.clone(),
+            category: category_label(&ctx, &n.category),
+            keywords: n.keywords.join(", "),
+            legal_ground: n.legal_ground.clone(),
+            explanation: n.explanation.clone(),
+            minor: ctx.t(tristate_key(&n.minor_involved)),
+            ai_claim: ctx.t(tristate_key(&n.ai_generated_claim)),
+            generator_claim: n.generator_claim.clone(),
+            locations: n
+                .locations
+                .iter()
+                .map(|l| {
+                    [l.get("url"), l.get("content_id")]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                })
+                .collect(),
+            hashes: n
+                .hashes
+                .iter()
+                .flat_map(|h| {
+                    ["pdq", "sha256", "md5"].into_iter().filter_map(move |k| {
+                        h.get(k).and_then(|v| v.as_str()).map(|v| format!("{}: {v}", k.to_uppercase()))
+                    })
+                })
+                .collect(),
+            contact_given: n.notifier_contact_given,
+        })
+        .collect();
+    let origins = store.content_item_origins(id).await?;
+    let mut content = Vec::new();
+    let mut blob_ids = Vec::new();
+    for c in store.content_items_for_case(id).await? {
+        let blob = origins.iter().find(|(i, _, _)| *i == c.id).and_then(|(_, _, b)| b.clone());
+        let mut matches = Vec::new();
+        if let Some(sid) = &c.screening_id
+            && let Some(serde_json::Value::Array(list)) = store.screening_matches(sid).await?
+        {
+            for m in list {
+                let bank = m.get("bank").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                let entry = m.get("entry_id").and_then(|v| v.as_str()).unwrap_or_default();
+                let source = store
+                    .bank_entry(&bank, entry)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|e| e.reason)
+                    .unwrap_or_else(|| ctx.t("staff-case-unknown-source"));
+                matches.push(MatchView {
+                    distance: m.get("distance").map_or_else(|| "0".to_owned(), ToString::to_string),
+                    action: m.get("action").and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+                    bank,
+                    source,
+                });
+            }
+        }
+        if let Some(b) = &blob {
+            blob_ids.push(b.clone());
+        }
+        content.push(ContentView {
+            stored: blob.is_some(),
+            id: c.id,
+            content_id: c.content_id,
+            url: c.url,
+            sha256: c.sha256,
+            md5: c.md5,
+            pdq: c.pdq,
+            quality: c.pdq_quality,
+            ai_generated: c.ai_generated,
+            generator: c.generator,
+            edited: c.edited,
+            matches,
+        });
+    }
+    let decisions_raw = store.case_decisions(id).await?;
+    let decisions = decisions_raw
+        .iter()
+        .map(|d| {
+            let r = &d.decision.restrictions;
+            let mut restrictions: Vec<&'static str> =
+                r.visibility.iter().map(|v| restriction_key(v.as_str())).collect();
+            if let Some(a) = r.account {
+                restrictions.push(restriction_key(a.as_str()));
+            }
+            DecisionView {
+                id: d.id.clone(),
+                decided_at: when(d.decided_at),
+                decided_by: d.decided_by.clone(),
+                status: d.status.clone(),
+                restrictions,
+                explanation: d.decision.explanation.clone(),
+                manifestly_unfounded: d.decision.manifestly_unfounded,
+            }
+        })
+        .collect();
+    let appeals_raw = store.case_appeals(id).await?;
+    let appeals = appeals_raw
+        .iter()
+        .map(|a| {
+            (a.id.clone(), when(a.received_at), a.outcome.map_or_else(|| a.state.clone(), |o| o.as_str().to_owned()))
+        })
+        .collect();
+    let (assignee, picked_at) = store.case_assignment(id).await?.unwrap_or((None, None));
+    let picked_up = picked_at.map(when);
+    // Timeline: what happened to the case, oldest first.
+    let mut timeline = vec![(summary.created_at, ctx.t("staff-case-opened"), String::new())];
+    for n in &notices_raw {
+        timeline.push((
+            n.received_at,
+            ctx.ta("staff-case-notice-received", "source", ctx.t(source_key(n.source))),
+            String::new(),
+        ));
+    }
+    if let Some(at) = picked_at {
+        timeline.push((at, ctx.t("staff-case-picked-up"), String::new()));
+    }
+    for d in &decisions_raw {
+        timeline.push((d.decided_at, ctx.t("staff-case-decided"), d.decided_by.clone()));
+    }
+    for a in &appeals_raw {
+        timeline.push((a.received_at, ctx.t("staff-case-appealed"), String::new()));
+        if let (Some(at), Some(by)) = (a.decided_at, &a.decided_by) {
+            timeline.push((at, ctx.t("staff-case-appeal-decided"), by.clone()));
+        }
+    }
+    timeline.sort_by_key(|(at, _, _)| *at);
+    let timeline = timeline.into_iter().map(|(at, what, who)| Event { at: when(at), what, who }).collect();
+    // Audit entries about the case and its content's sealed bytes (reads included).
+    let mut entries = store.audit_for(&format!("case:{id}")).await?;
+    for b in &blob_ids {
+        entries.extend(store.audit_for(&format!("blob:{b}")).await?);
+    }
+    entries.sort_by_key(|e| e.seq);
+    let audit = entries
+        .into_iter()
+        .map(|e| Event {
+            at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
+                .map(when)
+                .unwrap_or_default(),
+            what: format!("{} {}", e.action, e.detail),
+            who: e.actor,
+        })
+        .collect();
+    let art18 = store
+        .art18_notifications(Some(id))
+        .await?
+        .into_iter()
+        .map(|a| Event { at: when(a.marked_at), what: a.grounds, who: a.marked_by })
+        .collect();
+    let nl = ctx.code() == "nl";
+    let legal_grounds = staydown_domain::legal_grounds::LEGAL_GROUNDS
+        .iter()
+        .map(|g| (g.id, format!("{} — {}", if nl { g.label.nl } else { g.label.en }, g.reference)))
+        .collect();
+    let (decide, decide_errors, decide_general) = extras.decide.unwrap_or_default();
+    let (art18_errors, art18_typed) = extras.art18.unwrap_or_default();
+    Ok(Some(CasePage {
+        chrome: console.chrome.clone(),
+        short: summary.case_id.chars().take(8).collect(),
+        id: summary.case_id,
+        state: summary.state.as_str().to_owned(),
+        open: summary.state.is_open(),
+        priority: summary.priority,
+        deadline: when(summary.deadline_at),
+        overdue: summary.state.is_open() && summary.deadline_at < now,
+        category: category_label(&ctx, &summary.category),
+        sources: summary.sources.iter().map(|s| source_key(s.as_str())).collect(),
+        opened: when(summary.created_at),
+        assignee,
+        picked_up,
+        notices,
+        content,
+        decisions,
+        appeals,
+        timeline,
+        audit,
+        art18,
+        flash: extras.flash,
+        revealed_contact: extras.revealed_contact,
+        revealed_item: extras.revealed_item,
+        may_decide: console.may(Permission::Decide),
+        may_attach: console.may(Permission::AttachContent),
+        decide,
+        decide_errors,
+        decide_general,
+        upload_error: extras.upload_error,
+        art18_errors,
+        art18_typed,
+        legal_grounds,
+        ctx,
+    }))
+}
+
+/// Renders the page or the console's 404.
+pub async fn respond(
+    state: &AppState,
+    console: &Console,
+    id: &str,
+    status: StatusCode,
+    extras: Extras,
+) -> Result<Response, ApiError> {
+    Ok(match render(state, console, id, extras).await? {
+        Some(page) => (status, page).into_response(),
+        None => console.message(StatusCode::NOT_FOUND, tk("staff-not-found")),
+    })
+}
+
+/// Query of the case page.
+#[derive(Debug, Default, Deserialize)]
+pub struct CaseQuery {
+    /// `1` after taking the case.
+    #[serde(default)]
+    taken: Option<String>,
+    /// After an action: `decided`, `uploaded`, `art18`.
+    #[serde(default)]
+    done: Option<String>,
+    /// The language switch.
+    #[serde(default)]
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+/// `GET /staff/cases/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
+        return Ok(refused);
+    }
+    let flash = match (q.taken.as_deref(), q.done.as_deref()) {
+        (Some(_), _) => Some(console.ctx.t("staff-case-taken")),
+        (_, Some("decided")) => Some(console.ctx.t("staff-case-decided-flash")),
+        (_, Some("uploaded")) => Some(console.ctx.t("staff-case-uploaded")),
+        (_, Some("art18")) => Some(console.ctx.t("staff-case-art18-sent")),
+        _ => None,
+    };
+    respond(&state, &console, &id, StatusCode::OK, Extras { flash, ..Extras::default() }).await
+}
+
+/// A form that carries only the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /staff/cases/{id}/notices/{notice}/reveal`: shows the notifier's contact details on this
+/// answer only (not on later page loads), after writing the audit entry.
+pub async fn reveal_notifier(
+    State(state): State<AppState>,
+    console: Console,
+    Path((id, notice)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
+        return Ok(refused);
+    }
+    if !console.csrf_ok(&form.csrf) {
+        return Ok(console.csrf_refused());
+    }
+    let contact =
+        state.store().reveal_notifier_contact(&id, &notice, &console.session.principal(), state.now()).await?;
+    let Some(contact) = contact else { return Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))) };
+    respond(
+        &state,
+        &console,
+        &id,
+        StatusCode::OK,
+        Extras { revealed_contact: Some((notice, contact)), ..Extras::default() },
+    )
+    .await
+}
+
+/// `POST /staff/cases/{id}/content/{item}/reveal`: the page again with that item shown unblurred
+/// (its bytes are then read with purpose `reveal`, which the custody log records).
+pub async fn reveal_content(
+    State(state): State<AppState>,
+    console: Console,
+    Path((id, item)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
+        return Ok(refused);
+    }
+    if !console.csrf_ok(&form.csrf) {
+        return Ok(console.csrf_refused());
+    }
+    respond(&state, &console, &id, StatusCode::OK, Extras { revealed_item: Some(item), ..Extras::default() }).await
+}
+
+/// Query of the content route.
+#[derive(Debug, Deserialize)]
+pub struct ContentQuery {
+    #[serde(default)]
+    purpose: Option<String>,
+}
+
+/// `GET /staff/cases/{id}/content/{item}?purpose=preview|reveal`: the sealed bytes for the page's
+/// `<img>`, opened through `server::blobs::open` (custody log entry `blob.read` with the purpose).
+pub async fn content(
+    State(state): State<AppState>,
+    console: Console,
+    Path((id, item)): Path<(String, String)>,
+    Query(q): Query<ContentQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::ViewCase) {
+        return Ok(refused);
+    }
+    let purpose = if q.purpose.as_deref() == Some("reveal") { "reveal" } else { "preview" };
+    let blob = match state.store().content_item_blob(&id, &item).await {
+        Ok(b) => b,
+        Err(staydown_store::StoreError::NotFound) => {
+            return Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (meta, bytes) = crate::blobs::open(&state, &blob, &console.session.principal(), purpose).await?;
+    // Only image types render inline; anything else is offered as an opaque download.
+    let image = meta.content_type.starts_with("image/") && !meta.content_type.contains("svg");
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        if image {
+            HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+        } else {
+            HeaderValue::from_static("application/octet-stream")
+        },
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(if image { "inline" } else { "attachment" }));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    Ok(response)
+}
+
+/// `POST /staff/cases/{id}/content` (multipart: `csrf`, `file`, optional `content_id`, `url`): a
+/// reviewer attaches the content, through the API's attach path.
+pub async fn upload(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::AttachContent) {
+        return Ok(refused);
+    }
+    let (mut csrf, mut file, mut content_type, mut content_id, mut url) = (String::new(), None, None, None, None);
+    let unreadable = |console: &Console| Extras {
+        upload_error: Some(console.ctx.t("staff-upload-unreadable")),
+        ..Extras::default()
+    };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                let status =
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE { e.status() } else { StatusCode::BAD_REQUEST };
+                return respond(&state, &console, &id, status, unreadable(&console)).await;
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            content_type = field.content_type().map(str::to_owned);
+            match field.bytes().await {
+                Ok(b) => file = Some(b),
+                Err(_) => return respond(&state, &console, &id, StatusCode::BAD_REQUEST, unreadable(&console)).await,
+            }
+        } else {
+            let Ok(text) = field.text().await else {
+                return respond(&state, &console, &id, StatusCode::BAD_REQUEST, unreadable(&console)).await;
+            };
+            let text = text.trim().to_owned();
+            match name.as_str() {
+                "csrf" => csrf = text,
+                "content_id" if !text.is_empty() => content_id = Some(text),
+                "url" if !text.is_empty() => url = Some(text),
+                _ => {}
+            }
+        }
+        // The token comes first in the form; stop reading a forged body before the file.
+        if name != "csrf" && !console.csrf_ok(&csrf) {
+            return Ok(console.csrf_refused());
+        }
+    }
+    if !console.csrf_ok(&csrf) {
+        return Ok(console.csrf_refused());
+    }
+    let bad_text = |t: &Option<String>| t.as_ref().is_some_and(|t| t.len() > 2048 || t.chars().any(char::is_control));
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        let extras = Extras { upload_error: Some(console.ctx.t("staff-upload-no-file")), ..Extras::default() };
+        return respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await;
+    };
+    if bad_text(&content_id) || bad_text(&url) {
+        let extras = Extras { upload_error: Some(console.ctx.t("staff-upload-bad-text")), ..Extras::default() };
+        return respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await;
+    }
+    let principal = console.session.principal();
+    match crate::api::content::attach_bytes(
+        &state,
+        &principal,
+        &id,
+        bytes.to_vec(),
+        content_type,
+        content_id.as_deref(),
+        url.as_deref(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=uploaded#content")).into_response()),
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
+        Err(ApiError::NotConfigured(_)) => {
+            let extras = Extras { upload_error: Some(console.ctx.t("staff-upload-no-vault")), ..Extras::default() };
+            respond(&state, &console, &id, StatusCode::SERVICE_UNAVAILABLE, extras).await
+        }
+        Err(ApiError::Validation(_)) => {
+            let extras = Extras { upload_error: Some(console.ctx.t("staff-upload-too-slow")), ..Extras::default() };
+            respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The Art. 18 form.
+#[derive(Debug, Deserialize)]
+pub struct Art18Form {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    grounds: String,
+    #[serde(default)]
+    explanation: String,
+}
+
+/// `POST /staff/cases/{id}/art18`: the API's Art. 18 notification, from the page.
+pub async fn art18(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    Form(form): Form<Art18Form>,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::Decide) {
+        return Ok(refused);
+    }
+    if !console.csrf_ok(&form.csrf) {
+        return Ok(console.csrf_refused());
+    }
+    let explanation = form.explanation.trim().to_owned();
+    match crate::api::art18::notify_case(&state, &console.caller(), &id, form.grounds.clone(), &explanation).await {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=art18")).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            let mut e = Errors::default();
+            for fe in &errors.0 {
+                let key = if fe.field == "grounds" {
+                    t("staff-art18-grounds-error")
+                } else {
+                    t("staff-art18-explanation-error")
+                };
+                e.add(&fe.field, console.ctx.t(key));
+            }
+            let extras = Extras { art18: Some((e, (form.grounds, explanation))), ..Extras::default() };
+            respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await
+        }
+        Err(ApiError::NotConfigured(_)) => {
+            let mut e = Errors::default();
+            e.add("grounds", console.ctx.t("staff-art18-not-configured"));
+            let extras = Extras { art18: Some((e, (form.grounds, explanation))), ..Extras::default() };
+            respond(&state, &console, &id, StatusCode::SERVICE_UNAVAILABLE, extras).await
+        }
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,209 @@
+//! The decision form of the case page: `POST /staff/cases/{id}/decision` (DSA Art. 17). The form
+//! becomes the API's `DecisionDraft` and goes through `api::cases::decide_case` — the same
+//! validation, statement of reasons, notices, webhooks, banking and audit as
+//! `POST /api/v1/cases/{id}/decision`. Field errors come back next to their fields (with
+//! `aria-invalid` and `aria-describedby`), in an error summary in form order, with everything
+//! typed kept. Nothing chosen under "what to do" is the no-action path; "manifestly unfounded"
+//! (Art. 23(2)) goes with it.
+
+use axum::extract::{Path, RawForm, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use staydown_domain::decision::DecisionDraft;
+
+use super::case::{Extras, respond};
+use super::{Console, t, tk};
+use crate::AppState;
+use crate::auth::Permission;
+use crate::pages::form::{Errors, FormData};
+use crate::problem::ApiError;
+
+/// The form's fields in the order the form shows them (the error summary follows it).
+pub const FIELDS: [&str; 13] = [
+    "visibility",
+    "account",
+    "account_type",
+    "ground",
+    "legal_ground",
+    "terms_clause",
+    "terms_url",
+    "territorial_scope",
+    "content_date",
+    "content_type",
+    "explanation",
+    "facts",
+    "manifestly_unfounded",
+];
+
+/// Visibility restrictions the form offers, with their label keys.
+pub const VISIBILITY: [(&str, &str); 5] = [
+    ("removed", t("staff-vis-removed")),
+    ("disabled", t("staff-vis-disabled")),
+    ("demoted", t("staff-vis-demoted")),
+    ("age_restricted", t("staff-vis-age-restricted")),
+    ("labelled", t("staff-vis-labelled")),
+];
+
+/// Content types the form offers, with their label keys.
+pub const CONTENT_TYPES: [(&str, &str); 3] =
+    [("image", t("staff-ct-image")), ("video", t("staff-ct-video")), ("synthetic_media", t("staff-ct-synthetic"))];
+
+/// What the reviewer typed (kept across an error).
+#[derive(Debug, Clone)]
+pub struct DecideForm {
+    pub visibility: Vec<String>,
+    pub account: String,
+    pub account_type: String,
+    pub ground: String,
+    pub legal_ground: String,
+    pub terms_clause: String,
+    pub terms_url: String,
+    pub territorial_scope: String,
+    pub content_date: String,
+    pub content_type: Vec<String>,
+    pub explanation: String,
+    pub facts: String,
+    pub manifestly_unfounded: bool,
+}
+
+impl Default for DecideForm {
+    fn default() -> Self {
+        DecideForm {
+            visibility: Vec::new(),
+            account: String::new(),
+            account_type: String::new(),
+            ground: String::new(),
+            legal_ground: String::new(),
+            terms_clause: String::new(),
+            terms_url: String::new(),
+            territorial_scope: "EEA".to_owned(),
+            content_date: String::new(),
+            content_type: vec!["image".to_owned()],
+            explanation: String::new(),
+            facts: String::new(),
+            manifestly_unfounded: false,
+        }
+    }
+}
+
+impl DecideForm {
+    fn from_form(f: &FormData) -> DecideForm {
+        DecideForm {
+            visibility: f.all("visibility"),
+            account: f.get("account"),
+            account_type: f.get("account_type"),
+            ground: f.get("ground"),
+            legal_ground: f.get("legal_ground"),
+            terms_clause: f.get("terms_clause"),
+            terms_url: f.get("terms_url"),
+            territorial_scope: f.get("territorial_scope"),
+            content_date: f.get("content_date"),
+            content_type: f.all("content_type"),
+            explanation: f.get("explanation"),
+            facts: f.get("facts"),
+            manifestly_unfounded: f.get("manifestly_unfounded") == "yes",
+        }
+    }
+
+    /// Whether a checkbox value is ticked.
+    pub fn has(&self, field: &str, value: &str) -> bool {
+        let list = if field == "visibility" { &self.visibility } else { &self.content_type };
+        list.iter().any(|v| v == value)
+    }
+
+    /// The API draft. Empty fields are left out, so the API's own defaults and messages apply.
+    fn draft(&self) -> DecisionDraft {
+        let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        let no_action = self.visibility.is_empty() && self.account.is_empty();
+        DecisionDraft {
+            visibility: (!self.visibility.is_empty()).then(|| self.visibility.clone()),
+            account: some(&self.account),
+            account_type: some(&self.account_type),
+            ground: if no_action { None } else { some(&self.ground) },
+            legal_ground: if no_action || self.ground != "illegal" { None } else { some(&self.legal_ground) },
+            terms_clause: if no_action || self.ground != "incompatible" { None } else { some(&self.terms_clause) },
+            terms_url: if no_action || self.ground != "incompatible" { None } else { some(&self.terms_url) },
+            territorial_scope: if no_action {
+                None
+            } else {
+                some(&self.territorial_scope).map(|s| {
+                    s.split([',', ' ']).map(str::trim).filter(|c| !c.is_empty()).map(str::to_uppercase).collect()
+                })
+            },
+            content_date: if no_action { None } else { some(&self.content_date) },
+            content_type: if no_action || self.content_type.is_empty() {
+                None
+            } else {
+                Some(self.content_type.clone())
+            },
+            explanation: some(&self.explanation),
+            facts: some(&self.facts),
+            manifestly_unfounded: self.manifestly_unfounded.then_some(true),
+            ..DecisionDraft::default()
+        }
+    }
+}
+
+/// The catalogue key of the message shown beside a field of the form.
+pub fn error_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "visibility" | "visibility_other" | "end_dates" => t("staff-decide-err-visibility"),
+        "account" => t("staff-decide-err-account"),
+        "account_type" => t("staff-decide-err-account-type"),
+        "ground" => t("staff-decide-err-ground"),
+        "legal_ground" => t("staff-decide-err-legal-ground"),
+        "terms_clause" => t("staff-decide-err-terms-clause"),
+        "terms_url" => t("staff-decide-err-terms-url"),
+        "territorial_scope" => t("staff-decide-err-scope"),
+        "content_date" | "start_date" => t("staff-decide-err-content-date"),
+        "content_type" | "content_type_other" => t("staff-decide-err-content-type"),
+        "explanation" => t("staff-decide-err-explanation"),
+        "facts" => t("staff-decide-err-facts"),
+        "manifestly_unfounded" => t("staff-decide-err-unfounded"),
+        _ => return None,
+    })
+}
+
+/// `POST /staff/cases/{id}/decision`.
+pub async fn decide(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, ApiError> {
+    if let Some(refused) = console.refusal(Permission::Decide) {
+        return Ok(refused);
+    }
+    let data = FormData::parse(&body);
+    if !console.csrf_ok(&data.get("csrf")) {
+        return Ok(console.csrf_refused());
+    }
+    let typed = DecideForm::from_form(&data);
+    match crate::api::cases::decide_case(&state, &console.caller(), &id, typed.draft()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=decided")).into_response()),
+        Err(ApiError::Validation(found)) => {
+            let mut errors = Errors::default();
+            let mut general = Vec::new();
+            for e in &found.0 {
+                let base = e.field.split(['[', '.']).next().unwrap_or_default();
+                let base = match base {
+                    "visibility_other" | "end_dates" => "visibility",
+                    "start_date" => "content_date",
+                    "content_type_other" => "content_type",
+                    other => other,
+                };
+                match error_key(base) {
+                    Some(key) if FIELDS.contains(&base) => errors.add(base, console.ctx.t(key)),
+                    _ => general.push(e.message.clone()),
+                }
+            }
+            let general = (!general.is_empty())
+                .then(|| format!("{} {}", console.ctx.t("staff-decide-err-general"), general.join("; ")));
+            let extras = Extras { decide: Some((typed, errors, general)), ..Extras::default() };
+            respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await
+        }
+        Err(ApiError::Conflict(_)) => Ok(console.message(StatusCode::CONFLICT, tk("staff-decide-closed"))),
+        Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
+        Err(e) => Err(e),
+    }
+}

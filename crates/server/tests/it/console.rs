@@ -1,0 +1,550 @@
+//! The staff console's review pages (issue 12): every page × every role + anonymous, session
+//! fixation at the sign-in page, CSRF on the page forms, the sign-in page's throttling, and the
+//! reveal and content reads in the audit log.
+
+use serde_json::{Value, json};
+use staydown_domain::roles::Role;
+
+use crate::support::{TestApp, each_backend, notice, removal};
+
+const PASSWORD: &str = "a long enough password";
+
+/// A client that keeps no cookies and follows no redirects: each answer is checked as it is.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// Creates an account with `PASSWORD` through the admin API.
+async fn account(app: &TestApp, admin: &str, username: &str, role: Role) {
+    let (status, body) = app
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": username, "role": role.as_str(), "password": PASSWORD}),
+            Some(admin),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// Signs in at the page and returns the session cookie (`name=value`) and its CSRF token.
+async fn sign_in(app: &TestApp, username: &str) -> (String, String) {
+    let resp = browser()
+        .post(format!("{}/staff/login", app.base))
+        .header("accept", "text/html")
+        .form(&[("username", username), ("password", PASSWORD), ("next", "/staff/queue")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303, "sign-in of {username}");
+    let cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("staydown_staff="))
+        .expect("session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let session: Value = browser()
+        .get(format!("{}/api/v1/session", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (cookie, session["csrf_token"].as_str().expect("csrf").to_owned())
+}
+
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> (u16, String, String) {
+    let mut req = browser().get(format!("{}{path}", app.base)).header("accept", "text/html");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, resp.text().await.unwrap_or_default())
+}
+
+async fn post_form(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let resp = browser()
+        .post(format!("{}{path}", app.base))
+        .header("accept", "text/html")
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, resp.text().await.unwrap_or_default())
+}
+
+/// A vault for attached content.
+fn vault_settings() -> staydown_server::Settings {
+    let keyring = staydown_vault::Keyring::parse(&format!("k1 {}", staydown_vault::generate_key_base64())).unwrap();
+    staydown_server::Settings {
+        public_url: "http://staydown.test".into(),
+        vault: Some(keyring),
+        ..staydown_server::Settings::default()
+    }
+}
+
+/// A 64×64 PNG (content for the case).
+fn png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, ((x + y) * 2) as u8]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Posts the page's upload form (multipart: the token first, then the PNG).
+async fn upload(app: &TestApp, case: &str, cookie: &str, csrf: &str) -> reqwest::Response {
+    let boundary = "console-test-boundary-41";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&png());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    browser()
+        .post(format!("{}/staff/cases/{case}/content", app.base))
+        .header("cookie", cookie)
+        .header("accept", "text/html")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The data every page needs: an open case with attached content, a decided case with an open
+/// appeal. Returns (open case, content item, appeal).
+async fn seed(app: &TestApp) -> (String, String, String) {
+    let reviewer = app.staff(Role::Reviewer, "seed-reviewer").await;
+    app.file(&notice("https://example.com/decided.jpg"), None).await;
+    let decided = app.only_case(&reviewer).await;
+    let (status, decision) = app.post(&format!("/api/v1/cases/{decided}/decision"), &removal(), Some(&reviewer)).await;
+    assert_eq!(status, 201, "{decision}");
+    let (status, appeal) = app
+        .post(
+            &format!("/api/v1/decisions/{}/appeals", decision["id"].as_str().unwrap()),
+            &json!({"token": decision["uploader_appeal_token"], "reason": "This is a photo of me that I posted myself."}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{appeal}");
+    app.file(&notice("https://example.com/open.jpg"), None).await;
+    let open = app.only_case(&reviewer).await;
+    let (status, item) = app
+        .post_multipart(&format!("/api/v1/cases/{open}/content"), &[("file", Some("c.png"), &png())], Some(&reviewer))
+        .await;
+    assert_eq!(status, 201, "{item}");
+    (open, item["id"].as_str().unwrap().to_owned(), appeal["id"].as_str().unwrap().to_owned())
+}
+
+/// Every console page of the review work, with the roles that may open it. Other parts of the
+/// console add their rows here (`{case}`, `{item}` and `{appeal}` are filled in by the test).
+const PAGES: &[(&str, &[Role])] = &[
+    ("/staff/queue", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
+    ("/staff/cases/{case}", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
+    ("/staff/cases/{case}/content/{item}?purpose=preview", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
+    ("/staff/appeals", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
+    ("/staff/appeals/{appeal}", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
+];
+
+/// Every page × every role + anonymous: 200 for the roles of the table, a readable 403 page for
+/// the others, and a redirect to the sign-in page (with the page to return to) without a session.
+#[tokio::test]
+async fn every_console_page_for_every_role_and_anonymous() {
+    each_backend(|app| async move {
+        let app = TestApp::start_with(app.backend, vault_settings()).await;
+        let (case, item, appeal) = seed(&app).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        // Staff roles sign in; the others (trusted flaggers, authorities, platforms) have API keys
+        // only, and a key is no session: the pages send them to the sign-in page.
+        let mut sessions = Vec::new();
+        let mut keys = Vec::new();
+        for role in Role::ALL {
+            if matches!(role, Role::TrustedFlagger | Role::Authority | Role::Platform) {
+                keys.push((role, app.key(role, &format!("k-{}", role.as_str())).await));
+                continue;
+            }
+            let name = format!("u-{}", role.as_str());
+            account(&app, &admin, &name, role).await;
+            sessions.push((role, sign_in(&app, &name).await.0));
+        }
+        assert_eq!(sessions.len() + keys.len(), Role::ALL.len());
+        for (template, roles) in PAGES {
+            let path = template.replace("{case}", &case).replace("{item}", &item).replace("{appeal}", &appeal);
+            let (status, location, _) = page(&app, &path, None).await;
+            assert_eq!(status, 303, "anonymous {path}");
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            assert_eq!(location, format!("/staff/login?next={next}"), "anonymous {path}");
+            for (role, key) in &keys {
+                let resp = browser()
+                    .get(format!("{}{path}", app.base))
+                    .header("accept", "text/html")
+                    .bearer_auth(key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status().as_u16(), 303, "{role:?} key on {path}");
+                assert!(resp.headers()["location"].to_str().unwrap().starts_with("/staff/login?next="));
+            }
+            for (role, cookie) in &sessions {
+                let (status, _, body) = page(&app, &path, Some(cookie)).await;
+                if roles.contains(role) {
+                    assert_eq!(status, 200, "{role:?} {path}");
+                } else {
+                    assert_eq!(status, 403, "{role:?} {path}");
+                    assert!(body.contains("<h1>Not available for your role</h1>"), "{role:?} {path}: {body}");
+                }
+            }
+        }
+        // The sign-in page itself is open to everyone.
+        assert_eq!(page(&app, "/staff/login", None).await.0, 200);
+    })
+    .await;
+}
+
+/// Session fixation at the sign-in page: the id the browser arrived with is never the signed-in
+/// id, and that old cookie opens nothing afterwards.
+#[tokio::test]
+async fn sign_in_gives_a_new_session_id_and_the_old_cookie_is_useless() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "fay", Role::Reviewer).await;
+        let (first, _) = sign_in(&app, "fay").await;
+        assert_eq!(page(&app, "/staff/queue", Some(&first)).await.0, 200);
+        // Signing in again from a browser that carries `first` (or a planted id).
+        let resp = browser()
+            .post(format!("{}/staff/login", app.base))
+            .header("cookie", &first)
+            .form(&[("username", "fay"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 303);
+        let second = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("staydown_staff="))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_ne!(first, second, "a new id at every sign-in");
+        let (status, location, _) = page(&app, "/staff/queue", Some(&first)).await;
+        assert_eq!((status, location.as_str()), (303, "/staff/login?next=%2Fstaff%2Fqueue"), "the old id is dead");
+        assert_eq!(page(&app, "/staff/queue", Some(&second)).await.0, 200);
+        // A real browser sends `Origin: null` on this site's forms (no-referrer); what it says in
+        // `Sec-Fetch-Site` decides: same-origin is let in, cross-site is not.
+        for (site, expected) in [("same-origin", 303), ("cross-site", 403)] {
+            let resp = browser()
+                .post(format!("{}/staff/login", app.base))
+                .header("origin", "null")
+                .header("sec-fetch-site", site)
+                .form(&[("username", "fay"), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), expected, "{site}");
+        }
+        let planted = "staydown_staff=0000000000000000000000000000000000000000000000000000000000000000";
+        assert_eq!(page(&app, "/staff/queue", Some(planted)).await.0, 303);
+    })
+    .await;
+}
+
+/// Page forms without the session's token (missing or wrong) get the readable 403 page and change
+/// nothing: take, decide, reveal, Art. 18, upload, appeal, sign-out.
+#[tokio::test]
+async fn page_forms_without_the_sessions_token_change_nothing() {
+    each_backend(|app| async move {
+        let app = TestApp::start_with(app.backend, vault_settings()).await;
+        let (case, _item, appeal) = seed(&app).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "sam", Role::SeniorReviewer).await;
+        let (cookie, csrf) = sign_in(&app, "sam").await;
+        let audit_before = app.store().audit_for(&format!("case:{case}")).await.unwrap().len();
+        let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (format!("/staff/cases/{case}/take"), vec![]),
+            (format!("/staff/cases/{case}/decision"), vec![("explanation", "No action: not intimate imagery.")]),
+            (
+                format!("/staff/cases/{case}/art18"),
+                vec![("grounds", "threat_to_life"), ("explanation", "A threat to kill.")],
+            ),
+            (format!("/staff/appeals/{appeal}/decision"), vec![("outcome", "upheld"), ("reasons", "It stands.")]),
+            ("/staff/logout".to_owned(), vec![]),
+        ];
+        for (path, fields) in &forms {
+            for token in [None, Some("0".repeat(64)), Some(format!("{csrf}x"))] {
+                let mut form = fields.clone();
+                if let Some(t) = &token {
+                    form.push(("csrf", t));
+                }
+                let (status, _, body) = post_form(&app, path, &cookie, &form).await;
+                assert_eq!(status, 403, "{path} with {token:?}");
+                assert!(body.contains("The form has expired"), "{path}: {body}");
+            }
+        }
+        // The notifier's reveal: no token, no contact details and no audit entry.
+        let notice_id = app.store().case_notices(&case).await.unwrap()[0].id.clone();
+        let (status, _, body) =
+            post_form(&app, &format!("/staff/cases/{case}/notices/{notice_id}/reveal"), &cookie, &[]).await;
+        assert_eq!(status, 403);
+        assert!(!body.contains("@"), "no contact details shown");
+        // The upload form without a token stores nothing.
+        let resp = upload(&app, &case, &cookie, "wrong").await;
+        assert_eq!(resp.status().as_u16(), 403);
+        assert_eq!(app.store().content_items_for_case(&case).await.unwrap().len(), 1, "only the seeded item");
+        // Nothing changed: still open, not taken, no decision, no Art. 18, the appeal open, signed in.
+        assert!(app.store().case_summary(&case).await.unwrap().unwrap().state.is_open());
+        assert_eq!(app.store().case_assignment(&case).await.unwrap().and_then(|(a, _)| a), None);
+        assert!(app.store().case_decisions(&case).await.unwrap().is_empty());
+        assert!(app.store().art18_notifications(Some(&case)).await.unwrap().is_empty());
+        assert_eq!(app.store().appeal(&appeal).await.unwrap().unwrap().state, "open");
+        assert_eq!(app.store().audit_for(&format!("case:{case}")).await.unwrap().len(), audit_before);
+        assert_eq!(page(&app, "/staff/queue", Some(&cookie)).await.0, 200, "still signed in");
+        // With the token, the same take works.
+        let (status, location, _) =
+            post_form(&app, &format!("/staff/cases/{case}/take"), &cookie, &[("csrf", &csrf)]).await;
+        assert_eq!((status, location), (303, format!("/staff/cases/{case}?taken=1")));
+        assert!(app.store().case_assignment(&case).await.unwrap().and_then(|(a, _)| a).is_some());
+    })
+    .await;
+}
+
+/// The sign-in page is throttled: after five failures a readable 429 page with Retry-After, the
+/// username typed kept, and the right password refused until the window passes.
+#[tokio::test]
+async fn the_sign_in_page_is_throttled_with_a_readable_429() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "tom", Role::Reviewer).await;
+        for i in 0..5 {
+            let resp = browser()
+                .post(format!("{}/staff/login", app.base))
+                .header("accept", "text/html")
+                .form(&[("username", "tom"), ("password", "guess")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 401, "failure {i}");
+            let body = resp.text().await.unwrap();
+            assert!(body.contains("The username or password is wrong"), "{body}");
+            assert!(body.contains("value=\"tom\""), "the username is kept");
+        }
+        let resp = browser()
+            .post(format!("{}/staff/login?lang=nl", app.base))
+            .header("accept", "text/html")
+            .form(&[("username", "tom"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 429);
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=15 * 60).contains(&retry), "Retry-After {retry}");
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("Te veel mislukte inlogpogingen"), "in Dutch: {body}");
+        assert!(body.contains(&format!("over {retry} seconden")), "{body}");
+        app.advance(time::Duration::minutes(16));
+        sign_in(&app, "tom").await;
+    })
+    .await;
+}
+
+/// The reviewer's way through the pages, checked at the HTTP level: a notifier's contact revealed
+/// (audited, shown only on that answer), the content read as a preview and as a reveal (both in
+/// the custody log), a decision with errors beside the fields and the typed text kept, then a
+/// removal through the page that banks the attached image.
+#[tokio::test]
+async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_was_typed() {
+    each_backend(|app| async move {
+        let app = TestApp::start_with(app.backend, vault_settings()).await;
+        let mut with_contact = notice("https://example.com/contact.jpg");
+        with_contact["notifier"] = json!({"name": "Noor Notifier", "email": "noor@example.org"});
+        app.file(&with_contact, None).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, csrf) = sign_in(&app, "rob").await;
+        let queue: Value = app.queue(&app.staff(Role::Reviewer, "helper").await).await.into();
+        let case = queue[0]["case_id"].as_str().unwrap().to_owned();
+        let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(body.contains("Contact details hidden."), "{body}");
+        assert!(!body.contains("noor@example.org"), "hidden until revealed");
+        let notice_id = app.store().case_notices(&case).await.unwrap()[0].id.clone();
+        let (status, _, body) =
+            post_form(&app, &format!("/staff/cases/{case}/notices/{notice_id}/reveal"), &cookie, &[("csrf", &csrf)])
+                .await;
+        assert_eq!(status, 200);
+        assert!(body.contains("noor@example.org") && body.contains("Noor Notifier"), "{body}");
+        let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(!body.contains("noor@example.org"), "shown on the reveal's answer only");
+        let audit = app.store().audit_for(&format!("case:{case}")).await.unwrap();
+        let reveal = audit.iter().find(|e| e.action == "notifier.revealed").expect("reveal audited");
+        assert!(reveal.actor.starts_with("account:"), "{}", reveal.actor);
+        assert!(!reveal.detail.contains("noor"), "the audit names the notice, never the details");
+
+        // The reviewer uploads the content on the page; it shows blurred, then revealed.
+        let resp = upload(&app, &case, &cookie, &csrf).await;
+        assert_eq!(resp.status().as_u16(), 303);
+        let item = app.store().content_items_for_case(&case).await.unwrap()[0].id.clone();
+        let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(
+            body.contains(&format!("class=\"preview\" src=\"/staff/cases/{case}/content/{item}?purpose=preview\"")),
+            "{body}"
+        );
+        let (status, _, _) =
+            page(&app, &format!("/staff/cases/{case}/content/{item}?purpose=preview"), Some(&cookie)).await;
+        assert_eq!(status, 200);
+        let (_, _, body) =
+            post_form(&app, &format!("/staff/cases/{case}/content/{item}/reveal"), &cookie, &[("csrf", &csrf)]).await;
+        assert!(body.contains("class=\"preview revealed\""), "{body}");
+        let resp = browser()
+            .get(format!("{}/staff/cases/{case}/content/{item}?purpose=reveal", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-type"], "image/png");
+        assert_eq!(resp.bytes().await.unwrap().to_vec(), png(), "the bytes as uploaded");
+        let blob = app.store().content_item_blob(&case, &item).await.unwrap();
+        let reads: Vec<String> = app
+            .store()
+            .audit_for(&format!("blob:{blob}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "blob.read")
+            .map(|e| e.detail)
+            .collect();
+        assert!(reads.iter().any(|d| d.contains("\"preview\"")), "{reads:?}");
+        assert!(reads.iter().any(|d| d.contains("\"reveal\"")), "{reads:?}");
+
+        // A removal without its ground and facts: errors beside the fields, in form order, typed kept.
+        let decide = format!("/staff/cases/{case}/decision");
+        let typed = "The person shown did not consent; the uploader is unknown to them.";
+        let (status, _, body) = post_form(
+            &app,
+            &decide,
+            &cookie,
+            &[("csrf", &csrf), ("visibility", "removed"), ("explanation", typed), ("territorial_scope", "EEA")],
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains(typed), "the explanation is kept");
+        assert!(body.contains("id=\"d-vis-removed\" value=\"removed\" checked"), "the choice is kept");
+        assert!(
+            body.contains("aria-invalid=\"true\" aria-describedby=\"d-legal_ground-error\"")
+                || body.contains("id=\"d-ground-error\""),
+            "{body}"
+        );
+        let summary = &body[body.find("error-summary").unwrap()..];
+        let ground = summary.find("#d-ground").expect("ground in the summary");
+        let facts = summary.find("#d-facts").expect("facts in the summary");
+        assert!(ground < facts, "the summary follows the form's order");
+        assert!(app.store().case_decisions(&case).await.unwrap().is_empty());
+
+        // The complete removal through the page: decided, and the uploaded image is banked.
+        let (status, location, _) = post_form(
+            &app,
+            &decide,
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("visibility", "removed"),
+                ("ground", "illegal"),
+                ("legal_ground", "nl-sr-254ba"),
+                ("territorial_scope", "EEA"),
+                ("content_date", "2026-01-05"),
+                ("content_type", "image"),
+                ("explanation", typed),
+                ("facts", "A notice reported the image; the reviewer compared it with the report."),
+            ],
+        )
+        .await;
+        assert_eq!((status, location), (303, format!("/staff/cases/{case}?done=decided")));
+        let decisions = app.store().case_decisions(&case).await.unwrap();
+        assert_eq!(decisions.len(), 1);
+        assert!(decisions[0].decided_by.starts_with("account:"));
+        let platform = app.key(Role::Platform, "platform").await;
+        let (status, screened) =
+            app.post_multipart("/api/v1/screen", &[("image", Some("again.png"), &png())], Some(&platform)).await;
+        assert_eq!(status, 200, "{screened}");
+        assert_eq!(screened["verdict"], "block", "the re-upload of the attached image is blocked: {screened}");
+    })
+    .await;
+}
+
+/// A senior reviewer decides an appeal on the page; on their own decision the page refuses with
+/// a readable four-eyes error and nothing changes.
+#[tokio::test]
+async fn the_appeal_page_decides_and_refuses_four_eyes_readably() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "sara", Role::SeniorReviewer).await;
+        account(&app, &admin, "simon", Role::SeniorReviewer).await;
+        let (sara, sara_csrf) = sign_in(&app, "sara").await;
+        let (simon, simon_csrf) = sign_in(&app, "simon").await;
+        let filed = app.file(&notice("https://example.com/appealed.jpg"), None).await;
+        let token = filed["tracking_token"].as_str().unwrap().to_owned();
+        let helper = app.staff(Role::Reviewer, "helper").await;
+        let case = app.only_case(&helper).await;
+        // Sara decides on the page: no action.
+        let (status, _, _) = post_form(
+            &app,
+            &format!("/staff/cases/{case}/decision"),
+            &sara,
+            &[("csrf", &sara_csrf), ("explanation", "Not intimate imagery: no action.")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let decision = app.store().case_decisions(&case).await.unwrap().remove(0);
+        // The notifier appeals with their tracking token.
+        let (status, appeal) = app
+            .post(
+                &format!("/api/v1/decisions/{}/appeals", decision.id),
+                &json!({"token": token, "reason": "The image is of me and it is still online."}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{appeal}");
+        let appeal = appeal["id"].as_str().unwrap().to_owned();
+        let (_, _, list) = page(&app, "/staff/appeals", Some(&sara)).await;
+        assert!(list.contains(&appeal[..8]), "{list}");
+        let path = format!("/staff/appeals/{appeal}/decision");
+        let (status, _, body) =
+            post_form(&app, &path, &sara, &[("csrf", &sara_csrf), ("outcome", "reversed"), ("reasons", "Mine.")]).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("Another senior reviewer must decide this appeal"), "{body}");
+        assert!(body.contains("role=\"alert\""));
+        assert_eq!(app.store().appeal(&appeal).await.unwrap().unwrap().state, "open");
+        // Missing reasons: a field error, nothing decided.
+        let (status, _, body) = post_form(&app, &path, &simon, &[("csrf", &simon_csrf), ("outcome", "reversed")]).await;
+        assert_eq!(status, 422);
+        assert!(body.contains("Give the reasons for the outcome."), "{body}");
+        let (status, location, _) = post_form(
+            &app,
+            &path,
+            &simon,
+            &[("csrf", &simon_csrf), ("outcome", "reversed"), ("reasons", "The notice showed the image is intimate.")],
+        )
+        .await;
+        assert_eq!((status, location), (303, format!("/staff/appeals/{appeal}")));
+        let decided = app.store().appeal(&appeal).await.unwrap().unwrap();
+        assert_eq!(decided.outcome.map(|o| o.as_str()), Some("reversed"));
+        assert!(decided.decided_by.unwrap().starts_with("account:"));
+    })
+    .await;
+}
