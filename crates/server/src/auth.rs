@@ -55,6 +55,8 @@ pub enum Permission {
     HelplineWork,
     /// Helpline mode's figures: the league table and the yearly figures (no personal data).
     ViewHelplineFigures,
+    /// Send a dead letter of the outbox again (`POST /api/v1/outbox/dead/{id}/resend`).
+    ResendDeadLetters,
 }
 
 /// The permission table: which role may do what. `None` is an anonymous caller.
@@ -79,6 +81,7 @@ pub fn allowed(role: Option<Role>, permission: Permission) -> bool {
         RequeueSubmissions => matches!(role, Some(Admin)),
         HelplineWork => matches!(role, Some(Caseworker)),
         ViewHelplineFigures => matches!(role, Some(Caseworker | Admin | Auditor)),
+        ResendDeadLetters => matches!(role, Some(Admin)),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bank_formats;
 pub mod blobs;
 pub mod client;
 pub mod helpline;
@@ -17,6 +18,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pages;
 pub mod problem;
+pub mod report_formats;
 pub mod screening;
 pub mod staff;
 pub mod tdb;
@@ -376,6 +378,7 @@ pub fn router(state: AppState) -> Router {
         .route("/appeals/{id}", get(api::decisions::show_appeal))
         .route("/appeals/{id}/decision", post(api::decisions::decide_appeal))
         .route("/outbox/dead", get(api::operations::dead_letters))
+        .route("/outbox/dead/{id}/resend", post(api::operations::resend_dead_letter))
         .route("/misuse", get(api::operations::misuse))
         .route(
             "/screen",

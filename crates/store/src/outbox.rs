@@ -219,6 +219,42 @@ impl Store {
         rows.iter().map(item).collect()
     }
 
+    /// Sends a dead letter again: clears its death, its attempts and any claim, and makes it due
+    /// at `now`, so the worker delivers it on its next round with the full number of retries.
+    /// Audited as `outbox.resent` by `actor` (the error text is not copied: it is about the
+    /// recipient). Errors: `NotFound` when no item has this id, `Conflict` when it is not dead.
+    pub async fn resend_dead_letter(&self, id: &str, actor: &str, now: OffsetDateTime) -> Result<OutboxItem> {
+        let mut tx = self.write().await?;
+        let dead: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT dead_at FROM outbox WHERE id = $1").bind(id).fetch_optional(&mut *tx.tx).await?;
+        match dead {
+            None => return Err(StoreError::NotFound),
+            Some(None) => return Err(StoreError::Conflict(format!("{id} is not a dead letter"))),
+            Some(Some(_)) => {}
+        }
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE outbox SET dead_at = NULL, attempts = 0, claimed_until = NULL, next_attempt_at = $1 \
+             WHERE id = $2 AND dead_at IS NOT NULL RETURNING {COLUMNS}"
+        )))
+        .bind(to_ms(now))
+        .bind(id)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        let resent = item(&row)?;
+        tx.audit(
+            now,
+            crate::AuditEvent {
+                actor,
+                action: "outbox.resent",
+                subject: format!("outbox:{id}"),
+                detail: serde_json::json!({ "channel": resent.channel, "topic": resent.topic }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(resent)
+    }
+
     /// Items of one topic, oldest first (tests, the dead-letter view).
     pub async fn outbox_items(&self, topic: &str) -> Result<Vec<OutboxItem>> {
         let rows = sqlx::query(AssertSqlSafe(format!(

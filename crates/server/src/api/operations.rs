@@ -2,7 +2,7 @@
 //! that failed every attempt) and the Art. 23(2) measures taken against notifiers.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 
 use crate::AppState;
 use crate::auth::{Caller, Permission};
@@ -28,6 +28,26 @@ pub async fn dead_letters(State(state): State<AppState>, caller: Caller) -> Resu
             })
             .collect(),
     )))
+}
+
+/// `POST /api/v1/outbox/dead/{id}/resend` (admins): a dead letter goes back in the outbox, due
+/// now, with its attempts reset — after the cause (a receiver down, a wrong address) is fixed.
+/// Answers the item as the dead-letter view shows it; 404 for an unknown id, 409 when the item is
+/// not a dead letter (pending or delivered). Audited as `outbox.resent`.
+pub async fn resend_dead_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::ResendDeadLetters)?;
+    let item = state.store().resend_dead_letter(&id, &caller.principal(), state.now()).await?;
+    Ok(Json(serde_json::json!({
+        "id": item.id,
+        "channel": item.channel,
+        "topic": item.topic,
+        "attempts": item.attempts,
+        "resent": true,
+    })))
 }
 
 /// `GET /api/v1/misuse`: warnings and suspensions (DSA Art. 23(2)), newest first.

@@ -2,8 +2,11 @@
 //!
 //! DSA Art. 16(6) (timely processing) and Art. 22 (trusted flaggers first): how long notices wait
 //! for a decision (p50/p90/p99 by source and by category), how many cases missed their deadline,
-//! what screened files say about AI generation by generator, and how often each hash bank matched.
-//! Every figure is computed by the store in SQL (`staydown_store::Stats`). The period is whole UTC
+//! what screened files say about AI generation by generator, and how often each hash bank matched;
+//! for the staff dashboard also time to action per week, time to pick-up, the share of notices
+//! acted on within 24 h and 48 h, per trusted flagger the notices sent, share acted on and median
+//! time (Art. 22), and the open and overdue cases now. Every figure is computed by the store in SQL
+//! (`staydown_store::Stats`, `staydown_store::DashboardFigures`); `/staff/dashboard` shows the same. The period is whole UTC
 //! days, `to` inclusive; without parameters, the last 30 days up to now. Durations are seconds.
 
 use axum::Json;
@@ -22,8 +25,10 @@ use crate::problem::ApiError;
 /// Query parameters.
 #[derive(Debug, Default, Deserialize)]
 pub struct StatsQuery {
-    from: Option<String>,
-    to: Option<String>,
+    /// First day, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day (inclusive), `YYYY-MM-DD`.
+    pub to: Option<String>,
 }
 
 /// Longest period one request may ask for (days).
@@ -74,18 +79,24 @@ fn seconds(f: Figure) -> Value {
 
 /// The table's rows where exactly `dim` is set (the others `TOTAL`), as objects keyed by `dim`.
 fn rows_for(table: &Table, dim: Option<&str>) -> Vec<Value> {
+    rows_with(table, dim.as_slice())
+}
+
+/// The table's rows where exactly the dimensions `dims` are set (the others `TOTAL`), as objects
+/// keyed by those dimensions, then one key per column (`<column>_seconds` for durations).
+pub fn rows_with(table: &Table, dims: &[&str]) -> Vec<Value> {
     table
         .rows
         .iter()
         .filter(|r| {
-            table.dims.iter().zip(&r.keys).all(|(d, k)| if Some(*d) == dim { k != "TOTAL" } else { k == "TOTAL" })
+            table.dims.iter().zip(&r.keys).all(|(d, k)| if dims.contains(d) { k != "TOTAL" } else { k == "TOTAL" })
         })
         .map(|r| {
             let mut obj = serde_json::Map::new();
-            if let Some(dim) = dim
-                && let Some(i) = table.dims.iter().position(|d| *d == dim)
-            {
-                obj.insert(dim.to_owned(), json!(r.keys[i]));
+            for (d, k) in table.dims.iter().zip(&r.keys) {
+                if dims.contains(d) {
+                    obj.insert((*d).to_owned(), json!(k));
+                }
             }
             for (c, f) in table.columns.iter().zip(&r.figures) {
                 let key = if matches!(f, Figure::Millis(_)) { format!("{}_seconds", c.key) } else { c.key.to_owned() };
@@ -94,6 +105,22 @@ fn rows_for(table: &Table, dim: Option<&str>) -> Vec<Value> {
             Value::Object(obj)
         })
         .collect()
+}
+
+/// `part / whole`, or null when `whole` is 0.
+fn share(part: &Value, whole: &Value) -> Value {
+    match (part.as_i64(), whole.as_i64()) {
+        (Some(p), Some(w)) if w > 0 => json!(p as f64 / w as f64),
+        _ => Value::Null,
+    }
+}
+
+/// Adds `share_within_24h` / `share_within_48h` (of the notices received) to a row of
+/// [`staydown_store::DashboardFigures::within`].
+fn with_within_shares(mut row: Value) -> Value {
+    row["share_within_24h"] = share(&row["within_24h"], &row["received"]);
+    row["share_within_48h"] = share(&row["within_48h"], &row["received"]);
+    row
 }
 
 fn total(table: &Table) -> Value {
@@ -109,7 +136,14 @@ pub async fn stats(
     caller.require(Permission::ViewStats)?;
     let now = state.now();
     let period = period(&q, now)?;
+    Ok(Json(figures(&state, period, now).await?))
+}
+
+/// Every figure of `GET /api/v1/stats` for `period` (open cases judged at `now`), as its JSON
+/// document. The staff dashboard (`/staff/dashboard`) renders this same document.
+pub async fn figures(state: &AppState, period: Period, now: time::OffsetDateTime) -> Result<Value, ApiError> {
     let s = state.store().stats(period, now).await?;
+    let d = state.store().dashboard_figures(period, now).await?;
     let ai_yes_total = s.ai_by_generator.figure(&["TOTAL"], "ai_generated_yes").and_then(Figure::count).unwrap_or(0);
     let by_generator: Vec<Value> = rows_for(&s.ai_by_generator, Some("generator"))
         .into_iter()
@@ -120,7 +154,7 @@ pub async fn stats(
             row
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "period": {
             "from": period.from.format(&Rfc3339).unwrap_or_default(),
             "until": period.until.format(&Rfc3339).unwrap_or_default(),
@@ -129,7 +163,23 @@ pub async fn stats(
             "total": total(&s.time_to_action),
             "by_source": rows_for(&s.time_to_action, Some("source")),
             "by_category": rows_for(&s.time_to_action, Some("category")),
+            "by_week": rows_with(&d.weekly, &["week"]),
+            "by_week_and_source": rows_with(&d.weekly, &["week", "source"]),
+            "by_week_and_category": rows_with(&d.weekly, &["week", "category"]),
         },
+        "time_to_pickup": {
+            "total": total(&d.pickup),
+            "by_category": rows_for(&d.pickup, Some("category")),
+        },
+        "acted_within": {
+            "total": with_within_shares(total(&d.within)),
+            "by_source": rows_for(&d.within, Some("source")).into_iter().map(with_within_shares).collect::<Vec<_>>(),
+        },
+        "trusted_flaggers": rows_for(&d.flaggers, Some("flagger")).into_iter().map(|mut row| {
+            row["share_acted_on"] = share(&row["acted_on"], &row["notices"]);
+            row
+        }).collect::<Vec<_>>(),
+        "queue": { "open": d.queue.open, "overdue": d.queue.overdue },
         "deadlines": {
             "total": total(&s.deadlines),
             "by_category": rows_for(&s.deadlines, Some("category")),
@@ -141,5 +191,5 @@ pub async fn stats(
         "bank_matches": s.bank_matches.iter().map(|b| json!({
             "bank": b.bank, "screenings": b.screenings, "blocked": b.blocked, "held": b.held, "allowed": b.allowed,
         })).collect::<Vec<_>>(),
-    })))
+    }))
 }

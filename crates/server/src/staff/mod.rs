@@ -8,8 +8,10 @@
 //! disabled. Password hashing (argon2id, deliberately slow) runs on the blocking pool so that a
 //! burst of sign-ins cannot stall the async workers that serve notices.
 
+pub mod admin_pages;
 pub mod api;
 pub mod helpline;
+pub mod charts;
 pub mod pages;
 pub mod session;
 pub mod sign_in;
@@ -54,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/logout", post(sign_in::sign_out))
         .route("/staff/password", post(sign_in::change_password))
         .merge(helpline::routes())
+        .merge(admin_pages::routes())
 }
 
 /// Hashes a password with argon2id on the blocking pool.

@@ -96,8 +96,14 @@ pub async fn session(test: &str) -> Option<Session> {
 }
 
 /// The screenshots the README shows (only these are written, to keep the repository small).
-const SHOTS: &[&str] =
-    &["home-phone", "report-errors-en-phone", "report-hashes-ready", "received-nl", "tracking-decided"];
+const SHOTS: &[&str] = &[
+    "home-phone",
+    "report-errors-en-phone",
+    "report-hashes-ready",
+    "received-nl",
+    "tracking-decided",
+    "console-dashboard",
+];
 
 /// Where a screenshot goes when `STAYDOWN_SCREENSHOTS=1`.
 pub fn screenshot_path(name: &str) -> Option<PathBuf> {

@@ -8,6 +8,9 @@ mod app;
 
 /// The staff console's review pages: sign in, queue, take, blurred preview, decide, appeals.
 mod console;
+/// The console's management pages: banks with an import, the dashboard's charts, admin (issue 12).
+mod console_admin;
+
 /// The tracking link after a decision, and an appeal from the browser.
 mod follow;
 /// Layout, language switch, home page, error pages, security headers.

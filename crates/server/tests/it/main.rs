@@ -14,6 +14,8 @@ mod canary;
 mod case_content;
 /// The staff console's review pages: page × role matrix, fixation, CSRF, throttling, audited reveals.
 mod console;
+/// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
+mod console_admin;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).

@@ -37,6 +37,7 @@ fn expected(method: &str, path: &str, role: Option<Role>) -> bool {
         ("GET", "/api/v1/outbox/dead" | "/api/v1/misuse" | "/api/v1/transparency/submissions") => {
             matches!(role, Some(Admin | Auditor))
         }
+        ("POST", "/api/v1/outbox/dead/{id}/resend") => role == Some(Admin),
         ("POST", "/api/v1/screen") => matches!(role, Some(Platform | Admin)),
         ("GET", "/api/v1/stats") => matches!(role, Some(Reviewer | SeniorReviewer | Admin | Auditor)),
         ("GET" | "POST", "/api/v1/banks")
@@ -89,6 +90,7 @@ async fn every_route_for_every_role() {
         ("DELETE", "/api/v1/keys/{id}"),
         ("GET", "/api/v1/session"),
         ("GET", "/api/v1/outbox/dead"),
+        ("POST", "/api/v1/outbox/dead/{id}/resend"),
         ("GET", "/api/v1/misuse"),
         ("GET", "/api/v1/transparency/submissions"),
         ("GET", "/api/v1/stats"),

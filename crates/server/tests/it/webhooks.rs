@@ -103,3 +103,48 @@ async fn transport_errors_are_stored_without_the_urls_secrets() {
     assert!(error.contains("transport error"), "{error}");
     assert!(!error.contains("canary-secret-4b1d"), "the webhook URL's secret reached outbox.last_error: {error}");
 }
+
+/// `POST /api/v1/outbox/dead/{id}/resend`: an admin sends a dead letter again once the receiver
+/// is back; it is delivered on the next round, leaves the dead-letter view and is audited. Only
+/// admins may (an auditor sees the view but cannot re-send); an unknown id is 404, an item that is
+/// not dead 409.
+#[tokio::test]
+async fn dead_letters_are_resent_by_admins() {
+    let receiver = Receiver::start().await;
+    for backend in staydown_testkit::backends().await {
+        *receiver.applied.lock().unwrap() = Vec::new();
+        let app = TestApp::start_with(backend, settings_with_webhook(&receiver)).await;
+        app.file(&notice("https://social.example/p/12"), None).await;
+        let reviewer = app.staff(Role::Reviewer, "ria").await;
+        let case_id = app.only_case(&reviewer).await;
+        let (status, _) = app.post(&format!("/api/v1/cases/{case_id}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201);
+        *receiver.fail_next.lock().unwrap() = u32::MAX;
+        for _ in 0..staydown_server::outbox::MAX_ATTEMPTS {
+            app.deliver().await;
+            app.advance(time::Duration::hours(7));
+        }
+        let admin = app.key(Role::Admin, "admin").await;
+        let auditor = app.key(Role::Auditor, "auditor").await;
+        let (_, dead) = app.get("/api/v1/outbox/dead", Some(&auditor)).await;
+        let id = dead[0]["id"].as_str().expect("a dead letter").to_owned();
+        let path = format!("/api/v1/outbox/dead/{id}/resend");
+        assert_eq!(app.post(&path, &json!({}), Some(&auditor)).await.0, 403);
+        assert!(receiver.applied_events().is_empty());
+
+        *receiver.fail_next.lock().unwrap() = 0;
+        let (status, body) = app.post(&path, &json!({}), Some(&admin)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!((body["id"].as_str(), body["attempts"].as_i64()), (Some(id.as_str()), Some(0)));
+        let (_, dead) = app.get("/api/v1/outbox/dead", Some(&admin)).await;
+        assert_eq!(dead, json!([]), "no longer a dead letter");
+        app.deliver().await;
+        assert_eq!(receiver.applied_events(), ["content.remove"], "delivered on the next round");
+        let (status, problem) = app.post(&path, &json!({}), Some(&admin)).await;
+        assert_eq!(status, 409, "a delivered item is not re-sent: {problem}");
+        let (status, _) = app.post("/api/v1/outbox/dead/no-such-item/resend", &json!({}), Some(&admin)).await;
+        assert_eq!(status, 404);
+        let audit = app.store().audit_for(&format!("outbox:{id}")).await.unwrap();
+        assert_eq!(audit.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["outbox.resent"]);
+    }
+}

@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use staydown_domain::bank::{BankAction, BankDraft, BankProvenance, HashedBy, NewEntry, validate_bank};
 use staydown_store::Store;
 
-use super::bank_formats::{self, Format};
+use staydown_server::bank_formats::{self, Format};
 
 /// Audit actor for changes made with the CLI.
 const ACTOR: &str = "cli";
@@ -88,8 +88,8 @@ pub enum BankCommand {
         /// The bank to add to.
         #[arg(long)]
         bank: String,
-        /// File format.
-        #[arg(long, value_enum)]
+        /// File format: csv, json or te.
+        #[arg(long, value_parser = parse_format)]
         format: Format,
         /// Import the valid lines and only report the bad ones.
         #[arg(long)]
@@ -107,8 +107,8 @@ pub enum BankCommand {
         /// The bank.
         #[arg(long)]
         bank: String,
-        /// File format.
-        #[arg(long, value_enum)]
+        /// File format: csv, json or te.
+        #[arg(long, value_parser = parse_format)]
         format: Format,
         /// Output file; `-` for standard output.
         file: PathBuf,
@@ -139,6 +139,10 @@ pub enum BankCommand {
 
 fn parse_action(s: &str) -> Result<BankAction, String> {
     BankAction::parse(s).ok_or_else(|| "one of block, hold, flag".to_owned())
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| "one of csv, json, te".to_owned())
 }
 
 fn parse_provenance(s: &str) -> Result<BankProvenance, String> {

@@ -3,7 +3,6 @@
 pub mod account;
 pub mod audit;
 pub mod bank;
-pub mod bank_formats;
 pub mod bench_index;
 pub mod bench_intake;
 pub mod bench_pdq;

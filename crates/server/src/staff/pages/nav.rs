@@ -33,6 +33,14 @@ pub const NAV: &[NavItem] = &[
         label: t("helpline-league-title"),
         permission: Permission::ViewHelplineFigures,
     },
+    NavItem { href: "/staff/dashboard", label: t("staff-admin-nav-dashboard"), permission: Permission::ViewStats },
+    NavItem { href: "/staff/banks", label: t("staff-admin-nav-banks"), permission: Permission::ManageBanks },
+    NavItem {
+        href: "/staff/transparency",
+        label: t("staff-admin-nav-transparency"),
+        permission: Permission::ViewSubmissions,
+    },
+    NavItem { href: "/staff/admin", label: t("staff-admin-nav-admin"), permission: Permission::ViewAccounts },
 ];
 
 /// The entries a role may see.

@@ -3,13 +3,14 @@
 //! Issue 5 ("admins import/export banks"), design.md §5 ("Exchange"). Parsing checks every line and
 //! reports every bad one with its line number, so a 100,000-line list is fixed in one pass; the
 //! caller decides whether bad lines abort the import. A record is one line in every format (CSV
-//! fields may be quoted, but not span lines). Formats and their sources: docs/banks.md.
+//! fields may be quoted, but not span lines). Formats and their sources: docs/banks.md. Used by
+//! `staydown bank import|export` and by the console's bank page (`/staff/banks`).
 
 use staydown_domain::bank::{EntryDraft, NewEntry, validate_entry};
 use staydown_store::BankEntry;
 
 /// An exchange format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// CSV with the header `pdq,quality,sha256,md5,note`.
     Csv,
@@ -17,6 +18,25 @@ pub enum Format {
     Json,
     /// ThreatExchange / HMA PDQ signal file: `pdq <hex>` per line (legacy `.te` CSV rows on import).
     Te,
+}
+
+impl Format {
+    /// Every format, in the order forms offer them.
+    pub const ALL: [Format; 3] = [Format::Csv, Format::Json, Format::Te];
+
+    /// The format's name on the command line and in forms: `csv`, `json`, `te`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Te => "te",
+        }
+    }
+
+    /// Parses `csv`, `json` or `te`.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == name)
+    }
 }
 
 /// The CSV header staydown writes (and the columns it reads).

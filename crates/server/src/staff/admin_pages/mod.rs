@@ -1,0 +1,132 @@
+//! The console's management pages (issue 12, part B): `/staff/dashboard` (figures and SVG
+//! charts), `/staff/banks` (hash banks: create, import, export, entries, recent matches),
+//! `/staff/transparency` (the Art. 15/24 report and the Transparency Database queue, Art. 24(5))
+//! and `/staff/admin` (accounts, keys, Art. 23 measures, dead letters, the audit-chain check).
+//!
+//! Every page and form checks the API's permission table (`auth::allowed`) through
+//! [`Console::require`], and every state-changing form carries the session's CSRF token. Pages run
+//! the same handlers or store calls as the JSON API, so a page never shows a figure or allows a
+//! change the API would not; auditors get the views without any form that changes something.
+//! After a change the page redirects (303) back with `?done=<what>` and shows a one-line notice;
+//! refused input is shown again with the reasons, nothing is lost or changed.
+
+pub mod admin;
+pub mod banks;
+pub mod dashboard;
+pub mod transparency;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use staydown_domain::validation::FieldErrors;
+
+use super::pages::Console;
+pub(crate) use super::pages::tk;
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// Marks a catalogue key for the completeness test (`pages::i18n`).
+pub(crate) const fn t(key: &'static str) -> &'static str {
+    key
+}
+
+/// The management pages' routes (merged into `staff::routes`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff/dashboard", get(dashboard::page))
+        .route("/staff/banks", get(banks::list).post(banks::create))
+        .route("/staff/banks/{name}", get(banks::show))
+        .route("/staff/banks/{name}/settings", post(banks::update))
+        .route(
+            "/staff/banks/{name}/import",
+            post(banks::import).layer(axum::extract::DefaultBodyLimit::max(banks::MAX_IMPORT_BYTES + 64 * 1024)),
+        )
+        .route("/staff/banks/{name}/export", get(banks::export))
+        .route("/staff/transparency", get(transparency::page))
+        .route("/staff/transparency/download", get(transparency::download))
+        .route("/staff/transparency/requeue", post(transparency::requeue))
+        .route("/staff/admin", get(admin::page))
+        .route("/staff/admin/accounts", post(admin::create_account))
+        .route("/staff/admin/accounts/{id}/{action}", post(admin::account_action))
+        .route("/staff/admin/keys", post(admin::issue_key))
+        .route("/staff/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .route("/staff/admin/dead/{id}/resend", post(admin::resend))
+}
+
+/// A form's reasons for refusal as the page shows them: the field and the API's message.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The field the reason is about (the form control's `id`), if any.
+    pub field: String,
+    /// The reason, as the API gives it.
+    pub message: String,
+}
+
+/// The reasons in an API error, for showing on the page that sent the form. `None` for errors
+/// that are not about the input (the caller answers those as the API's page would).
+pub fn problems(err: &ApiError) -> Option<Vec<Problem>> {
+    match err {
+        ApiError::Validation(FieldErrors(list)) => {
+            Some(list.iter().map(|e| Problem { field: e.field.clone(), message: e.message.clone() }).collect())
+        }
+        ApiError::Conflict(m) => Some(vec![Problem { field: String::new(), message: m.clone() }]),
+        ApiError::NotFound => Some(vec![Problem { field: String::new(), message: "not found".into() }]),
+        _ => None,
+    }
+}
+
+/// Back to `path` after a change, with the notice `done` (a catalogue key suffix).
+pub fn done(path: &str, what: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}done={what}")).into_response()
+}
+
+/// The notice for `?done=`, when it is one this page knows.
+pub fn notice(done: Option<&str>, known: &[(&str, &'static str)]) -> Option<&'static str> {
+    let done = done?;
+    known.iter().find(|(k, _)| *k == done).map(|(_, key)| *key)
+}
+
+/// The page answer for an error that is not about the form's input.
+pub fn failure(console: &Console, err: &ApiError) -> Response {
+    match err {
+        ApiError::Forbidden(_) | ApiError::Unauthorized(_) => {
+            console.message(StatusCode::FORBIDDEN, tk("staff-forbidden"))
+        }
+        _ => {
+            tracing::warn!(error = %err, "console page failed");
+            console.message(StatusCode::SERVICE_UNAVAILABLE, tk("staff-unavailable"))
+        }
+    }
+}
+
+/// Hours with one decimal for a number of seconds (`–` when nothing was measured).
+pub fn hours(seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "–".to_owned(), |s| format!("{:.1}", s / 3600.0))
+}
+
+/// A share (0..1) as a percentage with one decimal (`–` when undefined).
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_owned(), |s| format!("{:.1} %", s * 100.0))
+}
+
+pub use crate::staff::pages::when;
+
+/// An RFC 3339 string from the API as `YYYY-MM-DD HH:MM UTC` (as given when it does not parse).
+pub fn when_text(s: &str) -> String {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_or_else(|_| s.to_owned(), when)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_shown_in_hours_and_percent() {
+        assert_eq!(hours(Some(5400.0)), "1.5");
+        assert_eq!(hours(None), "–");
+        assert_eq!(percent(Some(2.0 / 3.0)), "66.7 %");
+        assert_eq!(when_text("2026-11-30T09:05:00Z"), "2026-11-30 09:05 UTC");
+    }
+}

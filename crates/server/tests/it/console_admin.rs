@@ -1,0 +1,361 @@
+//! The console's management pages (issue 12, part B): the page × role matrix for the dashboard,
+//! banks, transparency and admin pages; the dashboard shows exactly the figures of
+//! `GET /api/v1/stats`; an admin creates a bank, imports and exports a file; a form without the
+//! session's CSRF token changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use staydown_domain::roles::Role;
+use time::Duration;
+
+use crate::support::{TestApp, each_backend, notice, removal};
+
+const PASSWORD: &str = "a long enough password";
+
+/// A browser-like client that does not follow redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// A signed-in console user: the session cookie and the session's CSRF token.
+struct Staff {
+    cookie: String,
+    csrf: String,
+}
+
+/// Creates an account with `role` and signs it in through the form.
+async fn signed_in(app: &TestApp, admin_key: &str, username: &str, role: Role) -> Staff {
+    let (status, body) = app
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": username, "role": role.as_str(), "password": PASSWORD}),
+            Some(admin_key),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let resp = browser()
+        .post(format!("{}/staff/login", app.base))
+        .form(&[("username", username), ("password", PASSWORD), ("next", "/staff/queue")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(resp.status().as_u16(), 303, "signed in");
+    let set = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie").to_owned();
+    let cookie = set.split(';').next().unwrap_or_default().trim().to_owned();
+    let session: Value = browser()
+        .get(format!("{}/api/v1/session", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Staff { cookie, csrf: session["csrf_token"].as_str().expect("csrf token").to_owned() }
+}
+
+async fn get_page(app: &TestApp, path: &str, who: Option<&Staff>) -> (u16, String, String) {
+    let mut req = browser().get(format!("{}{path}", app.base));
+    if let Some(s) = who {
+        req = req.header("cookie", &s.cookie);
+    }
+    let resp = req.send().await.expect("page");
+    let status = resp.status().as_u16();
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, resp.text().await.unwrap_or_default())
+}
+
+async fn post_form(app: &TestApp, path: &str, who: Option<&Staff>, form: &[(&str, &str)]) -> (u16, String, String) {
+    let mut req = browser().post(format!("{}{path}", app.base)).form(form);
+    if let Some(s) = who {
+        req = req.header("cookie", &s.cookie);
+    }
+    let resp = req.send().await.expect("form");
+    let status = resp.status().as_u16();
+    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, location, resp.text().await.unwrap_or_default())
+}
+
+/// Which console role may open which of these pages (the API's permission table).
+fn page_allowed(path: &str, role: Role) -> bool {
+    use Role::*;
+    match path {
+        "/staff/dashboard" => matches!(role, Reviewer | SeniorReviewer | Admin | Auditor),
+        "/staff/banks" | "/staff/banks/confirmed" | "/staff/banks/confirmed/export?format=csv" => role == Admin,
+        "/staff/transparency" | "/staff/transparency/download?format=csv" => matches!(role, Admin | Auditor),
+        "/staff/admin" => matches!(role, Admin | Auditor),
+        _ => panic!("{path} missing from the expected matrix"),
+    }
+}
+
+/// Page × role (and anonymous): anonymous callers are sent to sign in and come back; a role the
+/// API's table does not allow gets the readable 403; the others get the page. Auditors see the
+/// admin and transparency pages without a single form that changes something.
+#[tokio::test]
+async fn every_management_page_for_every_role() {
+    let backend = staydown_testkit::backends().await[0];
+    let app = TestApp::start(backend).await;
+    let admin_key = app.key(Role::Admin, "bootstrap").await;
+    let pages = [
+        "/staff/dashboard",
+        "/staff/banks",
+        "/staff/banks/confirmed",
+        "/staff/banks/confirmed/export?format=csv",
+        "/staff/transparency",
+        "/staff/transparency/download?format=csv",
+        "/staff/admin",
+    ];
+    let mut mismatches = Vec::new();
+    for path in pages {
+        let (status, location, _) = get_page(&app, path, None).await;
+        if status != 303 || !location.starts_with("/staff/login?next=") {
+            mismatches.push(format!("{path} anonymous: {status} {location}"));
+        }
+    }
+    let roles = [Role::Reviewer, Role::SeniorReviewer, Role::Admin, Role::Auditor, Role::Caseworker];
+    for (i, role) in roles.into_iter().enumerate() {
+        let who = signed_in(&app, &admin_key, &format!("person{i}"), role).await;
+        for path in pages {
+            let (status, _, body) = get_page(&app, path, Some(&who)).await;
+            let expected = if page_allowed(path, role) { 200 } else { 403 };
+            if status != expected {
+                mismatches.push(format!("{path} as {role:?}: {status}, expected {expected}"));
+            }
+            if role == Role::Auditor && status == 200 && path.starts_with("/staff/admin") {
+                let changing =
+                    body.matches("method=\"post\"").count() - body.matches("action=\"/staff/logout\"").count();
+                assert_eq!(changing, 0, "an auditor's admin page has no form that changes anything");
+            }
+        }
+        // The forms obey the same table: only admins may create a bank.
+        let name = format!("bank-{i}");
+        let form = [
+            ("csrf", who.csrf.as_str()),
+            ("name", &name),
+            ("action", "hold"),
+            ("threshold", "31"),
+            ("provenance", "external_list"),
+        ];
+        let (status, _, _) = post_form(&app, "/staff/banks", Some(&who), &form).await;
+        let expected = if role == Role::Admin { 303 } else { 403 };
+        if status != expected {
+            mismatches.push(format!("POST /staff/banks as {role:?}: {status}, expected {expected}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Every `data-stat` pointer on the page with its `data-value`.
+fn page_figures(html: &str) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for part in html.split("data-stat=\"").skip(1) {
+        let (pointer, rest) = part.split_once('"').expect("pointer");
+        let value =
+            rest.split_once("data-value=\"").and_then(|(_, v)| v.split_once('"')).map(|(v, _)| v).expect("value");
+        let value = value.replace("&quot;", "\"").replace("&#34;", "\"");
+        out.insert(pointer.to_owned(), serde_json::from_str(&value).expect("a JSON value"));
+    }
+    out
+}
+
+/// Every number or null in the stats document outside `period`, by JSON pointer.
+fn api_figures(v: &Value, pointer: String, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if pointer.is_empty() && k == "period" {
+                    continue;
+                }
+                api_figures(v, format!("{pointer}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                api_figures(v, format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Number(_) | Value::Null => {
+            out.insert(pointer, v.clone());
+        }
+        _ => {}
+    }
+}
+
+/// The dashboard shows every figure of `GET /api/v1/stats` for the same data and period, with
+/// the same value, and draws its charts as SVG.
+#[tokio::test]
+async fn dashboard_figures_equal_the_stats_api() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let reviewer = app.staff(Role::Reviewer, "rita").await;
+        let flagger = app.key(Role::TrustedFlagger, "Offlimits").await;
+        let platform = app.key(Role::Platform, "Uploads").await;
+        let mut body = notice("https://d.example/1");
+        body["notifier"] = Value::Null;
+        app.file(&body, Some(&flagger)).await;
+        let case = app.only_case(&reviewer).await;
+        app.advance(Duration::hours(1));
+        let (status, _) = app.post(&format!("/api/v1/cases/{case}/take"), &json!({}), Some(&reviewer)).await;
+        assert_eq!(status, 200);
+        app.advance(Duration::hours(20));
+        let (status, _) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201);
+        app.file(&notice("https://d.example/2"), None).await;
+        let image =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/c2pa/ocsp.jpg")).expect("fixture");
+        let parts: [(&str, Option<&str>, &[u8]); 1] = [("image", Some("up.jpg"), &image)];
+        app.post_multipart("/api/v1/screen", &parts, Some(&platform)).await;
+        app.advance(Duration::days(3));
+
+        let who = signed_in(&app, &admin_key, "dora", Role::Auditor).await;
+        let (status, _, html) = get_page(&app, "/staff/dashboard", Some(&who)).await;
+        assert_eq!(status, 200, "{html}");
+        let (status, stats) = app.get("/api/v1/stats", Some(&reviewer)).await;
+        assert_eq!(status, 200);
+        let shown = page_figures(&html);
+        let mut expected = BTreeMap::new();
+        api_figures(&stats, String::new(), &mut expected);
+        assert!(expected.len() > 40, "the data exercises the figures: {stats}");
+        let missing: Vec<_> = expected.keys().filter(|k| !shown.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "figures of /api/v1/stats missing from the dashboard: {missing:?}");
+        let extra: Vec<_> = shown.keys().filter(|k| !expected.contains_key(*k)).collect();
+        assert!(extra.is_empty(), "dashboard figures the API does not give: {extra:?}");
+        for (pointer, value) in &expected {
+            assert_eq!(&shown[pointer], value, "{pointer}");
+        }
+        assert_eq!(stats["trusted_flaggers"][0]["flagger"], "Offlimits");
+        // Charts: server-drawn SVG, each with its text alternative.
+        let charts: Vec<&str> = html.split("<img src=\"data:image/svg+xml;base64,").skip(1).collect();
+        assert_eq!(charts.len(), 9, "one chart per part but the first");
+        use base64::Engine as _;
+        let first = charts[0].split('"').next().unwrap();
+        let svg = base64::engine::general_purpose::STANDARD.decode(first).expect("base64");
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("polyline"), "{svg}");
+        assert!(charts.iter().all(|c| c.contains("alt=\"") && !c.contains("alt=\"\"")), "every chart has an alt text");
+    })
+    .await;
+}
+
+/// An admin creates a bank, imports a CSV file (a file with a bad line is refused whole, with the
+/// line named), sees the entries with their source, changes the threshold, and exports the file.
+#[tokio::test]
+async fn admins_create_import_and_export_banks_in_the_console() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let who = signed_in(&app, &admin_key, "ada", Role::Admin).await;
+        let form = [
+            ("csrf", who.csrf.as_str()),
+            ("name", "partner-list"),
+            ("description", "Hashes from a partner"),
+            ("action", "hold"),
+            ("threshold", "20"),
+            ("provenance", "external_list"),
+        ];
+        let (status, location, _) = post_form(&app, "/staff/banks", Some(&who), &form).await;
+        assert_eq!((status, location.as_str()), (303, "/staff/banks/partner-list?done=created"));
+        // The same name again: the API's 409, shown on the page with the form kept.
+        let (status, _, html) = post_form(&app, "/staff/banks", Some(&who), &form).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("value=\"partner-list\""), "typed text is kept");
+
+        let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let upload = |text: String, skip: bool| {
+            let boundary = "console-admin-boundary-3f9a";
+            let mut body = String::new();
+            let mut fields = vec![("csrf", None, who.csrf.clone()), ("format", None, "csv".to_owned())];
+            if skip {
+                fields.push(("skip_invalid", None, "on".to_owned()));
+            }
+            fields.push(("file", Some("list.csv"), text));
+            for (name, file, value) in fields {
+                body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
+                if let Some(f) = file {
+                    body.push_str(&format!("; filename=\"{f}\"\r\nContent-Type: text/csv"));
+                }
+                body.push_str(&format!("\r\n\r\n{value}\r\n"));
+            }
+            body.push_str(&format!("--{boundary}--\r\n"));
+            browser()
+                .post(format!("{}/staff/banks/partner-list/import", app.base))
+                .header("cookie", &who.cookie)
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body)
+        };
+        let bad = format!("pdq,quality,sha256,md5,note\n{pdq},90,,,first\nnot-a-hash,,,,second\n");
+        let resp = upload(bad, false).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 422);
+        assert!(resp.text().await.unwrap().contains("line 3"), "the bad line is named");
+        let (_, bank) = app.get("/api/v1/banks/partner-list", Some(&admin_key)).await;
+        assert_eq!(bank["entry_count"], 0, "nothing imported from a file with a bad line");
+
+        let good = format!("pdq,quality,sha256,md5,note\n{pdq},90,,,first\n,,{sha},,second\n");
+        let resp = upload(good, false).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 303);
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.contains("added=2"), "{location}");
+        let (status, _, html) = get_page(&app, &location, Some(&who)).await;
+        assert_eq!(status, 200);
+        assert!(html.contains(pdq) && html.contains(sha), "the entries are listed");
+        assert!(html.contains("Imported 2 entries"), "the import is confirmed: {html}");
+
+        let (status, location, _) = post_form(
+            &app,
+            "/staff/banks/partner-list/settings",
+            Some(&who),
+            &[("csrf", &who.csrf), ("action", "block"), ("threshold", "12")],
+        )
+        .await;
+        assert_eq!((status, location.as_str()), (303, "/staff/banks/partner-list?done=updated"));
+        let (_, bank) = app.get("/api/v1/banks/partner-list", Some(&admin_key)).await;
+        assert_eq!(
+            (bank["action"].as_str(), bank["threshold"].as_u64(), bank["entry_count"].as_i64()),
+            (Some("block"), Some(12), Some(2))
+        );
+
+        let (status, _, csv) = get_page(&app, "/staff/banks/partner-list/export?format=csv", Some(&who)).await;
+        assert_eq!(status, 200);
+        assert!(csv.starts_with("pdq,quality,sha256,md5,note\n") && csv.contains(pdq) && csv.contains(sha), "{csv}");
+    })
+    .await;
+}
+
+/// A form sent without this session's CSRF token (a forged cross-site post) is refused with the
+/// readable page and changes nothing.
+#[tokio::test]
+async fn console_forms_without_the_session_token_change_nothing() {
+    let backend = staydown_testkit::backends().await[0];
+    let app = TestApp::start(backend).await;
+    let admin_key = app.key(Role::Admin, "bootstrap").await;
+    let who = signed_in(&app, &admin_key, "ada", Role::Admin).await;
+    for token in ["", "0000", &who.csrf[..who.csrf.len() - 1]] {
+        let (status, _, html) = post_form(
+            &app,
+            "/staff/banks",
+            Some(&who),
+            &[
+                ("csrf", token),
+                ("name", "forged"),
+                ("action", "block"),
+                ("threshold", "31"),
+                ("provenance", "external_list"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "{html}");
+        let (status, _, _) = post_form(
+            &app,
+            "/staff/admin/keys",
+            Some(&who),
+            &[("csrf", token), ("name", "Forged"), ("role", "platform")],
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+    let (status, _) = app.get("/api/v1/banks/forged", Some(&admin_key)).await;
+    assert_eq!(status, 404, "no bank was created");
+    let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+    assert!(keys.as_array().unwrap().iter().all(|k| k["name"] != "Forged"), "no key was issued");
+}
