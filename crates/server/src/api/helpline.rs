@@ -11,7 +11,6 @@
 use std::io::Write;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -33,8 +32,8 @@ use crate::json::ApiJson;
 use crate::problem::ApiError;
 
 /// The routes, nested under `/api/v1` by the router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> crate::api::contract::ApiRoutes {
+    crate::api::contract::ApiRoutes::new()
         .route("/helpline/platforms", get(list_platforms).post(create_platform))
         .route("/helpline/platforms/{id}/pack", get(pack))
         .route("/helpline/cases", post(create_case))
