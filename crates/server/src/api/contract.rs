@@ -111,7 +111,7 @@ impl Operation {
 
     /// Every status this operation can answer, sorted: the success status, and the errors that
     /// follow from its access (401/403), its body (400/413/415/422), its path parameters
-    /// (400/404), its query (400), the idempotency layer on POST (409, 422), the database (503)
+    /// (400/404), its query (400/422), the idempotency layer on POST (409, 422), the database (503)
     /// and [`Operation::more`].
     pub fn statuses(&self) -> Vec<u16> {
         let mut s: Vec<u16> = self.more.to_vec();
@@ -121,8 +121,11 @@ impl Operation {
         });
         match self.access {
             Access::Open => {}
-            Access::TokenOrKey | Access::Basic | Access::Session | Access::AnyKey => s.push(401),
-            Access::Role(_) | Access::PersonalKey => s.extend([401, 403]),
+            Access::Basic | Access::AnyKey => s.push(401),
+            // A Cookie header the HTTP layer cannot read is refused there with a bare 400.
+            Access::Session => s.extend([400, 401]),
+            // A key of a role that may not see it is 403 (the token is not looked at then).
+            Access::TokenOrKey | Access::Role(_) | Access::PersonalKey => s.extend([401, 403]),
         }
         if self.access != Access::Open {
             s.push(503);
@@ -135,7 +138,8 @@ impl Operation {
             s.extend([400, 404]);
         }
         if !self.query.is_empty() {
-            s.push(400);
+            // 400 when it does not parse, 422 when a value is out of range.
+            s.extend([400, 422]);
         }
         if self.method == "POST" {
             s.extend([409, 422]);
@@ -187,7 +191,7 @@ pub static OPERATIONS: &[Operation] = &[
     op!("GET" "/categories", Open, "The DSA statement categories and their keywords", Body::None, Answer::Json(200, "Array")),
     op!("GET" "/legal-grounds", Open, "The legal grounds a decision may cite", Body::None, Answer::Json(200, "Array")),
     // Notices (Art. 16).
-    op!("POST" "/notices", Role(P::FileNotice), "File a notice (Art. 16); anonymous, or as a trusted flagger, authority or platform", Body::Json("NoticeDraft"), Answer::Json(201, "NoticeCreated"), more = &[429]),
+    op!("POST" "/notices", Role(P::FileNotice), "File a notice (Art. 16); anonymous, or as a trusted flagger, authority or platform", Body::Json("NoticeDraft"), Answer::Json(201, "Object"), more = &[429]),
     op!("GET" "/notices/{id}", TokenOrKey, "Track a notice with its tracking token (JSON or HTML)", Body::None, Answer::JsonOr("Object", "text/html"), query = TOKEN),
     // Review.
     op!("GET" "/queue", Role(P::ViewQueue), "The review queue", Body::None, Answer::Json(200, "Array"), query = &[
@@ -223,8 +227,8 @@ pub static OPERATIONS: &[Operation] = &[
     op!("DELETE" "/keys/{id}", AnyKey, "Revoke a key: admins any, a person their own", Body::None, Answer::Empty(204), more = &[403]),
     op!("GET" "/session", Session, "The signed-in staff session of the cookie", Body::None, Answer::Json(200, "Object")),
     // Operations.
-    op!("GET" "/outbox/dead", Role(P::ViewOperations), "Messages that could not be delivered", Body::None, Answer::Json(200, "Object")),
-    op!("GET" "/misuse", Role(P::ViewOperations), "Art. 23 measures", Body::None, Answer::Json(200, "Object")),
+    op!("GET" "/outbox/dead", Role(P::ViewOperations), "Messages that could not be delivered", Body::None, Answer::Json(200, "Array")),
+    op!("GET" "/misuse", Role(P::ViewOperations), "Art. 23 measures", Body::None, Answer::Json(200, "Array")),
     op!("GET" "/transparency/submissions", Role(P::ViewSubmissions), "Transparency Database submissions (Art. 24(5))", Body::None, Answer::Json(200, "Array"), query = &[
         Query { name: "state", kind: "string", doc: "Filter by state." },
         Query { name: "limit", kind: "integer", doc: "Most entries." },

@@ -186,7 +186,15 @@ fn operation(op: &Operation) -> Value {
     };
     let mut responses = Map::new();
     for status in op.statuses() {
-        let response = if status == success_status { success(op, status) } else { problem(status) };
+        let response = if status == success_status {
+            success(op, status)
+        } else if status == 400 && op.access == Access::Session {
+            // The cookie is the only input here; a Cookie header with control characters never
+            // reaches the application: the HTTP parser (hyper) refuses it with a bare 400.
+            json!({"description": "A Cookie header with characters HTTP does not allow; refused by the HTTP layer without a body"})
+        } else {
+            problem(status)
+        };
         responses.insert(status.to_string(), response);
     }
     let segment = op.path.trim_start_matches('/').split('/').next().unwrap_or("api");

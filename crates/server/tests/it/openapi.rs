@@ -105,6 +105,12 @@ async fn the_document_describes_security_problems_and_statuses() {
     assert_eq!(doc["paths"]["/api/v1/session"]["get"]["security"][0]["session"], serde_json::json!([]));
     assert!(doc["paths"]["/api/v1/cases/{id}"]["get"]["responses"]["404"].is_object());
     assert!(doc["paths"]["/api/v1/categories"]["get"]["responses"]["401"].is_null());
+    // Every reference points at a defined schema.
+    let text = doc.to_string();
+    for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = piece.split('"').next().unwrap_or_default();
+        assert!(doc["components"]["schemas"][name].is_object(), "$ref to undefined schema {name}");
+    }
 }
 
 /// For every authenticated operation with a body: a garbage body without a key is 401 and with a
