@@ -26,6 +26,7 @@ pub const MAX_NOTICE_VPDQ_FRAMES: usize = 20_000;
 pub const MAX_SHORT_TEXT: usize = 2_000;
 
 /// Yes / no / unknown, as the form asks it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tristate {
@@ -96,6 +97,7 @@ impl Source {
 }
 
 /// Language of messages to the notifier.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -117,6 +119,7 @@ impl Language {
 }
 
 /// A location as submitted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocationDraft {
@@ -127,6 +130,7 @@ pub struct LocationDraft {
 }
 
 /// Notifier contact as submitted (personal data: stored apart).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifierDraft {
@@ -137,6 +141,7 @@ pub struct NotifierDraft {
 }
 
 /// Media hashes as submitted (hex).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HashesDraft {
@@ -155,6 +160,7 @@ pub struct HashesDraft {
 }
 
 /// One hash set or several.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
@@ -175,6 +181,7 @@ impl<T> OneOrMany<T> {
 
 /// A notice as submitted through the API or the form. Every field is optional here so that
 /// validation can name each missing one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeDraft {

@@ -12,6 +12,7 @@ use crate::notice::{check_len, trimmed};
 use crate::validation::FieldErrors;
 
 /// The kind of authority order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
@@ -39,6 +40,7 @@ impl OrderKind {
 }
 
 /// An authority order as submitted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderDraft {
@@ -54,6 +56,7 @@ pub struct OrderDraft {
     pub legal_basis: Option<String>,
     /// Deadline set by the order (RFC 3339).
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub deadline: Option<OffsetDateTime>,
 }
 

@@ -148,6 +148,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // Already checked by the contract layer (`api::contract::authenticate`) before the body.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Caller { key: None });
         };

@@ -40,6 +40,7 @@ use staydown_store::Store;
 use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::api::contract::ApiRoutes;
 use crate::json::BodyLimit;
 pub use crate::mail::Mailer;
 
@@ -346,11 +347,12 @@ impl AppState {
     }
 }
 
-/// The full router.
-pub fn router(state: AppState) -> Router {
+/// The `/api/v1` routes, each checked by the contract layer (`api::contract`) before its body is
+/// read: credentials and role come from the table the OpenAPI document is written from (issue 15).
+pub fn api_routes(state: &AppState) -> ApiRoutes {
     let limit = state.settings().body_limit;
     let screen_limit = state.settings().screen_body_limit;
-    let api = Router::new()
+    ApiRoutes::new()
         .route("/categories", get(api::catalogue::categories))
         .route("/legal-grounds", get(api::catalogue::legal_grounds))
         .route("/notices", post(api::notices::create))
@@ -399,7 +401,14 @@ pub fn router(state: AppState) -> Router {
         .route("/transparency/submissions", get(api::transparency::submissions))
         .route("/transparency/submissions/requeue", post(api::transparency::requeue))
         .route("/stats", get(api::stats::stats))
-        .merge(api::helpline::routes().layer(DefaultBodyLimit::max(api::helpline::MAX_EVIDENCE_BYTES.max(limit))));
+        .merge(api::helpline::routes().body_limit(api::helpline::MAX_EVIDENCE_BYTES.max(limit)))
+        .route("/openapi.json", get(api::openapi::serve))
+}
+
+/// The full router.
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings().body_limit;
+    let api = api_routes(&state).into_router(&state);
     Router::new()
         .merge(pages::router())
         .route("/healthz", get(healthz))

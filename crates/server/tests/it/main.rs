@@ -36,6 +36,7 @@ mod idempotency;
 mod intake;
 /// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.
 mod misuse;
+mod openapi;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
 /// The pages' server side: withdrawing a hash-only report (issue 11).

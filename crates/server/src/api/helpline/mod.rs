@@ -11,7 +11,6 @@
 use std::io::Write;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -52,8 +51,8 @@ use requests::request_view;
 pub use requests::{AnswerBody, answer as record_request_answer, create as create_request, file_hashes};
 
 /// The routes, nested under `/api/v1` by the router.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> crate::api::contract::ApiRoutes {
+    crate::api::contract::ApiRoutes::new()
         .route("/helpline/platforms", get(platforms::list_platforms).post(platforms::create_platform))
         .route("/helpline/platforms/{id}/pack", get(figures::pack))
         .route("/helpline/cases", post(cases::create_case))
