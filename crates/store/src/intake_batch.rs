@@ -210,8 +210,12 @@ impl WriteTx {
             notices,
         )
         .await?;
-        self.insert_rows("notice_locations", &["notice_id", "position", "url", "normalized_url", "content_id"], locations)
-            .await?;
+        self.insert_rows(
+            "notice_locations",
+            &["notice_id", "position", "url", "normalized_url", "content_id"],
+            locations,
+        )
+        .await?;
         self.insert_rows("notice_hashes", &["notice_id", "position", "pdq", "pdq_quality", "sha256", "md5"], hashes)
             .await?;
         self.insert_rows("notifier_contacts", &["notice_id", "name", "email", "created_at"], contacts).await?;
@@ -226,7 +230,11 @@ impl WriteTx {
         for (notice, meta) in batch {
             let received_ms = to_ms(meta.received_at);
             let items = if notice.locations.is_empty() { notice.hashes.len() } else { notice.locations.len() };
-            self.count_received_notice(received_ms, [notice.source.as_str(), &notice.category, "unknown", "unknown"], items as i64);
+            self.count_received_notice(
+                received_ms,
+                [notice.source.as_str(), &notice.category, "unknown", "unknown"],
+                items as i64,
+            );
             self.count_claim(
                 received_ms,
                 [notice.ai_generated.as_str(), notice.generator.as_deref().unwrap_or("none"), &notice.category],

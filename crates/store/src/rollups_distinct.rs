@@ -44,10 +44,8 @@ fn fact_sql(from: &str, values: [&str; 3]) -> String {
         let expr = |i: usize, alias: &str| {
             if level[i] { values[i].replace("{t}", alias) } else { "'TOTAL'".to_owned() }
         };
-        let same: String = (0..3)
-            .filter(|&i| level[i])
-            .map(|i| format!(" AND {} = {}", expr(i, "e"), expr(i, "t")))
-            .collect();
+        let same: String =
+            (0..3).filter(|&i| level[i]).map(|i| format!(" AND {} = {}", expr(i, "e"), expr(i, "t"))).collect();
         let other = from.replace("{t}", "e");
         let day_start = format!("(t.at - (t.at % {DAY_MS}))");
         parts.push(format!(
@@ -114,7 +112,10 @@ impl WriteTx {
     pub(crate) async fn count_claim(&mut self, at: i64, values: [&str; 3], others: &[Earlier]) -> Result<()> {
         let day = at.div_euclid(DAY_MS);
         if let Some(last) = others.iter().map(|o| o.at).filter(|&o| o >= at).max() {
-            let fact = facts().into_iter().find(|f| f.name == "ai_claims").ok_or_else(|| StoreError::Corrupt("ai_claims".into()))?;
+            let fact = facts()
+                .into_iter()
+                .find(|f| f.name == "ai_claims")
+                .ok_or_else(|| StoreError::Corrupt("ai_claims".into()))?;
             self.refresh_rollup(&fact, day, last.div_euclid(DAY_MS) + 1).await?;
             return Ok(());
         }
@@ -127,8 +128,9 @@ impl WriteTx {
                 .collect();
             let first_today = !same.contains(&day);
             let prev = if first_today { same.iter().copied().filter(|d| *d < day).max() } else { None };
-            let dims = [key[0].as_str(), key[1].as_str(), key[2].as_str(), &prev.map(|d| d.to_string()).unwrap_or_default()]
-                .join(&SEP.to_string());
+            let dims =
+                [key[0].as_str(), key[1].as_str(), key[2].as_str(), &prev.map(|d| d.to_string()).unwrap_or_default()]
+                    .join(&SEP.to_string());
             self.add_increment("ai_claims", day, dims.clone(), "rows", 1);
             if first_today {
                 self.add_increment("ai_claims", day, dims, "cd", 1);

@@ -111,7 +111,9 @@ async fn concurrent_notices_on_new_content_written_by_the_multi_row_path() {
         let today = app.state.now().date();
         let period = staydown_store::Period::days(today, today);
         let rollups = app.store().transparency_report(period).await.unwrap();
-        let figure = |table: &str, column: &str| rollups.table(table).unwrap().figure(&["TOTAL"; 3][..rollups.table(table).unwrap().dims.len()], column);
+        let figure = |table: &str, column: &str| {
+            rollups.table(table).unwrap().figure(&["TOTAL"; 3][..rollups.table(table).unwrap().dims.len()], column)
+        };
         assert_eq!(figure("notices", "notices_received"), Some(staydown_store::Figure::Count(60)));
         assert_eq!(figure("ai_generated_claims", "cases"), Some(staydown_store::Figure::Count(60)));
         assert!(rollups.differences(&app.store().transparency_report_sql(period).await.unwrap(), 60_000.0).is_empty());

@@ -557,7 +557,10 @@ async fn ai_sections_from_rollups_count_each_case_once_over_any_span_of_days() {
             }
         }
         for period in &periods {
-            assert_agree(&store.transparency_report(*period).await.unwrap(), &store.transparency_report_sql(*period).await.unwrap());
+            assert_agree(
+                &store.transparency_report(*period).await.unwrap(),
+                &store.transparency_report_sql(*period).await.unwrap(),
+            );
         }
         let span = Period::days(d0.date(), d0.date() + day(3));
         let r = store.transparency_report(span).await.unwrap();
