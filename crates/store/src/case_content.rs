@@ -74,6 +74,7 @@ impl Store {
         .bind(actor)
         .execute(&mut *tx.tx)
         .await?;
+        tx.refresh_rollups_on(&["ai_files"], to_ms(now)).await?;
         tx.audit(
             now,
             AuditEvent {
@@ -185,6 +186,7 @@ pub(crate) async fn link_screened_content(tx: &mut WriteTx, case_id: &str, now: 
         .bind(to_ms(now))
         .execute(&mut *tx.tx)
         .await?;
+        tx.refresh_rollups_on(&["ai_files"], to_ms(now)).await?;
         tx.audit(
             now,
             AuditEvent {

@@ -95,6 +95,13 @@ async fn commit(
     batch: &[IntakeJob],
 ) -> Result<Vec<NoticeReceipt>> {
     let mut tx = begin_write(pool, backend, sqlite_writer).await?;
+    if batch.len() > 1 {
+        let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
+        if let Some(receipts) = tx.insert_new_case_batch(&jobs).await? {
+            tx.commit().await?;
+            return Ok(receipts);
+        }
+    }
     let mut receipts = Vec::with_capacity(batch.len());
     for job in batch {
         receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);

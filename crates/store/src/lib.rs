@@ -24,12 +24,14 @@ mod decisions;
 mod helpline;
 mod idempotency;
 mod intake;
+mod intake_batch;
 mod keys;
 mod notices;
 mod outbox;
 mod report;
 mod review;
 mod rollups;
+mod rollups_distinct;
 mod screening;
 mod sessions;
 mod stats;
@@ -304,7 +306,7 @@ struct WriteTx {
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
     head: Option<audit::Head>,
     pending_audit: Vec<staydown_domain::audit::AuditEntry>,
-    received: std::collections::BTreeMap<(i64, String, &'static str), i64>,
+    received: std::collections::BTreeMap<(&'static str, i64, String, &'static str), i64>,
 }
 
 impl WriteTx {

@@ -305,6 +305,32 @@ impl WriteTx {
         if notice.source.as_str() == "authority_order" {
             tx.refresh_rollups_on(&["order_ack"], received_ms).await?;
         }
+        let others = if joined {
+            let rows = sqlx::query(
+                "SELECT ai_generated, COALESCE(generator, 'none') AS generator, category, received_at FROM notices \
+                 WHERE case_id = $1 AND id <> $2",
+            )
+            .bind(&case_id)
+            .bind(&meta.id)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(crate::rollups_distinct::Earlier {
+                        values: [r.try_get("ai_generated")?, r.try_get("generator")?, r.try_get("category")?],
+                        at: r.try_get("received_at")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        tx.count_claim(
+            received_ms,
+            [notice.ai_generated.as_str(), notice.generator.as_deref().unwrap_or("none"), &notice.category],
+            &others,
+        )
+        .await?;
 
         tx.audit(
             meta.received_at,

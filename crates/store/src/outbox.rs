@@ -107,7 +107,7 @@ impl WriteTx {
 }
 
 /// Outbox ids are derived from what they are about, so the same event never gets two ids.
-fn outbox_id(item: &NewOutboxItem<'_>) -> String {
+pub(crate) fn outbox_id(item: &NewOutboxItem<'_>) -> String {
     if let Some(key) = &item.key {
         return format!("{}:{key}", item.topic);
     }

@@ -403,36 +403,39 @@ impl Store {
     }
 
     /// The transparency report for `period` (see the module docs for every figure's definition):
-    /// from the rollups (`rollups.rs`) when the period is whole UTC days, except the AI-generated
-    /// sections (distinct cases, not additive over days), which are counted from the rows; from
-    /// the rows alone ([`Store::transparency_report_sql`]) otherwise.
+    /// every section from the rollups (`rollups.rs`; the distinct-case AI-generated sections
+    /// through `rollups_distinct.rs`) when the period is whole UTC days; from the rows alone
+    /// ([`Store::transparency_report_sql`]) otherwise.
     pub async fn transparency_report(&self, period: Period) -> Result<TransparencyReport> {
         if !crate::rollups::whole_days(period) {
             return self.transparency_report_sql(period).await;
         }
-        let now = period.until;
         let mut cache = std::collections::HashMap::new();
         let mut tables = Vec::new();
         for spec in specs() {
-            tables.push(match rollup_spec(&spec) {
-                Some(r) => self.rollup_table(&r, period, &mut cache).await?,
-                None => self.table(&spec, period, now).await?,
-            });
+            tables.push(self.rollup_section(&spec, period, &mut cache).await?);
         }
         Ok(TransparencyReport { period, tables })
     }
 
-    /// Only the sections the rollups answer (whole-day `period`; benchmarks time them apart from
-    /// the AI-generated sections, which are counted from the rows).
-    pub async fn transparency_report_rollup_sections(&self, period: Period) -> Result<Vec<Table>> {
-        let mut cache = std::collections::HashMap::new();
-        let mut tables = Vec::new();
-        for spec in specs() {
-            if let Some(r) = rollup_spec(&spec) {
-                tables.push(self.rollup_table(&r, period, &mut cache).await?);
-            }
+    /// One section from the rollups: additive sections through `rollups.rs`, the distinct-case
+    /// (AI-generated) sections through `rollups_distinct.rs`.
+    async fn rollup_section(
+        &self,
+        spec: &Spec,
+        period: Period,
+        cache: &mut std::collections::HashMap<&'static str, Vec<crate::rollups::Loaded>>,
+    ) -> Result<Table> {
+        if let Some(r) = rollup_spec(spec) {
+            return self.rollup_table(&r, period, cache).await;
         }
-        Ok(tables)
+        let fact = match spec.name {
+            "ai_generated_files" => "ai_files",
+            "ai_generated_claims" => "ai_claims",
+            other => return Err(crate::StoreError::Corrupt(format!("no rollup for section {other}"))),
+        };
+        let columns: Vec<Column> = spec.columns.iter().map(|(key, label, _)| Column { key, label }).collect();
+        self.distinct_case_table(fact, spec.name, spec.title, spec.dims, &columns, period).await
     }
 
     /// The transparency report for `period` computed from the rows alone, by row-scanning SQL

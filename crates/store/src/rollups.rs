@@ -21,8 +21,9 @@
 //! the hot path, adds to `notice_received` instead of recounting the day. Writes are serialised
 //! (the audit chain head, `lib.rs`), so a refresh always sees every earlier write.
 //!
-//! Figures that are not additive over days stay computed from the rows: the AI-generated sections
-//! count *distinct* cases over the period, and open cases past their deadline are judged at `now`.
+//! The AI-generated sections count *distinct* cases over the period, which is not a sum of days;
+//! `rollups_distinct.rs` keeps them exact from per-day rows anyway. Open cases past their deadline
+//! are judged at `now`, from the open cases themselves.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -35,7 +36,7 @@ use crate::{Result, Store, StoreError, WriteTx, to_ms};
 pub(crate) const DAY_MS: i64 = 86_400_000;
 const MINUTE_MS: i64 = 60_000;
 /// Separates dimension values in `rollups.dims`.
-const SEP: char = '\u{1f}';
+pub(crate) const SEP: char = '\u{1f}';
 
 /// One fact: see the module docs.
 pub(crate) struct Fact {
@@ -57,6 +58,7 @@ const NOTICE_DIM_SQL: &str = "n.source AS source, n.category AS category, \
 /// Every fact.
 pub(crate) fn facts() -> Vec<Fact> {
     let restrictions = restriction_columns();
+    let distinct = crate::rollups_distinct::facts();
     let own_cols: Vec<String> =
         restrictions.iter().map(|(k, _, c)| format!("CASE WHEN {c} THEN 1 ELSE 0 END AS {k}")).collect();
     let mut own_counts: Vec<String> =
@@ -159,6 +161,9 @@ pub(crate) fn facts() -> Vec<Fact> {
                 .to_owned(),
         },
     ]
+    .into_iter()
+    .chain(distinct)
+    .collect()
 }
 
 /// Aggregates of one fact × day × dimension values.
@@ -199,6 +204,8 @@ fn decode(text: &str, into: &mut HashMap<i64, i64>) -> Result<()> {
 impl WriteTx {
     /// Recomputes `fact`'s rollups for the days `[first_day, end_day)` from the rows.
     pub(crate) async fn refresh_rollup(&mut self, fact: &Fact, first_day: i64, end_day: i64) -> Result<u64> {
+        // The recount sees this transaction's rows: its pending increments for those days are in it.
+        self.received.retain(|(f, day, _, _), _| *f != fact.name || *day < first_day || *day >= end_day);
         let rows = sqlx::query(AssertSqlSafe(fact.rows.as_str()))
             .bind(first_day * DAY_MS)
             .bind(end_day * DAY_MS)
@@ -278,19 +285,25 @@ impl WriteTx {
     /// Intake's increment of `notice_received` (one notice with `items` items), written at commit.
     pub(crate) fn count_received_notice(&mut self, at: i64, dims: [&str; 4], items: i64) {
         let dims = dims.join(&SEP.to_string());
-        *self.received.entry((day_of(at), dims.clone(), "rows")).or_default() += 1;
+        self.add_increment("notice_received", day_of(at), dims.clone(), "rows", 1);
         if items != 0 {
-            *self.received.entry((day_of(at), dims, "items")).or_default() += items;
+            self.add_increment("notice_received", day_of(at), dims, "items", items);
         }
+    }
+
+    /// Adds `n` to a count metric of `fact` at commit (no buckets).
+    pub(crate) fn add_increment(&mut self, fact: &'static str, day: i64, dims: String, metric: &'static str, n: i64) {
+        *self.received.entry((fact, day, dims, metric)).or_default() += n;
     }
 
     /// Adds the pending `notice_received` increments (called by `commit`).
     pub(crate) async fn flush_rollup_increments(&mut self) -> Result<()> {
-        for ((day, dims, metric), n) in std::mem::take(&mut self.received) {
+        for ((fact, day, dims, metric), n) in std::mem::take(&mut self.received) {
             sqlx::query(
-                "INSERT INTO rollups (fact, day, dims, metric, n, buckets) VALUES ('notice_received', $1, $2, $3, $4, NULL) \
+                "INSERT INTO rollups (fact, day, dims, metric, n, buckets) VALUES ($1, $2, $3, $4, $5, NULL) \
                  ON CONFLICT (fact, day, dims, metric) DO UPDATE SET n = rollups.n + excluded.n",
             )
+            .bind(fact)
             .bind(day)
             .bind(&dims)
             .bind(metric)
@@ -535,7 +548,8 @@ impl Store {
                  UNION ALL SELECT MAX(received_at) FROM notices UNION ALL SELECT MIN(decided_at) FROM decisions \
                  UNION ALL SELECT MAX(decided_at) FROM decisions UNION ALL SELECT MIN(received_at) FROM appeals \
                  UNION ALL SELECT MAX(decided_at) FROM appeals UNION ALL SELECT MIN(at) FROM misuse_measures \
-                 UNION ALL SELECT MAX(at) FROM misuse_measures) s",
+                 UNION ALL SELECT MAX(at) FROM misuse_measures UNION ALL SELECT MIN(created_at) FROM content_items \
+                 UNION ALL SELECT MAX(created_at) FROM content_items) s",
             )
             .fetch_one(&mut *tx.tx)
             .await?;

@@ -177,6 +177,7 @@ impl Store {
             .bind(to_ms(s.at))
             .execute(&mut *tx.tx)
             .await?;
+            tx.refresh_rollups_on(&["ai_files"], to_ms(s.at)).await?;
             if let Some(video) = &s.video {
                 crate::videos::insert_case_video(&mut tx, case_id, "screening", &s.id, video, s.at).await?;
             }

@@ -80,3 +80,48 @@ async fn concurrent_notices_committed_together_still_group_and_chain() {
     })
     .await;
 }
+
+/// Notices that each open a case of their own are group-committed with multi-row statements
+/// (`intake_batch.rs`, issue 16): every row, confirmation, audit entry and rollup is there as the
+/// one-by-one path writes it, and a later notice on one of their URLs still joins its case.
+#[tokio::test]
+async fn concurrent_notices_on_new_content_written_by_the_multi_row_path() {
+    each_backend(|app| async move {
+        let reviewer = app.key(Role::Reviewer, "R").await;
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut body = notice(&format!("https://fresh.example/{i}"));
+                if i % 3 == 0 {
+                    body["ai_generated"] = serde_json::json!("yes");
+                }
+                app.file(&body, None).await["id"].as_str().unwrap().to_owned()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(app.store().count_notices().await.unwrap(), 60);
+        assert_eq!(app.queue(&reviewer).await.len(), 60);
+        assert_eq!(app.store().outbox_items("notice.received").await.unwrap().len(), 60);
+        let report = app.store().verify_audit().await.unwrap();
+        assert_eq!((report.entries, report.broken), (1 + 60 * 2, None));
+        let today = app.state.now().date();
+        let period = staydown_store::Period::days(today, today);
+        let rollups = app.store().transparency_report(period).await.unwrap();
+        let figure = |table: &str, column: &str| {
+            rollups.table(table).unwrap().figure(&["TOTAL"; 3][..rollups.table(table).unwrap().dims.len()], column)
+        };
+        assert_eq!(figure("notices", "notices_received"), Some(staydown_store::Figure::Count(60)));
+        assert_eq!(figure("ai_generated_claims", "cases"), Some(staydown_store::Figure::Count(60)));
+        assert!(rollups.differences(&app.store().transparency_report_sql(period).await.unwrap(), 60_000.0).is_empty());
+        app.store().rebuild_rollups().await.unwrap();
+        assert_eq!(app.store().transparency_report(period).await.unwrap(), rollups);
+        // The case keys were written: the same URL again joins its case.
+        app.file(&notice("https://fresh.example/7"), None).await;
+        assert_eq!(app.queue(&reviewer).await.len(), 60);
+    })
+    .await;
+}

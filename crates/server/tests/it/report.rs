@@ -557,6 +557,94 @@ async fn stats_give_weekly_pickup_within_48h_and_per_flagger_figures() {
         let median = flaggers[0]["median_seconds"].as_f64().unwrap();
         assert!((15.0 * 3600.0..15.1 * 3600.0).contains(&median), "median of 30 h and ~0 h: {median}");
         assert_eq!((stats["queue"]["open"].as_i64(), stats["queue"]["overdue"].as_i64()), (Some(1), Some(1)));
+/// The AI-generated sections count distinct cases over the period, which is not a sum of days; the
+/// rollups keep them exact (`rollups_distinct.rs`): one case with notices on several days, with
+/// the same and with different claims, a notice stored out of order, and screened files of one
+/// case on two days, agree with the row-scanning SQL over every span of days.
+#[tokio::test]
+async fn ai_sections_from_rollups_count_each_case_once_over_any_span_of_days() {
+    each_backend(|app| async move {
+        let public = Submitter::Public;
+        let kw = "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING";
+        let claim = |url: &str, ai: &str, generator: Option<&str>| {
+            let mut body = public_notice(url, CV, kw);
+            body["ai_generated"] = json!(ai);
+            if let Some(g) = generator {
+                body["generator"] = json!(g);
+            }
+            body
+        };
+        let d0 = datetime!(2026-05-04 12:00 UTC);
+        let day = Duration::days;
+        let u = "https://ai.example/1";
+        let case = notice_at(&app, public.clone(), claim(u, "yes", Some("app a")), d0, false).await;
+        for (at, ai, generator) in [
+            (d0 + Duration::hours(1), "yes", Some("app a")),
+            (d0 + day(1), "unknown", None),
+            (d0 + day(3), "yes", Some("app b")),
+            (d0 + day(3) + Duration::hours(1), "yes", Some("app a")),
+            // Stored last, received before the two above: the days after it are recounted.
+            (d0 + day(2), "yes", Some("app a")),
+        ] {
+            assert_eq!(notice_at(&app, public.clone(), claim(u, ai, generator), at, false).await, case);
+        }
+        notice_at(&app, public.clone(), claim("https://ai.example/2", "yes", Some("app a")), d0 + day(1), false).await;
+
+        // Screened AI-generated files of one case on two days.
+        let admin = app.key(Role::Admin, "Admin").await;
+        let platform = app.key(Role::Platform, "Uploads").await;
+        let image =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/c2pa/ocsp.jpg")).expect("fixture");
+        let parts: [(&str, Option<&str>, &[u8]); 1] = [("image", Some("up.jpg"), &image)];
+        let (_, first) = app.post_multipart("/api/v1/screen", &parts, Some(&platform)).await;
+        let (status, _) = app
+            .post("/api/v1/banks/confirmed/entries", &json!({"sha256": first["hashes"]["sha256"]}), Some(&admin))
+            .await;
+        assert_eq!(status, 201);
+        let screened_from = app.state.now().date();
+        for _ in 0..2 {
+            let (_, screened) = app.post_multipart("/api/v1/screen", &parts, Some(&platform)).await;
+            assert_eq!(screened["verdict"], "block");
+            app.advance(day(1));
+        }
+
+        let store = app.store();
+        let mut periods = Vec::new();
+        for start in [screened_from, d0.date() - day(1)] {
+            for first in 0..5 {
+                for len in [0, 1, 2, 4] {
+                    periods.push(Period::days(start + day(first), start + day(first + len)));
+                }
+            }
+        }
+        for period in &periods {
+            assert_agree(
+                &store.transparency_report(*period).await.unwrap(),
+                &store.transparency_report_sql(*period).await.unwrap(),
+            );
+        }
+        let span = Period::days(d0.date(), d0.date() + day(3));
+        let r = store.transparency_report(span).await.unwrap();
+        assert_eq!(count(&r, "ai_generated_claims", &["TOTAL", "TOTAL", "TOTAL"], "cases"), 2);
+        assert_eq!(count(&r, "ai_generated_claims", &["TOTAL", "TOTAL", "TOTAL"], "notices"), 7);
+        assert_eq!(count(&r, "ai_generated_claims", &["yes", "app a", CV], "cases"), 2);
+        assert_eq!(count(&r, "ai_generated_claims", &["yes", "app b", CV], "cases"), 1);
+        let screened = Period::days(screened_from, screened_from + day(1));
+        let r = store.transparency_report(screened).await.unwrap();
+        assert_eq!(count(&r, "ai_generated_files", &["TOTAL", "TOTAL", "TOTAL"], "cases"), 1);
+
+        // A rebuild from the rows gives the same figures.
+        let before: Vec<_> = {
+            let mut v = Vec::new();
+            for p in &periods {
+                v.push(store.transparency_report(*p).await.unwrap());
+            }
+            v
+        };
+        store.rebuild_rollups().await.unwrap();
+        for (p, old) in periods.iter().zip(&before) {
+            assert_eq!(&store.transparency_report(*p).await.unwrap(), old, "{p:?}");
+        }
     })
     .await;
 }
