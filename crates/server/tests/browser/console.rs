@@ -87,6 +87,13 @@ async fn sign_in_as(s: &staydown_testkit::browser::Session, username: &str) {
     s.fill("#username", username).await;
     s.fill("#password", PASSWORD).await;
     s.click("form.narrow button[type=submit]").await;
+    // The click returns before the browser has followed the sign-in's redirect: wait (bounded)
+    // until it has left the sign-in address; a refused sign-in stays there and the caller's
+    // assertion on the address says so.
+    let start = std::time::Instant::now();
+    while s.url().await.contains("/staff/login") && start.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// A reviewer signs in, filters the queue, takes a case, sees the content blurred, reveals it,

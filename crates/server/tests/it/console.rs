@@ -156,6 +156,11 @@ const PAGES: &[(&str, &[Role])] = &[
     ("/staff/cases/{case}/content/{item}?purpose=preview", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
     ("/staff/appeals", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
     ("/staff/appeals/{appeal}", &[Role::Reviewer, Role::SeniorReviewer, Role::Admin]),
+    // Helpline mode (issue 13): case work for caseworkers only; the figures also for admins and auditors.
+    ("/staff/helpline", &[Role::Caseworker]),
+    ("/staff/helpline/cases/new", &[Role::Caseworker]),
+    ("/staff/helpline/platforms", &[Role::Caseworker]),
+    ("/staff/helpline/league", &[Role::Caseworker, Role::Admin, Role::Auditor]),
 ];
 
 /// Every page × every role + anonymous: 200 for the roles of the table, a readable 403 page for
