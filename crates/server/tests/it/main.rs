@@ -8,6 +8,8 @@ mod audit;
 mod banks;
 /// Encrypted blobs: sealed at rest, custody log, legal hold, retention.
 mod blobs;
+/// Uploaded images bounded by their input and by the decode memory budget (issue 15).
+mod decode_bounds;
 /// Canary prompts in every container never reach an answer, the store, a view or a report (issue 14).
 mod canary;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
