@@ -119,7 +119,7 @@ fn map_error(e: zune_jpeg::errors::DecodeErrors) -> MediaError {
         E::LargeDimensions(_) => MediaError::Corrupt("JPEG: dimensions out of range".into()),
         other => {
             let text = other.to_string();
-            if text.contains("Premature end") || text.contains("No more bytes") || text.contains("EOF") {
+            if text.contains("Premature end") || text.contains("Exhausted data") || text.contains("No more bytes") {
                 MediaError::Truncated
             } else {
                 MediaError::Corrupt(format!("JPEG: {text}"))

@@ -297,8 +297,9 @@ fn a_jpeg_with_too_many_scans_is_refused_before_decoding() {
     assert!(matches!(staydown_media::decode_cost(&many, &limits), Err(MediaError::TooManyScans { .. })));
 }
 
-/// Truncated entropy data is an error, not a grey fill (zune-jpeg's strict mode), even with the
-/// end-of-image marker in place.
+/// Truncated entropy data is an error, not a grey fill (zune-jpeg's strict mode). (A file whose
+/// data is cut but which carries a forged end-of-image marker right after is still filled: see
+/// docs/decoding.md, "Known gaps".)
 #[test]
 fn truncated_jpeg_data_is_refused_not_filled() {
     let limits = DecodeLimits::default();

@@ -43,12 +43,10 @@ pub fn declaring(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
     out
 }
 
-/// The first `fraction` of `jpeg` with an end-of-image marker appended: headers whole, the
-/// entropy data cut short.
+/// The first `fraction` of `jpeg`, as an interrupted upload leaves it: headers whole, the
+/// entropy data cut short, no end-of-image marker.
 pub fn truncated(jpeg: &[u8], fraction: f64) -> Vec<u8> {
-    let mut out = jpeg[..(jpeg.len() as f64 * fraction) as usize].to_vec();
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
+    jpeg[..(jpeg.len() as f64 * fraction) as usize].to_vec()
 }
 
 fn segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) {
