@@ -114,11 +114,8 @@ pub async fn hash_upload(
         let _reserved = reserved;
         let stopped = || stop_flag.load(Ordering::Relaxed);
         let hashes = staydown_media::hash_image_bytes_until(&bytes, &limits, &stopped)?;
-        let provenance = if provenance && !stopped() {
-            staydown_provenance::analyze(&bytes, &provenance_limits).ok()
-        } else {
-            None
-        };
+        let provenance =
+            if provenance && !stopped() { staydown_provenance::analyze(&bytes, &provenance_limits).ok() } else { None };
         Ok::<_, staydown_media::MediaError>((hashes, provenance))
     });
     match tokio::time::timeout_at(deadline, work).await {

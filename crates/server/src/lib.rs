@@ -8,8 +8,8 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
-pub mod decode_budget;
 pub mod client;
+pub mod decode_budget;
 pub mod helpline;
 pub mod idempotency;
 pub mod json;

@@ -27,6 +27,9 @@ use crate::{Result, Store, StoreError, to_ms};
 /// 100 ms on an idle machine.
 pub const IMPORT_CHUNK: usize = 2000;
 
+/// The pause between chunks on SQLite (see `write_import_chunks`).
+const SQLITE_PAUSE: Duration = Duration::from_millis(150);
+
 /// An import that has written no chunk for this long is taken to be dead.
 pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 
@@ -93,7 +96,9 @@ impl Store {
         }
         let written = self.write_import_chunks(&import_id, &bank_id, &fresh, actor, now, duplicates, progress).await;
         let committed = match written {
-            Ok(()) => self.commit_import(&import_id, &bank_id, &bank_name, fresh.len(), duplicates, actor, source).await,
+            Ok(()) => {
+                self.commit_import(&import_id, &bank_id, &bank_name, fresh.len(), duplicates, actor, source).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = committed {
@@ -120,7 +125,6 @@ impl Store {
         let added_at = to_ms(now);
         for (n, chunk) in fresh.chunks(IMPORT_CHUNK).enumerate() {
             let mut tx = self.write().await?;
-            let started = std::time::Instant::now();
             let state: Option<String> = sqlx::query_scalar("SELECT state FROM bank_imports WHERE id = $1")
                 .bind(import_id)
                 .fetch_optional(&mut *tx.tx)
@@ -171,13 +175,13 @@ impl Store {
                 .await?;
             tx.commit().await?;
             progress(duplicates + (n * IMPORT_CHUNK + chunk.len()));
-            // SQLite hands its write lock to whoever asks first, and a waiting writer in another
-            // process only polls (every 100 ms at most, under busy_timeout): without a pause this
-            // loop would take the lock back at once, chunk after chunk, and starve the server's
-            // intake. A pause as long as the chunk took (at least 100 ms) leaves intake at least
-            // half the time. PostgreSQL queues lock waiters in order, so it needs none.
+            // SQLite hands its write lock to whoever asks first, and a writer waiting in another
+            // process only polls (every 100 ms once it has waited a while, under busy_timeout):
+            // without a pause this loop would take the lock back at once, chunk after chunk, and
+            // starve the server's intake. A pause longer than that polling interval lets every
+            // waiting writer in. PostgreSQL queues lock waiters in order, so it needs none.
             if self.backend == crate::Backend::Sqlite {
-                tokio::time::sleep(started.elapsed().clamp(Duration::from_millis(100), Duration::from_secs(2))).await;
+                tokio::time::sleep(SQLITE_PAUSE).await;
             }
         }
         Ok(())

@@ -9,7 +9,6 @@
 //! `NOTIFY staydown_bank_changes` inside its transaction (delivered on commit), which the
 //! [`BankListener`] of every server process receives.
 
-
 use sqlx::{AssertSqlSafe, Row};
 use staydown_domain::bank::{BankAction, BankProvenance, HashedBy, NewBank, NewEntry};
 use time::OffsetDateTime;
@@ -302,7 +301,8 @@ impl WriteTx {
     async fn entry_adds_nothing(&mut self, bank_id: &str, entry: &NewEntry) -> Result<bool> {
         for (column, value) in [("pdq", &entry.pdq), ("sha256", &entry.sha256), ("md5", &entry.md5)] {
             let Some(value) = value else { continue };
-            let sql = format!("SELECT COUNT(*) FROM bank_entries WHERE bank_id = $1 AND {column} = $2 AND {}", live(""));
+            let sql =
+                format!("SELECT COUNT(*) FROM bank_entries WHERE bank_id = $1 AND {column} = $2 AND {}", live(""));
             let n: i64 =
                 sqlx::query_scalar(AssertSqlSafe(sql)).bind(bank_id).bind(value).fetch_one(&mut *self.tx).await?;
             if n == 0 {
@@ -565,12 +565,10 @@ impl Store {
     pub async fn remove_bank_entry(&self, bank: &str, entry_id: &str, actor: &str, now: OffsetDateTime) -> Result<()> {
         let mut tx = self.write().await?;
         let (bank_id, bank_name) = tx.bank_by_name(bank).await?;
-        let done = sqlx::query(
-            AssertSqlSafe(format!(
-                "UPDATE bank_entries SET removed_at = $1, removed_by = $2 WHERE id = $3 AND bank_id = $4 AND {}",
-                live("")
-            )),
-        )
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE bank_entries SET removed_at = $1, removed_by = $2 WHERE id = $3 AND bank_id = $4 AND {}",
+            live("")
+        )))
         .bind(to_ms(now))
         .bind(actor)
         .bind(entry_id)

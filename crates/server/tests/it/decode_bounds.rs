@@ -14,7 +14,11 @@ use crate::support::TestApp;
 async fn refused(app: &TestApp, key: &str, bytes: &[u8]) -> (u16, String, String) {
     let (status, problem) = app.post_multipart("/api/v1/screen", &[("image", Some("x.jpg"), bytes)], Some(key)).await;
     let error = &problem["errors"][0];
-    (status, error["code"].as_str().unwrap_or_default().to_owned(), error["message"].as_str().unwrap_or_default().to_owned())
+    (
+        status,
+        error["code"].as_str().unwrap_or_default().to_owned(),
+        error["message"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 #[tokio::test]
@@ -24,7 +28,8 @@ async fn hostile_jpegs_get_a_422_with_their_reason() {
         let app = TestApp::start_with(backend, settings).await;
         let key = app.key(Role::Platform, "Uploads").await;
         let small = hostile::flat_jpeg(64, 64, 1);
-        let (status, answer) = app.post_multipart("/api/v1/screen", &[("image", Some("x.jpg"), &small)], Some(&key)).await;
+        let (status, answer) =
+            app.post_multipart("/api/v1/screen", &[("image", Some("x.jpg"), &small)], Some(&key)).await;
         assert_eq!(status, 200, "{answer}");
 
         // 693 bytes declaring 10000 × 10000 used to decode to grey and answer `allow`.

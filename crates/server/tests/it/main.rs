@@ -8,14 +8,14 @@ mod audit;
 mod banks;
 /// Encrypted blobs: sealed at rest, custody log, legal hold, retention.
 mod blobs;
-/// Uploaded images bounded by their input and by the decode memory budget (issue 15).
-mod decode_bounds;
 /// Canary prompts in every container never reach an answer, the store, a view or a report (issue 14).
 mod canary;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
 mod case_content;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
+/// Uploaded images bounded by their input and by the decode memory budget (issue 15).
+mod decode_bounds;
 /// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
 mod dihedral;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.
