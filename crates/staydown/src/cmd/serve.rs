@@ -91,7 +91,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, None) => staydown_server::MetricsAccess::Loopback,
         },
         video: config.video.clone(),
-        ..Settings::default()
     };
     if let Some(key) = config.csrf_key {
         staydown_server::pages::csrf::set_key(key);
