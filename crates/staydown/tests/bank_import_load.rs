@@ -139,7 +139,7 @@ async fn staged_rows(db: &TestDatabase, bank: &str) -> i64 {
 }
 
 /// Clients posting notices until `stop`; returns every status other than 201 and the count of 201s.
-fn clients(base: &str, stop: Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<(u64, Vec<String>, Duration)>> {
+fn clients(base: &str, stop: &Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<(u64, Vec<String>, Duration)>> {
     (0..4)
         .map(|worker| {
             let url = format!("{base}/api/v1/notices");
@@ -199,7 +199,7 @@ async fn intake_answers_201_throughout_a_300k_import_and_a_killed_import_shows_n
 
         // 1. A full import while notices flow.
         let stop = Arc::new(AtomicBool::new(false));
-        let tasks = clients(&server.base, stop.clone());
+        let tasks = clients(&server.base, &stop);
         let started = Instant::now();
         let child = import(&db, "big", &big);
         let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
@@ -221,7 +221,7 @@ async fn intake_answers_201_throughout_a_300k_import_and_a_killed_import_shows_n
 
         // 2. An import killed half-way: its rows were written, none of them is visible.
         let stop = Arc::new(AtomicBool::new(false));
-        let tasks = clients(&server.base, stop.clone());
+        let tasks = clients(&server.base, &stop);
         let mut child = import(&db, "killed", &killed);
         let deadline = Instant::now() + Duration::from_secs(600);
         while staged_rows(&db, "killed").await < 5_000 {

@@ -35,9 +35,8 @@ pub fn flat_jpeg(width: u16, height: u16, scans: usize) -> Vec<u8> {
 /// few hundred bytes claiming 10000 × 10000 pixels.
 pub fn declaring(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
     let mut out = jpeg.to_vec();
-    let sof = (2..out.len() - 1)
-        .find(|&i| out[i] == 0xFF && matches!(out[i + 1], 0xC0..=0xC2))
-        .expect("a frame header");
+    let sof =
+        (2..out.len() - 1).find(|&i| out[i] == 0xFF && matches!(out[i + 1], 0xC0..=0xC2)).expect("a frame header");
     out[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
     out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     out
