@@ -22,7 +22,12 @@
 //!
 //! Limits ([`DecodeLimits`]): the byte length is checked first, then the dimensions from the
 //! header, before any pixel buffer is allocated; the `image` crate's own allocation limit bounds
-//! what decoders allocate on the way. A decompression bomb, a truncated or corrupt file gives a
+//! what decoders allocate on the way. Work is bounded by the input too (issue 15): a JPEG or PNG
+//! whose declared size its data cannot possibly fill is refused ([`MediaError::DataTooShort`]), a
+//! JPEG with more scans than [`DecodeLimits::max_jpeg_scans`] is refused, and truncated JPEG data
+//! is an error ([`MediaError::Truncated`]) rather than a grey fill (`jpeg` module).
+//! [`decode_cost`] gives, from the headers alone, the memory a decode will take, so a server can
+//! reserve it from a budget before decoding. A decompression bomb, a truncated or corrupt file gives a
 //! typed [`MediaError`], never a panic or an unbounded allocation (fuzzed: `crates/media/fuzz`).
 //! Time is bounded by the caller: the server runs [`hash_image_bytes`] inside
 //! `tokio::task::spawn_blocking` under its own timeout; pixels and bytes bound the work here.
@@ -39,6 +44,7 @@ use std::io::Cursor;
 mod gif_frame;
 #[cfg(feature = "heif")]
 mod heif;
+mod jpeg;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 use md5::Md5;
@@ -55,11 +61,15 @@ pub struct DecodeLimits {
     /// Largest total allocation a decoder may make, in bytes, including the decoded image
     /// (default 1 GiB: room for 100 Mpx of 16-bit RGBA, the widest layout).
     pub max_alloc_bytes: u64,
+    /// Most scans (start-of-scan markers) a JPEG may have (default 32: libjpeg's standard
+    /// progressive script has 10 for colour images, 6 for greyscale). Each scan of a progressive
+    /// JPEG is another pass over the whole image, so a file repeating scans multiplies the work.
+    pub max_jpeg_scans: usize,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits { max_bytes: 50_000_000, max_pixels: 100_000_000, max_alloc_bytes: 1 << 30 }
+        DecodeLimits { max_bytes: 50_000_000, max_pixels: 100_000_000, max_alloc_bytes: 1 << 30, max_jpeg_scans: 32 }
     }
 }
 
@@ -100,6 +110,52 @@ pub enum MediaError {
     /// Truncated, corrupt or otherwise undecodable data.
     #[error("corrupt or truncated image: {0}")]
     Corrupt(String),
+    /// The header declares more pixels than the file's data could possibly describe (a JPEG
+    /// needs at least one bit per 8×8 block, a PNG at least 1/1032 of its raw rows: deflate's
+    /// largest ratio).
+    #[error("the image declares {width}×{height} pixels, more than its {size} bytes can hold")]
+    DataTooShort {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// Input length in bytes.
+        size: usize,
+    },
+    /// A JPEG with more scans than [`DecodeLimits::max_jpeg_scans`].
+    #[error("the JPEG has {scans} scans, the limit is {limit}")]
+    TooManyScans {
+        /// Scans in the file.
+        scans: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The image data ends before the image does.
+    #[error("the image data is truncated")]
+    Truncated,
+    /// The caller's stop signal was raised ([`hash_image_bytes_until`]): the time was up.
+    #[error("decoding was stopped")]
+    Stopped,
+}
+
+impl MediaError {
+    /// A stable, machine-readable reason for API problems (`too_many_bytes`, `too_many_pixels`,
+    /// `too_much_memory`, `unsupported_format`, `unsupported_feature`, `corrupt`,
+    /// `data_too_short`, `too_many_scans`, `truncated`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::TooManyBytes { .. } => "too_many_bytes",
+            Self::TooManyPixels { .. } => "too_many_pixels",
+            Self::TooMuchMemory { .. } => "too_much_memory",
+            Self::UnsupportedFormat => "unsupported_format",
+            Self::UnsupportedFeature(_) => "unsupported_feature",
+            Self::Corrupt(_) => "corrupt",
+            Self::DataTooShort { .. } => "data_too_short",
+            Self::TooManyScans { .. } => "too_many_scans",
+            Self::Truncated => "truncated",
+            Self::Stopped => "stopped",
+        }
+    }
 }
 
 /// A decoded image: 8-bit RGB, row-major, no padding.
@@ -193,6 +249,22 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
         let (width, height, rgb) = gif_frame::first_frame_rgb(bytes, limits)?;
         return Ok(DecodedImage { width, height, format, rgb });
     }
+    if format == ImageFormat::Jpeg {
+        let head = jpeg::header(bytes)?;
+        check_dimensions(head.width, head.height, limits)?;
+        jpeg::check(bytes, &head, limits)?;
+        if jpeg_cost(&head) > limits.max_alloc_bytes {
+            return Err(MediaError::TooMuchMemory { limit: limits.max_alloc_bytes });
+        }
+        let rgb = jpeg::decode_rgb(bytes, limits)?;
+        if rgb.len() as u64 != u64::from(head.width) * u64::from(head.height) * 3 {
+            return Err(MediaError::Corrupt("JPEG: decoded size differs from the header".into()));
+        }
+        return Ok(DecodedImage { width: head.width, height: head.height, format, rgb });
+    }
+    if format == ImageFormat::Png {
+        png_data_check(bytes, limits)?;
+    }
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_alloc_bytes);
     let mut reader = reader;
@@ -219,6 +291,77 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
     let image = DynamicImage::from_decoder(decoder).map_err(|e| map_error(e, limits))?;
     let rgb = to_rgb8(image);
     Ok(DecodedImage { width, height, format, rgb })
+}
+
+fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), MediaError> {
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels });
+    }
+    if width == 0 || height == 0 {
+        return Err(MediaError::Corrupt("the image is empty".into()));
+    }
+    Ok(())
+}
+
+/// Bytes a JPEG decode holds at its peak: the decoder's output (up to one byte a component) and
+/// our RGB copy, plus for a progressive JPEG the coefficients of every component (16 bits each)
+/// kept until the last scan.
+fn jpeg_cost(head: &jpeg::JpegHeader) -> u64 {
+    let pixels = u64::from(head.width) * u64::from(head.height);
+    let components = u64::from(head.components.clamp(1, 4));
+    let coefficients = if head.progressive { pixels * components * 2 } else { 0 };
+    pixels * (components + 3) + coefficients
+}
+
+/// A PNG's raw rows (filter byte plus at least one bit per pixel) cannot be more than 1032 times
+/// its compressed data (RFC 1951: a 258-byte match costs at least two bits).
+fn png_data_check(bytes: &[u8], limits: &DecodeLimits) -> Result<(), MediaError> {
+    let Some(ihdr) = bytes.get(16..24) else { return Ok(()) };
+    let width = u32::from_be_bytes([ihdr[0], ihdr[1], ihdr[2], ihdr[3]]);
+    let height = u32::from_be_bytes([ihdr[4], ihdr[5], ihdr[6], ihdr[7]]);
+    check_dimensions(width, height, limits)?;
+    let raw = u64::from(height) * (1 + u64::from(width).div_ceil(8));
+    if raw > 1032 * bytes.len() as u64 {
+        return Err(MediaError::DataTooShort { width, height, size: bytes.len() });
+    }
+    Ok(())
+}
+
+/// The memory, in bytes, that decoding `bytes` and hashing the pixels will hold at its peak,
+/// from the headers alone (no pixel is decoded), after every check that needs no pixel: the byte,
+/// pixel, data and scan bounds. A server reserves this much from its decode budget first.
+///
+/// # Errors
+/// The [`MediaError`] that [`decode_rgb`] would give for the same headers.
+pub fn decode_cost(bytes: &[u8], limits: &DecodeLimits) -> Result<u64, MediaError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(MediaError::TooManyBytes { size: bytes.len(), limit: limits.max_bytes });
+    }
+    let input = bytes.len() as u64;
+    if is_heif_family(bytes) {
+        // Without parsing the container: at most the pixel limit, at 6 + 3 + 3 bytes a pixel
+        // (see `heif`). libheif's own limits stay on.
+        return Ok(input + limits.max_alloc_bytes.min(limits.max_pixels.saturating_mul(12)));
+    }
+    let reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    let format = reader.format().ok_or(MediaError::UnsupportedFormat)?;
+    if !SUPPORTED.contains(&format) {
+        return Err(MediaError::UnsupportedFormat);
+    }
+    if format == ImageFormat::Jpeg {
+        let head = jpeg::header(bytes)?;
+        check_dimensions(head.width, head.height, limits)?;
+        jpeg::check(bytes, &head, limits)?;
+        return Ok(input + jpeg_cost(&head));
+    }
+    if format == ImageFormat::Png {
+        png_data_check(bytes, limits)?;
+    }
+    let (width, height) = reader.into_dimensions().map_err(|e| map_error(e, limits))?;
+    check_dimensions(width, height, limits)?;
+    // The widest decoded layout (16-bit RGBA, 8 bytes) plus the RGB copy.
+    Ok(input + u64::from(width) * u64::from(height) * (8 + 3))
 }
 
 /// Pillow-style `convert("RGB")`: grey replicated, alpha dropped (not composited), 16-bit and
@@ -271,7 +414,25 @@ impl ContentHashes {
 /// This is the entry point for the server (inside `spawn_blocking`, under its timeout) and for
 /// `staydown hash`. The digests are of the bytes exactly as given.
 pub fn hash_image_bytes(bytes: &[u8], limits: &DecodeLimits) -> Result<ContentHashes, MediaError> {
+    hash_image_bytes_until(bytes, limits, &|| false)
+}
+
+/// [`hash_image_bytes`] that gives up with [`MediaError::Stopped`] as soon as `stop` returns true
+/// at one of its steps (before decoding, after decoding, after hashing), dropping what it holds.
+/// One step itself (the pixel decode, the PDQ hash) runs to its end; the data and scan bounds
+/// bound how long that is.
+pub fn hash_image_bytes_until(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    stop: &dyn Fn() -> bool,
+) -> Result<ContentHashes, MediaError> {
+    if stop() {
+        return Err(MediaError::Stopped);
+    }
     let decoded = decode_rgb(bytes, limits)?;
+    if stop() {
+        return Err(MediaError::Stopped);
+    }
     // One DCT gives the plain hash and its seven dihedral variants (specs/pdq.md step 6).
     let pdq = decoded.pdq_dihedral();
     Ok(ContentHashes {

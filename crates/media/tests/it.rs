@@ -241,13 +241,14 @@ fn truncated_and_garbage_inputs_give_typed_errors() {
         let err = assert_err(hash_image_bytes(bytes, &limits), "garbage");
         assert!(matches!(err, MediaError::UnsupportedFormat), "{err:?}");
     }
-    // A truncated JPEG either decodes (decoders may fill the missing part) or is Corrupt; it
-    // never panics.
+    // A truncated JPEG is refused (issue 15), never filled with grey and hashed: the entropy
+    // data ends early (Truncated), the headers are cut (Corrupt), or so little is left that the
+    // declared size cannot be filled (DataTooShort).
     let jpeg = read("bridge-mods/aaa-orig.jpg");
-    for cut in [100, 1000, jpeg.len() / 3, jpeg.len() - 2] {
+    for cut in [100, 1000, jpeg.len() / 3, jpeg.len() * 9 / 10] {
         match hash_image_bytes(&jpeg[..cut], &limits) {
-            Ok(_) | Err(MediaError::Corrupt(_)) => {}
-            Err(e) => panic!("jpeg cut at {cut}: {e:?}"),
+            Err(MediaError::Truncated | MediaError::Corrupt(_) | MediaError::DataTooShort { .. }) => {}
+            other => panic!("jpeg cut at {cut}: {other:?}"),
         }
     }
 }
@@ -265,4 +266,61 @@ fn alpha_is_dropped_not_composited() {
     let decoded = decode_rgb(&png, &DecodeLimits::default()).unwrap();
     let expected: Vec<u8> = rgba.pixels().flat_map(|p| [p[0], p[1], p[2]]).collect();
     assert_eq!(decoded.rgb, expected);
+}
+
+/// Work bounded by the input (issue 15): a few hundred bytes declaring 10000 × 10000 pixels are
+/// refused from the headers (before, they decoded to grey in 1 s and 325 MB and hashed).
+#[test]
+fn a_jpeg_declaring_more_than_its_data_can_hold_is_refused() {
+    let limits = DecodeLimits::default();
+    let small = staydown_testkit::hostile::flat_jpeg(64, 64, 1);
+    assert!(hash_image_bytes(&small, &limits).is_ok());
+    let bomb = staydown_testkit::hostile::declaring(&small, 10_000, 10_000);
+    assert!(bomb.len() < 1000, "{}", bomb.len());
+    let err = assert_err(hash_image_bytes(&bomb, &limits), "declared bomb");
+    assert!(matches!(err, MediaError::DataTooShort { width: 10_000, height: 10_000, .. }), "{err:?}");
+    assert_eq!(err.reason(), "data_too_short");
+    assert!(matches!(staydown_media::decode_cost(&bomb, &limits), Err(MediaError::DataTooShort { .. })));
+    // The cheapest valid JPEG of that size (two bits a block) is accepted: the bound is exact.
+    let flat = staydown_testkit::hostile::flat_jpeg(4000, 3000, 1);
+    let cost = staydown_media::decode_cost(&flat, &limits).unwrap();
+    assert!(cost >= 4000 * 3000 * 3, "{cost}");
+    assert_eq!(decode_rgb(&flat, &limits).unwrap().rgb.len(), 4000 * 3000 * 3);
+}
+
+#[test]
+fn a_jpeg_with_too_many_scans_is_refused_before_decoding() {
+    let limits = DecodeLimits::default();
+    let many = staydown_testkit::hostile::flat_jpeg(512, 512, limits.max_jpeg_scans + 1);
+    let err = assert_err(hash_image_bytes(&many, &limits), "repeated scans");
+    assert!(matches!(err, MediaError::TooManyScans { scans: 33, limit: 32 }), "{err:?}");
+    assert!(matches!(staydown_media::decode_cost(&many, &limits), Err(MediaError::TooManyScans { .. })));
+}
+
+/// Truncated entropy data is an error, not a grey fill (zune-jpeg's strict mode). (A file whose
+/// data is cut but which carries a forged end-of-image marker right after is still filled: see
+/// docs/decoding.md, "Known gaps".)
+#[test]
+fn truncated_jpeg_data_is_refused_not_filled() {
+    let limits = DecodeLimits::default();
+    let jpeg = read("bridge-mods/aaa-orig.jpg");
+    assert!(hash_image_bytes(&jpeg, &limits).is_ok());
+    let cut = staydown_testkit::hostile::truncated(&jpeg, 0.7);
+    let err = assert_err(hash_image_bytes(&cut, &limits), "truncated");
+    assert!(matches!(err, MediaError::Truncated), "{err:?}");
+}
+
+/// A PNG's rows cannot exceed 1032 times its deflate data.
+#[test]
+fn a_png_declaring_more_than_deflate_can_hold_is_refused() {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&9_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&9_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png_chunk(&mut png, b"IHDR", &ihdr);
+    png_chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    png_chunk(&mut png, b"IEND", &[]);
+    let err = assert_err(hash_image_bytes(&png, &DecodeLimits::default()), "png");
+    assert!(matches!(err, MediaError::DataTooShort { width: 9_000, height: 9_000, .. }), "{err:?}");
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bank_formats;
 pub mod blobs;
 pub mod client;
+pub mod decode_budget;
 pub mod helpline;
 pub mod idempotency;
 pub mod json;
@@ -68,6 +69,8 @@ pub struct Settings {
     pub screen_body_limit: usize,
     /// Longest time one screened image may take to decode and read provenance from.
     pub screen_decode_timeout: Duration,
+    /// Memory, in bytes, that image decodes may hold together ([`decode_budget`], issue 15).
+    pub screen_decode_memory: u64,
     /// How often the screening index catches up with the database even without a notification.
     pub bank_refresh_interval: Duration,
     /// The service's name in statements of reasons.
@@ -198,6 +201,7 @@ impl Default for Settings {
             public: pages::info::PublicInfo::default(),
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
+            screen_decode_memory: 1 << 30,
             bank_refresh_interval: Duration::from_secs(30),
             staff: staff::StaffSettings::default(),
             law_enforcement_contact: None,
@@ -241,6 +245,7 @@ struct Inner {
     http: reqwest::Client,
     banks: screening::BankIndex,
     decode_slots: Semaphore,
+    decode_budget: decode_budget::DecodeBudget,
     sign_in_throttle: staff::throttle::SignInThrottle,
 }
 
@@ -259,6 +264,7 @@ impl AppState {
     pub fn new(store: Store, policy: Policy, settings: Settings, mailer: Mailer, clock: Clock) -> Self {
         let intake_limiter = intake_limiter(&settings);
         let sign_in_throttle = staff::throttle::SignInThrottle::new(settings.staff.throttle);
+        let settings_decode_memory = settings.screen_decode_memory;
         let http = reqwest::Client::new();
         metrics::handle();
         // Decoding is CPU-bound: at most one image per core at a time, the rest wait.
@@ -274,6 +280,7 @@ impl AppState {
             http,
             banks: screening::BankIndex::default(),
             decode_slots: Semaphore::new(cores),
+            decode_budget: decode_budget::DecodeBudget::new(settings_decode_memory),
             sign_in_throttle,
         }))
     }
@@ -286,6 +293,11 @@ impl AppState {
     /// Permits for concurrent image decodes in screening.
     pub fn decode_slots(&self) -> &Semaphore {
         &self.0.decode_slots
+    }
+
+    /// The memory budget of image decodes (issue 15).
+    pub fn decode_budget(&self) -> &decode_budget::DecodeBudget {
+        &self.0.decode_budget
     }
 
     /// Applies committed bank changes to this process's screening index (building it on first

@@ -65,6 +65,9 @@ pub enum ApiError {
     NotConfigured(&'static str),
     /// The database is unreachable.
     Unavailable,
+    /// Every image decoder stayed busy (the decode memory budget was full) for the whole decode
+    /// timeout; nothing was stored. Answered with `Retry-After: 1` (issue 15).
+    Busy(String),
     /// A bug or unexpected failure; the cause is logged with the request id.
     Internal(String),
 }
@@ -169,6 +172,7 @@ impl ApiError {
                 "Temporarily unavailable",
                 "the database is unavailable; nothing was stored, please retry".to_owned(),
             ),
+            Self::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy, please retry", m.clone()),
             Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "internal error".to_owned())
             }
@@ -204,6 +208,9 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let Self::Busy(_) = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -277,6 +277,40 @@ impl State {
         }
     }
 
+    /// Adds many image entries (an import), building one index level for their PDQ hashes.
+    fn add_many(&mut self, entries: &[IndexedEntry]) {
+        let mut pdq = Vec::with_capacity(entries.len());
+        for e in entries {
+            if e.vpdq.is_some() {
+                self.add(e);
+                continue;
+            }
+            let Some(info) = self.entry_info(e) else {
+                tracing::warn!(entry = %e.id, bank = %e.bank_id, "bank entry of an unknown bank or with a bad id; not indexed");
+                continue;
+            };
+            self.entries.insert(e.key, info);
+            if pdq_matchable(e.quality)
+                && let Some(bytes) = decode::<32>(e.pdq.as_deref())
+            {
+                pdq.push((e.key, Hash256::from_bytes(bytes)));
+            }
+            if let Some(h) = decode::<32>(e.sha256.as_deref()) {
+                let keys = self.sha256.entry(h).or_default();
+                if !keys.contains(&e.key) {
+                    keys.push(e.key);
+                }
+            }
+            if let Some(h) = decode::<16>(e.md5.as_deref()) {
+                let keys = self.md5.entry(h).or_default();
+                if !keys.contains(&e.key) {
+                    keys.push(e.key);
+                }
+            }
+        }
+        self.pdq.extend(pdq);
+    }
+
     fn remove(&mut self, e: &IndexedEntry) {
         self.entries.remove(&e.key);
         self.pdq.remove(e.key);
@@ -594,21 +628,35 @@ impl BankIndex {
                     BankChangeKind::EntryAdded(e) | BankChangeKind::EntryRemoved(e) => {
                         !state.bank_slots.contains_key(&e.bank_id)
                     }
+                    BankChangeKind::ImportCommitted { bank_id, .. } => !state.bank_slots.contains_key(bank_id),
                 })
             };
             let banks = if unknown_bank { Some(store.banks().await?) } else { None };
-            let mut state = self.state.write().map_err(|_| poisoned())?;
             if let Some(banks) = &banks {
-                state.set_banks(banks);
+                self.state.write().map_err(|_| poisoned())?.set_banks(banks);
             }
+            // Changes in order; a committed import is read from the database page by page, with
+            // the lock released between pages so searches go on meanwhile.
             for change in &changes {
                 match &change.kind {
                     BankChangeKind::BankCreated | BankChangeKind::BankUpdated => {}
-                    BankChangeKind::EntryAdded(e) => state.add(e),
-                    BankChangeKind::EntryRemoved(e) => state.remove(e),
+                    BankChangeKind::EntryAdded(e) => self.state.write().map_err(|_| poisoned())?.add(e),
+                    BankChangeKind::EntryRemoved(e) => self.state.write().map_err(|_| poisoned())?.remove(e),
+                    BankChangeKind::ImportCommitted { import_id, .. } => {
+                        let mut after = 0;
+                        loop {
+                            let page = store.import_entries(import_id, after, CHANGE_BATCH).await?;
+                            let Some(last_key) = page.last().map(|e| e.key) else { break };
+                            after = last_key;
+                            self.state.write().map_err(|_| poisoned())?.add_many(&page);
+                            if (page.len() as i64) < CHANGE_BATCH {
+                                break;
+                            }
+                        }
+                    }
                 }
             }
-            state.head = last;
+            self.state.write().map_err(|_| poisoned())?.head = last;
             if (changes.len() as i64) < CHANGE_BATCH {
                 break;
             }

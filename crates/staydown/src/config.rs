@@ -24,6 +24,10 @@ pub struct FileConfig {
     pub public_notices_per_minute: Option<u32>,
     pub public_notice_burst: Option<u32>,
     pub screen_body_limit: Option<usize>,
+    /// Memory all image decodes together may hold, in bytes (issue 15).
+    pub screen_decode_memory: Option<u64>,
+    /// Longest one image decode may take, e.g. "10s".
+    pub screen_decode_timeout: Option<String>,
     pub bank_refresh_interval: Option<String>,
     /// Reverse proxies (addresses or CIDR blocks) whose Forwarded / X-Forwarded-For are believed.
     pub trusted_proxies: Option<Vec<String>>,
@@ -242,6 +246,8 @@ pub struct Config {
     pub public_notices_per_minute: u32,
     pub public_notice_burst: u32,
     pub screen_body_limit: usize,
+    pub screen_decode_memory: u64,
+    pub screen_decode_timeout: std::time::Duration,
     pub bank_refresh_interval: std::time::Duration,
     pub policy: Policy,
     pub email: EmailMode,
@@ -506,6 +512,12 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     if !(1024..=1024 * 1024 * 1024).contains(&screen_body_limit) {
         bail!("screen_body_limit: must be between 1024 and 1073741824 bytes");
     }
+    let screen_decode_memory = raw.screen_decode_memory.unwrap_or(1 << 30);
+    if !((16 << 20)..=(1 << 40)).contains(&screen_decode_memory) {
+        bail!("screen_decode_memory: must be between 16777216 (16 MiB) and 1099511627776 bytes");
+    }
+    let screen_decode_timeout = parse_duration(raw.screen_decode_timeout.as_deref().unwrap_or("10s"))
+        .map_err(|e| anyhow::anyhow!("screen_decode_timeout: {e}"))?;
     let bank_refresh_interval = parse_duration(raw.bank_refresh_interval.as_deref().unwrap_or("30s"))
         .map_err(|e| anyhow::anyhow!("bank_refresh_interval: {e}"))?;
     let e = &raw.email;
@@ -669,6 +681,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         public_notices_per_minute,
         public_notice_burst,
         screen_body_limit,
+        screen_decode_memory,
+        screen_decode_timeout,
         bank_refresh_interval,
         policy,
         email,
@@ -751,6 +765,8 @@ mod tests {
         assert_eq!(from_example.public_notices_per_minute, defaults.public_notices_per_minute);
         assert_eq!(from_example.public_notice_burst, defaults.public_notice_burst);
         assert_eq!(from_example.screen_body_limit, defaults.screen_body_limit);
+        assert_eq!(from_example.screen_decode_memory, defaults.screen_decode_memory);
+        assert_eq!(from_example.screen_decode_timeout, defaults.screen_decode_timeout);
         assert_eq!(from_example.bank_refresh_interval, defaults.bank_refresh_interval);
         assert_eq!(from_example.policy, defaults.policy);
         assert_eq!(from_example.platform_name, defaults.platform_name);

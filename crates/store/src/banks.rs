@@ -9,8 +9,6 @@
 //! `NOTIFY staydown_bank_changes` inside its transaction (delivered on commit), which the
 //! [`BankListener`] of every server process receives.
 
-use std::collections::HashSet;
-
 use sqlx::{AssertSqlSafe, Row};
 use staydown_domain::bank::{BankAction, BankProvenance, HashedBy, NewBank, NewEntry};
 use time::OffsetDateTime;
@@ -111,6 +109,14 @@ pub enum BankChangeKind {
     EntryRemoved(IndexedEntry),
     /// A bank's settings changed (reload bank definitions); issue 17's video thresholds.
     BankUpdated,
+    /// A chunked import was committed: every entry of the import became visible at once; read
+    /// them with [`Store::import_entries`] (issue 15).
+    ImportCommitted {
+        /// The import's id.
+        import_id: String,
+        /// The bank it went into.
+        bank_id: String,
+    },
 }
 
 /// One row of the change log.
@@ -178,7 +184,7 @@ pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<BankEntry> {
     })
 }
 
-fn indexed_from_row(row: &sqlx::any::AnyRow) -> Result<IndexedEntry> {
+pub(crate) fn indexed_from_row(row: &sqlx::any::AnyRow) -> Result<IndexedEntry> {
     let seq: i64 = row.try_get("seq")?;
     Ok(IndexedEntry {
         key: u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("entry seq {seq}")))?,
@@ -194,15 +200,30 @@ fn indexed_from_row(row: &sqlx::any::AnyRow) -> Result<IndexedEntry> {
 
 const BANK_COLUMNS: &str = "b.id, b.name, b.description, b.action, b.threshold, b.provenance, b.created_at, b.created_by, \
      b.video_query_pct, b.video_banked_pct, b.dihedral, b.hashed_by, \
-     (SELECT COUNT(*) FROM bank_entries e WHERE e.bank_id = b.id AND e.removed_at IS NULL) AS entry_count";
+     (SELECT COUNT(*) FROM bank_entries e WHERE e.bank_id = b.id AND e.removed_at IS NULL \
+     AND (e.import_id IS NULL OR e.import_id IN (SELECT id FROM bank_imports WHERE state = 'committed'))) AS entry_count";
+
+/// The condition for a live entry: not removed, and not part of an import that is still being
+/// written or was abandoned (store::bank_import). `alias` is the table alias with its dot, or "".
+pub(crate) fn live(alias: &str) -> String {
+    format!(
+        "{alias}removed_at IS NULL AND ({alias}import_id IS NULL OR {alias}import_id IN \
+         (SELECT id FROM bank_imports WHERE state = 'committed'))"
+    )
+}
 pub(crate) const ENTRY_COLUMNS: &str =
     "id, seq, pdq, pdq_quality, sha256, md5, note, reason, added_by, added_at, removed_at";
 
 impl WriteTx {
     /// The next change sequence number. Safe because writers are serialised (see `begin_write`).
+    /// Entries of an import still being written hold numbers with no change row yet, so both
+    /// tables are consulted.
     pub(crate) async fn next_bank_seq(&mut self) -> Result<i64> {
-        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM bank_changes").fetch_one(&mut *self.tx).await?;
-        Ok(max.unwrap_or(0) + 1)
+        let changes: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM bank_changes").fetch_one(&mut *self.tx).await?;
+        let entries: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM bank_entries").fetch_one(&mut *self.tx).await?;
+        Ok(changes.unwrap_or(0).max(entries.unwrap_or(0)) + 1)
     }
 
     pub(crate) async fn log_bank_change(
@@ -280,9 +301,8 @@ impl WriteTx {
     async fn entry_adds_nothing(&mut self, bank_id: &str, entry: &NewEntry) -> Result<bool> {
         for (column, value) in [("pdq", &entry.pdq), ("sha256", &entry.sha256), ("md5", &entry.md5)] {
             let Some(value) = value else { continue };
-            let sql = format!(
-                "SELECT COUNT(*) FROM bank_entries WHERE bank_id = $1 AND {column} = $2 AND removed_at IS NULL"
-            );
+            let sql =
+                format!("SELECT COUNT(*) FROM bank_entries WHERE bank_id = $1 AND {column} = $2 AND {}", live(""));
             let n: i64 =
                 sqlx::query_scalar(AssertSqlSafe(sql)).bind(bank_id).bind(value).fetch_one(&mut *self.tx).await?;
             if n == 0 {
@@ -524,7 +544,8 @@ impl Store {
     pub async fn bank_entries(&self, bank: &str, after_seq: i64, limit: i64) -> Result<Vec<BankEntry>> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM bank_entries WHERE bank_id = (SELECT id FROM banks WHERE name = $1) \
-             AND removed_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3"
+             AND {} AND seq > $2 ORDER BY seq LIMIT $3",
+            live("")
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(bank)
@@ -540,7 +561,8 @@ impl Store {
     /// One entry of a bank (removed or not).
     pub async fn bank_entry(&self, bank: &str, entry_id: &str) -> Result<Option<BankEntry>> {
         let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM bank_entries WHERE bank_id = (SELECT id FROM banks WHERE name = $1) AND id = $2"
+            "SELECT {ENTRY_COLUMNS} FROM bank_entries WHERE bank_id = (SELECT id FROM banks WHERE name = $1) AND id = $2 \
+             AND (import_id IS NULL OR import_id IN (SELECT id FROM bank_imports WHERE state = 'committed'))"
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(bank)
@@ -583,9 +605,10 @@ impl Store {
     pub async fn remove_bank_entry(&self, bank: &str, entry_id: &str, actor: &str, now: OffsetDateTime) -> Result<()> {
         let mut tx = self.write().await?;
         let (bank_id, bank_name) = tx.bank_by_name(bank).await?;
-        let done = sqlx::query(
-            "UPDATE bank_entries SET removed_at = $1, removed_by = $2 WHERE id = $3 AND bank_id = $4 AND removed_at IS NULL",
-        )
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE bank_entries SET removed_at = $1, removed_by = $2 WHERE id = $3 AND bank_id = $4 AND {}",
+            live("")
+        )))
         .bind(to_ms(now))
         .bind(actor)
         .bind(entry_id)
@@ -611,61 +634,6 @@ impl Store {
         tx.commit().await
     }
 
-    /// Imports entries into a bank in one transaction: all or nothing. Entries whose exact hash set
-    /// (pdq, sha256, md5) the bank already holds are skipped and counted. `progress` is called with
-    /// the number of entries handled so far.
-    pub async fn import_bank_entries(
-        &self,
-        bank: &str,
-        entries: &[NewEntry],
-        actor: &str,
-        source: &str,
-        now: OffsetDateTime,
-        progress: &(dyn Fn(usize) + Send + Sync),
-    ) -> Result<ImportReport> {
-        let mut tx = self.write().await?;
-        let (bank_id, bank_name) = tx.bank_by_name(bank).await?;
-        let mut held: HashSet<(Option<String>, Option<String>, Option<String>)> = HashSet::new();
-        for row in sqlx::query("SELECT pdq, sha256, md5 FROM bank_entries WHERE bank_id = $1 AND removed_at IS NULL")
-            .bind(&bank_id)
-            .fetch_all(&mut *tx.tx)
-            .await?
-        {
-            held.insert((row.try_get("pdq")?, row.try_get("sha256")?, row.try_get("md5")?));
-        }
-        let first = tx.next_bank_seq().await?;
-        let mut seq = first;
-        let mut duplicates = 0;
-        for (i, entry) in entries.iter().enumerate() {
-            if held.insert((entry.pdq.clone(), entry.sha256.clone(), entry.md5.clone())) {
-                tx.insert_entry(&bank_id, seq, entry, actor, now).await?;
-                seq += 1;
-            } else {
-                duplicates += 1;
-            }
-            if i % 1000 == 999 {
-                progress(i + 1);
-            }
-        }
-        progress(entries.len());
-        let added = usize::try_from(seq - first).unwrap_or(0);
-        if added > 0 {
-            tx.notify_bank_change(seq - 1).await?;
-        }
-        tx.audit(
-            now,
-            AuditEvent {
-                actor,
-                action: "bank.imported",
-                subject: format!("bank:{bank_name}"),
-                detail: serde_json::json!({ "source": source, "added": added, "duplicates": duplicates }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ImportReport { added, duplicates })
-    }
-
     /// The newest change sequence number (0 when nothing ever changed).
     pub async fn bank_head(&self) -> Result<i64> {
         let max: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM bank_changes").fetch_one(&self.pool).await?;
@@ -676,10 +644,11 @@ impl Store {
     /// calling this and replay changes after that head: changes committed in between are then
     /// applied twice, which is harmless (adds and removals are idempotent), and none is missed.
     pub async fn live_bank_entries(&self) -> Result<Vec<IndexedEntry>> {
-        sqlx::query(
+        sqlx::query(AssertSqlSafe(format!(
             "SELECT e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq FROM bank_entries e \
-             LEFT JOIN bank_entry_videos v ON v.entry_id = e.id WHERE e.removed_at IS NULL ORDER BY e.seq",
-        )
+             LEFT JOIN bank_entry_videos v ON v.entry_id = e.id WHERE {} ORDER BY e.seq",
+            live("e.")
+        )))
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -690,7 +659,7 @@ impl Store {
     /// Changes after `after_seq`, oldest first, at most `limit`.
     pub async fn bank_changes_since(&self, after_seq: i64, limit: i64) -> Result<Vec<BankChange>> {
         let rows = sqlx::query(
-            "SELECT c.seq AS change_seq, c.kind, e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq \
+            "SELECT c.seq AS change_seq, c.kind, c.import_id AS change_import, c.bank_id AS change_bank, e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq \
              FROM bank_changes c LEFT JOIN bank_entries e ON e.id = c.entry_id \
              LEFT JOIN bank_entry_videos v ON v.entry_id = e.id \
              WHERE c.seq > $1 ORDER BY c.seq LIMIT $2",
@@ -708,6 +677,12 @@ impl Store {
                 "bank_updated" => BankChangeKind::BankUpdated,
                 "entry_added" => BankChangeKind::EntryAdded(indexed_from_row(row)?),
                 "entry_removed" => BankChangeKind::EntryRemoved(indexed_from_row(row)?),
+                "import_committed" => BankChangeKind::ImportCommitted {
+                    import_id: row
+                        .try_get::<Option<String>, _>("change_import")?
+                        .ok_or_else(|| StoreError::Corrupt(format!("bank change {seq} names no import")))?,
+                    bank_id: row.try_get("change_bank")?,
+                },
                 other => return Err(StoreError::Corrupt(format!("bank change kind {other}"))),
             };
             changes.push(BankChange { seq, kind });

@@ -14,6 +14,7 @@ mod accounts;
 mod appeals;
 mod audit;
 mod bank_admin;
+mod bank_import;
 mod banks;
 mod bench_data;
 mod blobs;
@@ -51,6 +52,7 @@ pub use accounts::AccountRecord;
 pub use appeals::{AppealRecord, AppealResolution, NewAppeal};
 pub use audit::{AuditEvent, AuditReport};
 pub use bank_admin::BankMatchRecord;
+pub use bank_import::{IMPORT_CHUNK, STALE_AFTER};
 pub use banks::{Bank, BankChange, BankChangeKind, BankEntry, BankListener, ImportReport, IndexedEntry};
 pub use blobs::{BlobMeta, NewBlob};
 pub use case_content::{ContentHashes, NewAttachment};
@@ -276,7 +278,13 @@ async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio
         Backend::Sqlite => Some(sqlite_writer.clone().lock_owned().await),
         Backend::Postgres => None,
     };
-    let mut tx = pool.begin().await?;
+    // On SQLite, BEGIN IMMEDIATE takes the database's write lock up front, waiting under
+    // `busy_timeout` while another process (a `staydown bank import` chunk) holds it; a deferred
+    // BEGIN would read first and then fail at once with "database is locked" when it tries to write.
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
     let mut head = None;
     if backend == Backend::Postgres {
         let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_one(&mut *tx).await?;

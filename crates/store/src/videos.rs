@@ -61,10 +61,11 @@ pub struct CaseVideo {
 impl WriteTx {
     /// Whether the bank already holds this video live (same vPDQ, or same file SHA-256).
     async fn video_held(&mut self, bank_id: &str, v: &NewVideoEntry) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM bank_entries e JOIN bank_entry_videos v ON v.entry_id = e.id \
-             WHERE e.bank_id = $1 AND e.removed_at IS NULL AND (v.vpdq = $2 OR (e.sha256 IS NOT NULL AND e.sha256 = $3))",
-        )
+             WHERE e.bank_id = $1 AND {} AND (v.vpdq = $2 OR (e.sha256 IS NOT NULL AND e.sha256 = $3))",
+            crate::banks::live("e.")
+        )))
         .bind(bank_id)
         .bind(&v.vpdq)
         .bind(v.sha256.as_deref())
@@ -245,8 +246,9 @@ impl Store {
         let columns = ENTRY_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
         let sql = format!(
             "SELECT {columns}, v.frame_count, v.vpdq FROM bank_entries e JOIN bank_entry_videos v ON v.entry_id = e.id \
-             WHERE e.bank_id = (SELECT id FROM banks WHERE name = $1) AND e.removed_at IS NULL AND e.seq > $2 \
-             ORDER BY e.seq LIMIT $3"
+             WHERE e.bank_id = (SELECT id FROM banks WHERE name = $1) AND {} AND e.seq > $2 \
+             ORDER BY e.seq LIMIT $3",
+            crate::banks::live("e.")
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(bank).bind(after_seq).bind(limit).fetch_all(&self.pool).await?;
         rows.iter()

@@ -191,5 +191,7 @@ async fn start_cluster(bin: &Path) -> Result<String, String> {
     Ok(url)
 }
 
+pub mod hostile;
+
 #[cfg(feature = "browser")]
 pub mod browser;

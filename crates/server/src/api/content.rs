@@ -127,18 +127,11 @@ pub async fn attach_bytes(
         .filter(|t| t.len() <= 100 && t.chars().all(|c| c.is_ascii_alphanumeric() || "/.+-".contains(c)))
         .unwrap_or_else(|| "application/octet-stream".to_owned());
 
-    let _slot = state.decode_slots().acquire().await.map_err(|_| ApiError::Unavailable)?;
-    let limits = staydown_media::DecodeLimits { max_bytes: limit, ..Default::default() };
-    let work = tokio::task::spawn_blocking(move || {
-        let hashed = staydown_media::hash_image_bytes(&data, &limits);
-        (hashed, data)
-    });
-    let (hashed, data) = tokio::time::timeout(state.settings().screen_decode_timeout, work)
-        .await
-        .map_err(|_| ApiError::field("file", "too_slow", "the content took too long to decode"))?
-        .map_err(|e| ApiError::Internal(format!("decoding task failed: {e}")))?;
-    drop(_slot);
-    let (hashes, pdq_skipped) = match hashed {
+    // The same bounded path as screening (crate::decode_budget, issue 15).
+    let data = std::sync::Arc::new(data);
+    let hashed = crate::decode_budget::hash_upload(state, "file", data.clone(), limit, false).await?;
+    let data = std::sync::Arc::try_unwrap(data).unwrap_or_else(|shared| shared.as_ref().clone());
+    let (hashes, pdq_skipped) = match hashed.map(|(h, _)| h) {
         Ok(h) => (
             ContentHashes {
                 sha256: Some(h.sha256_hex()),

@@ -365,20 +365,12 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
     }
     let bytes = image.unwrap_or_default();
 
-    // Bounded decoding off the async threads, a few at a time, under a timeout.
-    let _slot = state.decode_slots().acquire().await.map_err(|_| ApiError::Unavailable)?;
-    let decode_limits = staydown_media::DecodeLimits { max_bytes: limit, ..Default::default() };
-    let provenance_limits = staydown_provenance::Limits { max_bytes: limit, ..Default::default() };
-    let work = tokio::task::spawn_blocking(move || {
-        let hashes = staydown_media::hash_image_bytes(&bytes, &decode_limits);
-        let provenance = staydown_provenance::analyze(&bytes, &provenance_limits).ok();
-        (hashes, provenance)
-    });
-    let (hashes, provenance) = tokio::time::timeout(state.settings().screen_decode_timeout, work)
-        .await
-        .map_err(|_| ApiError::field("image", "too_slow", "the image took too long to decode"))?
-        .map_err(|e| ApiError::Internal(format!("decoding task failed: {e}")))?;
-    let hashes = hashes.map_err(|e| ApiError::field("image", "undecodable", e.to_string()))?;
+    // Bounded decoding off the async threads, within the decode memory budget, under a timeout
+    // (crate::decode_budget, issue 15).
+    let (hashes, provenance) =
+        crate::decode_budget::hash_upload(state, "image", std::sync::Arc::new(bytes.to_vec()), limit, true)
+            .await?
+            .map_err(|e| crate::decode_budget::refusal("image", &e))?;
     Ok(Input {
         hashes: Hashes {
             pdq: Some(hashes.pdq.to_hex()),

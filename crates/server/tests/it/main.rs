@@ -18,6 +18,8 @@ mod console;
 mod console_admin;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
+/// Uploaded images bounded by their input and by the decode memory budget (issue 15).
+mod decode_bounds;
 /// Rotated and mirrored re-uploads matched through the dihedral PDQ variants (issue 14).
 mod dihedral;
 /// Problem documents for malformed, oversized, unauthorised and misrouted requests.

@@ -2,9 +2,11 @@
 //!
 //! Issue 5 (banks, import/export). Imports are all or nothing: every line is checked first and
 //! every bad line reported with its number; with bad lines the import stops before touching the
-//! database unless `--skip-invalid` is given, and the good entries go in one transaction. A
-//! running server sees the change through PostgreSQL's notification, or on its next periodic
-//! catch-up (`bank_refresh_interval`).
+//! database unless `--skip-invalid` is given. The good entries are written in short chunks (a
+//! running server's intake never waits for more than one chunk) and become visible all at once at
+//! the end; an import that fails or is killed never becomes visible (`store::bank_import`, issue
+//! 15). A running server sees the change through PostgreSQL's notification, or on its next
+//! periodic catch-up (`bank_refresh_interval`).
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;

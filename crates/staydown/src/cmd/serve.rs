@@ -71,6 +71,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|(url, secret)| WebhookSettings { url: url.clone(), secret: secret.expose().to_owned() }),
         misuse: config.misuse.clone(),
         screen_body_limit: config.screen_body_limit,
+        screen_decode_memory: config.screen_decode_memory,
+        screen_decode_timeout: config.screen_decode_timeout,
         bank_refresh_interval: config.bank_refresh_interval,
         staff: config.staff,
         law_enforcement_contact: config.law_enforcement_contact.clone(),
@@ -89,7 +91,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, None) => staydown_server::MetricsAccess::Loopback,
         },
         video: config.video.clone(),
-        ..Settings::default()
     };
     if let Some(key) = config.csrf_key {
         staydown_server::pages::csrf::set_key(key);
