@@ -420,6 +420,7 @@ pub fn api_routes(state: &AppState) -> ApiRoutes {
 /// The full router.
 pub fn router(state: AppState) -> Router {
     let limit = state.settings().body_limit;
+    let screen_limit = state.settings().screen_body_limit;
     let api = api_routes(&state).into_router(&state);
     Router::new()
         .merge(pages::router())

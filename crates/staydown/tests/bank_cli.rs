@@ -155,6 +155,9 @@ async fn video_thresholds_are_set_from_the_command_line() {
         let out = staydown(&db, &["bank", "video-thresholds", "nosuch", "--query-pct", "50"]);
         assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no bank named"));
         assert_eq!(ok(&db, &["bank", "video-thresholds", "clips"]), "query_pct\toff\nbanked_pct\t95\n", "{backend:?}");
+    }
+}
+
 /// Issue 14: `bank set NAME --dihedral true|false` changes the setting after creation, audited;
 /// an unknown bank or a missing value is refused.
 #[tokio::test]

@@ -311,6 +311,7 @@ mod tests {
             pdq_quality: Some(90),
             sha256: None,
             md5: None,
+            video: None,
         }];
         let draft = RequestDraft {
             platform: Some("p".into()),
@@ -325,11 +326,16 @@ mod tests {
             validate_hash_notice(RequestDraft { url: Some("https://example.org/a".into()), ..draft.clone() }, hashes)
                 .expect_err("a URL too");
         assert!(e.has("url"), "{e}");
-        let many =
-            vec![
-                crate::notice::MediaHashes { pdq: None, pdq_quality: None, sha256: None, md5: Some("0".repeat(32)) };
-                101
-            ];
+        let many = vec![
+            crate::notice::MediaHashes {
+                pdq: None,
+                pdq_quality: None,
+                sha256: None,
+                md5: Some("0".repeat(32)),
+                video: None,
+            };
+            101
+        ];
         assert!(validate_hash_notice(draft, many).expect_err("too many").has("hashes"));
     }
 

@@ -10,8 +10,8 @@
 
 pub mod admin_pages;
 pub mod api;
-pub mod helpline;
 pub mod charts;
+pub mod helpline;
 pub mod pages;
 pub mod session;
 pub mod sign_in;

@@ -557,6 +557,10 @@ async fn stats_give_weekly_pickup_within_48h_and_per_flagger_figures() {
         let median = flaggers[0]["median_seconds"].as_f64().unwrap();
         assert!((15.0 * 3600.0..15.1 * 3600.0).contains(&median), "median of 30 h and ~0 h: {median}");
         assert_eq!((stats["queue"]["open"].as_i64(), stats["queue"]["overdue"].as_i64()), (Some(1), Some(1)));
+    })
+    .await;
+}
+
 /// The AI-generated sections count distinct cases over the period, which is not a sum of days; the
 /// rollups keep them exact (`rollups_distinct.rs`): one case with notices on several days, with
 /// the same and with different claims, a notice stored out of order, and screened files of one

@@ -165,7 +165,7 @@ pub async fn file_hashes(
     let hashes: Vec<MediaHashes> = super::evidence::case_hashes(state, case_id)
         .await?
         .into_iter()
-        .map(|e| MediaHashes { pdq: e.pdq, pdq_quality: e.quality, sha256: e.sha256, md5: e.md5 })
+        .map(|e| MediaHashes { pdq: e.pdq, pdq_quality: e.quality, sha256: e.sha256, md5: e.md5, video: None })
         .collect();
     if hashes.is_empty() {
         return Err(ApiError::field("hashes", "required", "the case has no pre-emptive hashes yet"));
