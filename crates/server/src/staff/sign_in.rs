@@ -38,11 +38,11 @@ pub struct SignInForm {
     next: String,
 }
 
-/// A staff page to return to, or the queue. Only local `/staff/…` paths are followed, so the
-/// form cannot be used to bounce a person to another site.
+/// A staff page to return to, or `/staff` (the first page the person's role may see). Only local
+/// `/staff/…` paths are followed, so the form cannot be used to bounce a person to another site.
 fn landing(next: &str) -> &str {
     let local = next.starts_with("/staff/") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']);
-    if local { next } else { "/staff/queue" }
+    if local { next } else { "/staff" }
 }
 
 /// The client's address, when the server was started with connection info.

@@ -190,6 +190,7 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     s.goto(&app.url(&format!("/staff/cases/{other}"))).await;
     s.fill("#d-explanation", "Not intimate imagery: no action.").await;
     s.click("#decide form button[type=submit]").await;
+    assert!(s.wait_text(".flash", "decision is recorded").await.contains("recorded"));
     let decided = app.state.store().case_decisions(&other).await.unwrap().remove(0);
     let appeal: Value = reqwest::Client::new()
         .post(app.url(&format!("/api/v1/decisions/{}/appeals", decided.id)))

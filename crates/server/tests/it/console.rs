@@ -218,6 +218,30 @@ async fn every_console_page_for_every_role_and_anonymous() {
     .await;
 }
 
+/// `/staff` (where sign-in lands without a `next`, and where the logo and "back" links go) takes
+/// each role to the first page it may see: caseworkers and auditors never land on a 403 page.
+#[tokio::test]
+async fn the_start_page_is_the_first_page_each_role_may_see() {
+    let app = TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let admin = app.key(Role::Admin, "admin").await;
+    for (role, want) in [
+        (Role::Reviewer, "/staff/queue"),
+        (Role::Caseworker, "/staff/helpline"),
+        (Role::Auditor, "/staff/dashboard"),
+        (Role::Admin, "/staff/queue"),
+    ] {
+        let name = format!("start-{}", role.as_str());
+        account(&app, &admin, &name, role).await;
+        let (cookie, _) = sign_in(&app, &name).await;
+        let (status, location, _) = page(&app, "/staff", Some(&cookie)).await;
+        assert_eq!((status, location.as_str()), (303, want), "{role:?}");
+        assert_eq!(page(&app, want, Some(&cookie)).await.0, 200, "{role:?} may see {want}");
+    }
+    let (status, location, _) = page(&app, "/staff", None).await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/staff/login"), "{location}");
+}
+
 /// Session fixation at the sign-in page: the id the browser arrived with is never the signed-in
 /// id, and that old cookie opens nothing afterwards.
 #[tokio::test]

@@ -104,7 +104,7 @@ async fn sign_in_and_sign_out_with_a_strict_http_only_cookie() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.headers()["location"], "/staff/queue");
+        assert_eq!(resp.headers()["location"], "/staff");
         let (status, set_cookie, _) = sign_in(&app, "rita", "wrong password", None).await;
         // (The public pages' anonymous CSRF cookie may be set on any HTML answer; no session is.)
         assert_eq!(status, 401);

@@ -262,9 +262,11 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/staff/appeals/{id}/decision", post(appeals::decide))
 }
 
-/// `GET /staff`: the queue (or the sign-in page without a session).
-pub async fn home() -> Redirect {
-    Redirect::to("/staff/queue")
+/// `GET /staff`: the first page of the navigation the person's role may see — the queue for
+/// reviewers, the helpline for caseworkers, the dashboard for auditors (the sign-in page without
+/// a session, through the [`Console`] extractor).
+pub async fn home(console: Console) -> Redirect {
+    Redirect::to(nav::for_role(console.role()).next().map_or("/staff/account", |item| item.href))
 }
 
 #[cfg(test)]

@@ -27,12 +27,6 @@ const fn t(key: &'static str) -> &'static str {
 pub const NAV: &[NavItem] = &[
     NavItem { href: "/staff/queue", label: t("staff-nav-queue"), permission: Permission::ViewQueue },
     NavItem { href: "/staff/appeals", label: t("staff-nav-appeals"), permission: Permission::ViewQueue },
-    NavItem { href: "/staff/helpline", label: t("helpline-nav"), permission: Permission::HelplineWork },
-    NavItem {
-        href: "/staff/helpline/league",
-        label: t("helpline-league-title"),
-        permission: Permission::ViewHelplineFigures,
-    },
     NavItem { href: "/staff/dashboard", label: t("staff-admin-nav-dashboard"), permission: Permission::ViewStats },
     NavItem { href: "/staff/banks", label: t("staff-admin-nav-banks"), permission: Permission::ManageBanks },
     NavItem {
@@ -41,6 +35,12 @@ pub const NAV: &[NavItem] = &[
         permission: Permission::ViewSubmissions,
     },
     NavItem { href: "/staff/admin", label: t("staff-admin-nav-admin"), permission: Permission::ViewAccounts },
+    NavItem { href: "/staff/helpline", label: t("helpline-nav"), permission: Permission::HelplineWork },
+    NavItem {
+        href: "/staff/helpline/league",
+        label: t("helpline-league-title"),
+        permission: Permission::ViewHelplineFigures,
+    },
 ];
 
 /// The entries a role may see.
