@@ -258,6 +258,8 @@ pub struct MediaHashes {
     /// MD5.
     pub md5: Option<String>,
     /// A video's vPDQ, when this set describes a video (then `sha256`/`md5` are the video file's).
+    /// Left out of the JSON when absent, so an image set reads the same to older peers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<NoticeVideo>,
 }
 

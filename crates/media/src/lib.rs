@@ -340,8 +340,10 @@ pub fn decode_cost(bytes: &[u8], limits: &DecodeLimits) -> Result<u64, MediaErro
     let input = bytes.len() as u64;
     if is_heif_family(bytes) {
         // Without parsing the container: at most the pixel limit, at 6 + 3 + 3 bytes a pixel
-        // (see `heif`). libheif's own limits stay on.
-        return Ok(input + limits.max_alloc_bytes.min(limits.max_pixels.saturating_mul(12)));
+        // (see `heif`), plus the input; never more than the decoder may allocate at all, so a
+        // budget as large as `max_alloc_bytes` always admits one HEIF decode at a time.
+        // libheif's own limits stay on.
+        return Ok(limits.max_alloc_bytes.min(input.saturating_add(limits.max_pixels.saturating_mul(12))));
     }
     let reader =
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Corrupt(e.to_string()))?;

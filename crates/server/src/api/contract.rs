@@ -228,6 +228,7 @@ pub static OPERATIONS: &[Operation] = &[
     op!("GET" "/session", Session, "The signed-in staff session of the cookie", Body::None, Answer::Json(200, "Object")),
     // Operations.
     op!("GET" "/outbox/dead", Role(P::ViewOperations), "Messages that could not be delivered", Body::None, Answer::Json(200, "Array")),
+    op!("POST" "/outbox/dead/{id}/resend", Role(P::ResendDeadLetters), "Queue a dead letter for delivery again", Body::None, Answer::Json(200, "Object")),
     op!("GET" "/misuse", Role(P::ViewOperations), "Art. 23 measures", Body::None, Answer::Json(200, "Array")),
     op!("GET" "/transparency/submissions", Role(P::ViewSubmissions), "Transparency Database submissions (Art. 24(5))", Body::None, Answer::Json(200, "Array"), query = &[
         Query { name: "state", kind: "string", doc: "Filter by state." },
@@ -240,6 +241,7 @@ pub static OPERATIONS: &[Operation] = &[
     op!("GET" "/banks", Role(P::ManageBanks), "Hash banks", Body::None, Answer::Json(200, "Array")),
     op!("POST" "/banks", Role(P::ManageBanks), "Create a bank", Body::Json("Object"), Answer::Json(201, "Object")),
     op!("GET" "/banks/{name}", Role(P::ManageBanks), "A bank and a page of its entries", Body::None, Answer::Json(200, "Object"), query = PAGE),
+    op!("PATCH" "/banks/{name}", Role(P::ManageBanks), "Change a bank's settings after creation (dihedral matching)", Body::Json("Object"), Answer::Json(200, "Object")),
     op!("POST" "/banks/{name}/entries", Role(P::ManageBanks), "Add an entry to a bank", Body::Json("Object"), Answer::Json(201, "Object")),
     op!("DELETE" "/banks/{name}/entries/{id}", Role(P::ManageBanks), "Remove an entry", Body::None, Answer::Empty(204)),
     op!("GET" "/banks/{name}/videos", Role(P::ManageBanks), "Video entries of a bank", Body::None, Answer::Json(200, "Array"), query = PAGE),
@@ -259,6 +261,7 @@ pub static OPERATIONS: &[Operation] = &[
     op!("GET" "/helpline/cases/{id}/police-bundle", Role(P::HelplineWork), "The police bundle of a help case (zip)", Body::None, Answer::Bytes("application/zip")),
     op!("GET" "/helpline/cases/{id}/hashes", Role(P::HelplineWork), "Pre-emptive hashes of a help case", Body::None, Answer::Json(200, "Array")),
     op!("POST" "/helpline/cases/{id}/hashes", Role(P::HelplineWork), "Add a pre-emptive hash", Body::Json("Object"), Answer::Json(201, "Object")),
+    op!("POST" "/helpline/cases/{id}/hash-notices", Role(P::HelplineWork), "File the case's pre-emptive hashes as a hash-only notice to a platform running staydown", Body::Json("Object"), Answer::Json(201, "Object")),
     op!("GET" "/helpline/evidence/{id}", Role(P::HelplineWork), "Read evidence (audited)", Body::None, Answer::Bytes("application/octet-stream"), query = &[Query { name: "purpose", kind: "string", doc: "Why it is read." }]),
     op!("DELETE" "/helpline/evidence/{id}", Role(P::HelplineWork), "Erase evidence", Body::None, Answer::Empty(204)),
     op!("POST" "/helpline/evidence/{id}/legal-hold", Role(P::HelplineWork), "Put evidence under legal hold or release it", Body::Json("Object"), Answer::Json(200, "Object")),

@@ -154,7 +154,7 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     let filter = filter.as_str().unwrap_or_default().to_owned();
     assert!(filter.contains("blur") && filter.contains("grayscale"), "{filter}");
     let loaded = s.client.execute("return document.querySelector('img.preview').naturalWidth;", vec![]).await.unwrap();
-    assert_eq!(loaded.as_u64(), Some(96), "the preview image loaded");
+    assert_eq!(loaded.as_u64(), Some(24), "the preview is a 24-pixel rendition, never the original");
     check_page(&s, "console-case").await;
     s.click("#content form button").await;
     let filter = s
@@ -163,6 +163,16 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
         .await
         .unwrap();
     assert_eq!(filter.as_str(), Some("none"));
+    let revealed = s
+        .client
+        .execute(
+            "const i = document.querySelector('img.preview.revealed'); \
+             return i.complete ? i.naturalWidth : new Promise(r => i.onload = () => r(i.naturalWidth));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(revealed.as_u64(), Some(96), "after Show, the original");
 
     // Decide: first without a ground (errors beside the fields), then complete.
     s.click("#d-vis-removed").await;

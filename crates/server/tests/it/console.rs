@@ -437,6 +437,23 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
         let (status, _, _) =
             page(&app, &format!("/staff/cases/{case}/content/{item}?purpose=preview"), Some(&cookie)).await;
         assert_eq!(status, 200);
+        // The preview is a tiny grayscale rendition, never the original (opening it in a new tab
+        // shows nothing the blurred page hides).
+        let preview = browser()
+            .get(format!("{}/staff/cases/{case}/content/{item}?purpose=preview", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec();
+        assert_ne!(preview, png(), "the preview is not the uploaded image");
+        let small = image::load_from_memory(&preview).expect("a PNG");
+        assert!(small.width() <= staydown_server::staff::pages::case::PREVIEW_SIDE, "{}", small.width());
+        assert!(small.height() <= staydown_server::staff::pages::case::PREVIEW_SIDE, "{}", small.height());
+        assert_eq!(small.color(), image::ColorType::L8, "grayscale");
         let (_, _, body) =
             post_form(&app, &format!("/staff/cases/{case}/content/{item}/reveal"), &cookie, &[("csrf", &csrf)]).await;
         assert!(body.contains("class=\"preview revealed\""), "{body}");

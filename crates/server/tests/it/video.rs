@@ -357,7 +357,11 @@ async fn a_hash_only_notice_carries_a_vpdq_that_a_removal_banks() {
                 .client
                 .post(format!("{}/track/{id}/withdraw", app.base))
                 .header("cookie", format!("{}={binding}", staydown_server::pages::csrf::COOKIE))
-                .form(&[("csrf", staydown_server::pages::csrf::token(binding)), ("token", token.to_owned())])
+                .form(&[
+                    ("csrf", staydown_server::pages::csrf::token(binding)),
+                    ("token", token.to_owned()),
+                    ("confirm", "yes".to_owned()),
+                ])
                 .send()
                 .await
                 .unwrap();

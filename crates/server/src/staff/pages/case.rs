@@ -533,8 +533,29 @@ pub struct ContentQuery {
     purpose: Option<String>,
 }
 
-/// `GET /staff/cases/{id}/content/{item}?purpose=preview|reveal`: the sealed bytes for the page's
-/// `<img>`, opened through `server::blobs::open` (custody log entry `blob.read` with the purpose).
+/// The long side of the preview rendition, in pixels: too small to carry any detail a person could
+/// recognise, so opening the preview on its own ("open image in new tab") shows no more than the
+/// blurred page does. The original bytes leave only with purpose `reveal`.
+pub const PREVIEW_SIDE: u32 = 24;
+
+/// A grayscale PNG of the image, at most [`PREVIEW_SIDE`] pixels on its long side (area-averaged
+/// by `image`'s thumbnail), or a plain grey pixel when the bytes are not an image staydown decodes.
+fn preview_rendition(bytes: &[u8]) -> Vec<u8> {
+    let small = staydown_media::decode_rgb(bytes, &staydown_media::DecodeLimits::default())
+        .ok()
+        .and_then(|d| image::RgbImage::from_raw(d.width, d.height, d.rgb))
+        .map(|rgb| image::DynamicImage::ImageRgb8(rgb).grayscale().thumbnail(PREVIEW_SIDE, PREVIEW_SIDE))
+        .unwrap_or_else(|| image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(1, 1, image::Luma([200]))));
+    let mut png = std::io::Cursor::new(Vec::new());
+    // Writing a PNG of at most 24×24 pixels into memory cannot fail short of allocation failure.
+    let _ = small.to_luma8().write_to(&mut png, image::ImageFormat::Png);
+    png.into_inner()
+}
+
+/// `GET /staff/cases/{id}/content/{item}?purpose=preview|reveal`: for `reveal`, the sealed bytes;
+/// for `preview` (the default), a tiny grayscale rendition of an image ([`preview_rendition`]),
+/// never the original. Each read goes through `server::blobs::open` (custody log entry
+/// `blob.read` with the purpose).
 pub async fn content(
     State(state): State<AppState>,
     console: Console,
@@ -555,11 +576,21 @@ pub async fn content(
     let (meta, bytes) = crate::blobs::open(&state, &blob, &console.session.principal(), purpose).await?;
     // Only image types render inline; anything else is offered as an opaque download.
     let image = meta.content_type.starts_with("image/") && !meta.content_type.contains("svg");
+    let preview = image && purpose == "preview";
+    let bytes = if preview {
+        tokio::task::spawn_blocking(move || preview_rendition(&bytes))
+            .await
+            .map_err(|e| ApiError::Internal(format!("preview task failed: {e}")))?
+    } else {
+        bytes
+    };
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        if image {
+        if preview {
+            HeaderValue::from_static("image/png")
+        } else if image {
             HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"))
         } else {
             HeaderValue::from_static("application/octet-stream")
