@@ -161,9 +161,55 @@ impl Session {
         el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
-    /// Clicks an element.
+    /// Clicks an element. When the element leaves the page (a submit button of a form, a link to
+    /// another address), waits until the next page has loaded, so that what the test reads next
+    /// is never the page it left (up to 20 s; a submission the browser itself blocks, e.g. an
+    /// empty `required` field, ends the wait early since the old page stays).
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let el = self.find(css).await;
+        let leaves = self
+            .client
+            .execute(
+                "const e = arguments[0];
+                 const submits = e.form && ((e.tagName === 'BUTTON' && (e.type || 'submit') === 'submit')
+                     || (e.tagName === 'INPUT' && (e.type === 'submit' || e.type === 'image')));
+                 const link = e.closest('a[href]');
+                 const away = link && !link.getAttribute('href').startsWith('#') && !link.target;
+                 if (!(submits || away)) return false;
+                 if (submits && !e.form.noValidate && !e.formNoValidate && !e.form.checkValidity()) return false;
+                 window.__staydownLeaving = true;
+                 return true;",
+                vec![serde_json::to_value(&el).expect("element as JSON")],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        if leaves {
+            self.wait_for_next_page(css).await;
+        }
+    }
+
+    /// Waits until the document that was marked before a click is gone and its successor has
+    /// loaded.
+    async fn wait_for_next_page(&self, css: &str) {
+        let start = Instant::now();
+        loop {
+            // Scripts fail while the browser is between documents; that counts as "not yet".
+            let arrived = self
+                .client
+                .execute("return window.__staydownLeaving !== true && document.readyState === 'complete';", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if arrived {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "clicking {css} never led to the next page");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Chooses files in an `<input type=file multiple>`.
