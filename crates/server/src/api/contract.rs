@@ -269,6 +269,7 @@ pub static OPERATIONS: &[Operation] = &[
     op!("POST" "/helpline/requests/{id}/answer", Role(P::HelplineWork), "Record a platform's answer", Body::Json("Object"), Answer::Json(200, "Object")),
     op!("POST" "/helpline/requests/{id}/check", Role(P::HelplineWork), "Check the reported URL now", Body::None, Answer::Json(200, "Object")),
     op!("POST" "/helpline/requests/{id}/release", Role(P::HelplineWork), "Release a held request", Body::None, Answer::Json(200, "Object")),
+    op!("POST" "/helpline/requests/{id}/sent", Role(P::HelplineWork), "Mark a letter or web-form request as sent by hand", Body::Json("Object"), Answer::Json(200, "Object")),
     op!("POST" "/helpline/sync", Role(P::HelplineWork), "Follow up open requests now", Body::None, Answer::Json(200, "Object")),
     op!("GET" "/helpline/league", Role(P::ViewHelplineFigures), "League table of platforms", Body::None, Answer::Json(200, "Array"), query = PERIOD),
     op!("GET" "/helpline/figures", Role(P::ViewHelplineFigures), "Yearly figures", Body::None, Answer::Json(200, "Object"), query = PERIOD),

@@ -9,14 +9,8 @@ use serde_json::{Value, json};
 use staydown_domain::roles::Role;
 use time::Duration;
 
+use crate::staff_pages::{self, account, browser, page, sign_in};
 use crate::support::{TestApp, each_backend, notice, removal};
-
-const PASSWORD: &str = "a long enough password";
-
-/// A browser-like client that does not follow redirects.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
 
 /// A signed-in console user: the session cookie and the session's CSRF token.
 struct Staff {
@@ -26,55 +20,17 @@ struct Staff {
 
 /// Creates an account with `role` and signs it in through the form.
 async fn signed_in(app: &TestApp, admin_key: &str, username: &str, role: Role) -> Staff {
-    let (status, body) = app
-        .post(
-            "/api/v1/accounts",
-            &json!({"username": username, "role": role.as_str(), "password": PASSWORD}),
-            Some(admin_key),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let resp = browser()
-        .post(format!("{}/staff/login", app.base))
-        .form(&[("username", username), ("password", PASSWORD), ("next", "/staff/queue")])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(resp.status().as_u16(), 303, "signed in");
-    let set = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("a session cookie").to_owned();
-    let cookie = set.split(';').next().unwrap_or_default().trim().to_owned();
-    let session: Value = browser()
-        .get(format!("{}/api/v1/session", app.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Staff { cookie, csrf: session["csrf_token"].as_str().expect("csrf token").to_owned() }
+    account(app, admin_key, username, role).await;
+    let (cookie, csrf) = sign_in(app, username).await;
+    Staff { cookie, csrf }
 }
 
 async fn get_page(app: &TestApp, path: &str, who: Option<&Staff>) -> (u16, String, String) {
-    let mut req = browser().get(format!("{}{path}", app.base));
-    if let Some(s) = who {
-        req = req.header("cookie", &s.cookie);
-    }
-    let resp = req.send().await.expect("page");
-    let status = resp.status().as_u16();
-    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    (status, location, resp.text().await.unwrap_or_default())
+    page(app, path, who.map(|s| s.cookie.as_str())).await
 }
 
 async fn post_form(app: &TestApp, path: &str, who: Option<&Staff>, form: &[(&str, &str)]) -> (u16, String, String) {
-    let mut req = browser().post(format!("{}{path}", app.base)).form(form);
-    if let Some(s) = who {
-        req = req.header("cookie", &s.cookie);
-    }
-    let resp = req.send().await.expect("form");
-    let status = resp.status().as_u16();
-    let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    (status, location, resp.text().await.unwrap_or_default())
+    staff_pages::post_form(app, path, who.map_or("", |s| s.cookie.as_str()), form).await
 }
 
 /// Which console role may open which of these pages (the API's permission table).

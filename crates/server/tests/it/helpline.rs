@@ -76,11 +76,11 @@ impl ContentServer {
     }
 }
 
-async fn caseworker(app: &TestApp) -> String {
+pub(crate) async fn caseworker(app: &TestApp) -> String {
     app.staff(Role::Caseworker, "casey").await
 }
 
-async fn open_case(app: &TestApp, cw: &str) -> String {
+pub(crate) async fn open_case(app: &TestApp, cw: &str) -> String {
     let (status, body) = app
         .post(
             "/api/v1/helpline/cases",
@@ -101,7 +101,7 @@ async fn open_case(app: &TestApp, cw: &str) -> String {
     body["id"].as_str().expect("case id").to_owned()
 }
 
-fn request_body(platform: &str, url: &str) -> Value {
+pub(crate) fn request_body(platform: &str, url: &str) -> Value {
     json!({
         "platform": platform,
         "url": url,
@@ -111,7 +111,7 @@ fn request_body(platform: &str, url: &str) -> Value {
     })
 }
 
-fn league_row<'a>(league: &'a Value, platform: &str) -> &'a Value {
+pub(crate) fn league_row<'a>(league: &'a Value, platform: &str) -> &'a Value {
     league.as_array().expect("array").iter().find(|r| r["platform"] == platform).expect("platform row")
 }
 

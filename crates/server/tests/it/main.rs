@@ -1,5 +1,6 @@
 //! Integration tests of the HTTP API, each run on SQLite and on PostgreSQL (see `support`).
 
+mod staff_pages;
 mod support;
 
 /// The audit chain and its verification against tampering.
@@ -29,6 +30,7 @@ mod grouping;
 /// Helpline mode: removal requests machine to machine and by e-mail, the league table, URL checks,
 /// escalation packs, no victim data in exports (issue 13).
 mod helpline;
+mod helpline_hand;
 /// Helpline mode machine to machine: pre-emptive hashes as hash-only notices, one Idempotency-Key
 /// per removal request so a retry after a lost answer files nothing twice (issue 13).
 mod helpline_m2m;

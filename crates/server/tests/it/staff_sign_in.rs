@@ -4,27 +4,8 @@ use serde_json::{Value, json};
 use staydown_domain::roles::Role;
 use staydown_domain::secret_digest;
 
+use crate::staff_pages::{PASSWORD, account, browser};
 use crate::support::{TestApp, each_backend};
-
-/// A browser-like client that does not follow redirects (so each step's answer can be checked).
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
-
-const PASSWORD: &str = "a long enough password";
-
-/// Creates an account with `PASSWORD` and returns its id.
-async fn account(app: &TestApp, admin: &str, username: &str, role: Role) -> String {
-    let (status, body) = app
-        .post(
-            "/api/v1/accounts",
-            &json!({"username": username, "role": role.as_str(), "password": PASSWORD}),
-            Some(admin),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().expect("id").to_owned()
-}
 
 /// Posts the sign-in form from `base`; returns the status, `Set-Cookie` and `Location`.
 async fn sign_in_at(base: &str, username: &str, password: &str, cookie: Option<&str>) -> (u16, String, String) {

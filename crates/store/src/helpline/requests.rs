@@ -29,7 +29,10 @@ impl Store {
         if case.is_none() {
             return Err(StoreError::NotFound);
         }
-        let sent_now = platform.channel != PlatformChannel::Staydown;
+        // An e-mail is queued now, so it counts as sent now; a staydown notice is filed right after
+        // this transaction; a letter or a web form is sent by a person later, who says when
+        // (`mark_helpline_sent`), so the time to removal is measured from the real send.
+        let sent_now = platform.channel == PlatformChannel::Email;
         let state = if sent_now { RequestState::Sent } else { RequestState::Drafted };
         let keywords = serde_json::to_string(&request.keywords).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let hashes = if request.hashes.is_empty() {
@@ -311,6 +314,54 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+
+    /// Records that a person sent a drafted letter or web-form request at `at` (not before it was
+    /// drafted); the answer is due at `answer_due_at`. Errors: `NotFound`; `Conflict` when the
+    /// request is not a drafted letter or web-form request.
+    pub async fn mark_helpline_sent(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        answer_due_at: OffsetDateTime,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<RequestRecord> {
+        let mut tx = self.write().await?;
+        let current = tx.request_for_update(id).await?;
+        if current.state != RequestState::Drafted
+            || !matches!(current.channel, PlatformChannel::Letter | PlatformChannel::WebForm)
+        {
+            return Err(StoreError::Conflict(
+                "only a drafted request sent by hand (a letter or a web form) can be marked as sent".into(),
+            ));
+        }
+        if at < current.drafted_at {
+            return Err(StoreError::Conflict("a request cannot be sent before it was drafted".into()));
+        }
+        sqlx::query(
+            "UPDATE helpline_requests SET state = $1, sent_at = $2, answer_due_at = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(RequestState::Sent.as_str())
+        .bind(to_ms(at))
+        .bind(to_ms(answer_due_at))
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.audit(
+            now,
+            AuditEvent {
+                actor,
+                action: "helpline.request_sent",
+                subject: subject(id),
+                detail: serde_json::json!({"channel": current.channel.as_str(), "at": to_ms(at)}),
+            },
+        )
+        .await?;
+        let record = tx.request_for_update(id).await?;
+        tx.commit().await?;
+        Ok(record)
     }
 
     /// Records an answer (acknowledged, removed, refused), checked against the state rules.

@@ -48,7 +48,10 @@ pub use figures::figures_json;
 pub use platforms::{PlatformView, register_platform};
 pub use requests::RequestView;
 use requests::request_view;
-pub use requests::{AnswerBody, answer as record_request_answer, create as create_request, file_hashes};
+pub use requests::{
+    AnswerBody, SentBody, answer as record_request_answer, create as create_request, file_hashes,
+    sent as mark_request_sent,
+};
 
 /// The routes, nested under `/api/v1` by the router.
 pub fn routes() -> crate::api::contract::ApiRoutes {
@@ -70,6 +73,7 @@ pub fn routes() -> crate::api::contract::ApiRoutes {
         .route("/helpline/requests/{id}/answer", post(requests::record_answer))
         .route("/helpline/requests/{id}/check", post(requests::check_now))
         .route("/helpline/requests/{id}/release", post(requests::release))
+        .route("/helpline/requests/{id}/sent", post(requests::mark_sent))
         .route("/helpline/sync", post(requests::sync))
         .route("/helpline/league", get(figures::league))
         .route("/helpline/figures", get(figures::figures))

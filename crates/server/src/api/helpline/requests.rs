@@ -1,4 +1,5 @@
-//! Removal requests (DSA Art. 16): create (sent at once), show with every timestamp, record a
+//! Removal requests (DSA Art. 16): create (an e-mail or a staydown notice is sent at once; a letter
+//! or a web form is sent by a person, who then marks it sent), show with every timestamp, record a
 //! platform's answer, check the URL now, release a held send, and sync every open request.
 
 use super::*;
@@ -109,6 +110,21 @@ pub async fn create(
         .helpline_platform(&request.platform)
         .await?
         .ok_or_else(|| ApiError::field("platform", "unknown", "no platform with this id in the registry"))?;
+    // A second open request for the same URL to the same platform would be counted twice in the
+    // helpline's figures and annoy the platform; point to the one already open instead.
+    if !request.url.is_empty()
+        && let Some(open) = store
+            .helpline_case_requests(&case_id)
+            .await?
+            .into_iter()
+            .find(|r| r.platform_id == platform.id && r.url == request.url && !r.state.is_final())
+    {
+        return Err(ApiError::field(
+            "url",
+            "already_open",
+            format!("a request for this URL to this platform is still open: /api/v1/helpline/requests/{}", open.id),
+        ));
+    }
     let now = state.now();
     let language = request.language.map_or_else(|| platform.language.clone(), |l| l.as_str().to_owned());
     let id = uuid::Uuid::now_v7().to_string();
@@ -296,6 +312,46 @@ pub(super) async fn check_now(
     let record = state.store().helpline_request(&id).await?.ok_or(ApiError::NotFound)?;
     let found = crate::helpline::check_request(&state, &record).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(found))
+}
+
+/// When a person sent a letter or web-form request by hand.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentBody {
+    /// When it was sent (RFC 3339, not in the future, not before the draft); now when absent.
+    pub at: Option<String>,
+}
+
+pub(super) async fn mark_sent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SentBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    caller.require(Permission::HelplineWork)?;
+    Ok(Json(request_view(sent(&state, &caller.principal(), &id, body).await?)))
+}
+
+/// Records that the victim posted the letter, or the caseworker filled in the platform's web
+/// form, at `at` (now when absent); the answer is due from then on, and the time to removal is
+/// measured from then. Errors: field `at` (invalid, in the future, before the draft); 404; 409
+/// when the request is not a drafted letter or web-form request. Shared with the caseworker's
+/// pages.
+pub async fn sent(state: &AppState, principal: &str, id: &str, body: SentBody) -> Result<RequestRecord, ApiError> {
+    let now = state.now();
+    let at = match body.at.as_deref().map(|t| OffsetDateTime::parse(t, &Rfc3339)) {
+        None => now,
+        Some(Ok(t)) if t <= now => t,
+        Some(Ok(_)) => return Err(ApiError::field("at", "in_future", "a request cannot be sent in the future")),
+        Some(Err(_)) => return Err(ApiError::field("at", "invalid", "an RFC 3339 timestamp")),
+    };
+    let store = state.store();
+    let record = store.helpline_request(id).await?.ok_or(ApiError::NotFound)?;
+    if at < record.drafted_at {
+        return Err(ApiError::field("at", "before_draft", "a request cannot be sent before it was drafted"));
+    }
+    let due = state.settings().helpline.answer_times.due(at, record.trusted_flagger);
+    Ok(store.mark_helpline_sent(id, at, due, principal, now).await?)
 }
 
 pub(super) async fn release(

@@ -248,12 +248,20 @@ pub struct RequestRow {
     pub r: RequestRecord,
     /// Platform name.
     pub platform: String,
+    /// The platform's web form, for a web-form request a person fills in.
+    pub web_form_url: Option<String>,
 }
 
 impl RequestRow {
     /// Whether the caseworker records the answer (not a staydown platform; sent already).
     pub fn can_answer(&self) -> bool {
         self.r.channel != PlatformChannel::Staydown && self.r.state.as_str() != "drafted"
+    }
+    /// Whether a person still has to send it (a letter the victim posts, a web form the
+    /// caseworker fills in) and then says when.
+    pub fn awaits_hand_send(&self) -> bool {
+        matches!(self.r.channel, PlatformChannel::Letter | PlatformChannel::WebForm)
+            && self.r.state.as_str() == "drafted"
     }
     /// Whether a URL can be checked.
     pub fn can_check(&self) -> bool {
@@ -316,6 +324,12 @@ impl CasePage {
     }
     fn is(&self, form: &str, field: &str, value: &str) -> bool {
         self.failed == form && self.typed.get(field) == value
+    }
+    fn serr(&self, row: &RequestRow) -> Option<&String> {
+        self.err(&format!("sent-{}", row.r.id), "at")
+    }
+    fn sval(&self, row: &RequestRow) -> String {
+        self.val(&format!("sent-{}", row.r.id), "at")
     }
     fn answer_form(row: &RequestRow) -> String {
         format!("answer-{}", row.r.id)
@@ -444,9 +458,13 @@ async fn case_page(
         .await
         .map_err(err)?
         .into_iter()
-        .map(|r| RequestRow {
-            platform: platforms.iter().find(|p| p.id == r.platform_id).map_or_else(String::new, |p| p.name.clone()),
-            r,
+        .map(|r| {
+            let platform = platforms.iter().find(|p| p.id == r.platform_id);
+            RequestRow {
+                platform: platform.map_or_else(String::new, |p| p.name.clone()),
+                web_form_url: platform.and_then(|p| p.web_form_url.clone()),
+                r,
+            }
         })
         .collect();
     let referrals = store
@@ -580,6 +598,31 @@ pub async fn record_answer(
         Err(e) => {
             let errors = form_errors(&console, e)?;
             case_page(&state, console, &request.case_id, false, &format!("answer-{id}"), errors, form).await
+        }
+    }
+}
+
+/// `POST /staff/helpline/requests/{id}/sent`: the letter was posted or the web form filled in.
+pub async fn mark_sent(
+    State(state): State<AppState>,
+    console: Console,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, Response> {
+    console.require(Permission::HelplineWork)?;
+    let form = checked_form(&console, &body)?;
+    let request = state
+        .store()
+        .helpline_request(&id)
+        .await
+        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
+        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
+    let at = opt(form.get("at")).map(|a| if a.len() == 16 { format!("{a}:00Z") } else { a });
+    match api::mark_request_sent(&state, &console.caller().principal(), &id, api::SentBody { at }).await {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id))),
+        Err(e) => {
+            let errors = form_errors(&console, e)?;
+            case_page(&state, console, &request.case_id, false, &format!("sent-{id}"), errors, form).await
         }
     }
 }

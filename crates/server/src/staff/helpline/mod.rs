@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/helpline/cases/{id}/police-bundle", get(cases::police_bundle))
         .route("/staff/helpline/requests/{id}/answer", post(cases::record_answer))
         .route("/staff/helpline/requests/{id}/check", post(cases::check_now))
+        .route("/staff/helpline/requests/{id}/sent", post(cases::mark_sent))
         .route("/staff/helpline/platforms", get(platforms::list).post(platforms::create))
         .route("/staff/helpline/platforms/{id}/pack", get(figures::pack))
         .route("/staff/helpline/league", get(figures::league))
@@ -91,6 +92,8 @@ fn error_key(code: &str) -> &'static str {
         "in_future" => t("helpline-error-in-future"),
         "too_many" => t("helpline-error-too-many"),
         "control_character" => t("helpline-error-control-character"),
+        "already_open" => t("helpline-error-already-open"),
+        "before_draft" => t("helpline-error-before-draft"),
         _ => t("helpline-error-invalid"),
     }
 }

@@ -1,0 +1,141 @@
+//! Removal requests that a person sends by hand (a letter the victim posts, a web form the
+//! caseworker fills in) count from when they were really sent, and one URL has one open request
+//! per platform (issue 13: the helpline's figures must say how long platforms took).
+
+use serde_json::json;
+use staydown_domain::roles::Role;
+use time::format_description::well_known::Rfc3339;
+
+use crate::helpline::{caseworker, league_row, open_case, request_body};
+use crate::staff_pages::{account, page, post_form, sign_in};
+use crate::support::{each_backend, error_fields};
+
+#[tokio::test]
+async fn a_letter_counts_from_when_it_was_posted_and_a_url_has_one_open_request() {
+    each_backend(|app| async move {
+        let cw = caseworker(&app).await;
+        let (status, p) =
+            app.post("/api/v1/helpline/platforms", &json!({"name": "L", "channel": "letter"}), Some(&cw)).await;
+        assert_eq!(status, 201, "{p}");
+        let platform = p["id"].as_str().expect("id").to_owned();
+        let case_id = open_case(&app, &cw).await;
+        let requests = format!("/api/v1/helpline/cases/{case_id}/requests");
+        let body = request_body(&platform, "https://l.example/p/1");
+        let (status, request) = app.post(&requests, &body, Some(&cw)).await;
+        assert_eq!(status, 201, "{request}");
+        let id = request["id"].as_str().expect("id").to_owned();
+        assert_eq!(request["state"], "drafted", "the victim has not posted the letter yet: {request}");
+        assert!(request["sent_at"].is_null() && request["answer_due_at"].is_null(), "{request}");
+
+        // No answer can come before the letter goes, and the same URL is not asked twice.
+        let answer = format!("/api/v1/helpline/requests/{id}/answer");
+        let (status, _) = app.post(&answer, &json!({"state": "removed"}), Some(&cw)).await;
+        assert_eq!(status, 409);
+        let (status, twice) = app.post(&requests, &body, Some(&cw)).await;
+        assert_eq!(status, 422, "{twice}");
+        assert_eq!(error_fields(&twice), ["url"]);
+        assert!(twice.to_string().contains("already_open") && twice.to_string().contains(&id), "{twice}");
+
+        // Posted two days after the draft; the caseworker records it later.
+        let drafted =
+            time::OffsetDateTime::parse(request["drafted_at"].as_str().expect("drafted"), &Rfc3339).expect("time");
+        app.advance(time::Duration::days(4));
+        let sent = format!("/api/v1/helpline/requests/{id}/sent");
+        let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).expect("format");
+        for (at, code) in [
+            (fmt(drafted - time::Duration::hours(1)), "before_draft"),
+            (fmt(drafted + time::Duration::days(5)), "in_future"),
+            ("yesterday".to_owned(), "invalid"),
+        ] {
+            let (status, bad) = app.post(&sent, &json!({"at": at}), Some(&cw)).await;
+            assert_eq!(status, 422, "{at}: {bad}");
+            assert!(bad.to_string().contains(code), "{at}: {bad}");
+        }
+        let posted = drafted + time::Duration::days(2);
+        let (status, marked) = app.post(&sent, &json!({"at": fmt(posted)}), Some(&cw)).await;
+        assert_eq!(status, 200, "{marked}");
+        assert_eq!(marked["state"], "sent");
+        let sent_at = time::OffsetDateTime::parse(marked["sent_at"].as_str().expect("sent"), &Rfc3339).expect("time");
+        assert_eq!(sent_at.unix_timestamp(), posted.unix_timestamp());
+        let due = time::OffsetDateTime::parse(marked["answer_due_at"].as_str().expect("due"), &Rfc3339).expect("time");
+        assert!(due > posted, "the answer is due after the letter went: {marked}");
+        let (status, _) = app.post(&sent, &json!({}), Some(&cw)).await;
+        assert_eq!(status, 409, "a request is sent once");
+
+        // Removed 30 hours after the letter went: the league counts 30, not the 78 since the draft.
+        let removed = posted + time::Duration::hours(30);
+        let (status, answered) = app.post(&answer, &json!({"state": "removed", "at": fmt(removed)}), Some(&cw)).await;
+        assert_eq!(status, 200, "{answered}");
+        assert!((answered["hours_to_removal"].as_f64().expect("hours") - 30.0).abs() < 0.01, "{answered}");
+        let (_, league) = app.get("/api/v1/helpline/league", Some(&cw)).await;
+        let hours = league_row(&league, "L")["median_hours_to_removal"].as_f64().expect("hours");
+        assert!((hours - 30.0).abs() < 0.01, "{league}");
+
+        // Once that request has its answer, the URL may be asked about again (it came back).
+        let (status, again) = app.post(&requests, &body, Some(&cw)).await;
+        assert_eq!(status, 201, "{again}");
+
+        let audit = app.store().audit_for(&format!("helpline_request:{id}")).await.expect("audit");
+        let sent_entries: Vec<_> = audit.iter().filter(|e| e.action == "helpline.request_sent").collect();
+        assert_eq!(sent_entries.len(), 1, "sent once, audited once: {audit:?}");
+        let drafted_by = &audit.iter().find(|e| e.action == "helpline.request_drafted").expect("drafted").actor;
+        assert_eq!(&sent_entries[0].actor, drafted_by, "the caseworker who marked it: {audit:?}");
+    })
+    .await;
+}
+
+/// The caseworker's page: a web-form request shows the platform's form and a "mark as sent" form
+/// until it is sent; a date in the future is an error beside the field; then the answer form.
+#[tokio::test]
+async fn the_case_page_marks_a_web_form_request_sent() {
+    each_backend(|app| async move {
+        let cw = caseworker(&app).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "carla", Role::Caseworker).await;
+        let (cookie, csrf) = sign_in(&app, "carla").await;
+        let (status, p) = app
+            .post(
+                "/api/v1/helpline/platforms",
+                &json!({"name": "W", "web_form_url": "https://w.example/report-abuse"}),
+                Some(&cw),
+            )
+            .await;
+        assert_eq!(status, 201, "{p}");
+        let case_id = open_case(&app, &cw).await;
+        let (status, request) = app
+            .post(
+                &format!("/api/v1/helpline/cases/{case_id}/requests"),
+                &request_body(p["id"].as_str().expect("id"), "https://w.example/p/9"),
+                Some(&cw),
+            )
+            .await;
+        assert_eq!(status, 201, "{request}");
+        let id = request["id"].as_str().expect("id");
+        let case_page = format!("/staff/helpline/cases/{case_id}");
+        let action = format!("action=\"/staff/helpline/requests/{id}/sent\"");
+        let (status, _, body) = page(&app, &case_page, Some(&cookie)).await;
+        assert_eq!(status, 200);
+        assert!(body.contains(&action) && body.contains("https://w.example/report-abuse"), "{body}");
+        assert!(!body.contains(&format!("/staff/helpline/requests/{id}/answer")), "no answer before it is sent");
+
+        let sent = format!("/staff/helpline/requests/{id}/sent");
+        let (status, _, body) = post_form(&app, &sent, &cookie, &[("csrf", &csrf), ("at", "2999-01-01T10:00")]).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body.contains(&format!("id=\"sent-{id}-at-error\"")) && body.contains("aria-invalid=\"true\""),
+            "{body}"
+        );
+        assert!(body.contains("value=\"2999-01-01T10:00\""), "the typed date is kept");
+        let (_, r) = app.get(&format!("/api/v1/helpline/requests/{id}"), Some(&cw)).await;
+        assert_eq!(r["state"], "drafted", "an error changes nothing: {r}");
+
+        let (status, location, _) = post_form(&app, &sent, &cookie, &[("csrf", &csrf), ("at", "")]).await;
+        assert_eq!((status, location), (303, format!("{case_page}#request-{id}")));
+        let (_, r) = app.get(&format!("/api/v1/helpline/requests/{id}"), Some(&cw)).await;
+        assert_eq!(r["state"], "sent", "{r}");
+        let (_, _, body) = page(&app, &case_page, Some(&cookie)).await;
+        assert!(!body.contains(&action), "sent once");
+        assert!(body.contains(&format!("/staff/helpline/requests/{id}/answer")), "now its answer can be recorded");
+    })
+    .await;
+}
