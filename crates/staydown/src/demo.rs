@@ -264,7 +264,7 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
 /// (times are set in the past so the league table has turnaround to show). Returns a caseworker key.
 async fn seed_helpline(state: &AppState) -> anyhow::Result<String> {
     use staydown_domain::helpline::request::{RequestDraft, RequestState, validate_request};
-    use staydown_domain::helpline::{HelpCaseDraft, PlatformDraft, validate_case, validate_platform};
+    use staydown_domain::helpline::{HelpCaseDraft, PlatformChannel, PlatformDraft, validate_case, validate_platform};
     use staydown_store::RequestAnswer;
     let store = state.store();
     let (_, key) = caller(state, Role::Caseworker, "Demo caseworker").await?;
@@ -341,6 +341,10 @@ async fn seed_helpline(state: &AppState) -> anyhow::Result<String> {
         let id = uuid::Uuid::now_v7().to_string();
         let due = state.settings().helpline.answer_times.due(sent, p.trusted_flagger);
         store.insert_helpline_request(&id, case_id, &request, p, &p.language, due, None, actor, sent).await?;
+        if matches!(p.channel, PlatformChannel::Letter | PlatformChannel::WebForm) {
+            // Sent by hand: the caseworker marks it sent when the form was filled in.
+            store.mark_helpline_sent(&id, sent, due, actor, sent).await?;
+        }
         match outcome {
             Some(RequestState::NoAnswer) => {
                 store.mark_helpline_unanswered(due, |_| None).await?;
