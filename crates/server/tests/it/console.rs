@@ -348,6 +348,11 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
         let reveal = audit.iter().find(|e| e.action == "notifier.revealed").expect("reveal audited");
         assert!(reveal.actor.starts_with("account:"), "{}", reveal.actor);
         assert!(!reveal.detail.contains("noor"), "the audit names the notice, never the details");
+        // People read names, not stored codes: the user name, the state and legal ground in words.
+        let (_, _, body) = page(&app, &format!("/staff/cases/{case}?lang=nl"), Some(&cookie)).await;
+        let audit_table = &body[body.find("id=\"audit-h\"").expect("audit section")..];
+        assert!(audit_table.contains("<td>rob</td>") && !body.contains(&reveal.actor), "{audit_table}");
+        assert!(!body.contains(">in_review<") && !body.contains(">new<"), "the state in words: {body}");
 
         // The reviewer uploads the content on the page; it shows blurred, then revealed.
         let resp = upload(&app, &case, &cookie, &csrf).await;

@@ -223,6 +223,7 @@ pub async fn render(
     let Some(summary) = store.case_summary(id).await? else { return Ok(None) };
     let ctx = console.ctx.clone();
     let now = state.now();
+    let who = super::names::Principals::load(store, &ctx).await?;
     let notices_raw = store.case_notices(id).await?;
     let notices: Vec<NoticeView> = notices_raw
         .iter()
@@ -230,10 +231,10 @@ pub async fn render(
             id: n.id.clone(),
             received: when(n.received_at),
             source: source_key(n.source),
-            submitted_by: n.submitted_by.clone(),
+            submitted_by: n.submitted_by.as_deref().map(|p| who.name(p)),
             category: category_label(&ctx, &n.category),
             keywords: n.keywords.join(", "),
-            legal_ground: n.legal_ground.clone(),
+            legal_ground: n.legal_ground.as_deref().map(|g| super::names::legal_ground(&ctx, g)),
             explanation: n.explanation.clone(),
             minor: ctx.t(tristate_key(&n.minor_involved)),
             ai_claim: ctx.t(tristate_key(&n.ai_generated_claim)),
@@ -350,12 +351,12 @@ pub async fn render(
         timeline.push((at, ctx.t("staff-case-picked-up"), String::new()));
     }
     for d in &decisions_raw {
-        timeline.push((d.decided_at, ctx.t("staff-case-decided"), d.decided_by.clone()));
+        timeline.push((d.decided_at, ctx.t("staff-case-decided"), who.name(&d.decided_by)));
     }
     for a in &appeals_raw {
         timeline.push((a.received_at, ctx.t("staff-case-appealed"), String::new()));
         if let (Some(at), Some(by)) = (a.decided_at, &a.decided_by) {
-            timeline.push((at, ctx.t("staff-case-appeal-decided"), by.clone()));
+            timeline.push((at, ctx.t("staff-case-appeal-decided"), who.name(by)));
         }
     }
     timeline.sort_by_key(|(at, _, _)| *at);
@@ -372,15 +373,15 @@ pub async fn render(
             at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
                 .map(when)
                 .unwrap_or_default(),
-            what: format!("{} {}", e.action, e.detail),
-            who: e.actor,
+            what: format!("{} · {}", e.action, super::names::audit_detail(&e.detail)),
+            who: who.name(&e.actor),
         })
         .collect();
     let art18 = store
         .art18_notifications(Some(id))
         .await?
         .into_iter()
-        .map(|a| Event { at: when(a.marked_at), what: a.grounds, who: a.marked_by })
+        .map(|a| Event { at: when(a.marked_at), what: a.grounds, who: who.name(&a.marked_by) })
         .collect();
     let nl = ctx.code() == "nl";
     let legal_grounds = staydown_domain::legal_grounds::LEGAL_GROUNDS
@@ -393,7 +394,7 @@ pub async fn render(
         chrome: console.chrome.clone(),
         short: summary.case_id.chars().take(8).collect(),
         id: summary.case_id,
-        state: summary.state.as_str().to_owned(),
+        state: super::names::case_state(&ctx, summary.state.as_str()),
         open: summary.state.is_open(),
         priority: summary.priority,
         deadline: when(summary.deadline_at),
@@ -401,7 +402,7 @@ pub async fn render(
         category: category_label(&ctx, &summary.category),
         sources: summary.sources.iter().map(|s| source_key(s.as_str())).collect(),
         opened: when(summary.created_at),
-        assignee,
+        assignee: assignee.map(|a| who.name(&a)),
         picked_up,
         notices,
         content,

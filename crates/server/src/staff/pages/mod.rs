@@ -13,6 +13,7 @@
 pub mod appeals;
 pub mod case;
 pub mod decide;
+pub mod names;
 pub mod nav;
 pub mod queue;
 

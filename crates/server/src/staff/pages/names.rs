@@ -1,0 +1,91 @@
+//! Names a person reads instead of stored codes on the console's case page: who acted (the
+//! account's user name or the API key's holder instead of `account:<uuid>`), a case's state, a
+//! legal ground's title and article, and an audit entry's detail as `field: value` pairs instead of
+//! JSON. The stored codes stay what the API and exports carry.
+
+use std::collections::HashMap;
+
+use staydown_store::Store;
+
+use crate::pages::Ctx;
+use crate::problem::ApiError;
+
+/// Who acted, by principal (`account:<id>`, `key:<id>`, `public`, `system`…), as a person reads it.
+pub struct Principals {
+    names: HashMap<String, String>,
+}
+
+impl Principals {
+    /// Loads the accounts and API keys once per page.
+    ///
+    /// # Errors
+    /// The store's error when either list cannot be read.
+    pub async fn load(store: &Store, ctx: &Ctx) -> Result<Self, ApiError> {
+        let mut names = HashMap::new();
+        for a in store.list_accounts().await? {
+            names.insert(format!("account:{}", a.id), a.username);
+        }
+        for k in store.list_api_keys(None).await? {
+            names.insert(format!("key:{}", k.id), ctx.ta("staff-who-key", "name", k.name.as_str()));
+        }
+        names.insert("public".to_owned(), ctx.t("staff-who-public"));
+        Ok(Self { names })
+    }
+
+    /// The name for `principal`; an unknown one is shown as stored.
+    pub fn name(&self, principal: &str) -> String {
+        self.names.get(principal).cloned().unwrap_or_else(|| principal.to_owned())
+    }
+}
+
+/// A case state (`in_review`…) in the page language.
+pub fn case_state(ctx: &Ctx, state: &str) -> String {
+    let key = match state {
+        "new" => "staff-state-new",
+        "in_review" => "staff-state-in-review",
+        "decided" => "staff-state-decided",
+        "appealed" => "staff-state-appealed",
+        "redecided" => "staff-state-redecided",
+        "closed" => "staff-state-closed",
+        other => return other.to_owned(),
+    };
+    ctx.t(key)
+}
+
+/// A legal ground id (`nl-sr-254ba`) as its title and article in the page language.
+pub fn legal_ground(ctx: &Ctx, id: &str) -> String {
+    staydown_domain::legal_grounds::LEGAL_GROUNDS.iter().find(|g| g.id == id).map_or_else(
+        || id.to_owned(),
+        |g| format!("{} — {}", if ctx.code() == "nl" { g.label.nl } else { g.label.en }, g.reference),
+    )
+}
+
+/// An audit entry's detail (a JSON object) as `field: value` pairs, empty values left out;
+/// anything that is not an object is shown as it is.
+pub fn audit_detail(detail: &str) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail) else {
+        return detail.to_owned();
+    };
+    map.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{}: {s}", k.replace('_', " ")),
+            other => format!("{}: {other}", k.replace('_', " ")),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_details_read_as_pairs_without_nulls() {
+        assert_eq!(
+            audit_detail(r#"{"from":null,"first_pick_up":true,"state":"removed"}"#),
+            "first pick up: true; state: removed"
+        );
+        assert_eq!(audit_detail("not json"), "not json");
+    }
+}
