@@ -29,8 +29,9 @@ pub struct QueueFilter {
     pub assignee: Option<String>,
     /// Cases with a notice that says the content is AI-generated (`true`), or none that does.
     pub ai_generated: Option<bool>,
-    /// Search terms, any of which may match: a normalised URL, a content id, or a hash
-    /// (SHA-256, MD5 or PDQ hex, lower-case).
+    /// Search terms, any of which may match: a case id (whole, or its last 8 or more characters
+    /// as the console shows it), a normalised URL, a content id, or a hash (SHA-256, MD5 or PDQ
+    /// hex, lower-case).
     pub search: Vec<String>,
 }
 
@@ -110,6 +111,13 @@ impl Store {
             let mut any = Vec::new();
             for term in &filter.search {
                 let p = next(Bind::Text(term.clone()), &mut binds);
+                // A case id, whole or as the short id the console shows (its last characters;
+                // only UUID characters, so the term holds no LIKE wildcard).
+                if term.len() >= 8 && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                    any.push(format!("c.id LIKE '%' || {p}"));
+                } else {
+                    any.push(format!("c.id = {p}"));
+                }
                 any.push(format!(
                     "EXISTS (SELECT 1 FROM notices n JOIN notice_locations l ON l.notice_id = n.id WHERE n.case_id = c.id \
                      AND (l.normalized_url = {p} OR l.url = {p} OR l.content_id = {p})) \

@@ -49,6 +49,14 @@ impl Default for StaffSettings {
     }
 }
 
+/// The short id the console shows for a case, appeal or help case: its last eight characters.
+/// Ids are UUID v7, whose first characters are a timestamp shared by ids made close together;
+/// the last ones are random, so they tell cases apart (the queue's search finds a case by them).
+pub fn short_id(id: &str) -> String {
+    let skip = id.chars().count().saturating_sub(8);
+    id.chars().skip(skip).collect()
+}
+
 /// The staff console's routes outside `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()

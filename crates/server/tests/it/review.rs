@@ -10,7 +10,7 @@ async fn case_ids(app: &TestApp, query: &str, key: &str) -> Vec<String> {
 }
 
 /// The queue's filters (source, category, priority, overdue, assigned to me, AI-generated) and
-/// search by URL (normalised like intake), content id and hash (any case).
+/// search by case id (whole or short), URL (normalised like intake), content id and hash (any case).
 #[tokio::test]
 async fn the_queue_filters_and_searches() {
     each_backend(|app| async move {
@@ -61,6 +61,11 @@ async fn the_queue_filters_and_searches() {
         assert_eq!(case_ids(&app, &format!("q={url}"), &reviewer).await, vec![a.clone()]);
         assert_eq!(case_ids(&app, "q=post-123", &reviewer).await, vec![c.clone()]);
         assert_eq!(case_ids(&app, "q=nothing-like-this", &reviewer).await, Vec::<String>::new());
+        // A case by its id, or by the short id the console shows (its last eight characters).
+        assert_eq!(case_ids(&app, &format!("q={a}"), &reviewer).await, vec![a.clone()]);
+        let short = staydown_server::staff::short_id(&c);
+        assert_eq!(short.len(), 8);
+        assert_eq!(case_ids(&app, &format!("q={short}"), &reviewer).await, vec![c.clone()]);
         // Overdue, by the server's clock: trusted-flagger cases are due in 4 h, public ones in 24 h.
         assert_eq!(case_ids(&app, "overdue=true", &reviewer).await, Vec::<String>::new());
         app.advance(time::Duration::hours(5));

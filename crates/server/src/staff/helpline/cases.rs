@@ -101,7 +101,7 @@ pub fn url_state_key(state: &str) -> &'static str {
 
 /// The last eight characters of an id (enough to tell cases apart on a page).
 pub fn short_id(id: &str) -> String {
-    id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect()
+    crate::staff::short_id(id)
 }
 
 fn label_of(list: &[(&str, &'static str)], value: &str) -> Option<&'static str> {

@@ -61,8 +61,8 @@ pub async fn list(State(state): State<AppState>, console: Console) -> Result<Res
     for a in state.store().open_appeals(500).await? {
         let may_decide = senior && !state.store().appeal_excluded_deciders(&a.decision_id).await?.contains(&me);
         rows.push(AppealRow {
-            short: a.id.chars().take(8).collect(),
-            case_short: a.case_id.chars().take(8).collect(),
+            short: crate::staff::short_id(&a.id),
+            case_short: crate::staff::short_id(&a.case_id),
             case_id: a.case_id,
             appellant: appellant_key(&a.appellant),
             received: when(a.received_at),
@@ -131,7 +131,7 @@ async fn page(
     let page = AppealPage {
         ctx: console.ctx.clone(),
         chrome: console.chrome.clone(),
-        short: appeal.id.chars().take(8).collect(),
+        short: crate::staff::short_id(&appeal.id),
         id: appeal.id.clone(),
         case_id: decision.case_id.clone(),
         appellant: appellant_key(appeal.appellant.as_str()),

@@ -392,7 +392,7 @@ pub async fn render(
     let (art18_errors, art18_typed) = extras.art18.unwrap_or_default();
     Ok(Some(CasePage {
         chrome: console.chrome.clone(),
-        short: summary.case_id.chars().take(8).collect(),
+        short: crate::staff::short_id(&summary.case_id),
         id: summary.case_id,
         state: super::names::case_state(&ctx, summary.state.as_str()),
         open: summary.state.is_open(),

@@ -191,7 +191,7 @@ pub async fn queue(
             .await?
             .into_iter()
             .map(|r| Row {
-                short: r.item.case_id.chars().take(8).collect(),
+                short: crate::staff::short_id(&r.item.case_id),
                 category: category_label(&console.ctx, &r.item.category),
                 sources: r.item.sources.iter().map(|s| source_key(s.as_str())).collect(),
                 priority: r.item.priority,
