@@ -249,3 +249,4 @@ staff-state-redecided = Appeal decided
 staff-state-closed = Closed
 staff-who-key = API key of { $name }
 staff-who-public = the public (no key)
+staff-art18-no-contact = No law-enforcement contact is set up, so this service cannot send an Art. 18 notification. If a life is in danger, call 112 now. Ask an administrator to set the contact ([staff] law_enforcement_contact in the configuration).

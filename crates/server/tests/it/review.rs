@@ -281,6 +281,8 @@ async fn an_art18_mark_notifies_the_law_enforcement_contact() {
         assert!(!entry.detail.contains("school"), "no free text in the audit chain: {}", entry.detail);
         let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("art18_notifications_total"), "counted");
+        let (_, _, page) = case_page(&app, &case_id).await;
+        assert!(page.contains(&format!("action=\"/staff/cases/{case_id}/art18\"")), "the form is offered: {page}");
     }
     // Without a contact, marking is refused clearly and nothing is recorded.
     let app = TestApp::start(staydown_testkit::backends().await[0]).await;
@@ -291,4 +293,17 @@ async fn an_art18_mark_notifies_the_law_enforcement_contact() {
     let (status, problem) = app.post(&format!("/api/v1/cases/{case_id}/art18"), &body, Some(&reviewer)).await;
     assert_eq!(status, 503, "{problem}");
     assert!(app.store().art18_notifications(None).await.unwrap().is_empty());
+    // The case page says so where the form would be, instead of offering a form that cannot work.
+    let (status, _, page) = case_page(&app, &case_id).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"art18-not-configured\"") && page.contains("112"), "{page}");
+    assert!(!page.contains(&format!("action=\"/staff/cases/{case_id}/art18\"")), "{page}");
+}
+
+/// The case page as a signed-in reviewer sees it.
+async fn case_page(app: &TestApp, case_id: &str) -> (u16, String, String) {
+    let admin = app.key(Role::Admin, "page admin").await;
+    crate::staff_pages::account(app, &admin, "rita", Role::Reviewer).await;
+    let (cookie, _) = crate::staff_pages::sign_in(app, "rita").await;
+    crate::staff_pages::page(app, &format!("/staff/cases/{case_id}"), Some(&cookie)).await
 }

@@ -130,6 +130,9 @@ pub struct CasePage {
     pub upload_error: Option<String>,
     pub art18_errors: Errors,
     pub art18_typed: (String, String),
+    /// Whether a law-enforcement contact is configured (without one the Art. 18 form is replaced
+    /// by what to do instead).
+    pub art18_contact: bool,
     pub legal_grounds: Vec<(&'static str, String)>,
 }
 
@@ -423,6 +426,7 @@ pub async fn render(
         art18_errors,
         art18_typed,
         legal_grounds,
+        art18_contact: state.settings().law_enforcement_contact.is_some(),
         ctx,
     }))
 }
