@@ -248,6 +248,10 @@ async fn page_forms_without_the_sessions_token_change_nothing() {
                 let (status, _, body) = post_form(&app, path, &cookie, &form).await;
                 assert_eq!(status, 403, "{path} with {token:?}");
                 assert!(body.contains("The form has expired"), "{path}: {body}");
+                if path.starts_with("/staff/cases/") && path.ends_with("/decision") {
+                    assert!(body.contains("No action: not intimate imagery."), "what was typed comes back: {body}");
+                    assert!(body.contains(&format!("value=\"{csrf}\"")), "with the session's token to send again");
+                }
             }
         }
         // The notifier's reveal: no token, no contact details and no audit entry.

@@ -175,10 +175,15 @@ pub async fn decide(
         return Ok(refused);
     }
     let data = FormData::parse(&body);
-    if !console.csrf_ok(&data.get("csrf")) {
-        return Ok(console.csrf_refused());
-    }
     let typed = DecideForm::from_form(&data);
+    if !console.csrf_ok(&data.get("csrf")) {
+        // Nothing is recorded; the page comes back with what was typed and a fresh token, so a
+        // form left open past its session's token is sent again, not typed again.
+        let general =
+            format!("{} {}", console.ctx.t("staff-form-expired-title"), console.ctx.t("staff-decide-expired"));
+        let extras = Extras { decide: Some((typed, Errors::default(), Some(general))), ..Extras::default() };
+        return respond(&state, &console, &id, StatusCode::FORBIDDEN, extras).await;
+    }
     match crate::api::cases::decide_case(&state, &console.caller(), &id, typed.draft()).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?done=decided")).into_response()),
         Err(ApiError::Validation(found)) => {
