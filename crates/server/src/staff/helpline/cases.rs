@@ -575,6 +575,42 @@ pub async fn file_hash_notice(
     }
 }
 
+/// The removal request a form on the case page is about (a readable 404 page when unknown).
+#[allow(clippy::result_large_err, reason = "a page handler answers with a whole page either way")]
+async fn request_of(state: &AppState, id: &str) -> Result<RequestRecord, Response> {
+    state
+        .store()
+        .helpline_request(id)
+        .await
+        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
+        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())
+}
+
+/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`) as RFC 3339, read as UTC (the label says so).
+fn utc_minute(form: &FormData, field: &str) -> Option<String> {
+    opt(form.get(field)).map(|a| if a.len() == 16 { format!("{a}:00Z") } else { a })
+}
+
+/// After a form about one request: back to it on the case page, or the page again with the
+/// form (`{form_name}-{id}`) showing its errors and what was typed.
+async fn after_request_form<T>(
+    state: &AppState,
+    console: Console,
+    request: &RequestRecord,
+    form_name: &str,
+    form: FormData,
+    outcome: Result<T, crate::problem::ApiError>,
+) -> Result<Response, Response> {
+    let id = &request.id;
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id))),
+        Err(e) => {
+            let errors = form_errors(&console, e)?;
+            case_page(state, console, &request.case_id, false, &format!("{form_name}-{id}"), errors, form).await
+        }
+    }
+}
+
 /// `POST /staff/helpline/requests/{id}/answer`: the platform's answer as the caseworker records it.
 pub async fn record_answer(
     State(state): State<AppState>,
@@ -584,22 +620,11 @@ pub async fn record_answer(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let request = state
-        .store()
-        .helpline_request(&id)
-        .await
-        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
-        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
-    // `datetime-local` sends `YYYY-MM-DDTHH:MM`, read as UTC (the label says so).
-    let at = opt(form.get("at")).map(|a| if a.len() == 16 { format!("{a}:00Z") } else { a });
-    let body = api::AnswerBody { state: opt(form.get("state")), at, note: opt(form.get("note")) };
-    match api::record_request_answer(&state, &console.caller().principal(), &id, body).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &request.case_id, false, &format!("answer-{id}"), errors, form).await
-        }
-    }
+    let request = request_of(&state, &id).await?;
+    let body =
+        api::AnswerBody { state: opt(form.get("state")), at: utc_minute(&form, "at"), note: opt(form.get("note")) };
+    let outcome = api::record_request_answer(&state, &console.caller().principal(), &id, body).await;
+    after_request_form(&state, console, &request, "answer", form, outcome).await
 }
 
 /// `POST /staff/helpline/requests/{id}/sent`: the letter was posted or the web form filled in.
@@ -611,20 +636,10 @@ pub async fn mark_sent(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let request = state
-        .store()
-        .helpline_request(&id)
-        .await
-        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
-        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
-    let at = opt(form.get("at")).map(|a| if a.len() == 16 { format!("{a}:00Z") } else { a });
-    match api::mark_request_sent(&state, &console.caller().principal(), &id, api::SentBody { at }).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &request.case_id, false, &format!("sent-{id}"), errors, form).await
-        }
-    }
+    let request = request_of(&state, &id).await?;
+    let body = api::SentBody { at: utc_minute(&form, "at") };
+    let outcome = api::mark_request_sent(&state, &console.caller().principal(), &id, body).await;
+    after_request_form(&state, console, &request, "sent", form, outcome).await
 }
 
 /// `POST /staff/helpline/requests/{id}/check`: checks the URL now.
@@ -636,12 +651,7 @@ pub async fn check_now(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     checked_form(&console, &body)?;
-    let request = state
-        .store()
-        .helpline_request(&id)
-        .await
-        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
-        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())?;
+    let request = request_of(&state, &id).await?;
     crate::helpline::check_request(&state, &request)
         .await
         .map_err(|e| crate::problem::ApiError::Internal(e.to_string()).into_response())?;
