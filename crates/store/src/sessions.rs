@@ -153,6 +153,22 @@ impl Store {
         .transpose()
     }
 
+    /// The user name of the account whose session id digest starts with `prefix` (the console
+    /// names a session in audit entries as `key:session-<first 12 hex of its digest>`); `None`
+    /// when no session or more than one matches. `prefix` must be hex (it is used in `LIKE`).
+    pub async fn session_username_by_digest_prefix(&self, prefix: &str) -> Result<Option<String>> {
+        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT a.username FROM staff_sessions s JOIN accounts a ON a.id = s.account_id              WHERE s.id_digest LIKE $1 || '%'",
+        )
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(if names.len() == 1 { names.into_iter().next() } else { None })
+    }
+
     /// Records use of a session: last seen now, idle expiry moved to `idle_expires_at` (never past
     /// the absolute expiry). Not audited: it is bookkeeping, not an action.
     pub async fn touch_staff_session(

@@ -251,3 +251,6 @@ staff-who-key = API key of { $name }
 staff-who-public = the public (no key)
 staff-art18-no-contact = No law-enforcement contact is set up, so this service cannot send an Art. 18 notification. If a life is in danger, call 112 now. Ask an administrator to set the contact ([staff] law_enforcement_contact in the configuration).
 staff-decide-expired = Nothing was recorded. What you typed is below: check it and send the decision again.
+staff-decide-not-recorded = What you typed (not recorded)
+staff-decide-taken-by-other = { $name } has taken this case. Agree with them before you decide it: a case gets one decision, and the first one sent counts.
+staff-who-session = { $name } (console)

@@ -251,3 +251,6 @@ staff-who-key = API-sleutel van { $name }
 staff-who-public = het publiek (geen sleutel)
 staff-art18-no-contact = Er is geen contact bij politie en justitie ingesteld, dus deze dienst kan geen melding op grond van art. 18 versturen. Is iemands leven in gevaar, bel dan nu 112. Vraag een beheerder het contact in te stellen ([staff] law_enforcement_contact in de configuratie).
 staff-decide-expired = Er is niets vastgelegd. Wat je typte staat hieronder: controleer het en verstuur het besluit opnieuw.
+staff-decide-not-recorded = Wat je typte (niet vastgelegd)
+staff-decide-taken-by-other = { $name } heeft deze zaak opgepakt. Overleg eerst voordat je besluit: een zaak krijgt één besluit, en het eerst verstuurde telt.
+staff-who-session = { $name } (console)

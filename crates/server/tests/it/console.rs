@@ -527,3 +527,42 @@ async fn the_appeal_page_decides_and_refuses_four_eyes_readably() {
     })
     .await;
 }
+
+/// Two reviewers on one case: the second sees who took it before deciding; when the first one's
+/// decision arrives after the second's, it is refused with the decision made and the first one's
+/// typed text still on the page (never silently lost).
+#[tokio::test]
+async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "ann", Role::Reviewer).await;
+        account(&app, &admin, "ben", Role::Reviewer).await;
+        let (ann, ann_csrf) = sign_in(&app, "ann").await;
+        let (ben, ben_csrf) = sign_in(&app, "ben").await;
+        app.file(&notice("https://example.com/two.jpg"), None).await;
+        let case = app.only_case(&app.staff(Role::Reviewer, "helper").await).await;
+        let (status, _, _) = post_form(&app, &format!("/staff/cases/{case}/take"), &ann, &[("csrf", &ann_csrf)]).await;
+        assert_eq!(status, 303);
+        let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&ben)).await;
+        assert!(body.contains("id=\"taken-by-other\"") && body.contains("ann has taken this case"), "{body}");
+        let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&ann)).await;
+        assert!(!body.contains("id=\"taken-by-other\""), "not to the one who took it");
+
+        let decide = format!("/staff/cases/{case}/decision");
+        fn no_action<'a>(csrf: &'a str, text: &'a str) -> [(&'a str, &'a str); 2] {
+            [("csrf", csrf), ("explanation", text)]
+        }
+        let (status, _, body) =
+            post_form(&app, &decide, &ben, &no_action(&ben_csrf, "No action: a landscape photo.")).await;
+        assert_eq!(status, 303, "{body}");
+        let late = "Careful reasons by Ann, typed while Ben decided.";
+        let (status, _, body) = post_form(&app, &decide, &ann, &no_action(&ann_csrf, late)).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("already decided") && body.contains(late), "{body}");
+        assert_eq!(app.store().case_decisions(&case).await.unwrap().len(), 1, "one decision");
+        // The audit names the person behind the console session that decided.
+        let audit = &body[body.find("id=\"audit-h\"").expect("audit")..];
+        assert!(audit.contains("<td>ben (console)</td>") && !audit.contains("key:session-"), "{audit}");
+    })
+    .await;
+}

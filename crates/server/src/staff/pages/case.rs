@@ -133,6 +133,8 @@ pub struct CasePage {
     /// Whether a law-enforcement contact is configured (without one the Art. 18 form is replaced
     /// by what to do instead).
     pub art18_contact: bool,
+    /// Who holds the case when it is not the person looking (two people deciding one case).
+    pub taken_by_other: Option<String>,
     pub legal_grounds: Vec<(&'static str, String)>,
 }
 
@@ -226,7 +228,7 @@ pub async fn render(
     let Some(summary) = store.case_summary(id).await? else { return Ok(None) };
     let ctx = console.ctx.clone();
     let now = state.now();
-    let who = super::names::Principals::load(store, &ctx).await?;
+    let mut who = super::names::Principals::load(store, &ctx).await?;
     let notices_raw = store.case_notices(id).await?;
     let notices: Vec<NoticeView> = notices_raw
         .iter()
@@ -370,6 +372,8 @@ pub async fn render(
         entries.extend(store.audit_for(&format!("blob:{b}")).await?);
     }
     entries.sort_by_key(|e| e.seq);
+    let actors: Vec<String> = entries.iter().map(|e| e.actor.clone()).collect();
+    who.learn_sessions(store, &ctx, &actors).await?;
     let audit = entries
         .into_iter()
         .map(|e| Event {
@@ -405,6 +409,7 @@ pub async fn render(
         category: category_label(&ctx, &summary.category),
         sources: summary.sources.iter().map(|s| source_key(s.as_str())).collect(),
         opened: when(summary.created_at),
+        taken_by_other: assignee.as_deref().filter(|a| *a != console.session.principal()).map(|a| who.name(a)),
         assignee: assignee.map(|a| who.name(&a)),
         picked_up,
         notices,

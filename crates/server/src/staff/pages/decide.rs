@@ -207,7 +207,14 @@ pub async fn decide(
             let extras = Extras { decide: Some((typed, errors, general)), ..Extras::default() };
             respond(&state, &console, &id, StatusCode::UNPROCESSABLE_ENTITY, extras).await
         }
-        Err(ApiError::Conflict(_)) => Ok(console.message(StatusCode::CONFLICT, tk("staff-decide-closed"))),
+        Err(ApiError::Conflict(_)) => {
+            // Decided by someone else meanwhile: the page shows their decision, and what this
+            // person typed stays on it (not recorded) instead of being lost.
+            let general =
+                format!("{} {}", console.ctx.t("staff-decide-closed-title"), console.ctx.t("staff-decide-closed-text"));
+            let extras = Extras { decide: Some((typed, Errors::default(), Some(general))), ..Extras::default() };
+            respond(&state, &console, &id, StatusCode::CONFLICT, extras).await
+        }
         Err(ApiError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
         Err(e) => Err(e),
     }

@@ -11,6 +11,7 @@ use crate::pages::Ctx;
 use crate::problem::ApiError;
 
 /// Who acted, by principal (`account:<id>`, `key:<id>`, `public`, `system`…), as a person reads it.
+#[derive(Debug)]
 pub struct Principals {
     names: HashMap<String, String>,
 }
@@ -30,6 +31,24 @@ impl Principals {
         }
         names.insert("public".to_owned(), ctx.t("staff-who-public"));
         Ok(Self { names })
+    }
+
+    /// Learns the people behind console sessions named in `actors` (`key:session-<digest prefix>`,
+    /// as the console's actions are audited), so [`Principals::name`] gives their user name.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn learn_sessions(&mut self, store: &Store, ctx: &Ctx, actors: &[String]) -> Result<(), ApiError> {
+        for actor in actors {
+            let Some(prefix) = actor.strip_prefix("key:session-") else { continue };
+            if self.names.contains_key(actor) {
+                continue;
+            }
+            if let Some(username) = store.session_username_by_digest_prefix(prefix).await? {
+                self.names.insert(actor.clone(), ctx.ta("staff-who-session", "name", username.as_str()));
+            }
+        }
+        Ok(())
     }
 
     /// The name for `principal`; an unknown one is shown as stored.
