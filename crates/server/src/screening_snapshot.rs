@@ -338,7 +338,16 @@ fn read_file(path: &Path) -> Result<File, String> {
         if &r.array::<16>()? != MAGIC {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "no trailer"));
         }
-        Ok(File { head, fingerprint: fingerprint.clone(), bank_ids: bank_ids.clone(), entries, pdq, sha256, md5, videos })
+        Ok(File {
+            head,
+            fingerprint: fingerprint.clone(),
+            bank_ids: bank_ids.clone(),
+            entries,
+            pdq,
+            sha256,
+            md5,
+            videos,
+        })
     };
     let file = read().map_err(bad)?;
     let mut rest = [0u8; 1];

@@ -38,9 +38,9 @@ mod idempotency;
 mod intake;
 /// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.
 mod misuse;
-mod openapi;
 /// Several nodes on one PostgreSQL: API, screening and worker roles (issue 16 goal 4).
 mod nodes;
+mod openapi;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
 /// The pages' server side: withdrawing a hash-only report (issue 11).

@@ -108,18 +108,17 @@ async fn two_screeners_an_api_node_and_two_workers_share_one_postgres() {
 
     // Each node answers its own routes and a clear 421 problem for the others'.
     let md5 = "5e".repeat(16);
-    let (status, problem) = call(
-        reqwest::Method::POST,
-        format!("{}/api/v1/screen", api.base),
-        &platform,
-        Some(&json!({"md5": md5})),
-    )
-    .await;
+    let (status, problem) =
+        call(reqwest::Method::POST, format!("{}/api/v1/screen", api.base), &platform, Some(&json!({"md5": md5}))).await;
     assert_eq!((status, problem["type"].as_str()), (421, Some("/problems/wrong-node")), "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("screen role"), "{problem}");
-    let (status, problem) =
-        call(reqwest::Method::POST, format!("{}/api/v1/notices", screener_a.base), &admin, Some(&notice("https://x.example/1")))
-            .await;
+    let (status, problem) = call(
+        reqwest::Method::POST,
+        format!("{}/api/v1/notices", screener_a.base),
+        &admin,
+        Some(&notice("https://x.example/1")),
+    )
+    .await;
     assert_eq!((status, problem["type"].as_str()), (421, Some("/problems/wrong-node")), "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("api role"), "{problem}");
     let (status, _) = call(reqwest::Method::GET, format!("{}/api/v1/banks", worker_a.base), &admin, None).await;
@@ -175,14 +174,16 @@ async fn two_screeners_an_api_node_and_two_workers_share_one_postgres() {
     for i in 0..N {
         let mut body = notice(&format!("https://photos.example/p/{i}"));
         body["notifier"]["email"] = format!("person{i}@example.org").into();
-        let (status, filed) = call(reqwest::Method::POST, format!("{}/api/v1/notices", api.base), &admin, Some(&body)).await;
+        let (status, filed) =
+            call(reqwest::Method::POST, format!("{}/api/v1/notices", api.base), &admin, Some(&body)).await;
         assert_eq!(status, 201, "{filed}");
         ids.push(format!("notice.received:{}", filed["id"].as_str().unwrap()));
     }
     let store = api.state.store();
     let started = Instant::now();
     loop {
-        let delivered = store.outbox_items("notice.received").await.unwrap().iter().filter(|i| i.delivered_at.is_some()).count();
+        let delivered =
+            store.outbox_items("notice.received").await.unwrap().iter().filter(|i| i.delivered_at.is_some()).count();
         if delivered == N {
             break;
         }
@@ -209,7 +210,10 @@ async fn two_screeners_an_api_node_and_two_workers_share_one_postgres() {
 }
 
 /// Every entry's matches as a sorted list, for comparing two indexes.
-fn matches_of(index: &staydown_server::screening::BankIndex, queries: &[staydown_server::screening::Query]) -> Vec<String> {
+fn matches_of(
+    index: &staydown_server::screening::BankIndex,
+    queries: &[staydown_server::screening::Query],
+) -> Vec<String> {
     let mut out: Vec<String> = queries
         .iter()
         .flat_map(|q| index.search(q))
@@ -264,14 +268,18 @@ async fn an_index_snapshot_is_checked_against_the_change_log_and_caught_up() {
             Query { md5: Some([0xc3; 16]), ..Query::default() },
             Query { sha256: Some([0xb2; 32]), ..Query::default() },
             // Within both banks' thresholds of the 0x5a… hash (4 bits flipped), and of the 0x3c… one.
-            Query { pdq: Some({ let mut h = [0x5a; 32]; h[0] ^= 0x0f; h }), ..Query::default() },
+            Query {
+                pdq: Some({
+                    let mut h = [0x5a; 32];
+                    h[0] ^= 0x0f;
+                    h
+                }),
+                ..Query::default()
+            },
             Query { pdq: Some([0x3c; 32]), ..Query::default() },
         ];
         let from_snapshot = BankIndex::default();
-        assert_eq!(
-            from_snapshot.load_snapshot(app.store(), &path).await.unwrap(),
-            Loaded::Used { head, entries: 3 }
-        );
+        assert_eq!(from_snapshot.load_snapshot(app.store(), &path).await.unwrap(), Loaded::Used { head, entries: 3 });
         assert_eq!(matches_of(&from_snapshot, &queries[..1]).len(), 1, "as of the snapshot, before catching up");
         from_snapshot.catch_up(app.store()).await.unwrap();
         let from_database = BankIndex::default();
@@ -286,8 +294,13 @@ async fn an_index_snapshot_is_checked_against_the_change_log_and_caught_up() {
         let other = crate::support::TestApp::start(app.backend).await;
         let other_admin = other.key(Role::Admin, "Admin").await;
         for i in 0..6u8 {
-            let (status, _) =
-                other.post("/api/v1/banks/confirmed/entries", &json!({"md5": format!("{i:02x}").repeat(16)}), Some(&other_admin)).await;
+            let (status, _) = other
+                .post(
+                    "/api/v1/banks/confirmed/entries",
+                    &json!({"md5": format!("{i:02x}").repeat(16)}),
+                    Some(&other_admin),
+                )
+                .await;
             assert_eq!(status, 201);
         }
         let refused = |loaded: Loaded| match loaded {
