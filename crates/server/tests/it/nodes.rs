@@ -92,7 +92,7 @@ async fn two_screeners_an_api_node_and_two_workers_share_one_postgres() {
     };
     let api = node(&db, roles("api"), base.clone()).await;
     let key = |role: Role, name: &'static str| {
-        let store = api.state.store().clone();
+        let store = api.state.store();
         async move {
             let (id, key) = staydown_server::auth::generate_api_key();
             store.create_api_key(&id, name, role, &secret_digest(&key), time::OffsetDateTime::now_utc()).await.unwrap();
@@ -230,8 +230,8 @@ async fn an_index_snapshot_is_checked_against_the_change_log_and_caught_up() {
 
     crate::support::each_backend(|app| async move {
         let admin = app.key(Role::Admin, "Admin").await;
-        let pdq = |b: u8| format!("{:02x}", b).repeat(32);
-        let mut add = |body: Value| {
+        let pdq = |b: u8| format!("{b:02x}").repeat(32);
+        let add = |body: Value| {
             let app = &app;
             let admin = admin.clone();
             async move {
