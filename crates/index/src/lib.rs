@@ -138,6 +138,11 @@ impl MatchIndex {
         self.levels.iter().find_map(|level| level.get(entry_id))
     }
 
+    /// Every live entry once, in no particular order (an index snapshot writes them out).
+    pub fn live_entries(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
+        self.tail.iter().copied().chain(self.levels.iter().flat_map(|level| level.live_entries()))
+    }
+
     /// Inserts or replaces the entry `entry_id`; returns the hash it replaced.
     pub fn insert(&mut self, entry_id: u64, hash: Hash256) -> Option<Hash256> {
         let previous = self.remove(entry_id);

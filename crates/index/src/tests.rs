@@ -90,6 +90,10 @@ fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256
         assert_eq!(got, expected, "radius {radius}, strategy {strategy:?}");
     }
     assert_eq!(index.search(query, radius), expected);
+    // Every live entry once, wherever it lives (tail or a level): what an index snapshot writes.
+    let mut live: Vec<(u64, Hash256)> = index.live_entries().collect();
+    live.sort_by_key(|e| e.0);
+    assert_eq!(live, model.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>());
 }
 
 /// A new id. `mode` 0 mixes small and huge ids (ids are opaque and may be anything: levels

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod json;
 pub mod mail;
 pub mod metrics;
+pub mod nodes;
 pub mod outbox;
 pub mod pages;
 pub mod problem;
@@ -106,6 +107,11 @@ pub struct Settings {
     pub video: VideoSettings,
     /// What the public pages show from configuration: support contacts, privacy contact (issue 11).
     pub public: pages::info::PublicInfo,
+    /// Which roles this process runs (issue 16 goal 4, `nodes`); all three by default.
+    pub roles: nodes::Roles,
+    /// Where a screening node reads its index snapshot at start and writes one after building the
+    /// index from the database (`screening_snapshot`); `None`: always build from the database.
+    pub index_snapshot: Option<std::path::PathBuf>,
 }
 
 /// Who may read `GET /metrics`. Prometheus deployments scrape a private port or send a bearer
@@ -211,6 +217,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             metrics_access: MetricsAccess::Loopback,
             video: VideoSettings::default(),
+            roles: nodes::Roles::ALL,
+            index_snapshot: None,
         }
     }
 }
@@ -304,6 +312,10 @@ impl AppState {
     /// use). Call after committing a bank mutation (e.g. a decision that banked a case's hashes).
     /// A failure is logged; the periodic catch-up (`screening::spawn_bank_sync`) retries it.
     pub async fn refresh_banks(&self) {
+        // A node without the screen role holds no index; the screeners learn from the change log.
+        if !self.0.settings.roles.screen {
+            return;
+        }
         if let Err(e) = self.0.banks.catch_up(&self.0.store).await {
             tracing::warn!(error = %e, "bank index catch-up failed; will retry");
         }
@@ -445,6 +457,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .layer(middleware::from_fn(problem::framework_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), nodes::gate))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(move |mut req: Request, next: Next| async move {
             req.extensions_mut().insert(BodyLimit(limit));
@@ -496,10 +509,21 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let worker = tokio::spawn(outbox::run(state.clone()));
-    let helpline_worker = tokio::spawn(helpline::run(state.clone()));
-    state.refresh_banks().await;
-    let sync = screening::spawn_bank_sync(state.clone(), state.settings().bank_refresh_interval);
+    let roles = state.settings().roles;
+    // Background jobs run on worker nodes only, so each runs once per item (`nodes`, issue 16).
+    let worker = roles.worker.then(|| tokio::spawn(outbox::run(state.clone())));
+    let helpline_worker = roles.worker.then(|| tokio::spawn(helpline::run(state.clone())));
+    let retention = roles.worker.then(|| tokio::spawn(nodes::run_retention(state.clone())));
+    // Screening nodes build (or load) the index before accepting the first request.
+    let sync = if roles.screen {
+        match &state.settings().index_snapshot {
+            Some(path) => screening::snapshot::start(state.banks(), state.store(), path).await,
+            None => state.refresh_banks().await,
+        }
+        Some(screening::spawn_bank_sync(state.clone(), state.settings().bank_refresh_interval))
+    } else {
+        None
+    };
     let upkeep_state = state.clone();
     let upkeep = tokio::spawn(async move {
         // Histogram samples are buffered until drained; drain them even if nobody scrapes.
@@ -521,9 +545,9 @@ pub async fn serve(
     });
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    worker.abort();
-    helpline_worker.abort();
-    sync.abort();
+    for task in [worker, helpline_worker, retention, sync].into_iter().flatten() {
+        task.abort();
+    }
     upkeep.abort();
     state.store().close().await;
     result

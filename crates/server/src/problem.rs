@@ -70,6 +70,9 @@ pub enum ApiError {
     Busy(String),
     /// A bug or unexpected failure; the cause is logged with the request id.
     Internal(String),
+    /// The route belongs to a node role this process does not run (`nodes`, issue 16): the load
+    /// balancer sent it to the wrong pool. 421 Misdirected Request.
+    WrongNode(String),
 }
 
 #[derive(Serialize)]
@@ -173,6 +176,9 @@ impl ApiError {
                 "the database is unavailable; nothing was stored, please retry".to_owned(),
             ),
             Self::Busy(m) => (StatusCode::SERVICE_UNAVAILABLE, "busy", "Busy, please retry", m.clone()),
+            Self::WrongNode(m) => {
+                (StatusCode::MISDIRECTED_REQUEST, "wrong-node", "This node does not serve this route", m.clone())
+            }
             Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "internal error".to_owned())
             }

@@ -29,6 +29,10 @@ use tokio::sync::{Mutex, watch};
 
 use crate::AppState;
 
+/// Index snapshots: written to a file, loaded at start, checked against the change log (issue 16).
+#[path = "screening_snapshot.rs"]
+pub mod snapshot;
+
 /// Changes read from the database per round trip.
 const CHANGE_BATCH: i64 = 10_000;
 

@@ -179,10 +179,13 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "UPDATE tdb_statements SET claimed_until = $1, attempts = attempts + 1 WHERE puid IN ({}) RETURNING {COLUMNS}",
-            placeholders(2, due.len())
+            "UPDATE tdb_statements SET claimed_until = $1, attempts = attempts + 1 WHERE state = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until <= $2) AND puid IN ({}) RETURNING {COLUMNS}",
+            placeholders(3, due.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now_ms + lease.as_millis() as i64);
+        // The claim re-checks the lease in the UPDATE itself (compare-and-set), so two workers that
+        // read the same due rows never both claim one, whatever serialises their transactions.
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now_ms + lease.as_millis() as i64).bind(now_ms);
         for puid in &due {
             query = query.bind(puid);
         }

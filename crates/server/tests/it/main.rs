@@ -40,6 +40,8 @@ mod idempotency;
 mod intake;
 /// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.
 mod misuse;
+/// Several nodes on one PostgreSQL: API, screening and worker roles (issue 16 goal 4).
+mod nodes;
 mod openapi;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;

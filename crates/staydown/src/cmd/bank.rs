@@ -128,6 +128,14 @@ pub enum BankCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Write the screening index snapshot that `serve --role screen --index-snapshot FILE` loads
+    /// at start (issue 16, docs/deploy.md): builds the index from the database as a screener
+    /// would and writes it, through a temporary file, to FILE. Safe beside running servers.
+    Snapshot {
+        /// The snapshot file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Export a bank's live video entries: one vPDQ file per entry, `<entry id>.txt`, in the
     /// reference's file format.
     ExportVideos {
@@ -193,6 +201,7 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
         args.command,
         BankCommand::List
             | BankCommand::Export { .. }
+            | BankCommand::Snapshot { .. }
             | BankCommand::VideoThresholds { query_pct: None, banked_pct: None, .. }
     );
     let store = if reads_only { Store::connect_existing(&database).await } else { Store::connect(&database).await }
@@ -260,6 +269,19 @@ pub async fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
                 other => other.context("changing the bank")?,
             };
             eprintln!("bank {} now has dihedral {}", bank.name, bank.dihedral);
+        }
+        BankCommand::Snapshot { out } => {
+            let started = std::time::Instant::now();
+            let index = staydown_server::screening::BankIndex::default();
+            index.catch_up(&store).await.context("building the index from the database")?;
+            let built = started.elapsed();
+            let (head, entries) = index.write_snapshot(&store, &out).await.map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "index snapshot of {entries} entries at change {head} written to {} (built in {:.1} s, written in {:.1} s)",
+                out.display(),
+                built.as_secs_f64(),
+                (started.elapsed() - built).as_secs_f64()
+            );
         }
         BankCommand::List => {
             println!("name\taction\tthreshold\tprovenance\tentries\tdihedral\thashed_by\tdescription");

@@ -22,6 +22,33 @@ pub struct ServeArgs {
     /// Seed demo keys and notices into an empty database (and write email to mail/ beside the database).
     #[arg(long)]
     pub demo: bool,
+    /// Roles of this process on a PostgreSQL deployment of several nodes: api, screen, worker or
+    /// all (repeat the flag or give a comma list; default all in one). docs/deploy.md.
+    #[arg(long = "role", env = "STAYDOWN_ROLE", value_delimiter = ',')]
+    pub roles: Vec<String>,
+    /// Screening nodes: index snapshot file, loaded at start (checked against the bank change log)
+    /// and written after building the index from the database.
+    #[arg(long, env = "STAYDOWN_INDEX_SNAPSHOT")]
+    pub index_snapshot: Option<std::path::PathBuf>,
+}
+
+/// The roles asked for, refused where they cannot work: on SQLite only all in one process (one
+/// database file, one writing process), and the demo only all in one.
+pub fn roles(args: &ServeArgs, database: &str) -> anyhow::Result<staydown_server::nodes::Roles> {
+    let roles = staydown_server::nodes::Roles::parse(&args.roles).map_err(anyhow::Error::msg)?;
+    if !roles.is_all() && !database.starts_with("postgres") {
+        anyhow::bail!(
+            "--role {roles}: separate roles need PostgreSQL; on SQLite run one process with all roles (leave out --role): \
+             one database file has one writing process"
+        );
+    }
+    if !roles.is_all() && args.demo {
+        anyhow::bail!("--demo runs all roles in one process; leave out --role");
+    }
+    if args.index_snapshot.is_some() && !roles.screen {
+        anyhow::bail!("--index-snapshot is for nodes with the screen role (this one runs {roles})");
+    }
+    Ok(roles)
 }
 
 pub fn mailer(mode: &EmailMode) -> anyhow::Result<Mailer> {
@@ -41,8 +68,10 @@ pub fn mailer(mode: &EmailMode) -> anyhow::Result<Mailer> {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides { config: args.config, listen: args.listen, database: args.database };
+    let overrides =
+        Overrides { config: args.config.clone(), listen: args.listen.clone(), database: args.database.clone() };
     let (config, _) = config::load(&overrides)?;
+    let roles = roles(&args, &config.database)?;
     let store =
         Store::connect(&config.database).await.with_context(|| format!("opening database {}", config.database))?;
     let mut email = config.email.clone();
@@ -91,6 +120,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, None) => staydown_server::MetricsAccess::Loopback,
         },
         video: config.video.clone(),
+        roles,
+        index_snapshot: args.index_snapshot.clone(),
     };
     if let Some(key) = config.csrf_key {
         staydown_server::pages::csrf::set_key(key);
@@ -108,14 +139,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.demo {
         crate::demo::seed(&state, &config.listen).await?;
     }
-    tracing::info!(listen = %config.listen, database = %redact_url(&config.database), "staydown serving");
-    eprintln!("staydown listening on http://{} (database {})", config.listen, redact_url(&config.database));
-    // DSA Art. 24(5): statements of reasons to the EU Transparency Database, when configured.
-    let tdb = config.transparency_database.settings().map(|settings| {
+    tracing::info!(listen = %config.listen, database = %redact_url(&config.database), %roles, "staydown serving");
+    eprintln!(
+        "staydown listening on http://{} (database {}, roles {roles})",
+        config.listen,
+        redact_url(&config.database)
+    );
+    // DSA Art. 24(5): statements of reasons to the EU Transparency Database, when configured; on
+    // worker nodes only (`nodes`).
+    let tdb = config.transparency_database.settings().filter(|_| roles.worker).map(|settings| {
         tracing::info!(endpoint = %settings.endpoint, "submitting statements of reasons to the EU Transparency Database");
         tokio::spawn(staydown_server::tdb::run(state.clone(), settings))
     });
-    if tdb.is_none() {
+    if tdb.is_none() && roles.worker {
         tracing::info!("EU Transparency Database submission is off ([transparency_database] enabled = false)");
     }
     let metrics_server = match &config.metrics_listen {
