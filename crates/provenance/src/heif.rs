@@ -32,7 +32,7 @@ pub(crate) fn walk_heif(bytes: &[u8], limits: &Limits, metadata: &mut Metadata) 
     if images > limits.max_chunks {
         return Err(MetadataError::LimitExceeded { what: "HEIF images per file", limit: limits.max_chunks });
     }
-    let mut image_ids = vec![0 as ItemId; images];
+    let mut image_ids = vec![ItemId::default(); images];
     let images = context.top_level_image_ids(&mut image_ids);
     let mut items_seen = 0usize;
     for &image_id in &image_ids[..images] {
@@ -43,7 +43,7 @@ pub(crate) fn walk_heif(bytes: &[u8], limits: &Limits, metadata: &mut Metadata) 
         if items_seen > limits.max_chunks {
             return Err(MetadataError::LimitExceeded { what: "HEIF metadata items", limit: limits.max_chunks });
         }
-        let mut ids = vec![0 as ItemId; count];
+        let mut ids = vec![ItemId::default(); count];
         let count = handle.metadata_block_ids(&mut ids, 0u32);
         for &id in &ids[..count] {
             let size = handle.metadata_size(id);
