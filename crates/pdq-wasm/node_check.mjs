@@ -3,13 +3,17 @@
 // module, and compares with the native hashes given on the command line (CSV from
 // `staydown hash --format csv`). Exits non-zero on any difference.
 //
-// usage: node node_check.mjs <wasm-bindgen nodejs module> <native.csv>
+// It also runs hashFile (the server's decoder in wasm) on every file: its PDQ must equal the native
+// one, and for the lossless rows of fixtures/pdq/dihedral-expected.csv (Meta's reference,
+// `compute_dihedral`) its eight dihedral variants must equal the reference's bit for bit.
+//
+// usage: node node_check.mjs <wasm-bindgen nodejs module> <native.csv> <dihedral-expected.csv>
 
 import { readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 
-const [modulePath, nativeCsv] = process.argv.slice(2);
+const [modulePath, nativeCsv, dihedralCsv] = process.argv.slice(2);
 const wasm = createRequire(import.meta.url)(modulePath);
 
 /** Decodes an 8-bit, non-interlaced PNG (grey, grey+alpha, RGB, RGBA) to RGBA bytes. */
@@ -75,6 +79,34 @@ for (const [path, pdq, quality] of rows) {
   got.free();
   checked++;
 }
+// hashFile: the whole file through the server's decoder compiled to wasm.
+let files = 0;
+for (const [path, pdq, quality] of rows) {
+  const got = wasm.hashFile(readFileSync(path));
+  if (got.pdq !== pdq || String(got.quality) !== quality || got.dihedral[0] !== pdq || got.dihedral.length !== 8) {
+    failed++;
+    console.error(`MISMATCH hashFile ${path}: wasm ${got.pdq} q${got.quality} [${got.dihedral}], native ${pdq} q${quality}`);
+  }
+  got.free();
+  files++;
+}
+// Dihedral variants against the reference (lossless rows: exact).
+let variants = 0;
+const dihedralDir = dihedralCsv.slice(0, dihedralCsv.lastIndexOf("/") + 1);
+for (const line of readFileSync(dihedralCsv, "utf8").trim().split("\n").slice(1)) {
+  const [path, quality, ...expected] = line.split(",");
+  if (!path.endsWith(".png")) continue;
+  const got = wasm.hashFile(readFileSync(dihedralDir + path));
+  const dihedral = got.dihedral;
+  if (String(got.quality) !== quality || dihedral.join(",") !== expected.join(",")) {
+    failed++;
+    console.error(`MISMATCH dihedral ${path}: wasm ${dihedral.join(",")} q${got.quality}, reference ${expected.join(",")} q${quality}`);
+  }
+  got.free();
+  variants++;
+}
+if (variants === 0) { failed++; console.error("no dihedral rows checked"); }
+console.log(`hashFile vs native: ${files} files; dihedral variants vs reference: ${variants} images`);
 if (wasm.hammingHex("ff".repeat(32), "00" + "ff".repeat(31)) !== 8) { failed++; console.error("hammingHex wrong"); }
 console.log(`wasm vs native: ${checked} images checked, ${failed} mismatches, ${skipped} skipped (not 8-bit PNG)`);
 if (checked === 0 || failed > 0) process.exit(1);

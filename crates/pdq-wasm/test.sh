@@ -2,6 +2,7 @@
 # Checks the WebAssembly PDQ build against the native one, in Node (issue 4; docs/pdq.md):
 # builds the wasm module (nodejs target, into a temp dir), hashes the lossless PNG fixtures'
 # RGBA pixels in Node, and compares with `staydown hash` (native) on the same files.
+# hashFile's PDQ and its eight dihedral variants are checked too (native; Meta's reference).
 # Exits non-zero on any mismatch, or if node / wasm-bindgen are missing (with a clear message).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 cargo build --release --target wasm32-unknown-unknown -p staydown-pdq-wasm
 wasm-bindgen --target nodejs --out-dir "$tmp/node" target/wasm32-unknown-unknown/release/staydown_pdq_wasm.wasm
 cargo run --quiet -p staydown -- hash --format csv fixtures/pdq/lossless fixtures/pdq/pytx/LA.png fixtures/pdq/misc-images/c.png > "$tmp/native.csv"
-node crates/pdq-wasm/node_check.mjs "$tmp/node/staydown_pdq_wasm.js" "$tmp/native.csv"
+node crates/pdq-wasm/node_check.mjs "$tmp/node/staydown_pdq_wasm.js" "$tmp/native.csv" fixtures/pdq/dihedral-expected.csv
 
 # The committed web build must be the current one (a stale module would silently diverge).
 wasm-bindgen --target web --no-typescript --out-dir "$tmp/web" target/wasm32-unknown-unknown/release/staydown_pdq_wasm.wasm

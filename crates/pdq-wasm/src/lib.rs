@@ -6,6 +6,11 @@
 //! ignored as `specs/pdq.md` says. It is the only crate that knows JavaScript; the built module
 //! and a small ES-module entry point live in `web/static/pdq/` (rebuilt by `build.sh`, checked
 //! against native hashes in Node by `test.sh`).
+//!
+//! Rotations and mirror images (issue 14): [`hash_file`] also gives the eight dihedral PDQ
+//! variants from the same DCT (`staydown_pdq::hash_dihedral`, the reference's
+//! `compute_dihedral`), in the order and format `POST /api/v1/screen` takes as `pdq_dihedral`, so
+//! a page can screen or show a file in all eight orientations without sending it.
 
 use wasm_bindgen::prelude::*;
 
@@ -51,6 +56,7 @@ pub struct FileHashes {
     md5: String,
     width: u32,
     height: u32,
+    dihedral: Vec<String>,
 }
 
 #[wasm_bindgen]
@@ -85,6 +91,13 @@ impl FileHashes {
     pub fn height(&self) -> u32 {
         self.height
     }
+    /// The eight dihedral PDQ variants, 64 lowercase hex digits each, in
+    /// `staydown_pdq::DIHEDRAL_NAMES` order (original, rotate90, rotate180, rotate270, flip_x,
+    /// flip_y, flip_plus1, flip_minus1); the first equals [`FileHashes::pdq`].
+    #[wasm_bindgen(getter)]
+    pub fn dihedral(&self) -> Vec<String> {
+        self.dihedral.clone()
+    }
 }
 
 /// Hashes an image file's bytes with the server's decoder (`staydown_media::hash_image_bytes`,
@@ -102,6 +115,7 @@ pub fn hash_file(bytes: &[u8]) -> Result<FileHashes, JsError> {
         md5: h.md5_hex(),
         width: h.width,
         height: h.height,
+        dihedral: h.dihedral.to_array().iter().map(staydown_pdq::PdqHash::to_hex).collect(),
     })
 }
 

@@ -59,7 +59,9 @@ seeds = {
 # Issue 14: the committed media fixtures with every kind of metadata (canaries, ComfyUI EXIF,
 # NovelAI alpha-channel data), as whole files.
 MEDIA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "fixtures", "media")
-for name in ["canary.png", "canary.jpg", "canary.webp", "novelai-stealth.png", "c2pa-google-synthid.jpg"]:
+# HEIC/AVIF with EXIF and XMP items (read through libheif: the fuzz crate enables `heif`).
+for name in ["canary.png", "canary.jpg", "canary.webp", "novelai-stealth.png", "c2pa-google-synthid.jpg",
+             "canary.heic", "canary.avif", "ai-label.heic", "ai-label.avif"]:
     with open(os.path.join(MEDIA, name), "rb") as f:
         seeds["media-" + name] = f.read()
 for name, data in seeds.items():

@@ -1,5 +1,5 @@
-//! Bounded walkers for the image containers whose metadata we read: JPEG segments, PNG chunks and
-//! WebP (RIFF) chunks. They only locate payloads (XMP packets, EXIF blocks, PNG text chunks); the
+//! Bounded walkers for the image containers whose metadata we read: JPEG segments, PNG chunks,
+//! WebP (RIFF) chunks, and HEIC/AVIF metadata items (through libheif, `crate::heif`). They only locate payloads (XMP packets, EXIF blocks, PNG text chunks); the
 //! payloads are parsed elsewhere.
 //!
 //! Written by hand rather than through an image library because the walk is small, needs no pixel
@@ -20,6 +20,10 @@ pub enum Format {
     Png,
     /// WebP (`RIFF` … `WEBP`).
     Webp,
+    /// HEIC/HEIF (ISO/IEC 23008-12): an ISOBMFF `ftyp` box naming a HEIF brand.
+    Heif,
+    /// AVIF: an ISOBMFF `ftyp` box naming `avif` or `avis`.
+    Avif,
     /// Anything else: only C2PA (which knows more formats) is tried.
     Other,
 }
@@ -34,6 +38,8 @@ impl Format {
             Self::Png
         } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             Self::Webp
+        } else if let Some(format) = sniff_isobmff(bytes) {
+            format
         } else {
             Self::Other
         }
@@ -46,8 +52,34 @@ impl Format {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",
             Self::Webp => "image/webp",
+            Self::Heif => "image/heic",
+            Self::Avif => "image/avif",
             Self::Other => "application/octet-stream",
         }
+    }
+}
+
+/// HEIF brands (ISO/IEC 23008-12 Annex B, HEVC and generic image brands) and AVIF brands.
+const HEIF_BRANDS: [&[u8; 4]; 8] = [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"];
+const AVIF_BRANDS: [&[u8; 4]; 2] = [b"avif", b"avis"];
+
+/// An ISOBMFF file starting with an `ftyp` box (ISO/IEC 14496-12 §4.3): HEIF or AVIF by its major
+/// or compatible brands, AVIF first (AVIF files list `mif1` too).
+fn sniff_isobmff(bytes: &[u8]) -> Option<Format> {
+    if bytes.get(4..8)? != b"ftyp" {
+        return None;
+    }
+    let size = usize::try_from(u32::from_be_bytes(bytes.get(0..4)?.try_into().ok()?)).ok()?;
+    // Major brand, minor version, then compatible brands up to the box's end.
+    let ftyp = bytes.get(8..size.clamp(16, 4096).min(bytes.len()))?;
+    let brands: Vec<&[u8]> =
+        std::iter::once(ftyp.get(0..4)?).chain(ftyp.get(8..).unwrap_or_default().chunks_exact(4)).collect();
+    if brands.iter().any(|b| AVIF_BRANDS.iter().any(|a| b == a)) {
+        Some(Format::Avif)
+    } else if brands.iter().any(|b| HEIF_BRANDS.iter().any(|h| b == h)) {
+        Some(Format::Heif)
+    } else {
+        None
     }
 }
 
@@ -83,7 +115,7 @@ pub struct Metadata {
 
 const PNG_SIGNATURE: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 const XMP_JPEG_ID: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
-const EXIF_JPEG_ID: &[u8] = b"Exif\0\0";
+pub(crate) const EXIF_JPEG_ID: &[u8] = b"Exif\0\0";
 const XMP_PNG_KEYWORD: &str = "XML:com.adobe.xmp";
 
 /// Finds the metadata payloads in `bytes`. Never fails: structural problems are recorded in
@@ -103,6 +135,11 @@ pub fn read_metadata(bytes: &[u8], limits: &Limits) -> Metadata {
             walked
         }
         Format::Webp => walk_webp(bytes, limits, &mut metadata),
+        #[cfg(feature = "heif")]
+        Format::Heif | Format::Avif => crate::heif::walk_heif(bytes, limits, &mut metadata),
+        // Built without libheif: only C2PA is tried on these.
+        #[cfg(not(feature = "heif"))]
+        Format::Heif | Format::Avif => Ok(()),
         Format::Other => Ok(()),
     };
     if let Err(err) = result {
@@ -147,7 +184,7 @@ fn count_chunk(count: &mut usize, limits: &Limits) -> Result<(), MetadataError> 
     Ok(())
 }
 
-fn push_xmp(payload: &[u8], limits: &Limits, metadata: &mut Metadata) {
+pub(crate) fn push_xmp(payload: &[u8], limits: &Limits, metadata: &mut Metadata) {
     if payload.len() > limits.max_xmp_bytes {
         metadata
             .xmp_errors
@@ -376,6 +413,12 @@ mod tests {
         assert_eq!(Format::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Format::Webp);
         assert_eq!(Format::sniff(b"GIF89a"), Format::Other);
         assert_eq!(Format::sniff(b""), Format::Other);
+        assert_eq!(Format::sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Format::Heif);
+        assert_eq!(Format::sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf"), Format::Avif);
+        assert_eq!(Format::sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif"), Format::Avif);
+        // An MP4 video is ISOBMFF too, but not an image.
+        assert_eq!(Format::sniff(b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2"), Format::Other);
+        assert_eq!(Format::sniff(b"\0\0\0\x08ftyp"), Format::Other);
     }
 
     #[test]

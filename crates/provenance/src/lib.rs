@@ -28,6 +28,8 @@ mod combine;
 mod container;
 mod error;
 pub mod exif;
+#[cfg(feature = "heif")]
+mod heif;
 mod interpret;
 mod limits;
 pub mod normalize;

@@ -91,3 +91,22 @@ fn no_metadata_text_reaches_the_output() {
         }
     }
 }
+
+/// Issue 14: the EXIF and XMP items inside HEIC and AVIF are read by `staydown provenance`
+/// (fixtures/media/ai-label.*, made by make.py with an IPTC AI label and EXIF Software).
+#[test]
+fn heic_and_avif_metadata_items_are_read() {
+    let dir = format!("{}/../../fixtures/media", env!("CARGO_MANIFEST_DIR"));
+    let files = [format!("{dir}/ai-label.heic"), format!("{dir}/ai-label.avif")];
+    let output = staydown(&["provenance", &files[0], &files[1]]);
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        assert_eq!(line["ai_generated"], "yes", "{line}");
+        assert_eq!(line["generator"], "Adobe Firefly", "{line}");
+        let signals = line["signals"].as_array().expect("signals");
+        assert!(signals.iter().any(|s| s["source"] == "xmp" && s["value"] == "trainedAlgorithmicMedia"), "{line}");
+        assert!(signals.iter().any(|s| s["source"] == "exif" && s["key"] == "Software"), "{line}");
+    }
+}

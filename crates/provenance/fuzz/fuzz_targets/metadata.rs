@@ -1,5 +1,6 @@
-//! Fuzz target for the metadata parsers of staydown-provenance: the JPEG/PNG/WebP walkers, PNG
-//! text inflation, XMP, EXIF and the combination rules. Run with
+//! Fuzz target for the metadata parsers of staydown-provenance: the JPEG/PNG/WebP walkers, the
+//! HEIC/AVIF metadata items (through libheif, issue 14), PNG text inflation, XMP, EXIF and the
+//! combination rules. Run with
 //! `cargo +nightly fuzz run metadata -- -dict=metadata.dict` from `crates/provenance/fuzz`.
 //!
 //! A leading 0x00 or 0x01 byte feeds the rest straight to the XMP or EXIF parser so they are

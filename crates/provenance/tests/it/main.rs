@@ -7,6 +7,8 @@ mod c2pa_fixtures; // the c2pa-rs sample files: manifests, ingredients, validati
 mod c2pa_kinds; // issue 14: source type in parameters, product not library, watermark-only actions
 mod canary; // canary prompts through every container and field: nothing leaks (issue 14)
 mod exif; // EXIF Software/Make/Model/UserComment in JPEG, PNG and WebP
+#[cfg(feature = "heif")]
+mod heif; // issue 14: EXIF and XMP items inside HEIC and AVIF, against Pillow + pillow-heif
 mod hostile; // malformed and hostile metadata: bounded, typed errors, no panic
 mod notifier; // notifier claims: weaker, never overwrite the file
 mod png_text; // generator parameters in PNG text chunks

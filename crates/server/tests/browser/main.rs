@@ -11,6 +11,8 @@ mod console;
 /// The console's management pages: banks with an import, the dashboard's charts, admin (issue 12).
 mod console_admin;
 
+/// A photo reported by fingerprint in the browser, held in all eight orientations (issue 14).
+mod dihedral;
 /// The tracking link after a decision, and an appeal from the browser.
 mod follow;
 /// Layout, language switch, home page, error pages, security headers.

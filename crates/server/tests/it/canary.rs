@@ -37,6 +37,10 @@ async fn canary_prompts_reach_no_answer_store_view_or_report() {
             let (status, first) = app.post_multipart("/api/v1/screen", &parts, Some(&platform)).await;
             assert_eq!(status, 200, "[{:?}] {file}: {first}", app.backend);
             assert_clean(file, &first.to_string());
+            // The metadata was read, not skipped: every canary file's EXIF or text gives signals
+            // (HEIC and AVIF through their EXIF/XMP items), only their values are clean.
+            let signals = first["provenance"]["signals"].as_array().map_or(0, Vec::len);
+            assert!(signals > 0, "[{:?}] {file}: no provenance signal read: {first}", app.backend);
             let (status, _) = app
                 .post(
                     "/api/v1/banks/victim-submitted/entries",

@@ -4,7 +4,8 @@
 //! Fixtures: `fixtures/media/orientation-{1..8}.jpg`, one photo stored with each EXIF
 //! orientation (pixels turned so that a viewer applying the tag shows it upright), made by
 //! `fixtures/media/make.py`; `orientation.csv` has the PDQ (Meta's core through `pdqhash`) of the
-//! upright picture, which is what the browser form hashes (browsers apply the tag).
+//! upright picture, which is what a tool that applies the tag hashes (staydown's own browser
+//! form hashes the stored pixels, as the server does: `browser::dihedral`).
 
 use serde_json::{Value, json};
 use staydown_domain::roles::Role;
@@ -52,7 +53,7 @@ async fn a_photo_matches_the_victims_hash_whatever_its_exif_orientation() {
             app.post("/api/v1/banks", &json!({"name": "external", "action": "flag"}), Some(&admin)).await;
         assert_eq!((status, &list["dihedral"]), (201, &json!(false)), "{list}");
 
-        // The victim's browser hashed the upright picture (it applies EXIF orientation).
+        // The victim's hash is of the upright picture (a tool that applies EXIF orientation).
         for bank in ["victim-submitted", "external"] {
             let (status, e) = app
                 .post(&format!("/api/v1/banks/{bank}/entries"), &json!({"pdq": upright, "quality": 100}), Some(&admin))
