@@ -39,6 +39,8 @@ mod intake;
 /// Art. 23(2): warnings and suspensions of notifiers of manifestly unfounded notices.
 mod misuse;
 mod openapi;
+/// Real answers validated against the OpenAPI document's schemas (issue 15).
+mod openapi_answers;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
 /// The pages' server side: withdrawing a hash-only report (issue 11).

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A removal request as shown (never the tracking token).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     id: String,
     case_id: String,
@@ -213,7 +213,7 @@ pub(super) async fn show_request(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     /// `acknowledged`, `removed` or `refused`.
