@@ -9,6 +9,7 @@ use staydown_media::{
     DecodeLimits, HEIF_PIXELS_PER_BYTE, LOSSLESS_PIXELS_PER_BYTE, LZW_PIXELS_PER_BYTE, MediaError, decode_cost,
     decode_rgb,
 };
+use staydown_testkit::hostile::{bmp8, heif_declaring as heif, riff, vp8l};
 
 fn fixture(name: &str) -> Vec<u8> {
     let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/media");
@@ -26,22 +27,6 @@ fn refused(bytes: &[u8]) -> MediaError {
 
 // --- WebP (RFC 9649, RFC 6386) ---
 
-fn riff(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
-    let mut body = b"WEBP".to_vec();
-    for (kind, payload) in chunks {
-        body.extend_from_slice(*kind);
-        body.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        body.extend_from_slice(payload);
-        if payload.len() % 2 == 1 {
-            body.push(0);
-        }
-    }
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&body);
-    out
-}
-
 /// A VP8 key frame header (RFC 6386 §9.1) declaring `w`×`h`, padded to `len` bytes.
 fn vp8(w: u16, h: u16, len: usize) -> Vec<u8> {
     let first_partition = 0u32; // key frame, version 0, shown, partition size 0
@@ -49,15 +34,6 @@ fn vp8(w: u16, h: u16, len: usize) -> Vec<u8> {
     let mut p = vec![tag as u8, (tag >> 8) as u8, (tag >> 16) as u8, 0x9d, 0x01, 0x2a];
     p.extend_from_slice(&w.to_le_bytes());
     p.extend_from_slice(&h.to_le_bytes());
-    p.resize(len, 0);
-    p
-}
-
-/// A VP8L header (RFC 9649 §3.2) declaring `w`×`h`, padded to `len` bytes.
-fn vp8l(w: u32, h: u32, len: usize) -> Vec<u8> {
-    let bits = (w - 1) | ((h - 1) << 14);
-    let mut p = vec![0x2f];
-    p.extend_from_slice(&bits.to_le_bytes());
     p.resize(len, 0);
     p
 }
@@ -196,28 +172,6 @@ fn a_truncated_gif_is_refused() {
 
 // --- BMP ---
 
-/// A BMP with a `BITMAPINFOHEADER`, 8 bits a pixel, a two-entry palette, `compression`, `data`.
-fn bmp8(width: i32, height: i32, compression: u32, data: &[u8]) -> Vec<u8> {
-    let offset = 14 + 40 + 8;
-    let mut out = b"BM".to_vec();
-    out.extend_from_slice(&((offset + data.len()) as u32).to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&(offset as u32).to_le_bytes());
-    out.extend_from_slice(&40u32.to_le_bytes());
-    out.extend_from_slice(&width.to_le_bytes());
-    out.extend_from_slice(&height.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&8u16.to_le_bytes());
-    out.extend_from_slice(&compression.to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&2u32.to_le_bytes()); // colours used
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&[0, 0, 0, 0, 255, 255, 255, 0]);
-    out.extend_from_slice(data);
-    out
-}
-
 /// RLE8: two bytes paint at most 255 pixels; a 10000×10000 bitmap whose data is one
 /// end-of-bitmap escape (`00 01`) would leave 100 million pixels undefined. A bitmap painted by
 /// runs decodes.
@@ -257,27 +211,6 @@ fn a_truncated_bmp_is_refused() {
 }
 
 // --- HEIF / AVIF (ISO/IEC 14496-12, 23008-12) ---
-
-fn bx(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
-    let mut out = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(payload);
-    out
-}
-
-/// `ftyp` (heic) and a `meta` whose `iprp`/`ipco` holds one `ispe` of `w`×`h`, then `mdat`.
-fn heif(w: u32, h: u32, mdat: usize) -> Vec<u8> {
-    let mut ispe = vec![0u8; 4];
-    ispe.extend_from_slice(&w.to_be_bytes());
-    ispe.extend_from_slice(&h.to_be_bytes());
-    let ipco = bx(b"ipco", &bx(b"ispe", &ispe));
-    let mut meta = vec![0u8; 4];
-    meta.extend_from_slice(&bx(b"iprp", &ipco));
-    let mut out = bx(b"ftyp", b"heic\0\0\0\0mif1heic");
-    out.extend_from_slice(&bx(b"meta", &meta));
-    out.extend_from_slice(&bx(b"mdat", &vec![0; mdat]));
-    out
-}
 
 /// HEVC codes at least one bit per 64×64 coding unit: 32768 pixels a byte. A 20000×5000 image in
 /// a file of about a hundred bytes is refused; its decode cost is never reserved.
