@@ -47,7 +47,9 @@ fn any_object() -> Value {
 }
 
 fn array(items: Value) -> Value {
-    json!({"type": "array", "items": items})
+    let mut schema = json!({"type": "array"});
+    schema["items"] = items;
+    schema
 }
 
 fn reference(name: &str) -> Value {
@@ -55,7 +57,7 @@ fn reference(name: &str) -> Value {
 }
 
 fn nullable(schema: Value) -> Value {
-    json!({"oneOf": [schema, {"type": "null"}]})
+    Value::Object(Map::from_iter([("oneOf".to_owned(), Value::Array(vec![schema, json!({"type": "null"})]))]))
 }
 
 /// An object with exactly these keys, every one of them required.

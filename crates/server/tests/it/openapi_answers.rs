@@ -78,7 +78,7 @@ impl Contract {
 
     fn validate(&mut self, what: &str, schema: &Value, value: &Value) {
         let mut root = rewrite(schema);
-        assert!(root.is_object() && root.as_object().unwrap().len() > 0, "{what}: empty schema {schema}");
+        assert!(root.as_object().is_some_and(|o| !o.is_empty()), "{what}: empty schema {schema}");
         root["$defs"] = self.defs.clone();
         self.compiled += 1;
         let url = format!("{BASE}/{}.json", self.compiled);
