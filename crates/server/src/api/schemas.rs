@@ -4,7 +4,7 @@
 //! Each schema lists every key its handler writes, all `required` (`json!` always writes the key,
 //! `null` where the value is absent), with the types of the record fields they come from. The
 //! handler each mirrors is named beside it; `.ci/schemathesis` (check
-//! `response_schema_conformance`) and `it::openapi::answers_match_their_schemas` hold the two
+//! `response_schema_conformance`) and `it::openapi_answers::answers_match_their_schemas` hold the two
 //! together. Answers built from a `Serialize` type get a derived schema instead
 //! (`super::openapi::schemas`).
 
