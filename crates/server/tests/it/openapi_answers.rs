@@ -521,6 +521,7 @@ async fn answers_match_their_schemas() {
         .await;
 
         let operations: BTreeSet<&str> = c.seen.iter().map(|s| s.rsplit_once(' ').unwrap().0).collect();
+        eprintln!("{:?}: {} operations, {} (operation, status) pairs checked", backend, operations.len(), c.seen.len());
         assert!(operations.len() >= 55, "only {} operations answered: {:?}", operations.len(), c.seen);
     }
 }
