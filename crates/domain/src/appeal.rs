@@ -74,6 +74,7 @@ pub fn appeal_deadline(decided_at: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// What an appellant sends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppealDraft {
@@ -118,6 +119,7 @@ pub fn validate_appeal(draft: &AppealDraft) -> Result<String, FieldErrors> {
 }
 
 /// What the senior reviewer sends.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppealDecisionDraft {

@@ -30,6 +30,7 @@ pub const MAX_NOTE_CHARS: usize = 1_000;
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 
 /// What a match against a bank does to an upload.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BankAction {
@@ -61,6 +62,7 @@ impl BankAction {
 }
 
 /// Where a bank's hashes come from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BankProvenance {
@@ -171,6 +173,7 @@ impl Verdict {
 }
 
 /// A bank as an admin asks for it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BankDraft {
@@ -253,6 +256,7 @@ pub fn validate_bank(draft: BankDraft) -> Result<NewBank, FieldErrors> {
 }
 
 /// A bank entry as submitted (API, import file).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntryDraft {

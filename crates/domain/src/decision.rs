@@ -318,6 +318,7 @@ impl Decision {
 }
 
 /// What the reviewer sends. Short lowercase names for enums; see the README for an example.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionDraft {
@@ -378,6 +379,7 @@ pub struct DecisionDraft {
 }
 
 /// End dates by restriction kind.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndDatesDraft {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::taxonomy::Label;
 
 /// One legal ground.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct LegalGround {
     /// Stable id used in the API, e.g. `nl-sr-254ba`.

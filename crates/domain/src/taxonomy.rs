@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 /// A label in the two languages the public form speaks.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Label {
     /// English.
@@ -17,6 +18,7 @@ pub struct Label {
 }
 
 /// One `KEYWORD_*` value (Transparency Database `category_specification`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Keyword {
     /// The database value, e.g. `KEYWORD_NON_CONSENSUAL_IMAGE_SHARING`.
@@ -26,6 +28,7 @@ pub struct Keyword {
 }
 
 /// One `STATEMENT_CATEGORY_*` value with the keywords grouped under it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Category {
     /// The database value, e.g. `STATEMENT_CATEGORY_CYBER_VIOLENCE`.

@@ -25,7 +25,10 @@
 //! what decoders allocate on the way. Work is bounded by the input too (issue 15): a JPEG or PNG
 //! whose declared size its data cannot possibly fill is refused ([`MediaError::DataTooShort`]), a
 //! JPEG with more scans than [`DecodeLimits::max_jpeg_scans`] is refused, and truncated JPEG data
-//! is an error ([`MediaError::Truncated`]) rather than a grey fill (`jpeg` module).
+//! is an error ([`MediaError::Truncated`]) rather than a grey fill (`jpeg` module). WebP, GIF and
+//! BMP have data, truncation and frame bounds of their own (`bounds` module), HEIF-family files a
+//! complete box structure and a data bound on the size their `ispe` properties declare
+//! (`isobmff` module).
 //! [`decode_cost`] gives, from the headers alone, the memory a decode will take, so a server can
 //! reserve it from a budget before decoding. A decompression bomb, a truncated or corrupt file gives a
 //! typed [`MediaError`], never a panic or an unbounded allocation (fuzzed: `crates/media/fuzz`).
@@ -41,10 +44,15 @@
 
 use std::io::Cursor;
 
+mod bounds;
 mod gif_frame;
 #[cfg(feature = "heif")]
 mod heif;
+mod isobmff;
 mod jpeg;
+
+pub use bounds::{LOSSLESS_PIXELS_PER_BYTE, LZW_PIXELS_PER_BYTE};
+pub use isobmff::HEIF_PIXELS_PER_BYTE;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 use md5::Md5;
@@ -65,11 +73,21 @@ pub struct DecodeLimits {
     /// progressive script has 10 for colour images, 6 for greyscale). Each scan of a progressive
     /// JPEG is another pass over the whole image, so a file repeating scans multiplies the work.
     pub max_jpeg_scans: usize,
+    /// Most frames a GIF or an animated WebP may have (default 1000: 40 s at 25 frames a
+    /// second). Only the first frame is decoded, but a file repeating frames by the thousand
+    /// costs every later stage that walks it.
+    pub max_frames: usize,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits { max_bytes: 50_000_000, max_pixels: 100_000_000, max_alloc_bytes: 1 << 30, max_jpeg_scans: 32 }
+        DecodeLimits {
+            max_bytes: 50_000_000,
+            max_pixels: 100_000_000,
+            max_alloc_bytes: 1 << 30,
+            max_jpeg_scans: 32,
+            max_frames: 1000,
+        }
     }
 }
 
@@ -133,6 +151,14 @@ pub enum MediaError {
     /// The image data ends before the image does.
     #[error("the image data is truncated")]
     Truncated,
+    /// A GIF or animated WebP with more frames than [`DecodeLimits::max_frames`].
+    #[error("the image has more than {limit} frames")]
+    TooManyFrames {
+        /// Frames counted (counting stops just past the limit).
+        frames: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The caller's stop signal was raised ([`hash_image_bytes_until`]): the time was up.
     #[error("decoding was stopped")]
     Stopped,
@@ -141,7 +167,7 @@ pub enum MediaError {
 impl MediaError {
     /// A stable, machine-readable reason for API problems (`too_many_bytes`, `too_many_pixels`,
     /// `too_much_memory`, `unsupported_format`, `unsupported_feature`, `corrupt`,
-    /// `data_too_short`, `too_many_scans`, `truncated`).
+    /// `data_too_short`, `too_many_scans`, `truncated`, `too_many_frames`).
     pub fn reason(&self) -> &'static str {
         match self {
             Self::TooManyBytes { .. } => "too_many_bytes",
@@ -153,6 +179,7 @@ impl MediaError {
             Self::DataTooShort { .. } => "data_too_short",
             Self::TooManyScans { .. } => "too_many_scans",
             Self::Truncated => "truncated",
+            Self::TooManyFrames { .. } => "too_many_frames",
             Self::Stopped => "stopped",
         }
     }
@@ -233,6 +260,7 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
         return Err(MediaError::TooManyBytes { size: bytes.len(), limit: limits.max_bytes });
     }
     if is_heif_family(bytes) {
+        heif_bounds(bytes)?;
         #[cfg(feature = "heif")]
         return heif::decode_rgb(bytes, limits);
         #[cfg(not(feature = "heif"))]
@@ -245,6 +273,7 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
     if !SUPPORTED.contains(&format) {
         return Err(MediaError::UnsupportedFormat);
     }
+    format_bounds(format, bytes, limits)?;
     if format == ImageFormat::Gif {
         let (width, height, rgb) = gif_frame::first_frame_rgb(bytes, limits)?;
         return Ok(DecodedImage { width, height, format, rgb });
@@ -293,6 +322,24 @@ pub fn decode_rgb(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, M
     Ok(DecodedImage { width, height, format, rgb })
 }
 
+/// The data, truncation and frame bounds of WebP, GIF and BMP (`bounds`).
+fn format_bounds(format: ImageFormat, bytes: &[u8], limits: &DecodeLimits) -> Result<(), MediaError> {
+    match format {
+        ImageFormat::WebP => bounds::webp(bytes, limits),
+        ImageFormat::Gif => bounds::gif(bytes, limits),
+        ImageFormat::Bmp => bounds::bmp(bytes),
+        _ => Ok(()),
+    }
+}
+
+/// A HEIF-family file's boxes complete and its declared size within the data bound; the largest
+/// size it declares. (The pixel limit is checked on the primary image, in `heif`.)
+fn heif_bounds(bytes: &[u8]) -> Result<Option<(u32, u32)>, MediaError> {
+    let declared = isobmff::read(bytes)?;
+    isobmff::check(bytes, &declared)?;
+    Ok(declared.largest)
+}
+
 fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), MediaError> {
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels });
@@ -339,11 +386,16 @@ pub fn decode_cost(bytes: &[u8], limits: &DecodeLimits) -> Result<u64, MediaErro
     }
     let input = bytes.len() as u64;
     if is_heif_family(bytes) {
-        // Without parsing the container: at most the pixel limit, at 6 + 3 + 3 bytes a pixel
-        // (see `heif`), plus the input; never more than the decoder may allocate at all, so a
-        // budget as large as `max_alloc_bytes` always admits one HEIF decode at a time.
-        // libheif's own limits stay on.
-        return Ok(limits.max_alloc_bytes.min(input.saturating_add(limits.max_pixels.saturating_mul(12))));
+        // At 6 + 3 + 3 bytes a pixel (see `heif`) of the largest image the boxes declare (or of
+        // the pixel limit when they declare none), plus the input; never more than the decoder
+        // may allocate at all, so a budget as large as `max_alloc_bytes` always admits one HEIF
+        // decode at a time. libheif's own limits stay on.
+        let declared = heif_bounds(bytes)?;
+        if let Some((width, height)) = declared {
+            check_dimensions(width, height, limits)?;
+        }
+        let pixels = declared.map_or(limits.max_pixels, |(w, h)| u64::from(w) * u64::from(h));
+        return Ok(limits.max_alloc_bytes.min(input.saturating_add(pixels.saturating_mul(12))));
     }
     let reader =
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Corrupt(e.to_string()))?;
@@ -357,6 +409,7 @@ pub fn decode_cost(bytes: &[u8], limits: &DecodeLimits) -> Result<u64, MediaErro
         jpeg::check(bytes, &head, limits)?;
         return Ok(input + jpeg_cost(&head));
     }
+    format_bounds(format, bytes, limits)?;
     if format == ImageFormat::Png {
         png_data_check(bytes, limits)?;
     }

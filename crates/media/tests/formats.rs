@@ -122,7 +122,8 @@ fn heif_limits_are_checked_before_decoding() {
     assert!(matches!(decode_rgb(&bytes, &limits), Err(MediaError::TooManyPixels { width: 64, height: 48, .. })));
     let mut truncated = bytes.clone();
     truncated.truncate(bytes.len() / 2);
-    assert!(matches!(decode_rgb(&truncated, &DecodeLimits::default()), Err(MediaError::Corrupt(_))));
+    // Refused from its boxes before libheif sees it (issue 15).
+    assert!(matches!(decode_rgb(&truncated, &DecodeLimits::default()), Err(MediaError::Truncated)));
 }
 
 #[cfg(not(feature = "heif"))]

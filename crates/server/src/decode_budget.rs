@@ -57,7 +57,7 @@ pub type Hashed = (staydown_media::ContentHashes, Option<staydown_provenance::Pr
 
 /// A media error as a field error on `field`: code `undecodable` for a corrupt or unsupported
 /// file (as before issue 15), otherwise the bound's own reason (`data_too_short`,
-/// `too_many_scans`, `truncated`, `too_many_pixels`, `too_many_bytes`, `too_much_memory`).
+/// `too_many_scans`, `too_many_frames`, `truncated`, `too_many_pixels`, `too_many_bytes`, `too_much_memory`).
 pub fn refusal(field: &str, e: &staydown_media::MediaError) -> ApiError {
     use staydown_media::MediaError as E;
     let code = match e {

@@ -91,7 +91,7 @@ impl Default for UrlCheckSettings {
 }
 
 /// What a URL check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UrlCheck {
     /// `present`, `gone` or `unknown`.
     pub state: &'static str,
@@ -247,7 +247,7 @@ fn token_context(request_id: &str) -> String {
 }
 
 /// What one pass of the worker did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SyncReport {
     /// Requests filed with staydown platforms.
     pub sent: usize,

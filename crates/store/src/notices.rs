@@ -475,11 +475,13 @@ impl Store {
 }
 
 /// A notice as a reviewer sees it on the case page: everything but the notifier's contact.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CaseNotice {
     /// Id.
     pub id: String,
     /// Receipt.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
     /// Source.

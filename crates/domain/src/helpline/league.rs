@@ -30,6 +30,7 @@ pub struct LeagueInput {
 }
 
 /// One row of the league table.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeagueRow {
     /// Platform name.

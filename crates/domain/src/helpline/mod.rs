@@ -24,6 +24,7 @@ pub const MAX_SHORT: usize = 2_000;
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
         $(#[$doc])*
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $wire)] $variant),+
@@ -108,6 +109,7 @@ vocabulary! {
 }
 
 /// A help case as the caseworker enters it. Every field but `summary` is optional.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HelpCaseDraft {
@@ -135,6 +137,7 @@ pub struct HelpCaseDraft {
 }
 
 /// Contact details of the person helped (personal data).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactDraft {
@@ -243,6 +246,7 @@ vocabulary! {
 }
 
 /// A platform as the helpline registers it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformDraft {

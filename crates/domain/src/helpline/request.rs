@@ -99,6 +99,7 @@ impl AnswerTimes {
 }
 
 /// A removal request as the caseworker asks for it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDraft {

@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         max_bytes: 1 << 20,
         max_pixels: 4_000_000,
         max_alloc_bytes: 64 << 20,
+        ..DecodeLimits::default()
     };
     if let Ok(hashes) = hash_image_bytes(data, &limits) {
         assert!(hashes.quality <= 100);

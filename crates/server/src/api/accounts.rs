@@ -63,7 +63,7 @@ pub fn validate_account(username: &str, role: &str, password: &str) -> Result<Ro
     errors.into_result(role.unwrap_or(Role::Reviewer))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccountBody {
     // Optional so that a missing field is a field-level 422 after the role check, not before it.

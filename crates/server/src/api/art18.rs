@@ -25,7 +25,7 @@ use crate::problem::ApiError;
 pub const GROUNDS: [&str; 2] = ["threat_to_life", "threat_to_safety"];
 
 /// Body of the mark.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Art18Body {
     grounds: Option<String>,

@@ -20,7 +20,7 @@ use crate::json::ApiJson;
 use crate::problem::ApiError;
 
 /// A bank on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BankView {
     name: String,
     description: String,
@@ -33,6 +33,7 @@ pub struct BankView {
     #[serde(skip_serializing_if = "Option::is_none")]
     hashed_by: Option<&'static str>,
     entry_count: i64,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     created_by: String,
@@ -56,7 +57,7 @@ impl From<Bank> for BankView {
 }
 
 /// An entry on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryView {
     id: String,
     seq: i64,
@@ -67,6 +68,7 @@ pub struct EntryView {
     note: Option<String>,
     reason: Option<String>,
     added_by: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     added_at: OffsetDateTime,
 }
@@ -109,7 +111,7 @@ pub async fn create(
 }
 
 /// Body of `PATCH /api/v1/banks/{name}`: the settings that may change after creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BankPatch {
     /// Match rotations and mirror images of uploads (the eight dihedral PDQ variants).
@@ -144,7 +146,7 @@ pub struct EntriesQuery {
 }
 
 /// A bank with one page of its entries.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BankPage {
     #[serde(flatten)]
     bank: BankView,

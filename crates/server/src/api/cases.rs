@@ -221,24 +221,41 @@ pub fn restore_webhooks(
     webhooks(&topics, &old.id, &payload)
 }
 
+fn content_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::api::openapi::array_of("CaseContent")
+}
+
+fn decisions_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::api::openapi::array_of("DecisionRecord")
+}
+
+fn appeals_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::api::openapi::array_of("Appeal")
+}
+
 /// The case page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     id: String,
     state: &'static str,
     priority: u8,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     deadline: OffsetDateTime,
     overdue: bool,
     category: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     opened_at: OffsetDateTime,
     sources: Vec<&'static str>,
     notices: Vec<CaseNotice>,
     /// Uploads held or blocked by screening, with what the files say about themselves
     /// (provenance: AI-generated, generator, edited, and the signals behind it).
+    #[schema(schema_with = content_schema)]
     content: Vec<serde_json::Value>,
+    #[schema(schema_with = decisions_schema)]
     decisions: Vec<serde_json::Value>,
+    #[schema(schema_with = appeals_schema)]
     appeals: Vec<serde_json::Value>,
 }
 

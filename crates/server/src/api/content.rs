@@ -198,7 +198,7 @@ pub async fn read(
 }
 
 /// Body of a legal-hold change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
     hold: Option<bool>,

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod operations;
 pub mod queue;
 pub mod review;
+pub mod schemas;
 pub mod screen;
 pub mod stats;
 pub mod transparency;

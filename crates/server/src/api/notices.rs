@@ -22,9 +22,10 @@ use crate::json::ApiJson;
 use crate::problem::ApiError;
 
 /// The receipt.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoticeCreated {
     id: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     received_at: OffsetDateTime,
     /// Shown once: keep it to follow the notice. Only its digest is stored.
@@ -36,6 +37,7 @@ pub struct NoticeCreated {
     case_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     priority: Option<u8>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     deadline: Option<OffsetDateTime>,
 }
@@ -150,9 +152,10 @@ pub struct TokenQuery {
 }
 
 /// The notifier's view.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoticeView {
     id: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     received_at: OffsetDateTime,
     status: &'static str,
@@ -160,10 +163,16 @@ pub struct NoticeView {
     category: String,
     keywords: Vec<String>,
     locations: Vec<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(with = "time::serde::rfc3339::option")]
     acknowledged_at: Option<OffsetDateTime>,
     /// The decision, once there is one (DSA Art. 16(5)).
+    #[schema(schema_with = decision_schema)]
     decision: Option<serde_json::Value>,
+}
+
+fn decision_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::api::openapi::nullable_ref("NoticeDecision")
 }
 
 /// Shows a notice to whoever holds its tracking token (query `token` or header `X-Tracking-Token`):

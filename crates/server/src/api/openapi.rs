@@ -4,7 +4,8 @@
 //! Paths, methods, parameters, security and every status an operation can answer come from the
 //! contract table, which also drives the authentication layer, so the two cannot drift apart.
 //! Body schemas are derived with `utoipa` from the Rust types the handlers read and write
-//! ([`schemas`]); a body not yet given its own schema is described as a JSON object or array.
+//! ([`schemas`]); answers built with `serde_json::json!` have hand-written schemas
+//! ([`super::schemas`]), multipart forms too ([`extra_schemas`]).
 //! Every error is the problem document of RFC 9457 ([`ProblemDocument`]).
 
 use std::sync::OnceLock;
@@ -51,7 +52,8 @@ pub struct FieldProblem {
     message: String,
 }
 
-fn add<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+/// Adds `T`'s schema and those it refers to.
+pub(crate) fn add<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
     out.push((T::name().into_owned(), T::schema()));
     T::schemas(out);
 }
@@ -62,6 +64,41 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
     add::<ProblemDocument>(&mut out);
     add::<FieldProblem>(&mut out);
     add::<staydown_domain::notice::NoticeDraft>(&mut out);
+    // Request bodies.
+    add::<staydown_domain::decision::DecisionDraft>(&mut out);
+    add::<staydown_domain::appeal::AppealDraft>(&mut out);
+    add::<staydown_domain::appeal::AppealDecisionDraft>(&mut out);
+    add::<staydown_domain::bank::BankDraft>(&mut out);
+    add::<staydown_domain::bank::EntryDraft>(&mut out);
+    add::<super::banks::BankPatch>(&mut out);
+    add::<super::content::HoldBody>(&mut out);
+    add::<super::art18::Art18Body>(&mut out);
+    add::<super::videos::VideoDraft>(&mut out);
+    add::<super::videos::Thresholds>(&mut out);
+    add::<super::accounts::NewAccountBody>(&mut out);
+    add::<super::transparency::RequeueBody>(&mut out);
+    add::<super::screen::ScreenRequest>(&mut out);
+    add::<crate::staff::api::ResetBody>(&mut out);
+    add::<crate::staff::api::ChangeBody>(&mut out);
+    // Answers with a type of their own.
+    add::<staydown_domain::taxonomy::Category>(&mut out);
+    add::<staydown_domain::legal_grounds::LegalGround>(&mut out);
+    add::<super::notices::NoticeCreated>(&mut out);
+    add::<super::notices::NoticeView>(&mut out);
+    add::<super::queue::QueueEntry>(&mut out);
+    add::<super::cases::CaseView>(&mut out);
+    add::<super::review::TakenView>(&mut out);
+    add::<super::review::AppealEntry>(&mut out);
+    add::<super::transparency::Submission>(&mut out);
+    add::<super::screen::ScreenResponse>(&mut out);
+    add::<super::banks::BankView>(&mut out);
+    add::<super::banks::BankPage>(&mut out);
+    add::<super::banks::EntryView>(&mut out);
+    add::<crate::staff::api::AccountView>(&mut out);
+    add::<crate::staff::api::KeyView>(&mut out);
+    add::<crate::staff::api::SessionView>(&mut out);
+    add::<super::videos::VideoView>(&mut out);
+    super::helpline::schemas(&mut out);
     out
 }
 
@@ -78,12 +115,28 @@ pub async fn serve() -> Response {
     response
 }
 
+/// `Name` → a reference to `components.schemas.Name`; `[Name]` → an array of them.
 fn schema_ref(name: &str) -> Value {
-    match name {
-        "Object" => json!({"type": "object"}),
-        "Array" => json!({"type": "array", "items": {}}),
-        _ => json!({"$ref": format!("#/components/schemas/{name}")}),
+    match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(item) => json!({"type": "array", "items": schema_ref(item)}),
+        None => json!({"$ref": format!("#/components/schemas/{name}")}),
     }
+}
+
+/// For `#[schema(schema_with = ..)]`: the named component or `null`.
+pub(crate) fn nullable_ref(name: &str) -> RefOr<Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    RefOr::T(Schema::OneOf(
+        OneOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name(name))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    ))
+}
+
+/// For `#[schema(schema_with = ..)]`: an array of the named component.
+pub(crate) fn array_of(name: &str) -> RefOr<Schema> {
+    RefOr::T(Schema::Array(utoipa::openapi::schema::Array::new(utoipa::openapi::Ref::from_schema_name(name))))
 }
 
 fn operation_id(op: &Operation) -> String {
@@ -235,7 +288,7 @@ fn build() -> Value {
     for (name, schema) in schemas() {
         components.insert(name, serde_json::to_value(schema).unwrap_or(Value::Null));
     }
-    for (name, schema) in extra_schemas() {
+    for (name, schema) in extra_schemas().into_iter().chain(super::schemas::answers()) {
         components.insert(name.to_owned(), schema);
     }
     json!({

@@ -94,22 +94,25 @@ pub fn search_terms(term: &str) -> Vec<String> {
     terms
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueEntry {
     case_id: String,
     state: &'static str,
     priority: u8,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     deadline: OffsetDateTime,
     overdue: bool,
     category: String,
     notice_count: i64,
     sources: Vec<&'static str>,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     opened_at: OffsetDateTime,
     /// Who has taken the case (`account:<id>`).
     assignee: Option<String>,
     /// When it was first picked up.
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(with = "time::serde::rfc3339::option")]
     picked_up_at: Option<OffsetDateTime>,
 }

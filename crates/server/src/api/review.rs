@@ -23,12 +23,14 @@ pub struct TakeBody {
 }
 
 /// The answer to `take`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TakenView {
     case_id: String,
     assignee: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     picked_up_at: OffsetDateTime,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     assigned_at: OffsetDateTime,
     /// Seconds from the case's opening to its first pick-up.
@@ -73,12 +75,13 @@ pub struct AppealsQuery {
 }
 
 /// An open appeal as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppealEntry {
     id: String,
     decision_id: String,
     case_id: String,
     appellant: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     received_at: OffsetDateTime,
     /// Whole hours since the appeal was received.

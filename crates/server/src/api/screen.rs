@@ -47,7 +47,7 @@ fn round2(x: f64) -> f64 {
 const MAX_TEXT: usize = 2_000;
 
 /// The JSON form: hashes the platform computed itself.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreenRequest {
     pdq: Option<String>,
@@ -66,7 +66,7 @@ pub struct ScreenRequest {
 }
 
 /// The upload's hashes as answered.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Hashes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pdq: Option<String>,
@@ -82,7 +82,7 @@ pub struct Hashes {
 }
 
 /// One match on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchView {
     bank: String,
     entry_id: String,
@@ -106,7 +106,7 @@ pub struct MatchView {
 }
 
 /// The answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScreenResponse {
     verdict: &'static str,
     matches: Vec<MatchView>,
@@ -116,6 +116,7 @@ pub struct ScreenResponse {
     pdq_skipped: Option<&'static str>,
     /// What the file says about its origin (issue 6); only when image bytes were sent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     provenance: Option<Provenance>,
     /// What the container says (video bytes only): controlled tokens and numbers, no free text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,7 +130,8 @@ pub struct ScreenResponse {
 }
 
 /// A video upload's summary on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ScreenedVideo)]
 pub struct VideoView {
     /// Frames hashed (before deduplication).
     frames_hashed: u64,
@@ -138,6 +140,7 @@ pub struct VideoView {
     /// Frames of quality ≥ 50 (the ones matched).
     frames_matchable: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     info: Option<staydown_vpdq::decode::VideoInfo>,
 }
 

@@ -21,16 +21,19 @@ pub struct SubmissionsQuery {
     limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Submission {
     puid: String,
     decision_id: String,
     state: &'static str,
     attempts: i64,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     queued_at: OffsetDateTime,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(with = "time::serde::rfc3339::option")]
     next_attempt_at: Option<OffsetDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(with = "time::serde::rfc3339::option")]
     submitted_at: Option<OffsetDateTime>,
     tdb_uuid: Option<String>,
@@ -75,7 +78,7 @@ pub async fn submissions(
 }
 
 /// Body of `POST /api/v1/transparency/submissions/requeue`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequeueBody {
     /// The refused statements to send again.

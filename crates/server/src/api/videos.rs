@@ -22,7 +22,7 @@ use crate::json::ApiJson;
 use crate::problem::ApiError;
 
 /// A video entry as sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VideoDraft {
     vpdq: Option<String>,
@@ -33,7 +33,8 @@ pub struct VideoDraft {
 }
 
 /// A video entry on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = BankVideo)]
 pub struct VideoView {
     id: String,
     seq: i64,
@@ -46,7 +47,7 @@ pub struct VideoView {
 }
 
 /// The two vPDQ thresholds.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
     query_pct: Option<u8>,

@@ -23,11 +23,12 @@ use crate::json::ApiJson;
 use crate::problem::ApiError;
 
 /// An account as listed (never the password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     id: String,
     username: String,
     role: &'static str,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     disabled: bool,
@@ -81,7 +82,7 @@ pub async fn enable_account(
 }
 
 /// Body of an admin's password reset.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
     password: Option<String>,
@@ -123,7 +124,7 @@ pub async fn reset_password(
 }
 
 /// Body of a person's own password change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
     current_password: Option<String>,
@@ -172,16 +173,19 @@ pub async fn change_own_password(
 }
 
 /// A key as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     id: String,
     name: String,
     role: &'static str,
     account_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(with = "time::serde::rfc3339::option")]
     revoked_at: Option<OffsetDateTime>,
     /// `active`, `expired` or `revoked`.
@@ -249,14 +253,16 @@ pub async fn revoke_key(
 }
 
 /// The browser session as its page scripts and tests see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     account_id: String,
     username: String,
     role: &'static str,
     csrf_token: String,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     idle_expires_at: OffsetDateTime,
+    #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
     absolute_expires_at: OffsetDateTime,
 }

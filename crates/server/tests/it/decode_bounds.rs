@@ -78,3 +78,34 @@ async fn a_timed_out_decode_answers_too_slow_and_gives_its_budget_back() {
         }
     }
 }
+
+/// WebP, GIF, BMP and HEIF bounds through the API (issue 15): a lossless WebP, a GIF screen, an
+/// RLE bitmap and a HEIF image each declaring far more than their bytes can fill, a GIF of 1001
+/// frames, and a WebP and a BMP cut short: each a 422 naming its reason, nothing reserved.
+#[tokio::test]
+async fn hostile_webp_gif_bmp_and_heif_get_a_422_with_their_reason() {
+    for backend in backends().await {
+        let settings = Settings { screen_decode_memory: 32 << 20, ..Settings::default() };
+        let app = TestApp::start_with(backend, settings).await;
+        let key = app.key(Role::Platform, "Uploads").await;
+        let small_gif = hostile::gif_screen(16, 16, 1);
+        let (status, answer) =
+            app.post_multipart("/api/v1/screen", &[("image", Some("x.gif"), &small_gif)], Some(&key)).await;
+        assert_eq!(status, 200, "{backend:?}: {answer}");
+
+        let cases: [(&str, Vec<u8>, &str); 7] = [
+            ("lossless WebP", hostile::riff(&[(b"VP8L", hostile::vp8l(16384, 6000, 40))]), "data_too_short"),
+            ("GIF screen", hostile::gif_screen(10_000, 10_000, 1), "data_too_short"),
+            ("GIF frames", hostile::gif_screen(2, 2, 1001), "too_many_frames"),
+            ("RLE8 bitmap", hostile::bmp8(10_000, 10_000, 1, &[0, 1]), "data_too_short"),
+            ("HEIF", hostile::heif_declaring(20_000, 5_000, 16), "data_too_short"),
+            ("cut WebP", hostile::riff(&[(b"VP8L", hostile::vp8l(64, 64, 400))])[..200].to_vec(), "truncated"),
+            ("cut BMP", hostile::bmp8(64, 64, 0, &[0; 64 * 63]), "truncated"),
+        ];
+        for (what, bytes, reason) in cases {
+            let (status, code, message) = refused(&app, &key, &bytes).await;
+            assert_eq!((status, code.as_str()), (422, reason), "{backend:?} {what}: {message}");
+            assert_eq!(app.state.decode_budget().available_bytes(), 32 << 20, "{what}: a refusal reserved nothing");
+        }
+    }
+}

@@ -43,6 +43,8 @@ mod misuse;
 /// Several nodes on one PostgreSQL: API, screening and worker roles (issue 16 goal 4).
 mod nodes;
 mod openapi;
+/// Real answers validated against the OpenAPI document's schemas (issue 15).
+mod openapi_answers;
 /// The outbox: confirmation of receipt, retries, dead letters.
 mod outbox;
 /// The pages' server side: withdrawing a hash-only report (issue 11).

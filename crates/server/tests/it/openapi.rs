@@ -169,3 +169,93 @@ async fn expect_problem(resp: reqwest::Response, status: u16, path: &str) {
     let body: Value = resp.json().await.expect("problem json");
     assert_eq!(body["status"], status, "{path}: {body}");
 }
+
+/// The component a schema names (`$ref`), or the items' component of an array of them.
+fn component<'a>(doc: &'a Value, schema: &Value) -> Option<(String, &'a Value)> {
+    let reference = schema["$ref"].as_str().or_else(|| schema["items"]["$ref"].as_str())?;
+    let name = reference.strip_prefix("#/components/schemas/")?;
+    Some((name.to_owned(), &doc["components"]["schemas"][name]))
+}
+
+/// Whether a component describes its fields: properties of its own, or a combination of such.
+fn describes_fields(doc: &Value, schema: &Value) -> bool {
+    if schema["properties"].as_object().is_some_and(|p| !p.is_empty()) {
+        return true;
+    }
+    for combined in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema[combined].as_array() {
+            return parts.iter().any(|part| match component(doc, part) {
+                Some((_, c)) => describes_fields(doc, c),
+                None => describes_fields(doc, part),
+            });
+        }
+    }
+    false
+}
+
+/// Every request body and every JSON answer of every operation has a named schema that lists its
+/// fields (not "any object"), every error status is the problem document with its field-level
+/// `errors`, and multipart bodies name their file parts — so an operation added without a
+/// schema, or a schema that shrinks back to a free object, fails here.
+#[test]
+fn every_body_and_answer_has_a_schema() {
+    let doc = staydown_server::api::openapi::document();
+    let mut missing = Vec::new();
+    for op in OPERATIONS {
+        let o = &doc["paths"][op.full_path()][op.method.to_ascii_lowercase()];
+        let name = format!("{} {}", op.method, op.path);
+        if op.body != Body::None {
+            let content = o["requestBody"]["content"].as_object().expect("request body content");
+            for (media, c) in content {
+                if media == "*/*" {
+                    assert_eq!(op.body, Body::Bytes, "{name}");
+                    continue;
+                }
+                match component(doc, &c["schema"]) {
+                    Some((_, schema)) if describes_fields(doc, schema) => {}
+                    _ => missing.push(format!("{name}: request body {media}")),
+                }
+                if media == "multipart/form-data" {
+                    let (_, schema) = component(doc, &c["schema"]).expect("multipart schema");
+                    let binary = schema["properties"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .any(|(_, p)| p["contentMediaType"] == "application/octet-stream");
+                    assert!(binary, "{name}: multipart body without a file part: {schema}");
+                }
+            }
+        }
+        for (status, response) in o["responses"].as_object().expect("responses") {
+            if status.starts_with('4') || status.starts_with('5') {
+                let problem = response["content"]["application/problem+json"]["schema"]["$ref"].as_str();
+                // A Cookie header HTTP does not allow is refused by hyper with a bare 400.
+                let bare_400 = status == "400" && op.access == Access::Session;
+                assert!(
+                    bare_400 || problem == Some("#/components/schemas/ProblemDocument"),
+                    "{name} {status} is not a problem document"
+                );
+            }
+            let Some(content) = response["content"].as_object() else { continue };
+            for (media, c) in content {
+                if media == "application/problem+json" {
+                    assert_eq!(c["schema"]["$ref"], "#/components/schemas/ProblemDocument", "{name} {status}");
+                } else if media == "application/json" {
+                    match component(doc, &c["schema"]) {
+                        Some((_, schema)) if describes_fields(doc, schema) => {}
+                        _ => missing.push(format!("{name}: answer {status}")),
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "bodies without a schema of their fields:\n{}", missing.join("\n"));
+    // The problem document's field-level reasons.
+    let errors = &doc["components"]["schemas"]["ProblemDocument"]["properties"]["errors"];
+    let text = errors.to_string();
+    assert!(text.contains("#/components/schemas/FieldProblem"), "{errors}");
+    let field = &doc["components"]["schemas"]["FieldProblem"];
+    for key in ["field", "code", "message"] {
+        assert!(field["required"].as_array().unwrap().iter().any(|r| r == key), "FieldProblem.{key} required: {field}");
+    }
+}

@@ -225,7 +225,7 @@ pub async fn build_police_bundle(state: &AppState, actor: &str, id: &str) -> Res
 /// with `staydown bank export --bank helpline-preemptive --format csv|json|te`.
 pub const PREEMPTIVE_BANK: &str = "helpline-preemptive";
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HashBody {
     /// PDQ (64 hex).

@@ -86,3 +86,20 @@ fn rfc3339(t: OffsetDateTime) -> String {
 fn opt(t: Option<OffsetDateTime>) -> Option<String> {
     t.map(rfc3339)
 }
+
+/// The helpline's body schemas, for the OpenAPI document (`super::openapi`).
+pub(crate) fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+    use super::openapi::add;
+    add::<staydown_domain::helpline::HelpCaseDraft>(out);
+    add::<staydown_domain::helpline::PlatformDraft>(out);
+    add::<staydown_domain::helpline::request::RequestDraft>(out);
+    add::<staydown_domain::helpline::league::LeagueRow>(out);
+    add::<cases::ReferralBody>(out);
+    add::<requests::AnswerBody>(out);
+    add::<requests::SentBody>(out);
+    add::<evidence::HashBody>(out);
+    add::<requests::RequestView>(out);
+    add::<platforms::PlatformView>(out);
+    add::<crate::helpline::UrlCheck>(out);
+    add::<crate::helpline::SyncReport>(out);
+}

@@ -4,7 +4,7 @@
 use super::*;
 
 /// A platform as shown (never its API key).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlatformView {
     id: String,
     name: String,

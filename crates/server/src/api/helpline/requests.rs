@@ -5,7 +5,7 @@
 use super::*;
 
 /// A removal request as shown (never the tracking token).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RequestView {
     id: String,
     case_id: String,
@@ -229,7 +229,7 @@ pub(super) async fn show_request(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     /// `acknowledged`, `removed` or `refused`.
@@ -315,7 +315,7 @@ pub(super) async fn check_now(
 }
 
 /// When a person sent a letter or web-form request by hand.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SentBody {
     /// When it was sent (RFC 3339, not in the future, not before the draft); now when absent.
