@@ -1,9 +1,10 @@
 //! Bank imports in bounded chunks: a large import never holds the write lock for long, so intake
 //! keeps answering while it runs, and the import is still all or nothing for every reader.
 //!
-//! Issue 15 ("intake never goes down during a bank import"), design.md §9. The entries are written
-//! [`IMPORT_CHUNK`] at a time, each chunk its own short write transaction, tagged with the
-//! import's id (`bank_entries.import_id`) and invisible while the import is `staging` (every
+//! Issue 15 ("intake never goes down during a bank import"), design.md §9; docs/banks.md. The
+//! entries are written in hash order, in chunks sized to hold the write lock about
+//! [`IMPORT_CHUNK_TIME`] each, each chunk its own write transaction on a connection of its own
+//! (`Store::import_writer`), tagged with the import's id (`bank_entries.import_id`) and invisible while the import is `staging` (every
 //! reader of live entries uses `banks::live`). One last short transaction marks the import
 //! `committed` and logs a single `import_committed` change (with the PostgreSQL notification and
 //! the audit entry), which makes every entry visible at once; screening nodes expand that change
@@ -50,7 +51,7 @@ const DELETE_CHUNK: i64 = 5000;
 
 impl Store {
     /// Imports entries into a bank, all or nothing for every reader, without ever holding the write
-    /// lock for more than one chunk of [`IMPORT_CHUNK`] entries (see the module docs). Entries whose
+    /// lock for more than one chunk of about [`IMPORT_CHUNK_TIME`] (see the module docs). Entries whose
     /// exact hash set (pdq, sha256, md5) the bank already holds, or that repeat within the import,
     /// are skipped and counted. `progress` is called with the number of entries handled so far.
     ///
