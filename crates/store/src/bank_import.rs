@@ -4,8 +4,8 @@
 //! Issue 15 ("intake never goes down during a bank import"), design.md §9; docs/banks.md. The
 //! entries are written in hash order, in chunks sized to hold the write lock about
 //! [`IMPORT_CHUNK_TIME`] each, each chunk its own write transaction on a connection of its own
-//! (`Store::import_writer`), tagged with the import's id (`bank_entries.import_id`) and invisible while the import is `staging` (every
-//! reader of live entries uses `banks::live`). One last short transaction marks the import
+//! (`Store::import_writer`), tagged with the import's id (`bank_entries.import_id`) and invisible
+//! while the import is `staging` (every reader of live entries uses `banks::live`). One last short transaction marks the import
 //! `committed` and logs a single `import_committed` change (with the PostgreSQL notification and
 //! the audit entry), which makes every entry visible at once; screening nodes expand that change
 //! into the import's entries with [`Store::import_entries`]. An import that fails is marked
@@ -81,10 +81,9 @@ impl Store {
         for row in sqlx::query(AssertSqlSafe(sql)).bind(&bank_id).fetch_all(&self.pool).await? {
             held_rows.push(EntryKey(row.try_get("pdq")?, row.try_get("sha256")?, row.try_get("md5")?));
         }
-        let held: HashSet<(Option<&str>, Option<&str>, Option<&str>)> =
-            held_rows.iter().map(EntryKey::as_refs).collect();
         // Of entries repeating a hash set within the file, the first one is kept.
-        let mut seen = held;
+        let mut seen: HashSet<(Option<&str>, Option<&str>, Option<&str>)> =
+            held_rows.iter().map(EntryKey::as_refs).collect();
         let mut fresh: Vec<&NewEntry> = entries.iter().filter(|e| seen.insert(key(e))).collect();
         let duplicates = entries.len() - fresh.len();
         drop(seen);
@@ -430,4 +429,38 @@ fn insert_sql(backend: Backend, rows: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_statements_use_anonymous_placeholders_and_postgres_numbered_ones() {
+        let sqlite = insert_sql(Backend::Sqlite, 3);
+        assert_eq!(sqlite.matches('?').count(), 36);
+        assert!(!sqlite.contains('$'));
+        let postgres = insert_sql(Backend::Postgres, 3);
+        assert!(postgres.contains("$36)") && !postgres.contains("$37") && !postgres.contains('?'));
+    }
+
+    #[test]
+    fn chunks_follow_the_time_they_held_the_lock_within_bounds() {
+        // 1,000 rows in 80 ms: half as many fit in 40 ms.
+        assert_eq!(next_chunk_rows(1000, Duration::from_millis(80)), 500);
+        // Fast chunks grow, but at most double.
+        assert_eq!(next_chunk_rows(1000, Duration::from_millis(1)), 2000);
+        // A stall never makes a chunk smaller than the minimum, nor speed larger than the maximum.
+        assert_eq!(next_chunk_rows(100, Duration::from_secs(10)), MIN_CHUNK);
+        assert_eq!(next_chunk_rows(MAX_CHUNK, Duration::ZERO), MAX_CHUNK);
+    }
+
+    #[test]
+    fn a_long_chunk_and_every_fourth_chunk_get_the_long_pause() {
+        assert_eq!(sqlite_pause(Duration::from_millis(40), 1), SQLITE_SHORT_PAUSE);
+        assert_eq!(sqlite_pause(Duration::from_millis(40), 4), SQLITE_LONG_PAUSE);
+        assert_eq!(sqlite_pause(Duration::from_millis(90), 5), SQLITE_LONG_PAUSE);
+        // The long pause outlasts SQLite's slowest busy-handler polling interval (100 ms).
+        assert!(SQLITE_LONG_PAUSE > Duration::from_millis(100));
+    }
 }
