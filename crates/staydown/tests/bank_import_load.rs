@@ -15,6 +15,11 @@ use staydown_testkit::{Backend, TestDatabase, backends, fresh_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_staydown");
 const LINES: u64 = 300_000;
+/// A notice not answered within this counts as refused: to the notifier, intake is down. An import
+/// whose chunks are short keeps every answer far below it (the slowest seen, on a 2-core machine
+/// at load 12: 0.2 s on SQLite, 0.6 s on PostgreSQL); one that writes all 300,000 hashes in a
+/// single transaction holds intake for several seconds (8 s and 12 s there), and fails.
+const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
 struct Server {
     child: Child,
@@ -145,7 +150,7 @@ fn clients(base: &str, stop: &Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<(u
             let url = format!("{base}/api/v1/notices");
             let stop = stop.clone();
             tokio::spawn(async move {
-                let client = reqwest::Client::new();
+                let client = reqwest::Client::builder().timeout(ANSWER_WITHIN).build().unwrap();
                 let (mut ok, mut bad, mut slowest) = (0, Vec::new(), Duration::ZERO);
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -158,12 +163,13 @@ fn clients(base: &str, stop: &Arc<AtomicBool>) -> Vec<tokio::task::JoinHandle<(u
                         "good_faith": true
                     });
                     let started = Instant::now();
-                    let r = client.post(&url).json(&body).send().await.unwrap();
+                    let answer = client.post(&url).json(&body).send().await;
                     slowest = slowest.max(started.elapsed());
-                    if r.status() == 201 {
-                        ok += 1;
-                    } else {
-                        bad.push(format!("{} {}", r.status(), r.text().await.unwrap_or_default()));
+                    match answer {
+                        Ok(r) if r.status() == 201 => ok += 1,
+                        Ok(r) => bad.push(format!("{} {}", r.status(), r.text().await.unwrap_or_default())),
+                        Err(e) if e.is_timeout() => bad.push(format!("no answer within {ANSWER_WITHIN:?}")),
+                        Err(e) => bad.push(format!("request failed: {e}")),
                     }
                 }
                 (ok, bad, slowest)
@@ -184,10 +190,9 @@ async fn finish(tasks: Vec<tokio::task::JoinHandle<(u64, Vec<String>, Duration)>
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a 300k-line import while notices flow takes minutes per backend on 2 cores; \
-            run: cargo test -p staydown --test bank_import_load -- --ignored --nocapture"]
 async fn intake_answers_201_throughout_a_300k_import_and_a_killed_import_shows_nothing() {
     for backend in backends().await {
+        let whole = Instant::now();
         let db = fresh_database(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let (big, killed) = (dir.path().join("big.te"), dir.path().join("killed.te"));
@@ -206,6 +211,7 @@ async fn intake_answers_201_throughout_a_300k_import_and_a_killed_import_shows_n
         let child = import(&db, "big", &big);
         let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
         let took = started.elapsed();
+        let ended = Instant::now();
         stop.store(true, Ordering::Relaxed);
         let (ok, bad, slowest) = finish(tasks).await;
         assert!(out.status.success(), "{backend:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -216,10 +222,35 @@ async fn intake_answers_201_throughout_a_300k_import_and_a_killed_import_shows_n
             &bad[..bad.len().min(5)]
         );
         assert!(ok >= 20, "{backend:?}: only {ok} notices went through during the import");
-        eprintln!("{backend:?}: imported {LINES} in {took:?}; {ok} notices all 201 meanwhile, slowest {slowest:?}");
+        // Figures for the notes, not assertions: they depend on the machine and its load.
+        eprintln!(
+            "{backend:?}: imported {LINES} hashes in {:.1} s; meanwhile {ok} notices, all 201, the slowest answered in {} ms",
+            took.as_secs_f64(),
+            slowest.as_millis()
+        );
         assert_eq!(count(&db, "big"), LINES, "{backend:?}");
+        // Every hash of the file is banked, once: the export holds exactly the file's hashes.
+        let exported = dir.path().join("exported.te");
+        cli(&db, &["bank", "export", "--bank", "big", "--format", "te", exported.to_str().unwrap()]);
+        let mut banked: Vec<String> = std::fs::read_to_string(&exported)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("pdq ").map(|h| h.split_whitespace().next().unwrap_or(h).to_owned()))
+            .collect();
+        banked.sort_unstable();
+        let mut expected: Vec<String> = (0..LINES).map(pdq).collect();
+        expected.sort_unstable();
+        assert!(banked == expected, "{backend:?}: the export differs from the imported file");
         wait_matches(&http, &server, &key, &pdq(0), 1).await;
         wait_matches(&http, &server, &key, &pdq(LINES - 1), 1).await;
+        wait_matches(&http, &server, &key, &pdq(LINES / 2), 1).await;
+        // Entries are written in hash order: the first and last of that order, too.
+        wait_matches(&http, &server, &key, &expected[0], 1).await;
+        wait_matches(&http, &server, &key, &expected[expected.len() - 1], 1).await;
+        eprintln!(
+            "{backend:?}: the server's index matched the import {:.1} s after it ended",
+            ended.elapsed().as_secs_f64()
+        );
 
         // 2. An import killed half-way: its rows were written, none of them is visible.
         let stop = Arc::new(AtomicBool::new(false));
@@ -249,5 +280,6 @@ async fn intake_answers_201_throughout_a_300k_import_and_a_killed_import_shows_n
         if backend == Backend::Postgres {
             drop(server);
         }
+        eprintln!("{backend:?}: whole test {:.1} s", whole.elapsed().as_secs_f64());
     }
 }
