@@ -15,11 +15,13 @@ use staydown_testkit::{Backend, TestDatabase, backends, fresh_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_staydown");
 const LINES: u64 = 300_000;
-/// A notice not answered within this counts as refused: to the notifier, intake is down. An import
-/// whose chunks are short keeps every answer far below it (the slowest seen, on a 2-core machine
-/// at load 12: 0.2 s on SQLite, 0.6 s on PostgreSQL); one that writes all 300,000 hashes in a
-/// single transaction holds intake for several seconds (8 s and 12 s there), and fails.
-const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+/// The notifier's client timeout: a notice not answered within it counts as refused (to the
+/// person reporting, intake is down). It is an availability bound, not a speed claim, set far
+/// from both sides: an import whose chunks are short keeps every answer far below it (the
+/// slowest seen, on a 2-core machine at load 12: 0.2 s on SQLite, 0.6 s on PostgreSQL); one that
+/// writes all 300,000 hashes in a single transaction holds intake for 8 s and 12 s there, and
+/// fails.
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 struct Server {
     child: Child,
