@@ -14,6 +14,8 @@ range search at the same radius with FAISS's exact binary indexes on ONE thread:
 checks each against the truth (recall, extra results), measures queries/s and memory (growth of
 the process's resident set while the index is built), and prints the ratio of staydown's
 single-thread queries/s (read from DIR/staydown.json, written by the same Rust run) to each.
+For a `--dihedral` dump (8 searches per upload) it also prints uploads/s and searches the
+multi-hash index with each upload's own hash alone, the plain figure beside staydown's.
 
 FAISS's binary range_search returns distances strictly below its radius argument, so it is
 called with radius + 1 (as HMA does). IndexBinaryMultiHash allocates a lot during search; with
@@ -69,17 +71,8 @@ def load(directory):
     return meta, entries, queries, truth
 
 
-def run_index(name, make, entries, queries, truth, radius):
-    import numpy as np
-
-    rss_before = rss_bytes()
-    start = time.perf_counter()
-    index = make()
-    index.add(entries)
-    build_s = time.perf_counter() - start
-    memory = rss_bytes() - rss_before
-    # Warm-up outside the timing (first-touch page faults of the search structures).
-    index.range_search(queries[:10], radius + 1)
+def search(index, queries, truth, radius):
+    """Times one range search over `queries`; returns (queries/s, recall, extra results)."""
     start = time.perf_counter()
     lims, _distances, labels = index.range_search(queries, radius + 1)
     seconds = time.perf_counter() - start
@@ -89,16 +82,35 @@ def run_index(name, make, entries, queries, truth, radius):
         expected += len(want)
         found += len(got & want)
         extra += len(got - want)
-    del index
-    return {
+    return len(queries) / seconds, (found / expected if expected else 1.0), extra
+
+
+def run_index(name, make, entries, queries, truth, radius, plain_every=0):
+    rss_before = rss_bytes()
+    start = time.perf_counter()
+    index = make()
+    index.add(entries)
+    build_s = time.perf_counter() - start
+    memory = rss_bytes() - rss_before
+    # Warm-up outside the timing (first-touch page faults of the search structures).
+    index.range_search(queries[:10], radius + 1)
+    qps, recall, extra = search(index, queries, truth, radius)
+    result = {
         "index": name,
         "queries": len(queries),
-        "qps": len(queries) / seconds,
-        "recall": found / expected if expected else 1.0,
+        "qps": qps,
+        "recall": recall,
         "extra": extra,
         "memory_bytes": memory,
         "build_s": build_s,
     }
+    if plain_every:
+        # Dihedral dump: every `plain_every`-th query is an upload's own hash; the same index
+        # searched with those alone is the plain (non-dihedral) figure of the same run.
+        plain_qps, plain_recall, plain_extra = search(index, queries[::plain_every], truth[::plain_every], radius)
+        result.update({"plain_qps": plain_qps, "plain_recall": plain_recall, "plain_extra": plain_extra})
+    del index
+    return result
 
 
 def main():
@@ -134,8 +146,18 @@ def main():
     flat_n = args.flat_queries or len(queries)
     # MultiHash first: its memory is measured as RSS growth, which pages freed by an earlier
     # index could hide.
+    dihedral = bool(staydown.get("dihedral"))
+    per_upload = 8 if dihedral else 1
     results = [
-        run_index("IndexBinaryMultiHash(16x16, nflip=1)", multi_hash, entries, queries, truth, radius),
+        run_index(
+            "IndexBinaryMultiHash(16x16, nflip=1)",
+            multi_hash,
+            entries,
+            queries,
+            truth,
+            radius,
+            plain_every=per_upload if dihedral else 0,
+        ),
         run_index("IndexBinaryFlat", lambda: faiss.IndexBinaryFlat(256), entries, queries[:flat_n], truth[:flat_n], radius),
     ]
     ours = staydown["qps_single_thread"]
@@ -154,6 +176,21 @@ def main():
     )
     if best:
         print(f"  ratio vs the best exact FAISS index ({best['index']}): {ours / best['qps']:.1f}x")
+    plain_ratio = None
+    if dihedral:
+        mh = results[0]
+        ours_plain = staydown.get("plain_uploads_per_s_single_thread")
+        print(
+            f"  dihedral (8 searches per upload): staydown {ours / 8:.0f} uploads/s, {mh['index']}"
+            f" {mh['qps'] / 8:.0f} uploads/s -> {ours / mh['qps']:.1f}x"
+        )
+        if ours_plain:
+            plain_ratio = ours_plain / mh["plain_qps"]
+            print(
+                f"  plain (each upload's own hash only): staydown {ours_plain:.0f} uploads/s, {mh['index']}"
+                f" {mh['plain_qps']:.0f} uploads/s (recall {mh['plain_recall']}, {mh['plain_extra']} extra)"
+                f" -> {plain_ratio:.1f}x"
+            )
     print(
         json.dumps(
             {
@@ -164,6 +201,8 @@ def main():
                 "faiss": results,
                 "staydown_qps_single_thread": ours,
                 "ratio_vs_best_faiss": ours / best["qps"] if best else None,
+                "dihedral": dihedral,
+                "plain_ratio_vs_multihash": plain_ratio,
             }
         )
     )

@@ -17,7 +17,8 @@
 //! the 16×16 bit block — for random hashes they are just seven more random-looking queries, which
 //! is the cost that matters here; real variants come from one DCT, `staydown bench pdq`). The
 //! query list then holds 8 hashes per upload, so the dump and FAISS run the same 8 searches, and
-//! uploads/s is queries/s ÷ 8 for both.
+//! uploads/s is queries/s ÷ 8 for both. The same run also times each upload's own hash searched
+//! alone (the plain, non-dihedral cost), so the two figures come from one data set and one build.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -251,6 +252,17 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
     let (results_n, seconds_n) = timed_parallel(&data.queries, threads, search);
     let qps_n = per_second(data.queries.len(), seconds_n);
     ensure!(results == results_n, "multi-threaded results differ from single-threaded ones");
+    // With --dihedral, the plain figure in the same run: each upload's own hash (variant 0, every
+    // 8th query) searched alone, one thread — what a bank with `dihedral = false` costs.
+    let plain = if dihedral {
+        let originals: Vec<[u64; 4]> = data.queries.iter().step_by(per_upload).copied().collect();
+        let (plain_results, seconds) = timed_parallel(&originals, 1, search);
+        let same = plain_results.iter().zip(results.iter().step_by(per_upload)).all(|(a, b)| a == b);
+        ensure!(same, "plain searches differ from the same queries' results in the dihedral run");
+        Some(per_second(originals.len(), seconds))
+    } else {
+        None
+    };
 
     // Brute force: single thread on a subset for its speed, all threads on all queries for
     // the truth.
@@ -317,6 +329,14 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
             qps_n / 8.0
         )?;
     }
+    if let Some(plain_qps) = plain {
+        writeln!(
+            out,
+            "  plain             {plain_qps:.0} uploads/s (1 thread, the same uploads' own hashes only); \
+             dihedral costs {:.1}× the plain search per upload",
+            plain_qps / (qps_1 / 8.0)
+        )?;
+    }
     let json = serde_json::json!({
         "entries": n,
         "queries": data.queries.len(),
@@ -334,6 +354,8 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<ExitCode> {
         "seed": seed,
         "dihedral": dihedral,
         "uploads_per_s": qps_n / per_upload as f64,
+        "uploads_per_s_single_thread": qps_1 / per_upload as f64,
+        "plain_uploads_per_s_single_thread": plain,
     });
     if let Some(dir) = &dump_dir {
         dump(dir, &data, &truth, radius, seed)?;
