@@ -240,6 +240,28 @@ pub struct AnswerBody {
     pub note: Option<String>,
 }
 
+/// The time a person gives for something that happened (field `at`, RFC 3339): now when absent;
+/// a field error `in_future` (with `future`, the message) or `invalid` otherwise.
+fn past_or_now(
+    at: Option<&str>,
+    now: OffsetDateTime,
+    future: &str,
+    errors: &mut staydown_domain::validation::FieldErrors,
+) -> Option<OffsetDateTime> {
+    match at.map(|t| OffsetDateTime::parse(t, &Rfc3339)) {
+        None => Some(now),
+        Some(Ok(t)) if t <= now => Some(t),
+        Some(Ok(_)) => {
+            errors.push("at", "in_future", future);
+            None
+        }
+        Some(Err(_)) => {
+            errors.push("at", "invalid", "an RFC 3339 timestamp");
+            None
+        }
+    }
+}
+
 pub(super) async fn record_answer(
     State(state): State<AppState>,
     caller: Caller,
@@ -263,18 +285,7 @@ pub async fn answer(state: &AppState, principal: &str, id: &str, body: AnswerBod
         }
     };
     let now = state.now();
-    let at = match body.at.as_deref().map(|t| OffsetDateTime::parse(t, &Rfc3339)) {
-        None => Some(now),
-        Some(Ok(t)) if t <= now => Some(t),
-        Some(Ok(_)) => {
-            errors.push("at", "in_future", "an answer cannot be recorded in the future");
-            None
-        }
-        Some(Err(_)) => {
-            errors.push("at", "invalid", "an RFC 3339 timestamp");
-            None
-        }
-    };
+    let at = past_or_now(body.at.as_deref(), now, "an answer cannot be recorded in the future", &mut errors);
     if let Some(note) = &body.note {
         staydown_domain::notice::MAX_EXPLANATION_CHARS
             .lt(&note.chars().count())
@@ -339,11 +350,9 @@ pub(super) async fn mark_sent(
 /// pages.
 pub async fn sent(state: &AppState, principal: &str, id: &str, body: SentBody) -> Result<RequestRecord, ApiError> {
     let now = state.now();
-    let at = match body.at.as_deref().map(|t| OffsetDateTime::parse(t, &Rfc3339)) {
-        None => now,
-        Some(Ok(t)) if t <= now => t,
-        Some(Ok(_)) => return Err(ApiError::field("at", "in_future", "a request cannot be sent in the future")),
-        Some(Err(_)) => return Err(ApiError::field("at", "invalid", "an RFC 3339 timestamp")),
+    let mut errors = staydown_domain::validation::FieldErrors::default();
+    let Some(at) = past_or_now(body.at.as_deref(), now, "a request cannot be sent in the future", &mut errors) else {
+        return Err(ApiError::Validation(errors));
     };
     let store = state.store();
     let record = store.helpline_request(id).await?.ok_or(ApiError::NotFound)?;
