@@ -109,6 +109,15 @@ impl Ctx {
         Ctx { lang, csrf, service, tz: jiff::tz::TimeZone::UTC, path: path.to_owned(), query }
     }
 
+    /// The same context on the page at `path` with `query` (the language switch links there).
+    /// A page answering a form's POST uses this to name the page the form lives on: its own
+    /// address is POST-only and would answer the link's GET with 405.
+    pub fn on_page(mut self, path: impl Into<String>, query: &[(&str, &str)]) -> Ctx {
+        self.path = path.into();
+        self.query = query.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
+        self
+    }
+
     /// A moment as a person reads it, in the configured time zone and the page language:
     /// "30 November 2026, 09:28" / "30 november 2026, 09:28" (month names from the catalogue).
     pub fn when(&self, t: time::OffsetDateTime) -> String {
@@ -165,6 +174,26 @@ impl Ctx {
     }
 }
 
+/// The page whose form posts to `path`: where links on a page answering that POST (the language
+/// switch) must lead, since a form's own address may answer only POST. Forms that post to their
+/// own page (`/report`, `/staff/login`, `/staff/banks`, …) keep their path; the tracking and
+/// statement pages, whose address carries a token, set theirs with [`Ctx::on_page`].
+fn form_page(path: &str) -> String {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["", "staff", "cases", id, _, ..] => format!("/staff/cases/{id}"),
+        ["", "staff", "appeals", id, _, ..] => format!("/staff/appeals/{id}"),
+        ["", "staff", "helpline", "cases"] => "/staff/helpline/cases/new".to_owned(),
+        ["", "staff", "helpline", "cases", id, _, ..] => format!("/staff/helpline/cases/{id}"),
+        ["", "staff", "helpline", "requests", ..] => "/staff/helpline".to_owned(),
+        ["", "staff", "banks", name, _, ..] => format!("/staff/banks/{name}"),
+        ["", "staff", "transparency", _, ..] => "/staff/transparency".to_owned(),
+        ["", "staff", "admin", _, ..] => "/staff/admin".to_owned(),
+        ["", "staff", "logout" | "password"] => "/staff".to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
@@ -175,7 +204,11 @@ impl FromRequestParts<AppState> for Ctx {
         // Inside `nest("/api/v1", …)` the URI has lost its prefix; links (the language switch) need
         // the path the browser asked for.
         let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
-        let mut ctx = Ctx::new(lang, token, state.settings().platform_name.clone(), uri.path(), uri.query());
+        let mut ctx = if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
+            Ctx::new(lang, token, state.settings().platform_name.clone(), uri.path(), uri.query())
+        } else {
+            Ctx::new(lang, token, state.settings().platform_name.clone(), &form_page(uri.path()), None)
+        };
         ctx.tz = state.settings().public.time_zone.clone();
         Ok(ctx)
     }

@@ -57,6 +57,7 @@ pub async fn page(
     flash: Option<String>,
 ) -> Response {
     let typed: AppealTyped = typed.into();
+    let ctx = ctx.on_page(format!("/api/v1/decisions/{id}/statement"), &[("token", token)]);
     let Ok(Some(decision)) = state.store().decision(id).await else { return errors::page(&ctx, StatusCode::NOT_FOUND) };
     let holder = state.store().appellant(&decision, &secret_digest(token)).await.ok().flatten();
     if holder.map(|(who, _)| who) != Some(Appellant::Uploader) {

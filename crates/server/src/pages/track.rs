@@ -123,6 +123,7 @@ async fn render(
     flash: Option<String>,
     confirm_withdraw: bool,
 ) -> Response {
+    let ctx = ctx.on_page(format!("/api/v1/notices/{id}"), &[("token", token)]);
     match build(state, ctx.clone(), id, token, errors, typed, flash).await {
         // Asked to confirm a withdrawal of a report that cannot be withdrawn (not hash-only, or
         // withdrawn already): the page as it is, with 409.

@@ -141,6 +141,13 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
         };
         let empty = post("").await.unwrap();
         assert_eq!(empty.status(), 422);
+        // The language switch on the answer to the POST leads to the statement page, not to the
+        // POST-only address.
+        let switch = crate::staff_pages::switch_link(&empty.text().await.unwrap(), "nl");
+        assert_eq!(switch, format!("/api/v1/decisions/{id}/statement?token={token}&lang=nl"));
+        let dutch = app.client.get(format!("{}{switch}", app.base)).header("accept", BROWSER).send().await.unwrap();
+        assert_eq!(dutch.status(), 200);
+        assert!(dutch.text().await.unwrap().contains("<html lang=\"nl\">"));
         let done = post("It is me in the picture and I consented to it.").await.unwrap();
         assert!(done.status().is_success());
         let text = done.text().await.unwrap();

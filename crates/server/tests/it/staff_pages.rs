@@ -81,3 +81,13 @@ async fn answer(req: reqwest::RequestBuilder) -> (u16, String, String) {
     let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     (status, location, resp.text().await.unwrap_or_default())
 }
+
+/// The `href` of the language switch's link to `lang` on a page (`&amp;`, `&#38;` decoded).
+pub fn switch_link(html: &str, lang: &str) -> String {
+    let marker = format!("lang=\"{lang}\" hreflang=\"{lang}\"");
+    let at = html.find(&marker).unwrap_or_else(|| panic!("no switch to {lang}: {html}"));
+    let before = &html[..at];
+    let start = before.rfind("href=\"").expect("href") + "href=\"".len();
+    let end = start + before[start..].find('"').expect("closing quote");
+    before[start..end].replace("&amp;", "&").replace("&#38;", "&")
+}

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use staydown_store::NotifierContact;
 
-use super::decide::DecideForm;
+use super::decide::{DecideForm, DecisionFields};
 use super::queue::{category_label, source_key};
 use super::{Chrome, Console, t, tk, when};
 use crate::AppState;
@@ -88,8 +88,11 @@ pub struct DecisionView {
     pub id: String,
     pub decided_at: String,
     pub decided_by: String,
+    /// In force, reversed or replaced, in the page language.
     pub status: String,
     pub restrictions: Vec<&'static str>,
+    /// "until 1 March 2027" for restrictions with an end date, in the page language.
+    pub ends: Vec<String>,
     pub explanation: String,
     pub manifestly_unfounded: bool,
 }
@@ -124,8 +127,8 @@ pub struct CasePage {
     pub revealed_item: Option<String>,
     pub may_decide: bool,
     pub may_attach: bool,
-    pub decide: DecideForm,
-    pub decide_errors: Errors,
+    /// The decision form's fields, with what was typed and the errors.
+    pub dform: DecisionFields,
     pub decide_general: Option<String>,
     pub upload_error: Option<String>,
     pub art18_errors: Errors,
@@ -135,51 +138,17 @@ pub struct CasePage {
     pub art18_contact: bool,
     /// Who holds the case when it is not the person looking (two people deciding one case).
     pub taken_by_other: Option<String>,
-    pub legal_grounds: Vec<(&'static str, String)>,
 }
 
 impl CasePage {
-    fn decide_error(&self, field: &str) -> Option<&String> {
-        self.decide_errors.get(field)
-    }
     fn art18_error(&self, field: &str) -> Option<&String> {
         self.art18_errors.get(field)
-    }
-    /// The decision form's one-line inputs: (field, label key, input type, typed value).
-    fn text_inputs(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
-        let d = &self.decide;
-        vec![
-            ("terms_clause", t("staff-decide-terms-clause"), "text", d.terms_clause.as_str()),
-            ("terms_url", t("staff-decide-terms-url"), "url", d.terms_url.as_str()),
-            ("territorial_scope", t("staff-decide-scope"), "text", d.territorial_scope.as_str()),
-            ("content_date", t("staff-decide-content-date"), "date", d.content_date.as_str()),
-        ]
-    }
-    /// The decision form's text areas: (field, label key, typed value).
-    fn text_areas(&self) -> Vec<(&'static str, &'static str, &str)> {
-        let d = &self.decide;
-        vec![
-            ("explanation", t("staff-decide-explanation"), d.explanation.as_str()),
-            ("facts", t("staff-decide-facts"), d.facts.as_str()),
-        ]
-    }
-    fn option_key(&self, value: &str) -> &'static str {
-        match value {
-            "suspended" => t("staff-account-suspended"),
-            "terminated" => t("staff-account-terminated"),
-            "private" => t("staff-account-private"),
-            _ => t("staff-account-business"),
-        }
     }
     fn revealed(&self, notice: &str) -> Option<&NotifierContact> {
         self.revealed_contact.as_ref().filter(|(n, _)| n == notice).map(|(_, c)| c)
     }
     fn is_revealed(&self, item: &str) -> bool {
         self.revealed_item.as_deref() == Some(item)
-    }
-    /// The decision form's error fields in the order the form shows them.
-    fn decide_error_list(&self) -> Vec<(&'static str, &String)> {
-        super::decide::FIELDS.iter().filter_map(|f| self.decide_errors.get(f).map(|m| (*f, m))).collect()
     }
 }
 
@@ -323,12 +292,21 @@ pub async fn render(
             if let Some(a) = r.account {
                 restrictions.push(restriction_key(a.as_str()));
             }
+            let mut ends = Vec::new();
+            for (end, kind) in
+                [(r.visibility_end, "staff-decide-visibility-end"), (r.account_end, "staff-decide-account-end")]
+            {
+                if let Some(end) = end {
+                    ends.push(format!("{}: {}", ctx.t(kind), super::names::date(&ctx, end)));
+                }
+            }
             DecisionView {
                 id: d.id.clone(),
                 decided_at: when(d.decided_at),
-                decided_by: d.decided_by.clone(),
-                status: d.status.clone(),
+                decided_by: who.name(&d.decided_by),
+                status: super::names::decision_status(&ctx, &d.status),
                 restrictions,
+                ends,
                 explanation: d.decision.explanation.clone(),
                 manifestly_unfounded: d.decision.manifestly_unfounded,
             }
@@ -338,7 +316,10 @@ pub async fn render(
     let appeals = appeals_raw
         .iter()
         .map(|a| {
-            (a.id.clone(), when(a.received_at), a.outcome.map_or_else(|| a.state.clone(), |o| o.as_str().to_owned()))
+            let state = a
+                .outcome
+                .map_or_else(|| ctx.t("staff-appeal-open"), |o| ctx.t(super::appeals::outcome_key(o.as_str())));
+            (a.id.clone(), when(a.received_at), state)
         })
         .collect();
     let (assignee, picked_at) = store.case_assignment(id).await?.unwrap_or((None, None));
@@ -390,12 +371,8 @@ pub async fn render(
         .into_iter()
         .map(|a| Event { at: when(a.marked_at), what: a.grounds, who: who.name(&a.marked_by) })
         .collect();
-    let nl = ctx.code() == "nl";
-    let legal_grounds = staydown_domain::legal_grounds::LEGAL_GROUNDS
-        .iter()
-        .map(|g| (g.id, format!("{} — {}", if nl { g.label.nl } else { g.label.en }, g.reference)))
-        .collect();
     let (decide, decide_errors, decide_general) = extras.decide.unwrap_or_default();
+    let dform = DecisionFields::new(&ctx, decide, decide_errors);
     let (art18_errors, art18_typed) = extras.art18.unwrap_or_default();
     Ok(Some(CasePage {
         chrome: console.chrome.clone(),
@@ -424,13 +401,11 @@ pub async fn render(
         revealed_item: extras.revealed_item,
         may_decide: console.may(Permission::Decide),
         may_attach: console.may(Permission::AttachContent),
-        decide,
-        decide_errors,
+        dform,
         decide_general,
         upload_error: extras.upload_error,
         art18_errors,
         art18_typed,
-        legal_grounds,
         art18_contact: state.settings().law_enforcement_contact.is_some(),
         ctx,
     }))

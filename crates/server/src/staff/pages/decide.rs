@@ -9,7 +9,7 @@
 use axum::extract::{Path, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use staydown_domain::decision::DecisionDraft;
+use staydown_domain::decision::{DecisionDraft, EndDatesDraft};
 
 use super::case::{Extras, respond};
 use super::{Console, t, tk};
@@ -19,10 +19,12 @@ use crate::pages::form::{Errors, FormData};
 use crate::problem::ApiError;
 
 /// The form's fields in the order the form shows them (the error summary follows it).
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 17] = [
     "visibility",
+    "visibility_end",
     "account",
     "account_type",
+    "account_end",
     "ground",
     "legal_ground",
     "terms_clause",
@@ -32,6 +34,8 @@ pub const FIELDS: [&str; 13] = [
     "content_type",
     "explanation",
     "facts",
+    "automated_detection",
+    "automated_decision",
     "manifestly_unfounded",
 ];
 
@@ -44,6 +48,18 @@ pub const VISIBILITY: [(&str, &str); 5] = [
     ("labelled", t("staff-vis-labelled")),
 ];
 
+/// How far the decision was automated (DSA Art. 17(3)(c)), with their label keys.
+pub const AUTOMATED_DECISION: [(&str, &str); 3] = [
+    ("not_automated", t("staff-decide-automated-not")),
+    ("partially", t("staff-decide-automated-partially")),
+    ("fully", t("staff-decide-automated-fully")),
+];
+
+/// Whether the content was found by automated means (DSA Art. 17(3)(c)): as the case says (a
+/// hash match at upload opened it), yes or no; with their label keys.
+pub const AUTOMATED_DETECTION: [(&str, &str); 3] =
+    [("", t("staff-decide-detection-case")), ("yes", t("staff-yes")), ("no", t("staff-no"))];
+
 /// Content types the form offers, with their label keys.
 pub const CONTENT_TYPES: [(&str, &str); 3] =
     [("image", t("staff-ct-image")), ("video", t("staff-ct-video")), ("synthetic_media", t("staff-ct-synthetic"))];
@@ -52,8 +68,12 @@ pub const CONTENT_TYPES: [(&str, &str); 3] =
 #[derive(Debug, Clone)]
 pub struct DecideForm {
     pub visibility: Vec<String>,
+    /// `YYYY-MM-DD`, or empty: the visibility restrictions last indefinitely.
+    pub visibility_end: String,
     pub account: String,
     pub account_type: String,
+    /// `YYYY-MM-DD`, or empty: the account restriction lasts indefinitely.
+    pub account_end: String,
     pub ground: String,
     pub legal_ground: String,
     pub terms_clause: String,
@@ -63,6 +83,10 @@ pub struct DecideForm {
     pub content_type: Vec<String>,
     pub explanation: String,
     pub facts: String,
+    /// `""` (as the case says), `yes` or `no`.
+    pub automated_detection: String,
+    /// `not_automated`, `partially` or `fully`.
+    pub automated_decision: String,
     pub manifestly_unfounded: bool,
 }
 
@@ -70,8 +94,10 @@ impl Default for DecideForm {
     fn default() -> Self {
         DecideForm {
             visibility: Vec::new(),
+            visibility_end: String::new(),
             account: String::new(),
             account_type: String::new(),
+            account_end: String::new(),
             ground: String::new(),
             legal_ground: String::new(),
             terms_clause: String::new(),
@@ -81,17 +107,22 @@ impl Default for DecideForm {
             content_type: vec!["image".to_owned()],
             explanation: String::new(),
             facts: String::new(),
+            automated_detection: String::new(),
+            automated_decision: "not_automated".to_owned(),
             manifestly_unfounded: false,
         }
     }
 }
 
 impl DecideForm {
-    fn from_form(f: &FormData) -> DecideForm {
+    /// What a posted form holds (field names as [`FIELDS`]).
+    pub fn from_form(f: &FormData) -> DecideForm {
         DecideForm {
             visibility: f.all("visibility"),
+            visibility_end: f.get("visibility_end"),
             account: f.get("account"),
             account_type: f.get("account_type"),
+            account_end: f.get("account_end"),
             ground: f.get("ground"),
             legal_ground: f.get("legal_ground"),
             terms_clause: f.get("terms_clause"),
@@ -101,6 +132,8 @@ impl DecideForm {
             content_type: f.all("content_type"),
             explanation: f.get("explanation"),
             facts: f.get("facts"),
+            automated_detection: f.get("automated_detection"),
+            automated_decision: f.get("automated_decision"),
             manifestly_unfounded: f.get("manifestly_unfounded") == "yes",
         }
     }
@@ -112,7 +145,7 @@ impl DecideForm {
     }
 
     /// The API draft. Empty fields are left out, so the API's own defaults and messages apply.
-    fn draft(&self) -> DecisionDraft {
+    pub fn draft(&self) -> DecisionDraft {
         let some = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         let no_action = self.visibility.is_empty() && self.account.is_empty();
         DecisionDraft {
@@ -138,6 +171,19 @@ impl DecideForm {
             },
             explanation: some(&self.explanation),
             facts: some(&self.facts),
+            end_dates: (!self.visibility_end.trim().is_empty() || !self.account_end.trim().is_empty()).then(|| {
+                EndDatesDraft {
+                    visibility: some(&self.visibility_end),
+                    account: some(&self.account_end),
+                    ..Default::default()
+                }
+            }),
+            automated_detection: match self.automated_detection.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            automated_decision: some(&self.automated_decision),
             manifestly_unfounded: self.manifestly_unfounded.then_some(true),
             ..DecisionDraft::default()
         }
@@ -147,7 +193,8 @@ impl DecideForm {
 /// The catalogue key of the message shown beside a field of the form.
 pub fn error_key(field: &str) -> Option<&'static str> {
     Some(match field {
-        "visibility" | "visibility_other" | "end_dates" => t("staff-decide-err-visibility"),
+        "visibility" | "visibility_other" => t("staff-decide-err-visibility"),
+        "visibility_end" | "account_end" => t("staff-decide-err-end"),
         "account" => t("staff-decide-err-account"),
         "account_type" => t("staff-decide-err-account-type"),
         "ground" => t("staff-decide-err-ground"),
@@ -159,9 +206,91 @@ pub fn error_key(field: &str) -> Option<&'static str> {
         "content_type" | "content_type_other" => t("staff-decide-err-content-type"),
         "explanation" => t("staff-decide-err-explanation"),
         "facts" => t("staff-decide-err-facts"),
+        "automated_detection" => t("staff-decide-err-detection"),
+        "automated_decision" => t("staff-decide-err-automated"),
         "manifestly_unfounded" => t("staff-decide-err-unfounded"),
         _ => return None,
     })
+}
+
+/// The form field that shows the API's error on `field` (`end_dates.visibility` →
+/// `visibility_end`, `decision.facts` → `facts`), if the form has one.
+pub fn form_field(field: &str) -> Option<&'static str> {
+    let field = field.strip_prefix("decision.").unwrap_or(field);
+    let base = match field {
+        "end_dates.visibility" => "visibility_end",
+        "end_dates.account" => "account_end",
+        other => match other.split(['[', '.']).next().unwrap_or_default() {
+            "visibility_other" => "visibility",
+            "start_date" => "content_date",
+            "content_type_other" => "content_type",
+            base => base,
+        },
+    };
+    FIELDS.iter().copied().find(|f| *f == base)
+}
+
+/// The decision form's fields as a page shows them: what was typed, the message beside each
+/// field, the legal grounds to choose from. The case page shows them for a first decision, the
+/// appeal page for the decision that replaces one under appeal (outcome "modified", Art. 20(4)).
+#[derive(Debug, Default)]
+pub struct DecisionFields {
+    pub form: DecideForm,
+    pub errors: Errors,
+    /// (catalogue id, "title — article") in the page language.
+    pub legal_grounds: Vec<(&'static str, String)>,
+}
+
+impl DecisionFields {
+    /// The fields with what was typed and the errors, labels in `ctx`'s language.
+    pub fn new(ctx: &crate::pages::Ctx, form: DecideForm, errors: Errors) -> Self {
+        let nl = ctx.code() == "nl";
+        let legal_grounds = staydown_domain::legal_grounds::LEGAL_GROUNDS
+            .iter()
+            .map(|g| (g.id, format!("{} — {}", if nl { g.label.nl } else { g.label.en }, g.reference)))
+            .collect();
+        DecisionFields { form, errors, legal_grounds }
+    }
+
+    /// The message beside `field`, if any.
+    pub fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+
+    /// The fields with an error, in the order the form shows them.
+    pub fn error_list(&self) -> Vec<(&'static str, &String)> {
+        FIELDS.iter().filter_map(|f| self.errors.get(f).map(|m| (*f, m))).collect()
+    }
+
+    /// The one-line inputs after the ground: (field, label key, input type, typed value).
+    pub fn text_inputs(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
+        let d = &self.form;
+        vec![
+            ("terms_clause", t("staff-decide-terms-clause"), "text", d.terms_clause.as_str()),
+            ("terms_url", t("staff-decide-terms-url"), "url", d.terms_url.as_str()),
+            ("territorial_scope", t("staff-decide-scope"), "text", d.territorial_scope.as_str()),
+            ("content_date", t("staff-decide-content-date"), "date", d.content_date.as_str()),
+        ]
+    }
+
+    /// The text areas: (field, label key, typed value).
+    pub fn text_areas(&self) -> Vec<(&'static str, &'static str, &str)> {
+        let d = &self.form;
+        vec![
+            ("explanation", t("staff-decide-explanation"), d.explanation.as_str()),
+            ("facts", t("staff-decide-facts"), d.facts.as_str()),
+        ]
+    }
+
+    /// The label key of an account option.
+    pub fn option_key(&self, value: &str) -> &'static str {
+        match value {
+            "suspended" => t("staff-account-suspended"),
+            "terminated" => t("staff-account-terminated"),
+            "private" => t("staff-account-private"),
+            _ => t("staff-account-business"),
+        }
+    }
 }
 
 /// `POST /staff/cases/{id}/decision`.
@@ -190,16 +319,9 @@ pub async fn decide(
             let mut errors = Errors::default();
             let mut general = Vec::new();
             for e in &found.0 {
-                let base = e.field.split(['[', '.']).next().unwrap_or_default();
-                let base = match base {
-                    "visibility_other" | "end_dates" => "visibility",
-                    "start_date" => "content_date",
-                    "content_type_other" => "content_type",
-                    other => other,
-                };
-                match error_key(base) {
-                    Some(key) if FIELDS.contains(&base) => errors.add(base, console.ctx.t(key)),
-                    _ => general.push(e.message.clone()),
+                match form_field(&e.field).and_then(|f| error_key(f).map(|key| (f, key))) {
+                    Some((field, key)) => errors.add(field, console.ctx.t(key)),
+                    None => general.push(e.message.clone()),
                 }
             }
             let general = (!general.is_empty())

@@ -266,8 +266,13 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
 /// `GET /staff`: the first page of the navigation the person's role may see — the queue for
 /// reviewers, the helpline for caseworkers, the dashboard for auditors (the sign-in page without
 /// a session, through the [`Console`] extractor).
-pub async fn home(console: Console) -> Redirect {
-    Redirect::to(nav::for_role(console.role()).next().map_or("/staff/account", |item| item.href))
+pub async fn home(console: Console, uri: axum::http::Uri) -> Redirect {
+    let first = nav::for_role(console.role()).next().map_or("/staff/account", |item| item.href);
+    // A language chosen on the way here (the switch links to `/staff?lang=nl`) is kept.
+    match uri.query().and_then(crate::pages::i18n::query_lang) {
+        Some(lang) => Redirect::to(&format!("{first}?lang={}", lang.code())),
+        None => Redirect::to(first),
+    }
 }
 
 #[cfg(test)]

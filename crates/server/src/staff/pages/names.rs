@@ -71,6 +71,22 @@ pub fn case_state(ctx: &Ctx, state: &str) -> String {
     ctx.t(key)
 }
 
+/// A decision's status (`in_force`, `reversed`, `replaced`) in the page language.
+pub fn decision_status(ctx: &Ctx, status: &str) -> String {
+    let key = match status {
+        "in_force" => "staff-decision-in-force",
+        "reversed" => "staff-decision-reversed",
+        "replaced" => "staff-decision-replaced",
+        other => return other.to_owned(),
+    };
+    ctx.t(key)
+}
+
+/// A calendar date as a person reads it: "1 March 2027" / "1 maart 2027".
+pub fn date(ctx: &Ctx, d: time::Date) -> String {
+    format!("{} {} {}", d.day(), ctx.t(format!("month-{}", u8::from(d.month()))), d.year())
+}
+
 /// A legal ground id (`nl-sr-254ba`) as its title and article in the page language.
 pub fn legal_ground(ctx: &Ctx, id: &str) -> String {
     staydown_domain::legal_grounds::LEGAL_GROUNDS.iter().find(|g| g.id == id).map_or_else(
