@@ -4,13 +4,13 @@
 //! killed half-way leaves nothing visible: the bank's count stays 0 and its hashes never match.
 //! On SQLite and PostgreSQL, with the real binary.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
+use staydown_testkit::serve::ServeProcess;
 use staydown_testkit::{Backend, TestDatabase, backends, fresh_database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_staydown");
@@ -23,43 +23,13 @@ const LINES: u64 = 300_000;
 /// fails.
 const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-fn start(db: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--database", db, "--listen", &format!("127.0.0.1:{port}")])
-        .env("STAYDOWN_LOG", "warn")
-        .env("STAYDOWN_PUBLIC_NOTICES_PER_MINUTE", "1000000")
-        .env("STAYDOWN_PUBLIC_NOTICE_BURST", "1000000")
-        .env("STAYDOWN_BANK_REFRESH_INTERVAL", "1s")
-        .env_remove("STAYDOWN_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start staydown serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    loop {
-        let Some(line) = lines.next() else { panic!("server exited before listening: {}", seen.join("\n")) };
-        let line = line.expect("read server output");
-        if line.contains("staydown listening on") {
-            break;
-        }
-        seen.push(line);
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base: format!("http://127.0.0.1:{port}") }
+fn start(db: &str) -> ServeProcess {
+    let env = [
+        ("STAYDOWN_PUBLIC_NOTICES_PER_MINUTE", "1000000"),
+        ("STAYDOWN_PUBLIC_NOTICE_BURST", "1000000"),
+        ("STAYDOWN_BANK_REFRESH_INTERVAL", "1s"),
+    ];
+    ServeProcess::start(BIN, db, &env)
 }
 
 fn cli(db: &TestDatabase, args: &[&str]) -> String {
@@ -108,7 +78,7 @@ fn import(db: &TestDatabase, bank: &str, file: &std::path::Path) -> Child {
         .expect("start staydown bank import")
 }
 
-async fn matches(client: &reqwest::Client, server: &Server, key: &str, hash: &str) -> usize {
+async fn matches(client: &reqwest::Client, server: &ServeProcess, key: &str, hash: &str) -> usize {
     let r = client
         .post(format!("{}/api/v1/screen", server.base))
         .bearer_auth(key)
@@ -122,7 +92,7 @@ async fn matches(client: &reqwest::Client, server: &Server, key: &str, hash: &st
 }
 
 /// Waits (bounded) until the server's index answers `want` matches for `hash`.
-async fn wait_matches(client: &reqwest::Client, server: &Server, key: &str, hash: &str, want: usize) {
+async fn wait_matches(client: &reqwest::Client, server: &ServeProcess, key: &str, hash: &str, want: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while matches(client, server, key, hash).await != want {
         assert!(Instant::now() < deadline, "the index never showed {want} match(es) for {hash}");

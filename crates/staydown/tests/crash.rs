@@ -2,52 +2,18 @@
 //! restarted, several rounds; every notice that got a 201 must be there afterwards, and the audit
 //! chain must still verify. Runs the real binary on a SQLite file.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
+
+use staydown_testkit::serve::ServeProcess;
 
 const BIN: &str = env!("CARGO_BIN_EXE_staydown");
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
-/// Starts the server and waits until it says it is listening (it binds before it says so).
-fn start(db: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--database", db, "--listen", &format!("127.0.0.1:{port}")])
-        .env("STAYDOWN_LOG", "warn")
-        // The clients all come from 127.0.0.1; this test is about durability, not the rate limit.
-        .env("STAYDOWN_PUBLIC_NOTICES_PER_MINUTE", "1000000")
-        .env("STAYDOWN_PUBLIC_NOTICE_BURST", "1000000")
-        .env_remove("STAYDOWN_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start staydown serve");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let mut seen = Vec::new();
-    loop {
-        let Some(line) = lines.next() else { panic!("server exited before listening: {}", seen.join("\n")) };
-        let line = line.expect("read server output");
-        if line.contains("staydown listening on") {
-            break;
-        }
-        seen.push(line);
-    }
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, base: format!("http://127.0.0.1:{port}") }
+/// The server on `db`; the clients all come from 127.0.0.1 and this test is about durability,
+/// not the rate limit.
+fn start(db: &str) -> ServeProcess {
+    let unlimited = [("STAYDOWN_PUBLIC_NOTICES_PER_MINUTE", "1000000"), ("STAYDOWN_PUBLIC_NOTICE_BURST", "1000000")];
+    ServeProcess::start(BIN, db, &unlimited)
 }
 
 fn notice(i: usize) -> serde_json::Value {
@@ -102,8 +68,7 @@ async fn acknowledged_notices_survive_sigkill() {
         for _ in 0..40 + round * 15 {
             rx.recv().await.unwrap();
         }
-        server.child.kill().unwrap(); // SIGKILL
-        server.child.wait().unwrap();
+        server.kill();
         for t in tasks {
             t.await.unwrap();
         }

@@ -192,6 +192,7 @@ async fn start_cluster(bin: &Path) -> Result<String, String> {
 }
 
 pub mod hostile;
+pub mod serve;
 
 #[cfg(feature = "browser")]
 pub mod browser;
