@@ -394,7 +394,8 @@ pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) 
         if nl {
             format!(
                 "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n\n{} \
-                 Stuur bij een bezwaar de volgcode (token) uit uw ontvangstbevestiging mee.\n",
+                 Daar vraagt de pagina om de volgcode uit uw ontvangstbevestiging; de volglink in die \
+                 e-mail brengt u ook direct naar het bezwaarformulier.\n",
                 decision.explanation,
                 automation_text(decision, true),
                 redress_text(redress, true)
@@ -402,7 +403,8 @@ pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) 
         } else {
             format!(
                 "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n\n{} \
-                 To complain, send the tracking token from your confirmation of receipt with it.\n",
+                 That page asks for the tracking code from your confirmation of receipt; the tracking \
+                 link in that e-mail also takes you straight to the complaint form.\n",
                 decision.explanation,
                 automation_text(decision, false),
                 redress_text(redress, false)

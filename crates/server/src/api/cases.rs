@@ -30,7 +30,9 @@ pub fn redress(state: &AppState, decision_id: &str, decided_at: OffsetDateTime) 
     let settings = state.settings();
     Redress {
         internal_complaint: InternalComplaint {
-            url: format!("{}/api/v1/decisions/{decision_id}/appeals", settings.public_url),
+            // The page where a person types their code and reaches the complaint form; API
+            // clients appeal at `/api/v1/decisions/{id}/appeals` (webhooks carry `appeal_url`).
+            url: format!("{}/complain/{decision_id}", settings.public_url),
             deadline: appeal_deadline(decided_at),
         },
         out_of_court_settlement: settings.out_of_court_settlement.clone(),

@@ -312,7 +312,7 @@ pub async fn resolve_appeal(
                 "language": notice.language,
                 "subject_nl": "Uitkomst van het bezwaar",
                 "subject_en": "Outcome of the complaint",
-                "text_nl": format!("{text_nl}\nBuitengerechtelijke geschillenbeslechting (DSA art. 21): {}. Rechter: {}.\n", redress.out_of_court_settlement, redress.court),
+                "text_nl": format!("{text_nl}\nBuitengerechtelijke geschillenbeslechting (DSA art. 21): {}. Rechter: {}.\n", redress.out_of_court_settlement_nl, redress.court_nl),
                 "text_en": format!("{text_en}\nOut-of-court dispute settlement (DSA Art. 21): {}. Court: {}.\n", redress.out_of_court_settlement, redress.court),
             }),
         });

@@ -14,6 +14,7 @@
 
 pub mod appeal;
 pub mod assets;
+pub mod complain;
 pub mod csrf;
 pub mod errors;
 pub mod form;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
             get(report::hashes_form).post(report::submit_hashes).layer(DefaultBodyLimit::max(REPORT_FORM_LIMIT)),
         )
         .route("/report/received/{id}", get(report::received))
+        .route("/complain/{decision}", get(complain::page))
         .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
         .route("/track/{id}/appeal", axum::routing::post(track::appeal))
         .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))

@@ -158,6 +158,62 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
     .await;
 }
 
+/// The complaint link of a decision (statement of reasons, decision notice) is a page, not the
+/// POST-only API address: the person types their code and lands on their complaint form — the
+/// notifier on the tracking page, the uploader on the statement page. A wrong or empty code is a
+/// message beside the field; an unknown decision is the readable 404 page.
+#[tokio::test]
+async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_form() {
+    each_backend(|app| async move {
+        let filed = app.file(&crate::support::notice("https://example.com/upload/complain"), None).await;
+        let (notice, tracking) = (filed["id"].as_str().unwrap(), filed["tracking_token"].as_str().unwrap());
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (status, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{decided}");
+        let (id, uploader) = (decided["id"].as_str().unwrap(), decided["uploader_appeal_token"].as_str().unwrap());
+        let (_, statement) = app.get(&format!("/api/v1/decisions/{id}/statement?token={uploader}"), None).await;
+        let public = format!("http://staydown.test/complain/{id}");
+        assert_eq!(statement["redress"]["internal_complaint"]["url"], public.as_str());
+        assert!(statement["text"]["nl"].as_str().unwrap().contains(&public), "{statement}");
+        assert!(statement["text"]["en"].as_str().unwrap().contains(&public), "{statement}");
+        let link = format!("{}/complain/{id}", app.base);
+
+        let client = crate::staff_pages::browser();
+        let get = |query: String| client.get(format!("{link}{query}")).header("accept", BROWSER).send();
+        let form = get("?lang=nl".to_owned()).await.unwrap();
+        assert_eq!(form.status(), 200);
+        let html = form.text().await.unwrap();
+        assert!(html.contains("<label for=\"code\">Uw code</label>"), "{html}");
+        for (code, message) in [("", "Typ uw code."), ("not-a-code", "Deze code hoort niet bij dit besluit.")] {
+            let refused = get(format!("?lang=nl&code={code}")).await.unwrap();
+            assert_eq!(refused.status(), 422);
+            let html = refused.text().await.unwrap();
+            assert!(html.contains(message) && html.contains("aria-invalid=\"true\""), "{html}");
+        }
+        let to = |r: reqwest::Response| (r.status().as_u16(), r.headers()["location"].to_str().unwrap().to_owned());
+        assert_eq!(
+            to(get(format!("?code={tracking}")).await.unwrap()),
+            (303, format!("/api/v1/notices/{notice}?token={tracking}"))
+        );
+        assert_eq!(
+            to(get(format!("?code={uploader}")).await.unwrap()),
+            (303, format!("/api/v1/decisions/{id}/statement?token={uploader}"))
+        );
+        let tracking_page = app
+            .client
+            .get(format!("{}/api/v1/notices/{notice}?token={tracking}", app.base))
+            .header("accept", BROWSER)
+            .send()
+            .await
+            .unwrap();
+        assert!(tracking_page.text().await.unwrap().contains(&format!("/track/{notice}/appeal")), "the form is there");
+        let unknown = client.get(format!("{}/complain/no-such-decision", app.base)).header("accept", BROWSER);
+        assert_eq!(unknown.send().await.unwrap().status(), 404);
+    })
+    .await;
+}
+
 /// `/policy` describes the built-in fingerprint lists and what a match does in the reader's
 /// language, not with internal identifiers (`confirmed`, `block`).
 #[tokio::test]
