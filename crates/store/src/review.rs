@@ -29,8 +29,9 @@ pub struct QueueFilter {
     pub assignee: Option<String>,
     /// Cases with a notice that says the content is AI-generated (`true`), or none that does.
     pub ai_generated: Option<bool>,
-    /// Search terms, any of which may match: a case id (whole, or its last 8 or more characters
-    /// as the console shows it), a normalised URL, a content id, or a hash (SHA-256, MD5 or PDQ
+    /// Search terms, any of which may match: a case id or the id of one of its notices (the
+    /// number a notifier is given; whole, or its last 8 or more characters as the console shows
+    /// it), a normalised URL, a content id, or a hash (SHA-256, MD5 or PDQ
     /// hex, lower-case).
     pub search: Vec<String>,
 }
@@ -75,6 +76,17 @@ pub struct Taken {
 }
 
 impl Store {
+    /// The case `id` names: `id` itself when it is a case's id, else the case of the notice with
+    /// that id (the number a notifier is given on the confirmation page and in e-mails).
+    pub async fn case_of(&self, id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM cases WHERE id = $1 UNION ALL SELECT case_id FROM notices WHERE id = $1 LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Open cases matching `filter`, by deadline then priority, at most `limit`.
     pub async fn review_queue(&self, filter: &QueueFilter, now: OffsetDateTime, limit: i64) -> Result<Vec<ReviewItem>> {
         let mut clauses = vec!["c.state IN ('new', 'in_review')".to_owned()];
@@ -113,8 +125,12 @@ impl Store {
                 let p = next(Bind::Text(term.clone()), &mut binds);
                 // A case id, whole or as the short id the console shows (its last characters;
                 // only UUID characters, so the term holds no LIKE wildcard).
+                // The same for the number a notifier was given (the notice's id).
                 if term.len() >= 8 && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
                     any.push(format!("c.id LIKE '%' || {p}"));
+                    any.push(format!(
+                        "EXISTS (SELECT 1 FROM notices n WHERE n.case_id = c.id AND n.id LIKE '%' || {p})"
+                    ));
                 } else {
                     any.push(format!("c.id = {p}"));
                 }

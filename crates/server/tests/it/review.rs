@@ -16,8 +16,9 @@ async fn the_queue_filters_and_searches() {
     each_backend(|app| async move {
         let reviewer = app.staff(Role::Reviewer, "rev").await;
         let flagger = app.key(Role::TrustedFlagger, "TF").await;
-        let a =
-            app.file(&notice("https://social.example/a"), Some(&flagger)).await["case_id"].as_str().unwrap().to_owned();
+        let filed_a = app.file(&notice("https://social.example/a"), Some(&flagger)).await;
+        let a = filed_a["case_id"].as_str().unwrap().to_owned();
+        let a_notice = filed_a["id"].as_str().unwrap().to_owned();
         let mut b = notice("https://social.example/b");
         b["ai_generated"] = json!("yes");
         b["hashes"] = json!([{"sha256": "b".repeat(64)}]);
@@ -66,6 +67,19 @@ async fn the_queue_filters_and_searches() {
         let short = staydown_server::staff::short_id(&c);
         assert_eq!(short.len(), 8);
         assert_eq!(case_ids(&app, &format!("q={short}"), &reviewer).await, vec![c.clone()]);
+        // The number the notifier was given (the notice's id), whole or short, finds its case.
+        assert_eq!(case_ids(&app, &format!("q={a_notice}"), &reviewer).await, vec![a.clone()]);
+        let notice_short = staydown_server::staff::short_id(&a_notice);
+        assert_eq!(case_ids(&app, &format!("q={notice_short}"), &reviewer).await, vec![a.clone()]);
+        // On the console's queue page a whole id opens the case, decided or not.
+        let admin = app.key(Role::Admin, "queue admin").await;
+        crate::staff_pages::account(&app, &admin, "quinn", Role::Reviewer).await;
+        let (cookie, _) = crate::staff_pages::sign_in(&app, "quinn").await;
+        for id in [&a, &a_notice] {
+            let (status, location, _) =
+                crate::staff_pages::page(&app, &format!("/staff/queue?q={}", id.to_uppercase()), Some(&cookie)).await;
+            assert_eq!((status, location), (303, format!("/staff/cases/{a}")));
+        }
         // Overdue, by the server's clock: trusted-flagger cases are due in 4 h, public ones in 24 h.
         assert_eq!(case_ids(&app, "overdue=true", &reviewer).await, Vec::<String>::new());
         app.advance(time::Duration::hours(5));
