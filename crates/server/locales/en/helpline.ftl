@@ -187,3 +187,6 @@ helpline-error-already-open = A request for this URL to this platform is still o
 helpline-error-before-draft = This is before the request was drafted.
 helpline-error-date = Use a date like 2026-01-31.
 helpline-error-period = The end must come after the start.
+helpline-error-before-sent = The answer cannot come before the request was sent. Check the date and time.
+helpline-conflict-title = This request has changed
+helpline-conflict-text = Someone (perhaps you, with a form sent twice) already recorded this step, or the request is further along. Go back and reload the case page to see where it stands; nothing was recorded twice.

@@ -187,3 +187,6 @@ helpline-error-already-open = Er staat al een open verzoek voor deze URL bij dit
 helpline-error-before-draft = Dit is eerder dan het moment waarop het verzoek is opgesteld.
 helpline-error-date = Gebruik een datum als 2026-01-31.
 helpline-error-period = Het einde moet na het begin komen.
+helpline-error-before-sent = Het antwoord kan niet eerder zijn dan het verzoek is verstuurd. Controleer de datum en tijd.
+helpline-conflict-title = Dit verzoek is veranderd
+helpline-conflict-text = Iemand (misschien u, met een formulier dat twee keer is verstuurd) heeft deze stap al vastgelegd, of het verzoek is al verder. Ga terug en laad de zaakpagina opnieuw om te zien hoe het ervoor staat; er is niets dubbel vastgelegd.

@@ -136,6 +136,24 @@ async fn the_case_page_marks_a_web_form_request_sent() {
         let (_, _, body) = page(&app, &case_page, Some(&cookie)).await;
         assert!(!body.contains(&action), "sent once");
         assert!(body.contains(&format!("/staff/helpline/requests/{id}/answer")), "now its answer can be recorded");
+        // The same form sent again (double submit, or back and send): a readable page, not JSON.
+        let (status, _, body) = post_form(&app, &sent, &cookie, &[("csrf", &csrf), ("at", "")]).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("This request has changed") && !body.contains("\"status\""), "{body}");
+        // An answer dated before the request went out is a field error (it would count a negative
+        // time to removal); nothing is recorded.
+        let answer = format!("/staff/helpline/requests/{id}/answer");
+        let before = (time::OffsetDateTime::now_utc() - time::Duration::days(1)).format(&MINUTE).unwrap();
+        let (status, _, body) =
+            post_form(&app, &answer, &cookie, &[("csrf", &csrf), ("state", "removed"), ("at", &before)]).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("The answer cannot come before the request was sent."), "{body}");
+        let (_, r) = app.get(&format!("/api/v1/helpline/requests/{id}"), Some(&cw)).await;
+        assert_eq!(r["state"], "sent", "{r}");
     })
     .await;
 }
+
+/// `YYYY-MM-DDTHH:MM`, as a `datetime-local` field sends it.
+const MINUTE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");

@@ -273,8 +273,8 @@ pub(super) async fn record_answer(
 }
 
 /// Records a platform's answer to a sent request (e-mail, letter, web form): `acknowledged`,
-/// `removed` (a URL check follows at once) or `refused`, at `at` (RFC 3339, not in the future;
-/// now when absent). Shared with the caseworker's pages.
+/// `removed` (a URL check follows at once) or `refused`, at `at` (RFC 3339, not in the future,
+/// not before the request was sent (field error `before_sent`); now when absent). Shared with the caseworker's pages.
 pub async fn answer(state: &AppState, principal: &str, id: &str, body: AnswerBody) -> Result<RequestRecord, ApiError> {
     let mut errors = staydown_domain::validation::FieldErrors::default();
     let target = match body.state.as_deref().and_then(RequestState::parse) {
@@ -299,6 +299,13 @@ pub async fn answer(state: &AppState, principal: &str, id: &str, body: AnswerBod
     let record = store.helpline_request(id).await?.ok_or(ApiError::NotFound)?;
     if record.state == RequestState::Drafted {
         return Err(ApiError::Conflict("the request has not been sent yet".into()));
+    }
+    // An answer before the request went out would count a negative time to removal in the
+    // league table.
+    if let Some(sent) = record.sent_at
+        && at < sent
+    {
+        return Err(ApiError::field("at", "before_sent", "an answer cannot come before the request was sent"));
     }
     let answer = serde_json::json!({"source": "recorded", "note": body.note, "recorded_by": principal});
     store

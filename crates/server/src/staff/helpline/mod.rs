@@ -19,12 +19,13 @@ pub mod platforms;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use staydown_domain::validation::FieldErrors;
 use time::OffsetDateTime;
 
-use super::pages::Console;
+use super::pages::{Console, tk};
 use crate::AppState;
 use crate::pages::form::{Errors, FormData};
 use crate::problem::ApiError;
@@ -94,6 +95,7 @@ fn error_key(code: &str) -> &'static str {
         "control_character" => t("helpline-error-control-character"),
         "already_open" => t("helpline-error-already-open"),
         "before_draft" => t("helpline-error-before-draft"),
+        "before_sent" => t("helpline-error-before-sent"),
         _ => t("helpline-error-invalid"),
     }
 }
@@ -119,7 +121,15 @@ pub fn translate(console: &Console, errors: &FieldErrors) -> Errors {
 pub fn form_errors(console: &Console, e: ApiError) -> Result<Errors, Response> {
     match e {
         ApiError::Validation(f) | ApiError::BadRequest(f) => Ok(translate(console, &f)),
-        other => Err(other.into_response()),
+        // The request or case changed since the page was opened (a form sent twice, or from a
+        // stale page): a readable page that says so, never the API's problem+json.
+        ApiError::Conflict(_) => Err(console.message(StatusCode::CONFLICT, tk("helpline-conflict"))),
+        ApiError::NotFound => Err(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
+        ApiError::Forbidden(_) => Err(console.message(StatusCode::FORBIDDEN, tk("staff-forbidden"))),
+        other => {
+            tracing::error!(error = %other, "a helpline form failed");
+            Err(console.message(StatusCode::SERVICE_UNAVAILABLE, tk("staff-unavailable")))
+        }
     }
 }
 
