@@ -184,10 +184,11 @@ pub async fn queue(
     // A whole case or notice id (a notifier reads theirs out on the phone) opens that case,
     // whatever its state; the queue itself lists open cases only.
     let term = form.q.trim();
-    if term.len() == 36 && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        if let Some(case) = state.store().case_of(&term.to_ascii_lowercase()).await? {
-            return Ok(Redirect::to(&format!("/staff/cases/{case}")).into_response());
-        }
+    if term.len() == 36
+        && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+        && let Some(case) = state.store().case_of(&term.to_ascii_lowercase()).await?
+    {
+        return Ok(Redirect::to(&format!("/staff/cases/{case}")).into_response());
     }
     let (filter, errors) = filter(&form, &console);
     let now = state.now();
