@@ -46,8 +46,67 @@ pub fn source_type(sources: &[Source]) -> Option<SourceType> {
     }
 }
 
-/// Cuts every personal string out of `text`, ignoring case.
+/// Cuts every personal string out of `text`, ignoring case, and then any e-mail address or
+/// phone number whoever it belongs to ([`redact_contacts`]): a reviewer may quote a person the
+/// case does not know (a witness, the uploader's phone number).
 pub fn redact(text: &str, personal_data: &[String]) -> String {
+    redact_known(&redact_contacts(text), personal_data)
+}
+
+/// Cuts out what looks like an e-mail address (a word with `@` and a dot after it) or a phone
+/// number (a run of digits, spaces, `+`, `-`, `.`, `/` and brackets that starts with `+`, `(` or
+/// a digit and holds at least nine digits — Dutch numbers have ten, international ones more;
+/// dates and amounts have fewer or other separators).
+pub fn redact_contacts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let core = word.trim_matches(|c: char| !c.is_alphanumeric());
+        match core.split_once('@') {
+            Some((user, domain)) if !user.is_empty() && domain.contains('.') && !domain.ends_with('.') => {
+                out.push_str(&word.replace(core, REDACTED));
+            }
+            _ => out.push_str(word),
+        }
+    }
+    redact_phone_numbers(&out)
+}
+
+fn redact_phone_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let is_part = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '/' | '(' | ')');
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].is_ascii_digit() || chars[i] == '+' || chars[i] == '(';
+        let after_word = i > 0 && chars[i - 1].is_alphanumeric();
+        if starts && !after_word {
+            let mut end = i;
+            while end < chars.len() && is_part(chars[end]) {
+                end += 1;
+            }
+            // Trailing separators (a full stop, a space) belong to the sentence.
+            while end > i && !chars[end - 1].is_ascii_digit() && chars[end - 1] != ')' {
+                end -= 1;
+            }
+            let digits = chars[i..end].iter().filter(|c| c.is_ascii_digit()).count();
+            let before_word = end < chars.len() && chars[end].is_alphanumeric();
+            if digits >= 9 && !before_word {
+                out.push_str(REDACTED);
+                i = end;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Cuts every string of `personal_data` (three characters or more) out of `text`, ignoring case.
+fn redact_known(text: &str, personal_data: &[String]) -> String {
     let mut out = text.to_owned();
     for needle in personal_data.iter().map(|p| p.trim()).filter(|p| p.chars().count() >= 3) {
         let lower_needle = needle.to_lowercase();
@@ -228,6 +287,19 @@ mod tests {
         assert_eq!(record.incompatible_content_ground.as_deref(), Some("Rules 4.2"));
         assert_eq!(record.incompatible_content_illegal, Some(YesNo::Yes));
         assert!(record.illegal_content_legal_ground.is_none());
+    }
+
+    #[test]
+    fn e_mail_addresses_and_phone_numbers_are_cut_out_whoever_they_belong_to() {
+        let facts = "Reported by Anna (anna.de.vries@example.org), +31 6 12345678 or 06-12345678; \
+                     seen on 2026-01-05 by 1,000,000 people, case 01a22d23-00c6-703d, ask (020) 555 1234.";
+        assert_eq!(
+            redact(facts, &["Anna".to_owned()]),
+            "Reported by [removed] ([removed]), [removed] or [removed]; seen on 2026-01-05 by 1,000,000 \
+             people, case 01a22d23-00c6-703d, ask [removed]."
+        );
+        assert_eq!(redact_contacts("mail me@x.nl."), "mail [removed].");
+        assert_eq!(redact_contacts("an @ sign, user@localhost, 12345678"), "an @ sign, user@localhost, 12345678");
     }
 
     #[test]

@@ -133,6 +133,16 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
         let record = state.store().api_key_by_digest(&secret_digest(&key)).await?;
         staff.push((Caller { key: record }, key));
     }
+    // Console accounts for the other kinds of staff, so every part of `/staff` can be tried.
+    for (username, role) in [("demo-admin", Role::Admin), ("demo-caseworker", Role::Caseworker)] {
+        crate::cmd::account::create_account(
+            state.store(),
+            username,
+            role.as_str(),
+            &format!("{username}-demo-password"),
+        )
+        .await?;
+    }
     let today = state.now().date();
     decide(
         state,
@@ -249,7 +259,10 @@ pub async fn seed(state: &AppState, listen: &str) -> anyhow::Result<()> {
         "demo: seeded 8 notices in 7 cases (5 decided, one per source), confirmations and decisions go to mail/ beside the database."
     );
     eprintln!("demo: reviewer key (shown once): {reviewer_key}");
-    eprintln!("demo: staff accounts demo-reviewer / demo-senior, password <username>-demo-password; keys:");
+    eprintln!(
+        "demo: staff console http://{listen}/staff/login — accounts demo-reviewer, demo-senior, demo-admin, \
+         demo-caseworker; password <username>-demo-password. API keys:"
+    );
     eprintln!("demo:   demo-reviewer {}", staff[0].1);
     eprintln!("demo:   demo-senior   {}", staff[1].1);
     eprintln!("demo: try  curl -s -H 'Authorization: Bearer {reviewer_key}' http://{listen}/api/v1/queue");
@@ -407,6 +420,16 @@ mod tests {
         let own = report.table("own_initiative").expect("own initiative");
         assert_eq!(own.figure(&["TOTAL", "TOTAL"], "hash_matches").and_then(staydown_store::Figure::count), Some(1));
         assert!(state.store().verify_audit().await.expect("audit").broken.is_none());
+        // Every kind of console user has an account to sign in with.
+        for (username, role) in [
+            ("demo-reviewer", "reviewer"),
+            ("demo-senior", "senior_reviewer"),
+            ("demo-admin", "admin"),
+            ("demo-caseworker", "caseworker"),
+        ] {
+            let account = state.store().account_by_username(username).await.expect("read").expect(username);
+            assert_eq!(account.role.as_str(), role);
+        }
         // Helpline mode: the league table has each outcome and turnaround.
         let inputs = state
             .store()
