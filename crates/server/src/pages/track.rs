@@ -40,6 +40,8 @@ pub struct TrackPage {
     status_key: &'static str,
     steps: Vec<Step>,
     decision: Option<DecisionView>,
+    /// The notifier's latest complaint about the decision, if any.
+    complaint: Option<ComplaintView>,
     hash_only: bool,
     withdrawn: Option<String>,
     locations: Vec<String>,
@@ -53,6 +55,29 @@ pub struct TrackPage {
     confirm_withdraw: bool,
     flash: Option<String>,
     support: Vec<(super::info::SupportContact, String)>,
+}
+
+impl TrackPage {
+    /// A complaint is being handled: no second one meanwhile.
+    fn complaint_open(&self) -> bool {
+        self.complaint.as_ref().is_some_and(|c| c.open)
+    }
+}
+
+/// The notifier's latest complaint (Art. 20) as the page shows it: when it arrived and, once
+/// decided, the outcome and the reasons both sides receive (Art. 20(5)).
+#[derive(Debug, Clone)]
+pub struct ComplaintView {
+    /// When it was received.
+    pub received: String,
+    /// Still being handled.
+    pub open: bool,
+    /// The outcome's catalogue key, once decided.
+    pub outcome: Option<&'static str>,
+    /// The reasons for the outcome, as the senior reviewer wrote them.
+    pub reasons: Option<String>,
+    /// When it was decided.
+    pub decided: Option<String>,
 }
 
 /// A decision as the page shows it.
@@ -181,6 +206,26 @@ async fn build(
             },
         }
     });
+    let complaint = match &record {
+        Some(d) => store
+            .case_appeals(&d.case_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.notice_id.as_deref() == Some(id))
+            .max_by_key(|a| a.received_at),
+        None => None,
+    };
+    let complaint = complaint.map(|a| ComplaintView {
+        received: ctx.when(a.received_at),
+        open: a.state == "open",
+        outcome: a.outcome.map(|o| match o {
+            staydown_domain::appeal::AppealOutcome::Upheld => "track-complaint-upheld",
+            staydown_domain::appeal::AppealOutcome::Reversed => "track-complaint-reversed",
+            staydown_domain::appeal::AppealOutcome::Modified => "track-complaint-modified",
+        }),
+        reasons: a.reasons.clone(),
+        decided: a.decided_at.map(|t| ctx.when(t)),
+    });
     let reached = |s: CaseState| status.case_state as u8 >= s as u8;
     // Only steps that happened or will happen: no confirmation step for an anonymous report (no
     // address to send it to), and nothing pending after a withdrawal.
@@ -205,10 +250,15 @@ async fn build(
         steps.push(Step { key: "track-step-decided", at: decision.as_ref().map(|d| d.decided_at.clone()) });
     }
     if withdrawn_at.is_none() && reached(CaseState::Appealed) {
-        steps.push(Step { key: "track-step-appealed", at: Some(String::new()) });
+        let at = complaint.as_ref().map_or_else(String::new, |c| c.received.clone());
+        steps.push(Step { key: "track-step-appealed", at: Some(at) });
     }
     if matches!(status.case_state, CaseState::Redecided | CaseState::Closed) && reached(CaseState::Appealed) {
-        steps.push(Step { key: "track-step-outcome", at: decision.as_ref().map(|d| d.decided_at.clone()) });
+        let at = complaint.as_ref().and_then(|c| c.decided.clone());
+        steps.push(Step {
+            key: "track-step-outcome",
+            at: at.or_else(|| decision.as_ref().map(|d| d.decided_at.clone())),
+        });
     }
     let needs_new_facts = match &record {
         Some(d) => super::appeal::needs_new_facts(state, &d.id, Appellant::Notifier, Some(id)).await,
@@ -218,6 +268,7 @@ async fn build(
         status_key: status_key(status.case_state, withdrawn_at.is_some(), decision.as_ref().map(|d| d.restricts)),
         steps,
         decision,
+        complaint,
         hash_only: hash_only && withdrawn_at.is_none(),
         withdrawn: withdrawn_at.map(|t| ctx.when(t)),
         locations: status.locations,

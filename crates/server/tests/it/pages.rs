@@ -208,6 +208,38 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
             .await
             .unwrap();
         assert!(tracking_page.text().await.unwrap().contains(&format!("/track/{notice}/appeal")), "the form is there");
+
+        // The notifier complains: the tracking page says so, with no second form meanwhile; once
+        // decided it shows the outcome and the reasons.
+        let (status, appeal) = app
+            .post(
+                &format!("/api/v1/decisions/{id}/appeals"),
+                &json!({"token": tracking, "reason": "Only part of the content was taken down."}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{appeal}");
+        let tracking_url = format!("{}/api/v1/notices/{notice}?token={tracking}", app.base);
+        let read = || async {
+            app.client.get(&tracking_url).header("accept", BROWSER).send().await.unwrap().text().await.unwrap()
+        };
+        let open = read().await;
+        assert!(
+            open.contains("id=\"complaint-status\"") && !open.contains(&format!("/track/{notice}/appeal")),
+            "{open}"
+        );
+        let senior = app.key(Role::SeniorReviewer, "senior").await;
+        let reasons = "Everything the notice named was removed; nothing else was found.";
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/appeals/{}/decision", appeal["id"].as_str().unwrap()),
+                &json!({"outcome": "upheld", "reasons": reasons}),
+                Some(&senior),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let decided = read().await;
+        assert!(decided.contains("The decision stands") && decided.contains(reasons), "{decided}");
         let unknown = client.get(format!("{}/complain/no-such-decision", app.base)).header("accept", BROWSER);
         assert_eq!(unknown.send().await.unwrap().status(), 404);
     })
