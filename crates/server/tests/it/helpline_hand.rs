@@ -150,6 +150,15 @@ async fn the_case_page_marks_a_web_form_request_sent() {
         assert!(body.contains("The answer cannot come before the request was sent."), "{body}");
         let (_, r) = app.get(&format!("/api/v1/helpline/requests/{id}"), Some(&cw)).await;
         assert_eq!(r["state"], "sent", "{r}");
+        // The league table's period includes its last day: today's request counts by default and
+        // with today as both ends.
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        for query in [String::new(), format!("?from={today}&to={today}")] {
+            let (status, _, league) = page(&app, &format!("/staff/helpline/league{query}"), Some(&cookie)).await;
+            assert_eq!(status, 200);
+            assert!(league.contains("<td>W</td>") || league.contains(">W<"), "{query}: {league}");
+            assert!(league.contains(&format!("value=\"{today}\"")), "the last day shown as chosen: {league}");
+        }
     })
     .await;
 }

@@ -84,11 +84,11 @@ fn day(errors: &mut Vec<Problem>, field: &str, value: Option<&str>, default: Dat
     }
 }
 
-/// The period asked for: whole UTC days `from`..=`to`; by default the last 30 days up to
-/// yesterday. At most ten years.
+/// The period asked for: whole UTC days `from`..=`to`; by default the last 30 days up to and
+/// including today (as the dashboard counts). At most ten years.
 fn chosen(q: &ReportQuery, today: Date) -> (Date, Date, Vec<Problem>) {
     let mut errors = Vec::new();
-    let default_to = today.previous_day().unwrap_or(today);
+    let default_to = today;
     let to = day(&mut errors, "to", q.to.as_deref(), default_to);
     let from = day(&mut errors, "from", q.from.as_deref(), to - time::Duration::days(29));
     if errors.is_empty() && to < from {

@@ -20,7 +20,7 @@ use crate::pages::Ctx;
 use crate::pages::form::Errors;
 use crate::staff::pages::{Chrome, Console};
 
-/// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (to exclusive; defaults: 1 January of this year, now).
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (both days included; defaults: 1 January of this year, today).
 #[derive(Debug, Default, Deserialize)]
 pub struct PeriodQuery {
     from: Option<String>,
@@ -95,11 +95,13 @@ fn period(console: &Console, q: &PeriodQuery, now: OffsetDateTime) -> (OffsetDat
             default
         }),
     };
+    // The last day is included: the period ends at the next midnight.
+    let tomorrow = now.date().midnight().assume_utc() + time::Duration::DAY;
     let from = pick("from", q.from.as_deref(), year_start);
-    let to = pick("to", q.to.as_deref(), now + time::Duration::seconds(1));
+    let to = pick("to", q.to.as_deref(), now.date().midnight().assume_utc()) + time::Duration::DAY;
     if from >= to && errors.is_empty() {
         errors.add("to", console.ctx.t("helpline-error-period"));
-        return (year_start, now + time::Duration::seconds(1), errors);
+        return (year_start, tomorrow, errors);
     }
     (from, to, errors)
 }
@@ -183,7 +185,7 @@ pub async fn league(
         figures,
         breakdowns,
         from: ymd(from),
-        to: ymd(to),
+        to: ymd(to - time::Duration::DAY),
         errors,
         may_pack,
         platform_ids,
@@ -202,7 +204,13 @@ pub async fn pack(
     console.require(Permission::HelplineWork)?;
     let now = state.now();
     let from = q.from.as_deref().and_then(date).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let to = q.to.as_deref().and_then(date).filter(|t| *t > from).unwrap_or(now + time::Duration::seconds(1));
+    // As on the league page, the `to` day is included.
+    let to =
+        q.to.as_deref()
+            .and_then(date)
+            .map(|t| t + time::Duration::DAY)
+            .filter(|t| *t > from)
+            .unwrap_or(now.date().midnight().assume_utc() + time::Duration::DAY);
     let (bytes, _manifest_sha256) =
         crate::api::helpline::build_pack(&state, &id, from, to, false, &console.caller().principal())
             .await
