@@ -5,12 +5,16 @@
 # PostgreSQL itself into an EMPTY database given by URL; never point this at a database that matters.
 #
 #   bench/screener_start.sh postgres://postgres@127.0.0.1:55432/bench 1000000 [target/debug/staydown]
+#
+# FILL=0: the database already holds the entries (from an earlier run); insert none.
+# KEEP=1: leave the snapshot file in place (with SNAP=FILE).
+# FROM_DB=0: skip the start without a snapshot (at 10M it takes minutes and gigabytes).
 set -eu
 URL=$1; N=$2; BIN=${3:-target/debug/staydown}
-SNAP=$(mktemp -d)/index.snapshot
+SNAP=${SNAP:-$(mktemp -d)/index.snapshot}   # SNAP=FILE keeps the snapshot (and its log) there
 PORT=${PORT:-18931}
 "$BIN" bank create bench-warmup --action hold --database "$URL" >/dev/null 2>&1 || true
-psql -q "$URL" <<SQL
+[ "${FILL:-1}" = 0 ] || psql -q "$URL" <<SQL
 INSERT INTO bank_entries (id, bank_id, seq, pdq, pdq_quality, md5, added_by, added_at)
 SELECT gen_random_uuid()::text, (SELECT id FROM banks WHERE name = 'confirmed'),
        (SELECT COALESCE(MAX(seq), 0) FROM bank_changes) + i,
@@ -30,11 +34,14 @@ ready() { # seconds from start until /readyz answers (the index is built before 
   echo "$(echo "$end - $start" | bc) s to serve, RSS ${rss} kB"
   grep -o 'index snapshot loaded.*\|screening index ready.*\|bank index built.*' "$SNAP.log" | sed 's/\x1b\[[0-9;]*m//g' || true
 }
-echo "== $N entries: staydown bank snapshot"
+echo "== $(psql -tA "$URL" -c 'SELECT count(*) FROM bank_entries') entries: staydown bank snapshot; load: $(uptime)"
 /usr/bin/time -f "%e s wall, %M kB max RSS" "$BIN" bank snapshot --database "$URL" --out "$SNAP"
 ls -l "$SNAP"
-echo "== screener without a snapshot (built from the database)"
-ready
+if [ "${FROM_DB:-1}" != 0 ]; then
+  echo "== screener without a snapshot (built from the database)"
+  ready
+fi
 echo "== screener from the snapshot"
 ready --index-snapshot "$SNAP"
-rm -rf "$(dirname "$SNAP")"
+echo "load after: $(uptime)"
+[ -n "${KEEP:-}" ] || rm -f "$SNAP" "$SNAP.log"

@@ -1,9 +1,10 @@
 //! One immutable, compact multi-index over a set of entries (a "level" of [`crate::MatchIndex`]).
 //!
 //! Layout (struct of arrays, no per-entry allocation, no hash map):
-//! - `ids`: entry ids in ascending order (slot `s` holds the entry `ids.get(s)`), as `u32`
-//!   offsets from the smallest when they span less than 2^32, else as `u64`; a removal finds the
-//!   slot by binary search, so no id → slot map is stored.
+//! - `ids`: entry ids in ascending order (slot `s` holds the entry `ids.get(s)`): 1- or 2-byte
+//!   deltas in blocks of 32 when the ids are dense (a database sequence), else `u32` offsets from
+//!   the smallest when they span less than 2^32, else `u64`; a removal finds the slot by a
+//!   search, so no id → slot map is stored.
 //! - `hashes`: the hash of each slot, 32-byte aligned (one cache line access per candidate).
 //! - One table per chunk of the level's layout (`plan.rs`), CSR style: a directory of bucket
 //!   starts (`Directory`: cache lines of a `u32` base plus 1-, 2- or 4-byte offsets) and the
@@ -14,9 +15,10 @@
 //! - `removed`: a tombstone bit per slot; removals do not move anything.
 //! - `plans`: the probing plan for every radius, computed once at build.
 //!
-//! Memory per entry: 32 (hash) + 4 (id) + 3 per table (16 or 12 tables) bytes, plus the
-//! directories (about 1.1 or 2.1 bytes per bucket, at most about one bucket per two entries) and
-//! a bit: 86 bytes at 1M entries (2.70 × the raw hash bytes), 77.5 at 10M (2.42 ×).
+//! Memory per entry: 32 (hash) + 1.125 (dense ids; 4 or 8 otherwise) + 3 per table (16 below
+//! 2^21 entries, else 12 or as set) bytes, plus the directories (about 1.1 or 2.1 bytes per
+//! bucket, at most about one bucket per two entries) and a bit: 74.6 bytes at 10M entries with
+//! 12 tables (2.33 × the raw hash bytes), 60.8 with 8 (1.90 ×; see `docs/index.md`).
 
 use crate::plan::{
     Chunk, Layout, MAX_CHUNKS, Plan, ball_volume, dir_bits_for, for_each_flip_mask, layout_for, plans_for,
@@ -54,27 +56,55 @@ pub(crate) struct Level {
     plans: Vec<Plan>,
 }
 
-/// Entry ids by slot, ascending: as `u32` offsets from the smallest id when the level's ids
-/// span less than 2^32 (ids handed out by a database sequence), else as they are.
+/// Entry ids by slot, ascending, in the narrowest of three forms:
+/// - `Packed`: in blocks of [`ID_BLOCK`] slots, each block's first id as a `u32` offset from
+///   the level's smallest id and every id as a 1- or 2-byte delta from its block's first id
+///   (1.125 or 2.125 bytes per entry) — when every block spans less than 2^8 or 2^16 ids, as
+///   ids handed out by a database sequence do;
+/// - `Narrow`: `u32` offsets from the smallest id when the ids span less than 2^32;
+/// - `Wide`: as they are.
 enum Ids {
+    Packed { base: u64, blocks: Vec<u32>, deltas: Vec<u8>, delta_bytes: usize, len: usize },
     Narrow { base: u64, offsets: Vec<u32> },
     Wide(Vec<u64>),
 }
 
+/// Slots per block of [`Ids::Packed`].
+const ID_BLOCK: usize = 32;
+
 impl Ids {
     fn new(ids: Vec<u64>) -> Self {
-        match (ids.first(), ids.last()) {
-            (Some(&first), Some(&last)) if last - first <= u64::from(u32::MAX) => Self::Narrow {
-                base: first,
-                // Every id is within u32::MAX of `first` (ascending, checked above).
-                offsets: ids.iter().map(|&id| (id - first) as u32).collect(),
-            },
-            _ => Self::Wide(ids),
+        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+            return Self::Wide(ids);
+        };
+        if last - first > u64::from(u32::MAX) {
+            return Self::Wide(ids);
         }
+        // Ascending, so a block's span is its last id minus its first.
+        let widest = ids.chunks(ID_BLOCK).map(|block| block[block.len() - 1] - block[0]).max().unwrap_or(0);
+        let delta_bytes = if widest <= 0xFF {
+            1
+        } else if widest <= 0xFFFF {
+            2
+        } else {
+            // Every id is within u32::MAX of `first` (ascending, checked above).
+            return Self::Narrow { base: first, offsets: ids.iter().map(|&id| (id - first) as u32).collect() };
+        };
+        let mut blocks = Vec::with_capacity(ids.len().div_ceil(ID_BLOCK));
+        let mut deltas = Vec::with_capacity(ids.len() * delta_bytes);
+        for block in ids.chunks(ID_BLOCK) {
+            // Within u32::MAX of `first`, and each delta within `widest` (checked above).
+            blocks.push((block[0] - first) as u32);
+            for &id in block {
+                deltas.extend_from_slice(&((id - block[0]) as u16).to_le_bytes()[..delta_bytes]);
+            }
+        }
+        Self::Packed { base: first, blocks, deltas, delta_bytes, len: ids.len() }
     }
 
     fn len(&self) -> usize {
         match self {
+            Self::Packed { len, .. } => *len,
             Self::Narrow { offsets, .. } => offsets.len(),
             Self::Wide(ids) => ids.len(),
         }
@@ -83,6 +113,9 @@ impl Ids {
     #[inline]
     fn get(&self, slot: usize) -> u64 {
         match self {
+            Self::Packed { base, blocks, deltas, delta_bytes, .. } => {
+                base + u64::from(blocks[slot / ID_BLOCK]) + u64::from(packed_delta(deltas, *delta_bytes, slot))
+            }
             Self::Narrow { base, offsets } => base + u64::from(offsets[slot]),
             Self::Wide(ids) => ids[slot],
         }
@@ -90,6 +123,14 @@ impl Ids {
 
     fn find(&self, id: u64) -> Option<usize> {
         match self {
+            Self::Packed { base, blocks, deltas, delta_bytes, len } => {
+                let offset = u32::try_from(id.checked_sub(*base)?).ok()?;
+                // The last block starting at or before `offset` is the only one that can hold it.
+                let block = blocks.partition_point(|&start| start <= offset).checked_sub(1)?;
+                let delta = offset - blocks[block];
+                let slots = block * ID_BLOCK..((block + 1) * ID_BLOCK).min(*len);
+                slots.into_iter().find(|&slot| u32::from(packed_delta(deltas, *delta_bytes, slot)) == delta)
+            }
             Self::Narrow { base, offsets } => {
                 let offset = u32::try_from(id.checked_sub(*base)?).ok()?;
                 offsets.binary_search(&offset).ok()
@@ -100,10 +141,17 @@ impl Ids {
 
     fn heap_bytes(&self) -> usize {
         match self {
+            Self::Packed { blocks, deltas, .. } => blocks.capacity() * size_of::<u32>() + deltas.capacity(),
             Self::Narrow { offsets, .. } => offsets.capacity() * size_of::<u32>(),
             Self::Wide(ids) => ids.capacity() * size_of::<u64>(),
         }
     }
+}
+
+/// The `bytes`-byte little-endian delta of `slot` in [`Ids::Packed`].
+#[inline]
+fn packed_delta(deltas: &[u8], bytes: usize, slot: usize) -> u16 {
+    if bytes == 1 { u16::from(deltas[slot]) } else { u16::from_le_bytes([deltas[2 * slot], deltas[2 * slot + 1]]) }
 }
 
 /// One cache line of a directory: a `u32` base (bytes 0..4), then `60 / rel_bytes` bucket
@@ -185,6 +233,13 @@ impl Directory {
     }
 }
 
+/// A query's chunk values and where each table's candidates end (see `Level::gather`).
+struct Gathered {
+    query_chunks: [u32; MAX_CHUNKS],
+    /// `ends[c]`: the slot bytes of table `c` end here (tables not probed repeat the previous end).
+    ends: [usize; MAX_CHUNKS],
+}
+
 /// Largest number of entries in one level: slots are `u32`.
 pub(crate) const MAX_LEVEL_ENTRIES: usize = u32::MAX as usize;
 
@@ -192,8 +247,8 @@ impl Level {
     /// Builds a level from entries sorted by id with unique ids, at most
     /// [`MAX_LEVEL_ENTRIES`] of them (the caller splits larger sets), with the layout chosen
     /// for its size.
-    pub fn build(entries: Vec<(u64, Hash256)>) -> Self {
-        let layout = layout_for(entries.len());
+    pub fn build(entries: Vec<(u64, Hash256)>, large_tables: usize) -> Self {
+        let layout = layout_for(entries.len(), large_tables);
         Self::build_with(entries, layout)
     }
 
@@ -350,23 +405,28 @@ impl Level {
 
     /// [`Level::search_tables`] for `W`-byte slots.
     fn search_tables_with<const W: usize>(&self, query: &Hash256, plan: &Plan, out: &mut Vec<Match>) {
+        let mut candidates: Vec<u8> = Vec::with_capacity(self.expected_candidates(plan) * W);
+        let gathered = self.gather::<W>(query, plan, &mut candidates);
+        self.verify::<W>(query, plan, &gathered, &candidates, out);
+    }
+
+    /// Appends to `candidates` the slot bytes of every bucket `query` probes under `plan`, table
+    /// after table; the returned ends are positions in `candidates`.
+    fn gather<const W: usize>(&self, query: &Hash256, plan: &Plan, candidates: &mut Vec<u8>) -> Gathered {
         let n = self.ids.len();
-        let mut query_chunks = [0u32; MAX_CHUNKS];
-        for (value, chunk) in query_chunks.iter_mut().zip(&self.layout) {
+        let mut gathered = Gathered { query_chunks: [0u32; MAX_CHUNKS], ends: [0usize; MAX_CHUNKS] };
+        for (value, chunk) in gathered.query_chunks.iter_mut().zip(&self.layout) {
             *value = chunk.of(query);
         }
         // Two passes: first copy the slot bytes of every probed bucket of every table (a plain
-        // copy, so that the CPU keeps many bucket reads in flight), then decode and verify them.
-        // The verifying loop has no dependency between candidates, so the CPU keeps many
-        // cache misses in flight at once (measured: about twice the queries/s of verifying
+        // copy, so that the CPU keeps many bucket reads in flight), then decode and verify them
+        // (`verify`). The verifying loop has no dependency between candidates, so the CPU keeps
+        // many cache misses in flight at once (measured: about twice the queries/s of verifying
         // bucket by bucket at 1M entries).
-        let mut candidates: Vec<u8> = Vec::with_capacity(self.expected_candidates(plan) * W);
-        // ends[c]: the slot bytes of table c are candidates[ends[c - 1]..ends[c]].
-        let mut ends = [0usize; MAX_CHUNKS];
         for (c, chunk) in self.layout.iter().enumerate() {
             if let Some(threshold) = plan.thresholds[c] {
                 let dir = &self.dirs[c];
-                let key = query_chunks[c] >> (chunk.width - self.dir_bits[c]);
+                let key = gathered.query_chunks[c] >> (chunk.width - self.dir_bits[c]);
                 let slots = &self.slots[c * n * W..(c + 1) * n * W];
                 for_each_flip_mask(self.dir_bits[c], threshold, &mut |flips| {
                     let bucket = (key ^ flips) as usize;
@@ -374,8 +434,20 @@ impl Level {
                     candidates.extend_from_slice(&slots[start * W..end * W]);
                 });
             }
-            ends[c] = candidates.len();
+            gathered.ends[c] = candidates.len();
         }
+        gathered
+    }
+
+    /// Verifies the candidates `gather` copied for `query`.
+    fn verify<const W: usize>(
+        &self,
+        query: &Hash256,
+        plan: &Plan,
+        gathered: &Gathered,
+        candidates: &[u8],
+        out: &mut Vec<Match>,
+    ) {
         let mut c = 0;
         for (i, bytes) in candidates.chunks_exact(W).enumerate() {
             let mut word = [0u8; 4];
@@ -385,10 +457,10 @@ impl Level {
             // Almost every candidate fails here; the rest are true matches, rare enough that
             // finding their table and the canonical-table and tombstone checks cost nothing.
             if let Some(distance) = stored.distance_within(query, plan.radius) {
-                while ends[c] <= i * W {
+                while gathered.ends[c] <= i * W {
                     c += 1;
                 }
-                if plan.is_canonical(&self.layout, stored, &query_chunks, c) && !self.is_removed(slot) {
+                if plan.is_canonical(&self.layout, stored, &gathered.query_chunks, c) && !self.is_removed(slot) {
                     out.push(Match { entry_id: self.ids.get(slot), distance });
                 }
             }

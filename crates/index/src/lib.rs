@@ -7,7 +7,8 @@
 //! # Shape
 //!
 //! Multi-index hashing with a generalised pigeonhole bound (`plan.rs`): the hash is cut into
-//! `m` disjoint chunks (16 of 16 bits in levels below 2^21 entries, 12 of 21–22 bits above);
+//! `m` disjoint chunks (16 of 16 bits in levels below 2^21 entries, 12 of 21–22 bits above, or
+//! as set by [`MatchIndex::with_large_level_tables`]);
 //! an entry within `r` has some chunk within `t_c` of the query's chunk for thresholds with
 //! `sum (t_c + 1) >= r + 1` (with 16 × 16, all `t_c = 1` at r = 31: 17 buckets per table).
 //! Each chunk has a table of buckets; a query probes the buckets within `t_c` bit flips, and
@@ -75,6 +76,8 @@ pub struct MatchIndex {
     layout_override: Option<plan::Layout>,
     /// Slot width for new levels instead of the size-based choice (tests force 4 bytes).
     slot_bytes_override: Option<usize>,
+    /// Tables of new levels of at least [`plan::LARGE_LEVEL`] entries.
+    large_tables: usize,
 }
 
 impl Default for MatchIndex {
@@ -86,6 +89,7 @@ impl Default for MatchIndex {
             tail_capacity: TAIL_CAPACITY,
             layout_override: None,
             slot_bytes_override: None,
+            large_tables: plan::DEFAULT_LARGE_TABLES,
         }
     }
 }
@@ -105,6 +109,25 @@ impl MatchIndex {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty index whose levels of 2^21 entries or more are built with `tables` chunk
+    /// tables (clamped to 2..=16; default 12) instead of 12: each table costs 3 bytes per
+    /// entry, and fewer tables mean higher thresholds per table, so more candidates per query.
+    /// The memory/speed trade-off measured at 10M entries is in `docs/index.md`; searches are
+    /// exact at every setting. Smaller levels always use 16 tables of 16 bits.
+    #[must_use]
+    pub fn with_large_level_tables(tables: usize) -> Self {
+        Self { large_tables: tables.clamp(2, plan::MAX_CHUNKS), ..Self::default() }
+    }
+
+    /// Like [`MatchIndex::from_entries`] with [`MatchIndex::with_large_level_tables`].
+    #[must_use]
+    pub fn from_entries_with_tables(entries: impl IntoIterator<Item = (u64, Hash256)>, tables: usize) -> Self {
+        let mut index = Self::with_large_level_tables(tables);
+        index.tail = entries.into_iter().collect();
+        index.flush_tail();
+        index
     }
 
     /// Builds an index in one pass (the server's start-up path). When an id occurs more than
@@ -285,9 +308,9 @@ impl MatchIndex {
 
     fn build_level(&self, entries: Vec<(u64, Hash256)>) -> Level {
         match (&self.layout_override, self.slot_bytes_override) {
-            (None, None) => Level::build(entries),
+            (None, None) => Level::build(entries, self.large_tables),
             (layout, slot_bytes) => {
-                let layout = layout.clone().unwrap_or_else(|| plan::layout_for(entries.len()));
+                let layout = layout.clone().unwrap_or_else(|| plan::layout_for(entries.len(), self.large_tables));
                 match slot_bytes {
                     Some(slot_bytes) => Level::build_packed(entries, layout, slot_bytes),
                     None => Level::build_with(entries, layout),

@@ -73,16 +73,30 @@ pub(crate) fn layout_16x16() -> Layout {
 }
 
 /// 12 chunks: 4 of 22 bits, 8 of 21 bits.
+#[cfg(test)]
 pub(crate) fn layout_12() -> Layout {
-    layout_of(&[22, 22, 22, 22, 21, 21, 21, 21, 21, 21, 21, 21])
+    layout_even(12)
 }
 
-/// Levels with at least this many entries use [`layout_12`].
+/// `m` chunks (clamped to 2..=[`MAX_CHUNKS`]) as even as possible, the wider ones first:
+/// 12 gives 4 × 22 + 8 × 21 bits, 10 gives 6 × 26 + 4 × 25.
+pub(crate) fn layout_even(m: usize) -> Layout {
+    let m = m.clamp(2, MAX_CHUNKS) as u32;
+    let (narrow, wider) = (crate::HASH_BITS / m, crate::HASH_BITS % m);
+    let widths: Vec<u32> = (0..m).map(|c| if c < wider { narrow + 1 } else { narrow }).collect();
+    layout_of(&widths)
+}
+
+/// Levels with at least this many entries use [`layout_even`]`(large_tables)`.
 pub(crate) const LARGE_LEVEL: usize = 1 << 21;
 
-/// The layout a level of `n` entries is built with.
-pub(crate) fn layout_for(n: usize) -> Layout {
-    if n >= LARGE_LEVEL { layout_12() } else { layout_16x16() }
+/// Tables of a level of [`LARGE_LEVEL`] entries or more unless set otherwise
+/// ([`crate::MatchIndex::with_large_level_tables`]).
+pub(crate) const DEFAULT_LARGE_TABLES: usize = 12;
+
+/// The layout a level of `n` entries is built with, `large_tables` chunks for large levels.
+pub(crate) fn layout_for(n: usize, large_tables: usize) -> Layout {
+    if n >= LARGE_LEVEL { layout_even(large_tables) } else { layout_16x16() }
 }
 
 /// Directory bits of a table over a `width`-bit chunk in a level of `n` entries: about two to
@@ -218,6 +232,11 @@ mod tests {
     fn plans_cover_every_radius() {
         check_layout(&layout_16x16());
         check_layout(&layout_12());
+        assert_eq!(layout_12(), layout_of(&[22, 22, 22, 22, 21, 21, 21, 21, 21, 21, 21, 21]));
+        assert_eq!(layout_even(16), layout_16x16());
+        for m in 2..=MAX_CHUNKS {
+            check_layout(&layout_even(m));
+        }
         let big = vec![16; 16];
         let plans = plans_for(&layout_16x16(), &big, 1 << 20);
         assert_eq!(plans[31].thresholds, [Some(1); MAX_CHUNKS]);

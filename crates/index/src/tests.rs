@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use crate::level::Strategy as SearchStrategy;
-use crate::plan::{Layout, layout_12, layout_16x16};
+use crate::plan::{Layout, layout_12, layout_16x16, layout_even};
 use crate::{Hash256, Match, MatchIndex};
 
 /// The shared seeded generator, with a `usize` bound for indexing.
@@ -97,15 +97,18 @@ fn check_all(index: &MatchIndex, model: &BTreeMap<u64, Hash256>, query: &Hash256
 }
 
 /// A new id. `mode` 0 mixes small and huge ids (ids are opaque and may be anything: levels
-/// store them as `u64`); 1 gives small ids and 2 ids just above 2^40 (a database sequence:
-/// levels store `u32` offsets from their smallest id).
+/// store them as `u64`); 1 gives small ids and 2 ids just above 2^40 (levels store `u32`
+/// offsets from their smallest id, or 2-byte deltas in blocks); 3 a dense rising sequence from
+/// 2^41 with small gaps (a database sequence: 1-byte deltas).
 fn fresh_id(rng: &mut Rng, model: &BTreeMap<u64, Hash256>, mode: u8) -> u64 {
     loop {
         let id = match mode {
             0 if rng.below_usize(2) == 0 => rng.next_u64() % 10_000,
             0 => rng.next_u64(),
             1 => rng.next_u64() % 100_000,
-            _ => (1 << 40) + rng.next_u64() % 100_000,
+            2 => (1 << 40) + rng.next_u64() % 100_000,
+            // A dense sequence with gaps: levels store 1-byte deltas in blocks.
+            _ => model.keys().next_back().map_or(1 << 41, |last| last + 1) + rng.below_usize(3) as u64,
         };
         if !model.contains_key(&id) {
             return id;
@@ -123,7 +126,8 @@ struct Case {
     n_removes: usize,
     n_replaces: usize,
     tail_capacity: usize,
-    /// 0: chosen by size (production), 1: 16 × 16 bits, 2: 12 chunks of 21–22 bits.
+    /// 0: chosen by size (production), 1: 16 × 16 bits, 2: 12 chunks of 21–22 bits, 3: 9
+    /// chunks of 28–29 bits (`MatchIndex::with_large_level_tables(9)`).
     layout: u8,
     /// How ids are drawn (`fresh_id`).
     id_mode: u8,
@@ -141,7 +145,7 @@ fn case() -> impl Strategy<Value = Case> {
         0usize..200,
         0usize..50,
         prop::sample::select(vec![1usize, 7, 64, 1024]),
-        (0u8..3, 0u8..3, any::<bool>()),
+        (0u8..4, 0u8..4, any::<bool>()),
     )
         .prop_map(
             |(
@@ -202,7 +206,8 @@ fn run_case(case: &Case) {
     let layout: Option<Layout> = match case.layout {
         0 => None,
         1 => Some(layout_16x16()),
-        _ => Some(layout_12()),
+        2 => Some(layout_12()),
+        _ => Some(layout_even(9)),
     };
     let mut index = if layout.is_none() && !case.wide_slots {
         MatchIndex::from_entries(planted[..split].iter().copied())
@@ -406,7 +411,21 @@ fn clustered_entries_widen_the_directory_and_stay_exact() {
     }
     let narrow = MatchIndex::from_entries((0..125_000u64).map(|i| (base + i, rng.hash())));
     let wide = MatchIndex::from_entries((0..125_000u64).map(|i| (i << 33, rng.hash())));
-    assert_eq!(wide.heap_bytes() - narrow.heap_bytes(), 125_000 * 4, "ids: u32 offsets vs u64");
+    let sparse = MatchIndex::from_entries((0..125_000u64).map(|i| (base + i * 3000, rng.hash())));
+    assert_eq!(wide.heap_bytes() - sparse.heap_bytes(), 125_000 * 4, "ids: u32 offsets vs u64");
+    let blocks = 125_000usize.div_ceil(32) * 4;
+    assert_eq!(sparse.heap_bytes() - narrow.heap_bytes(), 125_000 * 3 - blocks, "dense ids: 1-byte deltas");
+    let spaced = MatchIndex::from_entries((0..125_000u64).map(|i| (base + i * 100, rng.hash())));
+    assert_eq!(sparse.heap_bytes() - spaced.heap_bytes(), 125_000 * 2 - blocks, "2-byte deltas");
+    for (index, step) in [(&narrow, 1), (&spaced, 100), (&sparse, 3000)] {
+        for i in [0u64, 1, 31, 32, 33, 124_999] {
+            let id = base + i * step;
+            assert!(index.get(id).is_some(), "id {id} (step {step})");
+            assert_eq!(index.get(id + 1).is_some(), step == 1 && i < 124_999);
+        }
+        assert_eq!(index.get(base - 1), None);
+        assert_eq!(index.get(base + 125_000 * step), None);
+    }
 }
 
 /// Searches take `&self` and the index is shared across request handlers.

@@ -160,26 +160,36 @@ impl BankIndex {
         }
         let entries = file.entries.len();
         let built = tokio::task::spawn_blocking(move || {
-            state.entries.reserve(file.entries.len());
-            for (key, id, slot) in file.entries {
-                let Some(&bank) = slot_of.get(slot as usize) else { continue };
-                state.entries.insert(key, EntryInfo { id: uuid::Uuid::from_bytes(id), bank });
-            }
-            state.pdq = MatchIndex::from_entries(file.pdq);
-            state.sha256.reserve(file.sha256.len());
-            for (h, key) in file.sha256 {
-                state.sha256.entry(h).or_default().push(key);
-            }
-            state.md5.reserve(file.md5.len());
-            for (h, key) in file.md5 {
-                state.md5.entry(h).or_default().push(key);
-            }
-            let mut frames = Vec::new();
-            for (key, video) in file.videos {
-                frames.extend(video.iter().enumerate().map(|(pos, (_, h))| (frame_key(key, pos), *h)));
-                state.videos.insert(key, VideoInfo { frame_numbers: video.iter().map(|f| f.0).collect() });
-            }
-            state.frames = MatchIndex::from_entries(frames);
+            // The PDQ index (the larger part of a start at millions of entries) is built on a
+            // thread of its own while this one fills the maps.
+            let File { entries, pdq, sha256, md5, videos, .. } = file;
+            let pdq = std::thread::scope(|scope| {
+                let pdq = scope.spawn(move || MatchIndex::from_entries(pdq));
+                state.entries.reserve(entries.len());
+                for (key, id, slot) in entries {
+                    let Some(&bank) = slot_of.get(slot as usize) else { continue };
+                    state.entries.insert(key, EntryInfo { id: uuid::Uuid::from_bytes(id), bank });
+                }
+                state.sha256.reserve(sha256.len());
+                for (h, key) in sha256 {
+                    state.sha256.entry(h).or_default().push(key);
+                }
+                state.md5.reserve(md5.len());
+                for (h, key) in md5 {
+                    state.md5.entry(h).or_default().push(key);
+                }
+                let mut frames = Vec::new();
+                for (key, video) in videos {
+                    frames.extend(video.iter().enumerate().map(|(pos, (_, h))| (frame_key(key, pos), *h)));
+                    state.videos.insert(key, VideoInfo { frame_numbers: video.iter().map(|f| f.0).collect() });
+                }
+                state.frames = MatchIndex::from_entries(frames);
+                pdq.join()
+            });
+            state.pdq = match pdq {
+                Ok(pdq) => pdq,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
             state
         })
         .await
