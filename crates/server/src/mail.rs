@@ -64,6 +64,24 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
+/// The sender written into `.eml` files of the folder mailer (development and demos): the
+/// reserved `.invalid` domain (RFC 2606), so nobody answers a demo mail by mistake.
+const FOLDER_FROM: &str = "staydown demo <noreply@staydown.invalid>";
+
+/// The message for `email` from `from`: a plain-text UTF-8 body, `Date` now, the outbox's id as
+/// `Message-ID` (so a resend after a crash is recognisable as the same mail).
+fn message(from: Mailbox, email: &Email) -> Result<Message, String> {
+    let to: Mailbox = email.to.parse().map_err(|e| format!("recipient: {e}"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(&email.subject)
+        .message_id(Some(format!("<{}@staydown>", email.message_id)))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(email.body.clone())
+        .map_err(|e| e.to_string())
+}
+
 /// How an SMTP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmtpTls {
@@ -127,21 +145,14 @@ impl Mailer {
             Mailer::Folder(dir) => {
                 tokio::fs::create_dir_all(dir).await.map_err(|e| e.to_string())?;
                 let name = email.message_id.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_");
-                let text = format!(
-                    "To: {}\nSubject: {}\nMessage-ID: <{}>\n\n{}\n",
-                    email.to, email.subject, email.message_id, email.body
-                );
-                tokio::fs::write(dir.join(format!("{name}.eml")), text).await.map_err(|e| e.to_string())
+                // The message as SMTP would carry it (From, Date, MIME headers, the UTF-8 body
+                // encoded), so a mail client opens the file as it would the real e-mail.
+                let from: Mailbox = FOLDER_FROM.parse().map_err(|e| format!("sender: {e}"))?;
+                let message = message(from, email)?;
+                tokio::fs::write(dir.join(format!("{name}.eml")), message.formatted()).await.map_err(|e| e.to_string())
             }
             Mailer::Smtp { transport, from } => {
-                let to: Mailbox = email.to.parse().map_err(|e| format!("recipient: {e}"))?;
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to)
-                    .subject(&email.subject)
-                    .message_id(Some(format!("<{}@staydown>", email.message_id)))
-                    .body(email.body.clone())
-                    .map_err(|e| e.to_string())?;
+                let message = message(from.clone(), email)?;
                 transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
             }
             Mailer::Memory { sent, fail_next } => {
@@ -242,5 +253,41 @@ pub fn render_misuse(topic: &str, payload: &serde_json::Value) -> (String, Strin
                  Reason: {reason}.\n"
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A demo `.eml` file is a whole message: sender, date, MIME type and charset, the subject and
+    /// the Dutch body encoded so that a mail client shows "ë" and "€" as written.
+    #[tokio::test]
+    async fn the_folder_mailer_writes_messages_a_mail_client_opens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let email = Email {
+            to: "noor@example.org".into(),
+            subject: "Besluit over uw melding".into(),
+            body: "Uw melding is beoordeeld: één maatregel, kosteloos (€ 0).".into(),
+            message_id: "outbox-42".into(),
+        };
+        Mailer::Folder(dir.path().to_owned()).send(&email).await.expect("written");
+        let text = std::fs::read_to_string(dir.path().join("outbox-42.eml")).expect("the file");
+        for header in ["From: ", "To: noor@example.org", "Date: ", "Message-ID: <outbox-42@staydown>"] {
+            assert!(text.contains(header), "{header}: {text}");
+        }
+        assert!(text.contains("Content-Type: text/plain; charset=utf-8"), "{text}");
+        assert!(text.contains("noreply@staydown.invalid"), "{text}");
+        let (_, body) = text.split_once("\r\n\r\n").expect("headers, then the body");
+        let decoded = match text.contains("Content-Transfer-Encoding: base64") {
+            true => {
+                use base64::Engine;
+                let joined: String = body.split_whitespace().collect();
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(joined).expect("base64"))
+                    .expect("utf-8")
+            }
+            false => body.to_owned(),
+        };
+        assert!(decoded.contains("één maatregel") || text.contains("quoted-printable"), "{text}");
     }
 }
