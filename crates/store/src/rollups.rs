@@ -456,7 +456,7 @@ impl Store {
     /// Loads `fact`'s rollups for the whole days of `period`, merged over the days: counts are
     /// summed by the database (one row per dimension values × metric instead of one per day), and
     /// only duration metrics' histograms travel day by day, each decoded once.
-    async fn load_rollups(&self, fact: &str, period: Period) -> Result<Vec<Loaded>> {
+    pub(crate) async fn load_rollups(&self, fact: &str, period: Period) -> Result<Vec<Loaded>> {
         let (first, end) = (day_of(to_ms(period.from)), day_of(to_ms(period.until)));
         let counts = sqlx::query(
             "SELECT dims, metric, CAST(SUM(n) AS BIGINT) AS n FROM rollups \
