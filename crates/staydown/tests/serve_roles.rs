@@ -31,6 +31,22 @@ async fn separate_roles_are_refused_on_sqlite_and_unknown_roles_everywhere() {
     let out = staydown(&["serve", "--database", &db.url, "--listen", "127.0.0.1:0", "--role", "api,screener"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("unknown role \"screener\""), "{stderr}");
+    // The same from the config file's `role` and from STAYDOWN_ROLE.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("staydown.toml");
+    std::fs::write(&config, "role = [\"screen\"]\n").unwrap();
+    let config = config.to_str().unwrap();
+    let out = staydown(&["serve", "--config", config, "--database", &db.url, "--listen", "127.0.0.1:0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("role screen: separate roles need PostgreSQL"), "{stderr}");
+    let out = Command::new(BIN)
+        .args(["serve", "--database", &db.url, "--listen", "127.0.0.1:0"])
+        .env_remove("STAYDOWN_CONFIG")
+        .env("STAYDOWN_ROLE", "worker")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("role worker: separate roles need PostgreSQL"), "{stderr}");
 }
 
 struct Server(Child);

@@ -26,6 +26,7 @@
 //! are judged at `now`, from the open cases themselves.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use sqlx::{AssertSqlSafe, Row};
 
@@ -166,6 +167,40 @@ pub(crate) fn facts() -> Vec<Fact> {
     .collect()
 }
 
+/// `x / unit` rounded down, in SQL both databases evaluate alike (their `/` and `%` truncate
+/// towards zero; the Euclidean remainder makes the division exact).
+fn floor_div_sql(x: &str, unit: i64) -> String {
+    format!("(({x}) - ((({x}) % {unit}) + {unit}) % {unit}) / {unit}")
+}
+
+/// `fact.rows` grouped by the database: `g_day` (UTC day), `g_d0…` (the dimensions), `g_m0…` (each
+/// duration's whole minute, NULL when not measured), `g_rows` (how many rows) and `g_c0…` (each
+/// count metric's sum).
+fn grouped_sql(fact: &Fact) -> String {
+    let mut inner = vec![format!("{} AS g_day", floor_div_sql("x.at", DAY_MS))];
+    let mut keys = vec!["g_day".to_owned()];
+    for (i, d) in fact.dims.iter().enumerate() {
+        inner.push(format!("x.{d} AS g_d{i}"));
+        keys.push(format!("g_d{i}"));
+    }
+    for (i, d) in fact.durations.iter().enumerate() {
+        inner.push(format!("{} AS g_m{i}", floor_div_sql(&format!("x.{d}"), MINUTE_MS)));
+        keys.push(format!("g_m{i}"));
+    }
+    let mut sums = vec!["COUNT(*) AS g_rows".to_owned()];
+    for (i, c) in fact.counts.iter().enumerate() {
+        inner.push(format!("x.{c} AS g_v{i}"));
+        sums.push(format!("CAST(SUM(g_v{i}) AS BIGINT) AS g_c{i}"));
+    }
+    let keys = keys.join(", ");
+    format!(
+        "SELECT {keys}, {} FROM (SELECT {} FROM ({}) x) y GROUP BY {keys}",
+        sums.join(", "),
+        inner.join(", "),
+        fact.rows
+    )
+}
+
 /// Aggregates of one fact × day × dimension values.
 #[derive(Default)]
 struct Group {
@@ -203,36 +238,42 @@ fn decode(text: &str, into: &mut HashMap<i64, i64>) -> Result<()> {
 
 impl WriteTx {
     /// Recomputes `fact`'s rollups for the days `[first_day, end_day)` from the rows.
+    ///
+    /// The database groups the fact's rows by day × dimension values × each duration's whole
+    /// minute and sums the counts ([`grouped_sql`]), so what travels is one row per group (a few
+    /// per day for most facts) rather than one per counted thing; the rollup rows are written in
+    /// multi-row inserts.
     pub(crate) async fn refresh_rollup(&mut self, fact: &Fact, first_day: i64, end_day: i64) -> Result<u64> {
         // The recount sees this transaction's rows: its pending increments for those days are in it.
         self.received.retain(|(f, day, _, _), _| *f != fact.name || *day < first_day || *day >= end_day);
-        let rows = sqlx::query(AssertSqlSafe(fact.rows.as_str()))
+        let rows = sqlx::query(AssertSqlSafe(grouped_sql(fact)))
             .bind(first_day * DAY_MS)
             .bind(end_day * DAY_MS)
             .fetch_all(&mut *self.tx)
             .await?;
         let mut groups: BTreeMap<(i64, String), Group> = BTreeMap::new();
         for r in &rows {
-            let at: i64 = r.try_get("at")?;
+            let day: i64 = r.try_get("g_day")?;
             let mut dims = String::new();
-            for (i, d) in fact.dims.iter().enumerate() {
+            for (i, _) in fact.dims.iter().enumerate() {
                 if i > 0 {
                     dims.push(SEP);
                 }
-                dims.push_str(&r.try_get::<String, _>(*d)?);
+                dims.push_str(&r.try_get::<String, _>(format!("g_d{i}").as_str())?);
             }
-            let g = groups.entry((day_of(at), dims)).or_insert_with(|| Group {
+            let g = groups.entry((day, dims)).or_insert_with(|| Group {
                 counts: vec![0; fact.counts.len()],
                 hists: vec![BTreeMap::new(); fact.durations.len()],
                 rows: 0,
             });
-            g.rows += 1;
-            for (i, c) in fact.counts.iter().enumerate() {
-                g.counts[i] += r.try_get::<Option<i64>, _>(c.as_str())?.unwrap_or(0);
+            let n: i64 = r.try_get("g_rows")?;
+            g.rows += n;
+            for i in 0..fact.counts.len() {
+                g.counts[i] += r.try_get::<Option<i64>, _>(format!("g_c{i}").as_str())?.unwrap_or(0);
             }
-            for (i, d) in fact.durations.iter().enumerate() {
-                if let Some(ms) = r.try_get::<Option<i64>, _>(*d)? {
-                    *g.hists[i].entry(ms.div_euclid(MINUTE_MS)).or_default() += 1;
+            for i in 0..fact.durations.len() {
+                if let Some(minute) = r.try_get::<Option<i64>, _>(format!("g_m{i}").as_str())? {
+                    *g.hists[i].entry(minute).or_default() += n;
                 }
             }
         }
@@ -242,35 +283,37 @@ impl WriteTx {
             .bind(end_day)
             .execute(&mut *self.tx)
             .await?;
-        let mut written = 0;
+        let mut out: Vec<(i64, String, &str, i64, Option<String>)> = Vec::new();
         for ((day, dims), g) in groups {
-            let mut metrics: Vec<(&str, i64, Option<String>)> = vec![("rows", g.rows, None)];
+            out.push((day, dims.clone(), "rows", g.rows, None));
             for (name, n) in fact.counts.iter().zip(&g.counts) {
                 if *n != 0 {
-                    metrics.push((name.as_str(), *n, None));
+                    out.push((day, dims.clone(), name.as_str(), *n, None));
                 }
             }
             for (name, h) in fact.durations.iter().zip(&g.hists) {
                 if !h.is_empty() {
-                    metrics.push((name, h.values().sum(), Some(encode(h))));
+                    out.push((day, dims.clone(), name, h.values().sum(), Some(encode(h))));
                 }
             }
-            for (metric, n, buckets) in metrics {
-                sqlx::query(
-                    "INSERT INTO rollups (fact, day, dims, metric, n, buckets) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(fact.name)
-                .bind(day)
-                .bind(&dims)
-                .bind(metric)
-                .bind(n)
-                .bind(buckets)
-                .execute(&mut *self.tx)
-                .await?;
-                written += 1;
-            }
         }
-        Ok(written)
+        // 6 parameters a row: well under SQLite's and PostgreSQL's limits.
+        for chunk in out.chunks(400) {
+            let mut sql = String::from("INSERT INTO rollups (fact, day, dims, metric, n, buckets) VALUES ");
+            for i in 0..chunk.len() {
+                let b = i * 6;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6);
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (day, dims, metric, n, buckets) in chunk {
+                q = q.bind(fact.name).bind(*day).bind(dims.as_str()).bind(*metric).bind(*n).bind(buckets.as_deref());
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(out.len() as u64)
     }
 
     /// Refreshes the named facts for the day of `at` (ms).
@@ -345,12 +388,13 @@ impl Src {
     }
 }
 
-/// A loaded rollup row.
+/// One fact's rollups over a period, merged over its days: per combination of dimension values
+/// and metric, the summed count and, for a duration, the merged histogram (minute → count).
 pub(crate) struct Loaded {
     dims: Vec<String>,
     metric: String,
     n: i64,
-    buckets: Option<String>,
+    hist: Option<HashMap<i64, i64>>,
 }
 
 #[derive(Default)]
@@ -409,26 +453,51 @@ pub(crate) fn finish_rows(mut rows: Vec<TableRow>, n_keys: usize, columns: &[Fig
 }
 
 impl Store {
-    /// Loads every rollup row of `fact` for the whole days of `period`.
-    async fn load_rollups(&self, fact: &str, period: Period) -> Result<Vec<Loaded>> {
-        let rows =
-            sqlx::query("SELECT dims, metric, n, buckets FROM rollups WHERE fact = $1 AND day >= $2 AND day < $3")
-                .bind(fact)
-                .bind(day_of(to_ms(period.from)))
-                .bind(day_of(to_ms(period.until)))
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                let dims: String = r.try_get("dims")?;
-                Ok(Loaded {
-                    dims: if dims.is_empty() { Vec::new() } else { dims.split(SEP).map(str::to_owned).collect() },
-                    metric: r.try_get("metric")?,
-                    n: r.try_get("n")?,
-                    buckets: r.try_get("buckets")?,
-                })
-            })
-            .collect()
+    /// Loads `fact`'s rollups for the whole days of `period`, merged over the days: counts are
+    /// summed by the database (one row per dimension values × metric instead of one per day), and
+    /// only duration metrics' histograms travel day by day, each decoded once.
+    pub(crate) async fn load_rollups(&self, fact: &str, period: Period) -> Result<Vec<Loaded>> {
+        let (first, end) = (day_of(to_ms(period.from)), day_of(to_ms(period.until)));
+        let counts = sqlx::query(
+            "SELECT dims, metric, CAST(SUM(n) AS BIGINT) AS n FROM rollups \
+             WHERE fact = $1 AND day >= $2 AND day < $3 AND buckets IS NULL GROUP BY dims, metric",
+        )
+        .bind(fact)
+        .bind(first)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        let hists = sqlx::query(
+            "SELECT dims, metric, n, buckets FROM rollups \
+             WHERE fact = $1 AND day >= $2 AND day < $3 AND buckets IS NOT NULL",
+        )
+        .bind(fact)
+        .bind(first)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        let split =
+            |dims: String| if dims.is_empty() { Vec::new() } else { dims.split(SEP).map(str::to_owned).collect() };
+        let mut out = Vec::with_capacity(counts.len());
+        for r in &counts {
+            out.push(Loaded {
+                dims: split(r.try_get("dims")?),
+                metric: r.try_get("metric")?,
+                n: r.try_get("n")?,
+                hist: None,
+            });
+        }
+        let mut merged: HashMap<(String, String), (i64, HashMap<i64, i64>)> = HashMap::new();
+        for r in &hists {
+            let buckets: &str = r.try_get("buckets")?;
+            let (n, hist) = merged.entry((r.try_get("dims")?, r.try_get("metric")?)).or_default();
+            *n += r.try_get::<i64, _>("n")?;
+            decode(buckets, hist)?;
+        }
+        for ((dims, metric), (n, hist)) in merged {
+            out.push(Loaded { dims: split(dims), metric, n, hist: Some(hist) });
+        }
+        Ok(out)
     }
 
     /// Computes `spec` from the rollups of whole-day `period`; `cache` holds facts already loaded.
@@ -495,8 +564,10 @@ impl Store {
                         match src {
                             Src::Sum(..) => acc.sums[ci] += row.n,
                             Src::Median(..) | Src::Pct(..) => {
-                                if let Some(b) = &row.buckets {
-                                    decode(b, &mut acc.hists[ci])?;
+                                if let Some(h) = &row.hist {
+                                    for (m, c) in h {
+                                        *acc.hists[ci].entry(*m).or_default() += c;
+                                    }
                                 }
                             }
                         }

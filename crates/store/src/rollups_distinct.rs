@@ -154,12 +154,16 @@ impl Store {
         period: Period,
     ) -> Result<Table> {
         let first_day = to_ms(period.from).div_euclid(DAY_MS);
-        let rows = sqlx::query("SELECT dims, metric, n FROM rollups WHERE fact = $1 AND day >= $2 AND day < $3")
-            .bind(fact)
-            .bind(first_day)
-            .bind(to_ms(period.until).div_euclid(DAY_MS))
-            .fetch_all(&self.pool)
-            .await?;
+        // Summed over the days by the database: one row per key × previous day × metric.
+        let rows = sqlx::query(
+            "SELECT dims, metric, CAST(SUM(n) AS BIGINT) AS n FROM rollups \
+             WHERE fact = $1 AND day >= $2 AND day < $3 GROUP BY dims, metric",
+        )
+        .bind(fact)
+        .bind(first_day)
+        .bind(to_ms(period.until).div_euclid(DAY_MS))
+        .fetch_all(&self.pool)
+        .await?;
         // key → (cases, things)
         let mut groups: BTreeMap<Vec<String>, (i64, i64)> = BTreeMap::new();
         for r in &rows {

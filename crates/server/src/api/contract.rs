@@ -144,6 +144,9 @@ impl Operation {
         if self.method == "POST" {
             s.extend([409, 422]);
         }
+        // On a deployment of several nodes (`serve --role`, docs/deploy.md) a node that does not
+        // serve this route answers 421 wrong-node; every route has nodes that do not serve it.
+        s.push(421);
         s.sort_unstable();
         s.dedup();
         s

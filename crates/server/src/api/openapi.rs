@@ -192,6 +192,10 @@ fn status_text(status: u16) -> &'static str {
         409 => "Conflict with the current state, or the same Idempotency-Key still in progress",
         413 => "Body too large",
         415 => "Wrong Content-Type",
+        421 => {
+            "Misdirected: on a deployment of several nodes, this node's roles do not serve this route \
+                (problem `/problems/wrong-node`); send it to a node of the role named in `detail`"
+        }
         422 => "Invalid fields (each listed in `errors`), or an Idempotency-Key reused for another request",
         429 => "Too many requests; see Retry-After",
         503 => "The database is unavailable, or the feature is not configured on this server",

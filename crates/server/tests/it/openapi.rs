@@ -94,9 +94,16 @@ async fn the_document_describes_security_problems_and_statuses() {
         assert!(problem["properties"][field].is_object(), "problem schema lacks {field}: {problem}");
     }
     let notice = &doc["paths"]["/api/v1/notices"]["post"];
-    for status in ["201", "400", "401", "403", "409", "413", "415", "422", "429", "503"] {
+    for status in ["201", "400", "401", "403", "409", "413", "415", "421", "422", "429", "503"] {
         assert!(notice["responses"][status].is_object(), "POST /notices lacks {status}");
     }
+    // Another role's node answers 421 wrong-node (docs/deploy.md), for screening too.
+    assert!(
+        doc["paths"]["/api/v1/screen"]["post"]["responses"]["421"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("wrong-node")
+    );
     assert_eq!(
         notice["responses"]["422"]["content"]["application/problem+json"]["schema"]["$ref"],
         "#/components/schemas/ProblemDocument"

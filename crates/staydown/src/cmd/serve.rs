@@ -23,29 +23,31 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Roles of this process on a PostgreSQL deployment of several nodes: api, screen, worker or
-    /// all (repeat the flag or give a comma list; default all in one). docs/deploy.md.
-    #[arg(long = "role", env = "STAYDOWN_ROLE", value_delimiter = ',')]
+    /// all (repeat the flag or give a comma list; default all in one). Also `role` in the config
+    /// file or STAYDOWN_ROLE. docs/deploy.md.
+    #[arg(long = "role", value_delimiter = ',')]
     pub roles: Vec<String>,
     /// Screening nodes: index snapshot file, loaded at start (checked against the bank change log)
-    /// and written after building the index from the database.
-    #[arg(long, env = "STAYDOWN_INDEX_SNAPSHOT")]
+    /// and written after building the index from the database. Also `index_snapshot` in the
+    /// config file or STAYDOWN_INDEX_SNAPSHOT.
+    #[arg(long)]
     pub index_snapshot: Option<std::path::PathBuf>,
 }
 
 /// The roles asked for, refused where they cannot work: on SQLite only all in one process (one
 /// database file, one writing process), and the demo only all in one.
-pub fn roles(args: &ServeArgs, database: &str) -> anyhow::Result<staydown_server::nodes::Roles> {
-    let roles = staydown_server::nodes::Roles::parse(&args.roles).map_err(anyhow::Error::msg)?;
-    if !roles.is_all() && !database.starts_with("postgres") {
+pub fn roles(config: &config::Config, demo: bool) -> anyhow::Result<staydown_server::nodes::Roles> {
+    let roles = config.roles;
+    if !roles.is_all() && !config.database.starts_with("postgres") {
         anyhow::bail!(
-            "--role {roles}: separate roles need PostgreSQL; on SQLite run one process with all roles (leave out --role): \
+            "role {roles}: separate roles need PostgreSQL; on SQLite run one process with all roles (leave out --role and `role`): \
              one database file has one writing process"
         );
     }
-    if !roles.is_all() && args.demo {
+    if !roles.is_all() && demo {
         anyhow::bail!("--demo runs all roles in one process; leave out --role");
     }
-    if args.index_snapshot.is_some() && !roles.screen {
+    if config.index_snapshot.is_some() && !roles.screen {
         anyhow::bail!("--index-snapshot is for nodes with the screen role (this one runs {roles})");
     }
     Ok(roles)
@@ -68,10 +70,15 @@ pub fn mailer(mode: &EmailMode) -> anyhow::Result<Mailer> {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let overrides =
-        Overrides { config: args.config.clone(), listen: args.listen.clone(), database: args.database.clone() };
+    let overrides = Overrides {
+        config: args.config.clone(),
+        listen: args.listen.clone(),
+        database: args.database.clone(),
+        roles: args.roles.clone(),
+        index_snapshot: args.index_snapshot.clone(),
+    };
     let (config, _) = config::load(&overrides)?;
-    let roles = roles(&args, &config.database)?;
+    let roles = roles(&config, args.demo)?;
     let store =
         Store::connect(&config.database).await.with_context(|| format!("opening database {}", config.database))?;
     let mut email = config.email.clone();
@@ -121,7 +128,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         video: config.video.clone(),
         roles,
-        index_snapshot: args.index_snapshot.clone(),
+        index_snapshot: config.index_snapshot.clone(),
     };
     if let Some(key) = config.csrf_key {
         staydown_server::pages::csrf::set_key(key);

@@ -22,6 +22,11 @@ pub struct FileConfig {
     pub bank_refresh_interval: Option<String>,
     /// Reverse proxies (addresses or CIDR blocks) whose Forwarded / X-Forwarded-For are believed.
     pub trusted_proxies: Option<Vec<String>>,
+    /// Roles of this process (`api`, `screen`, `worker`, `all`; issue 16, docs/deploy.md): a comma
+    /// list or an array. Default all three.
+    pub role: Option<RoleList>,
+    /// Screening nodes: the index snapshot file loaded at start and written after a build.
+    pub index_snapshot: Option<PathBuf>,
     #[serde(default)]
     pub metrics: MetricsConfig,
     #[serde(default)]
@@ -46,6 +51,24 @@ pub struct FileConfig {
     pub vault: VaultConfig,
     #[serde(default)]
     pub video: VideoConfig,
+}
+
+/// `role = "api,worker"` or `role = ["api", "worker"]` (the environment gives the first form).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum RoleList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl RoleList {
+    /// The items as written (each may still be a comma list).
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            RoleList::One(s) => vec![s.clone()],
+            RoleList::Many(v) => v.clone(),
+        }
+    }
 }
 
 /// `[metrics]`: who may scrape `/metrics`.

@@ -63,6 +63,10 @@ pub struct Config {
     /// Default retention of stored blobs.
     pub blob_retention: Option<std::time::Duration>,
     pub video: staydown_server::VideoSettings,
+    /// This process's roles (`role`; all three unless set).
+    pub roles: staydown_server::nodes::Roles,
+    /// `index_snapshot`: the screening index's snapshot file.
+    pub index_snapshot: Option<PathBuf>,
 }
 /// Flags that override everything else.
 #[derive(Debug, Default, Clone)]
@@ -70,6 +74,9 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub listen: Option<String>,
     pub database: Option<String>,
+    /// `--role` (empty: not given).
+    pub roles: Vec<String>,
+    pub index_snapshot: Option<PathBuf>,
 }
 
 /// Loads and validates the configuration.
@@ -133,6 +140,12 @@ pub fn merge(file_text: &str, env: &[(String, String)], overrides: &Overrides) -
     if let Some(d) = &overrides.database {
         raw.database = Some(d.clone());
     }
+    if !overrides.roles.is_empty() {
+        raw.role = Some(RoleList::Many(overrides.roles.clone()));
+    }
+    if let Some(f) = &overrides.index_snapshot {
+        raw.index_snapshot = Some(f.clone());
+    }
     Ok(raw)
 }
 
@@ -167,6 +180,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     {
         bail!("database: `{database}` must start with sqlite:// or postgres://");
     }
+    let roles = staydown_server::nodes::Roles::parse(&raw.role.as_ref().map(RoleList::items).unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("role: {e}"))?;
     let public_url =
         raw.public_url.clone().unwrap_or_else(|| format!("http://{listen}")).trim_end_matches('/').to_owned();
     let body_limit = raw.body_limit.unwrap_or(64 * 1024);
@@ -378,6 +393,8 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         metrics_listen,
         metrics_token,
         video,
+        roles,
+        index_snapshot: raw.index_snapshot.clone(),
     })
 }
 
@@ -429,6 +446,35 @@ mod tests {
         assert_eq!(from_example.metrics_listen, defaults.metrics_listen);
         assert!(from_example.metrics_token.is_none());
         assert_eq!(from_example.blob_retention, defaults.blob_retention);
+        assert_eq!(from_example.roles, defaults.roles);
+        assert_eq!(defaults.roles, staydown_server::nodes::Roles::ALL);
+        assert_eq!(from_example.index_snapshot, defaults.index_snapshot);
+    }
+
+    #[test]
+    fn roles_and_the_index_snapshot_come_from_file_environment_or_flags() {
+        use staydown_server::nodes::Roles;
+        let file = "role = [\"api\", \"worker\"]\nindex_snapshot = \"/var/lib/staydown/index.snapshot\"\n";
+        let c = validate(&merge(file, &[], &Overrides::default()).unwrap()).unwrap();
+        assert_eq!(c.roles, Roles { api: true, screen: false, worker: true });
+        assert_eq!(c.index_snapshot.as_deref(), Some(Path::new("/var/lib/staydown/index.snapshot")));
+        let c = validate(&merge("role = \"screen,worker\"", &[], &Overrides::default()).unwrap()).unwrap();
+        assert_eq!(c.roles, Roles { api: false, screen: true, worker: true });
+        // STAYDOWN_ROLE, as docs/deploy.md gives it, beats the file; --role beats both.
+        let env = vec![
+            ("STAYDOWN_ROLE".to_owned(), "screen".to_owned()),
+            ("STAYDOWN_INDEX_SNAPSHOT".to_owned(), "/tmp/i.snapshot".to_owned()),
+        ];
+        let c = validate(&merge(file, &env, &Overrides::default()).unwrap()).unwrap();
+        assert_eq!(c.roles, Roles { api: false, screen: true, worker: false });
+        assert_eq!(c.index_snapshot.as_deref(), Some(Path::new("/tmp/i.snapshot")));
+        let flags = Overrides { roles: vec!["worker".into()], ..Default::default() };
+        assert_eq!(
+            validate(&merge(file, &env, &flags).unwrap()).unwrap().roles,
+            Roles { api: false, screen: false, worker: true }
+        );
+        let err = validate(&merge("role = \"screener\"", &[], &Overrides::default()).unwrap()).unwrap_err();
+        assert!(format!("{err:#}").contains("role: unknown role \"screener\""), "{err:#}");
     }
 
     #[test]

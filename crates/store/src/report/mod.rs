@@ -415,10 +415,43 @@ impl Store {
         if !crate::rollups::whole_days(period) {
             return self.transparency_report_sql(period).await;
         }
-        let mut cache = std::collections::HashMap::new();
+        let specs = specs();
+        // Every fact the additive sections read, loaded concurrently (one connection each), while
+        // the two distinct-case sections are computed; a fact left out here would be loaded on
+        // first use by `rollup_table`, so this list only decides what runs in parallel.
+        let load = |fact: &'static str| async move {
+            Ok::<_, crate::StoreError>((fact, self.load_rollups(fact, period).await?))
+        };
+        let prefetch = async {
+            let loaded = tokio::try_join!(
+                load("notice_received"),
+                load("notice_decided"),
+                load("order_ack"),
+                load("own_initiative"),
+                load("appeal_received"),
+                load("appeal_decided"),
+                load("misuse"),
+            )?;
+            Ok::<_, crate::StoreError>(std::collections::HashMap::from([
+                loaded.0, loaded.1, loaded.2, loaded.3, loaded.4, loaded.5, loaded.6,
+            ]))
+        };
+        let distinct = |name: &'static str| {
+            let spec = specs.iter().find(|s| s.name == name);
+            async move {
+                let spec = spec.ok_or_else(|| crate::StoreError::Corrupt(format!("no section {name}")))?;
+                self.rollup_section(spec, period, &mut std::collections::HashMap::new()).await
+            }
+        };
+        let (mut cache, files, claims) =
+            tokio::try_join!(prefetch, distinct("ai_generated_files"), distinct("ai_generated_claims"))?;
         let mut tables = Vec::new();
-        for spec in specs() {
-            tables.push(self.rollup_section(&spec, period, &mut cache).await?);
+        for spec in &specs {
+            tables.push(match spec.name {
+                "ai_generated_files" => files.clone(),
+                "ai_generated_claims" => claims.clone(),
+                _ => self.rollup_section(spec, period, &mut cache).await?,
+            });
         }
         Ok(TransparencyReport { period, tables })
     }
