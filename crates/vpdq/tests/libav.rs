@@ -107,20 +107,20 @@ fn hostile_inputs_are_refused_with_reasons() {
     fake.extend_from_slice(b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n");
     assert!(hash_bytes(&fake, &s, &l).is_err());
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_bytes: 1000, ..l.clone() }),
+        hash_bytes(&bytes, &s, &Limits { max_bytes: 1000, ..l }),
         Err(VideoError::TooLarge { .. })
     ));
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_pixels: 100, ..l.clone() }),
+        hash_bytes(&bytes, &s, &Limits { max_pixels: 100, ..l }),
         Err(VideoError::TooManyPixels { .. })
     ));
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_duration_s: 1.0, ..l.clone() }),
+        hash_bytes(&bytes, &s, &Limits { max_duration_s: 1.0, ..l }),
         Err(VideoError::TooLong { .. })
     ));
-    assert!(matches!(hash_bytes(&bytes, &s, &Limits { max_frames: 2, ..l.clone() }), Err(VideoError::TooLong { .. })));
+    assert!(matches!(hash_bytes(&bytes, &s, &Limits { max_frames: 2, ..l }), Err(VideoError::TooLong { .. })));
     assert!(matches!(
-        hash_bytes(&bytes, &s, &Limits { max_frame_rate: 10.0, ..l.clone() }),
+        hash_bytes(&bytes, &s, &Limits { max_frame_rate: 10.0, ..l }),
         Err(VideoError::BadFrameRate { .. })
     ));
     let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
