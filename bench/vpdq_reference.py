@@ -43,13 +43,16 @@ def main():
         times = []
         cpus = []
         frames = 0
+        feats = []
         for _ in range(a.repeat):
             t, c = time.perf_counter(), time.process_time()
             feats = vpdq.computeHash(path, seconds_per_hash=a.seconds_per_hash, thread_count=a.threads)
             times.append(time.perf_counter() - t)
             cpus.append(time.process_time() - c)
             frames = len(feats)
+        text = "".join(f"{x.frame_number},{x.quality},{x.hex},{x.timestamp:.3f}\n" for x in feats)
         print(json.dumps({"path": path, "seconds": statistics.median(times), "cpu": statistics.median(cpus), "frames": frames,
+                          "vpdq": text,
                           "version": getattr(vpdq, "__version__", "0.2.5")}), flush=True)
 
 

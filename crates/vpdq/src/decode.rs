@@ -319,7 +319,7 @@ pub fn encoder_token(raw: &str) -> &'static str {
     TABLE.iter().find(|(k, _)| s.contains(k)).map_or("other", |(_, v)| v)
 }
 
-fn controlled_token(raw: &str, max: usize) -> String {
+pub(crate) fn controlled_token(raw: &str, max: usize) -> String {
     let t: String = raw.to_ascii_lowercase().chars().take(max).collect();
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') { t } else { "other".into() }
 }
@@ -519,7 +519,7 @@ fn probe_bounded(path: &Path, limits: &Limits, bounded: &Bounded) -> Result<(Con
     ))
 }
 
-fn file_digests(path: &Path) -> std::io::Result<([u8; 32], [u8; 16])> {
+pub(crate) fn file_digests(path: &Path) -> std::io::Result<([u8; 32], [u8; 16])> {
     let mut file = std::fs::File::open(path)?;
     let (mut sha, mut md5) = (Sha256::new(), Md5::new());
     let mut buf = vec![0u8; 1 << 16];

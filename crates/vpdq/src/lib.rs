@@ -27,6 +27,8 @@
 #![deny(missing_docs)]
 
 pub mod decode;
+#[cfg(feature = "libav")]
+pub mod libav;
 pub mod matching;
 
 use std::fmt;

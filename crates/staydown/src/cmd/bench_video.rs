@@ -1,12 +1,16 @@
 //! `staydown bench video`: vPDQ hashing throughput against PyPI `vpdq`, and the matching time of a
 //! long video against a large bank, measured in the same run (issue 17).
 //!
-//! Hashing: for each video file, staydown (`staydown_vpdq::decode::hash_file`: the `ffmpeg`
-//! subprocess decoding and converting, PDQ in this process) and the reference
+//! Hashing: for each video file, staydown (`--decoder ffmpeg`, the default:
+//! `staydown_vpdq::decode::hash_file`, the `ffmpeg` subprocess decoding and converting, PDQ in this
+//! process; `--decoder libav`, in a binary built with the feature `video-libav`:
+//! `staydown_vpdq::libav::hash_file`, in-process libav that skips unsampled non-reference frames)
+//! and the reference
 //! (`bench/vpdq_reference.py`: PyPI `vpdq`, ThreatExchange's C++ vPDQ with libav in-process) hash
 //! the same file at the same sampling rate on the same cores (both decoders choose their own
 //! thread count; `--threads` sets both). Reported: frames hashed per second and seconds of video
-//! screened per second, medians of `--repeat` runs, and the ratio.
+//! screened per second, medians of `--repeat` runs, and the ratio; and whether the two vPDQ records
+//! are the same frame for frame (frame numbers, qualities, hashes: the reference prints its own).
 //!
 //! Matching: a bank of `--bank-frames` random frame hashes (SplitMix64, seeded) in the exact
 //! match index, and a query of `--query-frames` frames (default 3600: one hour at one frame per
@@ -25,7 +29,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use staydown_index::{Hash256, MatchIndex, SplitMix64};
 use staydown_vpdq::Sampling;
-use staydown_vpdq::decode::{Limits, Tools, hash_file};
+use staydown_vpdq::decode::{HashedVideo, Limits, Tools, hash_file};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchVideoArgs {
@@ -53,6 +57,10 @@ pub struct BenchVideoArgs {
     /// Python interpreter for the reference.
     #[arg(long, default_value = "python3")]
     pub python: String,
+    /// Our decoder: `ffmpeg` (bounded subprocess, the server's) or `libav` (in-process; needs a
+    /// binary built with `--features video-libav`).
+    #[arg(long, default_value = "ffmpeg", value_parser = ["ffmpeg", "libav"])]
+    pub decoder: String,
     /// Skip the reference even if it is available.
     #[arg(long)]
     pub no_reference: bool,
@@ -86,6 +94,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 struct Row {
     seconds: f64,
+    /// The vPDQ record of the last run, in the reference's file format.
+    vpdq: String,
+    /// Frames the decoder produced, when known (libav).
+    decoded: Option<u64>,
     /// CPU seconds of this process and its waited-for children (ffprobe, ffmpeg).
     cpu: f64,
     frames: usize,
@@ -108,6 +120,17 @@ fn cpu_seconds() -> f64 {
     (f[10] + f[11] + f[12] + f[13]) / 100.0
 }
 
+#[cfg(feature = "video-libav")]
+fn hash_libav(path: &Path, sampling: &Sampling, limits: &Limits) -> anyhow::Result<(HashedVideo, Option<u64>)> {
+    let (v, stats) = staydown_vpdq::libav::hash_file(path, sampling, limits, None)?;
+    Ok((v, Some(stats.frames_decoded)))
+}
+
+#[cfg(not(feature = "video-libav"))]
+fn hash_libav(_: &Path, _: &Sampling, _: &Limits) -> anyhow::Result<(HashedVideo, Option<u64>)> {
+    bail!("this binary was built without the feature `video-libav`")
+}
+
 fn ours(path: &Path, args: &BenchVideoArgs) -> anyhow::Result<Row> {
     let sampling = Sampling { seconds_per_hash: args.seconds_per_hash, dedup_distance: None };
     let limits = Limits { threads: args.threads, ..Limits::default() };
@@ -117,17 +140,32 @@ fn ours(path: &Path, args: &BenchVideoArgs) -> anyhow::Result<Row> {
     let mut last = None;
     for _ in 0..args.repeat.max(1) {
         let (t, c) = (Instant::now(), cpu_seconds());
-        let v = hash_file(path, &sampling, &limits, &tools).with_context(|| format!("hashing {}", path.display()))?;
+        let v = if args.decoder == "libav" {
+            hash_libav(path, &sampling, &limits)
+        } else {
+            hash_file(path, &sampling, &limits, &tools).map(|v| (v, None)).map_err(anyhow::Error::from)
+        }
+        .with_context(|| format!("hashing {}", path.display()))?;
         times.push(t.elapsed().as_secs_f64());
         cpus.push(cpu_seconds() - c);
         last = Some(v);
     }
-    let v = last.context("no run")?;
+    let (v, decoded) = last.context("no run")?;
     let duration = v.info.duration_s.unwrap_or(v.frames_hashed as f64 * args.seconds_per_hash);
-    Ok(Row { seconds: median(times), cpu: median(cpus), frames: v.features.len(), duration })
+    Ok(Row {
+        seconds: median(times),
+        vpdq: staydown_vpdq::to_vpdq_file(&v.features),
+        decoded,
+        cpu: median(cpus),
+        frames: v.features.len(),
+        duration,
+    })
 }
 
-fn reference(files: &[PathBuf], args: &BenchVideoArgs) -> anyhow::Result<Vec<(f64, usize, f64)>> {
+/// The reference's figures per file: (wall seconds, frames, CPU seconds, its vPDQ file text).
+type RefRow = (f64, usize, f64, String);
+
+fn reference(files: &[PathBuf], args: &BenchVideoArgs) -> anyhow::Result<Vec<RefRow>> {
     let out = Command::new(&args.python)
         .arg(&args.reference)
         .args(["--threads", &args.threads.to_string()])
@@ -146,6 +184,7 @@ fn reference(files: &[PathBuf], args: &BenchVideoArgs) -> anyhow::Result<Vec<(f6
             v["seconds"].as_f64().unwrap_or(f64::NAN),
             v["frames"].as_u64().unwrap_or(0) as usize,
             v["cpu"].as_f64().unwrap_or(f64::NAN),
+            v["vpdq"].as_str().unwrap_or_default().to_owned(),
         ));
     }
     Ok(rows)
@@ -219,10 +258,11 @@ pub fn run(args: &BenchVideoArgs) -> anyhow::Result<ExitCode> {
     let files = files(&args.paths)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "vPDQ hashing at one frame per {} s, {} file(s), {} core(s), decoder threads {}, median of {} run(s)",
+        "vPDQ hashing at one frame per {} s, {} file(s), {} core(s), decoder {}, decoder threads {}, median of {} run(s)",
         args.seconds_per_hash,
         files.len(),
         cores,
+        args.decoder,
         if args.threads == 0 { "auto".to_owned() } else { args.threads.to_string() },
         args.repeat
     );
@@ -257,11 +297,20 @@ pub fn run(args: &BenchVideoArgs) -> anyhow::Result<ExitCode> {
         c_ours += r.cpu;
         frames += r.frames;
         video += r.duration;
-        match refs.as_ref().map(|v| v[i]) {
-            Some((rs, rf, rc)) => {
+        if let Some(d) = r.decoded {
+            println!("{name}: libav decoded {d} frames to hash {}", r.frames);
+        }
+        match refs.as_ref().map(|v| &v[i]) {
+            Some(&(rs, rf, rc, ref text)) => {
                 t_ref += rs;
                 c_ref += rc;
-                let note = if rf == r.frames { "" } else { " (frame counts differ!)" };
+                let note = if text.is_empty() {
+                    if rf == r.frames { "" } else { " (frame counts differ!)" }
+                } else if *text == r.vpdq {
+                    " (vPDQ identical)"
+                } else {
+                    " (vPDQ DIFFERS)"
+                };
                 println!(
                     "{name:<44} {:>8.1} {:>8} {:>10.3} {:>10.1} {:>10.3} {:>10.1} {:>6.2}x{note}",
                     r.duration,
