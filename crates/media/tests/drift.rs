@@ -80,3 +80,49 @@ fn scaled_decode_pdq_stays_within_four_bits_of_the_exact_decode_on_the_photo_cor
     let worst = chosen.iter().copied().max().unwrap_or(0);
     assert!(worst <= GOAL_BITS, "drift of {worst} bits over the goal of {GOAL_BITS}: {chosen:?}");
 }
+
+/// The lookup decode keeps every bound and error of the exact path: the header bounds are checked
+/// before it decodes, and a file libjpeg-turbo warns about (truncated data) or does not take
+/// (CMYK, small images, other formats) goes through the exact decoder, which gives the typed
+/// error or the exact hash.
+#[test]
+fn the_lookup_decode_keeps_the_exact_paths_bounds_and_errors() {
+    use staydown_media::MediaError;
+    use staydown_media::corpus::{PhotoSpec, Sampling};
+    let limits = DecodeLimits::default();
+    let lookup = |bytes: &[u8]| hash_image_bytes_for_lookup_until(bytes, &limits, &|| false);
+    let spec = PhotoSpec { width: 1024, height: 768, quality: 80, sampling: Sampling::S420, progressive: false, seed: 7 };
+    let jpeg = photo_jpeg(&spec).unwrap();
+    assert_eq!(lookup(&jpeg).unwrap().1, Some(4), "1024×768 decodes at 1/4 (256×192)");
+
+    // Truncated entropy data: an error, not a grey fill, as on the exact path.
+    let cut = staydown_testkit::hostile::truncated(&jpeg, 0.7);
+    assert!(matches!(lookup(&cut), Err(MediaError::Truncated)), "{:?}", lookup(&cut).map(|h| h.1));
+    // A declared size the data cannot fill: refused from the header, before any decode.
+    let bomb = staydown_testkit::hostile::declaring(&jpeg, 60_000, 60_000);
+    assert!(matches!(lookup(&bomb), Err(MediaError::DataTooShort { .. } | MediaError::TooManyPixels { .. })));
+    // Too many scans.
+    let scans = staydown_testkit::hostile::flat_jpeg(256, 256, 40);
+    assert!(matches!(lookup(&scans), Err(MediaError::TooManyScans { .. })));
+    // Too many bytes.
+    let small = DecodeLimits { max_bytes: 1000, ..DecodeLimits::default() };
+    assert!(matches!(
+        hash_image_bytes_for_lookup_until(&jpeg, &small, &|| false),
+        Err(MediaError::TooManyBytes { .. })
+    ));
+    // A stop raised before decoding.
+    assert!(matches!(hash_image_bytes_for_lookup_until(&jpeg, &limits, &|| true), Err(MediaError::Stopped)));
+
+    // Too small to scale (under 2 × 128 on a side): the exact hash.
+    let thumb = photo_jpeg(&PhotoSpec { width: 250, height: 400, ..spec }).unwrap();
+    let (h, scale) = lookup(&thumb).unwrap();
+    assert_eq!(scale, None);
+    assert_eq!(h, hash_image_bytes(&thumb, &limits).unwrap());
+    // Not a JPEG: the exact hash.
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(300, 300, image::Rgb([10, 200, 30])))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (h, scale) = lookup(&png).unwrap();
+    assert_eq!((h, scale), (hash_image_bytes(&png, &limits).unwrap(), None));
+}
