@@ -91,7 +91,8 @@ fn the_lookup_decode_keeps_the_exact_paths_bounds_and_errors() {
     use staydown_media::corpus::{PhotoSpec, Sampling};
     let limits = DecodeLimits::default();
     let lookup = |bytes: &[u8]| hash_image_bytes_for_lookup_until(bytes, &limits, &|| false);
-    let spec = PhotoSpec { width: 1024, height: 768, quality: 80, sampling: Sampling::S420, progressive: false, seed: 7 };
+    let spec =
+        PhotoSpec { width: 1024, height: 768, quality: 80, sampling: Sampling::S420, progressive: false, seed: 7 };
     let jpeg = photo_jpeg(&spec).unwrap();
     assert_eq!(lookup(&jpeg).unwrap().1, Some(4), "1024×768 decodes at 1/4 (256×192)");
 

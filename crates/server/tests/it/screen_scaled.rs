@@ -14,7 +14,8 @@ use crate::support::TestApp;
 fn drifting_photo(from_seed: u64) -> (Vec<u8>, String, String) {
     let limits = DecodeLimits::default();
     for seed in from_seed..from_seed + 60 {
-        let spec = PhotoSpec { width: 1024, height: 768, quality: 60, sampling: Sampling::S420, progressive: false, seed };
+        let spec =
+            PhotoSpec { width: 1024, height: 768, quality: 60, sampling: Sampling::S420, progressive: false, seed };
         let jpeg = photo_jpeg(&spec).unwrap();
         let exact = hash_image_bytes(&jpeg, &limits).unwrap();
         let (lookup, scale) = hash_image_bytes_for_lookup_until(&jpeg, &limits, &|| false).unwrap();
