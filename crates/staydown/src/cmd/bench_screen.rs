@@ -127,10 +127,11 @@ async fn drive(
     concurrency: usize,
 ) -> anyhow::Result<(Duration, Vec<Duration>)> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let (url, key, bodies) = (url.to_owned(), key.map(str::to_owned), bodies.clone());
     let post = move |i: usize| {
         let client = client.clone();
-        let url = url.to_owned();
-        let key = key.map(str::to_owned);
+        let url = url.clone();
+        let key = key.clone();
         let bodies = bodies.clone();
         async move {
             let mut req = client
