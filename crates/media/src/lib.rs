@@ -45,11 +45,19 @@
 use std::io::Cursor;
 
 mod bounds;
+/// Synthetic photo-like JPEGs: the drift corpus and the screening bench's uploads (issue 16).
+#[cfg(feature = "turbojpeg")]
+pub mod corpus;
 mod gif_frame;
 #[cfg(feature = "heif")]
 mod heif;
 mod isobmff;
 mod jpeg;
+#[cfg(feature = "turbojpeg")]
+mod jpeg_scaled;
+mod scaled_grid;
+#[cfg(feature = "turbojpeg")]
+pub use jpeg_scaled::{MIN_SCALED_SIDE, scale_denominator};
 
 pub use bounds::{LOSSLESS_PIXELS_PER_BYTE, LZW_PIXELS_PER_BYTE};
 pub use isobmff::HEIF_PIXELS_PER_BYTE;
@@ -499,4 +507,156 @@ pub fn hash_image_bytes_until(
         width: decoded.width,
         height: decoded.height,
     })
+}
+
+/// A JPEG decoded at a reduced scale for the screening lookup ([`decode_jpeg_scaled`]): 8-bit
+/// luminance (JFIF's Y), `width × height`, row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaledLuma {
+    /// Width of the reduced image, `ceil(original width / denominator)`.
+    pub(crate) width: u32,
+    /// Height of the reduced image.
+    pub(crate) height: u32,
+    /// The scale's denominator: 2, 4 or 8.
+    pub(crate) denominator: u32,
+    /// Width of the image as the file declares it.
+    pub(crate) original_width: u32,
+    /// Height of the image as the file declares it.
+    pub(crate) original_height: u32,
+    /// `width × height` bytes.
+    pub(crate) luma: Vec<u8>,
+}
+
+impl ScaledLuma {
+    /// Width and height of the reduced image.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// The scale's denominator: 2, 4 or 8.
+    pub fn denominator(&self) -> u32 {
+        self.denominator
+    }
+
+    /// The luminance, `width × height` bytes, row-major.
+    pub fn luma(&self) -> &[u8] {
+        &self.luma
+    }
+
+    /// The eight dihedral PDQ hashes and quality of the original image, estimated from the
+    /// reduced one: PDQ's 64×64 grid is filtered on the original image's pixel positions
+    /// (`scaled_grid::pdq_grid`), then the DCT and the bits as usual.
+    pub fn pdq_dihedral(&self) -> staydown_pdq::DihedralOutput {
+        let grid = scaled_grid::pdq_grid(
+            &self.luma,
+            (self.width, self.height),
+            (self.original_width, self.original_height),
+            self.denominator,
+        );
+        // A 64×64 input is hashed without further filtering (specs/pdq.md step 2).
+        let image = ImageRef::luma_f32(64, 64, &grid).expect("64×64 grid");
+        staydown_pdq::hash_dihedral(&image)
+    }
+}
+
+/// Decodes a JPEG straight to ½, ¼ or ⅛ of its size, as luminance, after every header bound of
+/// [`decode_rgb`] (bytes, pixels, data, scans, memory). `Ok(None)` when the bytes are not a
+/// JPEG this path takes (another format, CMYK/YCCK/RGB coding, smaller than
+/// [`MIN_SCALED_SIDE`] at ½, or a file libjpeg-turbo refuses or warns about): decode those with
+/// [`decode_rgb`], which gives the exact answer or the typed error. Without the `turbojpeg`
+/// feature it is always `Ok(None)`.
+///
+/// For looking an upload up only: the PDQ hash of the reduced image differs from the exact one
+/// by a few bits (docs/perf.md); hashes that are stored, exported or shared come from
+/// [`hash_image_bytes`].
+///
+/// # Errors
+/// The header bounds' [`MediaError`]s, as [`decode_rgb`] gives them.
+pub fn decode_jpeg_scaled(bytes: &[u8], limits: &DecodeLimits) -> Result<Option<ScaledLuma>, MediaError> {
+    Ok(checked_jpeg_header(bytes, limits)?.and_then(|head| scaled_luma(bytes, &head, None)))
+}
+
+/// [`decode_jpeg_scaled`] at a chosen denominator (2, 4 or 8) instead of the one
+/// [`MIN_SCALED_SIDE`] gives: for measuring the drift of each scale (the drift test, docs/perf.md).
+///
+/// # Errors
+/// As [`decode_jpeg_scaled`].
+pub fn decode_jpeg_scaled_at(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    denominator: u32,
+) -> Result<Option<ScaledLuma>, MediaError> {
+    if !matches!(denominator, 2 | 4 | 8) {
+        return Ok(None);
+    }
+    Ok(checked_jpeg_header(bytes, limits)?.and_then(|head| scaled_luma(bytes, &head, Some(denominator))))
+}
+
+/// The header of a JPEG after every bound [`decode_rgb`] checks before decoding; `None` for
+/// another format.
+fn checked_jpeg_header(bytes: &[u8], limits: &DecodeLimits) -> Result<Option<jpeg::JpegHeader>, MediaError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(MediaError::TooManyBytes { size: bytes.len(), limit: limits.max_bytes });
+    }
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(None);
+    }
+    let head = jpeg::header(bytes)?;
+    check_dimensions(head.width, head.height, limits)?;
+    jpeg::check(bytes, &head, limits)?;
+    if jpeg_cost(&head) > limits.max_alloc_bytes {
+        return Err(MediaError::TooMuchMemory { limit: limits.max_alloc_bytes });
+    }
+    Ok(Some(head))
+}
+
+#[cfg(feature = "turbojpeg")]
+fn scaled_luma(bytes: &[u8], head: &jpeg::JpegHeader, denominator: Option<u32>) -> Option<ScaledLuma> {
+    let denominator = denominator.unwrap_or_else(|| scale_denominator(head.width, head.height));
+    if denominator == 1 || !matches!(head.components, 1 | 3) {
+        return None;
+    }
+    let (width, height, luma) = jpeg_scaled::decode_luma(bytes, head.width, head.height, denominator)?;
+    Some(ScaledLuma { width, height, denominator, original_width: head.width, original_height: head.height, luma })
+}
+
+#[cfg(not(feature = "turbojpeg"))]
+fn scaled_luma(_bytes: &[u8], _head: &jpeg::JpegHeader, _denominator: Option<u32>) -> Option<ScaledLuma> {
+    None
+}
+
+/// [`hash_image_bytes_until`] for the screening lookup: a JPEG that [`decode_jpeg_scaled`] takes
+/// is hashed from its reduced decode, anything else exactly. The second value is the scale's
+/// denominator (`None`: decoded exactly, the hashes are the stored kind). SHA-256 and MD5 are of
+/// the bytes either way; width and height are the original image's.
+///
+/// # Errors
+/// As [`hash_image_bytes_until`].
+pub fn hash_image_bytes_for_lookup_until(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    stop: &dyn Fn() -> bool,
+) -> Result<(ContentHashes, Option<u32>), MediaError> {
+    if stop() {
+        return Err(MediaError::Stopped);
+    }
+    let Some(scaled) = decode_jpeg_scaled(bytes, limits)? else {
+        return hash_image_bytes_until(bytes, limits, stop).map(|h| (h, None));
+    };
+    if stop() {
+        return Err(MediaError::Stopped);
+    }
+    let pdq = scaled.pdq_dihedral();
+    Ok((
+        ContentHashes {
+            pdq: pdq.hashes.original,
+            quality: pdq.quality,
+            dihedral: pdq.hashes,
+            sha256: Sha256::digest(bytes).into(),
+            md5: Md5::digest(bytes).into(),
+            width: scaled.original_width,
+            height: scaled.original_height,
+        },
+        Some(scaled.denominator),
+    ))
 }

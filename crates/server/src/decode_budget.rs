@@ -52,6 +52,39 @@ impl DecodeBudget {
     }
 }
 
+/// How an uploaded JPEG is decoded for the screening lookup (setting `screen_jpeg_decode`, issue 16;
+/// docs/perf.md has the drift figures).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JpegDecode {
+    /// Every pixel, bit-exact with the reference (the default).
+    #[default]
+    Exact,
+    /// Straight to ½, ¼ or ⅛ size by DCT scaling (`staydown_media::hash_image_bytes_for_lookup_until`):
+    /// PDQ within a few bits of the exact hash, for the lookup only.
+    Scaled,
+}
+
+impl JpegDecode {
+    /// The setting's value: `exact` or `scaled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JpegDecode::Exact => "exact",
+            JpegDecode::Scaled => "scaled",
+        }
+    }
+}
+
+impl std::str::FromStr for JpegDecode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "exact" => Ok(JpegDecode::Exact),
+            "scaled" => Ok(JpegDecode::Scaled),
+            other => Err(format!("expected \"exact\" or \"scaled\", not {other:?}")),
+        }
+    }
+}
+
 /// What [`hash_upload`] gives back.
 pub type Hashed = (staydown_media::ContentHashes, Option<staydown_provenance::Provenance>);
 
@@ -79,6 +112,20 @@ pub async fn hash_upload(
     max_bytes: usize,
     provenance: bool,
 ) -> Result<Result<Hashed, staydown_media::MediaError>, ApiError> {
+    Ok(hash_upload_as(state, field, bytes, max_bytes, provenance, JpegDecode::Exact).await?.map(|(h, _)| h))
+}
+
+/// [`hash_upload`] for the screening lookup, decoding a JPEG as `decode` says. The second value
+/// is the scale's denominator when the PDQ hashes came from a scaled decode (`None`: exact);
+/// such hashes are for the lookup only and must not be stored or answered.
+pub async fn hash_upload_as(
+    state: &AppState,
+    field: &'static str,
+    bytes: Arc<Vec<u8>>,
+    max_bytes: usize,
+    provenance: bool,
+    decode: JpegDecode,
+) -> Result<Result<(Hashed, Option<u32>), staydown_media::MediaError>, ApiError> {
     let limits = staydown_media::DecodeLimits { max_bytes, ..Default::default() };
     let timeout = state.settings().screen_decode_timeout;
     let deadline = tokio::time::Instant::now() + timeout;
@@ -113,10 +160,13 @@ pub async fn hash_upload(
         // Held until this closure returns, i.e. until the decode's buffers are dropped.
         let _reserved = reserved;
         let stopped = || stop_flag.load(Ordering::Relaxed);
-        let hashes = staydown_media::hash_image_bytes_until(&bytes, &limits, &stopped)?;
+        let (hashes, scale) = match decode {
+            JpegDecode::Exact => (staydown_media::hash_image_bytes_until(&bytes, &limits, &stopped)?, None),
+            JpegDecode::Scaled => staydown_media::hash_image_bytes_for_lookup_until(&bytes, &limits, &stopped)?,
+        };
         let provenance =
             if provenance && !stopped() { staydown_provenance::analyze(&bytes, &provenance_limits).ok() } else { None };
-        Ok::<_, staydown_media::MediaError>((hashes, provenance))
+        Ok::<_, staydown_media::MediaError>(((hashes, provenance), scale))
     });
     match tokio::time::timeout_at(deadline, work).await {
         Ok(joined) => joined.map_err(|e| ApiError::Internal(format!("decoding task failed: {e}"))),

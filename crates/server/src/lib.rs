@@ -72,6 +72,9 @@ pub struct Settings {
     pub screen_decode_timeout: Duration,
     /// Memory, in bytes, that image decodes may hold together ([`decode_budget`], issue 15).
     pub screen_decode_memory: u64,
+    /// How an uploaded JPEG is decoded for the screening lookup (`screen_jpeg_decode`, issue 16):
+    /// exactly, or DCT-scaled. Hashes that are stored or answered always come from the exact decode.
+    pub screen_jpeg_decode: decode_budget::JpegDecode,
     /// How often the screening index catches up with the database even without a notification.
     pub bank_refresh_interval: Duration,
     /// The service's name in statements of reasons.
@@ -208,6 +211,7 @@ impl Default for Settings {
             screen_body_limit: 20 * 1024 * 1024,
             screen_decode_timeout: Duration::from_secs(10),
             screen_decode_memory: 1 << 30,
+            screen_jpeg_decode: decode_budget::JpegDecode::Exact,
             bank_refresh_interval: Duration::from_secs(30),
             staff: staff::StaffSettings::default(),
             law_enforcement_contact: None,

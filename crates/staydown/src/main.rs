@@ -70,6 +70,8 @@ enum BenchCommand {
     Report(cmd::bench_report::BenchReportArgs),
     /// vPDQ video hashing against PyPI `vpdq`, and matching a long video against a large bank.
     Video(cmd::bench_video::BenchVideoArgs),
+    /// Uploads screened per second over HTTP (1M-hash bank, 8 clients) against Pillow + pdqhash + FAISS.
+    Screen(cmd::bench_screen::BenchScreenArgs),
 }
 
 fn init_tracing() {
@@ -115,6 +117,9 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Pdq(args)) => cmd::bench_pdq::run(args),
         Command::Bench(BenchCommand::Index(args)) => cmd::bench_index::run(args),
         Command::Bench(BenchCommand::Video(args)) => cmd::bench_video::run(&args),
+        Command::Bench(BenchCommand::Screen(args)) => {
+            runtime().and_then(|rt| rt.block_on(cmd::bench_screen::run(args)))
+        }
         Command::Bench(BenchCommand::Report(args)) => {
             runtime().and_then(|rt| rt.block_on(cmd::bench_report::run(args)))
         }

@@ -154,6 +154,16 @@ struct Input {
     uploader: Option<String>,
     provenance: Option<Provenance>,
     video: Option<VideoInput>,
+    /// When the PDQ hashes came from a DCT-scaled decode (`screen_jpeg_decode = "scaled"`): the
+    /// upload's bytes, decoded exactly before any PDQ hash is stored or answered.
+    scaled: Option<Scaled>,
+}
+
+/// An image upload whose PDQ hashes are lookup-only (issue 16).
+#[derive(Debug)]
+struct Scaled {
+    bytes: std::sync::Arc<Vec<u8>>,
+    limit: usize,
 }
 
 #[derive(Debug)]
@@ -244,6 +254,7 @@ fn from_json(r: ScreenRequest, max_vpdq_frames: usize) -> Result<Input, ApiError
         uploader,
         provenance: None,
         video,
+        scaled: None,
     })
 }
 
@@ -364,14 +375,17 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
                 frames_hashed: video.0.frames_hashed,
                 info: Some(video.0.info),
             }),
+            scaled: None,
         });
     }
     let bytes = image.unwrap_or_default();
 
     // Bounded decoding off the async threads, within the decode memory budget, under a timeout
     // (crate::decode_budget, issue 15).
-    let (hashes, provenance) =
-        crate::decode_budget::hash_upload(state, "image", std::sync::Arc::new(bytes.to_vec()), limit, true)
+    let bytes = std::sync::Arc::new(bytes.to_vec());
+    let decode = state.settings().screen_jpeg_decode;
+    let ((hashes, provenance), scale) =
+        crate::decode_budget::hash_upload_as(state, "image", bytes.clone(), limit, true, decode)
             .await?
             .map_err(|e| crate::decode_budget::refusal("image", &e))?;
     Ok(Input {
@@ -388,6 +402,7 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
         uploader,
         provenance,
         video: None,
+        scaled: scale.map(|_| Scaled { bytes, limit }),
     })
 }
 
@@ -506,7 +521,7 @@ impl ScreenResponse {
     }
 }
 
-async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result<ScreenResponse, ApiError> {
+async fn screen_input(state: &AppState, caller: &Caller, mut input: Input) -> Result<ScreenResponse, ApiError> {
     if !state.banks().is_loaded() {
         state.banks().catch_up(state.store()).await?;
     }
@@ -552,6 +567,28 @@ async fn screen_input(state: &AppState, caller: &Caller, input: Input) -> Result
         info: v.info.clone(),
     });
 
+    if let Some(scaled) = input.scaled.take() {
+        // The lookup used a DCT-scaled decode. What is stored (the remembered content, the
+        // screening record, the notice and content item) and what is answered is the exact hash:
+        // decode exactly when anything will be stored, otherwise answer without a PDQ hash.
+        if !found.is_empty() || input.content_id.is_some() {
+            let ((exact, _), _) = crate::decode_budget::hash_upload_as(
+                state,
+                "image",
+                scaled.bytes,
+                scaled.limit,
+                false,
+                crate::decode_budget::JpegDecode::Exact,
+            )
+            .await?
+            .map_err(|e| crate::decode_budget::refusal("image", &e))?;
+            input.hashes.pdq = Some(exact.pdq.to_hex());
+            input.hashes.pdq_quality = Some(exact.quality);
+        } else {
+            input.hashes.pdq = None;
+            input.hashes.pdq_quality = None;
+        }
+    }
     let (mut case_id, mut screening_id) = (None, None);
     if found.is_empty()
         && let Some(content_id) = input.content_id.as_deref()

@@ -61,6 +61,8 @@ mod review;
 mod roles;
 /// Upload screening: exact and PDQ matches, thresholds, quality, verdicts, cases, provenance.
 mod screen;
+/// `screen_jpeg_decode = "scaled"`: the lookup's scaled hashes are never stored or answered (issue 16).
+mod screen_scaled;
 /// SMTP over TLS (STARTTLS, implicit) against a local server, certificates checked.
 mod smtp_tls;
 /// Decisions queue their Transparency Database record, without personal data (Art. 24(5)).

@@ -41,7 +41,7 @@ fn body(i: usize) -> serde_json::Value {
     })
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -49,7 +49,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx].as_secs_f64() * 1000.0
 }
 
-async fn run_clients<F, Fut>(n: usize, concurrency: usize, f: F) -> anyhow::Result<(Duration, Vec<Duration>)>
+pub(crate) async fn run_clients<F, Fut>(n: usize, concurrency: usize, f: F) -> anyhow::Result<(Duration, Vec<Duration>)>
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,

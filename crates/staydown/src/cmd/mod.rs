@@ -7,6 +7,7 @@ pub mod bench_index;
 pub mod bench_intake;
 pub mod bench_pdq;
 pub mod bench_report;
+pub mod bench_screen;
 pub mod bench_video;
 pub mod eu_templates;
 pub mod hash;

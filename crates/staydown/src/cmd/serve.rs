@@ -109,6 +109,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         screen_body_limit: config.screen_body_limit,
         screen_decode_memory: config.screen_decode_memory,
         screen_decode_timeout: config.screen_decode_timeout,
+        screen_jpeg_decode: config.screen_jpeg_decode,
         bank_refresh_interval: config.bank_refresh_interval,
         staff: config.staff,
         law_enforcement_contact: config.law_enforcement_contact.clone(),

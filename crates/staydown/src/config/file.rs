@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub screen_decode_memory: Option<u64>,
     /// Longest one image decode may take, e.g. "10s".
     pub screen_decode_timeout: Option<String>,
+    /// How an uploaded JPEG is decoded for the screening lookup: "exact" or "scaled" (issue 16).
+    pub screen_jpeg_decode: Option<String>,
     pub bank_refresh_interval: Option<String>,
     /// Reverse proxies (addresses or CIDR blocks) whose Forwarded / X-Forwarded-For are believed.
     pub trusted_proxies: Option<Vec<String>>,

@@ -34,6 +34,8 @@ pub struct Config {
     pub screen_body_limit: usize,
     pub screen_decode_memory: u64,
     pub screen_decode_timeout: std::time::Duration,
+    /// How an uploaded JPEG is decoded for the screening lookup (issue 16).
+    pub screen_jpeg_decode: staydown_server::decode_budget::JpegDecode,
     pub bank_refresh_interval: std::time::Duration,
     pub policy: Policy,
     pub email: EmailMode,
@@ -203,6 +205,12 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
     }
     let screen_decode_timeout = parse_duration(raw.screen_decode_timeout.as_deref().unwrap_or("10s"))
         .map_err(|e| anyhow::anyhow!("screen_decode_timeout: {e}"))?;
+    let screen_jpeg_decode = raw
+        .screen_jpeg_decode
+        .as_deref()
+        .unwrap_or("exact")
+        .parse()
+        .map_err(|e| anyhow::anyhow!("screen_jpeg_decode: {e}"))?;
     let bank_refresh_interval = parse_duration(raw.bank_refresh_interval.as_deref().unwrap_or("30s"))
         .map_err(|e| anyhow::anyhow!("bank_refresh_interval: {e}"))?;
     let e = &raw.email;
@@ -368,6 +376,7 @@ pub fn validate(raw: &FileConfig) -> anyhow::Result<Config> {
         screen_body_limit,
         screen_decode_memory,
         screen_decode_timeout,
+        screen_jpeg_decode,
         bank_refresh_interval,
         policy,
         email,
@@ -415,6 +424,7 @@ mod tests {
         assert_eq!(from_example.screen_body_limit, defaults.screen_body_limit);
         assert_eq!(from_example.screen_decode_memory, defaults.screen_decode_memory);
         assert_eq!(from_example.screen_decode_timeout, defaults.screen_decode_timeout);
+        assert_eq!(from_example.screen_jpeg_decode, defaults.screen_jpeg_decode);
         assert_eq!(from_example.bank_refresh_interval, defaults.bank_refresh_interval);
         assert_eq!(from_example.policy, defaults.policy);
         assert_eq!(from_example.platform_name, defaults.platform_name);
