@@ -6,6 +6,12 @@
 //! 2xx is unchanged (DSA Art. 16 intake must not lose an acknowledged notice). Notices in one batch
 //! see each other, so two notices on the same content in one batch still join one case. If a batch
 //! fails, its notices are retried one by one, so one bad notice cannot fail its neighbours.
+//!
+//! On PostgreSQL two batches are in flight at a time: while batch N commits (its WAL flush), batch
+//! N+1 has already begun and waits on the audit chain head row that N holds, and gets it the
+//! moment N's commit is durable — no round trip of the writer in between. The head lock still
+//! serialises the batches (case grouping and the chain see every earlier batch), and each caller is
+//! still answered only after its own batch committed. SQLite has one writer at a time anyway.
 
 use std::sync::Arc;
 
@@ -20,6 +26,8 @@ use crate::{Backend, Result, StoreError, begin_write};
 const MAX_BATCH: usize = 256;
 /// Notices waiting for the writer before callers are slowed down (back-pressure).
 const QUEUE: usize = 4096;
+/// Batches in flight at a time on PostgreSQL (see the module docs).
+const PG_IN_FLIGHT: usize = 2;
 
 pub(crate) struct IntakeJob {
     notice: NewNotice,
@@ -55,8 +63,15 @@ pub(crate) fn spawn_writer(
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 ) -> mpsc::Sender<IntakeJob> {
     let (tx, mut rx) = mpsc::channel::<IntakeJob>(QUEUE);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(match backend {
+        Backend::Postgres => PG_IN_FLIGHT,
+        Backend::Sqlite => 1,
+    }));
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
+            // Wait for a slot before gathering, so that a batch takes everything that arrived
+            // while the batches before it were committing.
+            let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -64,28 +79,42 @@ pub(crate) fn spawn_writer(
                     Err(_) => break,
                 }
             }
-            if batch.len() > 1 {
-                match commit(&pool, backend, &sqlite_writer, &batch).await {
-                    Ok(receipts) => {
-                        for (job, receipt) in batch.into_iter().zip(receipts) {
-                            job.reply.send(Ok(receipt)).ok();
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
-                    }
-                }
-            }
-            for job in batch {
-                let result = commit(&pool, backend, &sqlite_writer, std::slice::from_ref(&job))
-                    .await
-                    .and_then(|mut receipts| receipts.pop().ok_or_else(|| StoreError::Corrupt("empty batch".into())));
-                job.reply.send(result).ok();
-            }
+            let (pool, sqlite_writer) = (pool.clone(), sqlite_writer.clone());
+            tokio::spawn(async move {
+                write_batch(&pool, backend, &sqlite_writer, batch).await;
+                drop(permit);
+            });
         }
     });
     tx
+}
+
+/// Commits `batch` and answers its callers; on failure retries its notices one by one.
+async fn write_batch(
+    pool: &AnyPool,
+    backend: Backend,
+    sqlite_writer: &Arc<tokio::sync::Mutex<()>>,
+    batch: Vec<IntakeJob>,
+) {
+    if batch.len() > 1 {
+        match commit(pool, backend, sqlite_writer, &batch).await {
+            Ok(receipts) => {
+                for (job, receipt) in batch.into_iter().zip(receipts) {
+                    job.reply.send(Ok(receipt)).ok();
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
+            }
+        }
+    }
+    for job in batch {
+        let result = commit(pool, backend, sqlite_writer, std::slice::from_ref(&job))
+            .await
+            .and_then(|mut receipts| receipts.pop().ok_or_else(|| StoreError::Corrupt("empty batch".into())));
+        job.reply.send(result).ok();
+    }
 }
 
 async fn commit(
@@ -95,7 +124,7 @@ async fn commit(
     batch: &[IntakeJob],
 ) -> Result<Vec<NoticeReceipt>> {
     let mut tx = begin_write(pool, backend, sqlite_writer).await?;
-    if batch.len() > 1 {
+    {
         let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
         if let Some(receipts) = tx.insert_new_case_batch(&jobs).await? {
             tx.commit().await?;

@@ -18,13 +18,8 @@ use staydown_domain::notice::NewNotice;
 use crate::audit::AuditEvent;
 use crate::notices::{NoticeReceipt, StoredNotice};
 use crate::outbox::{NewOutboxItem, outbox_id};
-use crate::{Result, WriteTx, placeholders, to_ms};
-
-/// A value of a multi-row insert.
-enum V {
-    S(Option<String>),
-    I(Option<i64>),
-}
+use crate::pg_batch::{Rows, V};
+use crate::{Backend, Result, WriteTx, placeholders, to_ms};
 
 fn s(v: impl Into<String>) -> V {
     V::S(Some(v.into()))
@@ -39,8 +34,8 @@ fn i(v: i64) -> V {
 }
 
 impl WriteTx {
-    /// Inserts `rows` into `table` (`columns`), many rows per statement.
-    async fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<V>>) -> Result<()> {
+    /// Inserts `rows` into `table` (`columns`), many rows per statement (SQLite).
+    async fn insert_rows(&mut self, Rows { table, columns, rows }: Rows) -> Result<()> {
         // Far below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.
         let per_statement = (4000 / columns.len()).max(1);
         let mut rows = rows.into_iter().peekable();
@@ -77,7 +72,21 @@ impl WriteTx {
             }
         }
         let all: Vec<&String> = keys.iter().flatten().collect();
-        for chunk in all.chunks(1000) {
+        if self.backend == Backend::Postgres {
+            // One text whatever the number of keys, so it is prepared once per connection.
+            let open: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
+                 WHERE k.key IN (SELECT json_array_elements_text($1::json)) AND c.state IN ('new', 'in_review')",
+            )
+            .bind(serde_json::to_string(&all).unwrap_or_else(|_| "[]".into()))
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("n")?;
+            if open > 0 {
+                return Ok(None);
+            }
+        }
+        for chunk in all.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
                  WHERE k.key IN ({}) AND c.state IN ('new', 'in_review')",
@@ -176,55 +185,62 @@ impl WriteTx {
                 ]);
             }
         }
-        self.insert_rows(
-            "cases",
-            &["id", "priority", "deadline_at", "category", "created_at", "updated_at", "state"],
-            cases,
-        )
-        .await?;
-        self.insert_rows("case_keys", &["key", "case_id"], case_keys).await?;
-        self.insert_rows(
-            "notices",
-            &[
-                "id",
-                "case_id",
-                "received_at",
-                "source",
-                "api_key_id",
-                "submitted_by",
-                "category",
-                "keywords",
-                "legal_ground",
-                "explanation",
-                "minor_involved",
-                "ai_generated",
-                "generator",
-                "anonymous_csam",
-                "language",
-                "priority",
-                "deadline_at",
-                "tracking_digest",
-                "notifier_ref",
-                "status",
-            ],
-            notices,
-        )
-        .await?;
-        self.insert_rows(
-            "notice_locations",
-            &["notice_id", "position", "url", "normalized_url", "content_id"],
-            locations,
-        )
-        .await?;
-        self.insert_rows("notice_hashes", &["notice_id", "position", "pdq", "pdq_quality", "sha256", "md5"], hashes)
-            .await?;
-        self.insert_rows("notifier_contacts", &["notice_id", "name", "email", "created_at"], contacts).await?;
-        self.insert_rows(
-            "outbox",
-            &["id", "channel", "topic", "notice_id", "payload", "created_at", "next_attempt_at"],
-            outbox,
-        )
-        .await?;
+        let mut parts = vec![
+            Rows {
+                table: "cases",
+                columns: &["id", "priority", "deadline_at", "category", "created_at", "updated_at", "state"],
+                rows: cases,
+            },
+            Rows { table: "case_keys", columns: &["key", "case_id"], rows: case_keys },
+            Rows {
+                table: "notices",
+                columns: &[
+                    "id",
+                    "case_id",
+                    "received_at",
+                    "source",
+                    "api_key_id",
+                    "submitted_by",
+                    "category",
+                    "keywords",
+                    "legal_ground",
+                    "explanation",
+                    "minor_involved",
+                    "ai_generated",
+                    "generator",
+                    "anonymous_csam",
+                    "language",
+                    "priority",
+                    "deadline_at",
+                    "tracking_digest",
+                    "notifier_ref",
+                    "status",
+                ],
+                rows: notices,
+            },
+            Rows {
+                table: "notice_locations",
+                columns: &["notice_id", "position", "url", "normalized_url", "content_id"],
+                rows: locations,
+            },
+            Rows {
+                table: "notice_hashes",
+                columns: &["notice_id", "position", "pdq", "pdq_quality", "sha256", "md5"],
+                rows: hashes,
+            },
+            Rows { table: "notifier_contacts", columns: &["notice_id", "name", "email", "created_at"], rows: contacts },
+            Rows {
+                table: "outbox",
+                columns: &["id", "channel", "topic", "notice_id", "payload", "created_at", "next_attempt_at"],
+                rows: outbox,
+            },
+        ];
+        let postgres = self.backend == Backend::Postgres;
+        if !postgres {
+            for part in std::mem::take(&mut parts) {
+                self.insert_rows(part).await?;
+            }
+        }
 
         let mut receipts = Vec::with_capacity(batch.len());
         for (notice, meta) in batch {
@@ -273,6 +289,162 @@ impl WriteTx {
             .await?;
             receipts.push(NoticeReceipt { case_id, joined_existing_case: false });
         }
+        if postgres {
+            // The rows, the audit entries just appended, the head and the rollup increments: one
+            // statement (`pg_batch`).
+            self.pg_write(parts).await?;
+        }
         Ok(Some(receipts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Column, Row};
+    use staydown_domain::notice::{NoticeDraft, Submitter, validate_notice};
+    use staydown_domain::policy::Policy;
+    use staydown_testkit::{backends, fresh_database};
+    use time::OffsetDateTime;
+
+    use crate::notices::StoredNotice;
+    use crate::{Store, begin_write, to_ms};
+
+    /// Notices of every shape the fast path takes: several locations, hashes without a location,
+    /// a trusted flagger's without a contact (so without a confirmation), AI claims with a generator.
+    fn notices() -> Vec<(staydown_domain::notice::NewNotice, StoredNotice)> {
+        let at = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+        let policy = Policy::default();
+        (0..7)
+            .map(|i| {
+                let mut body = serde_json::json!({
+                    "locations": [{"url": format!("https://batch.example/p/{i}?utm_source=x")}],
+                    "explanation": "Shared without consent.",
+                    "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+                    "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+                    "notifier": {"name": format!("N{i}"), "email": format!("n{i}@example.org")},
+                    "good_faith": true
+                });
+                match i % 4 {
+                    0 => body["notifier"] = serde_json::Value::Null,
+                    1 => {
+                        body["locations"] = serde_json::json!([
+                            {"url": format!("https://batch.example/a/{i}")},
+                            {"content_id": format!("img-{i}")}
+                        ]);
+                        body["ai_generated"] = serde_json::json!("yes");
+                        body["generator"] = serde_json::json!("some app");
+                    }
+                    2 => {
+                        body["locations"] = serde_json::Value::Null;
+                        body["hashes"] = serde_json::json!([
+                            {"sha256": format!("{i:064x}"), "md5": format!("{i:032x}")},
+                            {"pdq": format!("{:064x}", i + 100), "pdq_quality": 80}
+                        ]);
+                    }
+                    _ => body["minor_involved"] = serde_json::json!("no"),
+                }
+                let draft: NoticeDraft = serde_json::from_value(body).unwrap();
+                let received_at = at + time::Duration::milliseconds(i);
+                // A trusted flagger may file without a contact (so without a confirmation).
+                let submitter =
+                    if i % 4 == 0 { Submitter::TrustedFlagger { name: "TF".into() } } else { Submitter::Public };
+                let notice = validate_notice(draft, &submitter, received_at).unwrap();
+                let meta = StoredNotice {
+                    id: format!("notice-{i}"),
+                    new_case_id: format!("case-{i}"),
+                    received_at,
+                    assessment: policy.assess(&notice, received_at),
+                    tracking_digest: format!("digest-{i}"),
+                    api_key_id: None,
+                    actor: "public".into(),
+                    notifier_ref: notice.notifier.as_ref().map(|_| format!("email:{i}")),
+                    confirmation: notice.notifier.as_ref().map(|_| serde_json::json!({"notice": i})),
+                };
+                (notice, meta)
+            })
+            .collect()
+    }
+
+    /// Every row of the tables intake writes, as text, sorted.
+    async fn dump(store: &Store) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+        let mut out = Vec::new();
+        for table in [
+            "cases",
+            "case_keys",
+            "notices",
+            "notice_locations",
+            "notice_hashes",
+            "notifier_contacts",
+            "outbox",
+            "audit_log",
+            "audit_head",
+            "rollups",
+        ] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let mut rows: Vec<Vec<Option<String>>> = rows
+                .iter()
+                .map(|r| {
+                    (0..r.columns().len())
+                        .map(|c| {
+                            let name = r.columns()[c].name().to_owned();
+                            let value = r
+                                .try_get::<Option<String>, _>(c)
+                                .or_else(|_| r.try_get::<Option<i64>, _>(c).map(|v| v.map(|n| n.to_string())))
+                                .unwrap_or_else(|e| panic!("{table}.{name}: {e}"));
+                            value.map(|v| format!("{name}={v}"))
+                        })
+                        .collect()
+                })
+                .collect();
+            rows.sort();
+            out.push((table.to_owned(), rows));
+        }
+        out
+    }
+
+    /// The multi-row path (on PostgreSQL one statement, `pg_batch`) writes exactly the rows, the
+    /// audit entries (same seq, same hashes) and the rollup counts that the per-notice path writes.
+    #[tokio::test]
+    async fn batch_path_writes_what_the_per_notice_path_writes() {
+        for backend in backends().await {
+            let (one_db, batch_db) = (fresh_database(backend).await, fresh_database(backend).await);
+            let one = Store::connect(&one_db.url).await.unwrap();
+            let batch = Store::connect(&batch_db.url).await.unwrap();
+            let items = notices();
+
+            let mut tx = begin_write(&one.pool, one.backend, &one.sqlite_writer).await.unwrap();
+            let mut by_one = Vec::new();
+            for (notice, meta) in &items {
+                by_one.push(tx.insert_notice(notice, meta).await.unwrap());
+            }
+            tx.commit().await.unwrap();
+
+            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
+            let jobs: Vec<_> = items.iter().map(|(n, m)| (n, m)).collect();
+            let by_batch = tx.insert_new_case_batch(&jobs).await.unwrap().expect("no notice joins a case");
+            tx.commit().await.unwrap();
+
+            assert_eq!(by_batch, by_one, "{backend:?}");
+            let (a, b) = (dump(&one).await, dump(&batch).await);
+            for ((table, rows_one), (_, rows_batch)) in a.iter().zip(&b) {
+                assert!(!rows_one.is_empty(), "{backend:?}: {table} has rows");
+                assert_eq!(rows_batch, rows_one, "{backend:?}: {table}");
+            }
+            assert_eq!(batch.verify_audit().await.unwrap().broken, None);
+            let day = to_ms(items[0].1.received_at).div_euclid(86_400_000);
+            assert!(b.iter().any(|(t, rows)| t == "rollups"
+                && rows.iter().flatten().any(|v| v.as_deref() == Some(&*format!("day={day}")))));
+
+            // A second batch whose notice shares a URL with the first falls back (writes nothing).
+            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
+            let (mut again, mut meta) = items[3].clone();
+            meta.id = "notice-again".into();
+            meta.new_case_id = "case-again".into();
+            again.explanation = "Again.".into();
+            assert_eq!(tx.insert_new_case_batch(&[(&again, &meta)]).await.unwrap(), None);
+        }
     }
 }

@@ -29,6 +29,7 @@ mod intake_batch;
 mod keys;
 mod notices;
 mod outbox;
+mod pg_batch;
 mod report;
 mod review;
 mod rollups;
@@ -319,8 +320,13 @@ struct WriteTx {
 
 impl WriteTx {
     async fn commit(mut self) -> Result<()> {
-        self.flush_audit_head().await?;
-        self.flush_rollup_increments().await?;
+        if self.backend == Backend::Postgres {
+            // The audit entries, the head and the rollup increments in one round trip.
+            self.pg_write(Vec::new()).await?;
+        } else {
+            self.flush_audit_head().await?;
+            self.flush_rollup_increments().await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }
