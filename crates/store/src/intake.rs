@@ -14,6 +14,8 @@
 //! still answered only after its own batch committed. SQLite has one writer at a time anyway.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use sqlx::AnyPool;
 use staydown_domain::notice::NewNotice;
@@ -28,6 +30,38 @@ const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
 /// Batches in flight at a time on PostgreSQL (see the module docs).
 const PG_IN_FLIGHT: usize = 2;
+
+/// What the intake writer did since the store was opened (for `staydown bench intake`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntakeStats {
+    /// Transactions committed by the writer (batches, and notices retried one by one).
+    pub batches: u64,
+    /// Notices committed.
+    pub notices: u64,
+    /// Batches written by the multi-row fast path (`intake_batch.rs`).
+    pub fast_batches: u64,
+    /// Time from beginning the transaction to its commit returning, summed over batches, in µs.
+    pub busy_micros: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    batches: AtomicU64,
+    notices: AtomicU64,
+    fast_batches: AtomicU64,
+    busy_micros: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> IntakeStats {
+        IntakeStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            notices: self.notices.load(Ordering::Relaxed),
+            fast_batches: self.fast_batches.load(Ordering::Relaxed),
+            busy_micros: self.busy_micros.load(Ordering::Relaxed),
+        }
+    }
+}
 
 pub(crate) struct IntakeJob {
     notice: NewNotice,
@@ -61,6 +95,7 @@ pub(crate) fn spawn_writer(
     pool: AnyPool,
     backend: Backend,
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    counters: Arc<Counters>,
 ) -> mpsc::Sender<IntakeJob> {
     let (tx, mut rx) = mpsc::channel::<IntakeJob>(QUEUE);
     let in_flight = Arc::new(tokio::sync::Semaphore::new(match backend {
@@ -79,9 +114,13 @@ pub(crate) fn spawn_writer(
                     Err(_) => break,
                 }
             }
-            let (pool, sqlite_writer) = (pool.clone(), sqlite_writer.clone());
+            let (pool, sqlite_writer, counters) = (pool.clone(), sqlite_writer.clone(), counters.clone());
             tokio::spawn(async move {
-                write_batch(&pool, backend, &sqlite_writer, batch).await;
+                write_batch(
+                    &Writer { pool: &pool, backend, sqlite_writer: &sqlite_writer, counters: &counters },
+                    batch,
+                )
+                .await;
                 drop(permit);
             });
         }
@@ -90,14 +129,9 @@ pub(crate) fn spawn_writer(
 }
 
 /// Commits `batch` and answers its callers; on failure retries its notices one by one.
-async fn write_batch(
-    pool: &AnyPool,
-    backend: Backend,
-    sqlite_writer: &Arc<tokio::sync::Mutex<()>>,
-    batch: Vec<IntakeJob>,
-) {
+async fn write_batch(w: &Writer<'_>, batch: Vec<IntakeJob>) {
     if batch.len() > 1 {
-        match commit(pool, backend, sqlite_writer, &batch).await {
+        match commit(w, &batch).await {
             Ok(receipts) => {
                 for (job, receipt) in batch.into_iter().zip(receipts) {
                     job.reply.send(Ok(receipt)).ok();
@@ -110,31 +144,40 @@ async fn write_batch(
         }
     }
     for job in batch {
-        let result = commit(pool, backend, sqlite_writer, std::slice::from_ref(&job))
+        let result = commit(w, std::slice::from_ref(&job))
             .await
             .and_then(|mut receipts| receipts.pop().ok_or_else(|| StoreError::Corrupt("empty batch".into())));
         job.reply.send(result).ok();
     }
 }
 
-async fn commit(
-    pool: &AnyPool,
+/// What a batch is written with.
+struct Writer<'a> {
+    pool: &'a AnyPool,
     backend: Backend,
-    sqlite_writer: &Arc<tokio::sync::Mutex<()>>,
-    batch: &[IntakeJob],
-) -> Result<Vec<NoticeReceipt>> {
-    let mut tx = begin_write(pool, backend, sqlite_writer).await?;
-    {
-        let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
-        if let Some(receipts) = tx.insert_new_case_batch(&jobs).await? {
-            tx.commit().await?;
-            return Ok(receipts);
+    sqlite_writer: &'a Arc<tokio::sync::Mutex<()>>,
+    counters: &'a Counters,
+}
+
+async fn commit(w: &Writer<'_>, batch: &[IntakeJob]) -> Result<Vec<NoticeReceipt>> {
+    let started = Instant::now();
+    let mut tx = begin_write(w.pool, w.backend, w.sqlite_writer).await?;
+    let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
+    let (receipts, fast) = match tx.insert_new_case_batch(&jobs).await? {
+        Some(receipts) => (receipts, true),
+        None => {
+            let mut receipts = Vec::with_capacity(batch.len());
+            for job in batch {
+                receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
+            }
+            (receipts, false)
         }
-    }
-    let mut receipts = Vec::with_capacity(batch.len());
-    for job in batch {
-        receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
-    }
+    };
     tx.commit().await?;
+    let c = w.counters;
+    c.batches.fetch_add(1, Ordering::Relaxed);
+    c.notices.fetch_add(batch.len() as u64, Ordering::Relaxed);
+    c.fast_batches.fetch_add(u64::from(fast), Ordering::Relaxed);
+    c.busy_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     Ok(receipts)
 }

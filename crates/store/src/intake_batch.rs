@@ -72,20 +72,8 @@ impl WriteTx {
             }
         }
         let all: Vec<&String> = keys.iter().flatten().collect();
-        if self.backend == Backend::Postgres {
-            // One text whatever the number of keys, so it is prepared once per connection.
-            let open: i64 = sqlx::query(
-                "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
-                 WHERE k.key IN (SELECT json_array_elements_text($1::json)) AND c.state IN ('new', 'in_review')",
-            )
-            .bind(serde_json::to_string(&all).unwrap_or_else(|_| "[]".into()))
-            .fetch_one(&mut *self.tx)
-            .await?
-            .try_get("n")?;
-            if open > 0 {
-                return Ok(None);
-            }
-        }
+        // On PostgreSQL the same check is made by the statement that writes the batch (a round
+        // trip less per batch); here on SQLite, in-process, before anything is written.
         for chunk in all.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
@@ -236,6 +224,8 @@ impl WriteTx {
             },
         ];
         let postgres = self.backend == Backend::Postgres;
+        // What `pg_write` consumes, to put back when its guard finds an open case.
+        let saved = postgres.then(|| (self.head.clone(), self.pending_audit.clone(), self.received.clone()));
         if !postgres {
             for part in std::mem::take(&mut parts) {
                 self.insert_rows(part).await?;
@@ -289,10 +279,14 @@ impl WriteTx {
             .await?;
             receipts.push(NoticeReceipt { case_id, joined_existing_case: false });
         }
-        if postgres {
+        if let Some((head, pending_audit, received)) = saved {
             // The rows, the audit entries just appended, the head and the rollup increments: one
-            // statement (`pg_batch`).
-            self.pg_write(parts).await?;
+            // statement (`pg_batch`), which writes them only if no key belongs to an open case.
+            let keys = serde_json::to_string(&all).unwrap_or_else(|_| "[]".into());
+            if !self.pg_write(parts, Some(keys)).await? {
+                (self.head, self.pending_audit, self.received) = (head, pending_audit, received);
+                return Ok(None);
+            }
         }
         Ok(Some(receipts))
     }
@@ -312,57 +306,56 @@ mod tests {
     /// Notices of every shape the fast path takes: several locations, hashes without a location,
     /// a trusted flagger's without a contact (so without a confirmation), AI claims with a generator.
     fn notices() -> Vec<(staydown_domain::notice::NewNotice, StoredNotice)> {
+        (0..7).map(notice).collect()
+    }
+
+    fn notice(i: i64) -> (staydown_domain::notice::NewNotice, StoredNotice) {
         let at = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
         let policy = Policy::default();
-        (0..7)
-            .map(|i| {
-                let mut body = serde_json::json!({
-                    "locations": [{"url": format!("https://batch.example/p/{i}?utm_source=x")}],
-                    "explanation": "Shared without consent.",
-                    "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
-                    "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
-                    "notifier": {"name": format!("N{i}"), "email": format!("n{i}@example.org")},
-                    "good_faith": true
-                });
-                match i % 4 {
-                    0 => body["notifier"] = serde_json::Value::Null,
-                    1 => {
-                        body["locations"] = serde_json::json!([
-                            {"url": format!("https://batch.example/a/{i}")},
-                            {"content_id": format!("img-{i}")}
-                        ]);
-                        body["ai_generated"] = serde_json::json!("yes");
-                        body["generator"] = serde_json::json!("some app");
-                    }
-                    2 => {
-                        body["locations"] = serde_json::Value::Null;
-                        body["hashes"] = serde_json::json!([
-                            {"sha256": format!("{i:064x}"), "md5": format!("{i:032x}")},
-                            {"pdq": format!("{:064x}", i + 100), "pdq_quality": 80}
-                        ]);
-                    }
-                    _ => body["minor_involved"] = serde_json::json!("no"),
-                }
-                let draft: NoticeDraft = serde_json::from_value(body).unwrap();
-                let received_at = at + time::Duration::milliseconds(i);
-                // A trusted flagger may file without a contact (so without a confirmation).
-                let submitter =
-                    if i % 4 == 0 { Submitter::TrustedFlagger { name: "TF".into() } } else { Submitter::Public };
-                let notice = validate_notice(draft, &submitter, received_at).unwrap();
-                let meta = StoredNotice {
-                    id: format!("notice-{i}"),
-                    new_case_id: format!("case-{i}"),
-                    received_at,
-                    assessment: policy.assess(&notice, received_at),
-                    tracking_digest: format!("digest-{i}"),
-                    api_key_id: None,
-                    actor: "public".into(),
-                    notifier_ref: notice.notifier.as_ref().map(|_| format!("email:{i}")),
-                    confirmation: notice.notifier.as_ref().map(|_| serde_json::json!({"notice": i})),
-                };
-                (notice, meta)
-            })
-            .collect()
+        let mut body = serde_json::json!({
+            "locations": [{"url": format!("https://batch.example/p/{i}?utm_source=x")}],
+            "explanation": "Shared without consent.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+            "notifier": {"name": format!("N{i}"), "email": format!("n{i}@example.org")},
+            "good_faith": true
+        });
+        match i % 4 {
+            0 => body["notifier"] = serde_json::Value::Null,
+            1 => {
+                body["locations"] = serde_json::json!([
+                    {"url": format!("https://batch.example/a/{i}")},
+                    {"content_id": format!("img-{i}")}
+                ]);
+                body["ai_generated"] = serde_json::json!("yes");
+                body["generator"] = serde_json::json!("some app");
+            }
+            2 => {
+                body["locations"] = serde_json::Value::Null;
+                body["hashes"] = serde_json::json!([
+                    {"sha256": format!("{i:064x}"), "md5": format!("{i:032x}")},
+                    {"pdq": format!("{:064x}", i + 100), "pdq_quality": 80}
+                ]);
+            }
+            _ => body["minor_involved"] = serde_json::json!("no"),
+        }
+        let draft: NoticeDraft = serde_json::from_value(body).unwrap();
+        let received_at = at + time::Duration::milliseconds(i);
+        // A trusted flagger may file without a contact (so without a confirmation).
+        let submitter = if i % 4 == 0 { Submitter::TrustedFlagger { name: "TF".into() } } else { Submitter::Public };
+        let notice = validate_notice(draft, &submitter, received_at).unwrap();
+        let meta = StoredNotice {
+            id: format!("notice-{i}"),
+            new_case_id: format!("case-{i}"),
+            received_at,
+            assessment: policy.assess(&notice, received_at),
+            tracking_digest: format!("digest-{i}"),
+            api_key_id: None,
+            actor: "public".into(),
+            notifier_ref: notice.notifier.as_ref().map(|_| format!("email:{i}")),
+            confirmation: notice.notifier.as_ref().map(|_| serde_json::json!({"notice": i})),
+        };
+        (notice, meta)
     }
 
     /// Every row of the tables intake writes, as text, sorted.
@@ -438,13 +431,24 @@ mod tests {
             assert!(b.iter().any(|(t, rows)| t == "rollups"
                 && rows.iter().flatten().any(|v| v.as_deref() == Some(&*format!("day={day}")))));
 
-            // A second batch whose notice shares a URL with the first falls back (writes nothing).
+            // A second batch whose notice shares a URL with the first falls back, having written
+            // nothing (on PostgreSQL the guarded statement's doing); the per-notice path then
+            // joins it to that case in the same transaction, and the chain stays whole.
             let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
             let (mut again, mut meta) = items[3].clone();
             meta.id = "notice-again".into();
             meta.new_case_id = "case-again".into();
             again.explanation = "Again.".into();
-            assert_eq!(tx.insert_new_case_batch(&[(&again, &meta)]).await.unwrap(), None);
+            let (fresh, fresh_meta) = notice(8);
+            assert_eq!(tx.insert_new_case_batch(&[(&fresh, &fresh_meta), (&again, &meta)]).await.unwrap(), None);
+            let opened = tx.insert_notice(&fresh, &fresh_meta).await.unwrap();
+            let joined = tx.insert_notice(&again, &meta).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!((opened.case_id.as_str(), opened.joined_existing_case), ("case-8", false));
+            assert_eq!((joined.case_id.as_str(), joined.joined_existing_case), ("case-3", true));
+            assert_eq!(batch.count_notices().await.unwrap(), 9, "{backend:?}");
+            let audit = batch.verify_audit().await.unwrap();
+            assert_eq!((audit.entries, audit.broken), (7 * 2 + 4, None), "{backend:?}");
         }
     }
 }

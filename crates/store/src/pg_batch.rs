@@ -49,10 +49,26 @@ pub(crate) struct Rows {
 /// The statement of `parts` (see the module docs) and its JSON parameters, or `None` when
 /// there is nothing to write. Parts without rows are left out, so the text depends only on which
 /// tables receive rows, not on how many — a handful of texts, each prepared once per connection.
-fn statement(parts: Vec<Rows>) -> Option<(String, Vec<String>)> {
+///
+/// With `guard` (a JSON array of grouping keys), the statement first counts the open cases that
+/// hold one of those keys, and writes nothing unless there are none; `done` is then 0.
+fn statement(parts: Vec<Rows>, guard: Option<String>) -> Option<(String, Vec<String>)> {
     let mut ctes = Vec::new();
     let mut docs = Vec::new();
+    let (only_if, and_only_if) = if let Some(keys) = guard {
+        ctes.push(
+            "g AS (SELECT COUNT(*) AS open FROM case_keys k JOIN cases c ON c.id = k.case_id \
+             WHERE k.key IN (SELECT json_array_elements_text($1::json)) AND c.state IN ('new', 'in_review'))"
+                .to_owned(),
+        );
+        docs.push(keys);
+        (" WHERE (SELECT open FROM g) = 0", " AND (SELECT open FROM g) = 0")
+    } else {
+        ("", "")
+    };
+    let first = docs.len() + 1;
     for (n, part) in parts.into_iter().filter(|p| !p.rows.is_empty()).enumerate() {
+        let param = first + n;
         let types: Vec<&str> = part.rows[0].iter().map(V::sql_type).collect();
         let defs: Vec<String> = part.columns.iter().zip(&types).map(|(c, t)| format!("{c} {t}")).collect();
         let cols = part.columns.join(", ");
@@ -65,18 +81,16 @@ fn statement(parts: Vec<Rows>) -> Option<(String, Vec<String>)> {
             (
                 "audit_head",
                 format!(
-                    "UPDATE audit_head SET seq = x.seq, hash = x.hash FROM json_to_recordset(${}::json) \
-                 AS x(seq bigint, hash text) WHERE audit_head.id = 1",
-                    n + 1
+                    "UPDATE audit_head SET seq = x.seq, hash = x.hash FROM json_to_recordset(${param}::json) \
+                     AS x(seq bigint, hash text) WHERE audit_head.id = 1{and_only_if}"
                 ),
             )
         } else {
             (
                 part.table,
                 format!(
-                    "INSERT INTO {} ({cols}) SELECT {cols} FROM json_to_recordset(${}::json) AS x({}){conflict}",
+                    "INSERT INTO {} ({cols}) SELECT {cols} FROM json_to_recordset(${param}::json) AS x({}){only_if}{conflict}",
                     part.table,
-                    n + 1,
                     defs.join(", ")
                 ),
             )
@@ -93,17 +107,23 @@ fn statement(parts: Vec<Rows>) -> Option<(String, Vec<String>)> {
             .collect();
         docs.push(serde_json::Value::Array(rows).to_string());
     }
-    if ctes.is_empty() {
+    if docs.is_empty() {
         return None;
     }
-    let sql = format!("WITH {} SELECT 1::BIGINT AS done", ctes.join(", "));
+    let done =
+        if only_if.is_empty() { "SELECT 1::BIGINT AS done" } else { "SELECT (open = 0)::INT::BIGINT AS done FROM g" };
+    let sql = format!("WITH {} {done}", ctes.join(", "));
     Some((sql, docs))
 }
 
 impl WriteTx {
     /// On PostgreSQL: writes `parts`, the pending audit entries with the new chain head, and the
     /// pending rollup increments in one statement, leaving nothing for `commit` to flush.
-    pub(crate) async fn pg_write(&mut self, mut parts: Vec<Rows>) -> Result<()> {
+    ///
+    /// With `guard` (grouping keys, see `statement`) it writes nothing when one of the keys belongs
+    /// to an open case, and returns `false`; the pending entries, head and increments are then
+    /// consumed all the same, and the caller restores them.
+    pub(crate) async fn pg_write(&mut self, mut parts: Vec<Rows>, guard: Option<String>) -> Result<bool> {
         debug_assert_eq!(self.backend, crate::Backend::Postgres);
         let pending = std::mem::take(&mut self.pending_audit);
         if !pending.is_empty() {
@@ -154,17 +174,18 @@ impl WriteTx {
                     .collect(),
             });
         }
-        let Some((sql, docs)) = statement(parts) else { return Ok(()) };
+        let guarded = guard.is_some();
+        let Some((sql, docs)) = statement(parts, guard) else { return Ok(true) };
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for doc in docs {
             q = q.bind(doc);
         }
         let row = q.fetch_one(&mut *self.tx).await?;
-        let done: i64 = row.try_get("done")?;
-        if done != 1 {
-            return Err(StoreError::Corrupt("batched write did not complete".into()));
+        match row.try_get::<i64, _>("done")? {
+            1 => Ok(true),
+            0 if guarded => Ok(false),
+            other => Err(StoreError::Corrupt(format!("batched write answered {other}"))),
         }
-        Ok(())
     }
 }
 
@@ -179,23 +200,35 @@ mod tests {
             columns: &["key", "case_id"],
             rows: (0..n).map(|i| vec![V::S(Some(format!("k{i}"))), V::S(Some("c".into()))]).collect(),
         };
-        let (one, doc1) = statement(vec![part(1)]).unwrap();
-        let (many, doc9) = statement(vec![part(9)]).unwrap();
+        let (one, doc1) = statement(vec![part(1)], None).unwrap();
+        let (many, doc9) = statement(vec![part(9)], None).unwrap();
         assert_eq!(one, many);
         assert_ne!(doc1, doc9);
         let v: serde_json::Value = serde_json::from_str(&doc9[0]).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 9);
         assert_eq!(v[3], serde_json::json!({"key": "k3", "case_id": "c"}));
-        assert!(statement(vec![part(0)]).is_none());
+        assert!(statement(vec![part(0)], None).is_none());
+    }
+
+    #[test]
+    fn a_guarded_statement_writes_only_when_no_key_is_open() {
+        let part = Rows { table: "cases", columns: &["id"], rows: vec![vec![V::S(Some("c".into()))]] };
+        let (sql, docs) = statement(vec![part], Some(r#"["url:a"]"#.into())).unwrap();
+        assert_eq!(docs[0], r#"["url:a"]"#);
+        assert!(sql.contains("json_to_recordset($2::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
+        assert!(sql.ends_with("SELECT (open = 0)::INT::BIGINT AS done FROM g"), "{sql}");
     }
 
     #[test]
     fn nulls_and_integers_keep_their_types() {
-        let (sql, doc) = statement(vec![Rows {
-            table: "notice_hashes",
-            columns: &["notice_id", "pdq_quality"],
-            rows: vec![vec![V::S(None), V::I(Some(-7))], vec![V::S(Some("n".into())), V::I(None)]],
-        }])
+        let (sql, doc) = statement(
+            vec![Rows {
+                table: "notice_hashes",
+                columns: &["notice_id", "pdq_quality"],
+                rows: vec![vec![V::S(None), V::I(Some(-7))], vec![V::S(Some("n".into())), V::I(None)]],
+            }],
+            None,
+        )
         .unwrap();
         assert!(sql.contains("AS x(notice_id text, pdq_quality bigint)"), "{sql}");
         let v: serde_json::Value = serde_json::from_str(&doc[0]).unwrap();
