@@ -51,14 +51,17 @@ pub(crate) struct Rows {
 /// tables receive rows, not on how many — a handful of texts, each prepared once per connection.
 ///
 /// With `guard` (a JSON array of grouping keys), the statement first counts the open cases that
-/// hold one of those keys, and writes nothing unless there are none; `done` is then 0.
+/// hold one of those keys, and writes nothing unless there are none; `done` is then 0. The keys
+/// are compared as `= ANY(ARRAY(…))`, which looks them up in `case_keys`' index: the generic plan
+/// of `IN (SELECT json_array_elements_text(…))` hashed the keys and scanned the whole table
+/// (11 ms at 10k notices, measured with `EXPLAIN ANALYZE`, growing with the table).
 fn statement(parts: Vec<Rows>, guard: Option<String>) -> Option<(String, Vec<String>)> {
     let mut ctes = Vec::new();
     let mut docs = Vec::new();
     let (only_if, and_only_if) = if let Some(keys) = guard {
         ctes.push(
             "g AS (SELECT COUNT(*) AS open FROM case_keys k JOIN cases c ON c.id = k.case_id \
-             WHERE k.key IN (SELECT json_array_elements_text($1::json)) AND c.state IN ('new', 'in_review'))"
+             WHERE k.key = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND c.state IN ('new', 'in_review'))"
                 .to_owned(),
         );
         docs.push(keys);
