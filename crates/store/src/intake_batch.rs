@@ -1,7 +1,8 @@
 //! The fast path of group commit (issue 16, goal 3): a batch of notices that each open a case of
 //! their own is written with one multi-row statement per table instead of a handful of statements
-//! per notice, so a batch costs the database about ten round trips whatever its size. That is what
-//! lets PostgreSQL, where every statement is a round trip, keep up with 16 clients.
+//! per notice — on SQLite; on PostgreSQL, where every statement is a round trip, the whole batch
+//! (rows, audit entries, chain head, rollup increments and the open-case check) is one statement
+//! (`pg_batch.rs`), so a batch costs `BEGIN`, the head lock, that statement and `COMMIT`.
 //!
 //! It applies when no notice of the batch joins a case: none of its grouping keys belongs to an
 //! open case in the database or to another notice of the batch, and it is not an authority order
