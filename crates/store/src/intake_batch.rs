@@ -5,8 +5,8 @@
 //! (`pg_batch.rs`), so a batch costs `BEGIN`, the head lock, that statement and `COMMIT`.
 //!
 //! It applies when no notice of the batch joins a case: none of its grouping keys belongs to an
-//! open case in the database or to another notice of the batch, and it is not an authority order
-//! (whose confirmation time is recounted). Otherwise the batch takes the per-notice path
+//! open case in the database or to another notice of the batch, it is not an authority order
+//! (whose confirmation time is recounted) and it carries no video's vPDQ (kept on the case). Otherwise the batch takes the per-notice path
 //! (`notices.rs`), which groups notices into cases one by one. Both write the same rows, the same
 //! audit entries in the same order, and the same rollup increments.
 
@@ -68,7 +68,12 @@ impl WriteTx {
         let keys: Vec<Vec<String>> = batch.iter().map(|(n, _)| grouping_keys(n)).collect();
         let mut seen = HashSet::new();
         for ((notice, _), ks) in batch.iter().zip(&keys) {
-            if notice.order.is_some() || ks.iter().any(|k| !seen.insert(k.as_str())) {
+            // A video's vPDQ goes on the case (`videos::insert_case_video`), which only the
+            // per-notice path writes.
+            if notice.order.is_some()
+                || notice.hashes.iter().any(|h| h.video.is_some())
+                || ks.iter().any(|k| !seen.insert(k.as_str()))
+            {
                 return Ok(None);
             }
         }
