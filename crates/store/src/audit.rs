@@ -45,6 +45,7 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEntry> {
 
 /// The chain head as this transaction sees it. Entries appended in a transaction are kept in
 /// `WriteTx::pending_audit` and written together at commit, right before the head.
+#[derive(Clone)]
 pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,

@@ -6,8 +6,16 @@
 //! 2xx is unchanged (DSA Art. 16 intake must not lose an acknowledged notice). Notices in one batch
 //! see each other, so two notices on the same content in one batch still join one case. If a batch
 //! fails, its notices are retried one by one, so one bad notice cannot fail its neighbours.
+//!
+//! On PostgreSQL two batches are in flight at a time: while batch N commits (its WAL flush), batch
+//! N+1 has already begun and waits on the audit chain head row that N holds, and gets it the
+//! moment N's commit is durable — no round trip of the writer in between. The head lock still
+//! serialises the batches (case grouping and the chain see every earlier batch), and each caller is
+//! still answered only after its own batch committed. SQLite has one writer at a time anyway.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use sqlx::AnyPool;
 use staydown_domain::notice::NewNotice;
@@ -20,6 +28,40 @@ use crate::{Backend, Result, StoreError, begin_write};
 const MAX_BATCH: usize = 256;
 /// Notices waiting for the writer before callers are slowed down (back-pressure).
 const QUEUE: usize = 4096;
+/// Batches in flight at a time on PostgreSQL (see the module docs).
+const PG_IN_FLIGHT: usize = 2;
+
+/// What the intake writer did since the store was opened (for `staydown bench intake`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntakeStats {
+    /// Transactions committed by the writer (batches, and notices retried one by one).
+    pub batches: u64,
+    /// Notices committed.
+    pub notices: u64,
+    /// Batches written by the multi-row fast path (`intake_batch.rs`).
+    pub fast_batches: u64,
+    /// Time from beginning the transaction to its commit returning, summed over batches, in µs.
+    pub busy_micros: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    batches: AtomicU64,
+    notices: AtomicU64,
+    fast_batches: AtomicU64,
+    busy_micros: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> IntakeStats {
+        IntakeStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            notices: self.notices.load(Ordering::Relaxed),
+            fast_batches: self.fast_batches.load(Ordering::Relaxed),
+            busy_micros: self.busy_micros.load(Ordering::Relaxed),
+        }
+    }
+}
 
 pub(crate) struct IntakeJob {
     notice: NewNotice,
@@ -53,10 +95,18 @@ pub(crate) fn spawn_writer(
     pool: AnyPool,
     backend: Backend,
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    counters: Arc<Counters>,
 ) -> mpsc::Sender<IntakeJob> {
     let (tx, mut rx) = mpsc::channel::<IntakeJob>(QUEUE);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(match backend {
+        Backend::Postgres => PG_IN_FLIGHT,
+        Backend::Sqlite => 1,
+    }));
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
+            // Wait for a slot before gathering, so that a batch takes everything that arrived
+            // while the batches before it were committing.
+            let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -64,48 +114,70 @@ pub(crate) fn spawn_writer(
                     Err(_) => break,
                 }
             }
-            if batch.len() > 1 {
-                match commit(&pool, backend, &sqlite_writer, &batch).await {
-                    Ok(receipts) => {
-                        for (job, receipt) in batch.into_iter().zip(receipts) {
-                            job.reply.send(Ok(receipt)).ok();
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
-                    }
-                }
-            }
-            for job in batch {
-                let result = commit(&pool, backend, &sqlite_writer, std::slice::from_ref(&job))
-                    .await
-                    .and_then(|mut receipts| receipts.pop().ok_or_else(|| StoreError::Corrupt("empty batch".into())));
-                job.reply.send(result).ok();
-            }
+            let (pool, sqlite_writer, counters) = (pool.clone(), sqlite_writer.clone(), counters.clone());
+            tokio::spawn(async move {
+                write_batch(
+                    &Writer { pool: &pool, backend, sqlite_writer: &sqlite_writer, counters: &counters },
+                    batch,
+                )
+                .await;
+                drop(permit);
+            });
         }
     });
     tx
 }
 
-async fn commit(
-    pool: &AnyPool,
-    backend: Backend,
-    sqlite_writer: &Arc<tokio::sync::Mutex<()>>,
-    batch: &[IntakeJob],
-) -> Result<Vec<NoticeReceipt>> {
-    let mut tx = begin_write(pool, backend, sqlite_writer).await?;
+/// Commits `batch` and answers its callers; on failure retries its notices one by one.
+async fn write_batch(w: &Writer<'_>, batch: Vec<IntakeJob>) {
     if batch.len() > 1 {
-        let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
-        if let Some(receipts) = tx.insert_new_case_batch(&jobs).await? {
-            tx.commit().await?;
-            return Ok(receipts);
+        match commit(w, &batch).await {
+            Ok(receipts) => {
+                for (job, receipt) in batch.into_iter().zip(receipts) {
+                    job.reply.send(Ok(receipt)).ok();
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
+            }
         }
     }
-    let mut receipts = Vec::with_capacity(batch.len());
     for job in batch {
-        receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
+        let result = commit(w, std::slice::from_ref(&job))
+            .await
+            .and_then(|mut receipts| receipts.pop().ok_or_else(|| StoreError::Corrupt("empty batch".into())));
+        job.reply.send(result).ok();
     }
+}
+
+/// What a batch is written with.
+struct Writer<'a> {
+    pool: &'a AnyPool,
+    backend: Backend,
+    sqlite_writer: &'a Arc<tokio::sync::Mutex<()>>,
+    counters: &'a Counters,
+}
+
+async fn commit(w: &Writer<'_>, batch: &[IntakeJob]) -> Result<Vec<NoticeReceipt>> {
+    let started = Instant::now();
+    let mut tx = begin_write(w.pool, w.backend, w.sqlite_writer).await?;
+    let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
+    let (receipts, fast) = match tx.insert_new_case_batch(&jobs).await? {
+        Some(receipts) => (receipts, true),
+        None => {
+            let mut receipts = Vec::with_capacity(batch.len());
+            for job in batch {
+                receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
+            }
+            (receipts, false)
+        }
+    };
     tx.commit().await?;
+    let c = w.counters;
+    c.batches.fetch_add(1, Ordering::Relaxed);
+    c.notices.fetch_add(batch.len() as u64, Ordering::Relaxed);
+    c.fast_batches.fetch_add(u64::from(fast), Ordering::Relaxed);
+    c.busy_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     Ok(receipts)
 }

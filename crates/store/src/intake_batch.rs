@@ -1,11 +1,12 @@
 //! The fast path of group commit (issue 16, goal 3): a batch of notices that each open a case of
 //! their own is written with one multi-row statement per table instead of a handful of statements
-//! per notice, so a batch costs the database about ten round trips whatever its size. That is what
-//! lets PostgreSQL, where every statement is a round trip, keep up with 16 clients.
+//! per notice — on SQLite; on PostgreSQL, where every statement is a round trip, the whole batch
+//! (rows, audit entries, chain head, rollup increments and the open-case check) is one statement
+//! (`pg_batch.rs`), so a batch costs `BEGIN`, the head lock, that statement and `COMMIT`.
 //!
 //! It applies when no notice of the batch joins a case: none of its grouping keys belongs to an
-//! open case in the database or to another notice of the batch, and it is not an authority order
-//! (whose confirmation time is recounted). Otherwise the batch takes the per-notice path
+//! open case in the database or to another notice of the batch, it is not an authority order
+//! (whose confirmation time is recounted) and it carries no video's vPDQ (kept on the case). Otherwise the batch takes the per-notice path
 //! (`notices.rs`), which groups notices into cases one by one. Both write the same rows, the same
 //! audit entries in the same order, and the same rollup increments.
 
@@ -18,13 +19,8 @@ use staydown_domain::notice::NewNotice;
 use crate::audit::AuditEvent;
 use crate::notices::{NoticeReceipt, StoredNotice};
 use crate::outbox::{NewOutboxItem, outbox_id};
-use crate::{Result, WriteTx, placeholders, to_ms};
-
-/// A value of a multi-row insert.
-enum V {
-    S(Option<String>),
-    I(Option<i64>),
-}
+use crate::pg_batch::{Rows, V};
+use crate::{Backend, Result, WriteTx, placeholders, to_ms};
 
 fn s(v: impl Into<String>) -> V {
     V::S(Some(v.into()))
@@ -39,8 +35,8 @@ fn i(v: i64) -> V {
 }
 
 impl WriteTx {
-    /// Inserts `rows` into `table` (`columns`), many rows per statement.
-    async fn insert_rows(&mut self, table: &str, columns: &[&str], rows: Vec<Vec<V>>) -> Result<()> {
+    /// Inserts `rows` into `table` (`columns`), many rows per statement (SQLite).
+    async fn insert_rows(&mut self, Rows { table, columns, rows }: Rows) -> Result<()> {
         // Far below SQLite's 32,766 and PostgreSQL's 65,535 parameters per statement.
         let per_statement = (4000 / columns.len()).max(1);
         let mut rows = rows.into_iter().peekable();
@@ -72,12 +68,19 @@ impl WriteTx {
         let keys: Vec<Vec<String>> = batch.iter().map(|(n, _)| grouping_keys(n)).collect();
         let mut seen = HashSet::new();
         for ((notice, _), ks) in batch.iter().zip(&keys) {
-            if notice.order.is_some() || ks.iter().any(|k| !seen.insert(k.as_str())) {
+            // A video's vPDQ goes on the case (`videos::insert_case_video`), which only the
+            // per-notice path writes.
+            if notice.order.is_some()
+                || notice.hashes.iter().any(|h| h.video.is_some())
+                || ks.iter().any(|k| !seen.insert(k.as_str()))
+            {
                 return Ok(None);
             }
         }
         let all: Vec<&String> = keys.iter().flatten().collect();
-        for chunk in all.chunks(1000) {
+        // On PostgreSQL the same check is made by the statement that writes the batch (a round
+        // trip less per batch); here on SQLite, in-process, before anything is written.
+        for chunk in all.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
             let sql = format!(
                 "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
                  WHERE k.key IN ({}) AND c.state IN ('new', 'in_review')",
@@ -176,55 +179,64 @@ impl WriteTx {
                 ]);
             }
         }
-        self.insert_rows(
-            "cases",
-            &["id", "priority", "deadline_at", "category", "created_at", "updated_at", "state"],
-            cases,
-        )
-        .await?;
-        self.insert_rows("case_keys", &["key", "case_id"], case_keys).await?;
-        self.insert_rows(
-            "notices",
-            &[
-                "id",
-                "case_id",
-                "received_at",
-                "source",
-                "api_key_id",
-                "submitted_by",
-                "category",
-                "keywords",
-                "legal_ground",
-                "explanation",
-                "minor_involved",
-                "ai_generated",
-                "generator",
-                "anonymous_csam",
-                "language",
-                "priority",
-                "deadline_at",
-                "tracking_digest",
-                "notifier_ref",
-                "status",
-            ],
-            notices,
-        )
-        .await?;
-        self.insert_rows(
-            "notice_locations",
-            &["notice_id", "position", "url", "normalized_url", "content_id"],
-            locations,
-        )
-        .await?;
-        self.insert_rows("notice_hashes", &["notice_id", "position", "pdq", "pdq_quality", "sha256", "md5"], hashes)
-            .await?;
-        self.insert_rows("notifier_contacts", &["notice_id", "name", "email", "created_at"], contacts).await?;
-        self.insert_rows(
-            "outbox",
-            &["id", "channel", "topic", "notice_id", "payload", "created_at", "next_attempt_at"],
-            outbox,
-        )
-        .await?;
+        let mut parts = vec![
+            Rows {
+                table: "cases",
+                columns: &["id", "priority", "deadline_at", "category", "created_at", "updated_at", "state"],
+                rows: cases,
+            },
+            Rows { table: "case_keys", columns: &["key", "case_id"], rows: case_keys },
+            Rows {
+                table: "notices",
+                columns: &[
+                    "id",
+                    "case_id",
+                    "received_at",
+                    "source",
+                    "api_key_id",
+                    "submitted_by",
+                    "category",
+                    "keywords",
+                    "legal_ground",
+                    "explanation",
+                    "minor_involved",
+                    "ai_generated",
+                    "generator",
+                    "anonymous_csam",
+                    "language",
+                    "priority",
+                    "deadline_at",
+                    "tracking_digest",
+                    "notifier_ref",
+                    "status",
+                ],
+                rows: notices,
+            },
+            Rows {
+                table: "notice_locations",
+                columns: &["notice_id", "position", "url", "normalized_url", "content_id"],
+                rows: locations,
+            },
+            Rows {
+                table: "notice_hashes",
+                columns: &["notice_id", "position", "pdq", "pdq_quality", "sha256", "md5"],
+                rows: hashes,
+            },
+            Rows { table: "notifier_contacts", columns: &["notice_id", "name", "email", "created_at"], rows: contacts },
+            Rows {
+                table: "outbox",
+                columns: &["id", "channel", "topic", "notice_id", "payload", "created_at", "next_attempt_at"],
+                rows: outbox,
+            },
+        ];
+        let postgres = self.backend == Backend::Postgres;
+        // What `pg_write` consumes, to put back when its guard finds an open case.
+        let saved = postgres.then(|| (self.head.clone(), self.pending_audit.clone(), self.received.clone()));
+        if !postgres {
+            for part in std::mem::take(&mut parts) {
+                self.insert_rows(part).await?;
+            }
+        }
 
         let mut receipts = Vec::with_capacity(batch.len());
         for (notice, meta) in batch {
@@ -273,6 +285,176 @@ impl WriteTx {
             .await?;
             receipts.push(NoticeReceipt { case_id, joined_existing_case: false });
         }
+        if let Some((head, pending_audit, received)) = saved {
+            // The rows, the audit entries just appended, the head and the rollup increments: one
+            // statement (`pg_batch`), which writes them only if no key belongs to an open case.
+            let keys = serde_json::to_string(&all).unwrap_or_else(|_| "[]".into());
+            if !self.pg_write(parts, Some(keys)).await? {
+                (self.head, self.pending_audit, self.received) = (head, pending_audit, received);
+                return Ok(None);
+            }
+        }
         Ok(Some(receipts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Column, Row};
+    use staydown_domain::notice::{NoticeDraft, Submitter, validate_notice};
+    use staydown_domain::policy::Policy;
+    use staydown_testkit::{backends, fresh_database};
+    use time::OffsetDateTime;
+
+    use crate::notices::StoredNotice;
+    use crate::{Store, begin_write, to_ms};
+
+    /// Notices of every shape the fast path takes: several locations, hashes without a location,
+    /// a trusted flagger's without a contact (so without a confirmation), AI claims with a generator.
+    fn notices() -> Vec<(staydown_domain::notice::NewNotice, StoredNotice)> {
+        (0..7).map(notice).collect()
+    }
+
+    fn notice(i: i64) -> (staydown_domain::notice::NewNotice, StoredNotice) {
+        let at = OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap();
+        let policy = Policy::default();
+        let mut body = serde_json::json!({
+            "locations": [{"url": format!("https://batch.example/p/{i}?utm_source=x")}],
+            "explanation": "Shared without consent.",
+            "category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "keywords": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+            "notifier": {"name": format!("N{i}"), "email": format!("n{i}@example.org")},
+            "good_faith": true
+        });
+        match i % 4 {
+            0 => body["notifier"] = serde_json::Value::Null,
+            1 => {
+                body["locations"] = serde_json::json!([
+                    {"url": format!("https://batch.example/a/{i}")},
+                    {"content_id": format!("img-{i}")}
+                ]);
+                body["ai_generated"] = serde_json::json!("yes");
+                body["generator"] = serde_json::json!("some app");
+            }
+            2 => {
+                body["locations"] = serde_json::Value::Null;
+                body["hashes"] = serde_json::json!([
+                    {"sha256": format!("{i:064x}"), "md5": format!("{i:032x}")},
+                    {"pdq": format!("{:064x}", i + 100), "pdq_quality": 80}
+                ]);
+            }
+            _ => body["minor_involved"] = serde_json::json!("no"),
+        }
+        let draft: NoticeDraft = serde_json::from_value(body).unwrap();
+        let received_at = at + time::Duration::milliseconds(i);
+        // A trusted flagger may file without a contact (so without a confirmation).
+        let submitter = if i % 4 == 0 { Submitter::TrustedFlagger { name: "TF".into() } } else { Submitter::Public };
+        let notice = validate_notice(draft, &submitter, received_at).unwrap();
+        let meta = StoredNotice {
+            id: format!("notice-{i}"),
+            new_case_id: format!("case-{i}"),
+            received_at,
+            assessment: policy.assess(&notice, received_at),
+            tracking_digest: format!("digest-{i}"),
+            api_key_id: None,
+            actor: "public".into(),
+            notifier_ref: notice.notifier.as_ref().map(|_| format!("email:{i}")),
+            confirmation: notice.notifier.as_ref().map(|_| serde_json::json!({"notice": i})),
+        };
+        (notice, meta)
+    }
+
+    /// Every row of the tables intake writes, as text, sorted.
+    async fn dump(store: &Store) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+        let mut out = Vec::new();
+        for table in [
+            "cases",
+            "case_keys",
+            "notices",
+            "notice_locations",
+            "notice_hashes",
+            "notifier_contacts",
+            "outbox",
+            "audit_log",
+            "audit_head",
+            "rollups",
+        ] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let mut rows: Vec<Vec<Option<String>>> = rows
+                .iter()
+                .map(|r| {
+                    (0..r.columns().len())
+                        .map(|c| {
+                            let name = r.columns()[c].name().to_owned();
+                            let value = r
+                                .try_get::<Option<String>, _>(c)
+                                .or_else(|_| r.try_get::<Option<i64>, _>(c).map(|v| v.map(|n| n.to_string())))
+                                .unwrap_or_else(|e| panic!("{table}.{name}: {e}"));
+                            value.map(|v| format!("{name}={v}"))
+                        })
+                        .collect()
+                })
+                .collect();
+            rows.sort();
+            out.push((table.to_owned(), rows));
+        }
+        out
+    }
+
+    /// The multi-row path (on PostgreSQL one statement, `pg_batch`) writes exactly the rows, the
+    /// audit entries (same seq, same hashes) and the rollup counts that the per-notice path writes.
+    #[tokio::test]
+    async fn batch_path_writes_what_the_per_notice_path_writes() {
+        for backend in backends().await {
+            let (one_db, batch_db) = (fresh_database(backend).await, fresh_database(backend).await);
+            let one = Store::connect(&one_db.url).await.unwrap();
+            let batch = Store::connect(&batch_db.url).await.unwrap();
+            let items = notices();
+
+            let mut tx = begin_write(&one.pool, one.backend, &one.sqlite_writer).await.unwrap();
+            let mut by_one = Vec::new();
+            for (notice, meta) in &items {
+                by_one.push(tx.insert_notice(notice, meta).await.unwrap());
+            }
+            tx.commit().await.unwrap();
+
+            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
+            let jobs: Vec<_> = items.iter().map(|(n, m)| (n, m)).collect();
+            let by_batch = tx.insert_new_case_batch(&jobs).await.unwrap().expect("no notice joins a case");
+            tx.commit().await.unwrap();
+
+            assert_eq!(by_batch, by_one, "{backend:?}");
+            let (a, b) = (dump(&one).await, dump(&batch).await);
+            for ((table, rows_one), (_, rows_batch)) in a.iter().zip(&b) {
+                assert!(!rows_one.is_empty(), "{backend:?}: {table} has rows");
+                assert_eq!(rows_batch, rows_one, "{backend:?}: {table}");
+            }
+            assert_eq!(batch.verify_audit().await.unwrap().broken, None);
+            let day = to_ms(items[0].1.received_at).div_euclid(86_400_000);
+            assert!(b.iter().any(|(t, rows)| t == "rollups"
+                && rows.iter().flatten().any(|v| v.as_deref() == Some(&*format!("day={day}")))));
+
+            // A second batch whose notice shares a URL with the first falls back, having written
+            // nothing (on PostgreSQL the guarded statement's doing); the per-notice path then
+            // joins it to that case in the same transaction, and the chain stays whole.
+            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
+            let (mut again, mut meta) = items[3].clone();
+            meta.id = "notice-again".into();
+            meta.new_case_id = "case-again".into();
+            again.explanation = "Again.".into();
+            let (fresh, fresh_meta) = notice(8);
+            assert_eq!(tx.insert_new_case_batch(&[(&fresh, &fresh_meta), (&again, &meta)]).await.unwrap(), None);
+            let opened = tx.insert_notice(&fresh, &fresh_meta).await.unwrap();
+            let joined = tx.insert_notice(&again, &meta).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!((opened.case_id.as_str(), opened.joined_existing_case), ("case-8", false));
+            assert_eq!((joined.case_id.as_str(), joined.joined_existing_case), ("case-3", true));
+            assert_eq!(batch.count_notices().await.unwrap(), 9, "{backend:?}");
+            let audit = batch.verify_audit().await.unwrap();
+            assert_eq!((audit.entries, audit.broken), (7 * 2 + 4, None), "{backend:?}");
+        }
     }
 }

@@ -29,6 +29,7 @@ mod intake_batch;
 mod keys;
 mod notices;
 mod outbox;
+mod pg_batch;
 mod report;
 mod review;
 mod rollups;
@@ -61,6 +62,7 @@ pub use dashboard::DashboardFigures;
 pub use decisions::{CaseContext, DecisionRecord, MisuseMeasure, NewDecision};
 pub use helpline::{HelpCaseRecord, PlatformRecord, RequestAnswer, RequestRecord, UrlCheckRecord, YearFigures};
 pub use idempotency::{IDEMPOTENCY_RETENTION, IdempotencyState};
+pub use intake::IntakeStats;
 pub use keys::{ApiKeyRecord, Role};
 pub use notices::{CaseNotice, NoticeReceipt, NoticeStatus, QueueItem, StoredNotice};
 pub use outbox::{OutboxItem, OutboxMessage, OutboxStats};
@@ -143,6 +145,7 @@ pub struct Store {
     backend: Backend,
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     intake: tokio::sync::mpsc::Sender<intake::IntakeJob>,
+    intake_counters: Arc<intake::Counters>,
 }
 
 /// Milliseconds since the Unix epoch, the storage form of every timestamp.
@@ -193,8 +196,9 @@ impl Store {
             .connect_with(options)
             .await?;
         let sqlite_writer = Arc::new(tokio::sync::Mutex::new(()));
-        let intake = intake::spawn_writer(pool.clone(), backend, sqlite_writer.clone());
-        let store = Store { pool, url, backend, sqlite_writer, intake };
+        let intake_counters = Arc::new(intake::Counters::default());
+        let intake = intake::spawn_writer(pool.clone(), backend, sqlite_writer.clone(), intake_counters.clone());
+        let store = Store { pool, url, backend, sqlite_writer, intake, intake_counters };
         store.migrate().await?;
         Ok(store)
     }
@@ -247,6 +251,11 @@ impl Store {
             return Err(StoreError::SchemaTooNew { found, known });
         }
         migrator.run(&self.pool).await.map_err(StoreError::Migration)
+    }
+
+    /// What the intake writer (group commit) did since this store was opened.
+    pub fn intake_stats(&self) -> IntakeStats {
+        self.intake_counters.snapshot()
     }
 
     /// Which backend this is.
@@ -319,8 +328,13 @@ struct WriteTx {
 
 impl WriteTx {
     async fn commit(mut self) -> Result<()> {
-        self.flush_audit_head().await?;
-        self.flush_rollup_increments().await?;
+        if self.backend == Backend::Postgres {
+            // The audit entries, the head and the rollup increments in one round trip.
+            self.pg_write(Vec::new(), None).await?;
+        } else {
+            self.flush_audit_head().await?;
+            self.flush_rollup_increments().await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -121,6 +121,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     let stored = state.store().count_notices().await? - before;
+    let writer = state.store().intake_stats();
     state.store().verify_audit().await?.broken.map_or(Ok(()), |b| Err(anyhow::anyhow!("audit chain broken: {b:?}")))?;
     anyhow::ensure!(stored as usize == args.notices, "stored {stored} of {} notices", args.notices);
     stop_tx.send(()).ok();
@@ -172,12 +173,19 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
         percentile(&direct_lat, 0.99)
     );
     println!("  ratio HTTP with group commit / reference: {:.2}", http_rate / direct_rate);
+    let per_batch = writer.notices as f64 / writer.batches.max(1) as f64;
+    let batch_ms = writer.busy_micros as f64 / 1000.0 / writer.batches.max(1) as f64;
+    println!(
+        "  intake writer : {} batches ({} by the multi-row path), {per_batch:.1} notices a batch, {batch_ms:.2} ms a batch from BEGIN to durable COMMIT",
+        writer.batches, writer.fast_batches
+    );
     println!(
         "{}",
         serde_json::json!({
             "notices": args.notices, "concurrency": concurrency,
             "http_notices_per_s": http_rate.round(), "http_p50_ms": percentile(&http_lat, 0.5), "http_p99_ms": percentile(&http_lat, 0.99),
             "reference_notices_per_s": direct_rate.round(), "ratio": http_rate / direct_rate,
+            "batches": writer.batches, "fast_batches": writer.fast_batches, "notices_per_batch": per_batch, "batch_ms": batch_ms,
         })
     );
     Ok(ExitCode::SUCCESS)
