@@ -475,40 +475,51 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
     .await;
 }
 
+/// Two senior reviewers signed in (sara, simon: cookie and token each) and a case sara decided
+/// "no action" on the page, appealed by its notifier: (sara, simon, case, decision, appeal id).
+async fn a_no_action_decision_under_appeal(
+    app: &TestApp,
+    url: &str,
+    reason: &str,
+) -> ((String, String), (String, String), String, staydown_store::DecisionRecord, String) {
+    let admin = app.key(Role::Admin, "admin").await;
+    account(app, &admin, "sara", Role::SeniorReviewer).await;
+    account(app, &admin, "simon", Role::SeniorReviewer).await;
+    let sara = sign_in(app, "sara").await;
+    let simon = sign_in(app, "simon").await;
+    let filed = app.file(&notice(url), None).await;
+    let token = filed["tracking_token"].as_str().unwrap().to_owned();
+    let helper = app.staff(Role::Reviewer, "helper").await;
+    let case = app.only_case(&helper).await;
+    let (status, _, _) = post_form(
+        app,
+        &format!("/staff/cases/{case}/decision"),
+        &sara.0,
+        &[("csrf", &sara.1), ("explanation", "Not intimate imagery: no action.")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let decision = app.store().case_decisions(&case).await.unwrap().remove(0);
+    let (status, appeal) = app
+        .post(&format!("/api/v1/decisions/{}/appeals", decision.id), &json!({"token": token, "reason": reason}), None)
+        .await;
+    assert_eq!(status, 201, "{appeal}");
+    let appeal = appeal["id"].as_str().unwrap().to_owned();
+    (sara, simon, case, decision, appeal)
+}
+
 /// A senior reviewer decides an appeal on the page; on their own decision the page refuses with
 /// a readable four-eyes error and nothing changes.
 #[tokio::test]
 async fn the_appeal_page_decides_and_refuses_four_eyes_readably() {
     each_backend(|app| async move {
-        let admin = app.key(Role::Admin, "admin").await;
-        account(&app, &admin, "sara", Role::SeniorReviewer).await;
-        account(&app, &admin, "simon", Role::SeniorReviewer).await;
-        let (sara, sara_csrf) = sign_in(&app, "sara").await;
-        let (simon, simon_csrf) = sign_in(&app, "simon").await;
-        let filed = app.file(&notice("https://example.com/appealed.jpg"), None).await;
-        let token = filed["tracking_token"].as_str().unwrap().to_owned();
-        let helper = app.staff(Role::Reviewer, "helper").await;
-        let case = app.only_case(&helper).await;
-        // Sara decides on the page: no action.
-        let (status, _, _) = post_form(
+        // Sara decides on the page (no action); the notifier appeals with their tracking token.
+        let ((sara, sara_csrf), (simon, simon_csrf), _case, _decision, appeal) = a_no_action_decision_under_appeal(
             &app,
-            &format!("/staff/cases/{case}/decision"),
-            &sara,
-            &[("csrf", &sara_csrf), ("explanation", "Not intimate imagery: no action.")],
+            "https://example.com/appealed.jpg",
+            "The image is of me and it is still online.",
         )
         .await;
-        assert_eq!(status, 303);
-        let decision = app.store().case_decisions(&case).await.unwrap().remove(0);
-        // The notifier appeals with their tracking token.
-        let (status, appeal) = app
-            .post(
-                &format!("/api/v1/decisions/{}/appeals", decision.id),
-                &json!({"token": token, "reason": "The image is of me and it is still online."}),
-                None,
-            )
-            .await;
-        assert_eq!(status, 201, "{appeal}");
-        let appeal = appeal["id"].as_str().unwrap().to_owned();
         let (_, _, list) = page(&app, "/staff/appeals", Some(&sara)).await;
         assert!(list.contains(&appeal[..8]), "{list}");
         let path = format!("/staff/appeals/{appeal}/decision");
@@ -545,33 +556,12 @@ async fn the_appeal_page_decides_and_refuses_four_eyes_readably() {
 #[tokio::test]
 async fn a_no_action_decision_is_replaced_on_the_appeal_page_with_end_dates_and_automation() {
     each_backend(|app| async move {
-        let admin = app.key(Role::Admin, "admin").await;
-        account(&app, &admin, "sara", Role::SeniorReviewer).await;
-        account(&app, &admin, "simon", Role::SeniorReviewer).await;
-        let (sara, sara_csrf) = sign_in(&app, "sara").await;
-        let (simon, simon_csrf) = sign_in(&app, "simon").await;
-        let filed = app.file(&notice("https://example.com/modified.jpg"), None).await;
-        let token = filed["tracking_token"].as_str().unwrap().to_owned();
-        let helper = app.staff(Role::Reviewer, "helper").await;
-        let case = app.only_case(&helper).await;
-        let (status, _, _) = post_form(
+        let (_, (simon, simon_csrf), case, old, appeal) = a_no_action_decision_under_appeal(
             &app,
-            &format!("/staff/cases/{case}/decision"),
-            &sara,
-            &[("csrf", &sara_csrf), ("explanation", "Not intimate imagery: no action.")],
+            "https://example.com/modified.jpg",
+            "It is me, undressed by an app, and it is still online.",
         )
         .await;
-        assert_eq!(status, 303);
-        let old = app.store().case_decisions(&case).await.unwrap().remove(0);
-        let (status, appeal) = app
-            .post(
-                &format!("/api/v1/decisions/{}/appeals", old.id),
-                &json!({"token": token, "reason": "It is me, undressed by an app, and it is still online."}),
-                None,
-            )
-            .await;
-        assert_eq!(status, 201, "{appeal}");
-        let appeal = appeal["id"].as_str().unwrap().to_owned();
         let (_, _, form) = page(&app, &format!("/staff/appeals/{appeal}"), Some(&simon)).await;
         for needle in
             ["id=\"ap-modified\"", "id=\"d-vis-removed\"", "id=\"d-visibility_end\"", "id=\"d-automated_decision\""]
