@@ -77,7 +77,7 @@ pub async fn file_notice(state: &AppState, caller: &Caller, draft: NoticeDraft) 
     let id = uuid::Uuid::now_v7().to_string();
     let new_case_id = uuid::Uuid::now_v7().to_string();
     let token = generate_tracking_token();
-    let tracking_url = format!("{}/api/v1/notices/{id}?token={token}", state.settings().public_url);
+    let tracking_url = format!("{}{}", state.settings().public_url, crate::pages::track::url(&id, &token));
     let confirmation = notice.notifier.as_ref().map(|_| {
         let mut payload = serde_json::json!({
             "language": notice.language.as_str(),
@@ -143,9 +143,9 @@ pub async fn create(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenQuery {
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Page only: which form the browser just sent (`appeal`, `withdrawn`), for a confirmation line.
-    done: Option<String>,
+    pub(crate) done: Option<String>,
     /// Page only: the language switch (`pages::i18n`).
     #[allow(dead_code)]
     lang: Option<String>,
@@ -187,11 +187,7 @@ pub async fn show(
     let token = q.token.or_else(|| headers.get("x-tracking-token").and_then(|v| v.to_str().ok()).map(str::to_owned));
     let Some(token) = token.filter(|t| !t.is_empty()) else { return Err(ApiError::NotFound) };
     if crate::pages::errors::wants_html(&headers) {
-        let flash = match q.done.as_deref() {
-            Some("appeal") => Some(ctx.t("track-appeal-done")),
-            Some("withdrawn") => Some(ctx.t("track-withdraw-done")),
-            _ => None,
-        };
+        let flash = crate::pages::track::flash(&ctx, q.done.as_deref());
         return Ok(crate::pages::track::page(&state, ctx, &id, &token, Default::default(), String::new(), flash).await);
     }
     let status = state.store().notice_status(&id, &secret_digest(&token)).await?.ok_or(ApiError::NotFound)?;

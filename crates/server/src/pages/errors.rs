@@ -61,6 +61,7 @@ pub fn key_for(status: StatusCode) -> &'static str {
         403 | 401 => tk("error-403"),
         404 => tk("error-404"),
         405 => tk("error-405"),
+        409 => tk("error-409"),
         413 => tk("error-413"),
         429 => tk("error-429"),
         _ if status.is_server_error() => tk("error-500"),

@@ -58,6 +58,14 @@ impl Errors {
         if self.0.contains_key(field) { "true" } else { "false" }
     }
 
+    /// The whole ` aria-describedby="…"` attribute (with its leading space) for [`Self::described_by`],
+    /// or nothing when the field has neither hint nor error, so no input carries an empty reference
+    /// list. The ids are the template's own field names; write it with `|safe`.
+    pub fn described_by_attr(&self, field: &str, hint: &str) -> String {
+        let ids = self.described_by(field, hint);
+        if ids.is_empty() { String::new() } else { format!(" aria-describedby=\"{ids}\"") }
+    }
+
     /// The value of a field's `aria-describedby`: its hint's id (may be empty) and, when it has an
     /// error, the error message's id (`{field}-error`, written by `common/field_error.html`).
     pub fn described_by(&self, field: &str, hint: &str) -> String {

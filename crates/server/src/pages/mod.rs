@@ -22,6 +22,7 @@ pub mod headers;
 pub mod home;
 pub mod i18n;
 pub mod info;
+pub mod once;
 pub mod report;
 pub mod statement;
 pub mod track;
@@ -57,7 +58,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/report/received/{id}", get(report::received))
         .route("/complain/{decision}", get(complain::page))
+        .route("/statement/{id}", get(statement::show))
         .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
+        .route("/track/{id}", get(track::show))
         .route("/track/{id}/appeal", axum::routing::post(track::appeal))
         .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))
         .route("/favicon.ico", get(assets::favicon))

@@ -273,6 +273,8 @@ pub struct ReportPage {
     /// A problem that belongs to no field (expired form, rate limit, suspension).
     general: Option<String>,
     hash_only: bool,
+    /// This form's submission value (`pages::once`): a second send of the same form files nothing.
+    submission: String,
     choices: [Choice; 4],
     /// The longest explanation accepted, in characters (also the textarea's `maxlength`).
     max_explanation: usize,
@@ -293,6 +295,7 @@ impl ReportPage {
             errors: Errors::default(),
             general: None,
             hash_only,
+            submission: super::once::new_submission(),
             choices: Choice::ALL,
             max_explanation: staydown_domain::notice::MAX_EXPLANATION_CHARS,
             max_short: staydown_domain::notice::MAX_SHORT_TEXT,
@@ -390,6 +393,17 @@ async fn file(
         page.general = Some(page.ctx.t("error-429-text"));
         return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "60")], page).into_response();
     }
+    let submission = form.get(super::once::FIELD);
+    if super::once::well_formed(&submission) {
+        page.submission = submission.clone();
+    }
+    let scope = if hash_only { "page:/report/hashes" } else { "page:/report" };
+    let ctx = page.ctx.clone();
+    super::once::file_once(state, &ctx, scope, &submission, body, file_checked(state, page, hash_only)).await
+}
+
+/// Files a report form that passed the form's own checks.
+async fn file_checked(state: &AppState, mut page: ReportPage, hash_only: bool) -> Response {
     let draft = page.typed.draft(&page.ctx, hash_only);
     match file_notice(state, &Caller { key: None }, draft).await {
         // The form's own checks (a choice, photos) are also domain requirements, so an accepted
@@ -493,7 +507,7 @@ pub async fn received(
     let tier = if urgent { policy.urgent } else { policy.standard };
     let deadline = status.received_at + tier.deadline;
     Received {
-        tracking_url: format!("{}/api/v1/notices/{id}?token={token}", state.settings().public_url),
+        tracking_url: format!("{}{}", state.settings().public_url, super::track::url(&id, &token)),
         received: ctx.when(status.received_at),
         deadline: ctx.when(deadline),
         id,

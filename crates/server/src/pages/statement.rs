@@ -1,11 +1,13 @@
 //! The uploader's statement of reasons (DSA Art. 17) as a page, with the complaint form (Art. 20).
 //!
-//! The statement link the uploader receives (`/api/v1/decisions/{id}/statement?token=…`) answers
-//! JSON to machines and this page to browsers (`Accept: text/html`), like the tracking URL.
+//! The page's own address is `/statement/{id}?token=…` ([`url`], [`show`]): always this page, the
+//! link to give the uploader. The API's statement address (`/api/v1/decisions/{id}/statement?token=…`,
+//! the `statement_url` platforms relay) answers JSON to machines and this page to browsers
+//! (`Accept: text/html`), like the API's notice address.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use staydown_domain::appeal::{Appellant, appeal_deadline};
@@ -46,6 +48,28 @@ impl StatementPage {
     }
 }
 
+/// The statement page's address for a decision and the uploader's token (a path):
+/// `/statement/{id}?token={token}`.
+pub fn url(id: &str, token: &str) -> String {
+    format!("/statement/{id}?token={token}")
+}
+
+/// `GET /statement/{id}?token=…`: the statement page, whatever the client accepts; a missing or
+/// wrong token gets the 404 page.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<crate::api::notices::TokenQuery>,
+) -> Response {
+    let token = q.token.unwrap_or_default();
+    if token.is_empty() {
+        return errors::page(&ctx, StatusCode::NOT_FOUND);
+    }
+    let flash = (q.done.as_deref() == Some("appeal")).then(|| ctx.t("track-appeal-done"));
+    page(&state, ctx, &id, &token, Errors::default(), String::new(), flash).await
+}
+
 /// Renders the statement of decision `id` for the holder of its uploader token; 404 otherwise.
 pub async fn page(
     state: &AppState,
@@ -57,7 +81,7 @@ pub async fn page(
     flash: Option<String>,
 ) -> Response {
     let typed: AppealTyped = typed.into();
-    let ctx = ctx.on_page(format!("/api/v1/decisions/{id}/statement"), &[("token", token)]);
+    let ctx = ctx.on_page(format!("/statement/{id}"), &[("token", token)]);
     let Ok(Some(decision)) = state.store().decision(id).await else { return errors::page(&ctx, StatusCode::NOT_FOUND) };
     let holder = state.store().appellant(&decision, &secret_digest(token)).await.ok().flatten();
     if holder.map(|(who, _)| who) != Some(Appellant::Uploader) {
@@ -114,7 +138,7 @@ pub async fn appeal(
         return status(page(&state, ctx, &id, &token, errs, typed, None).await, StatusCode::BAD_REQUEST);
     }
     match super::appeal::file(&state, &ctx, &id, &token, &typed).await {
-        Ok(()) => Redirect::to(&format!("/api/v1/decisions/{id}/statement?token={token}&done=appeal")).into_response(),
+        Ok(()) => Redirect::to(&format!("{}&done=appeal", url(&id, &token))).into_response(),
         Err(Refusal::Form(errs, s)) => status(page(&state, ctx, &id, &token, errs, typed, None).await, s),
         Err(Refusal::Page(s)) => errors::page(&ctx, s),
     }

@@ -1,14 +1,15 @@
 //! The notifier's tracking page (DSA Art. 16(5), 20): what happened to a report, in words.
 //!
-//! The `tracking_url` of receipts and e-mails (`/api/v1/notices/{id}?token=…`) answers JSON to
-//! machines and this page to browsers: `api::notices::show` hands a request whose `Accept`
-//! prefers `text/html` to [`page`] (content negotiation; documented in docs/pages.md). The page
+//! The `tracking_url` of receipts and e-mails is `/track/{id}?token=…` ([`url`], [`show`]): always
+//! this page. The API's own address of a notice (`/api/v1/notices/{id}?token=…`, which older
+//! e-mails linked to) answers JSON to machines and this page to browsers: `api::notices::show`
+//! hands a request whose `Accept` prefers `text/html` to [`page`] (docs/pages.md). The page
 //! shows a timeline, the decision with its reasons, the redress options (Art. 20 complaint with a
 //! form, Art. 21 out-of-court settlement, court), and for a hash-only report a withdraw button.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use staydown_domain::appeal::{Appellant, appeal_deadline};
@@ -125,6 +126,37 @@ fn status_key(state: CaseState, withdrawn: bool, restricts: Option<bool>) -> &'s
 }
 
 /// Renders the page for `id` if `token` is its tracking token; a 404 page otherwise.
+/// The tracking page's address for a notice and its tracking token (a path; the caller adds the
+/// public base URL where it needs an absolute link): `/track/{id}?token={token}`.
+pub fn url(id: &str, token: &str) -> String {
+    format!("/track/{id}?token={token}")
+}
+
+/// The confirmation line after a form of this page was sent (`done=appeal|withdrawn`).
+pub fn flash(ctx: &Ctx, done: Option<&str>) -> Option<String> {
+    match done {
+        Some("appeal") => Some(ctx.t("track-appeal-done")),
+        Some("withdrawn") => Some(ctx.t("track-withdraw-done")),
+        _ => None,
+    }
+}
+
+/// `GET /track/{id}?token=…`: the tracking page, whatever the client accepts. A missing or wrong
+/// token gets the 404 page, like an unknown notice.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<crate::api::notices::TokenQuery>,
+) -> Response {
+    let token = q.token.unwrap_or_default();
+    if token.is_empty() {
+        return errors::page(&ctx, StatusCode::NOT_FOUND);
+    }
+    let flash = flash(&ctx, q.done.as_deref());
+    page(&state, ctx, &id, &token, Errors::default(), String::new(), flash).await
+}
+
 pub async fn page(
     state: &AppState,
     ctx: Ctx,
@@ -148,7 +180,7 @@ async fn render(
     flash: Option<String>,
     confirm_withdraw: bool,
 ) -> Response {
-    let ctx = ctx.on_page(format!("/api/v1/notices/{id}"), &[("token", token)]);
+    let ctx = ctx.on_page(format!("/track/{id}"), &[("token", token)]);
     match build(state, ctx.clone(), id, token, errors, typed, flash).await {
         // Asked to confirm a withdrawal of a report that cannot be withdrawn (not hash-only, or
         // withdrawn already): the page as it is, with 409.
@@ -311,7 +343,7 @@ pub async fn appeal(
         return errors::page(&ctx, StatusCode::NOT_FOUND);
     }
     match super::appeal::file(&state, &ctx, &record.id, &token, &typed).await {
-        Ok(()) => Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=appeal")).into_response(),
+        Ok(()) => Redirect::to(&format!("{}&done=appeal", url(&id, &token))).into_response(),
         Err(Refusal::Form(errs, status)) => {
             with_status(page(&state, ctx, &id, &token, errs, typed, None).await, status)
         }
@@ -342,7 +374,7 @@ pub async fn withdraw(
     match state.store().withdraw_hash_notice(&id, &secret_digest(&token), state.now()).await {
         Ok(_) => {
             state.refresh_banks().await;
-            Redirect::to(&format!("/api/v1/notices/{id}?token={token}&done=withdrawn")).into_response()
+            Redirect::to(&format!("{}&done=withdrawn", url(&id, &token))).into_response()
         }
         Err(staydown_store::StoreError::NotFound) => errors::page(&ctx, StatusCode::NOT_FOUND),
         Err(staydown_store::StoreError::Conflict(_)) => errors::page(&ctx, StatusCode::CONFLICT),

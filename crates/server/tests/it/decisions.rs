@@ -142,8 +142,8 @@ async fn notice_decision_statement_webhook_appeal_reversal_restore() {
             .await
             .unwrap();
         assert!(page.contains("was reversed after an internal complaint"), "{page}");
-        // The language switch stays on this page (it lost the /api/v1 prefix and led to a 404).
-        let switch = format!("href=\"/api/v1/notices/{}?", filed["id"].as_str().unwrap());
+        // The language switch stays on the tracking page (it once lost the /api/v1 prefix: a 404).
+        let switch = format!("href=\"/track/{}?", filed["id"].as_str().unwrap());
         assert!(page.contains(&switch) && page.contains("lang=nl"), "{page}");
         assert!(!page.contains("content was removed") && !page.contains("removed the content"), "{page}");
         let (_, case) = app.get(&format!("/api/v1/cases/{case_id}"), Some(&reviewer)).await;

@@ -19,7 +19,7 @@ async fn a_valid_notice_is_stored_and_acknowledged() {
         assert_eq!(location, format!("/api/v1/notices/{id}"));
         assert_eq!(receipt["tracking_token"].as_str().unwrap().len(), 64);
         assert!(receipt["received_at"].is_string());
-        assert!(receipt["tracking_url"].as_str().unwrap().starts_with("http://staydown.test/api/v1/notices/"));
+        assert!(receipt["tracking_url"].as_str().unwrap().starts_with("http://staydown.test/track/"));
         // Anonymous callers do not learn internal case ids.
         assert!(receipt.get("case_id").is_none());
         assert_eq!(app.store().count_notices().await.unwrap(), 1);

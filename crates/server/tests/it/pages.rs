@@ -144,7 +144,7 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
         // The language switch on the answer to the POST leads to the statement page, not to the
         // POST-only address.
         let switch = crate::staff_pages::switch_link(&empty.text().await.unwrap(), "nl");
-        assert_eq!(switch, format!("/api/v1/decisions/{id}/statement?token={token}&lang=nl"));
+        assert_eq!(switch, format!("/statement/{id}?token={token}&lang=nl"));
         let dutch = app.client.get(format!("{}{switch}", app.base)).header("accept", BROWSER).send().await.unwrap();
         assert_eq!(dutch.status(), 200);
         assert!(dutch.text().await.unwrap().contains("<html lang=\"nl\">"));
@@ -194,11 +194,11 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
         let to = |r: reqwest::Response| (r.status().as_u16(), r.headers()["location"].to_str().unwrap().to_owned());
         assert_eq!(
             to(get(format!("?code={tracking}")).await.unwrap()),
-            (303, format!("/api/v1/notices/{notice}?token={tracking}"))
+            (303, format!("/track/{notice}?token={tracking}"))
         );
         assert_eq!(
             to(get(format!("?code={uploader}")).await.unwrap()),
-            (303, format!("/api/v1/decisions/{id}/statement?token={uploader}"))
+            (303, format!("/statement/{id}?token={uploader}"))
         );
         let tracking_page = app
             .client
@@ -360,7 +360,8 @@ async fn form_errors_follow_the_form_and_point_inputs_at_their_messages() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "summary in form order: {summary}");
     assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"locations-hint locations-error\""), "{html}");
     assert!(html.contains("aria-invalid=\"true\" aria-describedby=\"email-error\""), "{html}");
-    assert!(html.contains("aria-invalid=\"false\" aria-describedby=\"\""), "valid inputs are not marked: {html}");
+    assert!(html.contains("aria-invalid=\"false\">"), "valid inputs are not marked: {html}");
+    assert!(!html.contains("aria-describedby=\"\""), "no empty reference lists: {html}");
     assert!(html.contains("At most 10,000 characters.") && html.contains("maxlength=\"10000\""), "{html}");
 
     let hashes =
@@ -451,4 +452,70 @@ async fn pages_show_local_human_times_and_only_steps_that_will_happen() {
         .await
         .unwrap();
     assert!(page.contains("Confirmation sent"), "a report with an address expects its confirmation: {page}");
+}
+
+/// A report form sent twice (a double click, a reload of the answer) files one notice: both sends
+/// land on the same confirmation. The same form with other contents is a new report. The
+/// confirmation's tracking link is the tracking page, which any client gets as a page.
+#[tokio::test]
+async fn a_report_form_sent_twice_files_one_notice_and_links_the_tracking_page() {
+    each_backend(|app| async move {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let binding = "0123456789abcdef0123456789abcdef";
+        let form = client
+            .get(format!("{}/report", app.base))
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let needle = "name=\"submission\" value=\"";
+        let at = form.find(needle).expect("the form carries a submission value") + needle.len();
+        let submission = form[at..at + 32].to_owned();
+        let send = |explanation: &'static str| {
+            client
+                .post(format!("{}/report", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[
+                    ("csrf", csrf::token(binding)),
+                    ("submission", submission.clone()),
+                    ("locations", "https://example.com/twice/1".into()),
+                    ("what", "deepfake".into()),
+                    ("explanation", explanation.into()),
+                    ("name", "Test Person".into()),
+                    ("email", "test.person@example.org".into()),
+                    ("good_faith", "yes".into()),
+                ])
+                .send()
+        };
+        let location = |r: reqwest::Response| {
+            assert_eq!(r.status(), 303);
+            r.headers()["location"].to_str().unwrap().to_owned()
+        };
+        let (first, second) = tokio::join!(send("A fake nude of me."), send("A fake nude of me."));
+        let (first, second) = (location(first.unwrap()), location(second.unwrap()));
+        assert_eq!(first, second, "both sends land on the one confirmation");
+        assert_eq!(location(send("A fake nude of me.").await.unwrap()), first, "a reload lands there too");
+        assert_eq!(app.store().count_notices().await.unwrap(), 1);
+        let other = location(send("A fake nude of me, posted twice.").await.unwrap());
+        assert_ne!(other, first, "other contents are another report");
+        assert_eq!(app.store().count_notices().await.unwrap(), 2);
+
+        let confirmation = client.get(format!("{}{first}", app.base)).send().await.unwrap().text().await.unwrap();
+        let start = confirmation.find("http://staydown.test/track/").expect("the tracking link is the page");
+        let link = &confirmation[start + "http://staydown.test".len()..];
+        let link = &link[..link.find('"').unwrap()];
+        // No Accept header at all (a link checker, a mail client's preview): still the page.
+        let page = client.get(format!("{}{link}", app.base)).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let wrong = link.replace("token=", "token=0");
+        let refused = client.get(format!("{}{wrong}", app.base)).send().await.unwrap();
+        assert_eq!(refused.status(), 404);
+        assert!(refused.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    })
+    .await;
 }
