@@ -330,6 +330,12 @@ pub fn category(id: &str) -> Option<&'static Category> {
     CATEGORIES.iter().find(|c| c.id == id)
 }
 
+/// Looks up a keyword by its database value (the first group that lists it; `KEYWORD_OTHER` and
+/// the legacy `KEYWORD_STALKING` have no group of their own: `None` for the latter).
+pub fn keyword(id: &str) -> Option<&'static Keyword> {
+    CATEGORIES.iter().flat_map(|c| c.keywords.iter()).find(|k| k.id == id)
+}
+
 /// Whether the database accepts this keyword value (with any category, as it does).
 pub fn is_keyword(id: &str) -> bool {
     LEGACY_KEYWORDS.contains(&id) || CATEGORIES.iter().any(|c| c.keywords.iter().any(|k| k.id == id))
@@ -339,6 +345,14 @@ pub fn is_keyword(id: &str) -> bool {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn keywords_are_found_with_their_labels() {
+        let k = keyword("KEYWORD_NON_CONSENSUAL_IMAGE_SHARING").expect("listed");
+        assert_eq!(k.id, "KEYWORD_NON_CONSENSUAL_IMAGE_SHARING");
+        assert!(!k.label.en.is_empty() && !k.label.nl.is_empty() && k.label.en != k.label.nl);
+        assert!(keyword("KEYWORD_NOT_A_KEYWORD").is_none());
+    }
 
     #[test]
     fn sixteen_categories_and_sixty_nine_keywords_as_in_the_database() {

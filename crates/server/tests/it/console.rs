@@ -466,6 +466,10 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
         let decisions = app.store().case_decisions(&case).await.unwrap();
         assert_eq!(decisions.len(), 1);
         assert!(decisions[0].decided_by.starts_with("account:"));
+        // The decided case reads in words: keywords by name, no "taken by nobody yet".
+        let (_, _, decided) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(decided.contains("Non-consensual (intimate) image sharing"), "{decided}");
+        assert!(!decided.contains("KEYWORD_") && !decided.contains("Nobody yet"), "{decided}");
         let platform = app.key(Role::Platform, "platform").await;
         let (status, screened) =
             app.post_multipart("/api/v1/screen", &[("image", Some("again.png"), &png())], Some(&platform)).await;

@@ -181,6 +181,11 @@ async fn dashboard_figures_equal_the_stats_api() {
             assert_eq!(&shown[pointer], value, "{pointer}");
         }
         assert_eq!(stats["trusted_flaggers"][0]["flagger"], "Offlimits");
+        // Sources and categories in words, not the stored codes.
+        assert!(html.contains("Trusted flagger") && html.contains("Notice (Art. 16)"), "{html}");
+        for code in ["article_16", "trusted_flagger", "STATEMENT_CATEGORY_"] {
+            assert!(!html.contains(&format!(">{code}")), "{code} shown as a code: {html}");
+        }
         // Charts: server-drawn SVG, each with its text alternative.
         let charts: Vec<&str> = html.split("<img src=\"data:image/svg+xml;base64,").skip(1).collect();
         assert_eq!(charts.len(), 9, "one chart per part but the first");

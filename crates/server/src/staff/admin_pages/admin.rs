@@ -54,7 +54,7 @@ impl AdminPage {
         self.errors.iter().any(|e| e.field == field)
     }
     fn when(&self, t: &time::OffsetDateTime) -> String {
-        when(*t)
+        when(&self.ctx, *t)
     }
     fn role_key(&self, role: &Role) -> &'static str {
         Chrome::role_key(*role)

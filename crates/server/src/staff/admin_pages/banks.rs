@@ -182,7 +182,7 @@ pub struct BankPage {
 
 impl BankPage {
     fn when(&self, t: &time::OffsetDateTime) -> String {
-        when(*t)
+        when(&self.ctx, *t)
     }
     fn dash(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_else(|| "–".to_owned())

@@ -109,6 +109,17 @@ fn text_of(v: &Value) -> String {
     }
 }
 
+/// A dimension's value as a person reads it: a source or category in words (the stored code when
+/// unknown), anything else as [`text_of`] writes it.
+fn dim_text(ctx: &Ctx, dim: &str, v: &Value) -> String {
+    match (dim, v.as_str()) {
+        (_, Some("TOTAL")) => String::new(),
+        ("source", Some(code)) => ctx.t(crate::staff::pages::queue::source_key(code)),
+        ("category", Some(code)) => crate::staff::pages::queue::category_label(ctx, code),
+        _ => text_of(v),
+    }
+}
+
 fn cell(v: Option<&Value>, pointer: String, fmt: Fmt) -> Cell {
     let Some(v) = v else { return Cell { text: "–".into(), stat: String::new(), value: String::new() } };
     let text = match fmt {
@@ -137,7 +148,11 @@ fn table(
             let mut r: Vec<Cell> = dims
                 .iter()
                 .map(|(d, _)| {
-                    let text = obj.get(*d).map(text_of).filter(|s| !s.is_empty()).unwrap_or_else(|| all.clone());
+                    let text = obj
+                        .get(*d)
+                        .map(|v| dim_text(ctx, d, v))
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| all.clone());
                     Cell { text, stat: String::new(), value: String::new() }
                 })
                 .collect();
@@ -168,7 +183,7 @@ fn list<'a>(doc: &'a Value, path: &str) -> &'a [Value] {
 }
 
 /// Lines of `field` (seconds → hours) per week, one line per value of `dim` in `path`.
-fn weekly_lines(doc: &Value, path: &str, dim: &str, field: &str) -> (Vec<String>, Vec<Series>) {
+fn weekly_lines(ctx: &Ctx, doc: &Value, path: &str, dim: &str, field: &str) -> (Vec<String>, Vec<Series>) {
     let rows = list(doc, path);
     let mut weeks: Vec<String> = rows.iter().filter_map(|r| r["week"].as_str().map(str::to_owned)).collect();
     weeks.sort();
@@ -188,14 +203,14 @@ fn weekly_lines(doc: &Value, path: &str, dim: &str, field: &str) -> (Vec<String>
                         .map(|s| s / 3600.0)
                 })
                 .collect();
-            Series { name, values }
+            Series { name: dim_text(ctx, dim, &Value::String(name)), values }
         })
         .collect();
     (weeks, series)
 }
 
-fn bars(doc: &Value, path: &str, dim: &str, field: &str, scale: f64) -> Vec<(String, f64)> {
-    list(doc, path).iter().map(|r| (text_of(&r[dim]), r[field].as_f64().unwrap_or(0.0) * scale)).collect()
+fn bars(ctx: &Ctx, doc: &Value, path: &str, dim: &str, field: &str, scale: f64) -> Vec<(String, f64)> {
+    list(doc, path).iter().map(|r| (dim_text(ctx, dim, &r[dim]), r[field].as_f64().unwrap_or(0.0) * scale)).collect()
 }
 
 fn chart(svg: &str, alt: String) -> Option<Chart> {
@@ -231,7 +246,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
         )],
     });
 
-    let (weeks, _) = weekly_lines(doc, "/time_to_action/by_week_and_source", "source", "p50_seconds");
+    let (weeks, _) = weekly_lines(ctx, doc, "/time_to_action/by_week_and_source", "source", "p50_seconds");
     let by_week = list(doc, "/time_to_action/by_week");
     let pick = |f: &str| -> Vec<Option<f64>> {
         weeks
@@ -292,7 +307,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
             category,
         ),
     ] {
-        let (weeks, series) = weekly_lines(doc, path, dim.0, "p90_seconds");
+        let (weeks, series) = weekly_lines(ctx, doc, path, dim.0, "p90_seconds");
         let title = ctx.t(title_key);
         out.push(Section {
             id,
@@ -309,7 +324,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
             &charts::bar_chart(
                 &title,
                 &unit_hours,
-                &bars(doc, "/time_to_pickup/by_category", "category", "p50_seconds", 1.0 / 3600.0),
+                &bars(ctx, doc, "/time_to_pickup/by_category", "category", "p50_seconds", 1.0 / 3600.0),
             ),
             ctx.t("staff-admin-dash-pickup-alt"),
         ),
@@ -334,7 +349,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
             &charts::bar_chart(
                 &title,
                 &ctx.t("staff-admin-unit-cases"),
-                &bars(doc, "/deadlines/by_category", "category", "decided_late", 1.0),
+                &bars(ctx, doc, "/deadlines/by_category", "category", "decided_late", 1.0),
             ),
             ctx.t("staff-admin-dash-deadlines-alt"),
         ),
@@ -355,7 +370,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
     let title = ctx.t("staff-admin-dash-within");
     let mut within_bars = Vec::new();
     for r in list(doc, "/acted_within/by_source") {
-        let s = text_of(&r["source"]);
+        let s = dim_text(ctx, "source", &r["source"]);
         within_bars.push((format!("{s} · 24 h"), r["share_within_24h"].as_f64().unwrap_or(0.0) * 100.0));
         within_bars.push((format!("{s} · 48 h"), r["share_within_48h"].as_f64().unwrap_or(0.0) * 100.0));
     }
@@ -386,7 +401,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
             &charts::bar_chart(
                 &title,
                 &unit_percent,
-                &bars(doc, "/ai_generated/by_generator", "generator", "share_of_ai_generated", 100.0),
+                &bars(ctx, doc, "/ai_generated/by_generator", "generator", "share_of_ai_generated", 100.0),
             ),
             ctx.t("staff-admin-dash-ai-alt"),
         ),
@@ -413,7 +428,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
             &charts::bar_chart(
                 &title,
                 &ctx.t("staff-admin-unit-screenings"),
-                &bars(doc, "/bank_matches", "bank", "screenings", 1.0),
+                &bars(ctx, doc, "/bank_matches", "bank", "screenings", 1.0),
             ),
             ctx.t("staff-admin-dash-banks-alt"),
         ),
@@ -439,7 +454,7 @@ pub fn sections(ctx: &Ctx, doc: &Value) -> Vec<Section> {
             &charts::bar_chart(
                 &title,
                 &unit_percent,
-                &bars(doc, "/trusted_flaggers", "flagger", "share_acted_on", 100.0),
+                &bars(ctx, doc, "/trusted_flaggers", "flagger", "share_acted_on", 100.0),
             ),
             ctx.t("staff-admin-dash-flaggers-alt"),
         ),
@@ -484,7 +499,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
     };
     let sections = sections(&console.ctx, &doc);
     DashboardPage {
-        period: format!("{} – {}", super::when(chosen.from), super::when(chosen.until)),
+        period: format!("{} – {}", super::when(&console.ctx, chosen.from), super::when(&console.ctx, chosen.until)),
         from: q.from.unwrap_or_default(),
         to: q.to.unwrap_or_default(),
         errors,

@@ -113,11 +113,6 @@ pub fn percent(share: Option<f64>) -> String {
 
 pub use crate::staff::pages::when;
 
-/// An RFC 3339 string from the API as `YYYY-MM-DD HH:MM UTC` (as given when it does not parse).
-pub fn when_text(s: &str) -> String {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_or_else(|_| s.to_owned(), when)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +122,5 @@ mod tests {
         assert_eq!(hours(Some(5400.0)), "1.5");
         assert_eq!(hours(None), "–");
         assert_eq!(percent(Some(2.0 / 3.0)), "66.7 %");
-        assert_eq!(when_text("2026-11-30T09:05:00Z"), "2026-11-30 09:05 UTC");
     }
 }

@@ -58,7 +58,7 @@ impl TransparencyPage {
         self.errors.iter().any(|e| e.field == field)
     }
     fn when(&self, t: &time::OffsetDateTime) -> String {
-        when(*t)
+        when(&self.ctx, *t)
     }
     fn download(&self, format: &str) -> String {
         format!("/staff/transparency/download?from={}&to={}&format={format}", self.from, self.to)

@@ -122,7 +122,7 @@ impl CasesPage {
         short_id(&c.id)
     }
     fn when(&self, c: &HelpCaseRecord) -> String {
-        when(c.created_at)
+        when(&self.ctx, c.created_at)
     }
     fn channel(&self, c: &HelpCaseRecord) -> String {
         c.channel.as_deref().and_then(|v| label_of(CHANNELS, v)).map_or_else(|| "—".to_owned(), |k| self.ctx.t(k))
@@ -374,8 +374,12 @@ impl CasePage {
     fn channel_label(&self) -> String {
         self.case.channel.as_deref().map_or_else(|| "—".to_owned(), |c| self.label(CHANNELS, c))
     }
+    /// The time zone the form's times are read in, by its IANA name (`UTC` when it has none).
+    fn zone(&self) -> String {
+        self.ctx.tz.iana_name().unwrap_or("UTC").to_owned()
+    }
     fn opened(&self) -> String {
-        when(self.case.created_at)
+        when(&self.ctx, self.case.created_at)
     }
     fn state_label(&self, row: &RequestRow) -> String {
         self.ctx.t(state_key(row.r.state.as_str()))
@@ -390,7 +394,7 @@ impl CasePage {
         }
     }
     fn t_(&self, t: &Option<time::OffsetDateTime>) -> String {
-        when_opt(*t)
+        when_opt(&self.ctx, *t)
     }
     fn category_label(&self, id: &str) -> String {
         let c = staydown_domain::taxonomy::category(id);
@@ -472,7 +476,7 @@ async fn case_page(
         .await
         .map_err(err)?
         .into_iter()
-        .map(|(k, at)| (console.ctx.t(referral_key(&k)), when(at)))
+        .map(|(k, at)| (console.ctx.t(referral_key(&k)), when(&console.ctx, at)))
         .collect();
     let evidence = api::case_evidence(state, id)
         .await
@@ -483,7 +487,7 @@ async fn case_page(
             content_type: b.content_type.clone(),
             size: b.size,
             sha256: b.sha256.clone(),
-            stored: when(b.created_at),
+            stored: when(&console.ctx, b.created_at),
             erased: b.erased_at.is_some(),
         })
         .collect();
@@ -491,7 +495,7 @@ async fn case_page(
         .await
         .map_err(apierr)?
         .into_iter()
-        .map(|e| (e.pdq.unwrap_or_default(), e.sha256.unwrap_or_default(), when(e.added_at)))
+        .map(|e| (e.pdq.unwrap_or_default(), e.sha256.unwrap_or_default(), when(&console.ctx, e.added_at)))
         .collect();
     let status =
         if failed.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
@@ -586,9 +590,18 @@ async fn request_of(state: &AppState, id: &str) -> Result<RequestRecord, Respons
         .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())
 }
 
-/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`) as RFC 3339, read as UTC (the label says so).
-fn utc_minute(form: &FormData, field: &str) -> Option<String> {
-    opt(form.get(field)).map(|a| if a.len() == 16 { format!("{a}:00Z") } else { a })
+/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, or with seconds) as RFC 3339 in UTC, read in the
+/// service's time zone (`[public] time_zone`; the hint names it), as the pages show times. A
+/// time that the clock skips (the spring change) is read as the later offset's; any other text is
+/// passed on as typed, for the API's own field error.
+fn local_minute(ctx: &crate::pages::Ctx, form: &FormData, field: &str) -> Option<String> {
+    let typed = opt(form.get(field))?;
+    let local = typed.parse::<jiff::civil::DateTime>().ok();
+    Some(
+        local
+            .and_then(|dt| dt.to_zoned_datetime(ctx.tz.clone()).ok())
+            .map_or(typed, |z| z.timestamp().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+    )
 }
 
 /// After a form about one request: back to it on the case page, or the page again with the
@@ -621,8 +634,11 @@ pub async fn record_answer(
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
     let request = request_of(&state, &id).await?;
-    let body =
-        api::AnswerBody { state: opt(form.get("state")), at: utc_minute(&form, "at"), note: opt(form.get("note")) };
+    let body = api::AnswerBody {
+        state: opt(form.get("state")),
+        at: local_minute(&console.ctx, &form, "at"),
+        note: opt(form.get("note")),
+    };
     let outcome = api::record_request_answer(&state, &console.caller().principal(), &id, body).await;
     after_request_form(&state, console, &request, "answer", form, outcome).await
 }
@@ -637,7 +653,7 @@ pub async fn mark_sent(
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
     let request = request_of(&state, &id).await?;
-    let body = api::SentBody { at: utc_minute(&form, "at") };
+    let body = api::SentBody { at: local_minute(&console.ctx, &form, "at") };
     let outcome = api::mark_request_sent(&state, &console.caller().principal(), &id, body).await;
     after_request_form(&state, console, &request, "sent", form, outcome).await
 }
@@ -758,4 +774,21 @@ pub async fn police_bundle(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     api::build_police_bundle(&state, &console.caller().principal(), &id).await.map_err(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_times_are_read_in_the_service_time_zone() {
+        let mut ctx = crate::pages::Ctx::new(crate::pages::Lang::En, String::new(), String::new(), "/", None);
+        ctx.tz = jiff::tz::TimeZone::get("Europe/Amsterdam").expect("bundled");
+        let at = |typed: &str| local_minute(&ctx, &FormData::parse(format!("at={typed}").as_bytes()), "at");
+        assert_eq!(at("2026-11-30T10:28").as_deref(), Some("2026-11-30T09:28:00Z"), "winter: UTC+1");
+        assert_eq!(at("2026-06-30T10:28").as_deref(), Some("2026-06-30T08:28:00Z"), "summer: UTC+2");
+        assert_eq!(at("2026-06-30T10:28:15").as_deref(), Some("2026-06-30T08:28:15Z"));
+        assert_eq!(at("soon").as_deref(), Some("soon"), "left for the API's field error");
+        assert_eq!(at(""), None);
+    }
 }

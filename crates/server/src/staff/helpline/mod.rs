@@ -60,15 +60,12 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/helpline/league", get(figures::league))
 }
 
-/// A time as the pages show it: `YYYY-MM-DD HH:MM UTC`.
-pub fn when(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-}
+use crate::pages::Ctx;
+pub use crate::staff::pages::when;
 
-/// An optional time, or "—".
-pub fn when_opt(t: Option<OffsetDateTime>) -> String {
-    t.map_or_else(|| "—".to_owned(), when)
+/// An optional time as [`when`] writes it, or "—".
+pub fn when_opt(ctx: &Ctx, t: Option<OffsetDateTime>) -> String {
+    t.map_or_else(|| "—".to_owned(), |t| when(ctx, t))
 }
 
 /// A submitted urlencoded form whose CSRF token is this session's, or the readable refusal.
@@ -143,9 +140,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_shown_in_utc_to_the_minute() {
-        let t = OffsetDateTime::from_unix_timestamp(1_764_493_200).expect("time");
-        assert_eq!(when(t), "2025-11-30 09:00 UTC");
-        assert_eq!(when_opt(None), "—");
+    fn times_are_shown_in_the_service_time_zone_to_the_minute() {
+        let mut ctx = Ctx::new(crate::pages::Lang::En, String::new(), String::new(), "/", None);
+        let winter = OffsetDateTime::from_unix_timestamp(1_764_493_200).expect("time");
+        let summer = OffsetDateTime::from_unix_timestamp(1_751_274_000).expect("time");
+        assert_eq!(when(&ctx, winter), "2025-11-30 09:00 UTC");
+        ctx.tz = jiff::tz::TimeZone::get("Europe/Amsterdam").expect("bundled");
+        assert_eq!(when(&ctx, winter), "2025-11-30 10:00 CET");
+        assert_eq!(when(&ctx, summer), "2025-06-30 11:00 CEST");
+        assert_eq!(when_opt(&ctx, None), "—");
     }
 }

@@ -203,11 +203,21 @@ pub async fn render(
         .iter()
         .map(|n| NoticeView {
             id: n.id.clone(),
-            received: when(n.received_at),
+            received: when(&ctx, n.received_at),
             source: source_key(n.source),
             submitted_by: n.submitted_by.as_deref().map(|p| who.name(p)),
             category: category_label(&ctx, &n.category),
-            keywords: n.keywords.join(", "),
+            keywords: n
+                .keywords
+                .iter()
+                .map(|k| {
+                    staydown_domain::taxonomy::keyword(k).map_or_else(
+                        || k.clone(),
+                        |kw| if ctx.code() == "nl" { kw.label.nl.to_owned() } else { kw.label.en.to_owned() },
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             legal_ground: n.legal_ground.as_deref().map(|g| super::names::legal_ground(&ctx, g)),
             explanation: n.explanation.clone(),
             minor: ctx.t(tristate_key(&n.minor_involved)),
@@ -302,7 +312,7 @@ pub async fn render(
             }
             DecisionView {
                 id: d.id.clone(),
-                decided_at: when(d.decided_at),
+                decided_at: when(&ctx, d.decided_at),
                 decided_by: who.name(&d.decided_by),
                 status: super::names::decision_status(&ctx, &d.status),
                 restrictions,
@@ -319,11 +329,11 @@ pub async fn render(
             let state = a
                 .outcome
                 .map_or_else(|| ctx.t("staff-appeal-open"), |o| ctx.t(super::appeals::outcome_key(o.as_str())));
-            (a.id.clone(), when(a.received_at), state)
+            (a.id.clone(), when(&ctx, a.received_at), state)
         })
         .collect();
     let (assignee, picked_at) = store.case_assignment(id).await?.unwrap_or((None, None));
-    let picked_up = picked_at.map(when);
+    let picked_up = picked_at.map(|t| when(&ctx, t));
     // Timeline: what happened to the case, oldest first.
     let mut timeline = vec![(summary.created_at, ctx.t("staff-case-opened"), String::new())];
     for n in &notices_raw {
@@ -346,7 +356,7 @@ pub async fn render(
         }
     }
     timeline.sort_by_key(|(at, _, _)| *at);
-    let timeline = timeline.into_iter().map(|(at, what, who)| Event { at: when(at), what, who }).collect();
+    let timeline = timeline.into_iter().map(|(at, what, who)| Event { at: when(&ctx, at), what, who }).collect();
     // Audit entries about the case and its content's sealed bytes (reads included).
     let mut entries = store.audit_for(&format!("case:{id}")).await?;
     for b in &blob_ids {
@@ -359,7 +369,7 @@ pub async fn render(
         .into_iter()
         .map(|e| Event {
             at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
-                .map(when)
+                .map(|t| when(&ctx, t))
                 .unwrap_or_default(),
             what: format!("{} · {}", e.action, super::names::audit_detail(&e.detail)),
             who: who.name(&e.actor),
@@ -369,7 +379,7 @@ pub async fn render(
         .art18_notifications(Some(id))
         .await?
         .into_iter()
-        .map(|a| Event { at: when(a.marked_at), what: a.grounds, who: who.name(&a.marked_by) })
+        .map(|a| Event { at: when(&ctx, a.marked_at), what: a.grounds, who: who.name(&a.marked_by) })
         .collect();
     let (decide, decide_errors, decide_general) = extras.decide.unwrap_or_default();
     let dform = DecisionFields::new(&ctx, decide, decide_errors);
@@ -381,11 +391,11 @@ pub async fn render(
         state: super::names::case_state(&ctx, summary.state.as_str()),
         open: summary.state.is_open(),
         priority: summary.priority,
-        deadline: when(summary.deadline_at),
+        deadline: when(&ctx, summary.deadline_at),
         overdue: summary.state.is_open() && summary.deadline_at < now,
         category: category_label(&ctx, &summary.category),
         sources: summary.sources.iter().map(|s| source_key(s.as_str())).collect(),
-        opened: when(summary.created_at),
+        opened: when(&ctx, summary.created_at),
         taken_by_other: assignee.as_deref().filter(|a| *a != console.session.principal()).map(|a| who.name(a)),
         assignee: assignee.map(|a| who.name(&a)),
         picked_up,

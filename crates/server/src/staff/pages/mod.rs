@@ -38,10 +38,14 @@ pub(crate) const fn t(key: &'static str) -> &'static str {
     key
 }
 
-/// A time as staff read it: `2026-11-30 09:28 UTC`.
-pub fn when(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+/// A time as staff read it, to the minute, in the service's time zone (`[public] time_zone`, the
+/// one the public pages and the helpline's forms use) with the zone's abbreviation:
+/// `2026-11-30 10:28 CET` (`2026-11-30 09:28 UTC` where the zone is UTC).
+pub fn when(ctx: &Ctx, t: time::OffsetDateTime) -> String {
+    match jiff::Timestamp::from_nanosecond(t.unix_timestamp_nanos()) {
+        Ok(ts) => ts.to_zoned_datetime(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => crate::pages::report::datetime(t),
+    }
 }
 
 /// Marks a catalogue key prefix (the page shows `<prefix>-title` and `<prefix>-text`) for the

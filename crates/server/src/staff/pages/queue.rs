@@ -204,7 +204,7 @@ pub async fn queue(
                 category: category_label(&console.ctx, &r.item.category),
                 sources: r.item.sources.iter().map(|s| source_key(s.as_str())).collect(),
                 priority: r.item.priority,
-                deadline: when(r.item.deadline_at),
+                deadline: when(&console.ctx, r.item.deadline_at),
                 overdue: r.item.deadline_at < now,
                 notices: r.item.notice_count,
                 taken: match r.assignee.as_deref() {
