@@ -215,6 +215,11 @@ pub fn validate_case(draft: HelpCaseDraft) -> Result<NewHelpCase, FieldErrors> {
         {
             errors.push("contact.email", "invalid", "is not a valid email address");
         }
+        if let Some(p) = &phone
+            && !plausible_phone(p)
+        {
+            errors.push("contact.phone", "invalid", "is not a phone number: 6 to 20 digits, with + ( ) - . or spaces");
+        }
         (name.is_some() || email.is_some() || phone.is_some()).then_some(HelpContact { name, email, phone })
     });
     errors.into_result(NewHelpCase {
@@ -376,9 +381,35 @@ pub fn validate_platform(draft: PlatformDraft) -> Result<NewPlatform, FieldError
     })
 }
 
+/// Whether `s` can be a phone number as people write one: digits with `+`, spaces, `-`, `.`, `(`
+/// and `)` only, and 6 to 20 digits (ITU-T E.164 numbers have at most 15; the rest leaves room
+/// for national prefixes and extensions). A plausibility check against typos such as a name in
+/// the phone field, not a dialling plan.
+pub fn plausible_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (6..=20).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-.()\u{a0}".contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_are_checked_for_plausibility() {
+        for ok in ["+31 6 12345678", "06-12345678", "(020) 123 4567", "+31.20.1234567"] {
+            assert!(plausible_phone(ok), "{ok}");
+        }
+        for bad in ["abc", "12345", "06-1234567x", "call me", "+31 6 1234 5678 9012 3456 78"] {
+            assert!(!plausible_phone(bad), "{bad}");
+        }
+        let e = validate_case(HelpCaseDraft {
+            summary: Some("Deepnude shared in a class chat".into()),
+            contact: Some(ContactDraft { phone: Some("abc".into()), ..Default::default() }),
+            ..Default::default()
+        })
+        .expect_err("not a phone number");
+        assert!(e.has("contact.phone"), "{e}");
+    }
 
     #[test]
     fn platform_channel_is_inferred_and_needs_its_address() {

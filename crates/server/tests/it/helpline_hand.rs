@@ -167,3 +167,64 @@ async fn the_case_page_marks_a_web_form_request_sent() {
 /// `YYYY-MM-DDTHH:MM`, as a `datetime-local` field sends it.
 const MINUTE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+
+/// The helpline's forms name the field of each error in the summary, in the form's order, mark
+/// every invalid control (selects too), and refuse a phone number that is not one.
+#[tokio::test]
+async fn helpline_form_errors_name_their_fields_and_mark_their_controls() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let cw = caseworker(&app).await;
+    let admin = app.key(Role::Admin, "admin").await;
+    account(&app, &admin, "cora", Role::Caseworker).await;
+    let (cookie, csrf) = sign_in(&app, "cora").await;
+    let (status, _, body) = post_form(
+        &app,
+        "/staff/helpline/cases",
+        &cookie,
+        &[("csrf", &csrf), ("summary", ""), ("phone", "abc"), ("email", "not-an-address")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let summary = &body[body.find("id=\"error-summary\"").expect("summary")..];
+    let summary = &summary[..summary.find("</div>").expect("end")];
+    let lines: Vec<usize> = [
+        "href=\"#summary\">What happened, in a few sentences: ",
+        "href=\"#email\">E-mail",
+        "href=\"#phone\">Phone number: ",
+    ]
+    .iter()
+    .map(|l| summary.find(l).unwrap_or_else(|| panic!("{l} in {summary}")))
+    .collect();
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "in the form's order: {summary}");
+    assert!(body.contains("id=\"phone\" name=\"phone\" value=\"abc\""), "what was typed is kept: {body}");
+    assert!(body.contains("aria-invalid=\"true\" aria-describedby=\"phone-error\""), "{body}");
+
+    let (status, p) =
+        app.post("/api/v1/helpline/platforms", &json!({"name": "S", "email": "abuse@s.example"}), Some(&cw)).await;
+    assert_eq!(status, 201, "{p}");
+    let case_id = open_case(&app, &cw).await;
+    let requests = format!("/staff/helpline/cases/{case_id}/requests");
+    let platform = p["id"].as_str().expect("id");
+    let (status, _, body) = post_form(
+        &app,
+        &requests,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("platform", platform),
+            ("url", "https://s.example/p/1"),
+            ("category", "STATEMENT_CATEGORY_NOT_ONE"),
+            ("legal_ground", "nl-sr-254ba"),
+            ("explanation", "An intimate image shared without consent."),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("href=\"#req-category\">Category (in the platform&#39;s terms): "), "{body}");
+    assert!(
+        body.contains(
+            "id=\"req-category\" name=\"category\" aria-invalid=\"true\" aria-describedby=\"req-category-error\""
+        ),
+        "{body}"
+    );
+}

@@ -159,6 +159,9 @@ pub struct NewCasePage {
 }
 
 impl NewCasePage {
+    fn summary(&self) -> Vec<(String, String)> {
+        super::summary_lines(&self.ctx, &self.errors, super::NEW_CASE_FIELDS)
+    }
     fn error(&self, name: &str) -> Option<&String> {
         self.errors.get(name)
     }
@@ -346,6 +349,36 @@ impl CasePage {
     fn ais(&self, row: &RequestRow, field: &str, value: &str) -> bool {
         self.is(&Self::answer_form(row), field, value)
     }
+    /// ` aria-invalid="true" aria-describedby="{id}-error"` for a control `id` whose field has an
+    /// error in `form`, else nothing (write it with `|safe`; the ids are the template's own).
+    fn aria(&self, form: &str, id: &str, field: &str) -> String {
+        if self.err(form, field).is_some() {
+            format!(" aria-invalid=\"true\" aria-describedby=\"{id}-error\"")
+        } else {
+            String::new()
+        }
+    }
+    /// The catalogue key of the label of `field` in the failed form, so the error summary names the
+    /// field each message belongs to.
+    fn field_label(&self, field: &str) -> Option<&'static str> {
+        let form = self.failed.split('-').next().unwrap_or_default();
+        Some(match (form, field) {
+            ("request" | "notice", "platform") => t("helpline-request-platform"),
+            ("request" | "notice", "url") => t("helpline-request-url"),
+            ("request" | "notice", "category") => t("helpline-request-category"),
+            ("request" | "notice", "legal_ground") => t("helpline-request-ground"),
+            ("request" | "notice", "explanation") => t("helpline-request-explanation"),
+            ("evidence", "file") => t("helpline-evidence-choose"),
+            ("evidence", "kind") => t("helpline-evidence-kind"),
+            ("referral", "kind") => t("helpline-referral-kind"),
+            ("hashes", _) => t("report-photos"),
+            ("sent", "at") => t("helpline-sent-at"),
+            ("answer", "state") => t("helpline-answer-state"),
+            ("answer", "at") => t("helpline-answer-at"),
+            ("answer", "note") => t("helpline-answer-note"),
+            _ => return None,
+        })
+    }
     fn summary_errors(&self) -> Vec<(String, String)> {
         let prefix = match self.failed.as_str() {
             "request" => "req",
@@ -364,7 +397,11 @@ impl CasePage {
                     "" => self.failed.clone(),
                     p => format!("{p}-{f}"),
                 };
-                (anchor, m.clone())
+                let message = match self.field_label(f) {
+                    Some(label) => format!("{}: {m}", self.ctx.t(label)),
+                    None => m.clone(),
+                };
+                (anchor, message)
             })
             .collect()
     }

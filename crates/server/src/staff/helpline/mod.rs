@@ -68,6 +68,47 @@ pub fn when_opt(ctx: &Ctx, t: Option<OffsetDateTime>) -> String {
     t.map_or_else(|| "—".to_owned(), |t| when(ctx, t))
 }
 
+/// The fields of the new-case form in their order on the page, with the catalogue keys of their
+/// labels (`summary_lines`).
+pub const NEW_CASE_FIELDS: &[(&str, &str)] = &[
+    ("summary", t("helpline-case-summary")),
+    ("channel", t("helpline-case-channel")),
+    ("image_kind", t("helpline-case-kind")),
+    ("sextortion", t("helpline-case-sextortion")),
+    ("exposure", t("helpline-case-exposure")),
+    ("minor_involved", t("helpline-case-minor")),
+    ("municipality", t("helpline-case-municipality")),
+    ("reporting_organisation", t("helpline-case-organisation")),
+    ("consent", t("helpline-case-consent")),
+    ("name", t("helpline-contact-name")),
+    ("email", t("helpline-contact-email")),
+    ("phone", t("helpline-contact-phone")),
+];
+
+/// The fields of the add-platform form in their order on the page, with their labels' keys.
+pub const PLATFORM_FIELDS: &[(&str, &str)] = &[
+    ("name", t("helpline-platform-name")),
+    ("staydown_url", t("helpline-platform-staydown-url")),
+    ("api_key", t("helpline-platform-key")),
+    ("email", t("helpline-platform-email")),
+    ("web_form_url", t("helpline-platform-web-form")),
+    ("member_state", t("helpline-platform-member-state")),
+    ("digital_services_coordinator", t("helpline-platform-dsc")),
+    ("channel", t("helpline-platform-channel")),
+    ("language", t("helpline-platform-language")),
+    ("trusted_flagger", t("helpline-platform-trusted-check")),
+];
+
+/// An error summary's lines, in the order of `fields` (the form's order; fields not listed come
+/// last): each field's anchor and "Label: message", so a line says which field it is about.
+pub fn summary_lines(ctx: &Ctx, errors: &Errors, fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    let listed =
+        fields.iter().filter_map(|(f, k)| errors.get(f).map(|m| ((*f).to_owned(), format!("{}: {m}", ctx.t(k)))));
+    let rest =
+        errors.0.iter().filter(|(f, _)| !fields.iter().any(|(g, _)| g == f)).map(|(f, m)| (f.clone(), m.clone()));
+    listed.chain(rest).collect()
+}
+
 /// A submitted urlencoded form whose CSRF token is this session's, or the readable refusal.
 #[allow(
     clippy::result_large_err,

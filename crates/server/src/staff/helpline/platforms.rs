@@ -38,6 +38,9 @@ pub struct PlatformsPage {
 }
 
 impl PlatformsPage {
+    fn summary(&self) -> Vec<(String, String)> {
+        super::summary_lines(&self.ctx, &self.errors, super::PLATFORM_FIELDS)
+    }
     fn error(&self, name: &str) -> Option<&String> {
         self.errors.get(name)
     }
