@@ -220,6 +220,41 @@ async fn admins_create_import_and_export_banks_in_the_console() {
         let (status, _, html) = post_form(&app, "/staff/banks", Some(&who), &form).await;
         assert_eq!(status, 422, "{html}");
         assert!(html.contains("value=\"partner-list\""), "typed text is kept");
+        // In Dutch, the reasons are Dutch and name their fields by label, in the API's case too.
+        let dutch = format!("{}; {}=nl", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
+        let (status, _, html) = staff_pages::post_form(
+            &app,
+            "/staff/banks",
+            &dutch,
+            &[
+                ("csrf", who.csrf.as_str()),
+                ("name", "nl-list"),
+                ("threshold", "99"),
+                ("action", "hold"),
+                ("provenance", "external_list"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("<a href=\"#threshold\">PDQ-drempel</a>: Een heel getal van 0 tot en met 31."), "{html}");
+        let (status, _, html) = staff_pages::post_form(
+            &app,
+            "/staff/banks",
+            &dutch,
+            &[
+                ("csrf", who.csrf.as_str()),
+                ("name", "Bad Name!"),
+                ("threshold", "20"),
+                ("action", "hold"),
+                ("provenance", "external_list"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("1 tot 64 tekens: kleine letters"), "the API's reason in Dutch: {html}");
+        let (_, _, html) = staff_pages::post_form(&app, "/staff/banks", &dutch, &form).await;
+        assert!(html.contains("Dit bestaat al"), "{html}");
+        assert!(!html.contains("already exists"), "no English on a Dutch page: {html}");
 
         let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
         let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";

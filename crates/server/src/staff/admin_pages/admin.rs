@@ -215,7 +215,7 @@ pub async fn create_account(
     };
     match crate::api::accounts::create(State(state.clone()), console.caller(), ApiJson(body)).await {
         Ok(_) => done("/staff/admin", "account-created"),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(errors) => {
                 let account_form = AccountForm { password: String::new(), ..form };
                 render(&state, console, Extra { account_form, errors, ..Extra::default() }).await
@@ -264,7 +264,7 @@ pub async fn account_action(
     };
     match result {
         Ok(what) => done("/staff/admin", what),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(errors) => render(&state, console, Extra { errors, ..Extra::default() }).await,
             None => super::failure(&console, &e),
         },
@@ -280,17 +280,11 @@ pub async fn issue_key(State(state): State<AppState>, console: Console, Form(for
     let mut errors = Vec::new();
     let name = form.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        errors.push(Problem {
-            field: "key-name".into(),
-            message: "give the organisation's name (1 to 200 characters)".into(),
-        });
+        errors.push(Problem::new(&console.ctx, "key-name", t("staff-admin-err-org-name")));
     }
     let role = KEY_ROLES.into_iter().find(|r| r.as_str() == form.role);
     if role.is_none() {
-        errors.push(Problem {
-            field: "key-role".into(),
-            message: "must be trusted_flagger, authority or platform".into(),
-        });
+        errors.push(Problem::new(&console.ctx, "key-role", t("staff-admin-err-key-role")));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
         return render(&state, console, Extra { key_form: form, errors, ..Extra::default() }).await;
@@ -322,7 +316,7 @@ pub async fn revoke_key(
     }
     match crate::staff::api::revoke_key(State(state.clone()), console.caller(), Path(id)).await {
         Ok(_) => done("/staff/admin", "revoked"),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(errors) => render(&state, console, Extra { errors, ..Extra::default() }).await,
             None => super::failure(&console, &e),
         },
@@ -341,7 +335,7 @@ pub async fn resend(
     }
     match crate::api::operations::resend_dead_letter(State(state.clone()), console.caller(), Path(id)).await {
         Ok(_) => done("/staff/admin", "resent"),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(errors) => render(&state, console, Extra { errors, ..Extra::default() }).await,
             None => super::failure(&console, &e),
         },

@@ -124,17 +124,17 @@ pub async fn create(State(state): State<AppState>, console: Console, Form(form):
     let threshold = match form.threshold.trim().parse::<u8>() {
         Ok(n) => Some(n),
         Err(_) => {
-            errors.push(Problem { field: "threshold".into(), message: "must be a whole number from 0 to 31".into() });
+            errors.push(Problem::new(&console.ctx, "threshold", t("staff-admin-err-threshold")));
             None
         }
     };
     let action = BankAction::parse(&form.action);
     if action.is_none() {
-        errors.push(Problem { field: "action".into(), message: "must be one of block, hold, flag".into() });
+        errors.push(Problem::new(&console.ctx, "action", t("staff-admin-err-action")));
     }
     let provenance = BankProvenance::parse(&form.provenance);
     if provenance.is_none() {
-        errors.push(Problem { field: "provenance".into(), message: "choose where the hashes come from".into() });
+        errors.push(Problem::new(&console.ctx, "provenance", t("staff-admin-err-provenance")));
     }
     if !errors.is_empty() {
         return list_page(&state, console, form, errors, None).await;
@@ -150,13 +150,13 @@ pub async fn create(State(state): State<AppState>, console: Console, Form(form):
     let draft = match serde_json::from_value(draft) {
         Ok(d) => d,
         Err(e) => {
-            let errors = vec![Problem { field: String::new(), message: e.to_string() }];
+            let errors = vec![Problem::text(&console.ctx, "", e.to_string())];
             return list_page(&state, console, form, errors, None).await;
         }
     };
     match crate::api::banks::create(State(state.clone()), console.caller(), ApiJson(draft)).await {
         Ok(_) => done(&format!("/staff/banks/{}", form.name.trim()), "created"),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(errors) => list_page(&state, console, form, errors, None).await,
             None => super::failure(&console, &e),
         },
@@ -279,11 +279,11 @@ pub async fn update(
     let mut errors = Vec::new();
     let action = BankAction::parse(&form.action);
     if action.is_none() {
-        errors.push(Problem { field: "action".into(), message: "must be one of block, hold, flag".into() });
+        errors.push(Problem::new(&console.ctx, "action", t("staff-admin-err-action")));
     }
     let threshold = form.threshold.trim().parse::<u8>().ok().filter(|n| *n <= 31);
     if threshold.is_none() {
-        errors.push(Problem { field: "threshold".into(), message: "must be a whole number from 0 to 31".into() });
+        errors.push(Problem::new(&console.ctx, "threshold", t("staff-admin-err-threshold")));
     }
     let (Some(action), Some(threshold)) = (action, threshold) else {
         return bank_page(&state, console, &name, 0, errors, 0, None).await;
@@ -296,7 +296,7 @@ pub async fn update(
         }
         Err(e) => {
             let e = e.into();
-            match problems(&e) {
+            match problems(&console.ctx, &e) {
                 Some(errors) => bank_page(&state, console, &name, 0, errors, 0, None).await,
                 None => super::failure(&console, &e),
             }
@@ -321,15 +321,13 @@ pub async fn import(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(_) => {
-                let errors =
-                    vec![Problem { field: "file".into(), message: "the upload was cut short or too large".into() }];
+                let errors = vec![Problem::new(&console.ctx, "file", t("staff-admin-err-upload"))];
                 return bank_page(&state, console, &name, 0, errors, 0, None).await;
             }
         };
         let field_name = field.name().unwrap_or_default().to_owned();
         let Ok(bytes) = field.bytes().await else {
-            let errors =
-                vec![Problem { field: "file".into(), message: "the upload was cut short or too large".into() }];
+            let errors = vec![Problem::new(&console.ctx, "file", t("staff-admin-err-upload"))];
             return bank_page(&state, console, &name, 0, errors, 0, None).await;
         };
         match field_name.as_str() {
@@ -346,16 +344,16 @@ pub async fn import(
     let mut errors = Vec::new();
     let format = Format::parse(&format);
     if format.is_none() {
-        errors.push(Problem { field: "format".into(), message: "choose csv, json or te".into() });
+        errors.push(Problem::new(&console.ctx, "format", t("staff-admin-err-format")));
     }
     let text = match file.filter(|f| !f.is_empty()).map(String::from_utf8) {
         Some(Ok(text)) => Some(text),
         Some(Err(_)) => {
-            errors.push(Problem { field: "file".into(), message: "the file is not UTF-8 text".into() });
+            errors.push(Problem::new(&console.ctx, "file", t("staff-admin-err-not-text")));
             None
         }
         None => {
-            errors.push(Problem { field: "file".into(), message: "choose a file".into() });
+            errors.push(Problem::new(&console.ctx, "file", t("staff-admin-err-choose-file")));
             None
         }
     };
@@ -369,7 +367,7 @@ pub async fn import(
             .errors
             .iter()
             .take(SHOWN_LINE_ERRORS)
-            .map(|e| Problem { field: "file".into(), message: e.to_string() })
+            .map(|e| Problem::text(&console.ctx, "file", e.to_string()))
             .collect();
         return bank_page(&state, console, &name, 0, errors, more, None).await;
     }
@@ -387,7 +385,7 @@ pub async fn import(
         }
         Err(e) => {
             let e = e.into();
-            match problems(&e) {
+            match problems(&console.ctx, &e) {
                 Some(errors) => bank_page(&state, console, &name, 0, errors, 0, None).await,
                 None => super::failure(&console, &e),
             }

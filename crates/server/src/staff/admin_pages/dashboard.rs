@@ -486,7 +486,7 @@ pub async fn page(State(state): State<AppState>, console: Console, Query(q): Que
         StatsQuery { from: q.from.clone().filter(|s| !s.is_empty()), to: q.to.clone().filter(|s| !s.is_empty()) };
     let (chosen, errors) = match period(&asked, now) {
         Ok(p) => (p, Vec::new()),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(list) => {
                 (period(&StatsQuery::default(), now).unwrap_or(staydown_store::Period { from: now, until: now }), list)
             }

@@ -24,6 +24,7 @@ use staydown_domain::validation::FieldErrors;
 use super::pages::Console;
 pub(crate) use super::pages::tk;
 use crate::AppState;
+use crate::pages::Ctx;
 use crate::problem::ApiError;
 
 /// Marks a catalogue key for the completeness test (`pages::i18n`).
@@ -54,24 +55,86 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/admin/dead/{id}/resend", post(admin::resend))
 }
 
-/// A form's reasons for refusal as the page shows them: the field and the API's message.
+/// A form's reason for refusal as the page shows it, in the page language: the field's control
+/// `id` (the summary's link), the field's label, and the reason.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The field the reason is about (the form control's `id`), if any.
     pub field: String,
-    /// The reason, as the API gives it.
+    /// The field's label as the form shows it (empty for a reason about no field).
+    pub label: String,
+    /// The reason.
     pub message: String,
 }
 
-/// The reasons in an API error, for showing on the page that sent the form. `None` for errors
-/// that are not about the input (the caller answers those as the API's page would).
-pub fn problems(err: &ApiError) -> Option<Vec<Problem>> {
+impl Problem {
+    /// A reason about `field`, from the catalogue key `key`.
+    pub fn new(ctx: &Ctx, field: &str, key: &str) -> Problem {
+        Problem::text(ctx, field, ctx.t(key))
+    }
+
+    /// A reason about `field` whose text is already in the page language (or is data, such as a
+    /// line of an imported file).
+    pub fn text(ctx: &Ctx, field: &str, message: String) -> Problem {
+        let label = label_key(field).map(|k| ctx.t(k)).unwrap_or_default();
+        Problem { field: field.to_owned(), label, message }
+    }
+}
+
+/// The catalogue key of the label of an admin form's control, by its `id`.
+fn label_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "name" => t("staff-admin-bank-name"),
+        "description" => t("staff-admin-bank-description"),
+        "action" => t("staff-admin-col-action"),
+        "threshold" => t("staff-admin-col-threshold"),
+        "provenance" => t("staff-admin-col-provenance"),
+        "dihedral" => t("staff-admin-bank-dihedral"),
+        "file" => t("staff-admin-file"),
+        "format" => t("staff-admin-format"),
+        "from" => t("staff-admin-from"),
+        "to" => t("staff-admin-to"),
+        "username" => t("staff-admin-col-username"),
+        "role" | "key-role" => t("staff-admin-col-role"),
+        "password" => t("staff-admin-password"),
+        "key-name" => t("staff-admin-key-name"),
+        _ => return None,
+    })
+}
+
+/// The page-language text for a field error of the API: the codes the admin forms can meet have
+/// their own message; any other is the API's own (English) text on English pages and a general
+/// "not accepted" elsewhere, so a Dutch page never shows English.
+fn field_error_text(ctx: &Ctx, e: &staydown_domain::validation::FieldError) -> String {
+    let key = match (e.field.as_str(), e.code) {
+        ("name", "invalid") => t("staff-admin-err-bank-name"),
+        ("username", "invalid") => t("staff-admin-err-username"),
+        ("role", "invalid") => t("staff-admin-err-role"),
+        ("threshold", "invalid") => t("staff-admin-err-threshold"),
+        ("password", "too_short") => {
+            return ctx.ta("staff-admin-err-password", "min", crate::api::accounts::MIN_PASSWORD_CHARS);
+        }
+        ("description", "too_long") => {
+            return ctx.ta("staff-admin-err-too-long", "max", staydown_domain::bank::MAX_DESCRIPTION_CHARS);
+        }
+        (_, "required") => t("staff-admin-err-required"),
+        _ if ctx.code() == "en" => return e.message.clone(),
+        _ => t("staff-admin-err-invalid"),
+    };
+    ctx.t(key)
+}
+
+/// The reasons in an API error, in the page language, for showing on the page that sent the
+/// form. `None` for errors that are not about the input (the caller answers those as the API's
+/// page would).
+pub fn problems(ctx: &Ctx, err: &ApiError) -> Option<Vec<Problem>> {
     match err {
         ApiError::Validation(FieldErrors(list)) => {
-            Some(list.iter().map(|e| Problem { field: e.field.clone(), message: e.message.clone() }).collect())
+            Some(list.iter().map(|e| Problem::text(ctx, &e.field, field_error_text(ctx, e))).collect())
         }
-        ApiError::Conflict(m) => Some(vec![Problem { field: String::new(), message: m.clone() }]),
-        ApiError::NotFound => Some(vec![Problem { field: String::new(), message: "not found".into() }]),
+        ApiError::Conflict(m) if ctx.code() == "en" => Some(vec![Problem::text(ctx, "", m.clone())]),
+        ApiError::Conflict(_) => Some(vec![Problem::new(ctx, "", t("staff-admin-err-conflict"))]),
+        ApiError::NotFound => Some(vec![Problem::new(ctx, "", t("staff-admin-err-not-found"))]),
         _ => None,
     }
 }

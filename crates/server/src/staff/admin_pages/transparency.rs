@@ -74,11 +74,11 @@ pub struct ReportQuery {
     done: Option<String>,
 }
 
-fn day(errors: &mut Vec<Problem>, field: &str, value: Option<&str>, default: Date) -> Date {
+fn day(ctx: &Ctx, errors: &mut Vec<Problem>, field: &str, value: Option<&str>, default: Date) -> Date {
     match value.filter(|v| !v.is_empty()) {
         None => default,
         Some(v) => Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).unwrap_or_else(|_| {
-            errors.push(Problem { field: field.into(), message: "must be a date, YYYY-MM-DD".into() });
+            errors.push(Problem::new(ctx, field, t("staff-admin-err-date")));
             default
         }),
     }
@@ -86,16 +86,16 @@ fn day(errors: &mut Vec<Problem>, field: &str, value: Option<&str>, default: Dat
 
 /// The period asked for: whole UTC days `from`..=`to`; by default the last 30 days up to and
 /// including today (as the dashboard counts). At most ten years.
-fn chosen(q: &ReportQuery, today: Date) -> (Date, Date, Vec<Problem>) {
+fn chosen(ctx: &Ctx, q: &ReportQuery, today: Date) -> (Date, Date, Vec<Problem>) {
     let mut errors = Vec::new();
     let default_to = today;
-    let to = day(&mut errors, "to", q.to.as_deref(), default_to);
-    let from = day(&mut errors, "from", q.from.as_deref(), to - time::Duration::days(29));
+    let to = day(ctx, &mut errors, "to", q.to.as_deref(), default_to);
+    let from = day(ctx, &mut errors, "from", q.from.as_deref(), to - time::Duration::days(29));
     if errors.is_empty() && to < from {
-        errors.push(Problem { field: "to".into(), message: "must not be before the first day".into() });
+        errors.push(Problem::new(ctx, "to", t("staff-admin-err-before-from")));
     }
     if errors.is_empty() && (to - from).whole_days() >= 3660 {
-        errors.push(Problem { field: "from".into(), message: "the period may span at most 3660 days".into() });
+        errors.push(Problem::new(ctx, "from", t("staff-admin-err-span")));
     }
     if errors.is_empty() { (from, to, errors) } else { (default_to - time::Duration::days(29), default_to, errors) }
 }
@@ -125,7 +125,7 @@ fn tables(report: &TransparencyReport) -> Vec<ReportTable> {
 }
 
 async fn render(state: &AppState, console: Console, q: &ReportQuery, mut errors: Vec<Problem>) -> Response {
-    let (from, to, period_errors) = chosen(q, state.now().date());
+    let (from, to, period_errors) = chosen(&console.ctx, q, state.now().date());
     errors.extend(period_errors);
     let store = state.store();
     let loaded = async {
@@ -170,7 +170,7 @@ pub async fn download(State(state): State<AppState>, console: Console, Query(q):
     if let Some(r) = console.refusal(Permission::ViewSubmissions) {
         return r;
     }
-    let (from, to, errors) = chosen(&q, state.now().date());
+    let (from, to, errors) = chosen(&console.ctx, &q, state.now().date());
     if !errors.is_empty() {
         return render(&state, console, &q, Vec::new()).await;
     }
@@ -214,7 +214,7 @@ pub async fn requeue(State(state): State<AppState>, console: Console, Form(form)
     };
     match crate::api::transparency::requeue(State(state.clone()), console.caller(), ApiJson(body)).await {
         Ok(_) => done("/staff/transparency", "requeued"),
-        Err(e) => match problems(&e) {
+        Err(e) => match problems(&console.ctx, &e) {
             Some(errors) => render(&state, console, &ReportQuery::default(), errors).await,
             None => super::failure(&console, &e),
         },
