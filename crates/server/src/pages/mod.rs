@@ -96,6 +96,10 @@ pub struct Ctx {
     pub service: String,
     /// The time zone times are shown in (`[public] time_zone`; UTC when built with [`Ctx::new`]).
     pub tz: jiff::tz::TimeZone,
+    /// The `id` of a form whose typed contents the language switch carries over: the switch is
+    /// then a button that sends that form back to its page (`switch_lang`), which shows it again
+    /// in the other language with everything typed, instead of a link that would lose it.
+    pub switch_form: Option<&'static str>,
     path: String,
     query: Vec<(String, String)>,
 }
@@ -111,7 +115,7 @@ impl Ctx {
                     .collect()
             })
             .unwrap_or_default();
-        Ctx { lang, csrf, service, tz: jiff::tz::TimeZone::UTC, path: path.to_owned(), query }
+        Ctx { lang, csrf, service, tz: jiff::tz::TimeZone::UTC, switch_form: None, path: path.to_owned(), query }
     }
 
     /// The same context on the page at `path` with `query` (the language switch links there).
@@ -171,6 +175,11 @@ impl Ctx {
                 }
             })
             .collect()
+    }
+
+    /// The page's own address in language `code`, for a form's language switch (`switch_form`).
+    pub fn path_in(&self, code: &str) -> String {
+        format!("{}?lang={code}", self.path)
     }
 
     /// Whether the current page is `path` (for `aria-current` in the navigation).

@@ -289,7 +289,8 @@ const FORM_ORDER: [&str; 8] =
     ["photos", "locations", "what", "explanation", "generator", "name", "email", "good_faith"];
 
 impl ReportPage {
-    fn new(ctx: Ctx, hash_only: bool) -> ReportPage {
+    fn new(mut ctx: Ctx, hash_only: bool) -> ReportPage {
+        ctx.switch_form = Some(FORM_ID);
         ReportPage {
             typed: Typed::default(),
             errors: Errors::default(),
@@ -342,6 +343,9 @@ pub async fn hashes_form(ctx: Ctx) -> ReportPage {
     ReportPage::new(ctx, true)
 }
 
+/// The `id` of the report forms (the language switch sends it back: `Ctx::switch_form`).
+const FORM_ID: &str = "report-form";
+
 /// `POST /report`.
 pub async fn submit(
     State(state): State<AppState>,
@@ -375,6 +379,15 @@ async fn file(
     let form = FormData::parse(body);
     let mut page = ReportPage::new(ctx, hash_only);
     page.typed = Typed::from_form(&form);
+    // The language switch: the same form again in the chosen language (the address's `lang`),
+    // with everything typed and nothing checked or filed.
+    if !form.get("switch_lang").is_empty() {
+        let submission = form.get(super::once::FIELD);
+        if super::once::well_formed(&submission) {
+            page.submission = submission;
+        }
+        return page.into_response();
+    }
     if !csrf::verify_anonymous(headers, &form.get(csrf::FIELD)) {
         page.general = Some(page.ctx.t("form-expired"));
         return (StatusCode::BAD_REQUEST, page).into_response();

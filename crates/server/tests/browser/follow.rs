@@ -61,9 +61,9 @@ async fn follow_the_tracking_link_after_a_decision_and_appeal_from_the_browser()
     assert!(decision.contains("Wij hebben maatregelen genomen"), "{decision}");
     assert!(s.text("#support-list, .support").await.contains("Centrum Seksueel Geweld"));
     check_page(&s, "tracking-decided").await;
-    // …while machines keep JSON on the same URL.
+    // …while machines read JSON at the API's address of the notice.
     let json: Value = reqwest::Client::new()
-        .get(&tracking)
+        .get(tracking.replace("/track/", "/api/v1/notices/"))
         .header("accept", "application/json")
         .send()
         .await

@@ -128,7 +128,7 @@ async fn hash_only_report_sends_the_server_hashes_and_never_the_photos_then_is_w
     assert!(!s.exists("#withdraw").await);
     let entries = app.state.store().bank_entries(VICTIM_SUBMITTED_BANK, 0, 100).await.unwrap();
     assert!(entries.iter().all(|e| e.removed_at.is_some()), "{entries:?}");
-    let id = tracking.split("/notices/").nth(1).unwrap().split('?').next().unwrap();
+    let id = tracking.split("/track/").nth(1).unwrap().split('?').next().unwrap();
     let audit = app.state.store().audit_for(&format!("notice:{id}")).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "notice.withdrawn"), "{audit:?}");
     s.close().await;

@@ -57,9 +57,11 @@ async fn report_in_dutch_and_english_maps_plain_words_to_the_database_vocabulary
         let tracking = file_through_report(&s, &app, lang).await;
         assert!(tracking.starts_with(&app.base), "{tracking}");
         // The stored notice carries the Transparency Database terms the person never saw.
-        let id = tracking.split("/notices/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+        // The tracking link is the page; the API's address of the same notice gives the JSON.
+        let id = tracking.split("/track/").nth(1).unwrap().split('?').next().unwrap().to_owned();
+        let api = tracking.replace("/track/", "/api/v1/notices/");
         let (status, view) = {
-            let r = reqwest::Client::new().get(&tracking).header("accept", "application/json").send().await.unwrap();
+            let r = reqwest::Client::new().get(&api).header("accept", "application/json").send().await.unwrap();
             (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
         };
         assert_eq!(status, 200, "{view}");
@@ -89,4 +91,27 @@ async fn a_forged_form_is_refused_and_keeps_what_was_typed() {
     let body = r.text().await.unwrap();
     assert!(body.contains("kept text"), "typed text is shown again");
     assert_eq!(app.store_notice_count().await, 0);
+}
+
+/// A person half-way through the form switches language: the form comes back in Dutch with
+/// everything they typed and chose, and they can send it from there.
+#[tokio::test]
+async fn switching_language_half_way_keeps_what_was_typed() {
+    let Some(s) = session("switching_language_half_way").await else { return };
+    let app = App::start().await;
+    s.goto(&app.url("/report?lang=en")).await;
+    fill_report(&s, "https://video.example/watch/456", "Typed in English first.").await;
+    s.click("button[name=switch_lang][value=nl]").await;
+    assert_eq!(s.attr("html", "lang").await.as_deref(), Some("nl"));
+    assert_eq!(s.value("#locations").await, "https://video.example/watch/456");
+    assert_eq!(s.value("#explanation").await, "Typed in English first.");
+    assert_eq!(s.value("#email").await, "sanne@example.org");
+    assert!(s.find("#what-deepfake").await.is_selected().await.unwrap());
+    assert!(!s.exists("#error-summary").await, "nothing was checked yet");
+    assert_eq!(app.store_notice_count().await, 0, "nothing was filed");
+    s.click("#good_faith").await;
+    s.click("#send").await;
+    assert_eq!(s.text("#case-code").await.len(), 36);
+    assert_eq!(app.store_notice_count().await, 1);
+    s.close().await;
 }

@@ -519,3 +519,41 @@ async fn a_report_form_sent_twice_files_one_notice_and_links_the_tracking_page()
     })
     .await;
 }
+
+/// The language switch of the report form sends the form back instead of following a link: the
+/// form comes back in the other language with everything typed, nothing checked, nothing filed.
+#[tokio::test]
+async fn the_report_forms_language_switch_keeps_what_was_typed() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let html = app.client.get(format!("{}/report?lang=en", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(
+            "form=\"report-form\" formaction=\"/report?lang=nl\" formnovalidate name=\"switch_lang\" value=\"nl\""
+        ),
+        "{html}"
+    );
+    let binding = "0123456789abcdef0123456789abcdef";
+    let r = app
+        .client
+        .post(format!("{}/report?lang=nl", app.base))
+        .header("accept", BROWSER)
+        .header("cookie", format!("{}={binding}", csrf::COOKIE))
+        .form(&[
+            ("csrf", csrf::token(binding)),
+            ("switch_lang", "nl".into()),
+            ("locations", "https://example.com/half/1".into()),
+            ("what", "deepfake".into()),
+            ("explanation", "Half typed".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"nl\">"), "{html}");
+    assert!(html.contains("https://example.com/half/1") && html.contains(">Half typed</textarea>"), "{html}");
+    assert!(html.contains("value=\"deepfake\" checked"), "{html}");
+    assert!(!html.contains("error-summary"), "nothing is checked: {html}");
+    assert!(html.contains("formaction=\"/report?lang=en\""), "and back again: {html}");
+    assert_eq!(app.store().count_notices().await.unwrap(), 0, "nothing is filed");
+}

@@ -120,12 +120,12 @@ fn dim_text(ctx: &Ctx, dim: &str, v: &Value) -> String {
     }
 }
 
-fn cell(v: Option<&Value>, pointer: String, fmt: Fmt) -> Cell {
+fn cell(ctx: &Ctx, v: Option<&Value>, pointer: String, fmt: Fmt) -> Cell {
     let Some(v) = v else { return Cell { text: "–".into(), stat: String::new(), value: String::new() } };
     let text = match fmt {
         Fmt::Count => text_of(v),
-        Fmt::Hours => hours(v.as_f64()),
-        Fmt::Percent => percent(v.as_f64()),
+        Fmt::Hours => hours(ctx, v.as_f64()),
+        Fmt::Percent => percent(ctx, v.as_f64()),
     };
     Cell { text, stat: pointer, value: v.to_string() }
 }
@@ -156,7 +156,7 @@ fn table(
                     Cell { text, stat: String::new(), value: String::new() }
                 })
                 .collect();
-            r.extend(cols.iter().map(|(c, _, fmt)| cell(obj.get(*c), format!("{ptr}/{c}"), *fmt)));
+            r.extend(cols.iter().map(|(c, _, fmt)| cell(ctx, obj.get(*c), format!("{ptr}/{c}"), *fmt)));
             r
         })
         .collect();

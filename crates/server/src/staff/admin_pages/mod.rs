@@ -164,14 +164,20 @@ pub fn failure(console: &Console, err: &ApiError) -> Response {
     }
 }
 
+/// A number with one decimal, with the page language's decimal sign (`1.5`, Dutch `1,5`).
+fn one_decimal(ctx: &Ctx, x: f64) -> String {
+    let text = format!("{x:.1}");
+    if ctx.code() == "nl" { text.replace('.', ",") } else { text }
+}
+
 /// Hours with one decimal for a number of seconds (`–` when nothing was measured).
-pub fn hours(seconds: Option<f64>) -> String {
-    seconds.map_or_else(|| "–".to_owned(), |s| format!("{:.1}", s / 3600.0))
+pub fn hours(ctx: &Ctx, seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "–".to_owned(), |s| one_decimal(ctx, s / 3600.0))
 }
 
 /// A share (0..1) as a percentage with one decimal (`–` when undefined).
-pub fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "–".to_owned(), |s| format!("{:.1} %", s * 100.0))
+pub fn percent(ctx: &Ctx, share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_owned(), |s| format!("{} %", one_decimal(ctx, s * 100.0)))
 }
 
 pub use crate::staff::pages::when;
@@ -182,8 +188,12 @@ mod tests {
 
     #[test]
     fn figures_are_shown_in_hours_and_percent() {
-        assert_eq!(hours(Some(5400.0)), "1.5");
-        assert_eq!(hours(None), "–");
-        assert_eq!(percent(Some(2.0 / 3.0)), "66.7 %");
+        let en = Ctx::new(crate::pages::Lang::En, String::new(), String::new(), "/", None);
+        let nl = Ctx::new(crate::pages::Lang::Nl, String::new(), String::new(), "/", None);
+        assert_eq!(hours(&en, Some(5400.0)), "1.5");
+        assert_eq!(hours(&nl, Some(5400.0)), "1,5");
+        assert_eq!(hours(&en, None), "–");
+        assert_eq!(percent(&en, Some(2.0 / 3.0)), "66.7 %");
+        assert_eq!(percent(&nl, Some(2.0 / 3.0)), "66,7 %");
     }
 }

@@ -100,7 +100,7 @@ fn chosen(ctx: &Ctx, q: &ReportQuery, today: Date) -> (Date, Date, Vec<Problem>)
     if errors.is_empty() { (from, to, errors) } else { (default_to - time::Duration::days(29), default_to, errors) }
 }
 
-fn tables(report: &TransparencyReport) -> Vec<ReportTable> {
+fn tables(ctx: &Ctx, report: &TransparencyReport) -> Vec<ReportTable> {
     report
         .tables
         .iter()
@@ -114,7 +114,7 @@ fn tables(report: &TransparencyReport) -> Vec<ReportTable> {
                     let mut cells: Vec<String> = r.keys.clone();
                     cells.extend(r.figures.iter().map(|f| match f {
                         Figure::Count(n) => n.to_string(),
-                        Figure::Millis(ms) => super::hours(ms.map(|ms| ms / 1000.0)) + " h",
+                        Figure::Millis(ms) => super::hours(ctx, ms.map(|ms| ms / 1000.0)) + " h",
                     }));
                     cells
                 })
@@ -145,7 +145,7 @@ async fn render(state: &AppState, console: Console, q: &ReportQuery, mut errors:
         to: to.to_string(),
         label: report.period.label(),
         errors,
-        tables: tables(&report),
+        tables: tables(&console.ctx, &report),
         failed,
         recent,
         requeue: console.may(Permission::RequeueSubmissions),
