@@ -4,6 +4,7 @@
 //! recipient's address is read from the personal-data table at delivery time, so an erased contact
 //! is never written to.
 
+use crate::pages::Lang;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -174,34 +175,26 @@ impl Mailer {
     }
 }
 
-/// Renders the confirmation of receipt from its outbox payload.
+/// The language of a payload (`language`: `nl` or `en`; English when absent).
+fn language(payload: &serde_json::Value) -> Lang {
+    payload.get("language").and_then(|v| v.as_str()).and_then(Lang::parse).unwrap_or(Lang::En)
+}
+
+/// Renders the confirmation of receipt (DSA Art. 16(4)) from its outbox payload, in the
+/// notifier's language from the catalogues (`locales/{en,nl}/mail.ftl`).
 pub fn render_confirmation(payload: &serde_json::Value) -> (String, String) {
     let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-    let id = text("notice_id");
-    let url = text("tracking_url");
-    if text("language") == "nl" {
-        (
-            "We hebben je melding ontvangen".to_owned(),
-            format!(
-                "Bedankt voor je melding. We hebben hem ontvangen en gaan hem beoordelen.\n\n\
-                 Nummer van je melding: {id}\n\
-                 Hier zie je hoe het ermee staat en welk besluit we nemen:\n{url}\n\n\
-                 Bewaar deze link: wie hem heeft, kan je melding bekijken.\n\
-                 Ben je in gevaar? Bel 112. Hulp bij online misbruik van beelden: Helpwanted (helpwanted.nl).\n"
-            ),
-        )
-    } else {
-        (
-            "We received your report".to_owned(),
-            format!(
-                "Thank you for your report. We have received it and will review it.\n\n\
-                 Your report number: {id}\n\
-                 See its status and our decision here:\n{url}\n\n\
-                 Keep this link private: anyone who has it can view your report.\n\
-                 If you are in danger, call 112. Help with online image abuse: Helpwanted (helpwanted.nl).\n"
-            ),
-        )
-    }
+    let (id, url) = (text("notice_id"), text("tracking_url"));
+    let lang = language(payload);
+    let body = format!(
+        "{}\n\n{}\n{}\n{url}\n\n{}\n{}\n",
+        lang.t("mail-received-thanks"),
+        lang.ta("mail-received-number", &[("id", &id)]),
+        lang.t("mail-received-follow"),
+        lang.t("mail-received-keep"),
+        lang.t("mail-help"),
+    );
+    (lang.t("mail-received-subject"), body)
 }
 
 /// Renders a decision notice (Art. 16(5)) or an appeal outcome: the payload carries both
@@ -214,7 +207,7 @@ pub fn render_texts(payload: &serde_json::Value) -> (String, String) {
     (subject, body)
 }
 
-/// Renders an Art. 23(2) warning or suspension.
+/// Renders an Art. 23(2) warning or suspension, in the notifier's language from the catalogues.
 pub fn render_misuse(topic: &str, payload: &serde_json::Value) -> (String, String) {
     let reason = payload.get("reason").and_then(|v| v.as_str()).unwrap_or_default();
     let until = payload
@@ -223,36 +216,18 @@ pub fn render_misuse(topic: &str, payload: &serde_json::Value) -> (String, Strin
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
         .map(|t| t.date().to_string())
         .unwrap_or_default();
-    let nl = payload.get("language").and_then(|v| v.as_str()) == Some("nl");
-    match (topic, nl) {
-        ("notifier.warned", true) => (
-            "Waarschuwing over je meldingen".to_owned(),
-            format!(
-                "Een aantal van je meldingen was kennelijk ongegrond: {reason}.\n\n\
-                 Als dat zo doorgaat, behandelen we je meldingen een tijd lang niet (DSA art. 23 lid 2).\n"
-            ),
-        ),
-        ("notifier.warned", false) => (
-            "A warning about your reports".to_owned(),
-            format!(
-                "Several of your reports were manifestly unfounded: {reason}.\n\n\
-                 If this continues, we will stop processing your reports for a period (DSA Art. 23(2)).\n"
-            ),
-        ),
-        (_, true) => (
-            "Je meldingen worden tijdelijk niet behandeld".to_owned(),
-            format!(
-                "Na een eerdere waarschuwing behandelen we je meldingen tot {until} niet (DSA art. 23 lid 2).\n\
-                 Reden: {reason}.\n"
-            ),
-        ),
-        (_, false) => (
-            "Your reports are suspended".to_owned(),
-            format!(
-                "After an earlier warning we will not process your reports until {until} (DSA Art. 23(2)).\n\
-                 Reason: {reason}.\n"
-            ),
-        ),
+    let lang = language(payload);
+    if topic == "notifier.warned" {
+        let body =
+            format!("{}\n\n{}\n", lang.ta("mail-warned-reason", &[("reason", reason)]), lang.t("mail-warned-next"));
+        (lang.t("mail-warned-subject"), body)
+    } else {
+        let body = format!(
+            "{}\n{}\n",
+            lang.ta("mail-suspended-until", &[("until", &until)]),
+            lang.ta("mail-suspended-reason", &[("reason", reason)])
+        );
+        (lang.t("mail-suspended-subject"), body)
     }
 }
 

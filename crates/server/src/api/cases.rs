@@ -89,7 +89,7 @@ pub fn prepare_decision(
             payload: serde_json::json!({
                 "language": notice.language,
                 "decision_id": id,
-                "subject_nl": "Besluit over je melding",
+                "subject_nl": "Besluit over uw melding",
                 "subject_en": "Decision on your report",
                 "text_nl": texts.nl,
                 "text_en": texts.en,

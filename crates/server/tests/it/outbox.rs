@@ -13,8 +13,10 @@ async fn the_confirmation_of_receipt_is_delivered_and_shown() {
         let sent = app.sent.lock().unwrap().clone();
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].to, "test.person@example.org");
-        assert_eq!(sent[0].subject, "We hebben je melding ontvangen");
+        assert_eq!(sent[0].subject, "We hebben uw melding ontvangen");
         assert!(sent[0].body.contains(token), "the tracking link is in the message");
+        assert!(sent[0].body.contains(&format!("/track/{id}?token={token}")), "the link is the tracking page");
+        assert!(sent[0].body.contains(&format!("Nummer van uw melding: {id}")), "{}", sent[0].body);
         // Delivered once: a second pass sends nothing.
         assert_eq!(deliver_due(&app.state).await.unwrap(), 0);
         // The secret link is not kept after delivery.
