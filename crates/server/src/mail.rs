@@ -235,6 +235,30 @@ pub fn render_misuse(topic: &str, payload: &serde_json::Value) -> (String, Strin
 mod tests {
     use super::*;
 
+    /// The notifier's messages come from the catalogues in their language, with the details the
+    /// payload carries filled in, and no placeholder left.
+    #[test]
+    fn notifier_messages_are_written_in_the_notifiers_language() {
+        let receipt = serde_json::json!({"language": "nl", "notice_id": "n-1", "tracking_url": "https://s.test/track/n-1?token=t"});
+        let (subject, body) = render_confirmation(&receipt);
+        assert_eq!(subject, "We hebben uw melding ontvangen");
+        assert!(
+            body.contains("Nummer van uw melding: n-1") && body.contains("\nhttps://s.test/track/n-1?token=t\n"),
+            "{body}"
+        );
+        let warned = serde_json::json!({"language": "en", "reason": "three unfounded reports"});
+        let (subject, body) = render_misuse("notifier.warned", &warned);
+        assert_eq!(subject, "A warning about your reports");
+        assert!(body.contains("manifestly unfounded: three unfounded reports."), "{body}");
+        let suspended = serde_json::json!({"language": "nl", "reason": "x", "until": 1_767_225_600});
+        let (subject, body) = render_misuse("notifier.suspended", &suspended);
+        assert_eq!(subject, "Uw meldingen worden tijdelijk niet behandeld");
+        assert!(body.contains("tot 2026-01-01 niet") && body.contains("Reden: x."), "{body}");
+        for text in [&subject, &body] {
+            assert!(!text.contains('{') && !text.contains("mail-"), "{text}");
+        }
+    }
+
     /// A demo `.eml` file is a whole message: sender, date, MIME type and charset, the subject and
     /// the Dutch body encoded so that a mail client shows "ë" and "€" as written.
     #[tokio::test]
