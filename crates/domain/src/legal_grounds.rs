@@ -22,6 +22,24 @@ pub struct LegalGround {
     pub label: Label,
 }
 
+impl LegalGround {
+    /// The provision as cited in language `lang` (`nl` or anything else for English): Dutch
+    /// provisions are cited in Dutch everywhere; EU acts by their titles in the Dutch versions on
+    /// EUR-Lex ("Verordening", "Richtlijn", "AVG") for `nl`, as in [`LegalGround::reference`] otherwise.
+    pub fn reference_in(&self, lang: &str) -> &'static str {
+        if lang != "nl" {
+            return self.reference;
+        }
+        match self.id {
+            "eu-gdpr" => "Verordening (EU) 2016/679 (AVG), art. 6",
+            "eu-dir-2011-93" => "Richtlijn 2011/93/EU, art. 3–7",
+            "eu-dir-2024-1385" => "Richtlijn (EU) 2024/1385, art. 5",
+            "eu-reg-2021-784" => "Verordening (EU) 2021/784",
+            _ => self.reference,
+        }
+    }
+}
+
 macro_rules! ground {
     ($id:literal, $j:literal, $reference:literal, $en:literal, $nl:literal) => {
         LegalGround { id: $id, jurisdiction: $j, reference: $reference, label: Label { en: $en, nl: $nl } }
@@ -126,6 +144,17 @@ pub fn legal_ground(id: &str) -> Option<&'static LegalGround> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eu_acts_are_cited_by_their_dutch_titles_on_dutch_pages() {
+        for g in LEGAL_GROUNDS.iter().filter(|g| g.jurisdiction == "EU") {
+            let nl = g.reference_in("nl");
+            assert!(nl.starts_with("Verordening") || nl.starts_with("Richtlijn"), "{}: {nl}", g.id);
+            assert_eq!(g.reference_in("en"), g.reference);
+        }
+        let nl_ground = legal_ground("nl-sr-254ba").expect("listed");
+        assert_eq!(nl_ground.reference_in("nl"), nl_ground.reference_in("en"));
+    }
 
     #[test]
     fn ids_are_unique_and_the_dutch_grounds_of_the_spec_are_there() {

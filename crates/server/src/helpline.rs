@@ -530,8 +530,8 @@ pub async fn sync(state: &AppState) -> Result<SyncReport, HelplineError> {
 /// The outbox payload of a request e-mail (`reminder` 0 for the first). Holds what the platform
 /// needs under Art. 16(2) and nothing about the person helped.
 pub fn email_payload(r: &RequestRecord, to: &str, platform: &str, language: &str, reminder: i64) -> serde_json::Value {
-    let reference =
-        staydown_domain::legal_grounds::legal_ground(&r.legal_ground).map_or(r.legal_ground.as_str(), |g| g.reference);
+    let reference = staydown_domain::legal_grounds::legal_ground(&r.legal_ground)
+        .map_or(r.legal_ground.as_str(), |g| g.reference_in(language));
     serde_json::json!({
         "to": to,
         "language": language,

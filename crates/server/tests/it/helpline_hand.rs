@@ -118,6 +118,7 @@ async fn the_case_page_marks_a_web_form_request_sent() {
         assert!(body.contains(&action) && body.contains("https://w.example/report-abuse"), "{body}");
         assert!(!body.contains(&format!("/staff/helpline/requests/{id}/answer")), "no answer before it is sent");
         assert!(body.contains("Time in Europe/Amsterdam."), "the form says which clock it reads: {body}");
+        assert!(body.contains("— art. 254ba Wetboek van Strafrecht</dd>"), "the ground by its title: {body}");
 
         let sent = format!("/staff/helpline/requests/{id}/sent");
         let (status, _, body) = post_form(&app, &sent, &cookie, &[("csrf", &csrf), ("at", "2999-01-01T10:00")]).await;

@@ -415,6 +415,10 @@ impl CasePage {
     fn zone(&self) -> String {
         self.ctx.tz.iana_name().unwrap_or("UTC").to_owned()
     }
+    /// A legal ground by its title and provision in the page language (the stored id when unknown).
+    fn ground_label(&self, id: &str) -> String {
+        crate::staff::pages::names::legal_ground(&self.ctx, id)
+    }
     fn opened(&self) -> String {
         when(&self.ctx, self.case.created_at)
     }
@@ -444,7 +448,14 @@ impl CasePage {
         LEGAL_GROUNDS
             .iter()
             .map(|g| {
-                (g.id, format!("{} — {}", g.reference, if self.ctx.code() == "nl" { g.label.nl } else { g.label.en }))
+                (
+                    g.id,
+                    format!(
+                        "{} — {}",
+                        g.reference_in(self.ctx.code()),
+                        if self.ctx.code() == "nl" { g.label.nl } else { g.label.en }
+                    ),
+                )
             })
             .collect()
     }

@@ -247,7 +247,16 @@ impl DecisionFields {
         let nl = ctx.code() == "nl";
         let legal_grounds = staydown_domain::legal_grounds::LEGAL_GROUNDS
             .iter()
-            .map(|g| (g.id, format!("{} — {}", if nl { g.label.nl } else { g.label.en }, g.reference)))
+            .map(|g| {
+                (
+                    g.id,
+                    format!(
+                        "{} — {}",
+                        if nl { g.label.nl } else { g.label.en },
+                        g.reference_in(if nl { "nl" } else { "en" })
+                    ),
+                )
+            })
             .collect();
         DecisionFields { form, errors, legal_grounds }
     }

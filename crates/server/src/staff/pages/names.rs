@@ -91,7 +91,7 @@ pub fn date(ctx: &Ctx, d: time::Date) -> String {
 pub fn legal_ground(ctx: &Ctx, id: &str) -> String {
     staydown_domain::legal_grounds::LEGAL_GROUNDS.iter().find(|g| g.id == id).map_or_else(
         || id.to_owned(),
-        |g| format!("{} — {}", if ctx.code() == "nl" { g.label.nl } else { g.label.en }, g.reference),
+        |g| format!("{} — {}", if ctx.code() == "nl" { g.label.nl } else { g.label.en }, g.reference_in(ctx.code())),
     )
 }
 
