@@ -203,3 +203,11 @@ staff-admin-err-org-name = Give the organisation's name (1 to 200 characters).
 staff-admin-err-key-role = Choose trusted flagger, authority or platform.
 staff-admin-err-conflict = This already exists, or it was changed meanwhile. Open the page again and check.
 staff-admin-err-not-found = This was not found. It may have been removed meanwhile.
+
+staff-admin-action-block = Block the upload
+staff-admin-action-hold = Hold for review
+staff-admin-action-flag = Flag only
+staff-admin-provenance-victim = Reported by victims
+staff-admin-provenance-helpline = From a helpline
+staff-admin-provenance-external = External hash list
+staff-admin-provenance-decision = Confirmed by our decisions

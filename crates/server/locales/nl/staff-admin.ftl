@@ -203,3 +203,11 @@ staff-admin-err-org-name = Geef de naam van de organisatie (1 tot 200 tekens).
 staff-admin-err-key-role = Kies betrouwbare flagger, autoriteit of platform.
 staff-admin-err-conflict = Dit bestaat al, of het is intussen gewijzigd. Open de pagina opnieuw en controleer het.
 staff-admin-err-not-found = Dit is niet gevonden. Misschien is het intussen verwijderd.
+
+staff-admin-action-block = Upload blokkeren
+staff-admin-action-hold = Vasthouden voor beoordeling
+staff-admin-action-flag = Alleen markeren
+staff-admin-provenance-victim = Gemeld door slachtoffers
+staff-admin-provenance-helpline = Van een hulplijn
+staff-admin-provenance-external = Externe hashlijst
+staff-admin-provenance-decision = Bevestigd door onze besluiten

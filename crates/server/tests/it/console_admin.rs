@@ -296,6 +296,9 @@ async fn admins_create_import_and_export_banks_in_the_console() {
         assert_eq!(status, 200);
         assert!(html.contains(pdq) && html.contains(sha), "the entries are listed");
         assert!(html.contains("Imported 2 entries"), "the import is confirmed: {html}");
+        // In words: the action, the origin of the hashes, and who added the entries.
+        assert!(html.contains("Hold for review") && html.contains("External hash list"), "{html}");
+        assert!(html.contains("ada (console)") && !html.contains("key:session-"), "{html}");
 
         let (status, location, _) = post_form(
             &app,

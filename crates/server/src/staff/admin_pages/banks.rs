@@ -71,6 +71,12 @@ impl BanksPage {
     fn provenances(&self) -> Vec<&'static str> {
         BankProvenance::ALL.iter().map(|p| p.as_str()).collect()
     }
+    fn action_label(&self, a: &str) -> String {
+        super::action_label(&self.ctx, a)
+    }
+    fn provenance_label(&self, p: &str) -> String {
+        super::provenance_label(&self.ctx, p)
+    }
 }
 
 /// `?done=` after a change.
@@ -178,9 +184,20 @@ pub struct BankPage {
     notice: Option<String>,
     formats: Vec<&'static str>,
     actions: Vec<&'static str>,
+    /// Who added each entry, by name (`principal → name`).
+    who: std::collections::HashMap<String, String>,
 }
 
 impl BankPage {
+    fn action_label(&self, a: &str) -> String {
+        super::action_label(&self.ctx, a)
+    }
+    fn provenance_label(&self, p: &str) -> String {
+        super::provenance_label(&self.ctx, p)
+    }
+    fn added_by(&self, principal: &str) -> String {
+        self.who.get(principal).cloned().unwrap_or_else(|| principal.to_owned())
+    }
     fn when(&self, t: &time::OffsetDateTime) -> String {
         when(&self.ctx, *t)
     }
@@ -210,6 +227,15 @@ async fn bank_page(
             (Err(e), _) | (_, Err(e)) => return super::failure(&console, &e.into()),
         };
     let next_after = if entries.len() as i64 == PAGE { entries.last().map(|e| e.seq) } else { None };
+    let mut principals = match crate::staff::pages::names::Principals::load(store, &console.ctx).await {
+        Ok(p) => p,
+        Err(e) => return super::failure(&console, &e),
+    };
+    let actors: Vec<String> = entries.iter().map(|e| e.added_by.clone()).collect();
+    if let Err(e) = principals.learn_sessions(store, &console.ctx, &actors).await {
+        return super::failure(&console, &e);
+    }
+    let who = actors.into_iter().map(|a| (a.clone(), principals.name(&a))).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = BankPage {
         ctx: console.ctx,
@@ -223,6 +249,7 @@ async fn bank_page(
         notice,
         formats: Format::ALL.iter().map(|f| f.as_str()).collect(),
         actions: BankAction::ALL.iter().map(|a| a.as_str()).collect(),
+        who,
     };
     (status, page).into_response()
 }

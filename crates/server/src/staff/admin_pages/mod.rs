@@ -102,6 +102,27 @@ fn label_key(field: &str) -> Option<&'static str> {
     })
 }
 
+/// A bank's action on a match (`block`, `hold`, `flag`) in the page language (the code when unknown).
+pub fn action_label(ctx: &Ctx, action: &str) -> String {
+    match action {
+        "block" => ctx.t("staff-admin-action-block"),
+        "hold" => ctx.t("staff-admin-action-hold"),
+        "flag" => ctx.t("staff-admin-action-flag"),
+        other => other.to_owned(),
+    }
+}
+
+/// Where a bank's hashes come from (`victim_submitted`, …) in the page language.
+pub fn provenance_label(ctx: &Ctx, provenance: &str) -> String {
+    match provenance {
+        "victim_submitted" => ctx.t("staff-admin-provenance-victim"),
+        "helpline" => ctx.t("staff-admin-provenance-helpline"),
+        "external_list" => ctx.t("staff-admin-provenance-external"),
+        "confirmed_decision" => ctx.t("staff-admin-provenance-decision"),
+        other => other.to_owned(),
+    }
+}
+
 /// The page-language text for a field error of the API: the codes the admin forms can meet have
 /// their own message; any other is the API's own (English) text on English pages and a general
 /// "not accepted" elsewhere, so a Dutch page never shows English.
