@@ -526,6 +526,7 @@ async fn the_appeal_page_decides_and_refuses_four_eyes_readably() {
         .await;
         let (_, _, list) = page(&app, "/staff/appeals", Some(&sara)).await;
         assert!(list.contains(&appeal[..8]), "{list}");
+        assert!(list.contains("<td>No action</td>"), "the list says what was decided: {list}");
         let path = format!("/staff/appeals/{appeal}/decision");
         let (status, _, body) =
             post_form(&app, &path, &sara, &[("csrf", &sara_csrf), ("outcome", "reversed"), ("reasons", "Mine.")]).await;

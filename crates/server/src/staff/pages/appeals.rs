@@ -33,6 +33,21 @@ pub struct AppealRow {
     pub received: String,
     pub age_hours: i64,
     pub may_decide: bool,
+    /// What the decision under appeal did, in words (its restrictions, or "no action").
+    pub decided: String,
+}
+
+/// What a decision did, in the page language: its restrictions joined, or "No action".
+fn decided_in_words(ctx: &Ctx, decision: &staydown_store::DecisionRecord) -> String {
+    let r = &decision.decision.restrictions;
+    let mut keys: Vec<&'static str> = r.visibility.iter().map(|v| restriction_key(v.as_str())).collect();
+    if let Some(a) = r.account {
+        keys.push(restriction_key(a.as_str()));
+    }
+    if keys.is_empty() {
+        return ctx.t("staff-decide-no-action");
+    }
+    keys.into_iter().map(|k| ctx.t(k)).collect::<Vec<_>>().join(", ")
 }
 
 /// The catalogue key naming who appealed.
@@ -60,7 +75,12 @@ pub async fn list(State(state): State<AppState>, console: Console) -> Result<Res
     let mut rows = Vec::new();
     for a in state.store().open_appeals(500).await? {
         let may_decide = senior && !state.store().appeal_excluded_deciders(&a.decision_id).await?.contains(&me);
+        let decided = match state.store().decision(&a.decision_id).await? {
+            Some(d) => decided_in_words(&console.ctx, &d),
+            None => "—".to_owned(),
+        };
         rows.push(AppealRow {
+            decided,
             short: crate::staff::short_id(&a.id),
             case_short: crate::staff::short_id(&a.case_id),
             case_id: a.case_id,
