@@ -39,8 +39,6 @@ staff-password-wrong-current = The current password is wrong.
 staff-password-too-short = The new password must be at least { $min } characters.
 
 staff-form-errors = Please correct the following
-staff-take-conflict-title = Someone else has this case
-staff-take-conflict-text = Another reviewer took this case first, or it is no longer open. Pick another case from the queue.
 staff-source-article-16 = Notice (Art. 16)
 staff-source-trusted-flagger = Trusted flagger
 staff-source-authority-order = Authority order
@@ -276,3 +274,4 @@ staff-decide-err-automated = Choose how far the decision was automated.
 staff-decision-in-force = in force
 staff-decision-reversed = reversed after an appeal
 staff-decision-replaced = replaced after an appeal
+staff-take-conflict-flash = You could not take this case: someone else took it first, or it is no longer open. See below who has it.

@@ -39,8 +39,6 @@ staff-password-wrong-current = Het huidige wachtwoord klopt niet.
 staff-password-too-short = Het nieuwe wachtwoord moet minstens { $min } tekens hebben.
 
 staff-form-errors = Verbeter het volgende
-staff-take-conflict-title = Iemand anders heeft deze zaak
-staff-take-conflict-text = Een andere beoordelaar nam deze zaak eerder, of de zaak is niet meer open. Kies een andere zaak uit de wachtrij.
 staff-source-article-16 = Melding (art. 16)
 staff-source-trusted-flagger = Betrouwbare flagger
 staff-source-authority-order = Bevel van een autoriteit
@@ -276,3 +274,4 @@ staff-decide-err-automated = Kies in hoeverre het besluit geautomatiseerd is.
 staff-decision-in-force = van kracht
 staff-decision-reversed = teruggedraaid na bezwaar
 staff-decision-replaced = vervangen na bezwaar
+staff-take-conflict-flash = Je kon deze zaak niet oppakken: iemand anders was eerder, of de zaak is niet meer open. Hieronder staat wie hem heeft.

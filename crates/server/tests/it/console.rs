@@ -649,6 +649,11 @@ async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text
         assert!(body.contains("id=\"taken-by-other\"") && body.contains("ann has taken this case"), "{body}");
         let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&ann)).await;
         assert!(!body.contains("id=\"taken-by-other\""), "not to the one who took it");
+        // Ben presses "take" on a stale queue: the case page says who has it, with a 409.
+        let (status, _, body) =
+            post_form(&app, &format!("/staff/cases/{case}/take"), &ben, &[("csrf", &ben_csrf)]).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("You could not take this case") && body.contains("ann has taken this case"), "{body}");
 
         let decide = format!("/staff/cases/{case}/decision");
         fn no_action<'a>(csrf: &'a str, text: &'a str) -> [(&'a str, &'a str); 2] {

@@ -252,8 +252,18 @@ pub async fn take(
     match state.store().take_case(&id, &console.session.principal(), false, state.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{id}?taken=1")).into_response()),
         Err(staydown_store::StoreError::NotFound) => Ok(console.message(StatusCode::NOT_FOUND, tk("staff-not-found"))),
+        // Someone else has it, or it is decided: the case page itself (409), which names who has
+        // it or shows the decision.
         Err(staydown_store::StoreError::Conflict(_)) => {
-            Ok(console.message(StatusCode::CONFLICT, tk("staff-take-conflict")))
+            let flash = Some(console.ctx.t("staff-take-conflict-flash"));
+            super::case::respond(
+                &state,
+                &console,
+                &id,
+                StatusCode::CONFLICT,
+                super::case::Extras { flash, ..Default::default() },
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
