@@ -229,3 +229,44 @@ async fn helpline_form_errors_name_their_fields_and_mark_their_controls() {
         "{body}"
     );
 }
+
+/// The intake and referral forms sent twice (a double click, a reload of the answer) record
+/// once: the second send lands where the first did.
+#[tokio::test]
+async fn helpline_forms_sent_twice_record_once() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let (cookie, csrf) = sign_in(&app, "cees").await;
+        let submission_of = |html: &str| {
+            let needle = "name=\"submission\" value=\"";
+            let at = html.find(needle).expect("the form carries a submission value") + needle.len();
+            html[at..at + 32].to_owned()
+        };
+        let (_, _, form) = page(&app, "/staff/helpline/cases/new", Some(&cookie)).await;
+        let submission = submission_of(&form);
+        let fields =
+            [("csrf", csrf.as_str()), ("submission", &submission), ("summary", "A deepnude shared in a class chat.")];
+        let (first, second) = tokio::join!(
+            post_form(&app, "/staff/helpline/cases", &cookie, &fields),
+            post_form(&app, "/staff/helpline/cases", &cookie, &fields)
+        );
+        assert_eq!(first.0, 303);
+        assert_eq!((second.0, &second.1), (303, &first.1), "both land on the one case");
+        let now = time::OffsetDateTime::now_utc();
+        let cases = app.store().help_cases(now - time::Duration::days(1), now + time::Duration::days(1)).await.unwrap();
+        assert_eq!(cases.len(), 1, "{cases:?}");
+        let case_page = first.1.clone();
+
+        let (_, _, html) = page(&app, &case_page, Some(&cookie)).await;
+        let submission = submission_of(&html[html.find("/referrals\"").expect("the referral form")..]);
+        let refer = format!("{case_page}/referrals");
+        let fields = [("csrf", csrf.as_str()), ("submission", &submission), ("kind", "police")];
+        for _ in 0..2 {
+            let (status, _, _) = post_form(&app, &refer, &cookie, &fields).await;
+            assert_eq!(status, 303);
+        }
+        assert_eq!(app.store().helpline_referrals(&cases[0].id).await.unwrap().len(), 1);
+    })
+    .await;
+}

@@ -156,6 +156,8 @@ pub struct NewCasePage {
     chrome: Chrome,
     errors: Errors,
     typed: FormData,
+    /// This form's submission value (`pages::once`): sent twice, it opens one case.
+    submission: String,
 }
 
 impl NewCasePage {
@@ -189,8 +191,14 @@ impl NewCasePage {
 /// The intake form.
 pub async fn new_form(console: Console) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
-    Ok(NewCasePage { ctx: console.ctx, chrome: console.chrome, errors: Errors::default(), typed: FormData::default() }
-        .into_response())
+    Ok(NewCasePage {
+        ctx: console.ctx,
+        chrome: console.chrome,
+        errors: Errors::default(),
+        typed: FormData::default(),
+        submission: crate::pages::once::new_submission(),
+    }
+    .into_response())
 }
 
 fn opt(s: String) -> Option<String> {
@@ -231,17 +239,32 @@ pub async fn create(
         reporting_organisation: opt(form.get("reporting_organisation")),
         contact: has_contact.then_some(contact),
     };
-    match api::open_case(&state, &console.caller().principal(), draft).await {
-        Ok(id) => return Ok(see_other(&format!("/staff/helpline/cases/{id}"))),
-        Err(e) => {
-            for (field, message) in form_errors(&console, e)?.0 {
-                errors.add(&field, message);
-            }
+    // A second send of the same form (double click, reload of the answer) opens one case.
+    let submission = form.get(crate::pages::once::FIELD);
+    let ctx = console.ctx.clone();
+    let filing = async {
+        match api::open_case(&state, &console.caller().principal(), draft).await {
+            Ok(id) => return see_other(&format!("/staff/helpline/cases/{id}")),
+            Err(e) => match form_errors(&console, e) {
+                Ok(found) => {
+                    for (field, message) in found.0 {
+                        errors.add(&field, message);
+                    }
+                }
+                Err(r) => return r,
+            },
         }
-    }
-    let mut page = NewCasePage { ctx: console.ctx, chrome: console.chrome, errors, typed: form }.into_response();
-    *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(page)
+        let kept = if crate::pages::once::well_formed(&submission) {
+            submission.clone()
+        } else {
+            crate::pages::once::new_submission()
+        };
+        let mut page = NewCasePage { ctx: console.ctx, chrome: console.chrome, errors, typed: form, submission: kept }
+            .into_response();
+        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        page
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, "staff:/staff/helpline/cases", &submission, &body, filing).await)
 }
 
 /// One removal request as the case page shows it.
@@ -311,6 +334,8 @@ pub struct CasePage {
     hashes: Vec<(String, String, String)>,
     /// The form that failed (`request`, `answer-<id>`, `referral`, `evidence`, `hashes`, `notice`).
     failed: String,
+    /// A fresh submission value for the forms that must not record twice (`pages::once`).
+    submission: String,
     errors: Errors,
     typed: FormData,
 }
@@ -560,6 +585,7 @@ async fn case_page(
         failed: failed.to_owned(),
         errors,
         typed,
+        submission: crate::pages::once::new_submission(),
     };
     Ok((status, page).into_response())
 }
@@ -732,13 +758,21 @@ pub async fn refer(
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
     let kind = opt(form.get("kind"));
-    match api::add_referral(&state, &console.caller().principal(), &id, kind.as_deref()).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#referrals"))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &id, false, "referral", errors, form).await
+    // A second send of the same form (double click, reload) records one referral.
+    let submission = form.get(crate::pages::once::FIELD);
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/referrals"));
+    let filing = async {
+        match api::add_referral(&state, &console.caller().principal(), &id, kind.as_deref()).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#referrals")),
+            Err(e) => match form_errors(&console, e) {
+                Ok(errors) => {
+                    case_page(&state, console, &id, false, "referral", errors, form).await.unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
         }
-    }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &body, filing).await)
 }
 
 /// `POST /staff/helpline/cases/{id}/hashes`: the hash sets the caseworker's browser made
