@@ -371,7 +371,7 @@ pub async fn render(
             at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
                 .map(|t| when(&ctx, t))
                 .unwrap_or_default(),
-            what: format!("{} · {}", e.action, super::names::audit_detail(&e.detail)),
+            what: format!("{} · {}", e.action, super::names::audit_detail(&ctx, &e.detail)),
             who: who.name(&e.actor),
         })
         .collect();

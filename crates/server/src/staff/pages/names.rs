@@ -97,15 +97,24 @@ pub fn legal_ground(ctx: &Ctx, id: &str) -> String {
 
 /// An audit entry's detail (a JSON object) as `field: value` pairs, empty values left out;
 /// anything that is not an object is shown as it is.
-pub fn audit_detail(detail: &str) -> String {
+///
+/// Times stored as milliseconds since the epoch (keys ending in `_ms`: `deadline_ms`, `until_ms`)
+/// are written as times in the service's time zone, under the key without the suffix.
+pub fn audit_detail(ctx: &Ctx, detail: &str) -> String {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail) else {
         return detail.to_owned();
     };
     map.iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| match v {
-            serde_json::Value::String(s) => format!("{}: {s}", k.replace('_', " ")),
-            other => format!("{}: {other}", k.replace('_', " ")),
+        .map(|(k, v)| {
+            let time = k.strip_suffix("_ms").zip(v.as_i64()).and_then(|(name, ms)| {
+                Some((name, time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?))
+            });
+            match (time, v) {
+                (Some((name, t)), _) => format!("{}: {}", name.replace('_', " "), super::when(ctx, t)),
+                (None, serde_json::Value::String(s)) => format!("{}: {s}", k.replace('_', " ")),
+                (None, other) => format!("{}: {other}", k.replace('_', " ")),
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -117,10 +126,12 @@ mod tests {
 
     #[test]
     fn audit_details_read_as_pairs_without_nulls() {
+        let ctx = Ctx::new(crate::pages::Lang::En, String::new(), String::new(), "/", None);
         assert_eq!(
-            audit_detail(r#"{"from":null,"first_pick_up":true,"state":"removed"}"#),
+            audit_detail(&ctx, r#"{"from":null,"first_pick_up":true,"state":"removed"}"#),
             "first pick up: true; state: removed"
         );
-        assert_eq!(audit_detail("not json"), "not json");
+        assert_eq!(audit_detail(&ctx, r#"{"deadline_ms":1764493200000}"#), "deadline: 2025-11-30 09:00 UTC");
+        assert_eq!(audit_detail(&ctx, "not json"), "not json");
     }
 }
