@@ -71,7 +71,6 @@ staff-queue-col-notices = Notices
 staff-queue-col-taken = Taken by
 staff-queue-overdue-badge = Overdue
 staff-queue-taken-mine = You
-staff-queue-taken-other = Another reviewer
 staff-queue-taken-none = Nobody yet
 staff-queue-take = Take
 staff-queue-take-case = case { $case }

@@ -71,7 +71,6 @@ staff-queue-col-notices = Meldingen
 staff-queue-col-taken = Genomen door
 staff-queue-overdue-badge = Te laat
 staff-queue-taken-mine = Jij
-staff-queue-taken-other = Een andere beoordelaar
 staff-queue-taken-none = Nog niemand
 staff-queue-take = Nemen
 staff-queue-take-case = zaak { $case }

@@ -649,6 +649,8 @@ async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text
         assert!(body.contains("id=\"taken-by-other\"") && body.contains("ann has taken this case"), "{body}");
         let (_, _, body) = page(&app, &format!("/staff/cases/{case}"), Some(&ann)).await;
         assert!(!body.contains("id=\"taken-by-other\""), "not to the one who took it");
+        let (_, _, queue) = page(&app, "/staff/queue", Some(&ben)).await;
+        assert!(queue.contains("ann") && !queue.contains("Another reviewer"), "the queue names who has it: {queue}");
         // Ben presses "take" on a stale queue: the case page says who has it, with a 409.
         let (status, _, body) =
             post_form(&app, &format!("/staff/cases/{case}/take"), &ben, &[("csrf", &ben_csrf)]).await;

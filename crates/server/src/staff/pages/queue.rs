@@ -62,6 +62,8 @@ pub struct Row {
     pub notices: i64,
     /// `mine`, `other` or `none`.
     pub taken: &'static str,
+    /// Who has it, by name, when someone else does.
+    pub taken_by: String,
 }
 
 /// The queue page.
@@ -193,6 +195,7 @@ pub async fn queue(
     let (filter, errors) = filter(&form, &console);
     let now = state.now();
     let me = console.session.principal();
+    let who = super::names::Principals::load(state.store(), &console.ctx).await?;
     let rows = if errors.is_empty() {
         state
             .store()
@@ -200,6 +203,7 @@ pub async fn queue(
             .await?
             .into_iter()
             .map(|r| Row {
+                taken_by: r.assignee.as_deref().map(|a| who.name(a)).unwrap_or_default(),
                 short: crate::staff::short_id(&r.item.case_id),
                 category: category_label(&console.ctx, &r.item.category),
                 sources: r.item.sources.iter().map(|s| source_key(s.as_str())).collect(),
