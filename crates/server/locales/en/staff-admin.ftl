@@ -211,3 +211,4 @@ staff-admin-provenance-victim = Reported by victims
 staff-admin-provenance-helpline = From a helpline
 staff-admin-provenance-external = External hash list
 staff-admin-provenance-decision = Confirmed by our decisions
+staff-admin-tr-report-language = The tables follow the report layout the Commission set in Implementing Regulation (EU) 2024/2835, with its English headings.

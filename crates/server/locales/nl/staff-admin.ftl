@@ -211,3 +211,4 @@ staff-admin-provenance-victim = Gemeld door slachtoffers
 staff-admin-provenance-helpline = Van een hulplijn
 staff-admin-provenance-external = Externe hashlijst
 staff-admin-provenance-decision = Bevestigd door onze besluiten
+staff-admin-tr-report-language = De tabellen volgen de indeling die de Commissie vastlegde in Uitvoeringsverordening (EU) 2024/2835, met de Engelse kopjes daarvan.
