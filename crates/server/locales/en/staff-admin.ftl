@@ -212,3 +212,5 @@ staff-admin-provenance-helpline = From a helpline
 staff-admin-provenance-external = External hash list
 staff-admin-provenance-decision = Confirmed by our decisions
 staff-admin-tr-report-language = The tables follow the report layout the Commission set in Implementing Regulation (EU) 2024/2835, with its English headings.
+staff-admin-key-repeated-title = This key was already issued
+staff-admin-key-repeated-text = This form was sent before, and its key was issued and shown once, on the answer to it: it is never shown again. If it was not copied, revoke it in the list of keys and issue a new one.

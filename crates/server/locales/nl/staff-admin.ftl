@@ -212,3 +212,5 @@ staff-admin-provenance-helpline = Van een hulplijn
 staff-admin-provenance-external = Externe hashlijst
 staff-admin-provenance-decision = Bevestigd door onze besluiten
 staff-admin-tr-report-language = De tabellen volgen de indeling die de Commissie vastlegde in Uitvoeringsverordening (EU) 2024/2835, met de Engelse kopjes daarvan.
+staff-admin-key-repeated-title = Deze sleutel is al uitgegeven
+staff-admin-key-repeated-text = Dit formulier is eerder verstuurd en de sleutel is toen één keer getoond, als antwoord erop: hij wordt nooit opnieuw getoond. Is hij niet gekopieerd? Trek hem dan in via de lijst met sleutels en geef een nieuwe uit.

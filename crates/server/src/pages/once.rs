@@ -11,6 +11,9 @@
 //! - a send while the first is still running waits for it (up to [`WAIT`]), then redirects to its
 //!   result, or answers a readable 409 page asking to try again in a moment.
 //!
+//! A form whose answer is shown only once (an API key) uses [`file_once_shown`]: its second send
+//! gets a page saying so, never the secret again and never a second one.
+//!
 //! A form without a well-formed `submission` value (an old page, a hand-made request) is filed
 //! without this protection, as before.
 
@@ -58,17 +61,58 @@ pub async fn file_once<F>(
 where
     F: Future<Output = Response>,
 {
+    once(state, ctx, scope, submission, body, filing, None::<fn() -> Response>).await
+}
+
+/// Like [`file_once`] for a form whose answer is a page shown only once (an API key): a successful
+/// (2xx) answer is remembered without its body, and a second send of the same form gets
+/// `repeated()` (a page that says it was done and shown once) instead of doing it again.
+pub async fn file_once_shown<F, R>(
+    state: &AppState,
+    ctx: &Ctx,
+    scope: &str,
+    submission: &str,
+    body: &[u8],
+    filing: F,
+    repeated: R,
+) -> Response
+where
+    F: Future<Output = Response>,
+    R: FnOnce() -> Response,
+{
+    once(state, ctx, scope, submission, body, filing, Some(repeated)).await
+}
+
+async fn once<F, R>(
+    state: &AppState,
+    ctx: &Ctx,
+    scope: &str,
+    submission: &str,
+    body: &[u8],
+    filing: F,
+    repeated: Option<R>,
+) -> Response
+where
+    F: Future<Output = Response>,
+    R: FnOnce() -> Response,
+{
     if !well_formed(submission) {
         return filing.await;
     }
     let key = hex::encode(Sha256::digest(body));
     let store = state.store();
     let mut waited = Duration::ZERO;
+    let shown = repeated.is_some();
     loop {
         match store.claim_idempotency_key(scope, &key, &key, state.now()).await {
             Ok(IdempotencyState::Claimed) => break,
             Ok(IdempotencyState::Answered { location: Some(to), .. }) => return Redirect::to(&to).into_response(),
-            Ok(IdempotencyState::Answered { .. }) => return filing.await,
+            Ok(IdempotencyState::Answered { .. }) => {
+                return match repeated {
+                    Some(page) => page(),
+                    None => filing.await,
+                };
+            }
             Ok(IdempotencyState::InProgress { .. }) if waited < WAIT => {
                 tokio::time::sleep(POLL).await;
                 waited += POLL;
@@ -82,11 +126,15 @@ where
     }
     let mut release = Release { state: state.clone(), scope: scope.to_owned(), key: key.clone(), armed: true };
     let response = filing.await;
+    let status = response.status();
     let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if response.status().is_redirection()
-        && let Some(to) = location
-    {
-        match store.record_idempotent_answer(scope, &key, response.status().as_u16(), "", Some(&to), &[]).await {
+    let keep = match (&location, status) {
+        (Some(_), s) if s.is_redirection() => true,
+        (_, s) => shown && s.is_success(),
+    };
+    if keep {
+        // Never the body: a page shown once (a key) must not be kept anywhere.
+        match store.record_idempotent_answer(scope, &key, status.as_u16(), "", location.as_deref(), &[]).await {
             Ok(()) => release.armed = false,
             Err(e) => tracing::warn!(error = %e, scope, "could not keep a form's result for a second send"),
         }

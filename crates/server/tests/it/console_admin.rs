@@ -358,3 +358,32 @@ async fn console_forms_without_the_session_token_change_nothing() {
     let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
     assert!(keys.as_array().unwrap().iter().all(|k| k["name"] != "Forged"), "no key was issued");
 }
+
+/// The key form sent twice (a reload of the answer that showed the key) issues one key, and the
+/// second answer says the key was shown once — it never shows a key again.
+#[tokio::test]
+async fn a_key_form_sent_twice_issues_one_key() {
+    let app = TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let admin_key = app.key(Role::Admin, "bootstrap").await;
+    let who = signed_in(&app, &admin_key, "adam", Role::Admin).await;
+    let (_, _, html) = get_page(&app, "/staff/admin", Some(&who)).await;
+    let form = &html[html.find("action=\"/staff/admin/keys\"").expect("the key form")..];
+    let needle = "name=\"submission\" value=\"";
+    let at = form.find(needle).expect("a submission value") + needle.len();
+    let submission = form[at..at + 32].to_owned();
+    let fields = [
+        ("csrf", who.csrf.as_str()),
+        ("submission", submission.as_str()),
+        ("name", "Offlimits"),
+        ("role", "trusted_flagger"),
+    ];
+    let (status, _, first) = post_form(&app, "/staff/admin/keys", Some(&who), &fields).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first.contains("sd_"), "the key is shown once: {first}");
+    let (status, _, again) = post_form(&app, "/staff/admin/keys", Some(&who), &fields).await;
+    assert_eq!(status, 409, "{again}");
+    assert!(again.contains("This key was already issued") && !again.contains("sd_"), "{again}");
+    let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+    let issued = keys.as_array().unwrap().iter().filter(|k| k["name"] == "Offlimits").count();
+    assert_eq!(issued, 1, "{keys}");
+}

@@ -10,7 +10,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -47,6 +47,8 @@ pub struct AdminPage {
     errors: Vec<Problem>,
     notice: Option<&'static str>,
     now: time::OffsetDateTime,
+    /// A fresh submission value for the key form (`pages::once`): sent twice, it issues one key.
+    submission: String,
 }
 
 impl AdminPage {
@@ -178,6 +180,7 @@ async fn render(state: &AppState, console: Console, extra: Extra) -> Response {
         errors: extra.errors,
         notice,
         now: state.now(),
+        submission: crate::pages::once::new_submission(),
         ctx: console.ctx,
         chrome: console.chrome,
     };
@@ -273,10 +276,24 @@ pub async fn account_action(
 
 /// `POST /staff/admin/keys`: a key for a trusted flagger, authority or platform. The key is shown
 /// once, on the answer to this form; only its digest is stored.
-pub async fn issue_key(State(state): State<AppState>, console: Console, Form(form): Form<KeyForm>) -> Response {
+///
+/// Sent twice (a reload of the answer, a double click), the form issues one key: the second send
+/// gets a page saying the key was issued and shown once (`pages::once::file_once_shown`).
+pub async fn issue_key(State(state): State<AppState>, console: Console, RawForm(body): RawForm) -> Response {
+    let typed = crate::pages::form::FormData::parse(&body);
+    let form = KeyForm { csrf: typed.get("csrf"), name: typed.get("name"), role: typed.get("role") };
     if let Some(r) = refused(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
     }
+    let submission = typed.get(crate::pages::once::FIELD);
+    let (ctx, again) = (console.ctx.clone(), console.clone());
+    let filing = issue_key_checked(&state, console, form);
+    let repeated = move || again.message(StatusCode::CONFLICT, tk("staff-admin-key-repeated"));
+    crate::pages::once::file_once_shown(&state, &ctx, "staff:/staff/admin/keys", &submission, &body, filing, repeated)
+        .await
+}
+
+async fn issue_key_checked(state: &AppState, console: Console, form: KeyForm) -> Response {
     let mut errors = Vec::new();
     let name = form.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
@@ -287,14 +304,15 @@ pub async fn issue_key(State(state): State<AppState>, console: Console, Form(for
         errors.push(Problem::new(&console.ctx, "key-role", t("staff-admin-err-key-role")));
     }
     let Some(role) = role.filter(|_| errors.is_empty()) else {
-        return render(&state, console, Extra { key_form: form, errors, ..Extra::default() }).await;
+        // A refusal (422) is not kept: the corrected form issues the key.
+        return render(state, console, Extra { key_form: form, errors, ..Extra::default() }).await;
     };
     let (id, key) = crate::auth::generate_api_key();
     let digest = staydown_domain::secret_digest(&key);
     if let Err(e) = state.store().create_api_key(&id, &name, role, &digest, state.now()).await {
         return super::failure(&console, &e.into());
     }
-    render(&state, console, Extra { new_key: Some(key), ..Extra::default() }).await
+    render(state, console, Extra { new_key: Some(key), ..Extra::default() }).await
 }
 
 /// A form with only its CSRF token.
