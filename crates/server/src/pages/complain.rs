@@ -58,10 +58,10 @@ pub async fn page(
         Some("") => errors.add("code", ctx.t("complain-err-empty")),
         Some(code) => match state.store().appellant(&decision, &secret_digest(code)).await {
             Ok(Some((Appellant::Uploader, _))) => {
-                return Redirect::to(&super::statement::url(&decision_id, &code)).into_response();
+                return Redirect::to(&super::statement::url(&decision_id, code)).into_response();
             }
             Ok(Some((Appellant::Notifier, Some(notice)))) => {
-                return Redirect::to(&super::track::url(&notice, &code)).into_response();
+                return Redirect::to(&super::track::url(&notice, code)).into_response();
             }
             Ok(_) => errors.add("code", ctx.t("complain-err-unknown")),
             Err(e) => {
