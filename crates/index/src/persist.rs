@@ -226,7 +226,7 @@ fn import_level<R: Read>(r: &mut Budget<'_, R>) -> Result<Level, ImportError> {
     let removed: Vec<u64> = r.words(n.div_ceil(64))?;
     let ones: u64 = removed.iter().map(|w| u64::from(w.count_ones())).sum();
     check(ones == n_removed, "tombstones do not match their count")?;
-    if n % 64 != 0 {
+    if !n.is_multiple_of(64) {
         check(removed[n / 64] >> (n % 64) == 0, "tombstones past the last entry")?;
     }
     let plans = plans_for(&layout, &dir_bits, n);

@@ -524,9 +524,9 @@ proptest! {
 fn a_full_size_level_round_trips_with_four_byte_slots_and_every_id_form() {
     let mut rng = crate::SplitMix64(9);
     for ids in [
-        (0..5000u64).map(|i| i * 2).collect::<Vec<_>>(),         // packed deltas
-        (0..5000u64).map(|i| i * 70_000).collect::<Vec<_>>(),    // narrow offsets
-        (0..5000u64).map(|i| i << 40).collect::<Vec<_>>(),       // wide
+        (0..5000u64).map(|i| i * 2).collect::<Vec<_>>(),      // packed deltas
+        (0..5000u64).map(|i| i * 70_000).collect::<Vec<_>>(), // narrow offsets
+        (0..5000u64).map(|i| i << 40).collect::<Vec<_>>(),    // wide
     ] {
         let entries: Vec<(u64, Hash256)> = ids.iter().map(|&id| (id, rng.hash())).collect();
         let mut index = MatchIndex::new();

@@ -148,7 +148,11 @@ impl BankIndex {
             .await
             .map_err(|e| staydown_store::StoreError::Corrupt(format!("snapshot reader: {e}")))?;
         // Where a start's time goes (issue 16 goal 4): the file is read and validated in one pass.
-        tracing::info!(database_seconds, read_seconds = started.elapsed().as_secs_f64() - database_seconds, "index snapshot read");
+        tracing::info!(
+            database_seconds,
+            read_seconds = started.elapsed().as_secs_f64() - database_seconds,
+            "index snapshot read"
+        );
         let file = match read {
             Ok(file) => file,
             Err(why) => return Ok(Loaded::Refused(why)),

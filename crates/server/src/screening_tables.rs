@@ -121,7 +121,8 @@ impl Entries {
     pub(super) fn sorted(&self) -> impl Iterator<Item = (u64, EntryInfo)> + '_ {
         let mut added: Vec<(u64, EntryInfo)> = self.added.iter().map(|(k, v)| (*k, *v)).collect();
         added.sort_unstable_by_key(|e| e.0);
-        let base = (0..self.keys.len()).filter(|&pos| !self.removed.is_set(pos)).map(|pos| (self.keys[pos], self.infos[pos]));
+        let base =
+            (0..self.keys.len()).filter(|&pos| !self.removed.is_set(pos)).map(|pos| (self.keys[pos], self.infos[pos]));
         merge_sorted(base, added.into_iter(), |a, b| a.0 <= b.0)
     }
 }
@@ -179,8 +180,7 @@ impl<const N: usize> Digests<N> {
     }
 
     pub(super) fn insert(&mut self, digest: [u8; N], key: u64) {
-        let range = self.range(&digest);
-        if let Some(pos) = range.clone().find(|&pos| self.pairs[pos].1 == key) {
+        if let Some(pos) = self.range(&digest).find(|&pos| self.pairs[pos].1 == key) {
             self.removed.set(pos, false);
             return;
         }
@@ -191,8 +191,7 @@ impl<const N: usize> Digests<N> {
     }
 
     pub(super) fn remove(&mut self, digest: &[u8; N], key: u64) {
-        let range = self.range(digest);
-        if let Some(pos) = range.clone().find(|&pos| self.pairs[pos].1 == key) {
+        if let Some(pos) = self.range(digest).find(|&pos| self.pairs[pos].1 == key) {
             self.removed.set(pos, true);
             return;
         }
