@@ -540,3 +540,23 @@ fn a_full_size_level_round_trips_with_four_byte_slots_and_every_id_form() {
         }
     }
 }
+
+/// Targeted damage is refused with its reason: a slot past the entries, a stray tombstone.
+#[test]
+fn out_of_range_slots_and_stray_tombstones_are_refused() {
+    let mut rng = crate::SplitMix64(3);
+    let n = 1000usize;
+    let index = MatchIndex::from_entries((0..n as u64).map(|id| (id, rng.hash())));
+    let bytes = export(&index);
+    // One level and no tail: the level's tombstones end the export, its slots come just before.
+    let tombstones = n.div_ceil(64) * 8;
+    let slots_end = bytes.len() - tombstones;
+    let import = |bytes: &[u8]| MatchIndex::import(&mut &bytes[..], bytes.len() as u64);
+    let mut bad_slot = bytes.clone();
+    bad_slot[slots_end - 3..slots_end].copy_from_slice(&[0xFF, 0xFF, 0x00]);
+    assert!(import(&bad_slot).unwrap_err().to_string().contains("slot points past"));
+    let mut stray = bytes.clone();
+    stray[bytes.len() - 8] |= 1;
+    assert!(import(&stray).unwrap_err().to_string().contains("tombstones"));
+    assert_eq!(import(&bytes).unwrap().len(), n);
+}
