@@ -9,6 +9,7 @@
 # FILL=0: the database already holds the entries (from an earlier run); insert none.
 # KEEP=1: leave the snapshot file in place (with SNAP=FILE).
 # FROM_DB=0: skip the start without a snapshot (at 10M it takes minutes and gigabytes).
+# COLD=1: also start once with the snapshot file dropped from the page cache (read from disk).
 set -eu
 URL=$1; N=$2; BIN=${3:-target/debug/staydown}
 SNAP=${SNAP:-$(mktemp -d)/index.snapshot}   # SNAP=FILE keeps the snapshot (and its log) there
@@ -32,7 +33,7 @@ ready() { # seconds from start until /readyz answers (the index is built before 
   rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
   kill $pid; wait $pid 2>/dev/null || true
   echo "$(echo "$end - $start" | bc) s to serve, RSS ${rss} kB"
-  grep -o 'index snapshot loaded.*\|screening index ready.*\|bank index built.*' "$SNAP.log" | sed 's/\x1b\[[0-9;]*m//g' || true
+  grep -o 'index snapshot read.*\|index snapshot loaded.*\|screening index ready.*\|bank index built.*' "$SNAP.log" | sed 's/\x1b\[[0-9;]*m//g' || true
 }
 echo "== $(psql -tA "$URL" -c 'SELECT count(*) FROM bank_entries') entries: staydown bank snapshot; load: $(uptime)"
 /usr/bin/time -f "%e s wall, %M kB max RSS" "$BIN" bank snapshot --database "$URL" --out "$SNAP"
@@ -43,5 +44,10 @@ if [ "${FROM_DB:-1}" != 0 ]; then
 fi
 echo "== screener from the snapshot"
 ready --index-snapshot "$SNAP"
+if [ "${COLD:-0}" = 1 ]; then
+  echo "== screener from the snapshot, the file dropped from the page cache first"
+  dd if="$SNAP" iflag=nocache count=0 2>/dev/null
+  ready --index-snapshot "$SNAP"
+fi
 echo "load after: $(uptime)"
 [ -n "${KEEP:-}" ] || rm -f "$SNAP" "$SNAP.log"

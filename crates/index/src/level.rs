@@ -40,20 +40,20 @@ pub(crate) enum Strategy {
 
 /// See the module documentation.
 pub(crate) struct Level {
-    ids: Ids,
-    hashes: Vec<Hash256>,
-    layout: Layout,
+    pub(crate) ids: Ids,
+    pub(crate) hashes: Vec<Hash256>,
+    pub(crate) layout: Layout,
     /// Directory bits of each table.
-    dir_bits: Vec<u32>,
+    pub(crate) dir_bits: Vec<u32>,
     /// Each table's directory.
-    dirs: Vec<Directory>,
+    pub(crate) dirs: Vec<Directory>,
     /// Every table's slots, table after table, `slot_bytes` little-endian bytes each.
-    slots: Vec<u8>,
+    pub(crate) slots: Vec<u8>,
     /// Bytes per slot: 3 while the level has at most 2^24 entries, else 4.
-    slot_bytes: usize,
-    removed: Vec<u64>,
-    n_removed: usize,
-    plans: Vec<Plan>,
+    pub(crate) slot_bytes: usize,
+    pub(crate) removed: Vec<u64>,
+    pub(crate) n_removed: usize,
+    pub(crate) plans: Vec<Plan>,
 }
 
 /// Entry ids by slot, ascending, in the narrowest of three forms:
@@ -63,14 +63,14 @@ pub(crate) struct Level {
 ///   ids handed out by a database sequence do;
 /// - `Narrow`: `u32` offsets from the smallest id when the ids span less than 2^32;
 /// - `Wide`: as they are.
-enum Ids {
+pub(crate) enum Ids {
     Packed { base: u64, blocks: Vec<u32>, deltas: Vec<u8>, delta_bytes: usize, len: usize },
     Narrow { base: u64, offsets: Vec<u32> },
     Wide(Vec<u64>),
 }
 
 /// Slots per block of [`Ids::Packed`].
-const ID_BLOCK: usize = 32;
+pub(crate) const ID_BLOCK: usize = 32;
 
 impl Ids {
     fn new(ids: Vec<u64>) -> Self {
@@ -102,7 +102,7 @@ impl Ids {
         Self::Packed { base: first, blocks, deltas, delta_bytes, len: ids.len() }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Self::Packed { len, .. } => *len,
             Self::Narrow { offsets, .. } => offsets.len(),
@@ -111,7 +111,7 @@ impl Ids {
     }
 
     #[inline]
-    fn get(&self, slot: usize) -> u64 {
+    pub(crate) fn get(&self, slot: usize) -> u64 {
         match self {
             Self::Packed { base, blocks, deltas, delta_bytes, .. } => {
                 base + u64::from(blocks[slot / ID_BLOCK]) + u64::from(packed_delta(deltas, *delta_bytes, slot))
@@ -158,15 +158,15 @@ fn packed_delta(deltas: &[u8], bytes: usize, slot: usize) -> u16 {
 /// starts as `rel_bytes`-byte offsets from it. Aligned so a line is one memory access.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Line([u8; 64]);
+pub(crate) struct Line(pub(crate) [u8; 64]);
 
 /// A table's directory: where each bucket's slots start, for `2^bits + 1` bucket boundaries.
 /// Stored in cache lines of a `u32` base plus 1-, 2- or 4-byte offsets from it (the narrowest
 /// that holds the table's largest line: 60, 30 or 15 buckets per line), so a probe still costs
 /// one memory access, as a `u32` per bucket would, at about a quarter or half of its size.
-struct Directory {
-    lines: Vec<Line>,
-    rel_bytes: usize,
+pub(crate) struct Directory {
+    pub(crate) lines: Vec<Line>,
+    pub(crate) rel_bytes: usize,
 }
 
 impl Directory {
@@ -199,7 +199,7 @@ impl Directory {
 
     /// The slots of bucket `b`: `start..end` positions in its table.
     #[inline(always)]
-    fn bucket(&self, b: usize) -> (usize, usize) {
+    pub(crate) fn bucket(&self, b: usize) -> (usize, usize) {
         match self.rel_bytes {
             1 => self.bucket_in::<1, 60>(b),
             2 => self.bucket_in::<2, 30>(b),

@@ -36,12 +36,14 @@
 
 mod hash;
 mod level;
+mod persist;
 mod plan;
 mod rng;
 #[cfg(test)]
 mod tests;
 
 pub use hash::{HASH_BITS, Hash256};
+pub use persist::{FORMAT_VERSION, ImportError};
 pub use rng::SplitMix64;
 
 use level::{Level, MAX_LEVEL_ENTRIES, Strategy};

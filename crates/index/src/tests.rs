@@ -269,11 +269,40 @@ fn run_case(case: &Case) {
         check_all(&index, &model, query, radius.saturating_sub(1));
         check_all(&index, &model, query, radius + 1);
     }
+    // Export and import (an index snapshot): the copy answers every query like the original,
+    // and takes further updates like it.
+    let mut copy = round_trip(&index);
+    assert_eq!((copy.len(), copy.level_count()), (index.len(), index.level_count()));
+    for query in &queries {
+        check_all(&copy, &model, query, radius);
+    }
+    if let Some(id) = model.keys().next().copied() {
+        assert_eq!(copy.remove(id), model.remove(&id));
+        let hash = plant(&mut rng, &queries[0], 1, Pattern::Random);
+        let id = fresh_id(&mut rng, &model, case.id_mode);
+        model.insert(id, hash);
+        copy.insert(id, hash);
+    }
+    for query in &queries {
+        check_all(&copy, &model, query, radius);
+    }
+    let mut index = copy;
     index.compact();
     assert!(index.level_count() <= 1);
     for query in &queries {
         check_all(&index, &model, query, radius);
     }
+}
+
+fn export(index: &MatchIndex) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    index.export(&mut bytes).unwrap();
+    bytes
+}
+
+fn round_trip(index: &MatchIndex) -> MatchIndex {
+    let bytes = export(index);
+    MatchIndex::import(&mut bytes.as_slice(), bytes.len() as u64).unwrap()
 }
 
 proptest! {
@@ -433,4 +462,101 @@ fn clustered_entries_widen_the_directory_and_stay_exact() {
 fn index_is_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<MatchIndex>();
+}
+
+/// An index with several levels, a tail, tombstones and both slot widths' worth of structure.
+fn small_index(seed: u64) -> MatchIndex {
+    let mut rng = crate::SplitMix64(seed);
+    let mut index = MatchIndex::from_entries((0..3000u64).map(|id| (id * 3, rng.hash())));
+    index.tail_capacity = 64;
+    for id in 10_000..10_200u64 {
+        index.insert(id, rng.hash());
+    }
+    for id in (0..3000u64).step_by(7) {
+        index.remove(id * 3);
+    }
+    assert!(index.level_count() >= 2 && !index.tail.is_empty());
+    index
+}
+
+/// Every truncation of an export is refused, never a panic; so is a wrong budget.
+#[test]
+fn truncated_exports_are_refused() {
+    let bytes = export(&small_index(1));
+    for cut in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+        assert!(MatchIndex::import(&mut &bytes[..cut], bytes.len() as u64).is_err(), "cut at {cut}");
+    }
+    assert!(MatchIndex::import(&mut bytes.as_slice(), bytes.len() as u64 - 1).is_err());
+    assert!(MatchIndex::import(&mut bytes.as_slice(), bytes.len() as u64).is_ok());
+    let mut other_version = bytes.clone();
+    other_version[10] ^= 1;
+    let refused = MatchIndex::import(&mut other_version.as_slice(), bytes.len() as u64).unwrap_err();
+    assert!(refused.to_string().contains("format"), "{refused}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// A damaged or hostile export (bytes overwritten anywhere, counts and offsets included) is
+    /// refused or, where the damage is only in hash values, imported; it never panics, and an
+    /// imported one searches without panicking.
+    #[test]
+    fn damaged_exports_are_refused_or_searchable(seed in any::<u64>(), flips in prop::collection::vec((any::<u32>(), any::<u8>()), 1..6)) {
+        let index = small_index(seed % 4);
+        let mut bytes = export(&index);
+        let mut rng = crate::SplitMix64(seed);
+        for (at, value) in flips {
+            // Half of the damage in the first 200 bytes, where counts and layouts live.
+            let at = if at % 2 == 0 { at as usize % 200 } else { at as usize % bytes.len() };
+            bytes[at] = value;
+        }
+        if let Ok(copy) = MatchIndex::import(&mut bytes.as_slice(), bytes.len() as u64) {
+            for _ in 0..4 {
+                let query = rng.hash();
+                let _ = copy.search(&query, 64);
+            }
+            let _ = copy.get(3);
+        }
+    }
+}
+
+#[test]
+fn a_full_size_level_round_trips_with_four_byte_slots_and_every_id_form() {
+    let mut rng = crate::SplitMix64(9);
+    for ids in [
+        (0..5000u64).map(|i| i * 2).collect::<Vec<_>>(),      // packed deltas
+        (0..5000u64).map(|i| i * 70_000).collect::<Vec<_>>(), // narrow offsets
+        (0..5000u64).map(|i| i << 40).collect::<Vec<_>>(),    // wide
+    ] {
+        let entries: Vec<(u64, Hash256)> = ids.iter().map(|&id| (id, rng.hash())).collect();
+        let mut index = MatchIndex::new();
+        index.slot_bytes_override = Some(4);
+        index.extend(entries.iter().copied());
+        let copy = round_trip(&index);
+        let model: BTreeMap<u64, Hash256> = entries.iter().copied().collect();
+        for (_, hash) in entries.iter().step_by(500) {
+            let query = plant(&mut rng, hash, 20, Pattern::Spread);
+            check_all(&copy, &model, &query, 31);
+        }
+    }
+}
+
+/// Targeted damage is refused with its reason: a slot past the entries, a stray tombstone.
+#[test]
+fn out_of_range_slots_and_stray_tombstones_are_refused() {
+    let mut rng = crate::SplitMix64(3);
+    let n = 1000usize;
+    let index = MatchIndex::from_entries((0..n as u64).map(|id| (id, rng.hash())));
+    let bytes = export(&index);
+    // One level and no tail: the level's tombstones end the export, its slots come just before.
+    let tombstones = n.div_ceil(64) * 8;
+    let slots_end = bytes.len() - tombstones;
+    let import = |bytes: &[u8]| MatchIndex::import(&mut &bytes[..], bytes.len() as u64);
+    let mut bad_slot = bytes.clone();
+    bad_slot[slots_end - 3..slots_end].copy_from_slice(&[0xFF, 0xFF, 0x00]);
+    assert!(import(&bad_slot).unwrap_err().to_string().contains("slot points past"));
+    let mut stray = bytes.clone();
+    stray[bytes.len() - 8] |= 1;
+    assert!(import(&stray).unwrap_err().to_string().contains("tombstones"));
+    assert_eq!(import(&bytes).unwrap().len(), n);
 }

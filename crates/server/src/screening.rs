@@ -33,8 +33,16 @@ use crate::AppState;
 #[path = "screening_snapshot.rs"]
 pub mod snapshot;
 
+/// Lookup tables by entry key and digest: sorted flat arrays plus the changes since (issue 16).
+#[path = "screening_tables.rs"]
+mod tables;
+use tables::{Digests, Entries};
+
 /// Changes read from the database per round trip.
 const CHANGE_BATCH: i64 = 10_000;
+
+/// Live entries read from the database per round trip when the index is built from it.
+const ENTRY_PAGE: i64 = 50_000;
 
 #[derive(Debug, Clone)]
 struct BankInfo {
@@ -198,10 +206,10 @@ struct State {
     head: i64,
     banks: Vec<BankInfo>,
     bank_slots: HashMap<String, u32>,
-    entries: HashMap<u64, EntryInfo>,
+    entries: Entries,
     pdq: MatchIndex,
-    sha256: HashMap<[u8; 32], Vec<u64>>,
-    md5: HashMap<[u8; 16], Vec<u64>>,
+    sha256: Digests<32>,
+    md5: Digests<16>,
     /// Frames of banked videos (issue 17), keyed by [`frame_key`].
     frames: MatchIndex,
     videos: HashMap<u64, VideoInfo>,
@@ -268,16 +276,10 @@ impl State {
             self.pdq.insert(e.key, Hash256::from_bytes(bytes));
         }
         if let Some(h) = decode::<32>(e.sha256.as_deref()) {
-            let keys = self.sha256.entry(h).or_default();
-            if !keys.contains(&e.key) {
-                keys.push(e.key);
-            }
+            self.sha256.insert(h, e.key);
         }
         if let Some(h) = decode::<16>(e.md5.as_deref()) {
-            let keys = self.md5.entry(h).or_default();
-            if !keys.contains(&e.key) {
-                keys.push(e.key);
-            }
+            self.md5.insert(h, e.key);
         }
     }
 
@@ -300,16 +302,10 @@ impl State {
                 pdq.push((e.key, Hash256::from_bytes(bytes)));
             }
             if let Some(h) = decode::<32>(e.sha256.as_deref()) {
-                let keys = self.sha256.entry(h).or_default();
-                if !keys.contains(&e.key) {
-                    keys.push(e.key);
-                }
+                self.sha256.insert(h, e.key);
             }
             if let Some(h) = decode::<16>(e.md5.as_deref()) {
-                let keys = self.md5.entry(h).or_default();
-                if !keys.contains(&e.key) {
-                    keys.push(e.key);
-                }
+                self.md5.insert(h, e.key);
             }
         }
         self.pdq.extend(pdq);
@@ -323,21 +319,11 @@ impl State {
                 self.frames.remove(frame_key(e.key, pos));
             }
         }
-        if let Some(h) = decode::<32>(e.sha256.as_deref())
-            && let Some(keys) = self.sha256.get_mut(&h)
-        {
-            keys.retain(|k| *k != e.key);
-            if keys.is_empty() {
-                self.sha256.remove(&h);
-            }
+        if let Some(h) = decode::<32>(e.sha256.as_deref()) {
+            self.sha256.remove(&h, e.key);
         }
-        if let Some(h) = decode::<16>(e.md5.as_deref())
-            && let Some(keys) = self.md5.get_mut(&h)
-        {
-            keys.retain(|k| *k != e.key);
-            if keys.is_empty() {
-                self.md5.remove(&h);
-            }
+        if let Some(h) = decode::<16>(e.md5.as_deref()) {
+            self.md5.remove(&h, e.key);
         }
     }
 
@@ -472,12 +458,12 @@ impl State {
             }
         };
         if let Some(h) = &q.sha256 {
-            for &key in self.sha256.get(h).map_or(&[][..], Vec::as_slice) {
+            for key in self.sha256.keys(h) {
                 push(key, self.found(key, MatchedHash::Sha256, None, 0));
             }
         }
         if let Some(h) = &q.md5 {
-            for &key in self.md5.get(h).map_or(&[][..], Vec::as_slice) {
+            for key in self.md5.keys(h) {
                 push(key, self.found(key, MatchedHash::Md5, None, 0));
             }
         }
@@ -585,17 +571,26 @@ impl BankIndex {
     pub async fn catch_up(&self, store: &Store) -> Result<i64, StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
         if !self.is_loaded() {
-            // Head first, entries second: see `Store::live_bank_entries`.
+            // Head first, entries second: see `Store::live_bank_entries_after`. Read page by page
+            // in key order into flat arrays, so that the peak is the index, not the rows.
             let head = store.bank_head().await?;
-            let banks = store.banks().await?;
-            let entries = store.live_bank_entries().await?;
+            let banks = store.bank_settings().await?;
             let mut fresh = State { loaded: true, head, ..State::default() };
             fresh.set_banks(&banks);
-            let mut pdq = Vec::with_capacity(entries.len());
-            let mut frames = Vec::new();
-            for e in &entries {
-                if let Some(info) = fresh.entry_info(e) {
-                    fresh.entries.insert(e.key, info);
+            let (mut keys, mut infos, mut pdq, mut frames) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let (mut sha256, mut md5) = (Vec::new(), Vec::new());
+            let mut after = 0;
+            loop {
+                let page = store.live_bank_entries_after(after, ENTRY_PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.key;
+                for e in &page {
+                    let Some(info) = fresh.entry_info(e) else {
+                        tracing::warn!(entry = %e.id, bank = %e.bank_id, "bank entry of an unknown bank or with a bad id; not indexed");
+                        continue;
+                    };
+                    keys.push(e.key);
+                    infos.push(info);
                     if let Some(vpdq) = &e.vpdq {
                         let matchable = matchable_frames(vpdq);
                         frames.extend(matchable.iter().enumerate().map(|(pos, (_, h))| (frame_key(e.key, pos), *h)));
@@ -609,13 +604,20 @@ impl BankIndex {
                         pdq.push((e.key, Hash256::from_bytes(bytes)));
                     }
                     if let Some(h) = decode::<32>(e.sha256.as_deref()) {
-                        fresh.sha256.entry(h).or_default().push(e.key);
+                        sha256.push((h, e.key));
                     }
                     if let Some(h) = decode::<16>(e.md5.as_deref()) {
-                        fresh.md5.entry(h).or_default().push(e.key);
+                        md5.push((h, e.key));
                     }
                 }
+                if (page.len() as i64) < ENTRY_PAGE {
+                    break;
+                }
             }
+            fresh.entries = Entries::from_sorted(keys, infos)
+                .map_err(|why| StoreError::Corrupt(format!("live bank entries: {why}")))?;
+            fresh.sha256 = Digests::from_unsorted(sha256);
+            fresh.md5 = Digests::from_unsorted(md5);
             fresh.pdq = MatchIndex::from_entries(pdq);
             fresh.frames = MatchIndex::from_entries(frames);
             tracing::info!(entries = fresh.entries.len(), banks = banks.len(), head, "bank index built");
@@ -635,7 +637,7 @@ impl BankIndex {
                     BankChangeKind::ImportCommitted { bank_id, .. } => !state.bank_slots.contains_key(bank_id),
                 })
             };
-            let banks = if unknown_bank { Some(store.banks().await?) } else { None };
+            let banks = if unknown_bank { Some(store.bank_settings().await?) } else { None };
             if let Some(banks) = &banks {
                 self.state.write().map_err(|_| poisoned())?.set_banks(banks);
             }

@@ -528,6 +528,21 @@ impl Store {
         sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?.iter().map(bank_from_row).collect()
     }
 
+    /// Every bank's settings, like [`Store::banks`] but with `entry_count` 0: it does not count
+    /// the entries, which at 10M entries takes seconds (the screening index needs the settings
+    /// only, at every start and on every bank change).
+    pub async fn bank_settings(&self) -> Result<Vec<Bank>> {
+        sqlx::query(
+            "SELECT b.id, b.name, b.description, b.action, b.threshold, b.provenance, b.created_at, b.created_by, \
+             b.video_query_pct, b.video_banked_pct, b.dihedral, b.hashed_by, CAST(0 AS BIGINT) AS entry_count FROM banks b ORDER BY b.name",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(bank_from_row)
+        .collect()
+    }
+
     /// One bank by name.
     pub async fn bank(&self, name: &str) -> Result<Option<Bank>> {
         let sql = format!("SELECT {BANK_COLUMNS} FROM banks b WHERE b.name = $1");
@@ -649,6 +664,24 @@ impl Store {
              LEFT JOIN bank_entry_videos v ON v.entry_id = e.id WHERE {} ORDER BY e.seq",
             live("e.")
         )))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(indexed_from_row)
+        .collect()
+    }
+
+    /// Like [`Store::live_bank_entries`], one page at a time: at most `limit` live entries with
+    /// a key (`seq`) above `after_key`, in key order (pass the last key of a page to get the next).
+    /// Read [`Store::bank_head`] before the first page and replay changes after it, as there.
+    pub async fn live_bank_entries_after(&self, after_key: u64, limit: i64) -> Result<Vec<IndexedEntry>> {
+        sqlx::query(AssertSqlSafe(format!(
+            "SELECT e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq FROM bank_entries e \
+             LEFT JOIN bank_entry_videos v ON v.entry_id = e.id WHERE e.seq > $1 AND {} ORDER BY e.seq LIMIT $2",
+            live("e.")
+        )))
+        .bind(i64::try_from(after_key).unwrap_or(i64::MAX))
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?
         .iter()

@@ -289,6 +289,13 @@ async fn an_index_snapshot_is_checked_against_the_change_log_and_caught_up() {
         assert!(expected.iter().all(|m| !m.contains(&removed_later)));
         assert_eq!(matches_of(&from_snapshot, &queries), expected, "snapshot + change log = the database");
         assert_eq!(from_snapshot.applied(), from_database.applied());
+        // A snapshot of an index loaded from one and caught up since (tables with changes kept
+        // beside them) loads back to the same answers.
+        let again = dir.path().join("again.snapshot");
+        assert_eq!(from_snapshot.write_snapshot(app.store(), &again).await.unwrap().1, 3);
+        let reloaded = BankIndex::default();
+        assert!(matches!(reloaded.load_snapshot(app.store(), &again).await.unwrap(), Loaded::Used { entries: 3, .. }));
+        assert_eq!(matches_of(&reloaded, &queries), expected, "a snapshot of a snapshot");
 
         // Another database's snapshot, a truncated file and a foreign file are refused.
         let other = crate::support::TestApp::start(app.backend).await;
@@ -313,6 +320,18 @@ async fn an_index_snapshot_is_checked_against_the_change_log_and_caught_up() {
         std::fs::write(&path, &bytes[..bytes.len() - 20]).unwrap();
         let why = refused(BankIndex::default().load_snapshot(app.store(), &path).await.unwrap());
         assert!(why.contains("damaged or truncated"), "{why}");
+        // One byte changed anywhere (here in the middle, among the arrays) is caught.
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 2] ^= 0x40;
+        std::fs::write(&path, &flipped).unwrap();
+        let why = refused(BankIndex::default().load_snapshot(app.store(), &path).await.unwrap());
+        assert!(why.contains("damaged or truncated"), "{why}");
+        // A file of the first format (rows, rebuilt at load) is refused by its version.
+        let mut version_1 = bytes.clone();
+        version_1[15] = 1;
+        std::fs::write(&path, &version_1).unwrap();
+        let why = refused(BankIndex::default().load_snapshot(app.store(), &path).await.unwrap());
+        assert!(why.contains("format 1"), "{why}");
         std::fs::write(&path, b"not a snapshot at all, just text").unwrap();
         let why = refused(BankIndex::default().load_snapshot(app.store(), &path).await.unwrap());
         assert!(why.contains("not a staydown index snapshot"), "{why}");
