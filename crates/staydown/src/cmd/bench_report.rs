@@ -7,9 +7,11 @@
 //! The synthetic year comes from `Store::bench_seed_decided_chunk` (benchmark data only: generated
 //! by the database, bypassing intake and the audit chain, `--chunk` cases a transaction, each with
 //! the rollups of the days it completes), into a fresh SQLite file unless `--database` names an
-//! empty database (or one an interrupted run of the same command left: it resumes). The comparison covers the notices table
-//! (Art. 15(1)(b): counts, actions by basis, medians of time to action, trusted-flagger variants,
-//! TOTAL and per category); the full report is timed too.
+//! empty database (or one an interrupted run of the same command left: it resumes). The
+//! rollups-against-SQL check covers every section; the in-memory one the notices table (Art.
+//! 15(1)(b): counts, actions by basis, medians of time to action, trusted-flagger variants, TOTAL
+//! and per category). `--rebuild-rollups` also times a rebuild from the rows and requires the
+//! same report from it.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
