@@ -209,7 +209,7 @@ struct Group {
     rows: i64,
 }
 
-fn day_of(ms: i64) -> i64 {
+pub(crate) fn day_of(ms: i64) -> i64 {
     ms.div_euclid(DAY_MS)
 }
 

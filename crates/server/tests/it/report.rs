@@ -652,3 +652,41 @@ async fn ai_sections_from_rollups_count_each_case_once_over_any_span_of_days() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_chunked_benchmark_generator_keeps_the_rollups_a_rebuild_computes() {
+    each_backend(|app| async move {
+        let store = app.store();
+        // 300 cases over 10 days, one every 48 minutes: decisions up to 48 h and complaints up to
+        // 6 days after receipt fall into the days of later chunks, which start mid-day.
+        let (start, span) = (datetime!(2025-03-01 0:00 UTC), Duration::days(10));
+        let mut next = 1;
+        for last in [37, 100, 101, 250, 300] {
+            store.bench_seed_decided_chunk(next, last, 300, start, span).await.unwrap();
+            next = last + 1;
+        }
+        // A chunk that does not continue where the database stands is refused.
+        assert!(store.bench_seed_decided_chunk(5, 10, 300, start, span).await.is_err());
+        assert_eq!(store.count_notices().await.unwrap(), 300);
+        let mut periods = vec![Period::days(date!(2025 - 01 - 01), date!(2025 - 12 - 31))];
+        let mut day = date!(2025 - 02 - 28);
+        while day <= date!(2025 - 03 - 20) {
+            periods.push(Period::days(day, day));
+            day = day.next_day().unwrap();
+        }
+        let mut kept = Vec::new();
+        for p in &periods {
+            let report = store.transparency_report(*p).await.unwrap();
+            assert_agree(&report, &store.transparency_report_sql(*p).await.unwrap());
+            kept.push(report);
+        }
+        // Own-initiative and automated cases (a quarter of them) have no notice in that table.
+        assert!(count(&kept[0], "notices", &["TOTAL"], "notices_received") > 200);
+        // A rebuild from the rows writes what the chunks kept.
+        assert!(store.rebuild_rollups().await.unwrap() > 0);
+        for (p, old) in periods.iter().zip(&kept) {
+            assert_eq!(&store.transparency_report(*p).await.unwrap(), old, "{p:?}");
+        }
+    })
+    .await;
+}
