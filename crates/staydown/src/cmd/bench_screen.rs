@@ -54,7 +54,8 @@ pub struct BenchScreenArgs {
     #[arg(long)]
     reference_workers: Option<usize>,
     /// Before the HTTP run, time each step of the screening path on one thread, over every photo
-    /// (`--stages` rounds of them), and print the microseconds per upload of each.
+    /// (at least `--stages` rounds of them and half a second of CPU per step), and print the CPU
+    /// microseconds per upload of each.
     #[arg(long, default_value_t = 0)]
     stages: usize,
 }
@@ -137,20 +138,28 @@ fn stages(state: &AppState, photos: &[Vec<u8>], rounds: usize) -> anyhow::Result
     let hashed: Vec<_> =
         photos.iter().map(|p| staydown_media::hash_image_bytes(p, &limits)).collect::<Result<Vec<_>, _>>()?;
     // Mean CPU microseconds of this thread per photo of `step`: over all photos and over each kind.
+    // The thread's CPU clock advances by scheduler ticks (a few ms), so each kind runs for at least
+    // `rounds` passes and at least half a second of CPU.
     let time = |step: &dyn Fn(usize)| -> [f64; 3] {
         let kind = |progressive_kind: bool| {
             let chosen: Vec<usize> = (0..photos.len()).filter(|i| progressive[*i] == progressive_kind).collect();
-            let cpu = thread_cpu();
-            for _ in 0..rounds {
+            let (cpu, mut passes) = (thread_cpu(), 0usize);
+            while !chosen.is_empty()
+                && (passes < rounds || thread_cpu().saturating_sub(cpu) < Duration::from_millis(500))
+            {
                 for &i in &chosen {
                     step(i);
                 }
+                passes += 1;
             }
-            (thread_cpu().saturating_sub(cpu), chosen.len() * rounds)
+            (thread_cpu().saturating_sub(cpu), chosen.len() * passes)
         };
         let (base, prog) = (kind(false), kind(true));
         let us = |d: Duration, n: usize| d.as_secs_f64() * 1e6 / n.max(1) as f64;
-        [us(base.0 + prog.0, base.1 + prog.1), us(base.0, base.1), us(prog.0, prog.1)]
+        let (b, p) = (us(base.0, base.1), us(prog.0, prog.1));
+        // "all": the mean over the set's photos, each kind by its share.
+        let n_prog = progressive.iter().filter(|x| **x).count() as f64;
+        [(b * (photos.len() as f64 - n_prog) + p * n_prog) / photos.len() as f64, b, p]
     };
     let steps: Vec<(&str, [f64; 3])> = vec![
         ("header bounds (decode_cost)", time(&|i| sink(staydown_media::decode_cost(&photos[i], &limits)))),
@@ -181,7 +190,7 @@ fn stages(state: &AppState, photos: &[Vec<u8>], rounds: usize) -> anyhow::Result
     ];
     let n_prog = progressive.iter().filter(|p| **p).count();
     let mut out = format!(
-        "stages of one upload, one thread, {} photos ({} baseline, {n_prog} progressive) x {rounds}, CPU microseconds per upload:\n  {:<46} {:>9} {:>9} {:>11}\n",
+        "stages of one upload, one thread, {} photos ({} baseline, {n_prog} progressive), CPU microseconds per upload:\n  {:<46} {:>9} {:>9} {:>11}\n",
         photos.len(),
         photos.len() - n_prog,
         "step",
