@@ -29,7 +29,7 @@ pub(crate) struct JpegHeader {
 }
 
 /// Walks the marker segments: counts start-of-scan markers and reads the frame header.
-/// Entropy-coded data is skipped byte by byte (T.81 B.1.1.5: inside it 0xFF is followed by 0x00
+/// Entropy-coded data is skipped to its next 0xFF byte (T.81 B.1.1.5: inside it 0xFF is followed by 0x00
 /// or a restart marker).
 pub(crate) fn header(bytes: &[u8]) -> Result<JpegHeader, MediaError> {
     let corrupt = |what: &str| MediaError::Corrupt(format!("JPEG: {what}"));
@@ -40,7 +40,11 @@ pub(crate) fn header(bytes: &[u8]) -> Result<JpegHeader, MediaError> {
     let mut frame: Option<(u32, u32, bool, u32)> = None;
     while i + 1 < bytes.len() {
         if bytes[i] != 0xFF {
-            i += 1;
+            // Entropy-coded data: jump to its next 0xFF (memchr reads a word or a vector at a time).
+            match memchr::memchr(0xFF, &bytes[i..]) {
+                Some(skip) => i += skip,
+                None => break,
+            }
             continue;
         }
         let marker = bytes[i + 1];

@@ -625,10 +625,89 @@ fn scaled_luma(_bytes: &[u8], _head: &jpeg::JpegHeader, _denominator: Option<u32
     None
 }
 
-/// [`hash_image_bytes_until`] for the screening lookup: a JPEG that [`decode_jpeg_scaled`] takes
-/// is hashed from its reduced decode, anything else exactly. The second value is the scale's
-/// denominator (`None`: decoded exactly, the hashes are the stored kind). SHA-256 and MD5 are of
-/// the bytes either way; width and height are the original image's.
+/// Which exact-match digests a screening lookup computes ([`hash_image_for_lookup_until`]): only
+/// those some bank holds can match anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digests {
+    /// SHA-256 of the bytes.
+    pub sha256: bool,
+    /// MD5 of the bytes.
+    pub md5: bool,
+}
+
+impl Digests {
+    /// Both digests.
+    pub const ALL: Digests = Digests { sha256: true, md5: true };
+}
+
+/// What [`hash_image_for_lookup_until`] gives: the PDQ hashes an upload is looked up by, and the
+/// digests that were asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupHashes {
+    /// PDQ hash (from the scaled decode when `scale` is set: for the lookup only).
+    pub pdq: PdqHash,
+    /// PDQ quality 0–100.
+    pub quality: u8,
+    /// The eight dihedral PDQ variants; `dihedral.original == pdq`.
+    pub dihedral: staydown_pdq::DihedralHashes,
+    /// SHA-256 of the bytes as received, when asked for.
+    pub sha256: Option<[u8; 32]>,
+    /// MD5 of the bytes as received, when asked for.
+    pub md5: Option<[u8; 16]>,
+    /// Width of the image as the file declares it, in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The scale's denominator when the PDQ hashes came from a DCT-scaled decode; `None`: decoded
+    /// exactly, the hashes are the stored kind.
+    pub scale: Option<u32>,
+}
+
+/// The screening lookup's hashes: a JPEG that [`decode_jpeg_scaled`] takes is hashed from its
+/// reduced decode, anything else exactly; SHA-256 and MD5 (of the bytes either way) only as
+/// `digests` says. Stops as [`hash_image_bytes_until`] does.
+///
+/// # Errors
+/// As [`hash_image_bytes_until`].
+pub fn hash_image_for_lookup_until(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    stop: &dyn Fn() -> bool,
+    digests: Digests,
+) -> Result<LookupHashes, MediaError> {
+    if stop() {
+        return Err(MediaError::Stopped);
+    }
+    let (pdq, width, height, scale) = match decode_jpeg_scaled(bytes, limits)? {
+        Some(scaled) => {
+            if stop() {
+                return Err(MediaError::Stopped);
+            }
+            (scaled.pdq_dihedral(), scaled.original_width, scaled.original_height, Some(scaled.denominator))
+        }
+        None => {
+            let decoded = decode_rgb(bytes, limits)?;
+            if stop() {
+                return Err(MediaError::Stopped);
+            }
+            (decoded.pdq_dihedral(), decoded.width, decoded.height, None)
+        }
+    };
+    Ok(LookupHashes {
+        pdq: pdq.hashes.original,
+        quality: pdq.quality,
+        dihedral: pdq.hashes,
+        sha256: digests.sha256.then(|| Sha256::digest(bytes).into()),
+        md5: digests.md5.then(|| Md5::digest(bytes).into()),
+        width,
+        height,
+        scale,
+    })
+}
+
+/// [`hash_image_for_lookup_until`] with both digests, as [`ContentHashes`]. The second value is
+/// the scale's denominator (`None`: decoded exactly, the hashes are the stored kind). Width and
+/// height are the original image's.
 ///
 /// # Errors
 /// As [`hash_image_bytes_until`].
@@ -637,26 +716,17 @@ pub fn hash_image_bytes_for_lookup_until(
     limits: &DecodeLimits,
     stop: &dyn Fn() -> bool,
 ) -> Result<(ContentHashes, Option<u32>), MediaError> {
-    if stop() {
-        return Err(MediaError::Stopped);
-    }
-    let Some(scaled) = decode_jpeg_scaled(bytes, limits)? else {
-        return hash_image_bytes_until(bytes, limits, stop).map(|h| (h, None));
-    };
-    if stop() {
-        return Err(MediaError::Stopped);
-    }
-    let pdq = scaled.pdq_dihedral();
+    let l = hash_image_for_lookup_until(bytes, limits, stop, Digests::ALL)?;
     Ok((
         ContentHashes {
-            pdq: pdq.hashes.original,
-            quality: pdq.quality,
-            dihedral: pdq.hashes,
-            sha256: Sha256::digest(bytes).into(),
-            md5: Md5::digest(bytes).into(),
-            width: scaled.original_width,
-            height: scaled.original_height,
+            pdq: l.pdq,
+            quality: l.quality,
+            dihedral: l.dihedral,
+            sha256: l.sha256.unwrap_or_else(|| Sha256::digest(bytes).into()),
+            md5: l.md5.unwrap_or_else(|| Md5::digest(bytes).into()),
+            width: l.width,
+            height: l.height,
         },
-        Some(scaled.denominator),
+        l.scale,
     ))
 }

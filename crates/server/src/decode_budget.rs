@@ -59,7 +59,7 @@ pub enum JpegDecode {
     /// Every pixel, bit-exact with the reference (the default).
     #[default]
     Exact,
-    /// Straight to ½, ¼ or ⅛ size by DCT scaling (`staydown_media::hash_image_bytes_for_lookup_until`):
+    /// Straight to ½, ¼ or ⅛ size by DCT scaling (`staydown_media::hash_image_for_lookup_until`):
     /// PDQ within a few bits of the exact hash, for the lookup only.
     Scaled,
 }
@@ -112,20 +112,57 @@ pub async fn hash_upload(
     max_bytes: usize,
     provenance: bool,
 ) -> Result<Result<Hashed, staydown_media::MediaError>, ApiError> {
-    Ok(hash_upload_as(state, field, bytes, max_bytes, provenance, JpegDecode::Exact).await?.map(|(h, _)| h))
+    bounded(state, field, bytes, max_bytes, provenance, |bytes, limits, stopped| {
+        staydown_media::hash_image_bytes_until(bytes, limits, stopped)
+    })
+    .await
 }
 
-/// [`hash_upload`] for the screening lookup, decoding a JPEG as `decode` says. The second value
-/// is the scale's denominator when the PDQ hashes came from a scaled decode (`None`: exact);
-/// such hashes are for the lookup only and must not be stored or answered.
-pub async fn hash_upload_as(
+/// [`hash_upload`] for the screening lookup: a JPEG is decoded as `decode` says (DCT-scaled hashes
+/// are for the lookup only and must not be stored or answered: `LookupHashes::scale` says so), and
+/// SHA-256 and MD5 are computed only as `digests` says.
+pub async fn hash_upload_for_lookup(
+    state: &AppState,
+    field: &'static str,
+    bytes: Arc<Vec<u8>>,
+    max_bytes: usize,
+    decode: JpegDecode,
+    digests: staydown_media::Digests,
+) -> Result<
+    Result<(staydown_media::LookupHashes, Option<staydown_provenance::Provenance>), staydown_media::MediaError>,
+    ApiError,
+> {
+    bounded(state, field, bytes, max_bytes, true, move |bytes, limits, stopped| match decode {
+        JpegDecode::Scaled => staydown_media::hash_image_for_lookup_until(bytes, limits, stopped, digests),
+        JpegDecode::Exact => {
+            staydown_media::hash_image_bytes_until(bytes, limits, stopped).map(|h| staydown_media::LookupHashes {
+                pdq: h.pdq,
+                quality: h.quality,
+                dihedral: h.dihedral,
+                sha256: digests.sha256.then_some(h.sha256),
+                md5: digests.md5.then_some(h.md5),
+                width: h.width,
+                height: h.height,
+                scale: None,
+            })
+        }
+    })
+    .await
+}
+
+/// Runs `hash` on the upload within the byte limit, the decode budget and the timeout, on the
+/// blocking pool, one decode slot, then reads its provenance when `provenance` is set (see
+/// [`hash_upload`] for the errors).
+async fn bounded<T: Send + 'static>(
     state: &AppState,
     field: &'static str,
     bytes: Arc<Vec<u8>>,
     max_bytes: usize,
     provenance: bool,
-    decode: JpegDecode,
-) -> Result<Result<(Hashed, Option<u32>), staydown_media::MediaError>, ApiError> {
+    hash: impl FnOnce(&[u8], &staydown_media::DecodeLimits, &dyn Fn() -> bool) -> Result<T, staydown_media::MediaError>
+    + Send
+    + 'static,
+) -> Result<Result<(T, Option<staydown_provenance::Provenance>), staydown_media::MediaError>, ApiError> {
     let limits = staydown_media::DecodeLimits { max_bytes, ..Default::default() };
     let timeout = state.settings().screen_decode_timeout;
     let deadline = tokio::time::Instant::now() + timeout;
@@ -160,13 +197,10 @@ pub async fn hash_upload_as(
         // Held until this closure returns, i.e. until the decode's buffers are dropped.
         let _reserved = reserved;
         let stopped = || stop_flag.load(Ordering::Relaxed);
-        let (hashes, scale) = match decode {
-            JpegDecode::Exact => (staydown_media::hash_image_bytes_until(&bytes, &limits, &stopped)?, None),
-            JpegDecode::Scaled => staydown_media::hash_image_bytes_for_lookup_until(&bytes, &limits, &stopped)?,
-        };
+        let hashes = hash(&bytes, &limits, &stopped)?;
         let provenance =
             if provenance && !stopped() { staydown_provenance::analyze(&bytes, &provenance_limits).ok() } else { None };
-        Ok::<_, staydown_media::MediaError>(((hashes, provenance), scale))
+        Ok::<_, staydown_media::MediaError>((hashes, provenance))
     });
     match tokio::time::timeout_at(deadline, work).await {
         Ok(joined) => joined.map_err(|e| ApiError::Internal(format!("decoding task failed: {e}"))),

@@ -677,6 +677,15 @@ impl BankIndex {
         self.state.read().map(|s| s.search(q)).unwrap_or_default()
     }
 
+    /// The digests an upload needs for its lookup: SHA-256 when some indexed entry holds one,
+    /// MD5 likewise (issue 16: a digest no bank holds cannot match, so it is not computed).
+    pub fn digests_held(&self) -> staydown_media::Digests {
+        self.state
+            .read()
+            .map(|s| staydown_media::Digests { sha256: !s.sha256.is_empty(), md5: !s.md5.is_empty() })
+            .unwrap_or(staydown_media::Digests::ALL)
+    }
+
     /// Every entry a video upload matches (issue 17), strictest action first.
     pub fn search_video(&self, q: &VideoQuery) -> Vec<Found> {
         self.state.read().map(|s| s.search_video(q)).unwrap_or_default()

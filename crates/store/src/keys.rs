@@ -56,14 +56,30 @@ impl Store {
 
     /// The live key with this digest.
     pub async fn api_key_by_digest(&self, digest: &str) -> Result<Option<ApiKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT k.id, k.name, k.role, k.created_at, k.account_id FROM api_keys k \
-                         LEFT JOIN accounts a ON a.id = k.account_id \
-                         WHERE k.digest = $1 AND k.revoked_at IS NULL AND a.disabled_at IS NULL",
-        )
-        .bind(digest)
-        .fetch_optional(&self.pool)
-        .await?;
+        self.api_key_where(digest, None).await
+    }
+
+    /// The key with this digest if it may be used at `now`: not revoked, not expired, and its
+    /// account (if any) not disabled. This is what authentication uses: one query per request.
+    pub async fn live_api_key(&self, digest: &str, now: OffsetDateTime) -> Result<Option<ApiKeyRecord>> {
+        self.api_key_where(digest, Some(now)).await
+    }
+
+    /// The key with this digest that is not revoked and whose account is not disabled; with
+    /// `now`, also not expired at `now`.
+    async fn api_key_where(&self, digest: &str, now: Option<OffsetDateTime>) -> Result<Option<ApiKeyRecord>> {
+        const LIVE: &str = "SELECT k.id, k.name, k.role, k.created_at, k.account_id FROM api_keys k \
+                            LEFT JOIN accounts a ON a.id = k.account_id \
+                            WHERE k.digest = $1 AND k.revoked_at IS NULL AND a.disabled_at IS NULL";
+        const UNEXPIRED: &str = "SELECT k.id, k.name, k.role, k.created_at, k.account_id FROM api_keys k \
+                                 LEFT JOIN accounts a ON a.id = k.account_id \
+                                 WHERE k.digest = $1 AND k.revoked_at IS NULL AND a.disabled_at IS NULL \
+                                 AND (k.expires_at IS NULL OR k.expires_at > $2)";
+        let query = match now {
+            None => sqlx::query(LIVE).bind(digest),
+            Some(now) => sqlx::query(UNEXPIRED).bind(digest).bind(to_ms(now)),
+        };
+        let row = query.fetch_optional(&self.pool).await?;
         row.map(|row| {
             let role: String = row.try_get("role")?;
             Ok(ApiKeyRecord {
@@ -75,21 +91,6 @@ impl Store {
             })
         })
         .transpose()
-    }
-
-    /// The key with this digest if it may be used at `now`: not revoked, not expired, and its
-    /// account (if any) not disabled. This is what authentication uses.
-    pub async fn live_api_key(&self, digest: &str, now: OffsetDateTime) -> Result<Option<ApiKeyRecord>> {
-        let expired: Option<Option<i64>> = sqlx::query_scalar("SELECT expires_at FROM api_keys WHERE digest = $1")
-            .bind(digest)
-            .fetch_optional(&self.pool)
-            .await?;
-        if let Some(Some(expires_at)) = expired
-            && expires_at <= to_ms(now)
-        {
-            return Ok(None);
-        }
-        self.api_key_by_digest(digest).await
     }
 
     /// Revokes a key.

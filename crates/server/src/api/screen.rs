@@ -310,7 +310,7 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
                     }
                     bytes.extend_from_slice(&chunk);
                 }
-                image = Some(axum::body::Bytes::from(bytes));
+                image = Some(bytes);
             }
             "video" => {
                 // Streamed to a private temporary file, counting bytes against the video bound.
@@ -378,22 +378,26 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
             scaled: None,
         });
     }
-    let bytes = image.unwrap_or_default();
-
     // Bounded decoding off the async threads, within the decode memory budget, under a timeout
-    // (crate::decode_budget, issue 15).
-    let bytes = std::sync::Arc::new(bytes.to_vec());
+    // (crate::decode_budget, issue 15). The bytes as read are shared with the decode, not copied.
+    let bytes = std::sync::Arc::new(image.unwrap_or_default());
     let decode = state.settings().screen_jpeg_decode;
-    let ((hashes, provenance), scale) =
-        crate::decode_budget::hash_upload_as(state, "image", bytes.clone(), limit, true, decode)
+    // A scaled lookup answers only what it used: the digests some bank holds (an exact one, and
+    // whatever is stored, carries both: `screen_input`).
+    let digests = match decode {
+        crate::decode_budget::JpegDecode::Exact => staydown_media::Digests::ALL,
+        crate::decode_budget::JpegDecode::Scaled => state.banks().digests_held(),
+    };
+    let (hashes, provenance) =
+        crate::decode_budget::hash_upload_for_lookup(state, "image", bytes.clone(), limit, decode, digests)
             .await?
             .map_err(|e| crate::decode_budget::refusal("image", &e))?;
     Ok(Input {
         hashes: Hashes {
             pdq: Some(hashes.pdq.to_hex()),
             pdq_quality: Some(hashes.quality),
-            sha256: Some(hashes.sha256_hex()),
-            md5: Some(hashes.md5_hex()),
+            sha256: hashes.sha256.map(hex::encode),
+            md5: hashes.md5.map(hex::encode),
             vpdq: None,
         },
         dihedral: Some(hashes.dihedral.to_array().map(|h| h.to_bytes())),
@@ -402,7 +406,7 @@ async fn from_multipart(state: &AppState, mut form: Multipart) -> Result<Input, 
         uploader,
         provenance,
         video: None,
-        scaled: scale.map(|_| Scaled { bytes, limit }),
+        scaled: hashes.scale.map(|_| Scaled { bytes, limit }),
     })
 }
 
@@ -569,21 +573,17 @@ async fn screen_input(state: &AppState, caller: &Caller, mut input: Input) -> Re
 
     if let Some(scaled) = input.scaled.take() {
         // The lookup used a DCT-scaled decode. What is stored (the remembered content, the
-        // screening record, the notice and content item) and what is answered is the exact hash:
-        // decode exactly when anything will be stored, otherwise answer without a PDQ hash.
+        // screening record, the notice and content item) and what is answered is the exact hash
+        // and both digests: decode exactly when anything will be stored, otherwise answer without
+        // a PDQ hash (and with only the digests the lookup computed).
         if !found.is_empty() || input.content_id.is_some() {
-            let ((exact, _), _) = crate::decode_budget::hash_upload_as(
-                state,
-                "image",
-                scaled.bytes,
-                scaled.limit,
-                false,
-                crate::decode_budget::JpegDecode::Exact,
-            )
-            .await?
-            .map_err(|e| crate::decode_budget::refusal("image", &e))?;
+            let (exact, _) = crate::decode_budget::hash_upload(state, "image", scaled.bytes, scaled.limit, false)
+                .await?
+                .map_err(|e| crate::decode_budget::refusal("image", &e))?;
             input.hashes.pdq = Some(exact.pdq.to_hex());
             input.hashes.pdq_quality = Some(exact.quality);
+            input.hashes.sha256 = Some(exact.sha256_hex());
+            input.hashes.md5 = Some(exact.md5_hex());
         } else {
             input.hashes.pdq = None;
             input.hashes.pdq_quality = None;
