@@ -655,25 +655,11 @@ impl Store {
         Ok(max.unwrap_or(0))
     }
 
-    /// Every live entry, for building the index at start. Read [`Store::bank_head`] *before*
-    /// calling this and replay changes after that head: changes committed in between are then
-    /// applied twice, which is harmless (adds and removals are idempotent), and none is missed.
-    pub async fn live_bank_entries(&self) -> Result<Vec<IndexedEntry>> {
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq FROM bank_entries e \
-             LEFT JOIN bank_entry_videos v ON v.entry_id = e.id WHERE {} ORDER BY e.seq",
-            live("e.")
-        )))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(indexed_from_row)
-        .collect()
-    }
-
-    /// Like [`Store::live_bank_entries`], one page at a time: at most `limit` live entries with
-    /// a key (`seq`) above `after_key`, in key order (pass the last key of a page to get the next).
-    /// Read [`Store::bank_head`] before the first page and replay changes after it, as there.
+    /// The live entries for building the index at start, one page at a time: at most `limit` live
+    /// entries with a key (`seq`) above `after_key`, in key order (pass the last key of a page to
+    /// get the next). Read [`Store::bank_head`] *before* the first page and replay changes after
+    /// that head: changes committed in between are then applied twice, which is harmless (adds and
+    /// removals are idempotent), and none is missed.
     pub async fn live_bank_entries_after(&self, after_key: u64, limit: i64) -> Result<Vec<IndexedEntry>> {
         sqlx::query(AssertSqlSafe(format!(
             "SELECT e.id, e.bank_id, e.seq, e.pdq, e.pdq_quality, e.sha256, e.md5, v.vpdq FROM bank_entries e \
