@@ -208,6 +208,11 @@ impl<const N: usize> Digests<N> {
         self.pairs.len() - self.removed.count + self.added.values().map(Vec::len).sum::<usize>()
     }
 
+    /// Whether no live pair is left (O(1): an added digest with no keys is dropped on removal).
+    pub(super) fn is_empty(&self) -> bool {
+        self.pairs.len() == self.removed.count && self.added.is_empty()
+    }
+
     /// Every live pair in ascending (digest, key) order.
     pub(super) fn sorted(&self) -> impl Iterator<Item = ([u8; N], u64)> + '_ {
         let mut added: Vec<([u8; N], u64)> =
@@ -283,6 +288,7 @@ mod tests {
                 model.insert((d(digest), key));
             }
             assert_eq!(digests.len(), model.len());
+            assert_eq!(digests.is_empty(), model.is_empty());
             for n in 0..4 {
                 let mut keys = digests.keys(&d(n));
                 keys.sort_unstable();
@@ -292,5 +298,13 @@ mod tests {
             assert_eq!(digests.sorted().collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
         }
         assert!(Digests::<4>::from_sorted(vec![(d(2), 1), (d(1), 1)]).is_err());
+        // Emptied from both sides: the base's pairs removed and an added digest removed again.
+        let mut emptied = Digests::<4>::from_sorted(vec![(d(1), 1)]).expect("sorted");
+        emptied.insert(d(5), 50);
+        assert!(!emptied.is_empty());
+        emptied.remove(&d(1), 1);
+        assert!(!emptied.is_empty());
+        emptied.remove(&d(5), 50);
+        assert!(emptied.is_empty() && Digests::<4>::default().is_empty());
     }
 }
