@@ -279,8 +279,9 @@ impl AppState {
         let settings_decode_memory = settings.screen_decode_memory;
         let http = reqwest::Client::new();
         metrics::handle();
-        // Decoding is CPU-bound: at most one image per core at a time, the rest wait.
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        // Decoding is CPU-bound: about one image per core at a time, the rest wait. One slot more
+        // than cores, so that a core is not left idle while a finished decode hands its slot on.
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get) + 1;
         Self(Arc::new(Inner {
             store,
             policy,
