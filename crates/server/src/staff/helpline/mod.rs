@@ -15,6 +15,7 @@
 pub mod cases;
 pub mod chart;
 pub mod figures;
+pub mod intake;
 pub mod platforms;
 
 use axum::Router;
@@ -40,8 +41,8 @@ pub fn routes() -> Router<AppState> {
     let evidence_limit = crate::api::helpline::MAX_EVIDENCE_BYTES + 64 * 1024;
     Router::new()
         .route("/staff/helpline", get(cases::list))
-        .route("/staff/helpline/cases", post(cases::create))
-        .route("/staff/helpline/cases/new", get(cases::new_form))
+        .route("/staff/helpline/cases", post(intake::create))
+        .route("/staff/helpline/cases/new", get(intake::new_form))
         .route("/staff/helpline/cases/{id}", get(cases::show))
         .route("/staff/helpline/cases/{id}/requests", post(cases::add_request))
         .route("/staff/helpline/cases/{id}/referrals", post(cases::refer))
