@@ -151,6 +151,26 @@ pub struct VideoSettings {
     pub limits: staydown_vpdq::decode::Limits,
     /// Most frames accepted in a vPDQ sent as JSON or imported.
     pub max_vpdq_frames: usize,
+    /// Which decoder hashes uploaded videos.
+    pub decoder: VideoDecoder,
+}
+
+/// Which decoder hashes uploaded videos (docs/video.md). Both run in a child process under the
+/// video bounds (address space, wall time) and give the same vPDQ records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum VideoDecoder {
+    /// The `ffmpeg` and `ffprobe` binaries ([`staydown_vpdq::decode`]).
+    #[default]
+    Ffmpeg,
+    /// A program that runs [`staydown_vpdq::child::child_main`] (the in-process libav decoder that
+    /// skips what is not sampled and decodes independent segments side by side): `program` with
+    /// `args`, then the request and the file ([`staydown_vpdq::child::hash_file`]).
+    Child {
+        /// The program (usually this very binary, built with its `video-libav` feature).
+        program: std::path::PathBuf,
+        /// Arguments before the request (e.g. the hidden `video-child` command).
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 impl VideoSettings {
@@ -169,7 +189,13 @@ impl Default for VideoSettings {
             max_wall: Duration::from_secs(120),
             ..Default::default()
         };
-        Self { max_bytes: 200 << 20, sampling: staydown_vpdq::Sampling::default(), limits, max_vpdq_frames: 20_000 }
+        Self {
+            max_bytes: 200 << 20,
+            sampling: staydown_vpdq::Sampling::default(),
+            limits,
+            max_vpdq_frames: 20_000,
+            decoder: VideoDecoder::Ffmpeg,
+        }
     }
 }
 

@@ -44,6 +44,16 @@ enum Command {
     /// Benchmarks that compare staydown against the named reference in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Internal: hash one video for a parent `staydown serve` (`staydown_vpdq::child`): a JSON
+    /// request, then the file; one JSON answer on stdout.
+    #[cfg(feature = "video-libav")]
+    #[command(hide = true)]
+    VideoChild {
+        /// The request the parent wrote.
+        request: String,
+        /// The video file.
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +120,14 @@ fn main() -> ExitCode {
             })
         }
         Command::Hash(args) => cmd::hash::run(args),
+        #[cfg(feature = "video-libav")]
+        Command::VideoChild { request, path } => match staydown_vpdq::child::child_main(&request, &path) {
+            Ok(answer) => {
+                println!("{answer}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(anyhow::anyhow!("video-child: unreadable request: {e}")),
+        },
         Command::Provenance(args) => cmd::provenance::run(args),
         Command::Bench(BenchCommand::Intake(args)) => {
             runtime().and_then(|rt| rt.block_on(cmd::bench_intake::run(args)))

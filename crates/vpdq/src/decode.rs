@@ -212,6 +212,13 @@ impl Container {
         }
     }
 
+    /// The container [`Container::as_str`] names.
+    pub fn from_name(name: &str) -> Option<Container> {
+        [Container::Mp4, Container::Matroska, Container::Avi, Container::MpegTs, Container::Flv, Container::Ogg]
+            .into_iter()
+            .find(|c| c.as_str() == name)
+    }
+
     /// A short stable name for reports (`mp4`, `matroska`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -283,40 +290,47 @@ impl Default for Tools {
 /// Maps one encoder/brand tag to a known tool token; the tag text itself is never kept.
 pub fn encoder_token(raw: &str) -> &'static str {
     let s = raw.to_ascii_lowercase();
-    const TABLE: &[(&str, &str)] = &[
-        ("lavf", "ffmpeg"),
-        ("lavc", "ffmpeg"),
-        ("ffmpeg", "ffmpeg"),
-        ("handbrake", "handbrake"),
-        ("x264", "x264"),
-        ("x265", "x265"),
-        ("premiere", "adobe"),
-        ("adobe", "adobe"),
-        ("after effects", "adobe"),
-        ("davinci", "davinci_resolve"),
-        ("resolve", "davinci_resolve"),
-        ("final cut", "apple"),
-        ("core media", "apple"),
-        ("apple", "apple"),
-        ("iphone", "apple"),
-        ("quicktime", "apple"),
-        ("android", "android"),
-        ("google", "google"),
-        ("capcut", "capcut"),
-        ("tiktok", "tiktok"),
-        ("obs", "obs"),
-        ("runway", "runway"),
-        ("sora", "openai"),
-        ("openai", "openai"),
-        ("pika", "pika"),
-        ("kling", "kling"),
-        ("luma", "luma"),
-        ("gstreamer", "gstreamer"),
-        ("mencoder", "mencoder"),
-        ("videohandler", "generic_handler"),
-        ("soundhandler", "generic_handler"),
-    ];
-    TABLE.iter().find(|(k, _)| s.contains(k)).map_or("other", |(_, v)| v)
+    TOKENS.iter().find(|(k, _)| s.contains(k)).map_or("other", |(_, v)| v)
+}
+
+/// Tag fragments and the tool token each maps to.
+const TOKENS: &[(&str, &str)] = &[
+    ("lavf", "ffmpeg"),
+    ("lavc", "ffmpeg"),
+    ("ffmpeg", "ffmpeg"),
+    ("handbrake", "handbrake"),
+    ("x264", "x264"),
+    ("x265", "x265"),
+    ("premiere", "adobe"),
+    ("adobe", "adobe"),
+    ("after effects", "adobe"),
+    ("davinci", "davinci_resolve"),
+    ("resolve", "davinci_resolve"),
+    ("final cut", "apple"),
+    ("core media", "apple"),
+    ("apple", "apple"),
+    ("iphone", "apple"),
+    ("quicktime", "apple"),
+    ("android", "android"),
+    ("google", "google"),
+    ("capcut", "capcut"),
+    ("tiktok", "tiktok"),
+    ("obs", "obs"),
+    ("runway", "runway"),
+    ("sora", "openai"),
+    ("openai", "openai"),
+    ("pika", "pika"),
+    ("kling", "kling"),
+    ("luma", "luma"),
+    ("gstreamer", "gstreamer"),
+    ("mencoder", "mencoder"),
+    ("videohandler", "generic_handler"),
+    ("soundhandler", "generic_handler"),
+];
+
+/// The token `t` names (as [`encoder_token`] gives it), `other` for any other text.
+pub(crate) fn known_token(t: &str) -> &'static str {
+    TOKENS.iter().find(|(_, v)| *v == t).map_or("other", |(_, v)| v)
 }
 
 pub(crate) fn controlled_token(raw: &str, max: usize) -> String {
@@ -325,22 +339,22 @@ pub(crate) fn controlled_token(raw: &str, max: usize) -> String {
 }
 
 /// Runs children with a wall-clock deadline and an address-space bound.
-struct Bounded {
-    tools: Tools,
-    deadline: Instant,
-    max_wall: Duration,
-    max_memory: u64,
+pub(crate) struct Bounded {
+    pub(crate) tools: Tools,
+    pub(crate) deadline: Instant,
+    pub(crate) max_wall: Duration,
+    pub(crate) max_memory: u64,
 }
 
-struct Running {
+pub(crate) struct Running {
     child: Arc<Mutex<Child>>,
-    stdout: std::process::ChildStdout,
+    pub(crate) stdout: std::process::ChildStdout,
     stop: mpsc::Sender<()>,
     watchdog: std::thread::JoinHandle<bool>,
 }
 
 impl Bounded {
-    fn spawn(&self, tool: &'static str, program: &Path, args: &[OsString]) -> Result<Running, VideoError> {
+    pub(crate) fn spawn(&self, tool: &'static str, program: &Path, args: &[OsString]) -> Result<Running, VideoError> {
         let mut cmd = match &self.tools.prlimit {
             Some(prlimit) => {
                 let mut c = Command::new(prlimit);
@@ -371,7 +385,7 @@ impl Bounded {
 
 impl Running {
     /// Stops the watchdog, kills the child if `kill`, reaps it; returns (timed out, exit success).
-    fn finish(self, kill: bool) -> (bool, bool) {
+    pub(crate) fn finish(self, kill: bool) -> (bool, bool) {
         let _ = self.stop.send(());
         let timed_out = self.watchdog.join().unwrap_or(false);
         let Ok(mut child) = self.child.lock() else { return (timed_out, false) };

@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod child;
 pub mod decode;
 #[cfg(feature = "libav")]
 pub mod libav;
@@ -86,12 +87,27 @@ pub fn timestamp(frame_number: u64, fps: f64) -> f64 {
 /// # Panics
 /// If `rgb` is shorter than `width × height × 3`.
 pub fn hash_rgb_frame(width: usize, height: usize, rgb: &[u8], luma: &mut Vec<f32>) -> PdqOutput {
-    let n = width * height;
-    luma.clear();
-    luma.extend(rgb[..n * 3].chunks_exact(3).map(|p| {
-        // The reference: `float yval = 0.299f * R + 0.587f * G + 0.114f * B;` evaluated left to right.
-        0.299f32 * f32::from(p[0]) + 0.587f32 * f32::from(p[1]) + 0.114f32 * f32::from(p[2])
-    }));
+    hash_rgb_rows(width, height, rgb, width * 3, luma)
+}
+
+/// [`hash_rgb_frame`] for a frame whose rows start `stride` bytes apart (`stride ≥ width × 3`), as
+/// decoders lay them out; the padding between rows is not read.
+///
+/// # Panics
+/// If `stride < width × 3` or `rgb` is shorter than `(height − 1) × stride + width × 3`.
+pub fn hash_rgb_rows(width: usize, height: usize, rgb: &[u8], stride: usize, luma: &mut Vec<f32>) -> PdqOutput {
+    assert!(stride >= width * 3, "stride {stride} under width × 3");
+    // Every element is written below: no need to clear what the previous frame left.
+    luma.resize(width * height, 0.0);
+    if width > 0 {
+        for (y, out) in luma.chunks_exact_mut(width).enumerate() {
+            let row = &rgb[y * stride..y * stride + width * 3];
+            for (l, p) in out.iter_mut().zip(row.chunks_exact(3)) {
+                // The reference: `float yval = 0.299f * R + 0.587f * G + 0.114f * B;` evaluated left to right.
+                *l = 0.299f32 * f32::from(p[0]) + 0.587f32 * f32::from(p[1]) + 0.114f32 * f32::from(p[2]);
+            }
+        }
+    }
     match staydown_pdq::ImageRef::luma_f32(width, height, luma) {
         Ok(image) => staydown_pdq::hash(&image),
         Err(_) => PdqOutput { hash: PdqHash::default(), quality: 0 },

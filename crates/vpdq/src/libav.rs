@@ -32,6 +32,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use ffmpeg_next as ff;
@@ -39,17 +40,22 @@ use ffmpeg_next as ff;
 use crate::decode::{
     Container, HashedVideo, Limits, VideoError, VideoInfo, controlled_token, encoder_token, file_digests,
 };
-use crate::{Feature, Sampling, dedup_consecutive, hash_rgb_frame, timestamp};
+use crate::{Feature, Sampling, dedup_consecutive, hash_rgb_rows, timestamp};
 
 /// How a file was decoded (for benchmarks and tests).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DecodeStats {
     /// Packets of the video stream.
     pub packets: u64,
-    /// Frames the decoder produced (all of them on the every-frame path).
+    /// Frames the decoders produced (all of them on the every-frame path).
     pub frames_decoded: u64,
     /// Whether non-reference frames that are not sampled were skipped.
     pub skipped_nonref: bool,
+    /// Independently decodable segments the stream was cut into (1 when it was decoded in one
+    /// piece; 0 on the every-frame path).
+    pub segments: u64,
+    /// Threads that decoded segments side by side.
+    pub workers: u64,
 }
 
 fn undecodable(_: ff::Error) -> VideoError {
@@ -148,6 +154,87 @@ fn describe(
     ))
 }
 
+/// What the demux-only pass learns of one packet of the video stream (in decode order).
+#[derive(Clone, Copy, Debug)]
+struct PacketMeta {
+    pts: i64,
+    /// The packet is an IDR access unit: the decoder's state is reset there.
+    idr: bool,
+}
+
+/// A run of packets (decode order, `start..end`) that decodes on a fresh decoder exactly as it
+/// does after everything before it: it begins at an IDR picture and no frame of it is presented
+/// before a frame of an earlier run (and none after a later one's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    start: usize,
+    end: usize,
+    /// One past the last sampled packet: nothing after it in the segment feeds a sampled frame
+    /// (a picture refers only to pictures decoded before it), so it is not sent. `start` when the
+    /// segment holds no sampled frame.
+    send_end: usize,
+    /// Sampled frames in the segment.
+    sampled: u64,
+}
+
+/// Segments shorter than this (in packets) are joined to the one before: a decoder per few frames
+/// costs more than it saves (all-intra streams would otherwise make one segment per frame).
+const MIN_SEGMENT_PACKETS: usize = 48;
+
+/// Where the stream may be cut: at packet `i` when it is an IDR picture and every packet before it
+/// is presented before every packet from it on. `sampled[i]`: packet `i`'s frame is hashed.
+fn segments(meta: &[PacketMeta], sampled: &[bool]) -> Vec<Segment> {
+    let n = meta.len();
+    let mut suffix_min = vec![i64::MAX; n + 1];
+    for i in (0..n).rev() {
+        suffix_min[i] = suffix_min[i + 1].min(meta[i].pts);
+    }
+    let mut cuts = vec![0];
+    let mut prefix_max = i64::MIN;
+    for i in 0..n {
+        if i > 0 && meta[i].idr && prefix_max < suffix_min[i] && i - cuts[cuts.len() - 1] >= MIN_SEGMENT_PACKETS {
+            cuts.push(i);
+        }
+        prefix_max = prefix_max.max(meta[i].pts);
+    }
+    cuts.push(n);
+    cuts.windows(2)
+        .map(|w| {
+            let (start, end) = (w[0], w[1]);
+            let last = (start..end).rev().find(|&i| sampled[i]);
+            Segment {
+                start,
+                end,
+                send_end: last.map_or(start, |i| i + 1),
+                sampled: sampled[start..end].iter().filter(|&&s| s).count() as u64,
+            }
+        })
+        .collect()
+}
+
+/// Whether an H.264 or HEVC packet holds an IDR picture: H.264 `nal_unit_type` 5, HEVC 19 or 20
+/// (IDR_W_RADL, IDR_N_LP). CRA and other random-access points are not IDR: pictures after them may
+/// refer to pictures before them. The packet must be NAL units with 4-byte big-endian lengths (as
+/// MP4 and Matroska carry them, ISO/IEC 14496-15, with the usual `lengthSizeMinusOne = 3`) that
+/// cover it exactly; any other packet counts as not IDR, so the stream is simply not cut there.
+fn is_idr(data: &[u8], hevc: bool) -> bool {
+    let mut pos = 0usize;
+    let mut idr = false;
+    while pos < data.len() {
+        let Some(len) = data.get(pos..pos + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize) else {
+            return false;
+        };
+        pos += 4;
+        if len == 0 || len > data.len() - pos || data[pos] & 0x80 != 0 {
+            return false;
+        }
+        let header = data[pos];
+        idr |= if hevc { matches!((header >> 1) & 0x3f, 19 | 20) } else { header & 0x1f == 5 };
+        pos += len;
+    }
+    idr
+}
+
 /// Hashes a video file in-process; see the module documentation. `size`: the frames are scaled to
 /// (width, height) before hashing, as the reference's `downsample_width/height` (`None`: coded size).
 pub fn hash_file(
@@ -178,76 +265,88 @@ pub fn hash_file(
         }
     };
     let max_packets = allowed.saturating_mul(step).saturating_add(step);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers_wanted = if limits.threads == 0 { cores } else { limits.threads as usize };
 
-    // Pass 1: presentation index of every packet, from its pts (demuxing only).
-    let codec_ok = matches!(info.codec.as_str(), "h264" | "hevc");
-    let container_ok = matches!(container, Container::Mp4 | Container::Matroska);
-    let mut ranks: Option<HashMap<i64, u64>> = None;
-    let mut packets = 0u64;
-    if codec_ok && container_ok && step > 1 {
-        let mut pts = Vec::new();
-        let mut all_pts = true;
-        for (stream, packet) in input.packets() {
-            if stream.index() != index {
-                continue;
+    std::thread::scope(|scope| {
+        // The file's digests are read beside the decoding.
+        let digests = scope.spawn(|| file_digests(path));
+        let result = (|| {
+            // Pass 1: presentation index of every packet, from its pts (demuxing only).
+            let codec_ok = matches!(info.codec.as_str(), "h264" | "hevc");
+            let container_ok = matches!(container, Container::Mp4 | Container::Matroska);
+            let mut plan: Option<(HashMap<i64, u64>, Vec<Segment>)> = None;
+            let mut packets = 0u64;
+            if codec_ok && container_ok && step > 1 {
+                let hevc = info.codec == "hevc";
+                let mut meta = Vec::new();
+                let mut all_pts = true;
+                for (stream, packet) in input.packets() {
+                    if stream.index() != index {
+                        continue;
+                    }
+                    packets += 1;
+                    if packets > max_packets {
+                        return Err(too_long());
+                    }
+                    if Instant::now() > deadline {
+                        return Err(VideoError::TimedOut(limits.max_wall));
+                    }
+                    match packet.pts() {
+                        Some(pts) if all_pts => meta.push(PacketMeta {
+                            pts,
+                            idr: packet.is_key() && packet.data().is_some_and(|d| is_idr(d, hevc)),
+                        }),
+                        _ => all_pts = false,
+                    }
+                }
+                if all_pts {
+                    let mut pts: Vec<i64> = meta.iter().map(|m| m.pts).collect();
+                    pts.sort_unstable();
+                    let n = pts.len();
+                    pts.dedup();
+                    if pts.len() == n {
+                        let ranks: HashMap<i64, u64> =
+                            pts.into_iter().enumerate().map(|(i, p)| (p, i as u64)).collect();
+                        let sampled: Vec<bool> = meta.iter().map(|m| ranks[&m.pts].is_multiple_of(step)).collect();
+                        if sampled.iter().filter(|&&s| s).count() as u64 > allowed {
+                            return Err(too_long());
+                        }
+                        plan = Some((ranks, segments(&meta, &sampled)));
+                    }
+                }
             }
-            packets += 1;
-            if packets > max_packets {
-                return Err(too_long());
+            let out_size = size.unwrap_or((info.width, info.height));
+            let job =
+                Job { path, container, index, info: &info, step, allowed, max_packets, out_size, limits, deadline };
+            let mut stats = DecodeStats { packets, ..DecodeStats::default() };
+            if let Some((ranks, segs)) = &plan {
+                match job.segmented(ranks, segs, workers_wanted, &mut stats) {
+                    Ok(Some(f)) => return Ok((f, stats)),
+                    Ok(None) => {}
+                    Err(Decode::TooLong) => return Err(too_long()),
+                    Err(Decode::Error(e)) => return Err(e),
+                }
+                stats = DecodeStats { packets, ..DecodeStats::default() };
             }
-            if Instant::now() > deadline {
-                return Err(VideoError::TimedOut(limits.max_wall));
+            match job.every_frame(&mut stats) {
+                Ok(f) => Ok((f, stats)),
+                Err(Decode::TooLong) => Err(too_long()),
+                Err(Decode::Error(e)) => Err(e),
             }
-            match packet.pts() {
-                Some(p) if all_pts => pts.push(p),
-                _ => all_pts = false,
-            }
+        })();
+        let digests = digests.join().map_err(|_| VideoError::Undecodable("the file could not be read"))?;
+        let (mut features, stats) = result?;
+        let (sha256, md5) = digests?;
+        if features.is_empty() {
+            return Err(VideoError::Undecodable("no frame could be decoded"));
         }
-        if all_pts {
-            pts.sort_unstable();
-            let n = pts.len();
-            pts.dedup();
-            if pts.len() == n {
-                ranks = Some(pts.into_iter().enumerate().map(|(i, p)| (p, i as u64)).collect());
-            }
+        let frames_hashed = features.len() as u64;
+        if let Some(d) = sampling.dedup_distance {
+            dedup_consecutive(&mut features, d);
         }
-        input = open(path, container)?;
-    }
-    let (sha256, md5) = file_digests(path)?;
-    let out_size = size.unwrap_or((info.width, info.height));
-    let mut stats = DecodeStats { packets, ..DecodeStats::default() };
-    let run = |input: ff::format::context::Input, ranks: Option<&HashMap<i64, u64>>, stats: &mut DecodeStats| {
-        decode(input, index, &info, step, allowed, max_packets, ranks, out_size, limits, deadline, stats)
-    };
-    let features = match ranks.as_ref() {
-        Some(r) => match run(input, Some(r), &mut stats) {
-            Ok(Some(f)) => {
-                stats.skipped_nonref = true;
-                f
-            }
-            Ok(None) => match run(open(path, container)?, None, &mut stats) {
-                Ok(f) => f.ok_or(VideoError::Undecodable("decoding failed"))?,
-                Err(Decode::TooLong) => return Err(too_long()),
-                Err(Decode::Error(e)) => return Err(e),
-            },
-            Err(Decode::TooLong) => return Err(too_long()),
-            Err(Decode::Error(e)) => return Err(e),
-        },
-        None => match run(input, None, &mut stats) {
-            Ok(f) => f.ok_or(VideoError::Undecodable("decoding failed"))?,
-            Err(Decode::TooLong) => return Err(too_long()),
-            Err(Decode::Error(e)) => return Err(e),
-        },
-    };
-    if features.is_empty() {
-        return Err(VideoError::Undecodable("no frame could be decoded"));
-    }
-    let frames_hashed = features.len() as u64;
-    let mut features = features;
-    if let Some(d) = sampling.dedup_distance {
-        dedup_consecutive(&mut features, d);
-    }
-    Ok((HashedVideo { info, features, frames_hashed, sha256, md5 }, stats))
+        Ok((HashedVideo { info: info.clone(), features, frames_hashed, sha256, md5 }, stats))
+    })
 }
 
 enum Decode {
@@ -261,17 +360,9 @@ impl From<VideoError> for Decode {
     }
 }
 
-struct State {
-    features: Vec<Feature>,
-    decoded: u64,
-    last: Option<u64>,
-    consistent: bool,
-}
-
 struct Hasher {
     scaler: ff::software::scaling::Context,
     rgb: ff::frame::Video,
-    buf: Vec<u8>,
     luma: Vec<f32>,
     size: (u32, u32),
 }
@@ -280,122 +371,241 @@ impl Hasher {
     fn hash(&mut self, frame: &ff::frame::Video) -> Result<crate::PdqOutput, VideoError> {
         self.scaler.run(frame, &mut self.rgb).map_err(|_| VideoError::Undecodable("a frame changed size or format"))?;
         let (w, h) = (self.size.0 as usize, self.size.1 as usize);
-        let stride = self.rgb.stride(0);
-        let data = self.rgb.data(0);
-        self.buf.clear();
-        for y in 0..h {
-            self.buf.extend_from_slice(&data[y * stride..y * stride + w * 3]);
-        }
-        Ok(hash_rgb_frame(w, h, &self.buf, &mut self.luma))
+        Ok(hash_rgb_rows(w, h, self.rgb.data(0), self.rgb.stride(0), &mut self.luma))
     }
 }
 
-/// One decoding pass. `ranks`: skip non-reference frames that are not sampled, using the
-/// presentation index; `Ok(None)` when the decoder's output disagrees with that index (the caller
-/// then decodes every frame). Without `ranks`, the index is the output count, as the reference's.
-#[allow(clippy::too_many_arguments)]
-fn decode(
-    mut input: ff::format::context::Input,
+/// What every decoding pass of one file shares.
+struct Job<'a> {
+    path: &'a Path,
+    container: Container,
     index: usize,
-    info: &VideoInfo,
+    info: &'a VideoInfo,
     step: u64,
     allowed: u64,
     max_packets: u64,
-    ranks: Option<&HashMap<i64, u64>>,
-    size: (u32, u32),
-    limits: &Limits,
+    out_size: (u32, u32),
+    limits: &'a Limits,
     deadline: Instant,
-    stats: &mut DecodeStats,
-) -> Result<Option<Vec<Feature>>, Decode> {
-    let stream = input.stream(index).ok_or(VideoError::NoVideoStream)?;
-    let mut context = ff::codec::context::Context::from_parameters(stream.parameters()).map_err(undecodable)?;
-    if limits.threads != 1 {
-        context.set_threading(ff::codec::threading::Config {
-            kind: ff::codec::threading::Type::Frame,
-            count: limits.threads as usize,
-            ..Default::default()
-        });
+}
+
+/// A decoder for the stream and the converter of its frames to the hashed RGB size.
+struct FrameDecoder {
+    decoder: ff::decoder::Video,
+    hasher: Hasher,
+    frame: ff::frame::Video,
+}
+
+impl Job<'_> {
+    fn parameters(&self, input: &ff::format::context::Input) -> Result<ff::codec::Parameters, Decode> {
+        Ok(input.stream(self.index).ok_or(VideoError::NoVideoStream)?.parameters())
     }
-    let mut decoder = context.decoder().video().map_err(|_| VideoError::NoVideoStream)?;
-    let (cw, ch) = (decoder.width(), decoder.height());
-    if (cw, ch) != (info.width, info.height) {
-        return Err(VideoError::Undecodable("the stream's size is inconsistent").into());
-    }
-    let scaler = ff::software::scaling::Context::get(
-        decoder.format(),
-        cw,
-        ch,
-        ff::format::Pixel::RGB24,
-        size.0,
-        size.1,
-        ff::software::scaling::Flags::AREA,
-    )
-    .map_err(|_| VideoError::Undecodable("unsupported pixel format"))?;
-    let mut hasher = Hasher { scaler, rgb: ff::frame::Video::empty(), buf: Vec::new(), luma: Vec::new(), size };
-    let mut frame = ff::frame::Video::empty();
-    let mut st = State { features: Vec::new(), decoded: 0, last: None, consistent: true };
-    let (mut packets, mut sampled_sent) = (0u64, 0u64);
-    let mut drain = |decoder: &mut ff::decoder::Video, st: &mut State| -> Result<(), Decode> {
-        while decoder.receive_frame(&mut frame).is_ok() {
-            let n = match ranks {
-                Some(r) => match frame.pts().and_then(|p| r.get(&p)) {
-                    Some(&n) if st.last.is_none_or(|l| n > l) => n,
-                    _ => {
-                        st.consistent = false;
-                        return Ok(());
-                    }
-                },
-                None => st.decoded,
-            };
-            st.decoded += 1;
-            st.last = Some(n);
-            if n % step != 0 {
-                continue;
-            }
-            if st.features.len() as u64 == allowed {
-                return Err(Decode::TooLong);
-            }
-            let out = hasher.hash(&frame)?;
-            st.features.push(Feature {
-                frame_number: n,
-                quality: out.quality,
-                hash: out.hash,
-                timestamp: timestamp(n, info.frame_rate),
+
+    fn decoder(&self, params: &ff::codec::Parameters, threads: u32) -> Result<FrameDecoder, Decode> {
+        let mut context = ff::codec::context::Context::from_parameters(params.clone()).map_err(undecodable)?;
+        if threads != 1 {
+            context.set_threading(ff::codec::threading::Config {
+                kind: ff::codec::threading::Type::Frame,
+                count: threads as usize,
+                ..Default::default()
             });
         }
-        Ok(())
-    };
-    for (s, packet) in input.packets() {
-        if s.index() != index {
-            continue;
+        let decoder = context.decoder().video().map_err(|_| VideoError::NoVideoStream)?;
+        let (cw, ch) = (decoder.width(), decoder.height());
+        if (cw, ch) != (self.info.width, self.info.height) {
+            return Err(VideoError::Undecodable("the stream's size is inconsistent").into());
         }
-        packets += 1;
-        if packets > max_packets {
+        let scaler = ff::software::scaling::Context::get(
+            decoder.format(),
+            cw,
+            ch,
+            ff::format::Pixel::RGB24,
+            self.out_size.0,
+            self.out_size.1,
+            ff::software::scaling::Flags::AREA,
+        )
+        .map_err(|_| VideoError::Undecodable("unsupported pixel format"))?;
+        let hasher = Hasher { scaler, rgb: ff::frame::Video::empty(), luma: Vec::new(), size: self.out_size };
+        Ok(FrameDecoder { decoder, hasher, frame: ff::frame::Video::empty() })
+    }
+
+    fn feature(&self, n: u64, out: crate::PdqOutput) -> Feature {
+        Feature { frame_number: n, quality: out.quality, hash: out.hash, timestamp: timestamp(n, self.info.frame_rate) }
+    }
+
+    fn check_packet(&self, packets: &mut u64) -> Result<(), Decode> {
+        *packets += 1;
+        if *packets > self.max_packets {
             return Err(Decode::TooLong);
         }
-        if Instant::now() > deadline {
-            return Err(VideoError::TimedOut(limits.max_wall).into());
+        if Instant::now() > self.deadline {
+            return Err(VideoError::TimedOut(self.limits.max_wall).into());
         }
-        if let Some(r) = ranks {
-            let sampled = packet.pts().and_then(|p| r.get(&p)).is_some_and(|n| n % step == 0);
-            sampled_sent += u64::from(sampled);
-            decoder.skip_frame(if sampled { ff::Discard::Default } else { ff::Discard::NonReference });
+        Ok(())
+    }
+
+    /// Every frame decoded and counted as the reference counts them (the decoder's output order).
+    fn every_frame(&self, stats: &mut DecodeStats) -> Result<Vec<Feature>, Decode> {
+        let mut input = open(self.path, self.container)?;
+        let params = self.parameters(&input)?;
+        let mut d = self.decoder(&params, self.limits.threads)?;
+        let mut features = Vec::new();
+        let (mut decoded, mut packets) = (0u64, 0u64);
+        let mut drain = |d: &mut FrameDecoder, features: &mut Vec<Feature>| -> Result<(), Decode> {
+            while d.decoder.receive_frame(&mut d.frame).is_ok() {
+                let n = decoded;
+                decoded += 1;
+                if !n.is_multiple_of(self.step) {
+                    continue;
+                }
+                if features.len() as u64 == self.allowed {
+                    return Err(Decode::TooLong);
+                }
+                let out = d.hasher.hash(&d.frame)?;
+                features.push(self.feature(n, out));
+            }
+            Ok(())
+        };
+        for (s, packet) in input.packets() {
+            if s.index() != self.index {
+                continue;
+            }
+            self.check_packet(&mut packets)?;
+            // A packet the decoder refuses is an error in the reference too.
+            d.decoder.send_packet(&packet).map_err(undecodable)?;
+            drain(&mut d, &mut features)?;
         }
-        // A packet the decoder refuses is an error in the reference too.
-        decoder.send_packet(&packet).map_err(undecodable)?;
-        drain(&mut decoder, &mut st)?;
-        if !st.consistent {
+        d.decoder.send_eof().map_err(undecodable)?;
+        drain(&mut d, &mut features)?;
+        stats.frames_decoded = decoded;
+        stats.packets = packets;
+        Ok(features)
+    }
+
+    /// Decodes the segments on up to `workers` threads, each claiming the next segment in file
+    /// order and decoding it on a fresh decoder, skipping unsampled non-reference pictures and
+    /// everything after a segment's last sampled picture. `Ok(None)` when some decoder's output
+    /// disagrees with the presentation index (the caller then decodes every frame).
+    fn segmented(
+        &self,
+        ranks: &HashMap<i64, u64>,
+        segs: &[Segment],
+        workers: usize,
+        stats: &mut DecodeStats,
+    ) -> Result<Option<Vec<Feature>>, Decode> {
+        let busy = segs.iter().filter(|s| s.sampled > 0).count();
+        let workers = workers.clamp(1, busy.max(1));
+        // One worker on one segment keeps the codec's own frame threads; side by side, one each.
+        let threads = if workers == 1 && busy <= 1 { self.limits.threads } else { 1 };
+        let next = AtomicUsize::new(0);
+        let results: Vec<Result<Option<Worked>, Decode>> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                (0..workers).map(|_| scope.spawn(|| self.segment_worker(ranks, segs, &next, threads))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(Decode::Error(VideoError::Undecodable("a decoder thread failed")))))
+                .collect()
+        });
+        let mut by_segment: Vec<Option<Vec<Feature>>> = vec![None; segs.len()];
+        let mut decoded = 0u64;
+        for r in results {
+            let Some(worked) = r? else { return Ok(None) };
+            decoded += worked.decoded;
+            for (i, f) in worked.segments {
+                by_segment[i] = Some(f);
+            }
+        }
+        let mut features = Vec::new();
+        for (seg, f) in segs.iter().zip(by_segment) {
+            let f = f.unwrap_or_default();
+            if f.len() as u64 != seg.sampled {
+                return Ok(None);
+            }
+            features.extend(f);
+        }
+        if features.windows(2).any(|w| w[0].frame_number >= w[1].frame_number) {
             return Ok(None);
         }
+        *stats = DecodeStats {
+            packets: stats.packets,
+            frames_decoded: decoded,
+            skipped_nonref: true,
+            segments: segs.len() as u64,
+            workers: workers as u64,
+        };
+        Ok(Some(features))
     }
-    decoder.send_eof().map_err(undecodable)?;
-    drain(&mut decoder, &mut st)?;
-    stats.frames_decoded = st.decoded;
-    stats.packets = packets;
-    if !st.consistent || (ranks.is_some() && st.features.len() as u64 != sampled_sent) {
-        return Ok(None);
+
+    fn segment_worker(
+        &self,
+        ranks: &HashMap<i64, u64>,
+        segs: &[Segment],
+        next: &AtomicUsize,
+        threads: u32,
+    ) -> Result<Option<Worked>, Decode> {
+        let mut input = open(self.path, self.container)?;
+        let params = self.parameters(&input)?;
+        let mut worked = Worked { segments: Vec::new(), decoded: 0 };
+        let mut packets = input.packets().filter(|(s, _)| s.index() == self.index).map(|(_, p)| p).enumerate();
+        let mut counted = 0u64;
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(seg) = segs.get(i) else { break };
+            if seg.sampled == 0 {
+                worked.segments.push((i, Vec::new()));
+                continue;
+            }
+            let mut d = self.decoder(&params, threads)?;
+            let mut features = Vec::new();
+            let mut last: Option<u64> = None;
+            let mut sent_sampled = 0u64;
+            let mut drain =
+                |d: &mut FrameDecoder, features: &mut Vec<Feature>, decoded: &mut u64| -> Result<bool, Decode> {
+                    while d.decoder.receive_frame(&mut d.frame).is_ok() {
+                        let n = match d.frame.pts().and_then(|p| ranks.get(&p)) {
+                            Some(&n) if last.is_none_or(|l| n > l) => n,
+                            _ => return Ok(false),
+                        };
+                        *decoded += 1;
+                        last = Some(n);
+                        if !n.is_multiple_of(self.step) {
+                            continue;
+                        }
+                        let out = d.hasher.hash(&d.frame)?;
+                        features.push(self.feature(n, out));
+                    }
+                    Ok(true)
+                };
+            for (k, packet) in packets.by_ref() {
+                self.check_packet(&mut counted)?;
+                if k < seg.start {
+                    continue;
+                }
+                let sampled = packet.pts().and_then(|p| ranks.get(&p)).is_some_and(|n| n.is_multiple_of(self.step));
+                sent_sampled += u64::from(sampled);
+                d.decoder.skip_frame(if sampled { ff::Discard::Default } else { ff::Discard::NonReference });
+                d.decoder.send_packet(&packet).map_err(undecodable)?;
+                if !drain(&mut d, &mut features, &mut worked.decoded)? {
+                    return Ok(None);
+                }
+                if k + 1 == seg.send_end {
+                    break;
+                }
+            }
+            d.decoder.send_eof().map_err(undecodable)?;
+            if !drain(&mut d, &mut features, &mut worked.decoded)? || sent_sampled != seg.sampled {
+                return Ok(None);
+            }
+            worked.segments.push((i, features));
+        }
+        Ok(Some(worked))
     }
-    Ok(Some(st.features))
+}
+
+/// What one segment worker decoded: features per segment index, frames the decoders produced.
+struct Worked {
+    segments: Vec<(usize, Vec<Feature>)>,
+    decoded: u64,
 }
 
 /// [`hash_file`] for bytes (an upload): written to a private temporary file first.

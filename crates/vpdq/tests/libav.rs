@@ -120,3 +120,87 @@ fn hostile_inputs_are_refused_with_reasons() {
         Err(VideoError::TimedOut(_))
     ));
 }
+
+/// Makes a 12-second 320×240 test clip with FFmpeg's own encoders (`.ci/run` installs `ffmpeg`).
+fn encode(dir: &std::path::Path, name: &str, rate: u32, codec: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let src = format!("testsrc2=size=320x240:rate={rate}:duration=12");
+    let mut args = vec!["-nostdin", "-v", "error", "-f", "lavfi", "-i", &src];
+    args.extend_from_slice(codec);
+    args.extend_from_slice(&["-pix_fmt", "yuv420p", out.to_str().unwrap()]);
+    let status = std::process::Command::new("ffmpeg").args(&args).status().expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg {args:?}");
+    out
+}
+
+#[test]
+fn streams_cut_at_idr_pictures_give_the_frames_of_the_every_frame_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let x264 = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "3"];
+    let closed264: Vec<&str> = x264.iter().copied().chain(["-g", "50", "-keyint_min", "50"]).collect();
+    let open264: Vec<&str> = x264.iter().copied().chain(["-g", "50", "-x264-params", "open-gop=1"]).collect();
+    // (file, cut into several segments?)
+    let cases = [
+        (encode(dir.path(), "closed.mp4", 30, &closed264), true),
+        (encode(dir.path(), "closed.mkv", 30, &closed264), true),
+        // Open GOPs start at non-IDR I pictures whose leading B-pictures refer back: never cut.
+        (encode(dir.path(), "open.mp4", 30, &open264), false),
+        (
+            encode(
+                dir.path(),
+                "closed-hevc.mp4",
+                25,
+                &[
+                    "-c:v",
+                    "libx265",
+                    "-preset",
+                    "ultrafast",
+                    "-x265-params",
+                    "keyint=40:min-keyint=40:open-gop=0:bframes=3:log-level=error",
+                ],
+            ),
+            true,
+        ),
+        // x265's default open GOPs: CRA pictures with RASL leading pictures, never cut.
+        (
+            encode(
+                dir.path(),
+                "open-hevc.mp4",
+                25,
+                &[
+                    "-c:v",
+                    "libx265",
+                    "-preset",
+                    "ultrafast",
+                    "-x265-params",
+                    "keyint=40:min-keyint=40:bframes=3:log-level=error",
+                ],
+            ),
+            false,
+        ),
+    ];
+    let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
+    for (path, cut) in &cases {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let (all, all_stats) = hash_file(path, &every, &Limits { threads: 1, ..Limits::default() }, None).unwrap();
+        assert_eq!(all_stats.segments, 0, "{name}: every frame sampled, nothing to cut");
+        let step = Sampling::default().frame_step(all.info.frame_rate);
+        let want: Vec<Feature> = all.features.iter().filter(|f| f.frame_number % step == 0).cloned().collect();
+        assert_eq!(want.len(), 12, "{name}");
+        // One worker, and three side by side (more than this machine may have cores).
+        for threads in [1, 3] {
+            let limits = Limits { threads, ..Limits::default() };
+            let (got, stats) = hash_file(path, &Sampling::default(), &limits, None).unwrap();
+            same(&format!("{name} threads={threads}"), &got.features, &want);
+            assert!(stats.skipped_nonref, "{name}: {stats:?}");
+            assert!(stats.frames_decoded < all_stats.frames_decoded, "{name}: {stats:?} decoded less");
+            if *cut {
+                assert!(stats.segments >= 4, "{name}: {stats:?} cut at its IDR pictures");
+                assert_eq!(stats.workers, if threads == 1 { 1 } else { 3 }, "{name}: {stats:?}");
+            } else {
+                assert_eq!(stats.segments, 1, "{name}: {stats:?} never cut");
+            }
+            assert_eq!((got.sha256, got.md5), (all.sha256, all.md5));
+        }
+    }
+}

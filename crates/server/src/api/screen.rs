@@ -430,12 +430,20 @@ async fn hash_video(
     let settings = state.settings().video.clone();
     let image_limit = state.settings().screen_body_limit;
     let work = tokio::task::spawn_blocking(move || {
-        let hashed = staydown_vpdq::decode::hash_file(
-            file.path(),
-            &settings.sampling,
-            &settings.limits,
-            &staydown_vpdq::decode::Tools::default(),
-        );
+        let tools = staydown_vpdq::decode::Tools::default();
+        let hashed = match &settings.decoder {
+            crate::VideoDecoder::Ffmpeg => {
+                staydown_vpdq::decode::hash_file(file.path(), &settings.sampling, &settings.limits, &tools)
+            }
+            crate::VideoDecoder::Child { program, args } => staydown_vpdq::child::hash_file(
+                program,
+                args,
+                file.path(),
+                &settings.sampling,
+                &settings.limits,
+                &tools,
+            ),
+        };
         let provenance = match std::fs::metadata(file.path()) {
             Ok(m) if m.len() as usize <= image_limit => std::fs::read(file.path()).ok().and_then(|bytes| {
                 let limits = staydown_provenance::Limits { max_bytes: image_limit, ..Default::default() };

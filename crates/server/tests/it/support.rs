@@ -43,7 +43,13 @@ impl TestApp {
         Self::start_with(backend, Settings { public_url: "http://staydown.test".into(), ..Settings::default() }).await
     }
 
-    pub async fn start_with(backend: Backend, settings: Settings) -> TestApp {
+    pub async fn start_with(backend: Backend, mut settings: Settings) -> TestApp {
+        // `.ci/run` runs the video tests a second time with the libav child decoder: the path of a
+        // `staydown` binary built with its `video-libav` feature.
+        if let Some(program) = std::env::var_os("STAYDOWN_TEST_VIDEO_CHILD") {
+            settings.video.decoder =
+                staydown_server::VideoDecoder::Child { program: program.into(), args: vec!["video-child".into()] };
+        }
         let db = fresh_database(backend).await;
         let store = Store::connect(&db.url).await.expect("connect test store");
         let (mailer, sent, fail_next) = Mailer::memory();

@@ -1,11 +1,13 @@
 //! `staydown bench video`: vPDQ hashing throughput against PyPI `vpdq`, and the matching time of a
 //! long video against a large bank, measured in the same run (issue 17).
 //!
-//! Hashing: for each video file, staydown (`--decoder ffmpeg`, the default:
+//! Hashing: for each video file, staydown (`--decoder ffmpeg`:
 //! `staydown_vpdq::decode::hash_file`, the `ffmpeg` subprocess decoding and converting, PDQ in this
-//! process; `--decoder libav`, in a binary built with the feature `video-libav`:
-//! `staydown_vpdq::libav::hash_file`, in-process libav that skips unsampled non-reference frames)
-//! and the reference
+//! process; in a binary built with the feature `video-libav`, `--decoder libav-child`:
+//! `staydown_vpdq::child::hash_file`, this binary's `video-child` command in a bounded child
+//! process, as `staydown serve` runs it, and `--decoder libav`: `staydown_vpdq::libav::hash_file`
+//! in this process — libav that skips what the sampled frames do not need and decodes independent
+//! segments side by side; `auto`, the default, is the server's default decoder) and the reference
 //! (`bench/vpdq_reference.py`: PyPI `vpdq`, ThreatExchange's C++ vPDQ with libav in-process) hash
 //! the same file at the same sampling rate on the same cores (both decoders choose their own
 //! thread count; `--threads` sets both). Reported: frames hashed per second and seconds of video
@@ -57,9 +59,11 @@ pub struct BenchVideoArgs {
     /// Python interpreter for the reference.
     #[arg(long, default_value = "python3")]
     pub python: String,
-    /// Our decoder: `ffmpeg` (bounded subprocess, the server's) or `libav` (in-process; needs a
-    /// binary built with `--features video-libav`).
-    #[arg(long, default_value = "ffmpeg", value_parser = ["ffmpeg", "libav"])]
+    /// Our decoder: `ffmpeg` (the bounded ffmpeg subprocess), `libav-child` (this binary's libav
+    /// decoder in a bounded child, as the server runs it) or `libav` (the same in this process);
+    /// the libav ones need a binary built with `--features video-libav`. `auto`: the server's
+    /// default (`libav-child` when built in, else `ffmpeg`).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "ffmpeg", "libav", "libav-child"])]
     pub decoder: String,
     /// Skip the reference even if it is available.
     #[arg(long)]
@@ -126,6 +130,27 @@ fn hash_libav(path: &Path, sampling: &Sampling, limits: &Limits) -> anyhow::Resu
     Ok((v, Some(stats.frames_decoded)))
 }
 
+#[cfg(feature = "video-libav")]
+fn hash_libav_child(path: &Path, sampling: &Sampling, limits: &Limits) -> anyhow::Result<(HashedVideo, Option<u64>)> {
+    let exe = std::env::current_exe().context("where is this binary?")?;
+    let v = staydown_vpdq::child::hash_file(&exe, &["video-child".into()], path, sampling, limits, &Tools::default())?;
+    Ok((v, None))
+}
+
+#[cfg(not(feature = "video-libav"))]
+fn hash_libav_child(_: &Path, _: &Sampling, _: &Limits) -> anyhow::Result<(HashedVideo, Option<u64>)> {
+    bail!("this binary was built without the feature `video-libav`")
+}
+
+/// The decoder `--decoder auto` stands for.
+fn decoder(args: &BenchVideoArgs) -> &str {
+    match args.decoder.as_str() {
+        "auto" if cfg!(feature = "video-libav") => "libav-child",
+        "auto" => "ffmpeg",
+        other => other,
+    }
+}
+
 #[cfg(not(feature = "video-libav"))]
 fn hash_libav(_: &Path, _: &Sampling, _: &Limits) -> anyhow::Result<(HashedVideo, Option<u64>)> {
     bail!("this binary was built without the feature `video-libav`")
@@ -140,10 +165,10 @@ fn ours(path: &Path, args: &BenchVideoArgs) -> anyhow::Result<Row> {
     let mut last = None;
     for _ in 0..args.repeat.max(1) {
         let (t, c) = (Instant::now(), cpu_seconds());
-        let v = if args.decoder == "libav" {
-            hash_libav(path, &sampling, &limits)
-        } else {
-            hash_file(path, &sampling, &limits, &tools).map(|v| (v, None)).map_err(anyhow::Error::from)
+        let v = match decoder(args) {
+            "libav" => hash_libav(path, &sampling, &limits),
+            "libav-child" => hash_libav_child(path, &sampling, &limits),
+            _ => hash_file(path, &sampling, &limits, &tools).map(|v| (v, None)).map_err(anyhow::Error::from),
         }
         .with_context(|| format!("hashing {}", path.display()))?;
         times.push(t.elapsed().as_secs_f64());
@@ -262,7 +287,7 @@ pub fn run(args: &BenchVideoArgs) -> anyhow::Result<ExitCode> {
         args.seconds_per_hash,
         files.len(),
         cores,
-        args.decoder,
+        decoder(args),
         if args.threads == 0 { "auto".to_owned() } else { args.threads.to_string() },
         args.repeat
     );

@@ -147,6 +147,7 @@ pub struct VideoConfig {
     pub max_bytes: Option<usize>,
     pub max_duration: Option<String>,
     pub decode_timeout: Option<String>,
+    pub decoder: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]

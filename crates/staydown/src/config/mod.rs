@@ -435,6 +435,7 @@ mod tests {
         assert_eq!(from_example.misuse, defaults.misuse);
         let (ev, dv) = (&from_example.video, &defaults.video);
         assert_eq!((ev.sampling, ev.max_bytes, &ev.limits), (dv.sampling, dv.max_bytes, &dv.limits));
+        assert_eq!(ev.decoder, dv.decoder);
         assert!(from_example.webhook.is_none());
         assert_eq!(from_example.public_url, "http://localhost:8080");
         let (e, d) = (&from_example.transparency_database, &defaults.transparency_database);
@@ -553,6 +554,28 @@ mod tests {
         );
         std::fs::write(&key, "short").unwrap();
         assert!(validate(&merge(&with_key, &[], &Overrides::default()).unwrap()).is_err());
+    }
+
+    #[test]
+    fn the_video_decoder_is_chosen_by_name_and_libav_only_when_built_in() {
+        use staydown_server::VideoDecoder;
+        let decoder = |name: &str| {
+            validate(&merge(&format!("[video]\ndecoder = \"{name}\"\n"), &[], &Overrides::default()).unwrap())
+                .map(|c| c.video.decoder)
+        };
+        assert_eq!(decoder("ffmpeg").unwrap(), VideoDecoder::Ffmpeg);
+        let err = format!("{:#}", decoder("gstreamer").unwrap_err());
+        assert!(err.contains("video.decoder") && err.contains("gstreamer"), "{err}");
+        if cfg!(feature = "video-libav") {
+            for name in ["libav", "auto"] {
+                let VideoDecoder::Child { program, args } = decoder(name).unwrap() else { panic!("{name}") };
+                assert_eq!((program, args), (std::env::current_exe().unwrap(), vec!["video-child".into()]));
+            }
+        } else {
+            assert_eq!(decoder("auto").unwrap(), VideoDecoder::Ffmpeg);
+            let err = format!("{:#}", decoder("libav").unwrap_err());
+            assert!(err.contains("video-libav feature"), "{err}");
+        }
     }
 
     #[test]

@@ -37,6 +37,18 @@ pub(super) fn video(v: &VideoConfig) -> anyhow::Result<staydown_server::VideoSet
     if let Some(d) = &v.decode_timeout {
         out.limits.max_wall = parse_duration(d).map_err(|e| anyhow::anyhow!("video.decode_timeout: {e}"))?;
     }
+    out.decoder = match v.decoder.as_deref().unwrap_or("auto") {
+        "ffmpeg" => staydown_server::VideoDecoder::Ffmpeg,
+        "libav" if !cfg!(feature = "video-libav") => {
+            bail!("video.decoder: \"libav\" needs staydown built with its video-libav feature (docs/video.md)")
+        }
+        "libav" | "auto" if cfg!(feature = "video-libav") => staydown_server::VideoDecoder::Child {
+            program: std::env::current_exe().context("video.decoder: where is this binary?")?,
+            args: vec!["video-child".into()],
+        },
+        "auto" => staydown_server::VideoDecoder::Ffmpeg,
+        other => bail!("video.decoder: {other:?} is not one of \"auto\", \"libav\", \"ffmpeg\""),
+    };
     Ok(out)
 }
 
