@@ -368,6 +368,29 @@ struct Hasher {
 }
 
 impl Hasher {
+    /// A converter for frames like `frame` (made from the first decoded frame: the decoder's own
+    /// format is not known before it, and swscale aborts the process on a format it cannot read).
+    fn for_frame(frame: &ff::frame::Video, coded: (u32, u32), size: (u32, u32)) -> Result<Hasher, VideoError> {
+        let format = frame.format();
+        if format == ff::format::Pixel::None || !ff::software::scaling::support::input(format) {
+            return Err(VideoError::Undecodable("unsupported pixel format"));
+        }
+        if (frame.width(), frame.height()) != coded {
+            return Err(VideoError::Undecodable("a frame changed size or format"));
+        }
+        let scaler = ff::software::scaling::Context::get(
+            format,
+            coded.0,
+            coded.1,
+            ff::format::Pixel::RGB24,
+            size.0,
+            size.1,
+            ff::software::scaling::Flags::AREA,
+        )
+        .map_err(|_| VideoError::Undecodable("unsupported pixel format"))?;
+        Ok(Hasher { scaler, rgb: ff::frame::Video::empty(), luma: Vec::new(), size })
+    }
+
     fn hash(&mut self, frame: &ff::frame::Video) -> Result<crate::PdqOutput, VideoError> {
         self.scaler.run(frame, &mut self.rgb).map_err(|_| VideoError::Undecodable("a frame changed size or format"))?;
         let (w, h) = (self.size.0 as usize, self.size.1 as usize);
@@ -392,8 +415,19 @@ struct Job<'a> {
 /// A decoder for the stream and the converter of its frames to the hashed RGB size.
 struct FrameDecoder {
     decoder: ff::decoder::Video,
-    hasher: Hasher,
+    /// Made at the first frame to hash.
+    hasher: Option<Hasher>,
     frame: ff::frame::Video,
+}
+
+impl FrameDecoder {
+    fn hash(&mut self, coded: (u32, u32), size: (u32, u32)) -> Result<crate::PdqOutput, VideoError> {
+        let hasher = match &mut self.hasher {
+            Some(h) => h,
+            None => self.hasher.insert(Hasher::for_frame(&self.frame, coded, size)?),
+        };
+        hasher.hash(&self.frame)
+    }
 }
 
 impl Job<'_> {
@@ -411,22 +445,10 @@ impl Job<'_> {
             });
         }
         let decoder = context.decoder().video().map_err(|_| VideoError::NoVideoStream)?;
-        let (cw, ch) = (decoder.width(), decoder.height());
-        if (cw, ch) != (self.info.width, self.info.height) {
+        if (decoder.width(), decoder.height()) != (self.info.width, self.info.height) {
             return Err(VideoError::Undecodable("the stream's size is inconsistent").into());
         }
-        let scaler = ff::software::scaling::Context::get(
-            decoder.format(),
-            cw,
-            ch,
-            ff::format::Pixel::RGB24,
-            self.out_size.0,
-            self.out_size.1,
-            ff::software::scaling::Flags::AREA,
-        )
-        .map_err(|_| VideoError::Undecodable("unsupported pixel format"))?;
-        let hasher = Hasher { scaler, rgb: ff::frame::Video::empty(), luma: Vec::new(), size: self.out_size };
-        Ok(FrameDecoder { decoder, hasher, frame: ff::frame::Video::empty() })
+        Ok(FrameDecoder { decoder, hasher: None, frame: ff::frame::Video::empty() })
     }
 
     fn feature(&self, n: u64, out: crate::PdqOutput) -> Feature {
@@ -461,7 +483,7 @@ impl Job<'_> {
                 if features.len() as u64 == self.allowed {
                     return Err(Decode::TooLong);
                 }
-                let out = d.hasher.hash(&d.frame)?;
+                let out = d.hash((self.info.width, self.info.height), self.out_size)?;
                 features.push(self.feature(n, out));
             }
             Ok(())
@@ -571,7 +593,7 @@ impl Job<'_> {
                         if !n.is_multiple_of(self.step) {
                             continue;
                         }
-                        let out = d.hasher.hash(&d.frame)?;
+                        let out = d.hash((self.info.width, self.info.height), self.out_size)?;
                         features.push(self.feature(n, out));
                     }
                     Ok(true)

@@ -114,6 +114,10 @@ fn hostile_inputs_are_refused_with_reasons() {
         hash_bytes(&bytes, &s, &Limits { max_frame_rate: 10.0, ..l }),
         Err(VideoError::BadFrameRate { .. })
     ));
+    // Found by fuzzing (`fuzz/seeds/regress-sws-abort.mpg`): an MPEG-1 stream whose pixel format is
+    // unknown until a frame decodes; a converter made up front made swscale abort the process.
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/regress-sws-abort.mpg");
+    assert!(hash_bytes(&std::fs::read(seed).unwrap(), &s, &l).is_err());
     let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
     assert!(matches!(
         hash_bytes(&bytes, &every, &Limits { max_wall: std::time::Duration::from_millis(1), ..l }),
