@@ -281,8 +281,8 @@ pub fn hash_file(
                 let hevc = info.codec == "hevc";
                 let mut meta = Vec::new();
                 let mut all_pts = true;
-                for (stream, packet) in input.packets() {
-                    if stream.index() != index {
+                while let Some(packet) = read_packet(&mut input, deadline, limits)? {
+                    if packet.stream() != index {
                         continue;
                     }
                     packets += 1;
@@ -347,6 +347,22 @@ pub fn hash_file(
         }
         Ok((HashedVideo { info: info.clone(), features, frames_hashed, sha256, md5 }, stats))
     })
+}
+
+/// The next packet of any stream; `None` at the end of the file or at the first read error, as the
+/// reference's `while (av_read_frame(…) >= 0)` loop ends (`ffmpeg-next`'s own packet iterator
+/// retries a failing read forever: fuzzing found a file whose reads fail with ENOMEM each time).
+/// The deadline is checked before each read, whatever stream the packets belong to.
+fn read_packet(
+    input: &mut ff::format::context::Input,
+    deadline: Instant,
+    limits: &Limits,
+) -> Result<Option<ff::Packet>, VideoError> {
+    if Instant::now() > deadline {
+        return Err(VideoError::TimedOut(limits.max_wall));
+    }
+    let mut packet = ff::Packet::empty();
+    Ok(packet.read(input).ok().map(|()| packet))
 }
 
 enum Decode {
@@ -488,8 +504,8 @@ impl Job<'_> {
             }
             Ok(())
         };
-        for (s, packet) in input.packets() {
-            if s.index() != self.index {
+        while let Some(packet) = read_packet(&mut input, self.deadline, self.limits)? {
+            if packet.stream() != self.index {
                 continue;
             }
             self.check_packet(&mut packets)?;
@@ -568,7 +584,10 @@ impl Job<'_> {
         let mut input = open(self.path, self.container)?;
         let params = self.parameters(&input)?;
         let mut worked = Worked { segments: Vec::new(), decoded: 0 };
-        let mut packets = input.packets().filter(|(s, _)| s.index() == self.index).map(|(_, p)| p).enumerate();
+        let (index, deadline, limits) = (self.index, self.deadline, self.limits);
+        let mut packets = std::iter::from_fn(|| read_packet(&mut input, deadline, limits).transpose())
+            .filter(|p| p.as_ref().map_or(true, |p| p.stream() == index))
+            .enumerate();
         let mut counted = 0u64;
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -599,6 +618,7 @@ impl Job<'_> {
                     Ok(true)
                 };
             for (k, packet) in packets.by_ref() {
+                let packet = packet?;
                 self.check_packet(&mut counted)?;
                 if k < seg.start {
                     continue;

@@ -118,6 +118,15 @@ fn hostile_inputs_are_refused_with_reasons() {
     // unknown until a frame decodes; a converter made up front made swscale abort the process.
     let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/regress-sws-abort.mpg");
     assert!(hash_bytes(&std::fs::read(seed).unwrap(), &s, &l).is_err());
+    // Found by fuzzing (`fuzz/seeds/regress-read-error-loop.mp4`): every read after the 100th packet
+    // fails (ENOMEM); `ffmpeg-next`'s packet iterator retried it forever. Reading stops there, as the
+    // reference's loop does, and the frames before it are hashed. (The channel turns a hang into a
+    // failure instead of a stuck test run; it measures no speed.)
+    let seed = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/regress-read-error-loop.mp4"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(hash_bytes(&seed.unwrap(), &Sampling::default(), &Limits::default())));
+    let (video, stats) = rx.recv_timeout(std::time::Duration::from_secs(300)).expect("returns").unwrap();
+    assert_eq!((stats.packets, video.features.len()), (100, 4), "{stats:?}");
     let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
     assert!(matches!(
         hash_bytes(&bytes, &every, &Limits { max_wall: std::time::Duration::from_millis(1), ..l }),
