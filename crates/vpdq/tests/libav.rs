@@ -124,7 +124,9 @@ fn hostile_inputs_are_refused_with_reasons() {
     // failure instead of a stuck test run; it measures no speed.)
     let seed = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/regress-read-error-loop.mp4"));
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(hash_bytes(&seed.unwrap(), &Sampling::default(), &Limits::default())));
+    std::thread::spawn(move || {
+        let _ = tx.send(hash_bytes(&seed.unwrap(), &Sampling::default(), &Limits::default()));
+    });
     let (video, stats) = rx.recv_timeout(std::time::Duration::from_secs(300)).expect("returns").unwrap();
     assert_eq!((stats.packets, video.features.len()), (100, 4), "{stats:?}");
     let every = Sampling { seconds_per_hash: 0.0, dedup_distance: None };
