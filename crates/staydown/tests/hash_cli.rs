@@ -127,3 +127,20 @@ fn hash_output_carries_provenance() {
     let text = String::from_utf8(csv.stdout).unwrap();
     assert!(text.lines().nth(1).unwrap().ends_with(",yes,Adobe Firefly,yes"), "{text}");
 }
+
+/// Issue 17: a video gives the reference's vPDQ file (PyPI `vpdq` 0.2.5 on the same FFmpeg,
+/// `fixtures/vpdq/expected-pypi/`), every frame or one a second, through the server's default
+/// decoder (the libav child when built in, else the ffmpeg subprocess).
+#[test]
+fn a_video_gives_the_references_vpdq_file() {
+    let vpdq = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/vpdq");
+    let video = vpdq.join("videos/pattern-sd-grey-bar.mp4");
+    let want = std::fs::read_to_string(vpdq.join("expected-pypi/pattern-sd-grey-bar.txt")).unwrap();
+    let out = staydown(&["hash", "--format", "vpdq", "--seconds-per-hash", "0", video.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+    // One frame a second (30 fps): every 30th line of the reference's every-frame file.
+    let out = staydown(&["hash", "--format", "vpdq", video.to_str().unwrap()]);
+    let every_30th: String = want.lines().step_by(30).map(|l| format!("{l}\n")).collect();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), every_30th);
+}

@@ -7,7 +7,8 @@
 //! non-zero at the end if any file failed. Decoding is `staydown_media`'s bounded decoder.
 //!
 //! Videos (issue 17): a file whose first bytes are a video container (MP4/MOV, Matroska/WebM, AVI,
-//! MPEG-TS, FLV, Ogg) is decoded by `staydown_vpdq`'s bounded ffmpeg subprocess and reported as its
+//! MPEG-TS, FLV, Ogg) is decoded by the server's video decoder (`hash_video`: the bounded libav child,
+//! or the bounded ffmpeg subprocess in a build without `video-libav`) and reported as its
 //! vPDQ (one frame per `--seconds-per-hash`, default 1 s, as the reference tools), the file's
 //! SHA-256/MD5, and what the container says as controlled tokens (container, codec, encoder
 //! tokens — never the tags' text). `--format vpdq` prints the vPDQ in the reference's file format.
@@ -152,18 +153,27 @@ fn is_video(path: &Path) -> bool {
     staydown_vpdq::decode::Container::sniff(&head[..n]).is_some()
 }
 
+/// A video through the decoder `staydown serve` uses by default: the libav child (this binary's
+/// `video-child`, bounded like the server's) when built in, else the `ffmpeg` subprocess. Both give
+/// the same record (docs/video.md).
+fn hash_video(
+    path: &Path,
+    sampling: &staydown_vpdq::Sampling,
+) -> Result<staydown_vpdq::decode::HashedVideo, staydown_vpdq::decode::VideoError> {
+    let limits = staydown_vpdq::decode::Limits::default();
+    let tools = staydown_vpdq::decode::Tools::default();
+    #[cfg(feature = "video-libav")]
+    if let Ok(exe) = std::env::current_exe() {
+        return staydown_vpdq::child::hash_file(&exe, &["video-child".into()], path, sampling, &limits, &tools);
+    }
+    staydown_vpdq::decode::hash_file(path, sampling, &limits, &tools)
+}
+
 fn hash_item(item: &Item, limits: &DecodeLimits, sampling: &staydown_vpdq::Sampling) -> Result<Hashed, String> {
     match item {
         Item::Unreadable(_, reason) => Err(reason.clone()),
         Item::File(path) if is_video(path) => {
-            let video_limits = staydown_vpdq::decode::Limits::default();
-            let video = staydown_vpdq::decode::hash_file(
-                path,
-                sampling,
-                &video_limits,
-                &staydown_vpdq::decode::Tools::default(),
-            )
-            .map_err(|e| e.to_string())?;
+            let video = hash_video(path, sampling).map_err(|e| e.to_string())?;
             // C2PA in MP4 and XMP, when the provenance reader takes the file (it bounds its input).
             let provenance = read_bounded(path, staydown_provenance::Limits::default().max_bytes)
                 .ok()
