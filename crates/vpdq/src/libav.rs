@@ -533,12 +533,17 @@ impl Job<'_> {
     ) -> Result<Option<Vec<Feature>>, Decode> {
         let busy = segs.iter().filter(|s| s.sampled > 0).count();
         let workers = workers.clamp(1, busy.max(1));
-        // One worker on one segment keeps the codec's own frame threads; side by side, one each.
+        // Side by side, one thread per decoder; but the last segments (one per worker) get the
+        // codec's frame threads too, so that a core whose worker has run out of segments helps
+        // finish the others. One worker on one segment keeps them throughout.
         let threads = if workers == 1 && busy <= 1 { self.limits.threads } else { 1 };
+        let tail_from =
+            segs.iter().enumerate().filter(|(_, s)| s.sampled > 0).map(|(i, _)| i).rev().nth(workers - 1).unwrap_or(0);
+        let threads = |i: usize| if i >= tail_from { self.limits.threads } else { threads };
         let next = AtomicUsize::new(0);
         let results: Vec<Result<Option<Worked>, Decode>> = std::thread::scope(|scope| {
             let handles: Vec<_> =
-                (0..workers).map(|_| scope.spawn(|| self.segment_worker(ranks, segs, &next, threads))).collect();
+                (0..workers).map(|_| scope.spawn(|| self.segment_worker(ranks, segs, &next, &threads))).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or(Err(Decode::Error(VideoError::Undecodable("a decoder thread failed")))))
@@ -579,7 +584,7 @@ impl Job<'_> {
         ranks: &HashMap<i64, u64>,
         segs: &[Segment],
         next: &AtomicUsize,
-        threads: u32,
+        threads: &dyn Fn(usize) -> u32,
     ) -> Result<Option<Worked>, Decode> {
         let mut input = open(self.path, self.container)?;
         let params = self.parameters(&input)?;
@@ -596,7 +601,7 @@ impl Job<'_> {
                 worked.segments.push((i, Vec::new()));
                 continue;
             }
-            let mut d = self.decoder(&params, threads)?;
+            let mut d = self.decoder(&params, threads(i))?;
             let mut features = Vec::new();
             let mut last: Option<u64> = None;
             let mut sent_sampled = 0u64;
