@@ -43,6 +43,10 @@ thread_local! {
 /// `None` when this path does not apply or libjpeg-turbo refuses the file (the caller then
 /// decodes exactly).
 pub(crate) fn decode_luma(bytes: &[u8], width: u32, height: u32, denominator: u32) -> Option<(u32, u32, Vec<u8>)> {
+    // A progressive file's chroma AC scans are entropy-decoded even for a luminance-only output;
+    // without them the Y plane is the same, byte for byte.
+    let stripped = without_chroma_ac_scans(bytes);
+    let bytes = stripped.as_deref().unwrap_or(bytes);
     DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -70,4 +74,126 @@ pub(crate) fn decode_luma(bytes: &[u8], width: u32, height: u32, denominator: u3
         decompressor.decompress(bytes, image).ok()?;
         Some((w, h, pixels))
     })
+}
+
+/// A progressive JPEG (T.81 Annex G) without the scans that carry only AC coefficients of chroma
+/// components: in progressive mode an AC scan holds exactly one component (G.1.1.1.1), so such a
+/// scan feeds nothing but that component's coefficients, and a luminance-only decode of the
+/// remaining file is identical. The first component of the frame is the luminance (JFIF's Y, or the
+/// only component of a greyscale file). `None` when the file is not progressive, has one
+/// component, has no such scan, or its markers cannot be walked (the caller then decodes the file
+/// as it is).
+pub(crate) fn without_chroma_ac_scans(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
+        return None;
+    }
+    let mut luma: Option<u8> = None;
+    let mut drop: Vec<(usize, usize)> = Vec::new();
+    let mut i = 2usize;
+    while i + 1 < bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        match marker {
+            0xFF => {
+                i += 1;
+                continue;
+            }
+            0xD9 => break,
+            0x00 | 0x01 | 0xD0..=0xD7 => return None,
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]));
+        let segment = bytes.get(i + 4..i + 2 + len)?;
+        let mut end = i + 2 + len;
+        match marker {
+            // Progressive Huffman frame: remember the luminance component's id.
+            0xC2 => {
+                if *segment.get(5)? < 3 {
+                    return None;
+                }
+                luma = Some(*segment.get(6)?);
+            }
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return None,
+            0xDA => {
+                // The entropy-coded data runs to the next marker other than RSTn (0xFF00 is a
+                // stuffed data byte).
+                loop {
+                    end += memchr::memchr(0xFF, bytes.get(end..)?)?;
+                    match bytes.get(end + 1)? {
+                        0x00 | 0xD0..=0xD7 => end += 2,
+                        0xFF => end += 1,
+                        _ => break,
+                    }
+                }
+                let luma = luma?;
+                let components = usize::from(*segment.first()?);
+                let spectral_start = *segment.get(1 + 2 * components)?;
+                if components == 1 && *segment.get(1)? != luma && spectral_start > 0 {
+                    drop.push((i, end));
+                }
+            }
+            _ => {}
+        }
+        i = end;
+    }
+    if drop.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut from = 0;
+    for (a, b) in drop {
+        out.extend_from_slice(&bytes[from..a]);
+        from = b;
+    }
+    out.extend_from_slice(&bytes[from..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{PhotoSpec, Sampling, photo_jpeg};
+
+    #[test]
+    fn progressive_files_lose_their_chroma_ac_scans_and_keep_their_luminance_byte_for_byte() {
+        for (i, sampling) in [Sampling::S420, Sampling::S444, Sampling::Gray].into_iter().enumerate() {
+            for progressive in [false, true] {
+                let spec =
+                    PhotoSpec { width: 800, height: 600, quality: 85, sampling, progressive, seed: 11 + i as u64 };
+                let bytes = photo_jpeg(&spec).unwrap();
+                let stripped = without_chroma_ac_scans(&bytes);
+                let colour = !matches!(sampling, Sampling::Gray);
+                assert_eq!(stripped.is_some(), progressive && colour, "{spec:?}");
+                let Some(stripped) = stripped else { continue };
+                assert!(stripped.len() < bytes.len(), "{spec:?}");
+                let scans = |b: &[u8]| crate::jpeg::header(b).unwrap().scans;
+                assert!(scans(&stripped) < scans(&bytes), "{spec:?}");
+                for d in [1, 2, 4, 8] {
+                    let (w, h, a) = decode_gray(&bytes, d);
+                    let (w2, h2, b) = decode_gray(&stripped, d);
+                    assert_eq!((w, h), (w2, h2));
+                    assert!(a == b, "{spec:?} at 1/{d}: luminance differs");
+                }
+            }
+        }
+        // Not a JPEG, or cut short: left alone.
+        assert!(without_chroma_ac_scans(b"GIF89a").is_none());
+        let spec =
+            PhotoSpec { width: 400, height: 300, quality: 80, sampling: Sampling::S420, progressive: true, seed: 3 };
+        let bytes = photo_jpeg(&spec).unwrap();
+        assert!(without_chroma_ac_scans(&bytes[..bytes.len() / 2]).is_none());
+    }
+
+    /// libjpeg-turbo's own luminance decode of the file as it is.
+    fn decode_gray(bytes: &[u8], d: u32) -> (usize, usize, Vec<u8>) {
+        let mut decompressor = Decompressor::new().unwrap();
+        let header = decompressor.read_header(bytes).unwrap();
+        let (w, h) = (header.width.div_ceil(d as usize), header.height.div_ceil(d as usize));
+        let mut pixels = vec![0u8; w * h];
+        let image = Image { pixels: &mut pixels[..], width: w, pitch: w, height: h, format: PixelFormat::GRAY };
+        decompressor.decompress(bytes, image).unwrap();
+        (w, h, pixels)
+    }
 }
