@@ -258,7 +258,7 @@ async fn admins_create_import_and_export_banks_in_the_console() {
 
         let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
         let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-        let upload = |text: String, skip: bool| {
+        let upload_as = |text: String, skip: bool, cookie: &str| {
             let boundary = "console-admin-boundary-3f9a";
             let mut body = String::new();
             let mut fields = vec![("csrf", None, who.csrf.clone()), ("format", None, "csv".to_owned())];
@@ -276,16 +276,34 @@ async fn admins_create_import_and_export_banks_in_the_console() {
             body.push_str(&format!("--{boundary}--\r\n"));
             browser()
                 .post(format!("{}/staff/banks/partner-list/import", app.base))
-                .header("cookie", &who.cookie)
+                .header("cookie", cookie)
                 .header("content-type", format!("multipart/form-data; boundary={boundary}"))
                 .body(body)
         };
+        let upload = |text: String, skip: bool| upload_as(text, skip, &who.cookie);
         let bad = format!("pdq,quality,sha256,md5,note\n{pdq},90,,,first\nnot-a-hash,,,,second\n");
         let resp = upload(bad, false).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 422);
-        assert!(resp.text().await.unwrap().contains("line 3"), "the bad line is named");
+        assert!(
+            resp.text().await.unwrap().contains("Line 3, pdq: must be 64 hexadecimal digits"),
+            "the bad line is named"
+        );
         let (_, bank) = app.get("/api/v1/banks/partner-list", Some(&admin_key)).await;
         assert_eq!(bank["entry_count"], 0, "nothing imported from a file with a bad line");
+        // On a Dutch page the bad lines are named in Dutch, each with its reason.
+        let bad = format!("pdq,quality,sha256,md5,note\nnot-a-hash,,,,a\n{pdq},90\n,,,,only a note\n{pdq},200,,,b\n");
+        let resp = upload_as(bad, false, &dutch).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 422);
+        let html = resp.text().await.unwrap();
+        for reason in [
+            "Regel 2, pdq: moet 64 hexadecimale tekens zijn",
+            "Regel 3: 2 velden, maar de eerste regel noemt 5 kolommen.",
+            "Regel 4: geef minstens een van pdq, sha256 of md5.",
+            "Regel 5, quality: een heel getal van 0 tot en met 100.",
+        ] {
+            assert!(html.contains(reason), "{reason}: {html}");
+        }
+        assert!(!html.contains("line 2") && !html.contains("hexadecimal digits"), "no English on a Dutch page: {html}");
 
         let good = format!("pdq,quality,sha256,md5,note\n{pdq},90,,,first\n,,{sha},,second\n");
         let resp = upload(good, false).send().await.unwrap();

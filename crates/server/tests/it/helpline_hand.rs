@@ -270,3 +270,83 @@ async fn helpline_forms_sent_twice_record_once() {
     })
     .await;
 }
+
+/// An evidence form sent twice (a double click, a reload of the answer) stores the file once,
+/// although a browser writes a new multipart boundary on every send; another file from the same
+/// page is stored. The list says what each file is in the page language, with a readable size, and
+/// a file over the limit is an error beside the file field, not the API's problem+json.
+#[tokio::test]
+async fn an_evidence_upload_sent_twice_stores_the_file_once() {
+    each_backend(|first| async move {
+        let keyring =
+            staydown_vault::Keyring::parse(&format!("k1 {}", staydown_vault::generate_key_base64())).expect("keys");
+        let app = crate::support::TestApp::start_with(
+            first.backend,
+            staydown_server::Settings { vault: Some(keyring), ..crate::helpline::helpline_settings() },
+        )
+        .await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let (cookie, csrf) = sign_in(&app, "cees").await;
+        let cw = caseworker(&app).await;
+        let case_id = open_case(&app, &cw).await;
+        let case_page = format!("/staff/helpline/cases/{case_id}");
+        let (_, _, html) = page(&app, &case_page, Some(&cookie)).await;
+        let form = &html[html.find("/evidence\" enctype").expect("the evidence form")..];
+        let needle = "name=\"submission\" value=\"";
+        let at = form.find(needle).expect("the evidence form carries a submission value") + needle.len();
+        let submission = form[at..at + 32].to_owned();
+        let upload = |boundary: &'static str, file: Vec<u8>| {
+            let mut body = Vec::new();
+            for (name, value) in [("csrf", csrf.as_str()), ("submission", submission.as_str()), ("kind", "screenshot")] {
+                body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+            }
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"shot.png\"\r\nContent-Type: image/png\r\n\r\n"
+                )
+                .bytes(),
+            );
+            body.extend(file);
+            body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+            crate::staff_pages::browser()
+                .post(format!("{}{case_page}/evidence", app.base))
+                .header("cookie", &cookie)
+                .header("accept", "text/html")
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body)
+                .send()
+        };
+        let shot = b"\x89PNG a screenshot of the post".to_vec();
+        let (one, two) = tokio::join!(upload("----first-send-3f9a", shot.clone()), upload("----second-send-77c1", shot.clone()));
+        let (one, two) = (one.expect("send"), two.expect("send"));
+        assert_eq!((one.status().as_u16(), two.status().as_u16()), (303, 303));
+        assert_eq!(one.headers()["location"], two.headers()["location"], "both land on the case page");
+        let evidence = format!("/api/v1/helpline/cases/{case_id}/evidence");
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 1, "stored once");
+        // A reload of the answer later still lands on the case page, storing nothing.
+        assert_eq!(upload("----third-send-0000", shot.clone()).await.expect("send").status().as_u16(), 303);
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 1);
+        // Another file from the same page is another piece of evidence.
+        let other = b"\x89PNG another screenshot".to_vec();
+        assert_eq!(upload("----other-file-1111", other).await.expect("send").status().as_u16(), 303);
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 2);
+
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, html) = page(&app, &case_page, Some(&dutch)).await;
+        let table = &html[html.find("id=\"evidence-h\"").expect("evidence")..];
+        let table = &table[..table.find("</table>").expect("the evidence table")];
+        assert!(table.contains("<td>Schermafbeelding</td>") && !table.contains(">screenshot<"), "{table}");
+        assert!(table.contains(&format!("<td>{} bytes</td>", shot.len())), "{table}");
+
+        // Over the limit: the case page with the reason beside the file field.
+        let big = vec![0u8; staydown_server::api::helpline::MAX_EVIDENCE_BYTES + 1];
+        let resp = upload("----too-big-2222", big).await.expect("send");
+        assert_eq!(resp.status().as_u16(), 422);
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = resp.text().await.expect("text");
+        assert!(html.contains("larger than 20 MB") && html.contains("aria-invalid=\"true\""), "{html}");
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 2, "nothing stored");
+    })
+    .await;
+}

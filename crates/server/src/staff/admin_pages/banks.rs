@@ -394,7 +394,7 @@ pub async fn import(
             .errors
             .iter()
             .take(SHOWN_LINE_ERRORS)
-            .map(|e| Problem::text(&console.ctx, "file", e.to_string()))
+            .map(|e| Problem::text(&console.ctx, "file", line_error_text(&console.ctx, e)))
             .collect();
         return bank_page(&state, console, &name, 0, errors, more, None).await;
     }
@@ -417,6 +417,40 @@ pub async fn import(
                 None => super::failure(&console, &e),
             }
         }
+    }
+}
+
+/// A bad line of an imported file in the page language: "Line 3, pdq: must be 64 hexadecimal
+/// digits." / "Regel 3, pdq: …". Field names stay as the file's column names.
+fn line_error_text(ctx: &Ctx, e: &bank_formats::LineError) -> String {
+    use bank_formats::LineReason;
+    let line = e.line.to_string();
+    let with = |key: &str, args: &[(&str, &str)]| {
+        let mut all = vec![("line", line.as_str())];
+        all.extend_from_slice(args);
+        ctx.lang.ta(key, &all)
+    };
+    match &e.reason {
+        LineReason::Quoting => with(t("staff-admin-line-quoting"), &[]),
+        LineReason::UnknownColumn(column) => {
+            with(t("staff-admin-line-column"), &[("column", column), ("header", bank_formats::CSV_HEADER)])
+        }
+        LineReason::FieldCount { found, expected } => {
+            with("staff-admin-line-fields", &[("found", &found.to_string()), ("expected", &expected.to_string())])
+        }
+        LineReason::NotJson => with(t("staff-admin-line-json"), &[]),
+        LineReason::SignalType(kind) => with(t("staff-admin-line-signal"), &[("kind", kind)]),
+        LineReason::Field { field, code } => match (field.as_str(), *code) {
+            ("pdq" | "sha256", "invalid") => with(t("staff-admin-line-hex"), &[("field", field), ("digits", "64")]),
+            ("md5", "invalid") => with(t("staff-admin-line-hex"), &[("field", field), ("digits", "32")]),
+            ("quality", _) => with(t("staff-admin-line-quality"), &[]),
+            (_, "required") => with(t("staff-admin-line-no-hash"), &[]),
+            (_, "too_long") => with(
+                "staff-admin-line-too-long",
+                &[("field", field), ("max", &staydown_domain::bank::MAX_NOTE_CHARS.to_string())],
+            ),
+            _ => with(t("staff-admin-line-field"), &[("field", field)]),
+        },
     }
 }
 

@@ -195,14 +195,26 @@ pub struct EvidenceRow {
     pub kind: String,
     /// Media type.
     pub content_type: String,
-    /// Bytes.
-    pub size: i64,
+    /// Size in the page language ("1.2 MB", "1,2 MB", "830 bytes").
+    pub size: String,
     /// SHA-256 at intake.
     pub sha256: String,
     /// Stored at.
     pub stored: String,
     /// Erased (the custody log stays).
     pub erased: bool,
+}
+
+/// A file size for people: bytes below 1 kB, else kB or MB (powers of 1000) with one decimal
+/// and the page language's decimal sign.
+fn file_size(ctx: &Ctx, bytes: i64) -> String {
+    let (value, unit) = match bytes {
+        b if b < 1_000 => return ctx.ta("helpline-evidence-bytes", "count", b),
+        b if b < 1_000_000 => (b as f64 / 1e3, "kB"),
+        b => (b as f64 / 1e6, "MB"),
+    };
+    let text = format!("{value:.1} {unit}");
+    if ctx.code() == "nl" { text.replace('.', ",") } else { text }
 }
 
 /// `GET /staff/helpline/cases/{id}`.
@@ -442,9 +454,13 @@ async fn case_page(
         .map_err(apierr)?
         .into_iter()
         .map(|b| EvidenceRow {
-            kind: b.kind.clone(),
+            kind: match b.kind.as_str() {
+                "screenshot" => console.ctx.t("helpline-evidence-screenshot"),
+                "evidence" => console.ctx.t("helpline-evidence-file"),
+                other => other.to_owned(),
+            },
             content_type: b.content_type.clone(),
-            size: b.size,
+            size: file_size(&console.ctx, b.size),
             sha256: b.sha256.clone(),
             stored: when(&console.ctx, b.created_at),
             erased: b.erased_at.is_some(),
@@ -694,44 +710,93 @@ pub async fn add_hashes(
     }
 }
 
-/// `POST /staff/helpline/cases/{id}/evidence` (multipart: `csrf`, `kind`, `file`): sealed at rest
-/// with its SHA-256 taken at intake.
+/// `POST /staff/helpline/cases/{id}/evidence` (multipart: `csrf`, `submission`, `kind`, `file`):
+/// sealed at rest with its SHA-256 taken at intake. Sent twice (a double click, a reload of the
+/// answer), the file is stored once (`pages::once`, keyed on the fields' contents, since a browser
+/// writes a new multipart boundary on every send). An upload that breaks off or is over the limit
+/// is an error beside the file field, never the API's problem+json.
 pub async fn upload_evidence(
     State(state): State<AppState>,
     console: Console,
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, Response> {
+    use sha2::{Digest, Sha256};
     console.require(Permission::HelplineWork)?;
-    let (mut csrf, mut kind, mut file, mut content_type) = (String::new(), None, Vec::new(), None);
-    let bad = || crate::problem::ApiError::field("file", "invalid", "a multipart form with a file").into_response();
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| bad())?,
-            Some("kind") => kind = Some(field.text().await.map_err(|_| bad())?),
+    let (mut csrf, mut submission, mut kind, mut file, mut content_type) =
+        (String::new(), String::new(), None, Vec::new(), None);
+    let mut cut_short = false;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                cut_short = true;
+                break;
+            }
+        };
+        let name = field.name().map(str::to_owned);
+        let ctype = field.content_type().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            cut_short = true;
+            break;
+        };
+        match name.as_deref() {
+            Some("csrf") => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            Some(crate::pages::once::FIELD) => submission = String::from_utf8_lossy(&bytes).into_owned(),
+            Some("kind") => kind = Some(String::from_utf8_lossy(&bytes).into_owned()),
             Some("file") => {
-                content_type = field.content_type().map(str::to_owned);
-                file = field.bytes().await.map_err(|_| bad())?.to_vec();
+                content_type = ctype;
+                file = bytes.to_vec();
             }
             _ => {}
         }
     }
+    if cut_short {
+        // The CSRF token may be in the part that never arrived; nothing is stored either way.
+        let mut errors = Errors::default();
+        errors.add("file", console.ctx.ta("helpline-evidence-too-large", "mb", api::MAX_EVIDENCE_BYTES >> 20));
+        return case_page(&state, console, &id, false, "evidence", errors, FormData::default()).await;
+    }
     if !console.csrf_ok(&csrf) {
         return Err(console.csrf_refused());
     }
-    let result =
-        api::store_evidence(&state, &console.caller().principal(), &id, kind.as_deref(), content_type.as_deref(), file)
-            .await;
-    match result {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#evidence"))),
-        Err(e) => {
-            let mut errors = form_errors(&console, e)?;
-            if let Some(m) = errors.0.remove("body") {
-                errors.add("file", m);
-            }
-            case_page(&state, console, &id, false, "evidence", errors, FormData::default()).await
-        }
+    // What makes two sends the same form: every field's contents, not the multipart framing.
+    let mut digest = Sha256::new();
+    for part in [csrf.as_bytes(), submission.as_bytes(), kind.as_deref().unwrap_or("").as_bytes()] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
     }
+    digest.update(content_type.as_deref().unwrap_or("").as_bytes());
+    digest.update([0]);
+    digest.update(&file);
+    let key = digest.finalize();
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/evidence"));
+    let filing = async {
+        let principal = console.caller().principal();
+        match api::store_evidence(&state, &principal, &id, kind.as_deref(), content_type.as_deref(), file).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#evidence")),
+            Err(crate::problem::ApiError::PayloadTooLarge { .. }) => {
+                let mut errors = Errors::default();
+                errors.add("file", console.ctx.ta("helpline-evidence-too-large", "mb", api::MAX_EVIDENCE_BYTES >> 20));
+                case_page(&state, console, &id, false, "evidence", errors, FormData::default())
+                    .await
+                    .unwrap_or_else(|r| r)
+            }
+            Err(e) => match form_errors(&console, e) {
+                Ok(mut errors) => {
+                    if let Some(m) = errors.0.remove("body") {
+                        errors.add("file", m);
+                    }
+                    case_page(&state, console, &id, false, "evidence", errors, FormData::default())
+                        .await
+                        .unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
+        }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &key, filing).await)
 }
 
 /// `GET /staff/helpline/cases/{id}/police-bundle`: the ZIP (every read an audit entry).
