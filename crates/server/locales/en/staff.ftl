@@ -126,6 +126,7 @@ staff-case-banked-by = Put in the bank by
 staff-case-unknown-source = not recorded
 staff-case-decisions = Decisions
 staff-case-no-decisions = No decision yet.
+staff-case-statement = The statement of reasons the uploader receives (Art. 17)
 staff-case-decided-at = Decided
 staff-case-timeline = Timeline
 staff-case-opened = Case opened

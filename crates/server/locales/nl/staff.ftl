@@ -126,6 +126,7 @@ staff-case-banked-by = In de bank gezet door
 staff-case-unknown-source = niet vastgelegd
 staff-case-decisions = Besluiten
 staff-case-no-decisions = Nog geen besluit.
+staff-case-statement = De verklaring van redenen die de uploader krijgt (art. 17)
 staff-case-decided-at = Besloten
 staff-case-timeline = Tijdlijn
 staff-case-opened = Zaak geopend

@@ -470,6 +470,24 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
         let (_, _, decided) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
         assert!(decided.contains("Non-consensual (intimate) image sharing"), "{decided}");
         assert!(!decided.contains("KEYWORD_") && !decided.contains("Nobody yet"), "{decided}");
+        // The reviewer sees the statement of reasons the uploader receives, in the page language,
+        // with its dates written out.
+        let statement = &decided[decided.find("id=\"statement-").expect("the statement on the case page")..];
+        assert!(statement.contains("The statement of reasons the uploader receives"), "{statement}");
+        assert!(statement.contains("Decision by ") && statement.contains("DSA Art. 17"), "{statement}");
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, decided_nl) = page(&app, &format!("/staff/cases/{case}"), Some(&dutch)).await;
+        let statement = &decided_nl[decided_nl.find("id=\"statement-").expect("the statement")..];
+        let statement = &statement[..statement.find("</details>").expect("its end")];
+        assert!(
+            statement.contains("verklaring van redenen, DSA art. 17") && statement.contains(" kosteloos bezwaar"),
+            "{statement}"
+        );
+        let iso = statement
+            .as_bytes()
+            .windows(10)
+            .any(|w| w.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() }));
+        assert!(!iso, "dates written out: {statement}");
         let platform = app.key(Role::Platform, "platform").await;
         let (status, screened) =
             app.post_multipart("/api/v1/screen", &[("image", Some("again.png"), &png())], Some(&platform)).await;

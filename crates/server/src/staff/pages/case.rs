@@ -95,6 +95,9 @@ pub struct DecisionView {
     pub ends: Vec<String>,
     pub explanation: String,
     pub manifestly_unfounded: bool,
+    /// The statement of reasons (Art. 17) as the uploader reads it, in the page language
+    /// (restricting decisions only).
+    pub statement: Option<String>,
 }
 
 /// The case page.
@@ -319,6 +322,7 @@ pub async fn render(
                 ends,
                 explanation: d.decision.explanation.clone(),
                 manifestly_unfounded: d.decision.manifestly_unfounded,
+                statement: d.statement.as_ref().and_then(|s| s["text"][ctx.code()].as_str()).map(str::to_owned),
             }
         })
         .collect();
