@@ -350,3 +350,54 @@ async fn an_evidence_upload_sent_twice_stores_the_file_once() {
     })
     .await;
 }
+
+/// The removal-request form sent twice files one request and both sends land on the case page
+/// (before, the second got an "already open" error for the request the first had just filed); a
+/// form about a request that does not exist is the console's 404 page, not problem+json.
+#[tokio::test]
+async fn a_removal_request_form_sent_twice_files_one_request() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let (cookie, csrf) = sign_in(&app, "cees").await;
+        let cw = caseworker(&app).await;
+        let (status, p) =
+            app.post("/api/v1/helpline/platforms", &json!({"name": "L", "channel": "letter"}), Some(&cw)).await;
+        assert_eq!(status, 201, "{p}");
+        let platform = p["id"].as_str().expect("id").to_owned();
+        let case_id = open_case(&app, &cw).await;
+        let case_page = format!("/staff/helpline/cases/{case_id}");
+        let (_, _, html) = page(&app, &case_page, Some(&cookie)).await;
+        let form = &html[html.find("/requests\" novalidate").expect("the request form")..];
+        let needle = "name=\"submission\" value=\"";
+        let at = form.find(needle).expect("the request form carries a submission value") + needle.len();
+        let submission = form[at..at + 32].to_owned();
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("submission", &submission),
+            ("platform", &platform),
+            ("url", "https://l.example/p/1"),
+            ("category", "STATEMENT_CATEGORY_CYBER_VIOLENCE"),
+            ("legal_ground", "nl-sr-254ba"),
+            ("explanation", "An AI-generated nude image of a pupil, published without her consent."),
+        ];
+        let path = format!("{case_page}/requests");
+        let (first, second) =
+            tokio::join!(post_form(&app, &path, &cookie, &fields), post_form(&app, &path, &cookie, &fields));
+        assert_eq!(first.0, 303, "{}", first.2);
+        assert_eq!((second.0, &second.1), (303, &first.1), "both land on the case page: {}", second.2);
+        let (_, case) = app.get(&format!("/api/v1/helpline/cases/{case_id}"), Some(&cw)).await;
+        assert_eq!(case["requests"].as_array().expect("requests").len(), 1, "{case}");
+
+        let (status, _, html) = post_form(
+            &app,
+            "/staff/helpline/requests/no-such-request/answer",
+            &cookie,
+            &[("csrf", &csrf), ("state", "removed")],
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert!(html.contains("<html") && !html.contains("problem"), "{html}");
+    })
+    .await;
+}

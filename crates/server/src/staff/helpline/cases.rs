@@ -518,7 +518,9 @@ fn draft_of(form: &FormData, with_url: bool) -> RequestDraft {
     }
 }
 
-/// `POST /staff/helpline/cases/{id}/requests`: a removal request, sent at once.
+/// `POST /staff/helpline/cases/{id}/requests`: a removal request, sent at once. Sent twice (a
+/// double click, a reload of the answer), it is filed once and both land on the case page
+/// (`pages::once`).
 pub async fn add_request(
     State(state): State<AppState>,
     console: Console,
@@ -527,13 +529,20 @@ pub async fn add_request(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    match api::create_request(&state, &console.caller().principal(), &id, draft_of(&form, true)).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#requests"))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &id, false, "request", errors, form).await
+    let submission = form.get(crate::pages::once::FIELD);
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/requests"));
+    let filing = async {
+        match api::create_request(&state, &console.caller().principal(), &id, draft_of(&form, true)).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#requests")),
+            Err(e) => match form_errors(&console, e) {
+                Ok(errors) => {
+                    case_page(&state, console, &id, false, "request", errors, form).await.unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
         }
-    }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &body, filing).await)
 }
 
 /// `POST /staff/helpline/cases/{id}/hash-notices`: the case's pre-emptive hashes as one hash-only
@@ -546,24 +555,36 @@ pub async fn file_hash_notice(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    match api::file_hashes(&state, &console.caller().principal(), &id, draft_of(&form, false)).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#requests"))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &id, false, "notice", errors, form).await
+    // Sent twice, the platform gets one notice (`pages::once`).
+    let submission = form.get(crate::pages::once::FIELD);
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/hash-notices"));
+    let filing = async {
+        match api::file_hashes(&state, &console.caller().principal(), &id, draft_of(&form, false)).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#requests")),
+            Err(e) => match form_errors(&console, e) {
+                Ok(errors) => {
+                    case_page(&state, console, &id, false, "notice", errors, form).await.unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
         }
-    }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &body, filing).await)
 }
 
-/// The removal request a form on the case page is about (a readable 404 page when unknown).
+/// The removal request a form on the case page is about (a readable 404 page when unknown, never
+/// the API's problem+json).
 #[allow(clippy::result_large_err, reason = "a page handler answers with a whole page either way")]
-async fn request_of(state: &AppState, id: &str) -> Result<RequestRecord, Response> {
-    state
-        .store()
-        .helpline_request(id)
-        .await
-        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
-        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())
+async fn request_of(state: &AppState, console: &Console, id: &str) -> Result<RequestRecord, Response> {
+    match state.store().helpline_request(id).await {
+        Ok(Some(request)) => Ok(request),
+        Ok(None) => Err(console.message(axum::http::StatusCode::NOT_FOUND, crate::staff::pages::tk("staff-not-found"))),
+        Err(e) => {
+            tracing::warn!(error = %e, "a helpline request could not be read");
+            Err(console
+                .message(axum::http::StatusCode::SERVICE_UNAVAILABLE, crate::staff::pages::tk("staff-unavailable")))
+        }
+    }
 }
 
 /// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, or with seconds) as RFC 3339 in UTC, read in the
@@ -609,7 +630,7 @@ pub async fn record_answer(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let request = request_of(&state, &id).await?;
+    let request = request_of(&state, &console, &id).await?;
     let body = api::AnswerBody {
         state: opt(form.get("state")),
         at: local_minute(&console.ctx, &form, "at"),
@@ -628,7 +649,7 @@ pub async fn mark_sent(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let request = request_of(&state, &id).await?;
+    let request = request_of(&state, &console, &id).await?;
     let body = api::SentBody { at: local_minute(&console.ctx, &form, "at") };
     let outcome = api::mark_request_sent(&state, &console.caller().principal(), &id, body).await;
     after_request_form(&state, console, &request, "sent", form, outcome).await
@@ -643,10 +664,13 @@ pub async fn check_now(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     checked_form(&console, &body)?;
-    let request = request_of(&state, &id).await?;
-    crate::helpline::check_request(&state, &request)
-        .await
-        .map_err(|e| crate::problem::ApiError::Internal(e.to_string()).into_response())?;
+    let request = request_of(&state, &console, &id).await?;
+    if let Err(e) = crate::helpline::check_request(&state, &request).await {
+        tracing::warn!(error = %e, "a URL check from the case page failed");
+        return Err(
+            console.message(axum::http::StatusCode::SERVICE_UNAVAILABLE, crate::staff::pages::tk("staff-unavailable"))
+        );
+    }
     Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id)))
 }
 
