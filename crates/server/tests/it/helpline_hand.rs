@@ -401,3 +401,57 @@ async fn a_removal_request_form_sent_twice_files_one_request() {
     })
     .await;
 }
+
+/// Hours on the case page and the league table have a decimal comma on Dutch pages, and the
+/// league's period is written out in words.
+#[tokio::test]
+async fn dutch_helpline_pages_write_hours_and_periods_the_dutch_way() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let cw = caseworker(&app).await;
+        let (_, p) =
+            app.post("/api/v1/helpline/platforms", &json!({"name": "L", "channel": "letter"}), Some(&cw)).await;
+        let platform = p["id"].as_str().expect("id").to_owned();
+        let case_id = open_case(&app, &cw).await;
+        let (status, request) = app
+            .post(
+                &format!("/api/v1/helpline/cases/{case_id}/requests"),
+                &request_body(&platform, "https://l.example/p/2"),
+                Some(&cw),
+            )
+            .await;
+        assert_eq!(status, 201, "{request}");
+        let id = request["id"].as_str().expect("id").to_owned();
+        let (status, sent) = app.post(&format!("/api/v1/helpline/requests/{id}/sent"), &json!({}), Some(&cw)).await;
+        assert_eq!(status, 200, "{sent}");
+        let sent_at = time::OffsetDateTime::parse(sent["sent_at"].as_str().expect("sent"), &Rfc3339).expect("time");
+        app.advance(time::Duration::hours(2));
+        let removed = (sent_at + time::Duration::minutes(90)).format(&Rfc3339).expect("format");
+        let (status, answered) = app
+            .post(
+                &format!("/api/v1/helpline/requests/{id}/answer"),
+                &json!({"state": "removed", "at": removed}),
+                Some(&cw),
+            )
+            .await;
+        assert_eq!(status, 200, "{answered}");
+
+        // Signed in after the clock moved (sessions end after 30 idle minutes).
+        let (cookie, _) = sign_in(&app, "cees").await;
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, case_page) = page(&app, &format!("/staff/helpline/cases/{case_id}"), Some(&dutch)).await;
+        assert!(case_page.contains("<td>1,5</td>") && !case_page.contains("<td>1.5</td>"), "{case_page}");
+        let (status, _, league) = page(&app, "/staff/helpline/league", Some(&dutch)).await;
+        assert_eq!(status, 200);
+        assert!(league.contains("<td>1,5</td>") && !league.contains("1.5"), "{league}");
+        let year = app.state.now().year();
+        assert!(league.contains(&format!("Van 1 januari {year} tot en met ")), "{league}");
+        let (_, _, english) = page(&app, "/staff/helpline/league", Some(&cookie)).await;
+        assert!(
+            english.contains("<td>1.5</td>") && english.contains(&format!("From 1 January {year} up to ")),
+            "{english}"
+        );
+    })
+    .await;
+}

@@ -179,10 +179,10 @@ impl RequestRow {
     pub fn can_check(&self) -> bool {
         !self.r.is_hash_only()
     }
-    /// Hours from sending to removal.
-    pub fn hours(&self) -> String {
+    /// Hours from sending to removal, with the page language's decimal sign.
+    pub fn hours(&self, ctx: &Ctx) -> String {
         match (self.r.sent_at, self.r.removed_at) {
-            (Some(s), Some(r)) => format!("{:.1}", (r - s).as_seconds_f64().max(0.0) / 3600.0),
+            (Some(s), Some(r)) => super::one_decimal(ctx, (r - s).as_seconds_f64().max(0.0) / 3600.0),
             _ => "—".to_owned(),
         }
     }
@@ -213,8 +213,7 @@ fn file_size(ctx: &Ctx, bytes: i64) -> String {
         b if b < 1_000_000 => (b as f64 / 1e3, "kB"),
         b => (b as f64 / 1e6, "MB"),
     };
-    let text = format!("{value:.1} {unit}");
-    if ctx.code() == "nl" { text.replace('.', ",") } else { text }
+    format!("{} {unit}", super::one_decimal(ctx, value))
 }
 
 /// `GET /staff/helpline/cases/{id}`.

@@ -172,6 +172,12 @@ pub fn form_errors(console: &Console, e: ApiError) -> Result<Errors, Response> {
     }
 }
 
+/// A number with one decimal and the page language's decimal sign: `2.5`, Dutch `2,5`.
+pub fn one_decimal(ctx: &Ctx, x: f64) -> String {
+    let text = format!("{x:.1}");
+    if ctx.code() == "nl" { text.replace('.', ",") } else { text }
+}
+
 /// `303 See Other` to `to` (after a form).
 pub fn see_other(to: &str) -> Response {
     axum::response::Redirect::to(to).into_response()
