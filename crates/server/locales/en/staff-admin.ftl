@@ -226,3 +226,12 @@ staff-admin-line-quality = Line { $line }, quality: a whole number from 0 to 100
 staff-admin-line-no-hash = Line { $line }: give at least one of pdq, sha256 or md5.
 staff-admin-line-too-long = Line { $line }, { $field }: at most { $max } characters.
 staff-admin-line-field = Line { $line }, { $field }: this value is not accepted.
+
+# Outcomes of screenings on a bank page, and the exchange formats by name.
+staff-admin-verdict-block = Upload blocked
+staff-admin-verdict-hold = Held for review
+staff-admin-verdict-allow = Allowed
+staff-admin-verdict-flag = Flagged
+staff-admin-format-csv = CSV
+staff-admin-format-json = JSON lines (one entry a line)
+staff-admin-format-te = ThreatExchange signal file (te)

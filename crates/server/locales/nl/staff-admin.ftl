@@ -226,3 +226,12 @@ staff-admin-line-quality = Regel { $line }, quality: een heel getal van 0 tot en
 staff-admin-line-no-hash = Regel { $line }: geef minstens een van pdq, sha256 of md5.
 staff-admin-line-too-long = Regel { $line }, { $field }: ten hoogste { $max } tekens.
 staff-admin-line-field = Regel { $line }, { $field }: deze waarde wordt niet geaccepteerd.
+
+# Uitkomsten van screenings op een bankpagina, en de uitwisselformaten bij naam.
+staff-admin-verdict-block = Upload geblokkeerd
+staff-admin-verdict-hold = Vastgehouden voor beoordeling
+staff-admin-verdict-allow = Toegelaten
+staff-admin-verdict-flag = Gemarkeerd
+staff-admin-format-csv = CSV
+staff-admin-format-json = JSON-regels (één item per regel)
+staff-admin-format-te = ThreatExchange-signaalbestand (te)

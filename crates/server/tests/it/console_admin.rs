@@ -331,6 +331,33 @@ async fn admins_create_import_and_export_banks_in_the_console() {
             (bank["action"].as_str(), bank["threshold"].as_u64(), bank["entry_count"].as_i64()),
             (Some("block"), Some(12), Some(2))
         );
+        // An upload whose SHA-256 the bank holds is blocked; the bank page names the outcome in
+        // words, in Dutch too, and the formats by name.
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, ((x + y) * 2) as u8]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let png = png.into_inner();
+        let digest = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&png))
+        };
+        let (status, added) = app
+            .post("/api/v1/banks/partner-list/entries", &serde_json::json!({"sha256": digest}), Some(&admin_key))
+            .await;
+        assert_eq!(status, 201, "{added}");
+        let platform = app.key(Role::Platform, "platform").await;
+        let (status, screened) =
+            app.post_multipart("/api/v1/screen", &[("image", Some("shared.png"), &png)], Some(&platform)).await;
+        assert_eq!((status, screened["verdict"].as_str()), (200, Some("block")), "{screened}");
+        let (_, _, html) = get_page(&app, "/staff/banks/partner-list", Some(&who)).await;
+        assert!(html.contains("<td>Upload blocked</td>") && !html.contains("<td>block</td>"), "{html}");
+        let (_, _, html) = staff_pages::page(&app, "/staff/banks/partner-list", Some(&dutch)).await;
+        assert!(html.contains("<td>Upload geblokkeerd</td>"), "{html}");
+        assert!(
+            html.contains(">JSON-regels (één item per regel)</option>") && html.contains("Downloaden als CSV"),
+            "{html}"
+        );
 
         let (status, _, csv) = get_page(&app, "/staff/banks/partner-list/export?format=csv", Some(&who)).await;
         assert_eq!(status, 200);

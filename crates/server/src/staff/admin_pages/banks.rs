@@ -195,6 +195,25 @@ impl BankPage {
     fn provenance_label(&self, p: &str) -> String {
         super::provenance_label(&self.ctx, p)
     }
+    /// A screening's outcome (`block`, `hold`, `allow`, `flag`) in the page language.
+    fn verdict_label(&self, v: &str) -> String {
+        match v {
+            "block" => self.ctx.t("staff-admin-verdict-block"),
+            "hold" => self.ctx.t("staff-admin-verdict-hold"),
+            "allow" => self.ctx.t("staff-admin-verdict-allow"),
+            "flag" => self.ctx.t("staff-admin-verdict-flag"),
+            other => other.to_owned(),
+        }
+    }
+    /// An exchange format's name for people (`csv` → "CSV", `te` → "ThreatExchange …").
+    fn format_label(&self, f: &str) -> String {
+        match f {
+            "csv" => self.ctx.t("staff-admin-format-csv"),
+            "json" => self.ctx.t("staff-admin-format-json"),
+            "te" => self.ctx.t("staff-admin-format-te"),
+            other => other.to_owned(),
+        }
+    }
     fn added_by(&self, principal: &str) -> String {
         self.who.get(principal).cloned().unwrap_or_else(|| principal.to_owned())
     }
