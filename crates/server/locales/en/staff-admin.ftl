@@ -235,3 +235,9 @@ staff-admin-verdict-flag = Flagged
 staff-admin-format-csv = CSV
 staff-admin-format-json = JSON lines (one entry a line)
 staff-admin-format-te = ThreatExchange signal file (te)
+
+# Revoking a key asks first: it cannot be undone.
+staff-admin-revoke-sure = Revoke the key “{ $key }”?
+staff-admin-revoke-sure-text = Every program that uses this key stops working at once, and a revoked key cannot be used again. The organisation then needs a new key.
+staff-admin-revoke-yes = Yes, revoke “{ $key }”
+staff-admin-revoke-no = No, keep the key

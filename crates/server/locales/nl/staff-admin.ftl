@@ -235,3 +235,9 @@ staff-admin-verdict-flag = Gemarkeerd
 staff-admin-format-csv = CSV
 staff-admin-format-json = JSON-regels (één item per regel)
 staff-admin-format-te = ThreatExchange-signaalbestand (te)
+
+# Een sleutel intrekken vraagt eerst om bevestiging: het kan niet ongedaan worden gemaakt.
+staff-admin-revoke-sure = De sleutel ‘{ $key }’ intrekken?
+staff-admin-revoke-sure-text = Elk programma dat deze sleutel gebruikt, werkt meteen niet meer, en een ingetrokken sleutel kan niet opnieuw worden gebruikt. De organisatie heeft dan een nieuwe sleutel nodig.
+staff-admin-revoke-yes = Ja, ‘{ $key }’ intrekken
+staff-admin-revoke-no = Nee, de sleutel houden

@@ -432,3 +432,44 @@ async fn a_key_form_sent_twice_issues_one_key() {
     let issued = keys.as_array().unwrap().iter().filter(|k| k["name"] == "Offlimits").count();
     assert_eq!(issued, 1, "{keys}");
 }
+
+/// Revoking a key asks first (it cannot be undone and stops every program using the key): the
+/// first send shows the question and changes nothing; "yes" revokes it.
+#[tokio::test]
+async fn revoking_a_key_asks_first() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let who = signed_in(&app, &admin_key, "adam", Role::Admin).await;
+        let platform_key = app.key(Role::Platform, "Fotoplek uploads").await;
+        let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+        let id = keys.as_array().unwrap().iter().find(|k| k["name"] == "Fotoplek uploads").expect("the key")["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let revoke = format!("/staff/admin/keys/{id}/revoke");
+        let dutch = format!("{}; {}=nl", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
+        let (status, _, asked) = staff_pages::post_form(&app, &revoke, &dutch, &[("csrf", who.csrf.as_str())]).await;
+        assert_eq!(status, 200, "{asked}");
+        assert!(
+            asked.contains("id=\"revoke-confirm\"") && asked.contains("De sleutel ‘Fotoplek uploads’ intrekken?"),
+            "{asked}"
+        );
+        assert!(asked.contains("name=\"confirm\" value=\"yes\""), "{asked}");
+        let (status, _) = app.get("/api/v1/queue", Some(&platform_key)).await;
+        assert_ne!(status, 401, "the key still works after the question");
+        let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+        let key = keys.as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).expect("the key").clone();
+        assert_eq!(key["state"], "active", "{key}");
+
+        let (status, location, _) =
+            post_form(&app, &revoke, Some(&who), &[("csrf", who.csrf.as_str()), ("confirm", "yes")]).await;
+        assert_eq!((status, location.as_str()), (303, "/staff/admin?done=revoked"));
+        let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+        let key = keys.as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).expect("the key").clone();
+        assert_eq!(key["state"], "revoked", "{key}");
+        // Asking about a key that is gone is the console's 404 page.
+        let (status, _, _) = post_form(&app, &revoke, Some(&who), &[("csrf", who.csrf.as_str())]).await;
+        assert_eq!(status, 404);
+    })
+    .await;
+}
