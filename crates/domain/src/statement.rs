@@ -436,8 +436,31 @@ pub fn reversed_notice() -> Texts {
 }
 
 /// The decision notice to a notifier (Art. 16(5)): what was decided, whether automated means were
-/// used (Art. 16(6)), and how to seek redress.
+/// used (Art. 16(6)), and how to seek redress. For e-mails and the API; the tracking page shows
+/// [`decision_summary`] with its own redress section and complaint form.
 pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) -> Texts {
+    let summary = decision_summary(decision, notice_id);
+    let text = |summary: String, nl: bool| {
+        if nl {
+            format!(
+                "{summary}\n{} Daar vraagt de pagina om de volgcode uit uw ontvangstbevestiging; de volglink in \
+                 die e-mail brengt u ook direct naar het bezwaarformulier.\n",
+                redress_text(redress, true)
+            )
+        } else {
+            format!(
+                "{summary}\n{} That page asks for the tracking code from your confirmation of receipt; the \
+                 tracking link in that e-mail also takes you straight to the complaint form.\n",
+                redress_text(redress, false)
+            )
+        }
+    };
+    Texts { nl: text(summary.nl, true), en: text(summary.en, false) }
+}
+
+/// The decision notice without its redress paragraph: what was decided, the explanation, and
+/// whether automated means were used (Art. 16(5), (6)). Ends with a blank line.
+pub fn decision_summary(decision: &Decision, notice_id: &str) -> Texts {
     let text = |nl: bool| {
         let outcome = if decision.restricts() {
             let measures = restriction_words(&decision.restrictions, nl).join("; ");
@@ -453,21 +476,15 @@ pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) 
         };
         if nl {
             format!(
-                "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n\n{} \
-                 Daar vraagt de pagina om de volgcode uit uw ontvangstbevestiging; de volglink in die \
-                 e-mail brengt u ook direct naar het bezwaarformulier.\n",
+                "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n",
                 decision.explanation,
                 automation_text(decision, true),
-                redress_text(redress, true)
             )
         } else {
             format!(
-                "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n\n{} \
-                 That page asks for the tracking code from your confirmation of receipt; the tracking \
-                 link in that e-mail also takes you straight to the complaint form.\n",
+                "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n",
                 decision.explanation,
                 automation_text(decision, false),
-                redress_text(redress, false)
             )
         }
     };
@@ -562,7 +579,11 @@ mod tests {
         let json = serde_json::to_value(&s).expect("serialise");
         assert_eq!(json["redress"]["internal_complaint"]["deadline"], "2027-05-23T12:00:00Z", "the JSON stays UTC");
         assert_eq!(json["measure"]["start_date"], "2026-11-23");
+        let summary = decision_summary(&d, "n1");
+        assert!(!summary.nl.contains("bezwaar") && !summary.en.contains("complain"), "{}", summary.en);
+        assert!(summary.en.contains("Explanation: ") && summary.en.contains("automated means"), "{}", summary.en);
         let notice = decision_notice(&d, &redress, "n1");
+        assert!(notice.en.starts_with(&summary.en) && notice.nl.starts_with(&summary.nl), "the notice adds redress");
         assert!(notice.nl.contains("tot 23 mei 2027, 14:00 CEST") && !notice.nl.contains("2027-"), "{}", notice.nl);
     }
 
