@@ -192,3 +192,6 @@ helpline-conflict-title = This request has changed
 helpline-conflict-text = Someone (perhaps you, with a form sent twice) already recorded this step, or the request is further along. Go back and reload the case page to see where it stands; nothing was recorded twice.
 helpline-evidence-too-large = The file could not be received whole: it may be larger than { $mb } MB, or the connection broke off. Nothing was stored.
 helpline-evidence-bytes = { $count } bytes
+helpline-error-phone = Type a phone number: 6 to 20 digits, with spaces or + ( ) - . if you like, such as 06-12345678.
+helpline-error-email = Type an e-mail address, such as name@example.nl.
+helpline-error-url = Type the whole web address, starting with https://.

@@ -192,3 +192,6 @@ helpline-conflict-title = Dit verzoek is veranderd
 helpline-conflict-text = Iemand (misschien u, met een formulier dat twee keer is verstuurd) heeft deze stap al vastgelegd, of het verzoek is al verder. Ga terug en laad de zaakpagina opnieuw om te zien hoe het ervoor staat; er is niets dubbel vastgelegd.
 helpline-evidence-too-large = Het bestand kwam niet volledig binnen: het is misschien groter dan { $mb } MB, of de verbinding viel weg. Er is niets opgeslagen.
 helpline-evidence-bytes = { $count } bytes
+helpline-error-phone = Typ een telefoonnummer: 6 tot 20 cijfers, eventueel met spaties of + ( ) - ., zoals 06-12345678.
+helpline-error-email = Typ een e-mailadres, zoals naam@voorbeeld.nl.
+helpline-error-url = Typ het hele webadres, beginnend met https://.

@@ -197,6 +197,9 @@ async fn helpline_form_errors_name_their_fields_and_mark_their_controls() {
     .map(|l| summary.find(l).unwrap_or_else(|| panic!("{l} in {summary}")))
     .collect();
     assert!(lines.windows(2).all(|w| w[0] < w[1]), "in the form's order: {summary}");
+    // The reasons say what a valid value looks like, not only that this one is not.
+    assert!(summary.contains("Phone number: Type a phone number: 6 to 20 digits"), "{summary}");
+    assert!(summary.contains("Type an e-mail address, such as name@example.nl."), "{summary}");
     assert!(body.contains("id=\"phone\" name=\"phone\" value=\"abc\""), "what was typed is kept: {body}");
     assert!(body.contains("aria-invalid=\"true\" aria-describedby=\"phone-error\""), "{body}");
 
