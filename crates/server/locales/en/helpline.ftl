@@ -195,3 +195,4 @@ helpline-evidence-bytes = { $count } bytes
 helpline-error-phone = Type a phone number: 6 to 20 digits, with spaces or + ( ) - . if you like, such as 06-12345678.
 helpline-error-email = Type an e-mail address, such as name@example.nl.
 helpline-error-url = Type the whole web address, starting with https://.
+helpline-url-not-checked = not checked yet

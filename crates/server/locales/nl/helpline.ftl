@@ -195,3 +195,4 @@ helpline-evidence-bytes = { $count } bytes
 helpline-error-phone = Typ een telefoonnummer: 6 tot 20 cijfers, eventueel met spaties of + ( ) - ., zoals 06-12345678.
 helpline-error-email = Typ een e-mailadres, zoals naam@voorbeeld.nl.
 helpline-error-url = Typ het hele webadres, beginnend met https://.
+helpline-url-not-checked = nog niet gecontroleerd

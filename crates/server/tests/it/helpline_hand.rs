@@ -405,8 +405,8 @@ async fn a_removal_request_form_sent_twice_files_one_request() {
     .await;
 }
 
-/// Hours on the case page and the league table have a decimal comma on Dutch pages, and the
-/// league's period is written out in words.
+/// Hours on the case page and the league table have a decimal comma on Dutch pages, the
+/// league's period is written out in words, and a URL never checked says so.
 #[tokio::test]
 async fn dutch_helpline_pages_write_hours_and_periods_the_dutch_way() {
     each_backend(|app| async move {
@@ -445,6 +445,7 @@ async fn dutch_helpline_pages_write_hours_and_periods_the_dutch_way() {
         let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
         let (_, _, case_page) = page(&app, &format!("/staff/helpline/cases/{case_id}"), Some(&dutch)).await;
         assert!(case_page.contains("<td>1,5</td>") && !case_page.contains("<td>1.5</td>"), "{case_page}");
+        assert!(case_page.contains("nog niet gecontroleerd") && !case_page.contains("— (—)"), "{case_page}");
         let (status, _, league) = page(&app, "/staff/helpline/league", Some(&dutch)).await;
         assert_eq!(status, 200);
         assert!(league.contains("<td>1,5</td>") && !league.contains("1.5"), "{league}");
