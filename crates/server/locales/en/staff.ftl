@@ -275,3 +275,4 @@ staff-decision-in-force = in force
 staff-decision-reversed = reversed after an appeal
 staff-decision-replaced = replaced after an appeal
 staff-take-conflict-flash = You could not take this case: someone else took it first, or it is no longer open. See below who has it.
+staff-login-session-ended = Your session had ended, so what you just sent was not recorded. Sign in again: you return to the page of the form, and can send it again there.

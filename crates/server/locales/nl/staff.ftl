@@ -275,3 +275,4 @@ staff-decision-in-force = van kracht
 staff-decision-reversed = teruggedraaid na bezwaar
 staff-decision-replaced = vervangen na bezwaar
 staff-take-conflict-flash = Je kon deze zaak niet oppakken: iemand anders was eerder, of de zaak is niet meer open. Hieronder staat wie hem heeft.
+staff-login-session-ended = Je sessie was verlopen, dus wat je net verstuurde is niet vastgelegd. Log opnieuw in: je komt terug op de pagina van het formulier en kunt het daar opnieuw versturen.

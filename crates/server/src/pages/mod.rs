@@ -192,7 +192,7 @@ impl Ctx {
 /// switch) must lead, since a form's own address may answer only POST. Forms that post to their
 /// own page (`/report`, `/staff/login`, `/staff/banks`, …) keep their path; the tracking and
 /// statement pages, whose address carries a token, set theirs with [`Ctx::on_page`].
-fn form_page(path: &str) -> String {
+pub(crate) fn form_page(path: &str) -> String {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match segments.as_slice() {
         ["", "staff", "cases", id, _, ..] => format!("/staff/cases/{id}"),

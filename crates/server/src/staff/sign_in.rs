@@ -62,6 +62,8 @@ pub struct LoginPage {
     username: String,
     /// Why the last attempt failed, in the page language.
     error: Option<String>,
+    /// Why the person is asked to sign in again: a form was sent after the session ended.
+    ended: Option<String>,
 }
 
 /// Query of the sign-in page.
@@ -69,6 +71,9 @@ pub struct LoginPage {
 pub struct LoginQuery {
     #[serde(default)]
     next: String,
+    /// Set when a form was sent after the session ended (`staff::pages::Console`).
+    #[serde(default)]
+    ended: Option<String>,
 }
 
 /// `GET /staff/login`: the sign-in form; a person already signed in goes on to the page asked for.
@@ -81,12 +86,18 @@ pub async fn login_form(
     if let Ok(Some(_)) = session::current_session(&state, &headers).await {
         return Redirect::to(landing(&q.next)).into_response();
     }
-    login_page(ctx, StatusCode::OK, landing(&q.next).to_owned(), String::new(), None)
+    let ended = q.ended.is_some().then(|| ctx.t("staff-login-session-ended"));
+    let next = landing(&q.next).to_owned();
+    let page = LoginPage { ctx, chrome: Chrome::default(), next, username: String::new(), error: None, ended };
+    no_store((StatusCode::OK, page).into_response())
 }
 
 fn login_page(ctx: Ctx, status: StatusCode, next: String, username: String, error: Option<String>) -> Response {
-    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error };
-    let mut r = (status, page).into_response();
+    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error, ended: None };
+    no_store((status, page).into_response())
+}
+
+fn no_store(mut r: Response) -> Response {
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

@@ -693,3 +693,32 @@ async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text
     })
     .await;
 }
+
+/// A decision form sent after the session ended records nothing and leads to the sign-in page,
+/// which says so; signing in returns to the case page (the form's own address answers only POST,
+/// so returning there was a 405 page).
+#[tokio::test]
+async fn a_form_sent_after_the_session_ended_leads_back_to_its_page() {
+    each_backend(|app| async move {
+        app.file(&notice("https://example.com/late.jpg"), None).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, csrf) = sign_in(&app, "rob").await;
+        let case = app.only_case(&app.staff(Role::Reviewer, "helper").await).await;
+        app.advance(time::Duration::minutes(31));
+        let decide = format!("/staff/cases/{case}/decision");
+        let (status, location, _) =
+            post_form(&app, &decide, &cookie, &[("csrf", &csrf), ("explanation", "A long reason typed slowly.")]).await;
+        let expected = format!("/staff/login?next=%2Fstaff%2Fcases%2F{case}&ended=1");
+        assert_eq!((status, location.as_str()), (303, expected.as_str()));
+        assert!(app.store().case_decisions(&case).await.unwrap().is_empty(), "nothing recorded");
+        let (status, _, login) = page(&app, &expected, None).await;
+        assert_eq!(status, 200);
+        assert!(login.contains("id=\"session-ended\"") && login.contains("was not recorded"), "{login}");
+        assert!(login.contains(&format!("name=\"next\" value=\"/staff/cases/{case}\"")), "{login}");
+        // The same in Dutch.
+        let (_, _, login) = page(&app, &format!("{expected}&lang=nl"), None).await;
+        assert!(login.contains("is niet vastgelegd"), "{login}");
+    })
+    .await;
+}
