@@ -489,6 +489,22 @@ async fn pages_show_local_human_times_and_only_steps_that_will_happen() {
         .await
         .unwrap();
     assert!(page.contains("Confirmation sent"), "a report with an address expects its confirmation: {page}");
+    // The confirmation page says whether we will write, instead of "if you gave an address".
+    let confirmation = |receipt: &serde_json::Value| {
+        let url = format!(
+            "{}/report/received/{}?token={}",
+            app.base,
+            receipt["id"].as_str().unwrap(),
+            receipt["tracking_token"].as_str().unwrap()
+        );
+        let client = app.client.clone();
+        async move { client.get(url).header("accept", BROWSER).send().await.unwrap().text().await.unwrap() }
+    };
+    let page = confirmation(&named).await;
+    assert!(page.contains("We sent a confirmation to the e-mail address you gave"), "{page}");
+    assert!(!page.contains("If you gave"), "{page}");
+    let page = confirmation(&receipt).await;
+    assert!(page.contains("You gave no e-mail address, so we cannot write to you. Keep the link below"), "{page}");
 }
 
 /// A report form sent twice (a double click, a reload of the answer) files one notice: both sends
