@@ -131,6 +131,33 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     assert!(s.url().await.ends_with("/staff/queue?lang=en"), "{}: {}", s.url().await, s.text("main").await);
     assert_eq!(rows(&s).await, 2);
     check_page(&s, "console-queue").await;
+    // On a phone the queue scrolls sideways in its region rather than splitting words across
+    // lines ("Ca / se", "Ta / k / e").
+    s.size(staydown_testkit::browser::PHONE).await;
+    let split = s
+        .client
+        .execute(
+            "const split = [];
+             for (const cell of document.querySelectorAll('table.queue th, table.queue td, table.queue button')) {
+               if (cell.querySelector('button')) continue;
+               const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+               for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                 const re = /\\S+/g; let m;
+                 while ((m = re.exec(node.data))) {
+                   if (m[0].length > 24) continue;
+                   const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+                   const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+                   if (tops.size > 1) split.push(m[0]);
+                 }
+               }
+             }
+             return split;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(split, serde_json::json!([]), "words split across lines in the queue on a phone");
+    s.size(staydown_testkit::browser::DESKTOP).await;
 
     // Filter by the case's URL: one case left.
     s.fill("#q", "https://example.com/a.jpg").await;
