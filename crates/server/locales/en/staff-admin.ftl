@@ -241,3 +241,8 @@ staff-admin-revoke-sure = Revoke the key “{ $key }”?
 staff-admin-revoke-sure-text = Every program that uses this key stops working at once, and a revoked key cannot be used again. The organisation then needs a new key.
 staff-admin-revoke-yes = Yes, revoke “{ $key }”
 staff-admin-revoke-no = No, keep the key
+
+# Where a statement's submission to the Transparency Database stands.
+staff-admin-tr-state-pending = Waiting to be sent
+staff-admin-tr-state-submitted = Sent
+staff-admin-tr-state-failed = Refused by the database

@@ -241,3 +241,8 @@ staff-admin-revoke-sure = De sleutel ‘{ $key }’ intrekken?
 staff-admin-revoke-sure-text = Elk programma dat deze sleutel gebruikt, werkt meteen niet meer, en een ingetrokken sleutel kan niet opnieuw worden gebruikt. De organisatie heeft dan een nieuwe sleutel nodig.
 staff-admin-revoke-yes = Ja, ‘{ $key }’ intrekken
 staff-admin-revoke-no = Nee, de sleutel houden
+
+# Hoe het staat met het insturen van een verklaring naar de Transparantiedatabank.
+staff-admin-tr-state-pending = Wacht op verzending
+staff-admin-tr-state-submitted = Ingezonden
+staff-admin-tr-state-failed = Geweigerd door de databank

@@ -473,3 +473,28 @@ async fn revoking_a_key_asks_first() {
     })
     .await;
 }
+
+/// The transparency page says where each statement's submission stands in words, and its
+/// reporting period in the page language, not as stored codes and ISO dates.
+#[tokio::test]
+async fn the_transparency_page_says_submission_states_and_the_period_in_words() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let who = signed_in(&app, &admin_key, "ada", Role::Admin).await;
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        app.file(&notice("https://example.com/transparency/1"), None).await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (status, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{decided}");
+        let dutch = format!("{}; {}=nl", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
+        let (status, _, html) =
+            staff_pages::page(&app, "/staff/transparency?from=2026-01-01&to=2026-01-31", Some(&dutch)).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Verslagperiode 1 januari 2026 – 31 januari 2026"), "{html}");
+        assert!(html.contains("<td>Wacht op verzending</td>") && !html.contains("<td>pending</td>"), "{html}");
+        let (_, _, html) = get_page(&app, "/staff/transparency?from=2026-01-01&to=2026-01-31", Some(&who)).await;
+        assert!(html.contains("Reporting period 1 January 2026 – 31 January 2026"), "{html}");
+        assert!(html.contains("<td>Waiting to be sent</td>"), "{html}");
+    })
+    .await;
+}
