@@ -276,3 +276,5 @@ staff-decision-reversed = reversed after an appeal
 staff-decision-replaced = replaced after an appeal
 staff-take-conflict-flash = You could not take this case: someone else took it first, or it is no longer open. See below who has it.
 staff-login-session-ended = Your session had ended, so what you just sent was not recorded. Sign in again: you return to the page of the form, and can send it again there.
+staff-queue-priority-hint = 0 is the most urgent (such as images of a child), 9 the least.
+staff-queue-priority-most-urgent = 0 (most urgent)

@@ -276,3 +276,5 @@ staff-decision-reversed = teruggedraaid na bezwaar
 staff-decision-replaced = vervangen na bezwaar
 staff-take-conflict-flash = Je kon deze zaak niet oppakken: iemand anders was eerder, of de zaak is niet meer open. Hieronder staat wie hem heeft.
 staff-login-session-ended = Je sessie was verlopen, dus wat je net verstuurde is niet vastgelegd. Log opnieuw in: je komt terug op de pagina van het formulier en kunt het daar opnieuw versturen.
+staff-queue-priority-hint = 0 is het dringendst (zoals beelden van een kind), 9 het minst.
+staff-queue-priority-most-urgent = 0 (dringendst)

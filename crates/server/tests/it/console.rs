@@ -722,3 +722,20 @@ async fn a_form_sent_after_the_session_ended_leads_back_to_its_page() {
     })
     .await;
 }
+
+/// The queue says which way priorities run (0 is the most urgent), beside the filter and in it.
+#[tokio::test]
+async fn the_queue_says_which_priority_is_most_urgent() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, _) = sign_in(&app, "rob").await;
+        let (_, _, html) = page(&app, "/staff/queue", Some(&cookie)).await;
+        assert!(html.contains("0 is the most urgent") && html.contains(">0 (most urgent)</option>"), "{html}");
+        assert!(html.contains("aria-describedby=\"priority-hint\""), "{html}");
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, html) = page(&app, "/staff/queue", Some(&dutch)).await;
+        assert!(html.contains("0 is het dringendst") && html.contains(">0 (dringendst)</option>"), "{html}");
+    })
+    .await;
+}
