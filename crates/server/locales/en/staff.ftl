@@ -278,3 +278,18 @@ staff-take-conflict-flash = You could not take this case: someone else took it f
 staff-login-session-ended = Your session had ended, so what you just sent was not recorded. Sign in again: you return to the page of the form, and can send it again there.
 staff-queue-priority-hint = 0 is the most urgent (such as images of a child), 9 the least.
 staff-queue-priority-most-urgent = 0 (most urgent)
+
+# The case page's audit log: actions in words (the detail that follows keeps its field names).
+staff-audit-case-opened = Case opened
+staff-audit-case-notice-joined = Notice joined the case
+staff-audit-case-taken = Case taken
+staff-audit-case-decided = Case decided
+staff-audit-case-content-attached = Content uploaded to the case
+staff-audit-case-content-linked = Screened upload linked to the case
+staff-audit-notifier-revealed = Notifier's contact details shown
+staff-audit-blob-stored = File stored (encrypted)
+staff-audit-blob-read = File opened
+staff-audit-blob-erased = File erased
+staff-audit-appeal-received = Complaint received
+staff-audit-appeal-decided = Complaint decided
+staff-audit-art18 = Law enforcement notified (Art. 18)

@@ -278,3 +278,18 @@ staff-take-conflict-flash = Je kon deze zaak niet oppakken: iemand anders was ee
 staff-login-session-ended = Je sessie was verlopen, dus wat je net verstuurde is niet vastgelegd. Log opnieuw in: je komt terug op de pagina van het formulier en kunt het daar opnieuw versturen.
 staff-queue-priority-hint = 0 is het dringendst (zoals beelden van een kind), 9 het minst.
 staff-queue-priority-most-urgent = 0 (dringendst)
+
+# Het auditlogboek van de zaakpagina: handelingen in woorden (de details erna houden hun veldnamen).
+staff-audit-case-opened = Zaak geopend
+staff-audit-case-notice-joined = Melding aan de zaak toegevoegd
+staff-audit-case-taken = Zaak genomen
+staff-audit-case-decided = Over de zaak besloten
+staff-audit-case-content-attached = Inhoud bij de zaak geüpload
+staff-audit-case-content-linked = Gescreende upload aan de zaak gekoppeld
+staff-audit-notifier-revealed = Contactgegevens van de melder getoond
+staff-audit-blob-stored = Bestand (versleuteld) bewaard
+staff-audit-blob-read = Bestand geopend
+staff-audit-blob-erased = Bestand gewist
+staff-audit-appeal-received = Bezwaar ontvangen
+staff-audit-appeal-decided = Over bezwaar besloten
+staff-audit-art18 = Politie en justitie gewaarschuwd (art. 18)

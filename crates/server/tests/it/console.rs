@@ -488,6 +488,10 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
             .windows(10)
             .any(|w| w.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() }));
         assert!(!iso, "dates written out: {statement}");
+        // The audit log names its actions in words.
+        assert!(decided.contains("Case opened · ") && decided.contains("Case decided · "), "{decided}");
+        assert!(decided.contains("File opened · ") && !decided.contains("case.decided ·"), "{decided}");
+        assert!(decided_nl.contains("Over de zaak besloten · "), "{decided_nl}");
         let platform = app.key(Role::Platform, "platform").await;
         let (status, screened) =
             app.post_multipart("/api/v1/screen", &[("image", Some("again.png"), &png())], Some(&platform)).await;

@@ -375,7 +375,11 @@ pub async fn render(
             at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
                 .map(|t| when(&ctx, t))
                 .unwrap_or_default(),
-            what: format!("{} · {}", e.action, super::names::audit_detail(&ctx, &e.detail)),
+            what: format!(
+                "{} · {}",
+                super::names::audit_action(&ctx, &e.action),
+                super::names::audit_detail(&ctx, &e.detail)
+            ),
             who: who.name(&e.actor),
         })
         .collect();
