@@ -196,3 +196,5 @@ helpline-error-phone = Type a phone number: 6 to 20 digits, with spaces or + ( )
 helpline-error-email = Type an e-mail address, such as name@example.nl.
 helpline-error-url = Type the whole web address, starting with https://.
 helpline-url-not-checked = not checked yet
+helpline-photos-hint = You can choose several photos. JPEG, PNG, WebP, GIF or BMP.
+helpline-hashes-to-keep = This is all that is sent and kept about these photos

@@ -446,6 +446,9 @@ async fn dutch_helpline_pages_write_hours_and_periods_the_dutch_way() {
         let (_, _, case_page) = page(&app, &format!("/staff/helpline/cases/{case_id}"), Some(&dutch)).await;
         assert!(case_page.contains("<td>1,5</td>") && !case_page.contains("<td>1.5</td>"), "{case_page}");
         assert!(case_page.contains("nog niet gecontroleerd") && !case_page.contains("— (—)"), "{case_page}");
+        // The console says "je" to a colleague, and the photos are not the caseworker's own.
+        assert!(case_page.contains("Je kunt meerdere foto") && !case_page.contains("U kunt"), "{case_page}");
+        assert!(!case_page.contains("uw foto"), "{case_page}");
         let (status, _, league) = page(&app, "/staff/helpline/league", Some(&dutch)).await;
         assert_eq!(status, 200);
         assert!(league.contains("<td>1,5</td>") && !league.contains("1.5"), "{league}");
