@@ -454,6 +454,11 @@ async fn dutch_helpline_pages_write_hours_and_periods_the_dutch_way() {
         assert!(league.contains("<td>1,5</td>") && !league.contains("1.5"), "{league}");
         let year = app.state.now().year();
         assert!(league.contains(&format!("Van 1 januari {year} tot en met ")), "{league}");
+        // Bad dates in the address: each reason names its field and sits beside it.
+        let (status, _, bad) = page(&app, "/staff/helpline/league?from=2026-13-01&to=soon", Some(&dutch)).await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(bad.contains("<a href=\"#from\">Van: ") && bad.contains("<a href=\"#to\">Tot en met: "), "{bad}");
+        assert!(bad.contains("aria-describedby=\"from-error\"") && bad.contains("id=\"to-error\""), "{bad}");
         let (_, _, english) = page(&app, "/staff/helpline/league", Some(&cookie)).await;
         assert!(
             english.contains("<td>1.5</td>") && english.contains(&format!("From 1 January {year} up to ")),

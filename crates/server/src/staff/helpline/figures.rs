@@ -13,7 +13,7 @@ use serde::Deserialize;
 use staydown_domain::helpline::league::{LeagueRow, league as league_table};
 use time::OffsetDateTime;
 
-use super::chart;
+use super::{chart, t};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::pages::Ctx;
@@ -72,6 +72,14 @@ impl LeaguePage {
     }
     fn error(&self, name: &str) -> Option<&String> {
         self.errors.get(name)
+    }
+    /// The error summary: each line names its field by label, in the form's order.
+    fn summary(&self) -> Vec<(String, String)> {
+        super::summary_lines(
+            &self.ctx,
+            &self.errors,
+            &[("from", t("helpline-league-from")), ("to", t("helpline-league-to"))],
+        )
     }
 }
 
