@@ -293,3 +293,4 @@ staff-audit-blob-erased = File erased
 staff-audit-appeal-received = Complaint received
 staff-audit-appeal-decided = Complaint decided
 staff-audit-art18 = Law enforcement notified (Art. 18)
+staff-case-take = Take this case

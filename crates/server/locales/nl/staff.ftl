@@ -293,3 +293,4 @@ staff-audit-blob-erased = Bestand gewist
 staff-audit-appeal-received = Bezwaar ontvangen
 staff-audit-appeal-decided = Over bezwaar besloten
 staff-audit-art18 = Politie en justitie gewaarschuwd (art. 18)
+staff-case-take = Deze zaak nemen

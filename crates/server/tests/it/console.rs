@@ -743,3 +743,31 @@ async fn the_queue_says_which_priority_is_most_urgent() {
     })
     .await;
 }
+
+/// A case opened from a link (not from the queue) can be taken on its own page.
+#[tokio::test]
+async fn a_case_is_taken_from_its_own_page() {
+    each_backend(|app| async move {
+        app.file(&notice("https://example.com/linked.jpg"), None).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, csrf) = sign_in(&app, "rob").await;
+        let case = app.only_case(&app.staff(Role::Reviewer, "helper").await).await;
+        let (_, _, html) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(
+            html.contains(&format!("action=\"/staff/cases/{case}/take\"")) && html.contains("Take this case"),
+            "{html}"
+        );
+        let (status, location, _) =
+            post_form(&app, &format!("/staff/cases/{case}/take"), &cookie, &[("csrf", &csrf)]).await;
+        assert_eq!((status, location), (303, format!("/staff/cases/{case}?taken=1")));
+        let (_, _, html) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(!html.contains("id=\"take-form\"") && html.contains("rob"), "taken: {html}");
+        // An auditor sees who has it but gets no button.
+        account(&app, &admin, "aud", Role::Auditor).await;
+        let (auditor, _) = sign_in(&app, "aud").await;
+        let (_, _, html) = page(&app, &format!("/staff/cases/{case}"), Some(&auditor)).await;
+        assert!(!html.contains("id=\"take-form\""), "{html}");
+    })
+    .await;
+}
