@@ -698,12 +698,15 @@ async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text
     .await;
 }
 
-/// A decision form sent after the session ended records nothing and leads to the sign-in page,
-/// which says so; signing in returns to the case page (the form's own address answers only POST,
-/// so returning there was a 405 page).
+/// A decision form sent after the session ended records nothing; the sign-in page says so and
+/// carries what was typed, and signing in offers it again with this session's token, so one
+/// click records it. An upload (multipart) cannot be carried: it leads to the sign-in and back
+/// to the case page (its own address answers only POST, which was a 405 page), and a form with
+/// a password is never carried.
 #[tokio::test]
-async fn a_form_sent_after_the_session_ended_leads_back_to_its_page() {
+async fn a_form_sent_after_the_session_ended_is_kept_across_the_sign_in() {
     each_backend(|app| async move {
+        let app = TestApp::start_with(app.backend, vault_settings()).await;
         app.file(&notice("https://example.com/late.jpg"), None).await;
         let admin = app.key(Role::Admin, "admin").await;
         account(&app, &admin, "rob", Role::Reviewer).await;
@@ -711,18 +714,90 @@ async fn a_form_sent_after_the_session_ended_leads_back_to_its_page() {
         let case = app.only_case(&app.staff(Role::Reviewer, "helper").await).await;
         app.advance(time::Duration::minutes(31));
         let decide = format!("/staff/cases/{case}/decision");
-        let (status, location, _) =
-            post_form(&app, &decide, &cookie, &[("csrf", &csrf), ("explanation", "A long reason typed slowly.")]).await;
-        let expected = format!("/staff/login?next=%2Fstaff%2Fcases%2F{case}&ended=1");
-        assert_eq!((status, location.as_str()), (303, expected.as_str()));
+        let typed = "A long reason typed slowly, over more than half an hour.";
+        let fields = [
+            ("visibility", "removed"),
+            ("ground", "illegal"),
+            ("legal_ground", "nl-sr-254ba"),
+            ("territorial_scope", "EEA"),
+            ("content_date", "2026-01-05"),
+            ("content_type", "image"),
+            ("explanation", typed),
+            ("facts", "A notice reported the image."),
+        ];
+        let mut sent = vec![("csrf", csrf.as_str())];
+        sent.extend(fields);
+        let (status, _, login) = post_form(&app, &decide, &cookie, &sent).await;
+        assert_eq!(status, 401, "{login}");
         assert!(app.store().case_decisions(&case).await.unwrap().is_empty(), "nothing recorded");
+        assert!(login.contains("id=\"session-ended\"") && login.contains("what you typed is kept"), "{login}");
+        assert!(login.contains(&format!("name=\"carry_to\" value=\"{decide}\"")), "{login}");
+        assert!(login.contains("name=\"next\" value=\"/staff/cases/"), "{login}");
+        assert!(!login.contains(&csrf), "the old session's token is not carried");
+        let carry = {
+            let at = login.find("name=\"carry\" value=\"").expect("carried fields") + "name=\"carry\" value=\"".len();
+            let rest = &login[at..];
+            // As a browser reads the attribute (askama writes &#38; &#39; &#34; for & ' ").
+            rest[..rest.find('"').expect("end")].replace("&#38;", "&").replace("&#39;", "'").replace("&#34;", "\"")
+        };
+        // Signing in offers the form again, with everything typed and this session's token.
+        let resp = browser()
+            .post(format!("{}/staff/login", app.base))
+            .header("accept", "text/html")
+            .form(&[
+                ("username", "rob"),
+                ("password", crate::staff_pages::PASSWORD),
+                ("next", &format!("/staff/cases/{case}")),
+                ("carry", &carry),
+                ("carry_to", &decide),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let new_cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("staydown_staff="))
+            .expect("session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let resend = resp.text().await.unwrap();
+        assert!(resend.contains(&format!("action=\"{decide}\"")) && resend.contains("id=\"resend\""), "{resend}");
+        assert!(resend.contains(&format!("name=\"explanation\" value=\"{typed}\"")), "{resend}");
+        let token_at = resend.find("name=\"csrf\" value=\"").expect("token") + "name=\"csrf\" value=\"".len();
+        let token = resend[token_at..][..resend[token_at..].find('"').unwrap()].to_owned();
+        let mut again = vec![("csrf", token.as_str())];
+        again.extend(fields);
+        let (status, location, _) = post_form(&app, &decide, &new_cookie, &again).await;
+        assert_eq!((status, location), (303, format!("/staff/cases/{case}?done=decided")));
+        assert_eq!(app.store().case_decisions(&case).await.unwrap().len(), 1);
+
+        // An upload after the session ended: to the sign-in, which says so, then the case page.
+        app.advance(time::Duration::minutes(31));
+        let resp = upload(&app, &case, &new_cookie, &token).await;
+        assert_eq!(resp.status().as_u16(), 303);
+        let expected = format!("/staff/login?next=%2Fstaff%2Fcases%2F{case}&ended=1");
+        assert_eq!(resp.headers()["location"], expected.as_str());
         let (status, _, login) = page(&app, &expected, None).await;
         assert_eq!(status, 200);
         assert!(login.contains("id=\"session-ended\"") && login.contains("was not recorded"), "{login}");
-        assert!(login.contains(&format!("name=\"next\" value=\"/staff/cases/{case}\"")), "{login}");
-        // The same in Dutch.
         let (_, _, login) = page(&app, &format!("{expected}&lang=nl"), None).await;
         assert!(login.contains("is niet vastgelegd"), "{login}");
+        // A password is never carried through a page.
+        let (status, location, _) = post_form(
+            &app,
+            "/staff/password",
+            &new_cookie,
+            &[("csrf", &token), ("current_password", "x"), ("new_password", "a-new-long-password")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        assert!(location.starts_with("/staff/login"), "{location}");
     })
     .await;
 }
