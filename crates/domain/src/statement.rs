@@ -25,6 +25,60 @@ pub struct Redress {
     pub out_of_court_settlement_nl: String,
     /// [`Redress::court`] in Dutch.
     pub court_nl: String,
+    /// The complaint deadline on the service's clock, as the texts write it (the JSON keeps
+    /// [`InternalComplaint::deadline`] in UTC); `None` writes it in UTC.
+    #[serde(skip)]
+    pub deadline_local: Option<LocalTime>,
+}
+
+/// A moment on a wall clock: the date and time in a time zone, and the zone's abbreviation
+/// (`CET`, `CEST`), as texts for people write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Date and time in the zone.
+    pub at: time::PrimitiveDateTime,
+    /// The zone's abbreviation at that moment.
+    pub zone: String,
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_NL: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// A date written out: `23 May 2027`, Dutch `23 mei 2027` (the public pages' form, `Ctx::when`).
+pub fn written_date(date: time::Date, nl: bool) -> String {
+    let months = if nl { &MONTHS_NL } else { &MONTHS_EN };
+    format!("{} {} {}", date.day(), months[usize::from(u8::from(date.month())) - 1], date.year())
+}
+
+/// A moment written out to the minute with its zone: `23 May 2027, 14:00 CEST`.
+fn written_time(at: time::PrimitiveDateTime, zone: &str, nl: bool) -> String {
+    format!("{}, {:02}:{:02} {zone}", written_date(at.date(), nl), at.hour(), at.minute())
 }
 
 /// How to complain internally.
@@ -229,7 +283,7 @@ fn end_text(r: &Restrictions, nl: bool) -> String {
     let ends: Vec<String> = [r.visibility_end, r.monetary_end, r.provision_end, r.account_end]
         .iter()
         .flatten()
-        .map(|d| d.to_string())
+        .map(|d| written_date(*d, nl))
         .collect();
     match (ends.is_empty(), nl) {
         (true, false) => "for an indefinite period".to_owned(),
@@ -258,10 +312,16 @@ fn automation_text(decision: &Decision, nl: bool) -> String {
 }
 
 fn redress_text(redress: &Redress, nl: bool) -> String {
-    let deadline = redress.internal_complaint.deadline.date();
+    let deadline = match &redress.deadline_local {
+        Some(local) => written_time(local.at, &local.zone, nl),
+        None => {
+            let utc = redress.internal_complaint.deadline.to_offset(time::UtcOffset::UTC);
+            written_time(time::PrimitiveDateTime::new(utc.date(), utc.time()), "UTC", nl)
+        }
+    };
     if nl {
         format!(
-            "Bent u het niet eens met dit besluit? U kunt tot en met {deadline} kosteloos bezwaar maken via {} \
+            "Bent u het niet eens met dit besluit? U kunt tot {deadline} kosteloos bezwaar maken via {} \
              (intern klachtensysteem, DSA art. 20). U kunt ook een gecertificeerde instantie voor \
              geschillenbeslechting inschakelen (DSA art. 21): {}. Daarnaast kunt u naar de rechter: {}.",
             redress.internal_complaint.url, redress.out_of_court_settlement_nl, redress.court_nl
@@ -319,7 +379,7 @@ pub fn statement_of_reasons(decision: &Decision, ctx: &StatementContext) -> Stat
                  Geautomatiseerde middelen: {automation}\n\n\
                  Grond: {ground} {explanation}\n\n{redress}\n",
                 platform = ctx.platform_name,
-                start = decision.start_date,
+                start = written_date(decision.start_date, true),
                 basis = basis_text(basis, true),
                 facts = decision.facts,
                 automation = automation_text(decision, true),
@@ -334,7 +394,7 @@ pub fn statement_of_reasons(decision: &Decision, ctx: &StatementContext) -> Stat
                  Automated means: {automation}\n\n\
                  Ground: {ground} {explanation}\n\n{redress}\n",
                 platform = ctx.platform_name,
-                start = decision.start_date,
+                start = written_date(decision.start_date, false),
                 basis = basis_text(basis, false),
                 facts = decision.facts,
                 automation = automation_text(decision, false),
@@ -376,8 +436,31 @@ pub fn reversed_notice() -> Texts {
 }
 
 /// The decision notice to a notifier (Art. 16(5)): what was decided, whether automated means were
-/// used (Art. 16(6)), and how to seek redress.
+/// used (Art. 16(6)), and how to seek redress. For e-mails and the API; the tracking page shows
+/// [`decision_summary`] with its own redress section and complaint form.
 pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) -> Texts {
+    let summary = decision_summary(decision, notice_id);
+    let text = |summary: String, nl: bool| {
+        if nl {
+            format!(
+                "{summary}\n{} Daar vraagt de pagina om de volgcode uit uw ontvangstbevestiging; de volglink in \
+                 die e-mail brengt u ook direct naar het bezwaarformulier.\n",
+                redress_text(redress, true)
+            )
+        } else {
+            format!(
+                "{summary}\n{} That page asks for the tracking code from your confirmation of receipt; the \
+                 tracking link in that e-mail also takes you straight to the complaint form.\n",
+                redress_text(redress, false)
+            )
+        }
+    };
+    Texts { nl: text(summary.nl, true), en: text(summary.en, false) }
+}
+
+/// The decision notice without its redress paragraph: what was decided, the explanation, and
+/// whether automated means were used (Art. 16(5), (6)). Ends with a blank line.
+pub fn decision_summary(decision: &Decision, notice_id: &str) -> Texts {
     let text = |nl: bool| {
         let outcome = if decision.restricts() {
             let measures = restriction_words(&decision.restrictions, nl).join("; ");
@@ -393,21 +476,15 @@ pub fn decision_notice(decision: &Decision, redress: &Redress, notice_id: &str) 
         };
         if nl {
             format!(
-                "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n\n{} \
-                 Daar vraagt de pagina om de volgcode uit uw ontvangstbevestiging; de volglink in die \
-                 e-mail brengt u ook direct naar het bezwaarformulier.\n",
+                "Uw melding {notice_id} is beoordeeld.\n\n{outcome}\n\nToelichting: {}\n\n{}\n",
                 decision.explanation,
                 automation_text(decision, true),
-                redress_text(redress, true)
             )
         } else {
             format!(
-                "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n\n{} \
-                 That page asks for the tracking code from your confirmation of receipt; the tracking \
-                 link in that e-mail also takes you straight to the complaint form.\n",
+                "Your notice {notice_id} has been reviewed.\n\n{outcome}\n\nExplanation: {}\n\n{}\n",
                 decision.explanation,
                 automation_text(decision, false),
-                redress_text(redress, false)
             )
         }
     };
@@ -454,6 +531,7 @@ mod tests {
             court: "the court of your place of residence".into(),
             out_of_court_settlement_nl: "een gecertificeerde instantie, zie https://example.test/ods".into(),
             court_nl: "de rechter van uw woonplaats".into(),
+            deadline_local: None,
         }
     }
 
@@ -474,7 +552,39 @@ mod tests {
         assert_eq!(json["facts_and_circumstances"]["basis"], "notice");
         assert!(s.text.en.contains("art. 254ba Wetboek van Strafrecht"));
         assert!(s.text.nl.contains("bezwaar"));
-        assert!(s.text.en.contains("2027-05-23"));
+        assert!(s.text.en.contains("until 23 May 2027, 12:00 UTC"), "{}", s.text.en);
+    }
+
+    #[test]
+    fn dates_are_written_out_in_the_texts_language_and_the_deadline_on_the_services_clock() {
+        let mut redress = redress();
+        redress.deadline_local = Some(LocalTime { at: time::macros::datetime!(2027-05-23 14:00), zone: "CEST".into() });
+        let ctx = StatementContext {
+            decision_id: "d1".into(),
+            decided_at: time::macros::datetime!(2026-11-23 12:00 UTC),
+            sources: vec![Source::Article16],
+            platform_name: "Example".into(),
+            redress: redress.clone(),
+        };
+        let mut d = decision(false);
+        d.restrictions.visibility_end = Some(time::macros::date!(2027 - 03 - 01));
+        let s = statement_of_reasons(&d, &ctx);
+        assert!(s.text.en.contains("from 23 November 2026, until 1 March 2027."), "{}", s.text.en);
+        assert!(s.text.nl.contains("vanaf 23 november 2026, tot 1 maart 2027."), "{}", s.text.nl);
+        assert!(s.text.en.contains("until 23 May 2027, 14:00 CEST at"), "{}", s.text.en);
+        assert!(s.text.nl.contains("tot 23 mei 2027, 14:00 CEST kosteloos"), "{}", s.text.nl);
+        for text in [&s.text.en, &s.text.nl] {
+            assert!(!text.contains("2026-11-23") && !text.contains("2027-"), "no ISO dates: {text}");
+        }
+        let json = serde_json::to_value(&s).expect("serialise");
+        assert_eq!(json["redress"]["internal_complaint"]["deadline"], "2027-05-23T12:00:00Z", "the JSON stays UTC");
+        assert_eq!(json["measure"]["start_date"], "2026-11-23");
+        let summary = decision_summary(&d, "n1");
+        assert!(!summary.nl.contains("bezwaar") && !summary.en.contains("complain"), "{}", summary.en);
+        assert!(summary.en.contains("Explanation: ") && summary.en.contains("automated means"), "{}", summary.en);
+        let notice = decision_notice(&d, &redress, "n1");
+        assert!(notice.en.starts_with(&summary.en) && notice.nl.starts_with(&summary.nl), "the notice adds redress");
+        assert!(notice.nl.contains("tot 23 mei 2027, 14:00 CEST") && !notice.nl.contains("2027-"), "{}", notice.nl);
     }
 
     #[test]

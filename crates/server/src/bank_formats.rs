@@ -47,8 +47,45 @@ pub const CSV_HEADER: &str = "pdq,quality,sha256,md5,note";
 pub struct LineError {
     /// 1-based line number in the file.
     pub line: usize,
-    /// What is wrong.
+    /// What is wrong, in English (the command line's text).
     pub message: String,
+    /// What is wrong, as data, for pages that say it in their own language.
+    pub reason: LineReason,
+}
+
+/// Why a line could not be imported (the [`LineError::message`] as data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineReason {
+    /// A CSV quote opens inside a field, is followed by text after it closes, or never closes.
+    Quoting,
+    /// The CSV header names a column that is not read (the column's name).
+    UnknownColumn(String),
+    /// The line has another number of fields than the CSV header.
+    FieldCount {
+        /// Fields on the line.
+        found: usize,
+        /// Columns in the header.
+        expected: usize,
+    },
+    /// A JSON line that is not an object with a bank entry's fields.
+    NotJson,
+    /// A ThreatExchange signal of a type other than `pdq` (the type as written).
+    SignalType(String),
+    /// A field of the entry is not accepted: `pdq`, `quality`, `sha256`, `md5`, `note` or
+    /// `reason`, with the validation code (`invalid`, `required`, `too_long`;
+    /// `staydown_domain::bank::validate_entry`).
+    Field {
+        /// The field.
+        field: String,
+        /// The validation code.
+        code: &'static str,
+    },
+}
+
+impl LineError {
+    fn new(line: usize, reason: LineReason, message: impl Into<String>) -> LineError {
+        LineError { line, message: message.into(), reason }
+    }
 }
 
 impl std::fmt::Display for LineError {
@@ -116,7 +153,8 @@ fn validated(parsed: &mut Parsed, line: usize, draft: EntryDraft) {
         Ok(entry) => parsed.entries.push((line, entry)),
         Err(errors) => {
             for e in errors.0 {
-                parsed.errors.push(LineError { line, message: format!("{}: {}", e.field, e.message) });
+                let reason = LineReason::Field { field: e.field.clone(), code: e.code };
+                parsed.errors.push(LineError::new(line, reason, format!("{}: {}", e.field, e.message)));
             }
         }
     }
@@ -127,14 +165,15 @@ fn parse_csv(text: &str, parsed: &mut Parsed) {
     let Some((_, header)) = lines.find(|(_, l)| !l.trim().is_empty()) else { return };
     let columns: Vec<String> = match csv_fields(header) {
         Ok(c) => c.into_iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
-        Err(e) => return parsed.errors.push(LineError { line: 1, message: format!("header: {e}") }),
+        Err(e) => return parsed.errors.push(LineError::new(1, LineReason::Quoting, format!("header: {e}"))),
     };
     let known = ["pdq", "quality", "sha256", "md5", "note", "reason"];
     if let Some(bad) = columns.iter().find(|c| !known.contains(&c.as_str())) {
-        return parsed.errors.push(LineError {
-            line: 1,
-            message: format!("unknown column `{bad}`; the header is {CSV_HEADER} (reason optional)"),
-        });
+        return parsed.errors.push(LineError::new(
+            1,
+            LineReason::UnknownColumn(bad.clone()),
+            format!("unknown column `{bad}`; the header is {CSV_HEADER} (reason optional)"),
+        ));
     }
     for (line, text) in lines {
         if text.trim().is_empty() {
@@ -143,13 +182,13 @@ fn parse_csv(text: &str, parsed: &mut Parsed) {
         let fields = match csv_fields(text) {
             Ok(f) if f.len() == columns.len() => f,
             Ok(f) => {
-                parsed
-                    .errors
-                    .push(LineError { line, message: format!("{} fields, the header has {}", f.len(), columns.len()) });
+                let (found, expected) = (f.len(), columns.len());
+                let reason = LineReason::FieldCount { found, expected };
+                parsed.errors.push(LineError::new(line, reason, format!("{found} fields, the header has {expected}")));
                 continue;
             }
             Err(e) => {
-                parsed.errors.push(LineError { line, message: e });
+                parsed.errors.push(LineError::new(line, LineReason::Quoting, e));
                 continue;
             }
         };
@@ -171,7 +210,8 @@ fn parse_csv(text: &str, parsed: &mut Parsed) {
             }
         }
         if bad_quality {
-            parsed.errors.push(LineError { line, message: "quality: must be a whole number from 0 to 100".into() });
+            let reason = LineReason::Field { field: "quality".into(), code: "invalid" };
+            parsed.errors.push(LineError::new(line, reason, "quality: must be a whole number from 0 to 100"));
             continue;
         }
         validated(parsed, line, draft);
@@ -186,7 +226,9 @@ fn parse_json_lines(text: &str, parsed: &mut Parsed) {
         }
         match serde_json::from_str::<EntryDraft>(text) {
             Ok(draft) => validated(parsed, line, draft),
-            Err(e) => parsed.errors.push(LineError { line, message: format!("not a bank entry object: {e}") }),
+            Err(e) => {
+                parsed.errors.push(LineError::new(line, LineReason::NotJson, format!("not a bank entry object: {e}")))
+            }
         }
     }
 }
@@ -213,16 +255,17 @@ fn parse_te(text: &str, parsed: &mut Parsed) {
                     EntryDraft { pdq: Some(first_field.to_owned()), note, ..Default::default() }
                 }
                 Err(e) => {
-                    parsed.errors.push(LineError { line, message: e });
+                    parsed.errors.push(LineError::new(line, LineReason::Quoting, e));
                     continue;
                 }
             }
         } else if let Some((kind, value)) = text.split_once(char::is_whitespace) {
             if !kind.eq_ignore_ascii_case("pdq") {
-                parsed.errors.push(LineError {
+                parsed.errors.push(LineError::new(
                     line,
-                    message: format!("signal type `{kind}` is not supported; only pdq signals are imported"),
-                });
+                    LineReason::SignalType(kind.to_owned()),
+                    format!("signal type `{kind}` is not supported; only pdq signals are imported"),
+                ));
                 continue;
             }
             EntryDraft { pdq: Some(value.trim().to_owned()), ..Default::default() }
@@ -308,6 +351,24 @@ mod tests {
         assert_eq!(parsed.entries.len(), 1);
         let lines: Vec<usize> = parsed.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [3, 4, 6, 7, 8], "{:?}", parsed.errors);
+        let field = |f: &str, code| LineReason::Field { field: f.into(), code };
+        let reasons: Vec<&LineReason> = parsed.errors.iter().map(|e| &e.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                &field("quality", "invalid"),
+                &field("pdq", "invalid"),
+                &field("pdq", "required"),
+                &field("quality", "invalid"),
+                &LineReason::FieldCount { found: 2, expected: 5 },
+            ],
+            "the reasons as data, for pages in other languages"
+        );
+        let other = parse(Format::Te, "md5 abc\n");
+        assert_eq!(other.errors[0].reason, LineReason::SignalType("md5".into()));
+        assert_eq!(parse(Format::Json, "{\n").errors[0].reason, LineReason::NotJson);
+        assert_eq!(parse(Format::Csv, "pdq,colour\n").errors[0].reason, LineReason::UnknownColumn("colour".into()));
+        assert_eq!(parse(Format::Csv, "pdq\n\"ab\n").errors[0].reason, LineReason::Quoting);
     }
 
     #[test]

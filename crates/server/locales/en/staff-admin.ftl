@@ -214,3 +214,35 @@ staff-admin-provenance-decision = Confirmed by our decisions
 staff-admin-tr-report-language = The tables follow the report layout the Commission set in Implementing Regulation (EU) 2024/2835, with its English headings.
 staff-admin-key-repeated-title = This key was already issued
 staff-admin-key-repeated-text = This form was sent before, and its key was issued and shown once, on the answer to it: it is never shown again. If it was not copied, revoke it in the list of keys and issue a new one.
+
+# Bad lines of an imported bank file (the column names pdq, sha256, … stay as in the file).
+staff-admin-line-quoting = Line { $line }: a quotation mark is in the wrong place or is not closed.
+staff-admin-line-column = Line { $line }: the column “{ $column }” is not known. The first line must be { $header } (a column reason may follow).
+staff-admin-line-fields = Line { $line }: { $found } fields, but the first line names { $expected } columns.
+staff-admin-line-json = Line { $line }: not a JSON object with the fields of a bank entry.
+staff-admin-line-signal = Line { $line }: signals of type “{ $kind }” cannot be imported, only pdq signals.
+staff-admin-line-hex = Line { $line }, { $field }: must be { $digits } hexadecimal digits (0–9, a–f).
+staff-admin-line-quality = Line { $line }, quality: a whole number from 0 to 100.
+staff-admin-line-no-hash = Line { $line }: give at least one of pdq, sha256 or md5.
+staff-admin-line-too-long = Line { $line }, { $field }: at most { $max } characters.
+staff-admin-line-field = Line { $line }, { $field }: this value is not accepted.
+
+# Outcomes of screenings on a bank page, and the exchange formats by name.
+staff-admin-verdict-block = Upload blocked
+staff-admin-verdict-hold = Held for review
+staff-admin-verdict-allow = Allowed
+staff-admin-verdict-flag = Flagged
+staff-admin-format-csv = CSV
+staff-admin-format-json = JSON lines (one entry a line)
+staff-admin-format-te = ThreatExchange signal file (te)
+
+# Revoking a key asks first: it cannot be undone.
+staff-admin-revoke-sure = Revoke the key “{ $key }”?
+staff-admin-revoke-sure-text = Every program that uses this key stops working at once, and a revoked key cannot be used again. The organisation then needs a new key.
+staff-admin-revoke-yes = Yes, revoke “{ $key }”
+staff-admin-revoke-no = No, keep the key
+
+# Where a statement's submission to the Transparency Database stands.
+staff-admin-tr-state-pending = Waiting to be sent
+staff-admin-tr-state-submitted = Sent
+staff-admin-tr-state-failed = Refused by the database

@@ -15,7 +15,7 @@ staff-admin-from = Eerste dag
 staff-admin-to = Laatste dag
 staff-admin-period = Periode: { $period }
 staff-admin-period-form = Periode
-staff-admin-read-only = U kunt deze pagina bekijken, maar er niets op wijzigen.
+staff-admin-read-only = Je kunt deze pagina bekijken, maar er niets op wijzigen.
 staff-admin-more-errors = Nog { $count } foute regels worden niet getoond.
 staff-admin-no-bank-title = Deze bank bestaat niet
 staff-admin-no-bank-text = Er is geen hashbank met deze naam.
@@ -214,3 +214,35 @@ staff-admin-provenance-decision = Bevestigd door onze besluiten
 staff-admin-tr-report-language = De tabellen volgen de indeling die de Commissie vastlegde in Uitvoeringsverordening (EU) 2024/2835, met de Engelse kopjes daarvan.
 staff-admin-key-repeated-title = Deze sleutel is al uitgegeven
 staff-admin-key-repeated-text = Dit formulier is eerder verstuurd en de sleutel is toen één keer getoond, als antwoord erop: hij wordt nooit opnieuw getoond. Is hij niet gekopieerd? Trek hem dan in via de lijst met sleutels en geef een nieuwe uit.
+
+# Foute regels van een geïmporteerd bankbestand (de kolomnamen pdq, sha256, … blijven zoals in het bestand).
+staff-admin-line-quoting = Regel { $line }: een aanhalingsteken staat op de verkeerde plek of wordt niet gesloten.
+staff-admin-line-column = Regel { $line }: de kolom ‘{ $column }’ is onbekend. De eerste regel moet { $header } zijn (een kolom reason mag volgen).
+staff-admin-line-fields = Regel { $line }: { $found } velden, maar de eerste regel noemt { $expected } kolommen.
+staff-admin-line-json = Regel { $line }: geen JSON-object met de velden van een bankregel.
+staff-admin-line-signal = Regel { $line }: signalen van het type ‘{ $kind }’ kunnen niet worden geïmporteerd, alleen pdq-signalen.
+staff-admin-line-hex = Regel { $line }, { $field }: moet { $digits } hexadecimale tekens zijn (0–9, a–f).
+staff-admin-line-quality = Regel { $line }, quality: een heel getal van 0 tot en met 100.
+staff-admin-line-no-hash = Regel { $line }: geef minstens een van pdq, sha256 of md5.
+staff-admin-line-too-long = Regel { $line }, { $field }: ten hoogste { $max } tekens.
+staff-admin-line-field = Regel { $line }, { $field }: deze waarde wordt niet geaccepteerd.
+
+# Uitkomsten van screenings op een bankpagina, en de uitwisselformaten bij naam.
+staff-admin-verdict-block = Upload geblokkeerd
+staff-admin-verdict-hold = Vastgehouden voor beoordeling
+staff-admin-verdict-allow = Toegelaten
+staff-admin-verdict-flag = Gemarkeerd
+staff-admin-format-csv = CSV
+staff-admin-format-json = JSON-regels (één item per regel)
+staff-admin-format-te = ThreatExchange-signaalbestand (te)
+
+# Een sleutel intrekken vraagt eerst om bevestiging: het kan niet ongedaan worden gemaakt.
+staff-admin-revoke-sure = De sleutel ‘{ $key }’ intrekken?
+staff-admin-revoke-sure-text = Elk programma dat deze sleutel gebruikt, werkt meteen niet meer, en een ingetrokken sleutel kan niet opnieuw worden gebruikt. De organisatie heeft dan een nieuwe sleutel nodig.
+staff-admin-revoke-yes = Ja, ‘{ $key }’ intrekken
+staff-admin-revoke-no = Nee, de sleutel houden
+
+# Hoe het staat met het insturen van een verklaring naar de Transparantiedatabank.
+staff-admin-tr-state-pending = Wacht op verzending
+staff-admin-tr-state-submitted = Ingezonden
+staff-admin-tr-state-failed = Geweigerd door de databank

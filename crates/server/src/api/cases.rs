@@ -39,7 +39,26 @@ pub fn redress(state: &AppState, decision_id: &str, decided_at: OffsetDateTime) 
         court: settings.court.clone(),
         out_of_court_settlement_nl: settings.out_of_court_settlement_nl.clone(),
         court_nl: settings.court_nl.clone(),
+        deadline_local: local_time(&settings.public.time_zone, appeal_deadline(decided_at)),
     }
+}
+
+/// `at` on the wall clock of `tz` (`[public] time_zone`), for texts people read; `None` for a
+/// moment outside the zone database's range (the text then writes UTC).
+pub fn local_time(tz: &jiff::tz::TimeZone, at: OffsetDateTime) -> Option<staydown_domain::statement::LocalTime> {
+    let ts = jiff::Timestamp::from_nanosecond(at.unix_timestamp_nanos()).ok()?;
+    let zoned = tz.to_datetime(ts);
+    let date = time::Date::from_calendar_date(
+        i32::from(zoned.year()),
+        time::Month::try_from(u8::try_from(zoned.month()).ok()?).ok()?,
+        u8::try_from(zoned.day()).ok()?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms(u8::try_from(zoned.hour()).ok()?, u8::try_from(zoned.minute()).ok()?, 0).ok()?;
+    Some(staydown_domain::statement::LocalTime {
+        at: time::PrimitiveDateTime::new(date, clock),
+        zone: ts.to_zoned_datetime(tz.clone()).strftime("%Z").to_string(),
+    })
 }
 
 /// Everything a decision causes, ready to store with it.

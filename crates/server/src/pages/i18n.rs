@@ -228,6 +228,23 @@ mod tests {
         used
     }
 
+    /// The public pages address people with "u"; the staff console addresses colleagues with
+    /// "je", in every part of it (console, admin pages, helpline pages).
+    #[test]
+    fn dutch_staff_pages_address_colleagues_with_je() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/nl");
+        for file in ["staff.ftl", "staff-admin.ftl", "helpline.ftl"] {
+            let text = std::fs::read_to_string(root.join(file)).expect("catalogue");
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let Some((key, value)) = line.split_once(" = ") else { continue };
+                // "{ $hours } u" is "uur", not "u".
+                let words = value.replace("} u", "}").replace(|c: char| !c.is_alphanumeric(), " ");
+                let formal = words.split_whitespace().any(|w| matches!(w, "u" | "U" | "uw" | "Uw"));
+                assert!(!formal, "{file}: {key} says \"u\" to a colleague: {value}");
+            }
+        }
+    }
+
     #[test]
     fn catalogues_are_complete() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");

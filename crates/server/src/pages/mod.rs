@@ -33,7 +33,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub use self::i18n::Lang;
@@ -192,7 +192,7 @@ impl Ctx {
 /// switch) must lead, since a form's own address may answer only POST. Forms that post to their
 /// own page (`/report`, `/staff/login`, `/staff/banks`, …) keep their path; the tracking and
 /// statement pages, whose address carries a token, set theirs with [`Ctx::on_page`].
-fn form_page(path: &str) -> String {
+pub(crate) fn form_page(path: &str) -> String {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match segments.as_slice() {
         ["", "staff", "cases", id, _, ..] => format!("/staff/cases/{id}"),
@@ -230,6 +230,42 @@ impl FromRequestParts<AppState> for Ctx {
 
 /// Middleware for the whole app: security headers on HTML, the language cookie, the anonymous
 /// CSRF cookie, and HTML error pages for browsers. Apply with `axum::middleware::from_fn_with_state`.
+/// The most of a staff form's body kept across a sign-in (a decision's texts fit many times).
+const CARRY_LIMIT: usize = 256 * 1024;
+
+/// A urlencoded staff form sent after the session ended: instead of the handler's redirect to the
+/// sign-in (which lost what was typed), the sign-in page carrying the form's fields, so that
+/// signing in offers to send them again (`staff::sign_in::carry_page`). Forms with a password
+/// field, sign-out and uploads (multipart) keep the plain redirect. `Err` gives the request back.
+async fn carried_form(state: &AppState, req: Request, lang: Lang, path: &str) -> Result<Response, Request> {
+    let urlencoded = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let candidate = req.method() == axum::http::Method::POST
+        && urlencoded
+        && path.starts_with("/staff/")
+        && !path.starts_with("/staff/login")
+        && path != "/staff/logout"
+        && !path.ends_with("/password");
+    if !candidate || !matches!(crate::staff::session::current_session(state, req.headers()).await, Ok(None)) {
+        return Err(req);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, CARRY_LIMIT).await else {
+        let page = form_page(path);
+        let to = format!("{}&ended=1", crate::staff::pages::login_redirect(&page));
+        return Ok(axum::response::Redirect::to(&to).into_response());
+    };
+    if url::form_urlencoded::parse(&bytes).any(|(k, _)| k.contains("password")) {
+        return Err(Request::from_parts(parts, axum::body::Body::from(bytes)));
+    }
+    let mut ctx = Ctx::new(lang, String::new(), state.settings().platform_name.clone(), "/staff/login", None);
+    ctx.tz = state.settings().public.time_zone.clone();
+    Ok(crate::staff::sign_in::carry_page(ctx, path, &bytes))
+}
+
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let (binding, new_cookie) = csrf::anonymous_binding(req.headers());
     req.extensions_mut().insert(CsrfBinding(binding.clone()));
@@ -237,7 +273,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let wants_html = errors::wants_html(req.headers());
     let lang = Lang::negotiate(req.uri().query(), req.headers());
     let path = req.uri().path().to_owned();
-    let mut response = next.run(req).await;
+    let mut response = match carried_form(&state, req, lang, &path).await {
+        Ok(page) => page,
+        Err(req) => next.run(req).await,
+    };
     if wants_html && errors::is_problem(&response) {
         let ctx = Ctx::new(lang, csrf::token(&binding), state.settings().platform_name.clone(), &path, None);
         response = errors::html_error(&ctx, &response);

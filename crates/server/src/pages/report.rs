@@ -497,6 +497,8 @@ pub struct Received {
     tracking_url: String,
     received: String,
     deadline: String,
+    /// Whether the report gave an e-mail address (a confirmation is sent and the decision will be).
+    by_email: bool,
 }
 
 /// `GET /report/received/{id}?token=…`: the case code, the tracking link and what happens next.
@@ -523,6 +525,7 @@ pub async fn received(
         tracking_url: format!("{}{}", state.settings().public_url, super::track::url(&id, &token)),
         received: ctx.when(status.received_at),
         deadline: ctx.when(deadline),
+        by_email: status.confirmation_expected,
         id,
         ctx,
     }

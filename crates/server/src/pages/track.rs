@@ -212,11 +212,12 @@ async fn build(
     let record = store.notice_decision(id).await?;
     let now = state.now();
     let decision = record.as_ref().map(|d| {
-        let redress = crate::api::cases::redress(state, &d.id, d.decided_at);
+        // The page shows the redress section and the complaint form itself, so the text is the
+        // decision without the e-mail's redress paragraph.
         let texts = if d.status == "reversed" {
             staydown_domain::statement::reversed_notice()
         } else {
-            staydown_domain::statement::decision_notice(&d.decision, &redress, id)
+            staydown_domain::statement::decision_summary(&d.decision, id)
         };
         let until = appeal_deadline(d.decided_at);
         DecisionView {

@@ -36,6 +36,13 @@ pub struct SignInForm {
     /// Where to go after signing in: a path under `/staff/`.
     #[serde(default)]
     next: String,
+    /// A form sent after the session ended (its urlencoded fields without the token), to send
+    /// again after signing in ([`carry_page`]).
+    #[serde(default)]
+    carry: String,
+    /// Where that form was sent: a path under `/staff/`.
+    #[serde(default)]
+    carry_to: String,
 }
 
 /// A staff page to return to, or `/staff` (the first page the person's role may see). Only local
@@ -62,6 +69,41 @@ pub struct LoginPage {
     username: String,
     /// Why the last attempt failed, in the page language.
     error: Option<String>,
+    /// Why the person is asked to sign in again: a form was sent after the session ended.
+    ended: Option<String>,
+    /// The form to send again after signing in (urlencoded fields, and where it goes).
+    carry: Option<(String, String)>,
+}
+
+/// The page after signing in again with a form that was sent after the session ended: the form
+/// once more, with everything that was typed and this session's token, to send with one click.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/resend.html")]
+pub struct ResendPage {
+    ctx: Ctx,
+    chrome: Chrome,
+    /// Where the form goes.
+    action: String,
+    /// The form's page, to go to without sending.
+    back: String,
+    /// The typed fields.
+    fields: Vec<(String, String)>,
+    /// This session's CSRF token.
+    csrf: String,
+}
+
+/// The sign-in page for a form sent after the session ended (`pages::layer`): nothing was
+/// recorded; the form's fields (`body`, urlencoded; its token is dropped) travel with the
+/// sign-in, and [`sign_in`] offers to send them again.
+pub fn carry_page(ctx: Ctx, to: &str, body: &[u8]) -> Response {
+    let kept: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url::form_urlencoded::parse(body).filter(|(k, _)| k != "csrf"))
+        .finish();
+    let next = crate::pages::form_page(to);
+    let ended = Some(ctx.t("staff-login-session-ended-kept"));
+    let carry = Some((kept, to.to_owned()));
+    let page = LoginPage { ctx, chrome: Chrome::default(), next, username: String::new(), error: None, ended, carry };
+    no_store((StatusCode::UNAUTHORIZED, page).into_response())
 }
 
 /// Query of the sign-in page.
@@ -69,6 +111,9 @@ pub struct LoginPage {
 pub struct LoginQuery {
     #[serde(default)]
     next: String,
+    /// Set when a form was sent after the session ended (`staff::pages::Console`).
+    #[serde(default)]
+    ended: Option<String>,
 }
 
 /// `GET /staff/login`: the sign-in form; a person already signed in goes on to the page asked for.
@@ -81,12 +126,19 @@ pub async fn login_form(
     if let Ok(Some(_)) = session::current_session(&state, &headers).await {
         return Redirect::to(landing(&q.next)).into_response();
     }
-    login_page(ctx, StatusCode::OK, landing(&q.next).to_owned(), String::new(), None)
+    let ended = q.ended.is_some().then(|| ctx.t("staff-login-session-ended"));
+    let next = landing(&q.next).to_owned();
+    let page =
+        LoginPage { ctx, chrome: Chrome::default(), next, username: String::new(), error: None, ended, carry: None };
+    no_store((StatusCode::OK, page).into_response())
 }
 
 fn login_page(ctx: Ctx, status: StatusCode, next: String, username: String, error: Option<String>) -> Response {
-    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error };
-    let mut r = (status, page).into_response();
+    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error, ended: None, carry: None };
+    no_store((status, page).into_response())
+}
+
+fn no_store(mut r: Response) -> Response {
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
@@ -107,7 +159,7 @@ pub async fn sign_in(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     ctx: Ctx,
-    Form(form): Form<SignInForm>,
+    Form(mut form): Form<SignInForm>,
 ) -> Result<Response, ApiError> {
     if !session::same_origin(&state, &headers) {
         return Ok(message_page(ctx, Chrome::default(), StatusCode::FORBIDDEN, tk("staff-login-cross-site"), None));
@@ -120,11 +172,15 @@ pub async fn sign_in(
         return Ok(throttled(ctx, next, username, wait));
     }
     let account = state.store().account_by_username(&username).await?;
-    let matches = password_matches(form.password, account.as_ref().map(|a| a.password_hash.clone())).await;
+    let matches =
+        password_matches(std::mem::take(&mut form.password), account.as_ref().map(|a| a.password_hash.clone())).await;
     let Some(account) = account.filter(|a| matches && !a.disabled) else {
         state.sign_in_throttle().record_failure(&username, address, now);
         let message = ctx.t("staff-login-wrong");
-        return Ok(login_page(ctx, StatusCode::UNAUTHORIZED, next, username, Some(message)));
+        let carry = carried(&form).map(|(to, _)| (form.carry.clone(), to));
+        let page =
+            LoginPage { ctx, chrome: Chrome::default(), next, username, error: Some(message), ended: None, carry };
+        return Ok(no_store((StatusCode::UNAUTHORIZED, page).into_response()));
     };
     state.sign_in_throttle().record_success(&username);
     // Session fixation: whatever id the browser arrived with is ended, never promoted.
@@ -149,10 +205,36 @@ pub async fn sign_in(
             now,
         )
         .await?;
-    let mut response = Redirect::to(&next).into_response();
+    let mut response = match carried(&form) {
+        Some((action, fields)) => ResendPage {
+            back: crate::pages::form_page(&action),
+            action,
+            fields,
+            csrf: csrf.clone(),
+            ctx,
+            chrome: Chrome::default(),
+        }
+        .into_response(),
+        None => Redirect::to(&next).into_response(),
+    };
     response.headers_mut().insert(header::SET_COOKIE, session::session_cookie(&state, &id));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The carried form of a sign-in, if any: where it goes (a local `/staff/` path other than the
+/// sign-in) and its fields.
+fn carried(form: &SignInForm) -> Option<(String, Vec<(String, String)>)> {
+    let to = form.carry_to.as_str();
+    let local = to.starts_with("/staff/") && !to.starts_with("/staff/login") && landing(to) == to && !to.contains('?');
+    if !local || form.carry.is_empty() {
+        return None;
+    }
+    let fields = url::form_urlencoded::parse(form.carry.as_bytes())
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Some((to.to_owned(), fields))
 }
 
 /// A form that only carries the CSRF token.

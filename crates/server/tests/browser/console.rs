@@ -131,6 +131,33 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     assert!(s.url().await.ends_with("/staff/queue?lang=en"), "{}: {}", s.url().await, s.text("main").await);
     assert_eq!(rows(&s).await, 2);
     check_page(&s, "console-queue").await;
+    // On a phone the queue scrolls sideways in its region rather than splitting words across
+    // lines ("Ca / se", "Ta / k / e").
+    s.size(staydown_testkit::browser::PHONE).await;
+    let split = s
+        .client
+        .execute(
+            "const split = [];
+             for (const cell of document.querySelectorAll('table.queue th, table.queue td, table.queue button')) {
+               if (cell.querySelector('button')) continue;
+               const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+               for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                 const re = /\\S+/g; let m;
+                 while ((m = re.exec(node.data))) {
+                   if (m[0].length > 24) continue;
+                   const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+                   const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+                   if (tops.size > 1) split.push(m[0]);
+                 }
+               }
+             }
+             return split;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(split, serde_json::json!([]), "words split across lines in the queue on a phone");
+    s.size(staydown_testkit::browser::DESKTOP).await;
 
     // Filter by the case's URL: one case left.
     s.fill("#q", "https://example.com/a.jpg").await;
@@ -233,4 +260,53 @@ async fn a_reviewer_and_a_senior_reviewer_work_through_the_console() {
     assert_eq!(done.outcome.map(|o| o.as_str()), Some("reversed"));
     check_page(&s, "console-appeal-decided").await;
     s.close().await;
+}
+
+/// A reviewer types a decision, the session ends before it is sent (here: ended in the database,
+/// as the idle expiry does), and the click on "Record" leads to the sign-in, which says what
+/// happened and keeps what was typed; after signing in, one click records it.
+#[tokio::test]
+async fn a_decision_typed_while_the_session_ended_is_recorded_after_signing_in_again() {
+    let Some(s) = session("a_decision_typed_while_the_session_ended_is_recorded_after_signing_in_again").await else {
+        return;
+    };
+    let app = App::start().await;
+    let admin = admin_key(&app).await;
+    account(&app, &admin, "rita", Role::Reviewer).await;
+    file_notice(&app, "https://example.com/slow.jpg").await;
+    let case = app.state.store().queue(10).await.unwrap()[0].case_id.clone();
+    s.goto(&app.url(&format!("/staff/login?lang=en&next=/staff/cases/{case}"))).await;
+    sign_in_as(&s, "rita").await;
+    assert!(s.url().await.contains(&format!("/staff/cases/{case}")), "{}", s.url().await);
+    let typed = "Intimate image shared without consent; typed over a long time.";
+    s.click("#d-vis-removed").await;
+    s.click("#d-ground-illegal").await;
+    s.find("#d-legal_ground option[value='nl-sr-254ba']").await.click().await.unwrap();
+    s.client.execute("document.getElementById('d-content_date').value = '2026-01-05';", vec![]).await.unwrap();
+    s.fill("#d-explanation", typed).await;
+    s.fill("#d-facts", "A notice reported the image.").await;
+    // The session ends meanwhile.
+    let cookie = s.client.get_named_cookie("staydown_staff").await.expect("session cookie");
+    app.state
+        .store()
+        .end_staff_session(
+            &staydown_domain::secret_digest(cookie.value()),
+            staydown_store::SessionEnd::SignedOut,
+            app.state.now(),
+        )
+        .await
+        .unwrap();
+    s.click("form[action$='/decision'] button[type=submit]").await;
+    assert!(s.exists("#session-ended").await, "{}", s.text("main").await);
+    assert!(app.state.store().case_decisions(&case).await.unwrap().is_empty(), "nothing recorded yet");
+    check_page(&s, "console-session-ended").await;
+    s.fill("#username", "rita").await;
+    s.fill("#password", PASSWORD).await;
+    s.click("form.narrow button[type=submit]").await;
+    assert!(s.exists("#resend").await, "{}", s.text("main").await);
+    check_page(&s, "console-resend").await;
+    s.click("#resend").await;
+    let decisions = app.state.store().case_decisions(&case).await.unwrap();
+    assert_eq!(decisions.len(), 1, "{}", s.text("main").await);
+    assert_eq!(decisions[0].decision.explanation, typed);
 }

@@ -59,6 +59,11 @@ async fn follow_the_tracking_link_after_a_decision_and_appeal_from_the_browser()
     assert!(s.text("#timeline").await.contains("Besluit genomen"));
     let decision = s.text("#decision-text").await;
     assert!(decision.contains("Wij hebben maatregelen genomen"), "{decision}");
+    // The page has its own redress section and complaint form below the decision, so the
+    // decision text does not repeat the e-mail's redress paragraph ("that page asks for the
+    // tracking code …" while the reader is on it).
+    assert!(!decision.contains("volgcode") && !decision.contains("bezwaar maken via"), "{decision}");
+    assert!(s.exists("#send-appeal").await, "the complaint form is on the page");
     assert!(s.text("#support-list, .support").await.contains("Centrum Seksueel Geweld"));
     check_page(&s, "tracking-decided").await;
     // …while machines read JSON at the API's address of the notice.

@@ -149,6 +149,24 @@ async fn a_caseworker_works_a_case_from_intake_to_the_league_table() {
     s.wait_text("#evidence", &digest).await;
     let bundle = s.attr("a[href$=\"/police-bundle\"]", "href").await.expect("police bundle link");
     assert_eq!(bundle, format!("/staff/helpline/cases/{case_id}/police-bundle"));
+    // The same evidence form sent twice by the browser (a double click, a retry): Chromium writes
+    // a new multipart boundary for each send, and the file is still stored once.
+    let sent = s
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const form = document.querySelector('form[action$=\"/evidence\"]');
+             const body = new FormData(form);
+             body.set('file', new File([new Uint8Array([137, 80, 78, 71, 1, 2, 3])], 'second.png', {type: 'image/png'}));
+             const send = () => fetch(form.action, {method: 'POST', body, redirect: 'manual'}).then(r => r.type);
+             Promise.all([send(), send()]).then(done, e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("two sends");
+    assert_eq!(sent, serde_json::json!(["opaqueredirect", "opaqueredirect"]), "both sends land on the case page");
+    let stored = staydown_server::api::helpline::case_evidence(&app.state, &case_id).await.expect("evidence").len();
+    assert_eq!(stored, 2, "the screenshot and the second file, each once");
 
     // The league table: chart, table, figures.
     s.goto(&app.url("/staff/helpline/league")).await;

@@ -23,6 +23,10 @@ pub async fn file_through_report(s: &Session, app: &App, lang: &str) -> String {
     s.fill("#email", "sanne-at-example").await;
     s.click("#send").await;
     let summary = s.text("#error-summary").await;
+    // Focus lands on the summary, so a screen reader reads it and Tab goes on to its links.
+    let focused =
+        s.client.execute("return document.activeElement && document.activeElement.id;", vec![]).await.unwrap();
+    assert_eq!(focused, serde_json::json!("error-summary"));
     if lang == "nl" {
         assert!(summary.contains("Controleer het volgende"), "{summary}");
         assert!(s.text("#email-error").await.contains("geen geldig e-mailadres"));

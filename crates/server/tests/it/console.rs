@@ -470,6 +470,28 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
         let (_, _, decided) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
         assert!(decided.contains("Non-consensual (intimate) image sharing"), "{decided}");
         assert!(!decided.contains("KEYWORD_") && !decided.contains("Nobody yet"), "{decided}");
+        // The reviewer sees the statement of reasons the uploader receives, in the page language,
+        // with its dates written out.
+        let statement = &decided[decided.find("id=\"statement-").expect("the statement on the case page")..];
+        assert!(statement.contains("The statement of reasons the uploader receives"), "{statement}");
+        assert!(statement.contains("Decision by ") && statement.contains("DSA Art. 17"), "{statement}");
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, decided_nl) = page(&app, &format!("/staff/cases/{case}"), Some(&dutch)).await;
+        let statement = &decided_nl[decided_nl.find("id=\"statement-").expect("the statement")..];
+        let statement = &statement[..statement.find("</details>").expect("its end")];
+        assert!(
+            statement.contains("verklaring van redenen, DSA art. 17") && statement.contains(" kosteloos bezwaar"),
+            "{statement}"
+        );
+        let iso = statement
+            .as_bytes()
+            .windows(10)
+            .any(|w| w.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() }));
+        assert!(!iso, "dates written out: {statement}");
+        // The audit log names its actions in words.
+        assert!(decided.contains("Case opened · ") && decided.contains("Case decided · "), "{decided}");
+        assert!(decided.contains("File opened · ") && !decided.contains("case.decided ·"), "{decided}");
+        assert!(decided_nl.contains("Over de zaak besloten · "), "{decided_nl}");
         let platform = app.key(Role::Platform, "platform").await;
         let (status, screened) =
             app.post_multipart("/api/v1/screen", &[("image", Some("again.png"), &png())], Some(&platform)).await;
@@ -672,6 +694,155 @@ async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text
         // The audit names the person behind the console session that decided.
         let audit = &body[body.find("id=\"audit-h\"").expect("audit")..];
         assert!(audit.contains("<td>ben (console)</td>") && !audit.contains("key:session-"), "{audit}");
+    })
+    .await;
+}
+
+/// A decision form sent after the session ended records nothing; the sign-in page says so and
+/// carries what was typed, and signing in offers it again with this session's token, so one
+/// click records it. An upload (multipart) cannot be carried: it leads to the sign-in and back
+/// to the case page (its own address answers only POST, which was a 405 page), and a form with
+/// a password is never carried.
+#[tokio::test]
+async fn a_form_sent_after_the_session_ended_is_kept_across_the_sign_in() {
+    each_backend(|app| async move {
+        let app = TestApp::start_with(app.backend, vault_settings()).await;
+        app.file(&notice("https://example.com/late.jpg"), None).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, csrf) = sign_in(&app, "rob").await;
+        let case = app.only_case(&app.staff(Role::Reviewer, "helper").await).await;
+        app.advance(time::Duration::minutes(31));
+        let decide = format!("/staff/cases/{case}/decision");
+        let typed = "A long reason typed slowly, over more than half an hour.";
+        let fields = [
+            ("visibility", "removed"),
+            ("ground", "illegal"),
+            ("legal_ground", "nl-sr-254ba"),
+            ("territorial_scope", "EEA"),
+            ("content_date", "2026-01-05"),
+            ("content_type", "image"),
+            ("explanation", typed),
+            ("facts", "A notice reported the image."),
+        ];
+        let mut sent = vec![("csrf", csrf.as_str())];
+        sent.extend(fields);
+        let (status, _, login) = post_form(&app, &decide, &cookie, &sent).await;
+        assert_eq!(status, 401, "{login}");
+        assert!(app.store().case_decisions(&case).await.unwrap().is_empty(), "nothing recorded");
+        assert!(login.contains("id=\"session-ended\"") && login.contains("what you typed is kept"), "{login}");
+        assert!(login.contains(&format!("name=\"carry_to\" value=\"{decide}\"")), "{login}");
+        assert!(login.contains("name=\"next\" value=\"/staff/cases/"), "{login}");
+        assert!(!login.contains(&csrf), "the old session's token is not carried");
+        let carry = {
+            let at = login.find("name=\"carry\" value=\"").expect("carried fields") + "name=\"carry\" value=\"".len();
+            let rest = &login[at..];
+            // As a browser reads the attribute (askama writes &#38; &#39; &#34; for & ' ").
+            rest[..rest.find('"').expect("end")].replace("&#38;", "&").replace("&#39;", "'").replace("&#34;", "\"")
+        };
+        // Signing in offers the form again, with everything typed and this session's token.
+        let resp = browser()
+            .post(format!("{}/staff/login", app.base))
+            .header("accept", "text/html")
+            .form(&[
+                ("username", "rob"),
+                ("password", crate::staff_pages::PASSWORD),
+                ("next", &format!("/staff/cases/{case}")),
+                ("carry", &carry),
+                ("carry_to", &decide),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let new_cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("staydown_staff="))
+            .expect("session cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let resend = resp.text().await.unwrap();
+        assert!(resend.contains(&format!("action=\"{decide}\"")) && resend.contains("id=\"resend\""), "{resend}");
+        assert!(resend.contains(&format!("name=\"explanation\" value=\"{typed}\"")), "{resend}");
+        let token_at = resend.find("name=\"csrf\" value=\"").expect("token") + "name=\"csrf\" value=\"".len();
+        let token = resend[token_at..][..resend[token_at..].find('"').unwrap()].to_owned();
+        let mut again = vec![("csrf", token.as_str())];
+        again.extend(fields);
+        let (status, location, _) = post_form(&app, &decide, &new_cookie, &again).await;
+        assert_eq!((status, location), (303, format!("/staff/cases/{case}?done=decided")));
+        assert_eq!(app.store().case_decisions(&case).await.unwrap().len(), 1);
+
+        // An upload after the session ended: to the sign-in, which says so, then the case page.
+        app.advance(time::Duration::minutes(31));
+        let resp = upload(&app, &case, &new_cookie, &token).await;
+        assert_eq!(resp.status().as_u16(), 303);
+        let expected = format!("/staff/login?next=%2Fstaff%2Fcases%2F{case}&ended=1");
+        assert_eq!(resp.headers()["location"], expected.as_str());
+        let (status, _, login) = page(&app, &expected, None).await;
+        assert_eq!(status, 200);
+        assert!(login.contains("id=\"session-ended\"") && login.contains("was not recorded"), "{login}");
+        let (_, _, login) = page(&app, &format!("{expected}&lang=nl"), None).await;
+        assert!(login.contains("is niet vastgelegd"), "{login}");
+        // A password is never carried through a page.
+        let (status, location, _) = post_form(
+            &app,
+            "/staff/password",
+            &new_cookie,
+            &[("csrf", &token), ("current_password", "x"), ("new_password", "a-new-long-password")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        assert!(location.starts_with("/staff/login"), "{location}");
+    })
+    .await;
+}
+
+/// The queue says which way priorities run (0 is the most urgent), beside the filter and in it.
+#[tokio::test]
+async fn the_queue_says_which_priority_is_most_urgent() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, _) = sign_in(&app, "rob").await;
+        let (_, _, html) = page(&app, "/staff/queue", Some(&cookie)).await;
+        assert!(html.contains("0 is the most urgent") && html.contains(">0 (most urgent)</option>"), "{html}");
+        assert!(html.contains("aria-describedby=\"priority-hint\""), "{html}");
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, html) = page(&app, "/staff/queue", Some(&dutch)).await;
+        assert!(html.contains("0 is het dringendst") && html.contains(">0 (dringendst)</option>"), "{html}");
+    })
+    .await;
+}
+
+/// A case opened from a link (not from the queue) can be taken on its own page.
+#[tokio::test]
+async fn a_case_is_taken_from_its_own_page() {
+    each_backend(|app| async move {
+        app.file(&notice("https://example.com/linked.jpg"), None).await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "rob", Role::Reviewer).await;
+        let (cookie, csrf) = sign_in(&app, "rob").await;
+        let case = app.only_case(&app.staff(Role::Reviewer, "helper").await).await;
+        let (_, _, html) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(
+            html.contains(&format!("action=\"/staff/cases/{case}/take\"")) && html.contains("Take this case"),
+            "{html}"
+        );
+        let (status, location, _) =
+            post_form(&app, &format!("/staff/cases/{case}/take"), &cookie, &[("csrf", &csrf)]).await;
+        assert_eq!((status, location), (303, format!("/staff/cases/{case}?taken=1")));
+        let (_, _, html) = page(&app, &format!("/staff/cases/{case}"), Some(&cookie)).await;
+        assert!(!html.contains("id=\"take-form\"") && html.contains("rob"), "taken: {html}");
+        // An auditor sees who has it but gets no button.
+        account(&app, &admin, "aud", Role::Auditor).await;
+        let (auditor, _) = sign_in(&app, "aud").await;
+        let (_, _, html) = page(&app, &format!("/staff/cases/{case}"), Some(&auditor)).await;
+        assert!(!html.contains("id=\"take-form\""), "{html}");
     })
     .await;
 }

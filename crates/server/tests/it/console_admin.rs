@@ -258,7 +258,7 @@ async fn admins_create_import_and_export_banks_in_the_console() {
 
         let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
         let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-        let upload = |text: String, skip: bool| {
+        let upload_as = |text: String, skip: bool, cookie: &str| {
             let boundary = "console-admin-boundary-3f9a";
             let mut body = String::new();
             let mut fields = vec![("csrf", None, who.csrf.clone()), ("format", None, "csv".to_owned())];
@@ -276,16 +276,34 @@ async fn admins_create_import_and_export_banks_in_the_console() {
             body.push_str(&format!("--{boundary}--\r\n"));
             browser()
                 .post(format!("{}/staff/banks/partner-list/import", app.base))
-                .header("cookie", &who.cookie)
+                .header("cookie", cookie)
                 .header("content-type", format!("multipart/form-data; boundary={boundary}"))
                 .body(body)
         };
+        let upload = |text: String, skip: bool| upload_as(text, skip, &who.cookie);
         let bad = format!("pdq,quality,sha256,md5,note\n{pdq},90,,,first\nnot-a-hash,,,,second\n");
         let resp = upload(bad, false).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 422);
-        assert!(resp.text().await.unwrap().contains("line 3"), "the bad line is named");
+        assert!(
+            resp.text().await.unwrap().contains("Line 3, pdq: must be 64 hexadecimal digits"),
+            "the bad line is named"
+        );
         let (_, bank) = app.get("/api/v1/banks/partner-list", Some(&admin_key)).await;
         assert_eq!(bank["entry_count"], 0, "nothing imported from a file with a bad line");
+        // On a Dutch page the bad lines are named in Dutch, each with its reason.
+        let bad = format!("pdq,quality,sha256,md5,note\nnot-a-hash,,,,a\n{pdq},90\n,,,,only a note\n{pdq},200,,,b\n");
+        let resp = upload_as(bad, false, &dutch).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 422);
+        let html = resp.text().await.unwrap();
+        for reason in [
+            "Regel 2, pdq: moet 64 hexadecimale tekens zijn",
+            "Regel 3: 2 velden, maar de eerste regel noemt 5 kolommen.",
+            "Regel 4: geef minstens een van pdq, sha256 of md5.",
+            "Regel 5, quality: een heel getal van 0 tot en met 100.",
+        ] {
+            assert!(html.contains(reason), "{reason}: {html}");
+        }
+        assert!(!html.contains("line 2") && !html.contains("hexadecimal digits"), "no English on a Dutch page: {html}");
 
         let good = format!("pdq,quality,sha256,md5,note\n{pdq},90,,,first\n,,{sha},,second\n");
         let resp = upload(good, false).send().await.unwrap();
@@ -312,6 +330,33 @@ async fn admins_create_import_and_export_banks_in_the_console() {
         assert_eq!(
             (bank["action"].as_str(), bank["threshold"].as_u64(), bank["entry_count"].as_i64()),
             (Some("block"), Some(12), Some(2))
+        );
+        // An upload whose SHA-256 the bank holds is blocked; the bank page names the outcome in
+        // words, in Dutch too, and the formats by name.
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, ((x + y) * 2) as u8]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let png = png.into_inner();
+        let digest = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(&png))
+        };
+        let (status, added) = app
+            .post("/api/v1/banks/partner-list/entries", &serde_json::json!({"sha256": digest}), Some(&admin_key))
+            .await;
+        assert_eq!(status, 201, "{added}");
+        let platform = app.key(Role::Platform, "platform").await;
+        let (status, screened) =
+            app.post_multipart("/api/v1/screen", &[("image", Some("shared.png"), &png)], Some(&platform)).await;
+        assert_eq!((status, screened["verdict"].as_str()), (200, Some("block")), "{screened}");
+        let (_, _, html) = get_page(&app, "/staff/banks/partner-list", Some(&who)).await;
+        assert!(html.contains("<td>Upload blocked</td>") && !html.contains("<td>block</td>"), "{html}");
+        let (_, _, html) = staff_pages::page(&app, "/staff/banks/partner-list", Some(&dutch)).await;
+        assert!(html.contains("<td>Upload geblokkeerd</td>"), "{html}");
+        assert!(
+            html.contains(">JSON-regels (één item per regel)</option>") && html.contains("Downloaden als CSV"),
+            "{html}"
         );
 
         let (status, _, csv) = get_page(&app, "/staff/banks/partner-list/export?format=csv", Some(&who)).await;
@@ -386,4 +431,70 @@ async fn a_key_form_sent_twice_issues_one_key() {
     let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
     let issued = keys.as_array().unwrap().iter().filter(|k| k["name"] == "Offlimits").count();
     assert_eq!(issued, 1, "{keys}");
+}
+
+/// Revoking a key asks first (it cannot be undone and stops every program using the key): the
+/// first send shows the question and changes nothing; "yes" revokes it.
+#[tokio::test]
+async fn revoking_a_key_asks_first() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let who = signed_in(&app, &admin_key, "adam", Role::Admin).await;
+        let platform_key = app.key(Role::Platform, "Fotoplek uploads").await;
+        let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+        let id = keys.as_array().unwrap().iter().find(|k| k["name"] == "Fotoplek uploads").expect("the key")["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let revoke = format!("/staff/admin/keys/{id}/revoke");
+        let dutch = format!("{}; {}=nl", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
+        let (status, _, asked) = staff_pages::post_form(&app, &revoke, &dutch, &[("csrf", who.csrf.as_str())]).await;
+        assert_eq!(status, 200, "{asked}");
+        assert!(
+            asked.contains("id=\"revoke-confirm\"") && asked.contains("De sleutel ‘Fotoplek uploads’ intrekken?"),
+            "{asked}"
+        );
+        assert!(asked.contains("name=\"confirm\" value=\"yes\""), "{asked}");
+        let (status, _) = app.get("/api/v1/queue", Some(&platform_key)).await;
+        assert_ne!(status, 401, "the key still works after the question");
+        let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+        let key = keys.as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).expect("the key").clone();
+        assert_eq!(key["state"], "active", "{key}");
+
+        let (status, location, _) =
+            post_form(&app, &revoke, Some(&who), &[("csrf", who.csrf.as_str()), ("confirm", "yes")]).await;
+        assert_eq!((status, location.as_str()), (303, "/staff/admin?done=revoked"));
+        let (_, keys) = app.get("/api/v1/keys", Some(&admin_key)).await;
+        let key = keys.as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).expect("the key").clone();
+        assert_eq!(key["state"], "revoked", "{key}");
+        // Asking about a key that is gone is the console's 404 page.
+        let (status, _, _) = post_form(&app, &revoke, Some(&who), &[("csrf", who.csrf.as_str())]).await;
+        assert_eq!(status, 404);
+    })
+    .await;
+}
+
+/// The transparency page says where each statement's submission stands in words, and its
+/// reporting period in the page language, not as stored codes and ISO dates.
+#[tokio::test]
+async fn the_transparency_page_says_submission_states_and_the_period_in_words() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let who = signed_in(&app, &admin_key, "ada", Role::Admin).await;
+        let reviewer = app.key(Role::Reviewer, "reviewer").await;
+        app.file(&notice("https://example.com/transparency/1"), None).await;
+        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
+        let (status, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
+        assert_eq!(status, 201, "{decided}");
+        let dutch = format!("{}; {}=nl", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
+        let (status, _, html) =
+            staff_pages::page(&app, "/staff/transparency?from=2026-01-01&to=2026-01-31", Some(&dutch)).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Verslagperiode 1 januari 2026 – 31 januari 2026"), "{html}");
+        assert!(html.contains("<td>Wacht op verzending</td>") && !html.contains("<td>pending</td>"), "{html}");
+        let (_, _, html) = get_page(&app, "/staff/transparency?from=2026-01-01&to=2026-01-31", Some(&who)).await;
+        assert!(html.contains("Reporting period 1 January 2026 – 31 January 2026"), "{html}");
+        assert!(html.contains("<td>Waiting to be sent</td>"), "{html}");
+    })
+    .await;
 }

@@ -15,7 +15,7 @@ const CANARY_EMAIL: &str = "canary.7431@victim.example";
 const CANARY_PHONE: &str = "+31 6 7431 7431";
 
 /// Settings for a helpline whose URL checks may reach loopback servers started by the test.
-fn helpline_settings() -> Settings {
+pub(crate) fn helpline_settings() -> Settings {
     Settings {
         public_url: "http://helpline.test".into(),
         helpline: HelplineSettings {

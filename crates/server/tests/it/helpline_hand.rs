@@ -197,6 +197,9 @@ async fn helpline_form_errors_name_their_fields_and_mark_their_controls() {
     .map(|l| summary.find(l).unwrap_or_else(|| panic!("{l} in {summary}")))
     .collect();
     assert!(lines.windows(2).all(|w| w[0] < w[1]), "in the form's order: {summary}");
+    // The reasons say what a valid value looks like, not only that this one is not.
+    assert!(summary.contains("Phone number: Type a phone number: 6 to 20 digits"), "{summary}");
+    assert!(summary.contains("Type an e-mail address, such as name@example.nl."), "{summary}");
     assert!(body.contains("id=\"phone\" name=\"phone\" value=\"abc\""), "what was typed is kept: {body}");
     assert!(body.contains("aria-invalid=\"true\" aria-describedby=\"phone-error\""), "{body}");
 
@@ -267,6 +270,200 @@ async fn helpline_forms_sent_twice_record_once() {
             assert_eq!(status, 303);
         }
         assert_eq!(app.store().helpline_referrals(&cases[0].id).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+/// An evidence form sent twice (a double click, a reload of the answer) stores the file once,
+/// although a browser writes a new multipart boundary on every send; another file from the same
+/// page is stored. The list says what each file is in the page language, with a readable size, and
+/// a file over the limit is an error beside the file field, not the API's problem+json.
+#[tokio::test]
+async fn an_evidence_upload_sent_twice_stores_the_file_once() {
+    each_backend(|first| async move {
+        let keyring =
+            staydown_vault::Keyring::parse(&format!("k1 {}", staydown_vault::generate_key_base64())).expect("keys");
+        let app = crate::support::TestApp::start_with(
+            first.backend,
+            staydown_server::Settings { vault: Some(keyring), ..crate::helpline::helpline_settings() },
+        )
+        .await;
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let (cookie, csrf) = sign_in(&app, "cees").await;
+        let cw = caseworker(&app).await;
+        let case_id = open_case(&app, &cw).await;
+        let case_page = format!("/staff/helpline/cases/{case_id}");
+        let (_, _, html) = page(&app, &case_page, Some(&cookie)).await;
+        let form = &html[html.find("/evidence\" enctype").expect("the evidence form")..];
+        let needle = "name=\"submission\" value=\"";
+        let at = form.find(needle).expect("the evidence form carries a submission value") + needle.len();
+        let submission = form[at..at + 32].to_owned();
+        let upload = |boundary: &'static str, file: Vec<u8>| {
+            let mut body = Vec::new();
+            for (name, value) in [("csrf", csrf.as_str()), ("submission", submission.as_str()), ("kind", "screenshot")] {
+                body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+            }
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"shot.png\"\r\nContent-Type: image/png\r\n\r\n"
+                )
+                .bytes(),
+            );
+            body.extend(file);
+            body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+            crate::staff_pages::browser()
+                .post(format!("{}{case_page}/evidence", app.base))
+                .header("cookie", &cookie)
+                .header("accept", "text/html")
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body)
+                .send()
+        };
+        let shot = b"\x89PNG a screenshot of the post".to_vec();
+        let (one, two) = tokio::join!(upload("----first-send-3f9a", shot.clone()), upload("----second-send-77c1", shot.clone()));
+        let (one, two) = (one.expect("send"), two.expect("send"));
+        assert_eq!((one.status().as_u16(), two.status().as_u16()), (303, 303));
+        assert_eq!(one.headers()["location"], two.headers()["location"], "both land on the case page");
+        let evidence = format!("/api/v1/helpline/cases/{case_id}/evidence");
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 1, "stored once");
+        // A reload of the answer later still lands on the case page, storing nothing.
+        assert_eq!(upload("----third-send-0000", shot.clone()).await.expect("send").status().as_u16(), 303);
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 1);
+        // Another file from the same page is another piece of evidence.
+        let other = b"\x89PNG another screenshot".to_vec();
+        assert_eq!(upload("----other-file-1111", other).await.expect("send").status().as_u16(), 303);
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 2);
+
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, html) = page(&app, &case_page, Some(&dutch)).await;
+        let table = &html[html.find("id=\"evidence-h\"").expect("evidence")..];
+        let table = &table[..table.find("</table>").expect("the evidence table")];
+        assert!(table.contains("<td>Schermafbeelding</td>") && !table.contains(">screenshot<"), "{table}");
+        assert!(table.contains(&format!("<td>{} bytes</td>", shot.len())), "{table}");
+
+        // Over the limit: the case page with the reason beside the file field.
+        let big = vec![0u8; staydown_server::api::helpline::MAX_EVIDENCE_BYTES + 1];
+        let resp = upload("----too-big-2222", big).await.expect("send");
+        assert_eq!(resp.status().as_u16(), 422);
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let html = resp.text().await.expect("text");
+        assert!(html.contains("larger than 20 MB") && html.contains("aria-invalid=\"true\""), "{html}");
+        assert_eq!(app.get(&evidence, Some(&cw)).await.1.as_array().expect("list").len(), 2, "nothing stored");
+    })
+    .await;
+}
+
+/// The removal-request form sent twice files one request and both sends land on the case page
+/// (before, the second got an "already open" error for the request the first had just filed); a
+/// form about a request that does not exist is the console's 404 page, not problem+json.
+#[tokio::test]
+async fn a_removal_request_form_sent_twice_files_one_request() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let (cookie, csrf) = sign_in(&app, "cees").await;
+        let cw = caseworker(&app).await;
+        let (status, p) =
+            app.post("/api/v1/helpline/platforms", &json!({"name": "L", "channel": "letter"}), Some(&cw)).await;
+        assert_eq!(status, 201, "{p}");
+        let platform = p["id"].as_str().expect("id").to_owned();
+        let case_id = open_case(&app, &cw).await;
+        let case_page = format!("/staff/helpline/cases/{case_id}");
+        let (_, _, html) = page(&app, &case_page, Some(&cookie)).await;
+        let form = &html[html.find("/requests\" novalidate").expect("the request form")..];
+        let needle = "name=\"submission\" value=\"";
+        let at = form.find(needle).expect("the request form carries a submission value") + needle.len();
+        let submission = form[at..at + 32].to_owned();
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("submission", &submission),
+            ("platform", &platform),
+            ("url", "https://l.example/p/1"),
+            ("category", "STATEMENT_CATEGORY_CYBER_VIOLENCE"),
+            ("legal_ground", "nl-sr-254ba"),
+            ("explanation", "An AI-generated nude image of a pupil, published without her consent."),
+        ];
+        let path = format!("{case_page}/requests");
+        let (first, second) =
+            tokio::join!(post_form(&app, &path, &cookie, &fields), post_form(&app, &path, &cookie, &fields));
+        assert_eq!(first.0, 303, "{}", first.2);
+        assert_eq!((second.0, &second.1), (303, &first.1), "both land on the case page: {}", second.2);
+        let (_, case) = app.get(&format!("/api/v1/helpline/cases/{case_id}"), Some(&cw)).await;
+        assert_eq!(case["requests"].as_array().expect("requests").len(), 1, "{case}");
+
+        let (status, _, html) = post_form(
+            &app,
+            "/staff/helpline/requests/no-such-request/answer",
+            &cookie,
+            &[("csrf", &csrf), ("state", "removed")],
+        )
+        .await;
+        assert_eq!(status, 404);
+        assert!(html.contains("<html") && !html.contains("problem"), "{html}");
+    })
+    .await;
+}
+
+/// Hours on the case page and the league table have a decimal comma on Dutch pages, the
+/// league's period is written out in words, and a URL never checked says so.
+#[tokio::test]
+async fn dutch_helpline_pages_write_hours_and_periods_the_dutch_way() {
+    each_backend(|app| async move {
+        let admin = app.key(Role::Admin, "admin").await;
+        account(&app, &admin, "cees", Role::Caseworker).await;
+        let cw = caseworker(&app).await;
+        let (_, p) =
+            app.post("/api/v1/helpline/platforms", &json!({"name": "L", "channel": "letter"}), Some(&cw)).await;
+        let platform = p["id"].as_str().expect("id").to_owned();
+        let case_id = open_case(&app, &cw).await;
+        let (status, request) = app
+            .post(
+                &format!("/api/v1/helpline/cases/{case_id}/requests"),
+                &request_body(&platform, "https://l.example/p/2"),
+                Some(&cw),
+            )
+            .await;
+        assert_eq!(status, 201, "{request}");
+        let id = request["id"].as_str().expect("id").to_owned();
+        let (status, sent) = app.post(&format!("/api/v1/helpline/requests/{id}/sent"), &json!({}), Some(&cw)).await;
+        assert_eq!(status, 200, "{sent}");
+        let sent_at = time::OffsetDateTime::parse(sent["sent_at"].as_str().expect("sent"), &Rfc3339).expect("time");
+        app.advance(time::Duration::hours(2));
+        let removed = (sent_at + time::Duration::minutes(90)).format(&Rfc3339).expect("format");
+        let (status, answered) = app
+            .post(
+                &format!("/api/v1/helpline/requests/{id}/answer"),
+                &json!({"state": "removed", "at": removed}),
+                Some(&cw),
+            )
+            .await;
+        assert_eq!(status, 200, "{answered}");
+
+        // Signed in after the clock moved (sessions end after 30 idle minutes).
+        let (cookie, _) = sign_in(&app, "cees").await;
+        let dutch = format!("{cookie}; {}=nl", staydown_server::pages::i18n::LANG_COOKIE);
+        let (_, _, case_page) = page(&app, &format!("/staff/helpline/cases/{case_id}"), Some(&dutch)).await;
+        assert!(case_page.contains("<td>1,5</td>") && !case_page.contains("<td>1.5</td>"), "{case_page}");
+        assert!(case_page.contains("nog niet gecontroleerd") && !case_page.contains("— (—)"), "{case_page}");
+        // The console says "je" to a colleague, and the photos are not the caseworker's own.
+        assert!(case_page.contains("Je kunt meerdere foto") && !case_page.contains("U kunt"), "{case_page}");
+        assert!(!case_page.contains("uw foto"), "{case_page}");
+        let (status, _, league) = page(&app, "/staff/helpline/league", Some(&dutch)).await;
+        assert_eq!(status, 200);
+        assert!(league.contains("<td>1,5</td>") && !league.contains("1.5"), "{league}");
+        let year = app.state.now().year();
+        assert!(league.contains(&format!("Van 1 januari {year} tot en met ")), "{league}");
+        // Bad dates in the address: each reason names its field and sits beside it.
+        let (status, _, bad) = page(&app, "/staff/helpline/league?from=2026-13-01&to=soon", Some(&dutch)).await;
+        assert_eq!(status, 422, "{bad}");
+        assert!(bad.contains("<a href=\"#from\">Van: ") && bad.contains("<a href=\"#to\">Tot en met: "), "{bad}");
+        assert!(bad.contains("aria-describedby=\"from-error\"") && bad.contains("id=\"to-error\""), "{bad}");
+        let (_, _, english) = page(&app, "/staff/helpline/league", Some(&cookie)).await;
+        assert!(
+            english.contains("<td>1.5</td>") && english.contains(&format!("From 1 January {year} up to ")),
+            "{english}"
+        );
     })
     .await;
 }

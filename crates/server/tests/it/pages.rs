@@ -120,6 +120,43 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
         let (status, json) = app.get(&format!("/api/v1/decisions/{id}/statement?token={token}"), None).await;
         assert_eq!(status, 200);
         assert!(json["text"]["nl"].is_string(), "{json}");
+        // The statement writes its dates out, in Dutch, and the complaint deadline on the
+        // service's clock (Europe/Amsterdam) as the page around it does; the JSON keeps UTC.
+        let deadline = json["redress"]["internal_complaint"]["deadline"].as_str().expect("deadline");
+        assert!(deadline.ends_with('Z'), "{deadline}");
+        let local = deadline
+            .parse::<jiff::Timestamp>()
+            .expect("RFC 3339")
+            .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Amsterdam").expect("bundled"));
+        let months = [
+            "januari",
+            "februari",
+            "maart",
+            "april",
+            "mei",
+            "juni",
+            "juli",
+            "augustus",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ];
+        let written = format!(
+            "tot {} {} {}, {}",
+            local.day(),
+            months[local.month() as usize - 1],
+            local.year(),
+            local.strftime("%H:%M %Z")
+        );
+        let text = &html[html.find("id=\"statement-text\"").expect("the statement")..];
+        let text = &text[..text.find("</div>").expect("its end")];
+        assert!(text.contains(&written), "{written} in {text}");
+        let iso = text
+            .as_bytes()
+            .windows(10)
+            .any(|w| w.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() }));
+        assert!(!iso, "no ISO dates in the statement: {text}");
         // A wrong token shows nothing.
         let wrong = app
             .client
@@ -452,6 +489,22 @@ async fn pages_show_local_human_times_and_only_steps_that_will_happen() {
         .await
         .unwrap();
     assert!(page.contains("Confirmation sent"), "a report with an address expects its confirmation: {page}");
+    // The confirmation page says whether we will write, instead of "if you gave an address".
+    let confirmation = |receipt: &serde_json::Value| {
+        let url = format!(
+            "{}/report/received/{}?token={}",
+            app.base,
+            receipt["id"].as_str().unwrap(),
+            receipt["tracking_token"].as_str().unwrap()
+        );
+        let client = app.client.clone();
+        async move { client.get(url).header("accept", BROWSER).send().await.unwrap().text().await.unwrap() }
+    };
+    let page = confirmation(&named).await;
+    assert!(page.contains("We sent a confirmation to the e-mail address you gave"), "{page}");
+    assert!(!page.contains("If you gave"), "{page}");
+    let page = confirmation(&receipt).await;
+    assert!(page.contains("You gave no e-mail address, so we cannot write to you. Keep the link below"), "{page}");
 }
 
 /// A report form sent twice (a double click, a reload of the answer) files one notice: both sends

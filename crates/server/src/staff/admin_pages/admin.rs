@@ -49,6 +49,8 @@ pub struct AdminPage {
     now: time::OffsetDateTime,
     /// A fresh submission value for the key form (`pages::once`): sent twice, it issues one key.
     submission: String,
+    /// A key whose revocation waits for "yes" (id, name): the page asks first.
+    confirm_revoke: Option<(String, String)>,
 }
 
 impl AdminPage {
@@ -132,6 +134,8 @@ struct Extra {
     new_key: Option<String>,
     done: Option<String>,
     verify: bool,
+    /// A key whose revocation waits for "yes" (id, name).
+    confirm_revoke: Option<(String, String)>,
 }
 
 async fn render(state: &AppState, console: Console, extra: Extra) -> Response {
@@ -181,6 +185,7 @@ async fn render(state: &AppState, console: Console, extra: Extra) -> Response {
         notice,
         now: state.now(),
         submission: crate::pages::once::new_submission(),
+        confirm_revoke: extra.confirm_revoke,
         ctx: console.ctx,
         chrome: console.chrome,
     };
@@ -322,15 +327,36 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-/// `POST /staff/admin/keys/{id}/revoke`.
+/// The revoke form: the session's token, and `confirm=yes` once the page has asked.
+#[derive(Debug, Default, Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// `POST /staff/admin/keys/{id}/revoke`. A revocation cannot be undone and stops every program
+/// using the key at once, so the page asks first (WCAG 2.2 SC 3.3.4): the form posts again with
+/// `confirm=yes`.
 pub async fn revoke_key(
     State(state): State<AppState>,
     console: Console,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<RevokeForm>,
 ) -> Response {
     if let Some(r) = refused(&console, Permission::ManageAccounts, &form.csrf) {
         return r;
+    }
+    if form.confirm.as_deref() != Some("yes") {
+        let name = match state.store().list_api_keys(None).await {
+            Ok(keys) => keys.into_iter().find(|k| k.id == id && k.revoked_at.is_none()).map(|k| k.name),
+            Err(e) => return super::failure(&console, &e.into()),
+        };
+        let Some(name) = name else {
+            return console.message(StatusCode::NOT_FOUND, crate::staff::pages::tk("staff-not-found"));
+        };
+        return render(&state, console, Extra { confirm_revoke: Some((id, name)), ..Extra::default() }).await;
     }
     match crate::staff::api::revoke_key(State(state.clone()), console.caller(), Path(id)).await {
         Ok(_) => done("/staff/admin", "revoked"),

@@ -195,6 +195,25 @@ impl BankPage {
     fn provenance_label(&self, p: &str) -> String {
         super::provenance_label(&self.ctx, p)
     }
+    /// A screening's outcome (`block`, `hold`, `allow`, `flag`) in the page language.
+    fn verdict_label(&self, v: &str) -> String {
+        match v {
+            "block" => self.ctx.t("staff-admin-verdict-block"),
+            "hold" => self.ctx.t("staff-admin-verdict-hold"),
+            "allow" => self.ctx.t("staff-admin-verdict-allow"),
+            "flag" => self.ctx.t("staff-admin-verdict-flag"),
+            other => other.to_owned(),
+        }
+    }
+    /// An exchange format's name for people (`csv` → "CSV", `te` → "ThreatExchange …").
+    fn format_label(&self, f: &str) -> String {
+        match f {
+            "csv" => self.ctx.t("staff-admin-format-csv"),
+            "json" => self.ctx.t("staff-admin-format-json"),
+            "te" => self.ctx.t("staff-admin-format-te"),
+            other => other.to_owned(),
+        }
+    }
     fn added_by(&self, principal: &str) -> String {
         self.who.get(principal).cloned().unwrap_or_else(|| principal.to_owned())
     }
@@ -394,7 +413,7 @@ pub async fn import(
             .errors
             .iter()
             .take(SHOWN_LINE_ERRORS)
-            .map(|e| Problem::text(&console.ctx, "file", e.to_string()))
+            .map(|e| Problem::text(&console.ctx, "file", line_error_text(&console.ctx, e)))
             .collect();
         return bank_page(&state, console, &name, 0, errors, more, None).await;
     }
@@ -417,6 +436,40 @@ pub async fn import(
                 None => super::failure(&console, &e),
             }
         }
+    }
+}
+
+/// A bad line of an imported file in the page language: "Line 3, pdq: must be 64 hexadecimal
+/// digits." / "Regel 3, pdq: …". Field names stay as the file's column names.
+fn line_error_text(ctx: &Ctx, e: &bank_formats::LineError) -> String {
+    use bank_formats::LineReason;
+    let line = e.line.to_string();
+    let with = |key: &str, args: &[(&str, &str)]| {
+        let mut all = vec![("line", line.as_str())];
+        all.extend_from_slice(args);
+        ctx.lang.ta(key, &all)
+    };
+    match &e.reason {
+        LineReason::Quoting => with(t("staff-admin-line-quoting"), &[]),
+        LineReason::UnknownColumn(column) => {
+            with(t("staff-admin-line-column"), &[("column", column), ("header", bank_formats::CSV_HEADER)])
+        }
+        LineReason::FieldCount { found, expected } => {
+            with("staff-admin-line-fields", &[("found", &found.to_string()), ("expected", &expected.to_string())])
+        }
+        LineReason::NotJson => with(t("staff-admin-line-json"), &[]),
+        LineReason::SignalType(kind) => with(t("staff-admin-line-signal"), &[("kind", kind)]),
+        LineReason::Field { field, code } => match (field.as_str(), *code) {
+            ("pdq" | "sha256", "invalid") => with(t("staff-admin-line-hex"), &[("field", field), ("digits", "64")]),
+            ("md5", "invalid") => with(t("staff-admin-line-hex"), &[("field", field), ("digits", "32")]),
+            ("quality", _) => with(t("staff-admin-line-quality"), &[]),
+            (_, "required") => with(t("staff-admin-line-no-hash"), &[]),
+            (_, "too_long") => with(
+                "staff-admin-line-too-long",
+                &[("field", field), ("max", &staydown_domain::bank::MAX_NOTE_CHARS.to_string())],
+            ),
+            _ => with(t("staff-admin-line-field"), &[("field", field)]),
+        },
     }
 }
 

@@ -60,6 +60,14 @@ impl TransparencyPage {
     fn when(&self, t: &time::OffsetDateTime) -> String {
         when(&self.ctx, *t)
     }
+    /// Where a statement's submission to the Transparency Database stands, in the page language.
+    fn state_label(&self, state: &SubmissionState) -> String {
+        self.ctx.t(match state {
+            SubmissionState::Pending => t("staff-admin-tr-state-pending"),
+            SubmissionState::Submitted => t("staff-admin-tr-state-submitted"),
+            SubmissionState::Failed => t("staff-admin-tr-state-failed"),
+        })
+    }
     fn download(&self, format: &str) -> String {
         format!("/staff/transparency/download?from={}&to={}&format={format}", self.from, self.to)
     }
@@ -143,7 +151,11 @@ async fn render(state: &AppState, console: Console, q: &ReportQuery, mut errors:
     let page = TransparencyPage {
         from: from.to_string(),
         to: to.to_string(),
-        label: report.period.label(),
+        label: format!(
+            "{} – {}",
+            crate::staff::pages::names::date(&console.ctx, from),
+            crate::staff::pages::names::date(&console.ctx, to)
+        ),
         errors,
         tables: tables(&console.ctx, &report),
         failed,

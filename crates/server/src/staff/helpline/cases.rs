@@ -179,10 +179,10 @@ impl RequestRow {
     pub fn can_check(&self) -> bool {
         !self.r.is_hash_only()
     }
-    /// Hours from sending to removal.
-    pub fn hours(&self) -> String {
+    /// Hours from sending to removal, with the page language's decimal sign.
+    pub fn hours(&self, ctx: &Ctx) -> String {
         match (self.r.sent_at, self.r.removed_at) {
-            (Some(s), Some(r)) => format!("{:.1}", (r - s).as_seconds_f64().max(0.0) / 3600.0),
+            (Some(s), Some(r)) => super::one_decimal(ctx, (r - s).as_seconds_f64().max(0.0) / 3600.0),
             _ => "—".to_owned(),
         }
     }
@@ -195,14 +195,25 @@ pub struct EvidenceRow {
     pub kind: String,
     /// Media type.
     pub content_type: String,
-    /// Bytes.
-    pub size: i64,
+    /// Size in the page language ("1.2 MB", "1,2 MB", "830 bytes").
+    pub size: String,
     /// SHA-256 at intake.
     pub sha256: String,
     /// Stored at.
     pub stored: String,
     /// Erased (the custody log stays).
     pub erased: bool,
+}
+
+/// A file size for people: bytes below 1 kB, else kB or MB (powers of 1000) with one decimal
+/// and the page language's decimal sign.
+fn file_size(ctx: &Ctx, bytes: i64) -> String {
+    let (value, unit) = match bytes {
+        b if b < 1_000 => return ctx.ta("helpline-evidence-bytes", "count", b),
+        b if b < 1_000_000 => (b as f64 / 1e3, "kB"),
+        b => (b as f64 / 1e6, "MB"),
+    };
+    format!("{} {unit}", super::one_decimal(ctx, value))
 }
 
 /// `GET /staff/helpline/cases/{id}`.
@@ -442,9 +453,13 @@ async fn case_page(
         .map_err(apierr)?
         .into_iter()
         .map(|b| EvidenceRow {
-            kind: b.kind.clone(),
+            kind: match b.kind.as_str() {
+                "screenshot" => console.ctx.t("helpline-evidence-screenshot"),
+                "evidence" => console.ctx.t("helpline-evidence-file"),
+                other => other.to_owned(),
+            },
             content_type: b.content_type.clone(),
-            size: b.size,
+            size: file_size(&console.ctx, b.size),
             sha256: b.sha256.clone(),
             stored: when(&console.ctx, b.created_at),
             erased: b.erased_at.is_some(),
@@ -502,7 +517,9 @@ fn draft_of(form: &FormData, with_url: bool) -> RequestDraft {
     }
 }
 
-/// `POST /staff/helpline/cases/{id}/requests`: a removal request, sent at once.
+/// `POST /staff/helpline/cases/{id}/requests`: a removal request, sent at once. Sent twice (a
+/// double click, a reload of the answer), it is filed once and both land on the case page
+/// (`pages::once`).
 pub async fn add_request(
     State(state): State<AppState>,
     console: Console,
@@ -511,13 +528,20 @@ pub async fn add_request(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    match api::create_request(&state, &console.caller().principal(), &id, draft_of(&form, true)).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#requests"))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &id, false, "request", errors, form).await
+    let submission = form.get(crate::pages::once::FIELD);
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/requests"));
+    let filing = async {
+        match api::create_request(&state, &console.caller().principal(), &id, draft_of(&form, true)).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#requests")),
+            Err(e) => match form_errors(&console, e) {
+                Ok(errors) => {
+                    case_page(&state, console, &id, false, "request", errors, form).await.unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
         }
-    }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &body, filing).await)
 }
 
 /// `POST /staff/helpline/cases/{id}/hash-notices`: the case's pre-emptive hashes as one hash-only
@@ -530,24 +554,36 @@ pub async fn file_hash_notice(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    match api::file_hashes(&state, &console.caller().principal(), &id, draft_of(&form, false)).await {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#requests"))),
-        Err(e) => {
-            let errors = form_errors(&console, e)?;
-            case_page(&state, console, &id, false, "notice", errors, form).await
+    // Sent twice, the platform gets one notice (`pages::once`).
+    let submission = form.get(crate::pages::once::FIELD);
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/hash-notices"));
+    let filing = async {
+        match api::file_hashes(&state, &console.caller().principal(), &id, draft_of(&form, false)).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#requests")),
+            Err(e) => match form_errors(&console, e) {
+                Ok(errors) => {
+                    case_page(&state, console, &id, false, "notice", errors, form).await.unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
         }
-    }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &body, filing).await)
 }
 
-/// The removal request a form on the case page is about (a readable 404 page when unknown).
+/// The removal request a form on the case page is about (a readable 404 page when unknown, never
+/// the API's problem+json).
 #[allow(clippy::result_large_err, reason = "a page handler answers with a whole page either way")]
-async fn request_of(state: &AppState, id: &str) -> Result<RequestRecord, Response> {
-    state
-        .store()
-        .helpline_request(id)
-        .await
-        .map_err(|e| crate::problem::ApiError::from(e).into_response())?
-        .ok_or_else(|| crate::problem::ApiError::NotFound.into_response())
+async fn request_of(state: &AppState, console: &Console, id: &str) -> Result<RequestRecord, Response> {
+    match state.store().helpline_request(id).await {
+        Ok(Some(request)) => Ok(request),
+        Ok(None) => Err(console.message(axum::http::StatusCode::NOT_FOUND, crate::staff::pages::tk("staff-not-found"))),
+        Err(e) => {
+            tracing::warn!(error = %e, "a helpline request could not be read");
+            Err(console
+                .message(axum::http::StatusCode::SERVICE_UNAVAILABLE, crate::staff::pages::tk("staff-unavailable")))
+        }
+    }
 }
 
 /// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, or with seconds) as RFC 3339 in UTC, read in the
@@ -593,7 +629,7 @@ pub async fn record_answer(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let request = request_of(&state, &id).await?;
+    let request = request_of(&state, &console, &id).await?;
     let body = api::AnswerBody {
         state: opt(form.get("state")),
         at: local_minute(&console.ctx, &form, "at"),
@@ -612,7 +648,7 @@ pub async fn mark_sent(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     let form = checked_form(&console, &body)?;
-    let request = request_of(&state, &id).await?;
+    let request = request_of(&state, &console, &id).await?;
     let body = api::SentBody { at: local_minute(&console.ctx, &form, "at") };
     let outcome = api::mark_request_sent(&state, &console.caller().principal(), &id, body).await;
     after_request_form(&state, console, &request, "sent", form, outcome).await
@@ -627,10 +663,13 @@ pub async fn check_now(
 ) -> Result<Response, Response> {
     console.require(Permission::HelplineWork)?;
     checked_form(&console, &body)?;
-    let request = request_of(&state, &id).await?;
-    crate::helpline::check_request(&state, &request)
-        .await
-        .map_err(|e| crate::problem::ApiError::Internal(e.to_string()).into_response())?;
+    let request = request_of(&state, &console, &id).await?;
+    if let Err(e) = crate::helpline::check_request(&state, &request).await {
+        tracing::warn!(error = %e, "a URL check from the case page failed");
+        return Err(
+            console.message(axum::http::StatusCode::SERVICE_UNAVAILABLE, crate::staff::pages::tk("staff-unavailable"))
+        );
+    }
     Ok(see_other(&format!("/staff/helpline/cases/{}#request-{id}", request.case_id)))
 }
 
@@ -694,44 +733,93 @@ pub async fn add_hashes(
     }
 }
 
-/// `POST /staff/helpline/cases/{id}/evidence` (multipart: `csrf`, `kind`, `file`): sealed at rest
-/// with its SHA-256 taken at intake.
+/// `POST /staff/helpline/cases/{id}/evidence` (multipart: `csrf`, `submission`, `kind`, `file`):
+/// sealed at rest with its SHA-256 taken at intake. Sent twice (a double click, a reload of the
+/// answer), the file is stored once (`pages::once`, keyed on the fields' contents, since a browser
+/// writes a new multipart boundary on every send). An upload that breaks off or is over the limit
+/// is an error beside the file field, never the API's problem+json.
 pub async fn upload_evidence(
     State(state): State<AppState>,
     console: Console,
     Path(id): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, Response> {
+    use sha2::{Digest, Sha256};
     console.require(Permission::HelplineWork)?;
-    let (mut csrf, mut kind, mut file, mut content_type) = (String::new(), None, Vec::new(), None);
-    let bad = || crate::problem::ApiError::field("file", "invalid", "a multipart form with a file").into_response();
-    while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| bad())?,
-            Some("kind") => kind = Some(field.text().await.map_err(|_| bad())?),
+    let (mut csrf, mut submission, mut kind, mut file, mut content_type) =
+        (String::new(), String::new(), None, Vec::new(), None);
+    let mut cut_short = false;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => {
+                cut_short = true;
+                break;
+            }
+        };
+        let name = field.name().map(str::to_owned);
+        let ctype = field.content_type().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            cut_short = true;
+            break;
+        };
+        match name.as_deref() {
+            Some("csrf") => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            Some(crate::pages::once::FIELD) => submission = String::from_utf8_lossy(&bytes).into_owned(),
+            Some("kind") => kind = Some(String::from_utf8_lossy(&bytes).into_owned()),
             Some("file") => {
-                content_type = field.content_type().map(str::to_owned);
-                file = field.bytes().await.map_err(|_| bad())?.to_vec();
+                content_type = ctype;
+                file = bytes.to_vec();
             }
             _ => {}
         }
     }
+    if cut_short {
+        // The CSRF token may be in the part that never arrived; nothing is stored either way.
+        let mut errors = Errors::default();
+        errors.add("file", console.ctx.ta("helpline-evidence-too-large", "mb", api::MAX_EVIDENCE_BYTES >> 20));
+        return case_page(&state, console, &id, false, "evidence", errors, FormData::default()).await;
+    }
     if !console.csrf_ok(&csrf) {
         return Err(console.csrf_refused());
     }
-    let result =
-        api::store_evidence(&state, &console.caller().principal(), &id, kind.as_deref(), content_type.as_deref(), file)
-            .await;
-    match result {
-        Ok(_) => Ok(see_other(&format!("/staff/helpline/cases/{id}#evidence"))),
-        Err(e) => {
-            let mut errors = form_errors(&console, e)?;
-            if let Some(m) = errors.0.remove("body") {
-                errors.add("file", m);
-            }
-            case_page(&state, console, &id, false, "evidence", errors, FormData::default()).await
-        }
+    // What makes two sends the same form: every field's contents, not the multipart framing.
+    let mut digest = Sha256::new();
+    for part in [csrf.as_bytes(), submission.as_bytes(), kind.as_deref().unwrap_or("").as_bytes()] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
     }
+    digest.update(content_type.as_deref().unwrap_or("").as_bytes());
+    digest.update([0]);
+    digest.update(&file);
+    let key = digest.finalize();
+    let (ctx, scope) = (console.ctx.clone(), format!("staff:/staff/helpline/cases/{id}/evidence"));
+    let filing = async {
+        let principal = console.caller().principal();
+        match api::store_evidence(&state, &principal, &id, kind.as_deref(), content_type.as_deref(), file).await {
+            Ok(_) => see_other(&format!("/staff/helpline/cases/{id}#evidence")),
+            Err(crate::problem::ApiError::PayloadTooLarge { .. }) => {
+                let mut errors = Errors::default();
+                errors.add("file", console.ctx.ta("helpline-evidence-too-large", "mb", api::MAX_EVIDENCE_BYTES >> 20));
+                case_page(&state, console, &id, false, "evidence", errors, FormData::default())
+                    .await
+                    .unwrap_or_else(|r| r)
+            }
+            Err(e) => match form_errors(&console, e) {
+                Ok(mut errors) => {
+                    if let Some(m) = errors.0.remove("body") {
+                        errors.add("file", m);
+                    }
+                    case_page(&state, console, &id, false, "evidence", errors, FormData::default())
+                        .await
+                        .unwrap_or_else(|r| r)
+                }
+                Err(r) => r,
+            },
+        }
+    };
+    Ok(crate::pages::once::file_once(&state, &ctx, &scope, &submission, &key, filing).await)
 }
 
 /// `GET /staff/helpline/cases/{id}/police-bundle`: the ZIP (every read an audit entry).

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use staydown_domain::helpline::league::{LeagueRow, league as league_table};
 use time::OffsetDateTime;
 
-use super::chart;
+use super::{chart, t};
 use crate::AppState;
 use crate::auth::Permission;
 use crate::pages::Ctx;
@@ -49,6 +49,8 @@ pub struct LeaguePage {
     breakdowns: Vec<(&'static str, Vec<(String, String)>)>,
     from: String,
     to: String,
+    /// The period written out in the page language, for the lead ("1 januari 2026").
+    period_words: (String, String),
     errors: Errors,
     may_pack: bool,
     platform_ids: Vec<(String, String)>,
@@ -56,7 +58,7 @@ pub struct LeaguePage {
 
 impl LeaguePage {
     fn hours(&self, h: &Option<f64>) -> String {
-        h.map_or_else(|| "—".to_owned(), |h| format!("{h:.1}"))
+        h.map_or_else(|| "—".to_owned(), |h| super::one_decimal(&self.ctx, h))
     }
     fn share(&self, r: &LeagueRow) -> String {
         r.honoured_share.map_or_else(|| "—".to_owned(), |s| format!("{:.0} %", s * 100.0))
@@ -70,6 +72,14 @@ impl LeaguePage {
     }
     fn error(&self, name: &str) -> Option<&String> {
         self.errors.get(name)
+    }
+    /// The error summary: each line names its field by label, in the form's order.
+    fn summary(&self) -> Vec<(String, String)> {
+        super::summary_lines(
+            &self.ctx,
+            &self.errors,
+            &[("from", t("helpline-league-from")), ("to", t("helpline-league-to"))],
+        )
     }
 }
 
@@ -148,7 +158,7 @@ pub async fn league(
         .map_err(|e| err(crate::problem::ApiError::Internal(format!("chart: {e}"))))?;
     let year = crate::api::helpline::figures_json(&state, from, to).await.map_err(err)?;
     let num = |k: &str| year[k].as_u64().map_or_else(|| "0".to_owned(), |n| n.to_string());
-    let hrs = |k: &str| year[k].as_f64().map_or_else(|| "—".to_owned(), |h| format!("{h:.1}"));
+    let hrs = |k: &str| year[k].as_f64().map_or_else(|| "—".to_owned(), |h| super::one_decimal(&console.ctx, h));
     let figures = vec![
         Figure { key: super::t("helpline-figure-cases"), value: num("cases") },
         Figure { key: super::t("helpline-figure-sextortion"), value: num("sextortion") },
@@ -176,6 +186,10 @@ pub async fn league(
         Vec::new()
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let period_words = (
+        crate::staff::pages::names::date(&console.ctx, from.date()),
+        crate::staff::pages::names::date(&console.ctx, (to - time::Duration::DAY).date()),
+    );
     let page = LeaguePage {
         ctx: console.ctx,
         chrome: console.chrome,
@@ -186,6 +200,7 @@ pub async fn league(
         breakdowns,
         from: ymd(from),
         to: ymd(to - time::Duration::DAY),
+        period_words,
         errors,
         may_pack,
         platform_ids,

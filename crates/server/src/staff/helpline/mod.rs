@@ -146,7 +146,14 @@ pub fn translate(console: &Console, errors: &FieldErrors) -> Errors {
     for e in &errors.0 {
         let field = e.field.split(['.', '[']).next_back().unwrap_or(&e.field);
         let field = if e.field.starts_with("contact.") { field } else { e.field.split('[').next().unwrap_or(field) };
-        out.add(field, console.ctx.t(error_key(e.code)));
+        let key = match (field, e.code) {
+            // What a valid value looks like, where the code alone says too little.
+            ("phone", "invalid") => t("helpline-error-phone"),
+            ("email", "invalid") => t("helpline-error-email"),
+            ("url" | "staydown_url" | "web_form_url", "invalid") => t("helpline-error-url"),
+            (_, code) => error_key(code),
+        };
+        out.add(field, console.ctx.t(key));
     }
     out
 }
@@ -170,6 +177,12 @@ pub fn form_errors(console: &Console, e: ApiError) -> Result<Errors, Response> {
             Err(console.message(StatusCode::SERVICE_UNAVAILABLE, tk("staff-unavailable")))
         }
     }
+}
+
+/// A number with one decimal and the page language's decimal sign: `2.5`, Dutch `2,5`.
+pub fn one_decimal(ctx: &Ctx, x: f64) -> String {
+    let text = format!("{x:.1}");
+    if ctx.code() == "nl" { text.replace('.', ",") } else { text }
 }
 
 /// `303 See Other` to `to` (after a form).

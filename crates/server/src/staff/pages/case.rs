@@ -95,6 +95,9 @@ pub struct DecisionView {
     pub ends: Vec<String>,
     pub explanation: String,
     pub manifestly_unfounded: bool,
+    /// The statement of reasons (Art. 17) as the uploader reads it, in the page language
+    /// (restricting decisions only).
+    pub statement: Option<String>,
 }
 
 /// The case page.
@@ -319,6 +322,7 @@ pub async fn render(
                 ends,
                 explanation: d.decision.explanation.clone(),
                 manifestly_unfounded: d.decision.manifestly_unfounded,
+                statement: d.statement.as_ref().and_then(|s| s["text"][ctx.code()].as_str()).map(str::to_owned),
             }
         })
         .collect();
@@ -371,7 +375,11 @@ pub async fn render(
             at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.at_ms) * 1_000_000)
                 .map(|t| when(&ctx, t))
                 .unwrap_or_default(),
-            what: format!("{} · {}", e.action, super::names::audit_detail(&ctx, &e.detail)),
+            what: format!(
+                "{} · {}",
+                super::names::audit_action(&ctx, &e.action),
+                super::names::audit_detail(&ctx, &e.detail)
+            ),
             who: who.name(&e.actor),
         })
         .collect();

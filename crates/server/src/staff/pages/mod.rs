@@ -228,6 +228,13 @@ impl FromRequestParts<AppState> for Console {
             Ok(Some(s)) => s,
             Ok(None) => {
                 let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
+                if parts.method != axum::http::Method::GET && parts.method != axum::http::Method::HEAD {
+                    // A form sent after the session ended: nothing was recorded. After signing in
+                    // the person lands on the form's page (its own address may answer only POST)
+                    // and the sign-in page says what happened.
+                    let page = crate::pages::form_page(uri.path());
+                    return Err(Redirect::to(&format!("{}&ended=1", login_redirect(&page))).into_response());
+                }
                 let here = uri.path_and_query().map_or("/staff/queue", |p| p.as_str());
                 return Err(Redirect::to(&login_redirect(here)).into_response());
             }

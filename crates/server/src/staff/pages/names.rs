@@ -9,6 +9,7 @@ use staydown_store::Store;
 
 use crate::pages::Ctx;
 use crate::problem::ApiError;
+use crate::staff::admin_pages::t;
 
 /// Who acted, by principal (`account:<id>`, `key:<id>`, `public`, `system`…), as a person reads it.
 #[derive(Debug)]
@@ -93,6 +94,28 @@ pub fn legal_ground(ctx: &Ctx, id: &str) -> String {
         || id.to_owned(),
         |g| format!("{} — {}", if ctx.code() == "nl" { g.label.nl } else { g.label.en }, g.reference_in(ctx.code())),
     )
+}
+
+/// An audit action of a case's log (`case.opened`, `blob.read`, …) in the page language; an action
+/// without words of its own is shown as its code.
+pub fn audit_action(ctx: &Ctx, action: &str) -> String {
+    let key = match action {
+        "case.opened" => t("staff-audit-case-opened"),
+        "case.notice_joined" => t("staff-audit-case-notice-joined"),
+        "case.taken" => t("staff-audit-case-taken"),
+        "case.decided" => t("staff-audit-case-decided"),
+        "case.content_attached" => t("staff-audit-case-content-attached"),
+        "case.content_linked" => t("staff-audit-case-content-linked"),
+        "notifier.revealed" => t("staff-audit-notifier-revealed"),
+        "blob.stored" => t("staff-audit-blob-stored"),
+        "blob.read" => t("staff-audit-blob-read"),
+        "blob.erased" => t("staff-audit-blob-erased"),
+        "appeal.received" => t("staff-audit-appeal-received"),
+        "appeal.decided" => t("staff-audit-appeal-decided"),
+        "art18.notification" => t("staff-audit-art18"),
+        other => return other.to_owned(),
+    };
+    ctx.t(key)
 }
 
 /// An audit entry's detail (a JSON object) as `field: value` pairs, empty values left out;
