@@ -355,6 +355,17 @@ pub(crate) struct Running {
 
 impl Bounded {
     pub(crate) fn spawn(&self, tool: &'static str, program: &Path, args: &[OsString]) -> Result<Running, VideoError> {
+        self.spawn_with_env(tool, program, args, &[])
+    }
+
+    /// [`Bounded::spawn`] with variables added to the child's environment.
+    pub(crate) fn spawn_with_env(
+        &self,
+        tool: &'static str,
+        program: &Path,
+        args: &[OsString],
+        env: &[(&str, &str)],
+    ) -> Result<Running, VideoError> {
         let mut cmd = match &self.tools.prlimit {
             Some(prlimit) => {
                 let mut c = Command::new(prlimit);
@@ -363,7 +374,7 @@ impl Bounded {
             }
             None => Command::new(program),
         };
-        cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        cmd.args(args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = cmd.spawn().map_err(|source| VideoError::Tool { tool, source })?;
         let stdout = child.stdout.take().ok_or(VideoError::Undecodable("no output pipe"))?;
         let child = Arc::new(Mutex::new(child));
