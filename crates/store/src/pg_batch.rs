@@ -46,25 +46,44 @@ pub(crate) struct Rows {
     pub rows: Vec<Vec<V>>,
 }
 
+/// The open-case check of a batch (see `statement`): its notices' grouping keys, and the ids of
+/// the cases the batch itself opens (which the check ignores), each a JSON array of strings.
+pub(crate) struct Guard {
+    pub keys: String,
+    pub own_cases: String,
+}
+
 /// The statement of `parts` (see the module docs) and its JSON parameters, or `None` when
 /// there is nothing to write. Parts without rows are left out, so the text depends only on which
 /// tables receive rows, not on how many — a handful of texts, each prepared once per connection.
 ///
-/// With `guard` (a JSON array of grouping keys), the statement first counts the open cases that
-/// hold one of those keys, and writes nothing unless there are none; `done` is then 0. The keys
-/// are compared as `= ANY(ARRAY(…))`, which looks them up in `case_keys`' index: the generic plan
-/// of `IN (SELECT json_array_elements_text(…))` hashed the keys and scanned the whole table
-/// (11 ms at 10k notices, measured with `EXPLAIN ANALYZE`, growing with the table).
-fn statement(parts: Vec<Rows>, guard: Option<String>) -> Option<(String, Vec<String>)> {
+/// With a `guard`, the statement first counts the open cases, other than the batch's own, that
+/// hold one of its keys, and writes nothing unless there are none; `done` is then 0. The plan
+/// must not depend on the tables' statistics: sqlx prepares the statement once per connection and
+/// PostgreSQL keeps a generic plan, made when the tables were small. So the keys are looked up as
+/// `= ANY(ARRAY(…))` in `case_keys`' primary key (the generic plan of `IN (SELECT
+/// json_array_elements_text(…))` hashed the keys and scanned the whole table: 11 ms at 10k
+/// notices), and `cases` is read only when a key was found (`cardinality(…) > 0`, a one-time
+/// filter): joined directly, the generic plan made on a new database scanned every case for
+/// their state on each batch (`EXPLAIN`, `perf` of the backends: `texteq` and
+/// `ExecEvalScalarArrayOp` at the top, growing with the table).
+fn statement(parts: Vec<Rows>, guard: Option<Guard>) -> Option<(String, Vec<String>)> {
     let mut ctes = Vec::new();
     let mut docs = Vec::new();
-    let (only_if, and_only_if) = if let Some(keys) = guard {
+    let (only_if, and_only_if) = if let Some(Guard { keys, own_cases }) = guard {
         ctes.push(
-            "g AS (SELECT COUNT(*) AS open FROM case_keys k JOIN cases c ON c.id = k.case_id \
-             WHERE k.key = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND c.state IN ('new', 'in_review'))"
+            "gk AS (SELECT ARRAY(SELECT k.case_id FROM case_keys k \
+             WHERE k.key = ANY(ARRAY(SELECT json_array_elements_text($1::json))) \
+             AND k.case_id <> ALL(ARRAY(SELECT json_array_elements_text($2::json)))) AS ids)"
+                .to_owned(),
+        );
+        ctes.push(
+            "g AS (SELECT COUNT(*) AS open FROM cases c WHERE cardinality((SELECT ids FROM gk)) > 0 \
+             AND c.id = ANY((SELECT ids FROM gk)::text[]) AND c.state IN ('new', 'in_review'))"
                 .to_owned(),
         );
         docs.push(keys);
+        docs.push(own_cases);
         (" WHERE (SELECT open FROM g) = 0", " AND (SELECT open FROM g) = 0")
     } else {
         ("", "")
@@ -123,10 +142,10 @@ impl WriteTx {
     /// On PostgreSQL: writes `parts`, the pending audit entries with the new chain head, and the
     /// pending rollup increments in one statement, leaving nothing for `commit` to flush.
     ///
-    /// With `guard` (grouping keys, see `statement`) it writes nothing when one of the keys belongs
-    /// to an open case, and returns `false`; the pending entries, head and increments are then
-    /// consumed all the same, and the caller restores them.
-    pub(crate) async fn pg_write(&mut self, mut parts: Vec<Rows>, guard: Option<String>) -> Result<bool> {
+    /// With a `guard` (see `statement`) it writes nothing when one of the keys belongs to an open
+    /// case other than the batch's own, and returns `false`; the pending entries, head and
+    /// increments are then consumed all the same, and the caller discards the transaction.
+    pub(crate) async fn pg_write(&mut self, mut parts: Vec<Rows>, guard: Option<Guard>) -> Result<bool> {
         debug_assert_eq!(self.backend, crate::Backend::Postgres);
         let pending = std::mem::take(&mut self.pending_audit);
         if !pending.is_empty() {
@@ -177,6 +196,14 @@ impl WriteTx {
                     .collect(),
             });
         }
+        self.pg_statement(parts, guard).await
+    }
+
+    /// On PostgreSQL: writes `parts` alone in one statement (nothing pending is added); with a
+    /// `guard`, only when no key belongs to an open case other than the batch's own (`false`
+    /// otherwise, nothing written).
+    pub(crate) async fn pg_statement(&mut self, parts: Vec<Rows>, guard: Option<Guard>) -> Result<bool> {
+        debug_assert_eq!(self.backend, crate::Backend::Postgres);
         let guarded = guard.is_some();
         let Some((sql, docs)) = statement(parts, guard) else { return Ok(true) };
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -216,9 +243,10 @@ mod tests {
     #[test]
     fn a_guarded_statement_writes_only_when_no_key_is_open() {
         let part = Rows { table: "cases", columns: &["id"], rows: vec![vec![V::S(Some("c".into()))]] };
-        let (sql, docs) = statement(vec![part], Some(r#"["url:a"]"#.into())).unwrap();
-        assert_eq!(docs[0], r#"["url:a"]"#);
-        assert!(sql.contains("json_to_recordset($2::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
+        let guard = Guard { keys: r#"["url:a"]"#.into(), own_cases: r#"["c"]"#.into() };
+        let (sql, docs) = statement(vec![part], Some(guard)).unwrap();
+        assert_eq!(docs[..2], [r#"["url:a"]"#, r#"["c"]"#]);
+        assert!(sql.contains("json_to_recordset($3::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
         assert!(sql.ends_with("SELECT (open = 0)::INT::BIGINT AS done FROM g"), "{sql}");
     }
 
