@@ -138,6 +138,7 @@ async fn write_batch(w: &Writer<'_>, batch: Vec<IntakeJob>) {
                 }
                 return;
             }
+            Err(StoreError::Suspended { .. }) => {}
             Err(e) => {
                 tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
             }
@@ -173,6 +174,9 @@ async fn commit(w: &Writer<'_>, batch: &[IntakeJob]) -> Result<Vec<NoticeReceipt
             let mut tx = begin_write(w.pool, w.backend, w.sqlite_writer).await?;
             let mut receipts = Vec::with_capacity(batch.len());
             for job in batch {
+                // A suspended notifier's notice fails the batch, which is then retried notice by
+                // notice (`write_batch`), so only that notice is refused.
+                tx.refuse_suspended(job.meta.notifier_ref.as_deref(), job.meta.received_at).await?;
                 receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
             }
             (tx, receipts, false)

@@ -64,8 +64,8 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Writes `batch` with multi-row statements when every notice opens a case of its own, and
-    /// returns `None` when one would join a case. The caller then rolls the transaction back
+    /// Writes `batch` with multi-row statements when every notice opens a case of its own and no
+    /// notifier of the batch is suspended, and returns `None` otherwise. The caller then rolls the transaction back
     /// (on PostgreSQL it may hold the batch's rows, and the head may not be locked) and writes the
     /// batch notice by notice in a new one. On PostgreSQL the transaction may be begun without the
     /// head lock (`begin_write_unlocked`): the rows go in first, then the head is locked.
@@ -86,6 +86,10 @@ impl WriteTx {
             }
         }
         let all: Vec<&String> = keys.iter().flatten().collect();
+        let notifiers: Vec<&str> = batch.iter().filter_map(|(_, m)| m.notifier_ref.as_deref()).collect();
+        // A suspension counts from the batch's first notice on (a later one may fall after its end:
+        // the per-notice path then decides each notice at its own time).
+        let at_ms = batch.iter().map(|(_, m)| to_ms(m.received_at)).min().unwrap_or(0);
         // On PostgreSQL the same check is made by the statement that writes the batch (a round
         // trip less per batch); here on SQLite, in-process, before anything is written.
         for chunk in all.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
@@ -100,6 +104,24 @@ impl WriteTx {
             }
             let open: i64 = q.fetch_one(&mut *self.tx).await?.try_get("n")?;
             if open > 0 {
+                return Ok(None);
+            }
+        }
+        // A suspended notifier's notice (DSA Art. 23) is refused by the per-notice path; on
+        // PostgreSQL the batch's statements make this check too.
+        for chunk in notifiers.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM misuse_measures WHERE notifier_ref IN ({}) AND kind = 'suspension' \
+                 AND lifted_at IS NULL AND until > ${}",
+                placeholders(1, chunk.len()),
+                chunk.len() + 1
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q.bind(*r);
+            }
+            let suspended: i64 = q.bind(at_ms).fetch_one(&mut *self.tx).await?.try_get("n")?;
+            if suspended > 0 {
                 return Ok(None);
             }
         }
@@ -242,6 +264,8 @@ impl WriteTx {
             keys: serde_json::to_string(&all).unwrap_or_else(|_| "[]".into()),
             own_cases: serde_json::to_string(&batch.iter().map(|(_, m)| &m.new_case_id).collect::<Vec<_>>())
                 .unwrap_or_else(|_| "[]".into()),
+            notifiers: serde_json::to_string(&notifiers).unwrap_or_else(|_| "[]".into()),
+            at_ms,
         };
         if postgres {
             // The rows, if no key belongs to an open case now; the head is locked after them.

@@ -100,6 +100,14 @@ pub enum StoreError {
     /// The requested row does not exist.
     #[error("not found")]
     NotFound,
+    /// A notice from a notifier whose notices are suspended (DSA Art. 23) was not filed.
+    #[error("the notifier's notices are suspended until {until}")]
+    Suspended {
+        /// End of the suspension.
+        until: OffsetDateTime,
+        /// The recorded reasons.
+        reason: String,
+    },
     /// A uniqueness or state rule was violated.
     #[error("conflict: {0}")]
     Conflict(String),

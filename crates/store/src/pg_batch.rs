@@ -24,18 +24,46 @@ pub(crate) enum V {
 }
 
 impl V {
-    fn json(self) -> serde_json::Value {
-        match self {
-            V::S(x) => x.map_or(serde_json::Value::Null, serde_json::Value::String),
-            V::I(x) => x.map_or(serde_json::Value::Null, |n| serde_json::Value::Number(n.into())),
-        }
-    }
-
     fn sql_type(&self) -> &'static str {
         match self {
             V::S(_) => "text",
             V::I(_) => "bigint",
         }
+    }
+}
+
+impl serde::Serialize for V {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            V::S(Some(x)) => s.serialize_str(x),
+            V::I(Some(n)) => s.serialize_i64(*n),
+            V::S(None) | V::I(None) => s.serialize_none(),
+        }
+    }
+}
+
+/// A table's rows as the JSON array of objects that `json_to_recordset` unpacks, serialised
+/// straight from the rows (no `serde_json::Value` tree with the column names copied into every row).
+struct Doc<'a>(&'a [&'static str], &'a [Vec<V>]);
+
+impl serde::Serialize for Doc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Row<'a>(&'a [&'static str], &'a [V]);
+        impl serde::Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (column, value) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(column, value)?;
+                }
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for row in self.1 {
+            seq.serialize_element(&Row(self.0, row))?;
+        }
+        seq.end()
     }
 }
 
@@ -46,11 +74,14 @@ pub(crate) struct Rows {
     pub rows: Vec<Vec<V>>,
 }
 
-/// The open-case check of a batch (see `statement`): its notices' grouping keys, and the ids of
-/// the cases the batch itself opens (which the check ignores), each a JSON array of strings.
+/// The check of a batch (see `statement`): its notices' grouping keys, the ids of the cases the
+/// batch itself opens (which the check ignores) and its notifiers (`notifier_ref`), each a JSON
+/// array of strings, and the time (ms) at which a suspension of one of them counts.
 pub(crate) struct Guard {
     pub keys: String,
     pub own_cases: String,
+    pub notifiers: String,
+    pub at_ms: i64,
 }
 
 /// The statement of `parts` (see the module docs) and its JSON parameters, or `None` when
@@ -58,7 +89,9 @@ pub(crate) struct Guard {
 /// tables receive rows, not on how many — a handful of texts, each prepared once per connection.
 ///
 /// With a `guard`, the statement first counts the open cases, other than the batch's own, that
-/// hold one of its keys, and writes nothing unless there are none; `done` is then 0. The plan
+/// hold one of its keys, and the suspensions (DSA Art. 23) of its notifiers in force, and writes
+/// nothing unless there are none; `done` is then 0 (the writer then files the batch notice by
+/// notice, which groups them and refuses a suspended notifier's notice alone). The plan
 /// must not depend on the tables' statistics: sqlx prepares the statement once per connection and
 /// PostgreSQL keeps a generic plan, made when the tables were small. So the keys are looked up as
 /// `= ANY(ARRAY(…))` in `case_keys`' primary key (the generic plan of `IN (SELECT
@@ -70,7 +103,7 @@ pub(crate) struct Guard {
 fn statement(parts: Vec<Rows>, guard: Option<Guard>) -> Option<(String, Vec<String>)> {
     let mut ctes = Vec::new();
     let mut docs = Vec::new();
-    let (only_if, and_only_if) = if let Some(Guard { keys, own_cases }) = guard {
+    let (only_if, and_only_if) = if let Some(Guard { keys, own_cases, notifiers, at_ms }) = guard {
         ctes.push(
             "gk AS (SELECT ARRAY(SELECT k.case_id FROM case_keys k \
              WHERE k.key = ANY(ARRAY(SELECT json_array_elements_text($1::json))) \
@@ -78,12 +111,14 @@ fn statement(parts: Vec<Rows>, guard: Option<Guard>) -> Option<(String, Vec<Stri
                 .to_owned(),
         );
         ctes.push(
-            "g AS (SELECT COUNT(*) AS open FROM cases c WHERE cardinality((SELECT ids FROM gk)) > 0 \
-             AND c.id = ANY((SELECT ids FROM gk)::text[]) AND c.state IN ('new', 'in_review'))"
+            "g AS (SELECT (SELECT COUNT(*) FROM cases c WHERE cardinality((SELECT ids FROM gk)) > 0 \
+             AND c.id = ANY((SELECT ids FROM gk)::text[]) AND c.state IN ('new', 'in_review')) \
+             + (SELECT COUNT(*) FROM misuse_measures m \
+             WHERE m.notifier_ref = ANY(ARRAY(SELECT json_array_elements_text($3::json))) \
+             AND m.kind = 'suspension' AND m.lifted_at IS NULL AND m.until > $4::text::bigint) AS open)"
                 .to_owned(),
         );
-        docs.push(keys);
-        docs.push(own_cases);
+        docs.extend([keys, own_cases, notifiers, at_ms.to_string()]);
         (" WHERE (SELECT open FROM g) = 0", " AND (SELECT open FROM g) = 0")
     } else {
         ("", "")
@@ -118,16 +153,8 @@ fn statement(parts: Vec<Rows>, guard: Option<Guard>) -> Option<(String, Vec<Stri
             )
         };
         ctes.push(format!("w{n}_{target} AS ({body})"));
-        let rows: Vec<serde_json::Value> = part
-            .rows
-            .into_iter()
-            .map(|row| {
-                serde_json::Value::Object(
-                    part.columns.iter().map(|c| (*c).to_owned()).zip(row.into_iter().map(V::json)).collect(),
-                )
-            })
-            .collect();
-        docs.push(serde_json::Value::Array(rows).to_string());
+        // Strings and integers only: serialising them cannot fail.
+        docs.push(serde_json::to_string(&Doc(part.columns, &part.rows)).unwrap_or_default());
     }
     if docs.is_empty() {
         return None;
@@ -243,10 +270,15 @@ mod tests {
     #[test]
     fn a_guarded_statement_writes_only_when_no_key_is_open() {
         let part = Rows { table: "cases", columns: &["id"], rows: vec![vec![V::S(Some("c".into()))]] };
-        let guard = Guard { keys: r#"["url:a"]"#.into(), own_cases: r#"["c"]"#.into() };
+        let guard = Guard {
+            keys: r#"["url:a"]"#.into(),
+            own_cases: r#"["c"]"#.into(),
+            notifiers: r#"["email:n"]"#.into(),
+            at_ms: 7,
+        };
         let (sql, docs) = statement(vec![part], Some(guard)).unwrap();
-        assert_eq!(docs[..2], [r#"["url:a"]"#, r#"["c"]"#]);
-        assert!(sql.contains("json_to_recordset($3::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
+        assert_eq!(docs[..4], [r#"["url:a"]"#, r#"["c"]"#, r#"["email:n"]"#, "7"]);
+        assert!(sql.contains("json_to_recordset($5::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
         assert!(sql.ends_with("SELECT (open = 0)::INT::BIGINT AS done FROM g"), "{sql}");
     }
 
