@@ -545,8 +545,7 @@ impl Store {
         notifier_ref: &str,
         now: OffsetDateTime,
     ) -> Result<Option<(OffsetDateTime, String)>> {
-        let row =
-            sqlx::query(ACTIVE_SUSPENSION).bind(notifier_ref).bind(to_ms(now)).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(ACTIVE_SUSPENSION).bind(notifier_ref).bind(to_ms(now)).fetch_optional(&self.pool).await?;
         row.map(|r| Ok((from_ms(r.try_get("until")?), r.try_get("reason")?))).transpose()
     }
 
@@ -582,7 +581,8 @@ impl crate::WriteTx {
     /// the intake writer's check, in the transaction that would file the notice.
     pub(crate) async fn refuse_suspended(&mut self, notifier_ref: Option<&str>, now: OffsetDateTime) -> Result<()> {
         let Some(notifier_ref) = notifier_ref else { return Ok(()) };
-        let row = sqlx::query(ACTIVE_SUSPENSION).bind(notifier_ref).bind(to_ms(now)).fetch_optional(&mut *self.tx).await?;
+        let row =
+            sqlx::query(ACTIVE_SUSPENSION).bind(notifier_ref).bind(to_ms(now)).fetch_optional(&mut *self.tx).await?;
         match row {
             Some(r) => Err(StoreError::Suspended { until: from_ms(r.try_get("until")?), reason: r.try_get("reason")? }),
             None => Ok(()),

@@ -546,7 +546,8 @@ mod tests {
             holder.commit().await.unwrap();
             assert_eq!(waiting.await.unwrap(), None, "the case opened meanwhile is seen");
             assert_eq!(store.count_notices().await.unwrap(), 1);
-            let cases: i64 = sqlx::query_scalar("SELECT COUNT(*)::BIGINT FROM cases").fetch_one(&store.pool).await.unwrap();
+            let cases: i64 =
+                sqlx::query_scalar("SELECT COUNT(*)::BIGINT FROM cases").fetch_one(&store.pool).await.unwrap();
             assert_eq!(cases, 1, "the batch's case went with the rollback");
             assert_eq!(store.verify_audit().await.unwrap().broken, None);
         }

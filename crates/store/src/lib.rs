@@ -344,8 +344,9 @@ impl WriteTx {
     /// held already, and on SQLite, whose writer lock serialises writes).
     async fn lock_head(&mut self) -> Result<()> {
         if self.backend == Backend::Postgres && self.head.is_none() {
-            let row =
-                sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_one(&mut *self.tx).await?;
+            let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+                .fetch_one(&mut *self.tx)
+                .await?;
             self.head = Some(audit::Head {
                 seq: sqlx::Row::try_get(&row, "seq")?,
                 hash: sqlx::Row::try_get(&row, "hash")?,
