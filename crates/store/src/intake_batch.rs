@@ -90,39 +90,35 @@ impl WriteTx {
         // A suspension counts from the batch's first notice on (a later one may fall after its end:
         // the per-notice path then decides each notice at its own time).
         let at_ms = batch.iter().map(|(_, m)| to_ms(m.received_at)).min().unwrap_or(0);
-        // On PostgreSQL the same check is made by the statement that writes the batch (a round
-        // trip less per batch); here on SQLite, in-process, before anything is written.
-        for chunk in all.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
-            let sql = format!(
-                "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
-                 WHERE k.key IN ({}) AND c.state IN ('new', 'in_review')",
-                placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(*k);
-            }
-            let open: i64 = q.fetch_one(&mut *self.tx).await?.try_get("n")?;
-            if open > 0 {
-                return Ok(None);
-            }
-        }
-        // A suspended notifier's notice (DSA Art. 23) is refused by the per-notice path; on
-        // PostgreSQL the batch's statements make this check too.
-        for chunk in notifiers.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
-            let sql = format!(
-                "SELECT COUNT(*) AS n FROM misuse_measures WHERE notifier_ref IN ({}) AND kind = 'suspension' \
-                 AND lifted_at IS NULL AND until > ${}",
-                placeholders(1, chunk.len()),
-                chunk.len() + 1
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q.bind(*r);
-            }
-            let suspended: i64 = q.bind(at_ms).fetch_one(&mut *self.tx).await?.try_get("n")?;
-            if suspended > 0 {
-                return Ok(None);
+        // On PostgreSQL the same checks are made by the statements that write the batch (a round
+        // trip less per batch); here on SQLite, in-process, before anything is written, and in one
+        // statement: open cases holding a key of the batch, and suspensions (DSA Art. 23) in force
+        // of its notifiers, whose notices the per-notice path refuses.
+        if self.backend == Backend::Sqlite {
+            let (key_chunks, ref_chunks): (Vec<_>, Vec<_>) =
+                (all.chunks(1000).collect(), notifiers.chunks(1000).collect());
+            for n in 0..key_chunks.len().max(ref_chunks.len()) {
+                let (ks, rs) = (key_chunks.get(n).copied().unwrap_or(&[]), ref_chunks.get(n).copied().unwrap_or(&[]));
+                let sql = format!(
+                    "SELECT (SELECT COUNT(*) FROM case_keys k JOIN cases c ON c.id = k.case_id \
+                     WHERE k.key IN ({}) AND c.state IN ('new', 'in_review')) \
+                     + (SELECT COUNT(*) FROM misuse_measures WHERE notifier_ref IN ({}) AND kind = 'suspension' \
+                     AND lifted_at IS NULL AND until > ${}) AS n",
+                    placeholders(1, ks.len()),
+                    placeholders(ks.len() + 1, rs.len()),
+                    ks.len() + rs.len() + 1
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for k in ks {
+                    q = q.bind(*k);
+                }
+                for r in rs {
+                    q = q.bind(*r);
+                }
+                let found: i64 = q.bind(at_ms).fetch_one(&mut *self.tx).await?.try_get("n")?;
+                if found > 0 {
+                    return Ok(None);
+                }
             }
         }
 
