@@ -19,7 +19,7 @@ mkdir -p target/benchout
 PSQL="psql -h 127.0.0.1 -p $PORT -U postgres -qAt"
 $PSQL -c "DROP DATABASE IF EXISTS $NAME" -c "CREATE DATABASE $NAME"
 $PSQL -d postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null
-echo "binary: $BIN ($(git log -1 --format=%h 2>/dev/null))" | tee "$OUT.txt"
+echo "binary: $BIN (worktree at $(git log -1 --format=%h 2>/dev/null))" | tee "$OUT.txt"
 echo "uptime before: $(uptime)" | tee -a "$OUT.txt"
 pidstat -u -l 1 > "$OUT.pidstat" 2>&1 &
 PIDSTAT=$!
