@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # Sums `pidstat -u -l 1` output per group of processes over a time window (bench/intake_pg.sh):
-#   bench/cpu_split.py target/benchout/NAME.pidstat NAME HH:MM:SS HH:MM:SS
+#   bench/cpu_split.py target/benchout/NAME.pidstat NAME HH:MM:SS HH:MM:SS [NOTICES]
+# With NOTICES (the notices filed in the window), also each group's CPU per notice in ms.
 import sys, re, collections
 path, db, t0, t1 = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+notices = int(sys.argv[5]) if len(sys.argv) > 5 else None
 tot = collections.Counter(); secs = set()
 for line in open(path):
     parts = line.split(None, 9)
@@ -18,6 +20,7 @@ for line in open(path):
     else: k = 'other processes (' + cmd.split()[0].split('/')[-1] + ')'
     tot[k] += cpu
 n = len(secs)
-print(f"{n} s sampled ({t0}..{t1}); mean %CPU of one core (machine = 200%)")
-for k, v in tot.most_common(12): print(f"  {v/n:6.1f}  {k}")
-print(f"  {sum(tot.values())/n:6.1f}  all")
+print(f"{n} s sampled ({t0}..{t1}); mean %CPU of one core (machine = 200%)" + ("; ms CPU a notice" if notices else ""))
+for k, v in tot.most_common(12):
+    print(f"  {v/n:6.1f}" + (f"  {v * 10 / notices:7.3f}" if notices else "") + f"  {k}")
+print(f"  {sum(tot.values())/n:6.1f}" + (f"  {sum(tot.values()) * 10 / notices:7.3f}" if notices else "") + "  all")

@@ -227,6 +227,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Suspended { until, reason } => Self::NotifierSuspended {
+                until: until.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                reason,
+            },
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "store unavailable");
                 Self::Unavailable

@@ -545,14 +545,7 @@ impl Store {
         notifier_ref: &str,
         now: OffsetDateTime,
     ) -> Result<Option<(OffsetDateTime, String)>> {
-        let row = sqlx::query(
-            "SELECT until, reason FROM misuse_measures WHERE notifier_ref = $1 AND kind = 'suspension' \
-             AND lifted_at IS NULL AND until > $2 ORDER BY until DESC LIMIT 1",
-        )
-        .bind(notifier_ref)
-        .bind(to_ms(now))
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(ACTIVE_SUSPENSION).bind(notifier_ref).bind(to_ms(now)).fetch_optional(&self.pool).await?;
         row.map(|r| Ok((from_ms(r.try_get("until")?), r.try_get("reason")?))).transpose()
     }
 
@@ -576,5 +569,23 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// The suspension in force for notifier `$1` at `$2` (ms), the latest ending first.
+const ACTIVE_SUSPENSION: &str = "SELECT until, reason FROM misuse_measures WHERE notifier_ref = $1 AND kind = 'suspension' \
+     AND lifted_at IS NULL AND until > $2 ORDER BY until DESC LIMIT 1";
+
+impl crate::WriteTx {
+    /// Fails with [`StoreError::Suspended`] when `notifier_ref` is suspended at `now` (DSA Art. 23):
+    /// the intake writer's check, in the transaction that would file the notice.
+    pub(crate) async fn refuse_suspended(&mut self, notifier_ref: Option<&str>, now: OffsetDateTime) -> Result<()> {
+        let Some(notifier_ref) = notifier_ref else { return Ok(()) };
+        let row =
+            sqlx::query(ACTIVE_SUSPENSION).bind(notifier_ref).bind(to_ms(now)).fetch_optional(&mut *self.tx).await?;
+        match row {
+            Some(r) => Err(StoreError::Suspended { until: from_ms(r.try_get("until")?), reason: r.try_get("reason")? }),
+            None => Ok(()),
+        }
     }
 }

@@ -22,7 +22,7 @@ use staydown_domain::notice::NewNotice;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::notices::{NoticeReceipt, StoredNotice};
-use crate::{Backend, Result, StoreError, begin_write};
+use crate::{Backend, Result, StoreError, begin_write, begin_write_unlocked};
 
 /// Most notices committed in one transaction.
 const MAX_BATCH: usize = 256;
@@ -138,6 +138,7 @@ async fn write_batch(w: &Writer<'_>, batch: Vec<IntakeJob>) {
                 }
                 return;
             }
+            Err(StoreError::Suspended { .. }) => {}
             Err(e) => {
                 tracing::warn!(error = %e, size = batch.len(), "intake batch failed; retrying one by one")
             }
@@ -161,16 +162,24 @@ struct Writer<'a> {
 
 async fn commit(w: &Writer<'_>, batch: &[IntakeJob]) -> Result<Vec<NoticeReceipt>> {
     let started = Instant::now();
-    let mut tx = begin_write(w.pool, w.backend, w.sqlite_writer).await?;
+    // The batch path locks the chain head itself, after writing the rows (`intake_batch.rs`).
+    let mut tx = begin_write_unlocked(w.pool, w.backend, w.sqlite_writer).await?;
     let jobs: Vec<_> = batch.iter().map(|j| (&j.notice, &j.meta)).collect();
-    let (receipts, fast) = match tx.insert_new_case_batch(&jobs).await? {
-        Some(receipts) => (receipts, true),
+    let (tx, receipts, fast) = match tx.insert_new_case_batch(&jobs).await? {
+        Some(receipts) => (tx, receipts, true),
         None => {
+            // A notice joins a case: what the batch path wrote goes, and the batch is written
+            // notice by notice, holding the head from the start.
+            tx.rollback().await?;
+            let mut tx = begin_write(w.pool, w.backend, w.sqlite_writer).await?;
             let mut receipts = Vec::with_capacity(batch.len());
             for job in batch {
+                // A suspended notifier's notice fails the batch, which is then retried notice by
+                // notice (`write_batch`), so only that notice is refused.
+                tx.refuse_suspended(job.meta.notifier_ref.as_deref(), job.meta.received_at).await?;
                 receipts.push(tx.insert_notice(&job.notice, &job.meta).await?);
             }
-            (receipts, false)
+            (tx, receipts, false)
         }
     };
     tx.commit().await?;

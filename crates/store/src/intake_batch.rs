@@ -1,8 +1,13 @@
 //! The fast path of group commit (issue 16, goal 3): a batch of notices that each open a case of
 //! their own is written with one multi-row statement per table instead of a handful of statements
-//! per notice — on SQLite; on PostgreSQL, where every statement is a round trip, the whole batch
-//! (rows, audit entries, chain head, rollup increments and the open-case check) is one statement
-//! (`pg_batch.rs`), so a batch costs `BEGIN`, the head lock, that statement and `COMMIT`.
+//! per notice — on SQLite; on PostgreSQL, where every statement is a round trip, in two
+//! statements (`pg_batch.rs`): first the batch's rows, **before** the audit chain head is locked,
+//! then, holding the head, its audit entries, the new head and the rollup increments. Each checks
+//! that no key of the batch belongs to an open case (the second again, since the batch that held
+//! the head before may have opened one). Rows of new cases, notices and the rest are seen by no
+//! other transaction until commit and conflict with none, so they need not wait for the head:
+//! while one batch holds the head and commits, the next writes its rows. The head is held only for
+//! the small second statement and the commit, which is what orders the batches.
 //!
 //! It applies when no notice of the batch joins a case: none of its grouping keys belongs to an
 //! open case in the database or to another notice of the batch, it is not an authority order
@@ -19,7 +24,7 @@ use staydown_domain::notice::NewNotice;
 use crate::audit::AuditEvent;
 use crate::notices::{NoticeReceipt, StoredNotice};
 use crate::outbox::{NewOutboxItem, outbox_id};
-use crate::pg_batch::{Rows, V};
+use crate::pg_batch::{Guard, Rows, V};
 use crate::{Backend, Result, WriteTx, placeholders, to_ms};
 
 fn s(v: impl Into<String>) -> V {
@@ -59,8 +64,11 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Writes `batch` with multi-row statements when every notice opens a case of its own, and
-    /// returns `None` (having written nothing) when one would join a case.
+    /// Writes `batch` with multi-row statements when every notice opens a case of its own and no
+    /// notifier of the batch is suspended, and returns `None` otherwise. The caller then rolls the transaction back
+    /// (on PostgreSQL it may hold the batch's rows, and the head may not be locked) and writes the
+    /// batch notice by notice in a new one. On PostgreSQL the transaction may be begun without the
+    /// head lock (`begin_write_unlocked`): the rows go in first, then the head is locked.
     pub(crate) async fn insert_new_case_batch(
         &mut self,
         batch: &[(&NewNotice, &StoredNotice)],
@@ -78,21 +86,39 @@ impl WriteTx {
             }
         }
         let all: Vec<&String> = keys.iter().flatten().collect();
-        // On PostgreSQL the same check is made by the statement that writes the batch (a round
-        // trip less per batch); here on SQLite, in-process, before anything is written.
-        for chunk in all.chunks(1000).filter(|_| self.backend == Backend::Sqlite) {
-            let sql = format!(
-                "SELECT COUNT(*) AS n FROM case_keys k JOIN cases c ON c.id = k.case_id \
-                 WHERE k.key IN ({}) AND c.state IN ('new', 'in_review')",
-                placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(*k);
-            }
-            let open: i64 = q.fetch_one(&mut *self.tx).await?.try_get("n")?;
-            if open > 0 {
-                return Ok(None);
+        let notifiers: Vec<&str> = batch.iter().filter_map(|(_, m)| m.notifier_ref.as_deref()).collect();
+        // A suspension counts from the batch's first notice on (a later one may fall after its end:
+        // the per-notice path then decides each notice at its own time).
+        let at_ms = batch.iter().map(|(_, m)| to_ms(m.received_at)).min().unwrap_or(0);
+        // On PostgreSQL the same checks are made by the statements that write the batch (a round
+        // trip less per batch); here on SQLite, in-process, before anything is written, and in one
+        // statement: open cases holding a key of the batch, and suspensions (DSA Art. 23) in force
+        // of its notifiers, whose notices the per-notice path refuses.
+        if self.backend == Backend::Sqlite {
+            let (key_chunks, ref_chunks): (Vec<_>, Vec<_>) =
+                (all.chunks(1000).collect(), notifiers.chunks(1000).collect());
+            for n in 0..key_chunks.len().max(ref_chunks.len()) {
+                let (ks, rs) = (key_chunks.get(n).copied().unwrap_or(&[]), ref_chunks.get(n).copied().unwrap_or(&[]));
+                let sql = format!(
+                    "SELECT (SELECT COUNT(*) FROM case_keys k JOIN cases c ON c.id = k.case_id \
+                     WHERE k.key IN ({}) AND c.state IN ('new', 'in_review')) \
+                     + (SELECT COUNT(*) FROM misuse_measures WHERE notifier_ref IN ({}) AND kind = 'suspension' \
+                     AND lifted_at IS NULL AND until > ${}) AS n",
+                    placeholders(1, ks.len()),
+                    placeholders(ks.len() + 1, rs.len()),
+                    ks.len() + rs.len() + 1
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for k in ks {
+                    q = q.bind(*k);
+                }
+                for r in rs {
+                    q = q.bind(*r);
+                }
+                let found: i64 = q.bind(at_ms).fetch_one(&mut *self.tx).await?.try_get("n")?;
+                if found > 0 {
+                    return Ok(None);
+                }
             }
         }
 
@@ -179,7 +205,7 @@ impl WriteTx {
                 ]);
             }
         }
-        let mut parts = vec![
+        let parts = vec![
             Rows {
                 table: "cases",
                 columns: &["id", "priority", "deadline_at", "category", "created_at", "updated_at", "state"],
@@ -230,10 +256,21 @@ impl WriteTx {
             },
         ];
         let postgres = self.backend == Backend::Postgres;
-        // What `pg_write` consumes, to put back when its guard finds an open case.
-        let saved = postgres.then(|| (self.head.clone(), self.pending_audit.clone(), self.received.clone()));
-        if !postgres {
-            for part in std::mem::take(&mut parts) {
+        let guard = || Guard {
+            keys: serde_json::to_string(&all).unwrap_or_else(|_| "[]".into()),
+            own_cases: serde_json::to_string(&batch.iter().map(|(_, m)| &m.new_case_id).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into()),
+            notifiers: serde_json::to_string(&notifiers).unwrap_or_else(|_| "[]".into()),
+            at_ms,
+        };
+        if postgres {
+            // The rows, if no key belongs to an open case now; the head is locked after them.
+            if !self.pg_statement(parts, Some(guard())).await? {
+                return Ok(None);
+            }
+            self.lock_head().await?;
+        } else {
+            for part in parts {
                 self.insert_rows(part).await?;
             }
         }
@@ -285,12 +322,11 @@ impl WriteTx {
             .await?;
             receipts.push(NoticeReceipt { case_id, joined_existing_case: false });
         }
-        if let Some((head, pending_audit, received)) = saved {
-            // The rows, the audit entries just appended, the head and the rollup increments: one
-            // statement (`pg_batch`), which writes them only if no key belongs to an open case.
-            let keys = serde_json::to_string(&all).unwrap_or_else(|_| "[]".into());
-            if !self.pg_write(parts, Some(keys)).await? {
-                (self.head, self.pending_audit, self.received) = (head, pending_audit, received);
+        if postgres {
+            // Holding the head: the audit entries just appended, the head and the rollup
+            // increments in one statement (`pg_batch`), written only if still no key belongs to an
+            // open case — the batch that held the head before this one may have opened one.
+            if !self.pg_write(Vec::new(), Some(guard())).await? {
                 return Ok(None);
             }
         }
@@ -307,7 +343,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use crate::notices::StoredNotice;
-    use crate::{Store, begin_write, to_ms};
+    use crate::{Backend, Store, begin_write, begin_write_unlocked, to_ms};
 
     /// Notices of every shape the fast path takes: several locations, hashes without a location,
     /// a trusted flagger's without a contact (so without a confirmation), AI claims with a generator.
@@ -421,7 +457,8 @@ mod tests {
             }
             tx.commit().await.unwrap();
 
-            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
+            // As the intake writer does: on PostgreSQL the head is locked after the rows.
+            let mut tx = begin_write_unlocked(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
             let jobs: Vec<_> = items.iter().map(|(n, m)| (n, m)).collect();
             let by_batch = tx.insert_new_case_batch(&jobs).await.unwrap().expect("no notice joins a case");
             tx.commit().await.unwrap();
@@ -439,14 +476,16 @@ mod tests {
 
             // A second batch whose notice shares a URL with the first falls back, having written
             // nothing (on PostgreSQL the guarded statement's doing); the per-notice path then
-            // joins it to that case in the same transaction, and the chain stays whole.
-            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
+            // joins it to that case in a new transaction, and the chain stays whole.
+            let mut tx = begin_write_unlocked(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
             let (mut again, mut meta) = items[3].clone();
             meta.id = "notice-again".into();
             meta.new_case_id = "case-again".into();
             again.explanation = "Again.".into();
             let (fresh, fresh_meta) = notice(8);
             assert_eq!(tx.insert_new_case_batch(&[(&fresh, &fresh_meta), (&again, &meta)]).await.unwrap(), None);
+            tx.rollback().await.unwrap();
+            let mut tx = begin_write(&batch.pool, batch.backend, &batch.sqlite_writer).await.unwrap();
             let opened = tx.insert_notice(&fresh, &fresh_meta).await.unwrap();
             let joined = tx.insert_notice(&again, &meta).await.unwrap();
             tx.commit().await.unwrap();
@@ -455,6 +494,58 @@ mod tests {
             assert_eq!(batch.count_notices().await.unwrap(), 9, "{backend:?}");
             let audit = batch.verify_audit().await.unwrap();
             assert_eq!((audit.entries, audit.broken), (7 * 2 + 4, None), "{backend:?}");
+        }
+    }
+
+    /// On PostgreSQL a batch writes its rows before it locks the chain head, so the batch holding
+    /// the head meanwhile may open a case on one of its URLs: the check made holding the head sees
+    /// it, and the batch writes nothing (its rows go with the rollback); the URL's notices end up
+    /// on one case.
+    #[tokio::test]
+    async fn a_case_opened_while_a_batch_waits_for_the_head_is_seen() {
+        for backend in backends().await.into_iter().filter(|b| *b == staydown_testkit::Backend::Postgres) {
+            let db = fresh_database(backend).await;
+            let store = Store::connect(&db.url).await.unwrap();
+            assert_eq!(store.backend, Backend::Postgres);
+            let (first, first_meta) = notice(1);
+            let (mut second, mut second_meta) = notice(1);
+            second_meta.id = "notice-second".into();
+            second_meta.new_case_id = "case-second".into();
+            second.explanation = "Again.".into();
+
+            // The first notice's transaction holds the head and has opened its case, uncommitted.
+            let mut holder = begin_write(&store.pool, store.backend, &store.sqlite_writer).await.unwrap();
+            holder.insert_notice(&first, &first_meta).await.unwrap();
+            // The batch writes its rows (the case is not visible yet) and waits for the head.
+            let pool = store.pool.clone();
+            let writer = store.sqlite_writer.clone();
+            let waiting = tokio::spawn(async move {
+                let mut tx = begin_write_unlocked(&pool, Backend::Postgres, &writer).await.unwrap();
+                let written = tx.insert_new_case_batch(&[(&second, &second_meta)]).await.unwrap();
+                tx.rollback().await.unwrap();
+                written
+            });
+            let waits_for_head = || async {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*)::BIGINT FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock' AND query LIKE '%audit_head%FOR UPDATE%'",
+                )
+                .fetch_one(&store.pool)
+                .await
+                .unwrap()
+            };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while waits_for_head().await == 0 {
+                assert!(std::time::Instant::now() < deadline, "the batch never waited for the head");
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            holder.commit().await.unwrap();
+            assert_eq!(waiting.await.unwrap(), None, "the case opened meanwhile is seen");
+            assert_eq!(store.count_notices().await.unwrap(), 1);
+            let cases: i64 =
+                sqlx::query_scalar("SELECT COUNT(*)::BIGINT FROM cases").fetch_one(&store.pool).await.unwrap();
+            assert_eq!(cases, 1, "the batch's case went with the rollback");
+            assert_eq!(store.verify_audit().await.unwrap().broken, None);
         }
     }
 }

@@ -100,6 +100,14 @@ pub enum StoreError {
     /// The requested row does not exist.
     #[error("not found")]
     NotFound,
+    /// A notice from a notifier whose notices are suspended (DSA Art. 23) was not filed.
+    #[error("the notifier's notices are suspended until {until}")]
+    Suspended {
+        /// End of the suspension.
+        until: OffsetDateTime,
+        /// The recorded reasons.
+        reason: String,
+    },
     /// A uniqueness or state rule was violated.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -283,6 +291,20 @@ impl Store {
 /// Starts a write transaction: on SQLite after taking the writer lock, on PostgreSQL by locking
 /// the audit chain head, so audit entries form one chain and case grouping sees every prior write.
 async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio::sync::Mutex<()>>) -> Result<WriteTx> {
+    let mut tx = begin_write_unlocked(pool, backend, sqlite_writer).await?;
+    tx.lock_head().await?;
+    Ok(tx)
+}
+
+/// Starts a write transaction without locking the audit chain head on PostgreSQL (on SQLite the
+/// same as [`begin_write`]): for the intake batch path, which writes rows that no other
+/// transaction can see or conflict with before it locks the head (`WriteTx::lock_head`, before
+/// any audit entry, rollup upsert or case-grouping check).
+async fn begin_write_unlocked(
+    pool: &AnyPool,
+    backend: Backend,
+    sqlite_writer: &Arc<tokio::sync::Mutex<()>>,
+) -> Result<WriteTx> {
     let guard = match backend {
         Backend::Sqlite => Some(sqlite_writer.clone().lock_owned().await),
         Backend::Postgres => None,
@@ -290,24 +312,15 @@ async fn begin_write(pool: &AnyPool, backend: Backend, sqlite_writer: &Arc<tokio
     // On SQLite, BEGIN IMMEDIATE takes the database's write lock up front, waiting under
     // `busy_timeout` while another process (a `staydown bank import` chunk) holds it; a deferred
     // BEGIN would read first and then fail at once with "database is locked" when it tries to write.
-    let mut tx = match backend {
+    let tx = match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin().await?,
     };
-    let mut head = None;
-    if backend == Backend::Postgres {
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").fetch_one(&mut *tx).await?;
-        head = Some(audit::Head {
-            seq: sqlx::Row::try_get(&row, "seq")?,
-            hash: sqlx::Row::try_get(&row, "hash")?,
-            dirty: false,
-        });
-    }
     Ok(WriteTx {
         tx,
         backend,
         _guard: guard,
-        head,
+        head: None,
         pending_audit: Vec::new(),
         received: std::collections::BTreeMap::new(),
     })
@@ -327,6 +340,28 @@ struct WriteTx {
 }
 
 impl WriteTx {
+    /// On PostgreSQL, locks the audit chain head row until commit and reads it (a no-op when it is
+    /// held already, and on SQLite, whose writer lock serialises writes).
+    async fn lock_head(&mut self) -> Result<()> {
+        if self.backend == Backend::Postgres && self.head.is_none() {
+            let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+                .fetch_one(&mut *self.tx)
+                .await?;
+            self.head = Some(audit::Head {
+                seq: sqlx::Row::try_get(&row, "seq")?,
+                hash: sqlx::Row::try_get(&row, "hash")?,
+                dirty: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// Discards everything the transaction wrote.
+    async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
     async fn commit(mut self) -> Result<()> {
         if self.backend == Backend::Postgres {
             // The audit entries, the head and the rollup increments in one round trip.

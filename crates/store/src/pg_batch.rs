@@ -24,18 +24,46 @@ pub(crate) enum V {
 }
 
 impl V {
-    fn json(self) -> serde_json::Value {
-        match self {
-            V::S(x) => x.map_or(serde_json::Value::Null, serde_json::Value::String),
-            V::I(x) => x.map_or(serde_json::Value::Null, |n| serde_json::Value::Number(n.into())),
-        }
-    }
-
     fn sql_type(&self) -> &'static str {
         match self {
             V::S(_) => "text",
             V::I(_) => "bigint",
         }
+    }
+}
+
+impl serde::Serialize for V {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            V::S(Some(x)) => s.serialize_str(x),
+            V::I(Some(n)) => s.serialize_i64(*n),
+            V::S(None) | V::I(None) => s.serialize_none(),
+        }
+    }
+}
+
+/// A table's rows as the JSON array of objects that `json_to_recordset` unpacks, serialised
+/// straight from the rows (no `serde_json::Value` tree with the column names copied into every row).
+struct Doc<'a>(&'a [&'static str], &'a [Vec<V>]);
+
+impl serde::Serialize for Doc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Row<'a>(&'a [&'static str], &'a [V]);
+        impl serde::Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (column, value) in self.0.iter().zip(self.1) {
+                    map.serialize_entry(column, value)?;
+                }
+                map.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.1.len()))?;
+        for row in self.1 {
+            seq.serialize_element(&Row(self.0, row))?;
+        }
+        seq.end()
     }
 }
 
@@ -46,25 +74,51 @@ pub(crate) struct Rows {
     pub rows: Vec<Vec<V>>,
 }
 
+/// The check of a batch (see `statement`): its notices' grouping keys, the ids of the cases the
+/// batch itself opens (which the check ignores) and its notifiers (`notifier_ref`), each a JSON
+/// array of strings, and the time (ms) at which a suspension of one of them counts.
+pub(crate) struct Guard {
+    pub keys: String,
+    pub own_cases: String,
+    pub notifiers: String,
+    pub at_ms: i64,
+}
+
 /// The statement of `parts` (see the module docs) and its JSON parameters, or `None` when
 /// there is nothing to write. Parts without rows are left out, so the text depends only on which
 /// tables receive rows, not on how many — a handful of texts, each prepared once per connection.
 ///
-/// With `guard` (a JSON array of grouping keys), the statement first counts the open cases that
-/// hold one of those keys, and writes nothing unless there are none; `done` is then 0. The keys
-/// are compared as `= ANY(ARRAY(…))`, which looks them up in `case_keys`' index: the generic plan
-/// of `IN (SELECT json_array_elements_text(…))` hashed the keys and scanned the whole table
-/// (11 ms at 10k notices, measured with `EXPLAIN ANALYZE`, growing with the table).
-fn statement(parts: Vec<Rows>, guard: Option<String>) -> Option<(String, Vec<String>)> {
+/// With a `guard`, the statement first counts the open cases, other than the batch's own, that
+/// hold one of its keys, and the suspensions (DSA Art. 23) of its notifiers in force, and writes
+/// nothing unless there are none; `done` is then 0 (the writer then files the batch notice by
+/// notice, which groups them and refuses a suspended notifier's notice alone). The plan
+/// must not depend on the tables' statistics: sqlx prepares the statement once per connection and
+/// PostgreSQL keeps a generic plan, made when the tables were small. So the keys are looked up as
+/// `= ANY(ARRAY(…))` in `case_keys`' primary key (the generic plan of `IN (SELECT
+/// json_array_elements_text(…))` hashed the keys and scanned the whole table: 11 ms at 10k
+/// notices), and `cases` is read only when a key was found (`cardinality(…) > 0`, a one-time
+/// filter): joined directly, the generic plan made on a new database scanned every case for
+/// their state on each batch (`EXPLAIN`, `perf` of the backends: `texteq` and
+/// `ExecEvalScalarArrayOp` at the top, growing with the table).
+fn statement(parts: Vec<Rows>, guard: Option<Guard>) -> Option<(String, Vec<String>)> {
     let mut ctes = Vec::new();
     let mut docs = Vec::new();
-    let (only_if, and_only_if) = if let Some(keys) = guard {
+    let (only_if, and_only_if) = if let Some(Guard { keys, own_cases, notifiers, at_ms }) = guard {
         ctes.push(
-            "g AS (SELECT COUNT(*) AS open FROM case_keys k JOIN cases c ON c.id = k.case_id \
-             WHERE k.key = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND c.state IN ('new', 'in_review'))"
+            "gk AS (SELECT ARRAY(SELECT k.case_id FROM case_keys k \
+             WHERE k.key = ANY(ARRAY(SELECT json_array_elements_text($1::json))) \
+             AND k.case_id <> ALL(ARRAY(SELECT json_array_elements_text($2::json)))) AS ids)"
                 .to_owned(),
         );
-        docs.push(keys);
+        ctes.push(
+            "g AS (SELECT (SELECT COUNT(*) FROM cases c WHERE cardinality((SELECT ids FROM gk)) > 0 \
+             AND c.id = ANY((SELECT ids FROM gk)::text[]) AND c.state IN ('new', 'in_review')) \
+             + (SELECT COUNT(*) FROM misuse_measures m \
+             WHERE m.notifier_ref = ANY(ARRAY(SELECT json_array_elements_text($3::json))) \
+             AND m.kind = 'suspension' AND m.lifted_at IS NULL AND m.until > $4::text::bigint) AS open)"
+                .to_owned(),
+        );
+        docs.extend([keys, own_cases, notifiers, at_ms.to_string()]);
         (" WHERE (SELECT open FROM g) = 0", " AND (SELECT open FROM g) = 0")
     } else {
         ("", "")
@@ -99,16 +153,8 @@ fn statement(parts: Vec<Rows>, guard: Option<String>) -> Option<(String, Vec<Str
             )
         };
         ctes.push(format!("w{n}_{target} AS ({body})"));
-        let rows: Vec<serde_json::Value> = part
-            .rows
-            .into_iter()
-            .map(|row| {
-                serde_json::Value::Object(
-                    part.columns.iter().map(|c| (*c).to_owned()).zip(row.into_iter().map(V::json)).collect(),
-                )
-            })
-            .collect();
-        docs.push(serde_json::Value::Array(rows).to_string());
+        // Strings and integers only: serialising them cannot fail.
+        docs.push(serde_json::to_string(&Doc(part.columns, &part.rows)).unwrap_or_default());
     }
     if docs.is_empty() {
         return None;
@@ -123,10 +169,10 @@ impl WriteTx {
     /// On PostgreSQL: writes `parts`, the pending audit entries with the new chain head, and the
     /// pending rollup increments in one statement, leaving nothing for `commit` to flush.
     ///
-    /// With `guard` (grouping keys, see `statement`) it writes nothing when one of the keys belongs
-    /// to an open case, and returns `false`; the pending entries, head and increments are then
-    /// consumed all the same, and the caller restores them.
-    pub(crate) async fn pg_write(&mut self, mut parts: Vec<Rows>, guard: Option<String>) -> Result<bool> {
+    /// With a `guard` (see `statement`) it writes nothing when one of the keys belongs to an open
+    /// case other than the batch's own, and returns `false`; the pending entries, head and
+    /// increments are then consumed all the same, and the caller discards the transaction.
+    pub(crate) async fn pg_write(&mut self, mut parts: Vec<Rows>, guard: Option<Guard>) -> Result<bool> {
         debug_assert_eq!(self.backend, crate::Backend::Postgres);
         let pending = std::mem::take(&mut self.pending_audit);
         if !pending.is_empty() {
@@ -177,6 +223,14 @@ impl WriteTx {
                     .collect(),
             });
         }
+        self.pg_statement(parts, guard).await
+    }
+
+    /// On PostgreSQL: writes `parts` alone in one statement (nothing pending is added); with a
+    /// `guard`, only when no key belongs to an open case other than the batch's own (`false`
+    /// otherwise, nothing written).
+    pub(crate) async fn pg_statement(&mut self, parts: Vec<Rows>, guard: Option<Guard>) -> Result<bool> {
+        debug_assert_eq!(self.backend, crate::Backend::Postgres);
         let guarded = guard.is_some();
         let Some((sql, docs)) = statement(parts, guard) else { return Ok(true) };
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -216,9 +270,15 @@ mod tests {
     #[test]
     fn a_guarded_statement_writes_only_when_no_key_is_open() {
         let part = Rows { table: "cases", columns: &["id"], rows: vec![vec![V::S(Some("c".into()))]] };
-        let (sql, docs) = statement(vec![part], Some(r#"["url:a"]"#.into())).unwrap();
-        assert_eq!(docs[0], r#"["url:a"]"#);
-        assert!(sql.contains("json_to_recordset($2::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
+        let guard = Guard {
+            keys: r#"["url:a"]"#.into(),
+            own_cases: r#"["c"]"#.into(),
+            notifiers: r#"["email:n"]"#.into(),
+            at_ms: 7,
+        };
+        let (sql, docs) = statement(vec![part], Some(guard)).unwrap();
+        assert_eq!(docs[..4], [r#"["url:a"]"#, r#"["c"]"#, r#"["email:n"]"#, "7"]);
+        assert!(sql.contains("json_to_recordset($5::json) AS x(id text) WHERE (SELECT open FROM g) = 0"), "{sql}");
         assert!(sql.ends_with("SELECT (open = 0)::INT::BIGINT AS done FROM g"), "{sql}");
     }
 

@@ -12,6 +12,8 @@ async fn unfounded_notices_earn_a_warning_then_a_suspension() {
         let settings = staydown_server::Settings {
             public_url: "http://staydown.test".into(),
             misuse: MisusePolicy { warn_after: 2, suspend_after: 3, ..MisusePolicy::default() },
+            // Twelve notices at once below, from one address.
+            public_notice_burst: 100,
             ..staydown_server::Settings::default()
         };
         let app = TestApp::start_with(backend, settings).await;
@@ -41,6 +43,35 @@ async fn unfounded_notices_earn_a_warning_then_a_suspension() {
         assert!(body["type"].as_str().unwrap().ends_with("/notifier-suspended"));
         assert!(body["detail"].as_str().unwrap().contains("3 of 3 notices"), "{body}");
         assert_eq!(app.store().count_notices().await.unwrap(), before);
+
+        // Filed at once with others' notices (group commit checks a batch's notifiers in the
+        // transaction that would file it, issue 16): only the suspended notifier's is refused.
+        let app = std::sync::Arc::new(app);
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut body = notice(&format!("https://social.example/batch/{i}"));
+                if i != 5 {
+                    body["notifier"]["email"] = json!(format!("other.{i}@example.org"));
+                }
+                app.post("/api/v1/notices", &body, None).await
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            let (status, body) = t.await.unwrap();
+            if status == 403 {
+                assert!(body["type"].as_str().unwrap().ends_with("/notifier-suspended"), "{body}");
+            }
+            statuses.push(status);
+        }
+        let refused: Vec<usize> = (0..12).filter(|&i| statuses[i] == 403).collect();
+        assert_eq!(refused, [5], "{statuses:?}");
+        assert!(statuses.iter().enumerate().all(|(i, &s)| i == 5 || s == 201), "{statuses:?}");
+        assert_eq!(app.store().count_notices().await.unwrap(), before + 11);
+        assert_eq!(app.store().verify_audit().await.unwrap().broken, None);
+        let app = std::sync::Arc::into_inner(app).unwrap();
 
         // Someone else is not affected; the suspension ends after its period.
         let mut other = notice("https://social.example/real");

@@ -83,6 +83,22 @@ where
     Ok((elapsed, all))
 }
 
+/// CPU time this process has used so far (user + system, all threads), from `/proc/self/stat`
+/// (clock ticks of `USER_HZ`, 100 a second on Linux); `None` where there is no such file.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces) start with the state (field 3);
+    // utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// `HH:MM:SS` in UTC, as `pidstat` prints it on a machine set to UTC (`bench/cpu_split.py`).
+fn clock(t: time::OffsetDateTime) -> String {
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
 pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let concurrency = args.concurrency.max(1);
@@ -110,6 +126,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
     }));
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let url = format!("http://{addr}/api/v1/notices");
+    let (http_from, cpu_from) = (time::OffsetDateTime::now_utc(), process_cpu());
     let (http_elapsed, http_lat) = run_clients(args.notices, concurrency, move |i| {
         let client = client.clone();
         let url = url.clone();
@@ -120,6 +137,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
         }
     })
     .await?;
+    let (http_to, cpu_to) = (time::OffsetDateTime::now_utc(), process_cpu());
     let stored = state.store().count_notices().await? - before;
     let writer = state.store().intake_stats();
     state.store().verify_audit().await?.broken.map_or(Ok(()), |b| Err(anyhow::anyhow!("audit chain broken: {b:?}")))?;
@@ -173,6 +191,15 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
         percentile(&direct_lat, 0.99)
     );
     println!("  ratio HTTP with group commit / reference: {:.2}", http_rate / direct_rate);
+    // The window to give `bench/cpu_split.py` (whole seconds around the HTTP run), and this
+    // process's own CPU (HTTP server, intake writer and the bench's clients) in it.
+    let cpu_ms = cpu_from.zip(cpu_to).map(|(a, b)| (b - a).as_secs_f64() * 1000.0);
+    println!(
+        "  HTTP run      : {} to {} UTC; this process (server + clients) {} ms CPU a notice",
+        clock(http_from),
+        clock(http_to + Duration::from_secs(1)),
+        cpu_ms.map_or("?".to_owned(), |ms| format!("{:.3}", ms / args.notices as f64))
+    );
     let per_batch = writer.notices as f64 / writer.batches.max(1) as f64;
     let batch_ms = writer.busy_micros as f64 / 1000.0 / writer.batches.max(1) as f64;
     println!(
@@ -185,6 +212,7 @@ pub async fn run(args: BenchIntakeArgs) -> anyhow::Result<ExitCode> {
             "notices": args.notices, "concurrency": concurrency,
             "http_notices_per_s": http_rate.round(), "http_p50_ms": percentile(&http_lat, 0.5), "http_p99_ms": percentile(&http_lat, 0.99),
             "reference_notices_per_s": direct_rate.round(), "ratio": http_rate / direct_rate,
+            "http_process_cpu_ms_per_notice": cpu_ms.map(|ms| ms / args.notices as f64),
             "batches": writer.batches, "fast_batches": writer.fast_batches, "notices_per_batch": per_batch, "batch_ms": batch_ms,
         })
     );
