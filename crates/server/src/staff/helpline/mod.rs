@@ -14,6 +14,7 @@
 
 pub mod cases;
 pub mod chart;
+pub mod evidence;
 pub mod figures;
 pub mod intake;
 pub mod platforms;
@@ -50,9 +51,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/helpline/cases/{id}/hash-notices", post(cases::file_hash_notice))
         .route(
             "/staff/helpline/cases/{id}/evidence",
-            post(cases::upload_evidence).layer(DefaultBodyLimit::max(evidence_limit)),
+            post(evidence::upload_evidence).layer(DefaultBodyLimit::max(evidence_limit)),
         )
-        .route("/staff/helpline/cases/{id}/police-bundle", get(cases::police_bundle))
+        .route("/staff/helpline/cases/{id}/police-bundle", get(evidence::police_bundle))
         .route("/staff/helpline/requests/{id}/answer", post(cases::record_answer))
         .route("/staff/helpline/requests/{id}/check", post(cases::check_now))
         .route("/staff/helpline/requests/{id}/sent", post(cases::mark_sent))
