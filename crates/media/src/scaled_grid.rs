@@ -17,21 +17,22 @@ pub(crate) fn pdq_grid(luma: &[u8], reduced: (u32, u32), original: (u32, u32), d
     let d = denominator as usize;
     let across = axis_weights(original.0 as usize, rw, d);
     let down = axis_weights(original.1 as usize, rh, d);
-    // Along each row first: tmp[i][c] for every reduced row i.
-    let mut tmp = vec![0f32; rh * 64];
-    for (i, row) in luma.chunks_exact(rw).enumerate() {
-        for (c, (start, weights)) in across.iter().enumerate() {
-            tmp[i * 64 + c] =
-                row[*start..*start + weights.len()].iter().zip(weights).map(|(&v, w)| f32::from(v) * w).sum();
+    // Down the columns first, into the 64 sample rows: each step adds a whole reduced row times
+    // one weight, which the compiler vectorises (filtering each reduced row along its length
+    // first, the reference's order, cannot be; the two differ only in float rounding).
+    let mut tmp = vec![0f32; 64 * rw];
+    for (out, (start, weights)) in tmp.chunks_exact_mut(rw).zip(&down) {
+        for (k, w) in weights.iter().enumerate() {
+            let row = &luma[(start + k) * rw..(start + k + 1) * rw];
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o += w * f32::from(v);
+            }
         }
     }
     let mut grid = vec![0f32; 64 * 64];
-    for (r, (start, weights)) in down.iter().enumerate() {
-        for (k, w) in weights.iter().enumerate() {
-            let row = &tmp[(start + k) * 64..(start + k + 1) * 64];
-            for (g, v) in grid[r * 64..(r + 1) * 64].iter_mut().zip(row) {
-                *g += w * v;
-            }
+    for (cells, row) in grid.chunks_exact_mut(64).zip(tmp.chunks_exact(rw)) {
+        for (cell, (start, weights)) in cells.iter_mut().zip(&across) {
+            *cell = row[*start..*start + weights.len()].iter().zip(weights).map(|(v, w)| v * w).sum();
         }
     }
     grid
