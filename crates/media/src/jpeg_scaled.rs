@@ -43,9 +43,9 @@ thread_local! {
 /// `None` when this path does not apply or libjpeg-turbo refuses the file (the caller then
 /// decodes exactly).
 pub(crate) fn decode_luma(bytes: &[u8], width: u32, height: u32, denominator: u32) -> Option<(u32, u32, Vec<u8>)> {
-    // A progressive file's chroma AC scans are entropy-decoded even for a luminance-only output;
+    // A progressive file's AC scans are entropy-decoded even where the output cannot use them;
     // without them the Y plane is the same, byte for byte.
-    let stripped = without_chroma_ac_scans(bytes);
+    let stripped = without_unused_ac_scans(bytes, denominator == 8);
     let bytes = stripped.as_deref().unwrap_or(bytes);
     DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -76,19 +76,24 @@ pub(crate) fn decode_luma(bytes: &[u8], width: u32, height: u32, denominator: u3
     })
 }
 
-/// A progressive JPEG (T.81 Annex G) without the scans that carry only AC coefficients of chroma
-/// components: in progressive mode an AC scan holds exactly one component (G.1.1.1.1), so such a
-/// scan feeds nothing but that component's coefficients, and a luminance-only decode of the
-/// remaining file is identical. The first component of the frame is the luminance (JFIF's Y, or the
-/// only component of a greyscale file). `None` when the file is not progressive, has one
-/// component, has no such scan, or its markers cannot be walked (the caller then decodes the file
-/// as it is).
-pub(crate) fn without_chroma_ac_scans(bytes: &[u8]) -> Option<Vec<u8>> {
+/// A progressive JPEG (T.81 Annex G) without the AC scans a luminance-only decode does not use.
+/// In progressive mode an AC scan holds exactly one component (G.1.1.1.1), so a scan of chroma AC
+/// coefficients feeds nothing but that component, and a luminance-only decode of the remaining
+/// file is identical. With `eighth` (a decode at ⅛ scale, whose 1×1 inverse DCT reads only each
+/// block's DC coefficient) the luminance AC scans go too, except the first pass of the band that
+/// starts at coefficient 1 (`Ss = 1`, `Ah = 0`): libjpeg-turbo's block smoothing (2.1,
+/// `jdcoefct.c`) re-estimates the DC coefficients themselves when none of AC coefficients 1–9
+/// has arrived, and that one scan keeps it from doing so. The first component of the frame is the
+/// luminance (JFIF's Y, or the only component of a greyscale file). `None` when the file is not
+/// progressive, has no such scan, or its markers cannot be walked (the caller then decodes the
+/// file as it is).
+pub(crate) fn without_unused_ac_scans(bytes: &[u8], eighth: bool) -> Option<Vec<u8>> {
     if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
         return None;
     }
     let mut luma: Option<u8> = None;
     let mut drop: Vec<(usize, usize)> = Vec::new();
+    let (mut luma_ac, mut first_luma_ac) = (Vec::new(), false);
     let mut i = 2usize;
     while i + 1 < bytes.len() {
         if bytes[i] != 0xFF {
@@ -110,7 +115,7 @@ pub(crate) fn without_chroma_ac_scans(bytes: &[u8]) -> Option<Vec<u8>> {
         match marker {
             // Progressive Huffman frame: remember the luminance component's id.
             0xC2 => {
-                if *segment.get(5)? < 3 {
+                if *segment.get(5)? < 3 && !eighth {
                     return None;
                 }
                 luma = Some(*segment.get(6)?);
@@ -130,13 +135,24 @@ pub(crate) fn without_chroma_ac_scans(bytes: &[u8]) -> Option<Vec<u8>> {
                 let luma = luma?;
                 let components = usize::from(*segment.first()?);
                 let spectral_start = *segment.get(1 + 2 * components)?;
-                if components == 1 && *segment.get(1)? != luma && spectral_start > 0 {
-                    drop.push((i, end));
+                let approximation_high = *segment.get(3 + 2 * components)? >> 4;
+                if components == 1 && spectral_start > 0 {
+                    if *segment.get(1)? != luma {
+                        drop.push((i, end));
+                    } else if eighth && spectral_start == 1 && approximation_high == 0 {
+                        first_luma_ac = true;
+                    } else if eighth {
+                        luma_ac.push((i, end));
+                    }
                 }
             }
             _ => {}
         }
         i = end;
+    }
+    if first_luma_ac {
+        drop.extend(luma_ac);
+        drop.sort_unstable();
     }
     if drop.is_empty() {
         return None;
@@ -157,33 +173,87 @@ mod tests {
     use crate::corpus::{PhotoSpec, Sampling, photo_jpeg};
 
     #[test]
-    fn progressive_files_lose_their_chroma_ac_scans_and_keep_their_luminance_byte_for_byte() {
+    fn progressive_files_lose_the_ac_scans_a_scaled_decode_does_not_read_and_keep_their_luminance_byte_for_byte() {
         for (i, sampling) in [Sampling::S420, Sampling::S444, Sampling::Gray].into_iter().enumerate() {
             for progressive in [false, true] {
                 let spec =
                     PhotoSpec { width: 800, height: 600, quality: 85, sampling, progressive, seed: 11 + i as u64 };
                 let bytes = photo_jpeg(&spec).unwrap();
-                let stripped = without_chroma_ac_scans(&bytes);
-                let colour = !matches!(sampling, Sampling::Gray);
-                assert_eq!(stripped.is_some(), progressive && colour, "{spec:?}");
-                let Some(stripped) = stripped else { continue };
-                assert!(stripped.len() < bytes.len(), "{spec:?}");
                 let scans = |b: &[u8]| crate::jpeg::header(b).unwrap().scans;
-                assert!(scans(&stripped) < scans(&bytes), "{spec:?}");
-                for d in [1, 2, 4, 8] {
-                    let (w, h, a) = decode_gray(&bytes, d);
-                    let (w2, h2, b) = decode_gray(&stripped, d);
-                    assert_eq!((w, h), (w2, h2));
-                    assert!(a == b, "{spec:?} at 1/{d}: luminance differs");
+                let colour = !matches!(sampling, Sampling::Gray);
+                let stripped = without_unused_ac_scans(&bytes, false);
+                assert_eq!(stripped.is_some(), progressive && colour, "{spec:?}");
+                if let Some(stripped) = stripped {
+                    assert!(stripped.len() < bytes.len(), "{spec:?}");
+                    assert!(scans(&stripped) < scans(&bytes), "{spec:?}");
+                    for d in [1, 2, 4, 8] {
+                        let (w, h, a) = decode_gray(&bytes, d);
+                        let (w2, h2, b) = decode_gray(&stripped, d);
+                        assert_eq!((w, h), (w2, h2));
+                        assert!(a == b, "{spec:?} at 1/{d}: luminance differs");
+                    }
                 }
+                // For a decode at 1/8 the luminance AC scans go as well, but for the first pass of
+                // the band from coefficient 1.
+                let for_eighth = without_unused_ac_scans(&bytes, true);
+                assert_eq!(for_eighth.is_some(), progressive, "{spec:?}");
+                let Some(for_eighth) = for_eighth else { continue };
+                assert!(
+                    for_eighth.len() * 2 < bytes.len(),
+                    "{spec:?}: {} of {} bytes kept",
+                    for_eighth.len(),
+                    bytes.len()
+                );
+                assert!(a_eighth_equal(&bytes, &for_eighth), "{spec:?} at 1/8: luminance differs");
+                // Without that first pass libjpeg-turbo re-estimates the DC coefficients: the
+                // kept scan is what keeps the decode exact.
+                let without_first = without_scans(&for_eighth, |ss, ah, luma| luma && ss == 1 && ah == 0);
+                assert!(scans(&without_first) < scans(&for_eighth), "{spec:?}");
+                assert!(!a_eighth_equal(&bytes, &without_first), "{spec:?}: the first AC pass made no difference");
             }
         }
         // Not a JPEG, or cut short: left alone.
-        assert!(without_chroma_ac_scans(b"GIF89a").is_none());
+        assert!(without_unused_ac_scans(b"GIF89a", false).is_none());
+        assert!(without_unused_ac_scans(b"GIF89a", true).is_none());
         let spec =
             PhotoSpec { width: 400, height: 300, quality: 80, sampling: Sampling::S420, progressive: true, seed: 3 };
         let bytes = photo_jpeg(&spec).unwrap();
-        assert!(without_chroma_ac_scans(&bytes[..bytes.len() / 2]).is_none());
+        assert!(without_unused_ac_scans(&bytes[..bytes.len() / 2], false).is_none());
+        assert!(without_unused_ac_scans(&bytes[..bytes.len() / 2], true).is_none());
+    }
+
+    fn a_eighth_equal(a: &[u8], b: &[u8]) -> bool {
+        decode_gray(a, 8) == decode_gray(b, 8)
+    }
+
+    /// `bytes` without the single-component AC scans for which `drop(Ss, Ah, is_luma)` holds (a
+    /// plain marker walk for the test; the files here have no restart markers).
+    fn without_scans(bytes: &[u8], drop: impl Fn(u8, u8, bool) -> bool) -> Vec<u8> {
+        let mut out = bytes[..2].to_vec();
+        let mut i = 2;
+        let mut luma = 0u8;
+        while i + 4 <= bytes.len() && bytes[i + 1] != 0xD9 {
+            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+            let mut end = i + 2 + len;
+            if bytes[i + 1] == 0xC2 {
+                luma = bytes[i + 4 + 6];
+            }
+            let mut keep = true;
+            if bytes[i + 1] == 0xDA {
+                while !(bytes[end] == 0xFF && !matches!(bytes[end + 1], 0x00 | 0xD0..=0xD7 | 0xFF)) {
+                    end += 1;
+                }
+                let n = usize::from(bytes[i + 4]);
+                let (ss, ah) = (bytes[i + 5 + 2 * n], bytes[i + 7 + 2 * n] >> 4);
+                keep = !(n == 1 && ss > 0 && drop(ss, ah, bytes[i + 5] == luma));
+            }
+            if keep {
+                out.extend_from_slice(&bytes[i..end]);
+            }
+            i = end;
+        }
+        out.extend_from_slice(&bytes[i..]);
+        out
     }
 
     /// libjpeg-turbo's own luminance decode of the file as it is.
