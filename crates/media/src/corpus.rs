@@ -171,7 +171,9 @@ pub fn photo_jpeg(spec: &PhotoSpec) -> Result<Vec<u8>, turbojpeg::Error> {
 }
 
 /// The drift corpus: 24 photos from 0.3 to 12 megapixels (landscape and portrait), qualities 50
-/// to 95, 4:2:0, 4:4:4 and greyscale, baseline and progressive.
+/// to 95, 4:2:0, 4:4:4 and greyscale, baseline and progressive; then four photos of 1,024 to
+/// 1,280 pixels a side whose ⅛ decode drifts 6–8 bits (found among 225 such photos: they keep
+/// [`crate::MIN_EIGHTH_SIDE`] honest).
 pub fn drift_corpus() -> Vec<PhotoSpec> {
     const SIZES: [(u32, u32); 8] =
         [(640, 480), (480, 640), (1152, 864), (1280, 720), (1600, 1200), (1944, 2592), (3264, 2448), (4000, 3000)];
@@ -192,5 +194,21 @@ pub fn drift_corpus() -> Vec<PhotoSpec> {
                 seed: 1000 + i,
             }
         })
+        .chain(
+            [
+                (1024, 1024, 50, Sampling::S420, 90_001),
+                (1365, 1024, 95, Sampling::S420, 90_038),
+                (1088, 1088, 85, Sampling::Gray, 90_070),
+                (1280, 1280, 95, Sampling::Gray, 90_223),
+            ]
+            .map(|(width, height, quality, sampling, seed)| PhotoSpec {
+                width,
+                height,
+                quality,
+                sampling,
+                progressive: false,
+                seed,
+            }),
+        )
         .collect()
 }

@@ -10,7 +10,7 @@
 //! the hash by a few bits only (the drift test, `crates/media/tests/drift.rs`, and docs/perf.md).
 //!
 //! The scale is the smallest of ⅛, ¼, ½ that leaves both sides at least [`MIN_SCALED_SIDE`]
-//! pixels; an image smaller than that at ½ is decoded exactly. Only YCbCr and greyscale files
+//! pixels (at ⅛, [`MIN_EIGHTH_SIDE`]); an image smaller than that at ½ is decoded exactly. Only YCbCr and greyscale files
 //! take this path; CMYK, YCCK and RGB-coded files, and any file libjpeg-turbo refuses or warns
 //! about (truncated data, a corrupt stream), are decoded by the exact path, which gives the same
 //! answer and the same typed error as without this module. All of the exact path's header
@@ -28,10 +28,23 @@ use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat};
 /// block's mean). Chosen from the drift measured at 64, 128 and 256 (docs/perf.md).
 pub const MIN_SCALED_SIDE: u32 = 128;
 
+/// A decode at ⅛ (each pixel one block's DC) also needs both sides at least this many pixels,
+/// i.e. 1,408 in the original: there PDQ's box window (`⌈n / 128⌉` pixels) spans at least 11
+/// pixels, 1.4 blocks. Below it the ⅛ drift reached 6–8 bits on 1,024–1,280-pixel photos (the
+/// drift corpus keeps four of them), against at most 4 at ¼ (docs/perf.md).
+pub const MIN_EIGHTH_SIDE: u32 = 176;
+
 /// The denominator (1, 2, 4 or 8) of the scale a `width × height` JPEG is decoded at: the
-/// largest that keeps both sides at least [`MIN_SCALED_SIDE`] (1: decoded exactly).
+/// largest that keeps both sides at least [`MIN_SCALED_SIDE`] (for ⅛, [`MIN_EIGHTH_SIDE`]; 1:
+/// decoded exactly).
 pub fn scale_denominator(width: u32, height: u32) -> u32 {
-    [8, 4, 2].into_iter().find(|d| width.div_ceil(*d).min(height.div_ceil(*d)) >= MIN_SCALED_SIDE).unwrap_or(1)
+    [8, 4, 2]
+        .into_iter()
+        .find(|d| {
+            let least = if *d == 8 { MIN_EIGHTH_SIDE } else { MIN_SCALED_SIDE };
+            width.div_ceil(*d).min(height.div_ceil(*d)) >= least
+        })
+        .unwrap_or(1)
 }
 
 thread_local! {

@@ -57,7 +57,7 @@ mod jpeg;
 mod jpeg_scaled;
 mod scaled_grid;
 #[cfg(feature = "turbojpeg")]
-pub use jpeg_scaled::{MIN_SCALED_SIDE, scale_denominator};
+pub use jpeg_scaled::{MIN_EIGHTH_SIDE, MIN_SCALED_SIDE, scale_denominator};
 
 pub use bounds::{LOSSLESS_PIXELS_PER_BYTE, LZW_PIXELS_PER_BYTE};
 pub use isobmff::HEIF_PIXELS_PER_BYTE;
