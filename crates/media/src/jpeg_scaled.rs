@@ -253,7 +253,7 @@ mod tests {
             }
             let mut keep = true;
             if bytes[i + 1] == 0xDA {
-                while !(bytes[end] == 0xFF && !matches!(bytes[end + 1], 0x00 | 0xD0..=0xD7 | 0xFF)) {
+                while bytes[end] != 0xFF || matches!(bytes[end + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
                     end += 1;
                 }
                 let n = usize::from(bytes[i + 4]);
