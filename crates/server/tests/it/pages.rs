@@ -198,7 +198,8 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
 /// The complaint link of a decision (statement of reasons, decision notice) is a page, not the
 /// POST-only API address: the person types their code and lands on their complaint form — the
 /// notifier on the tracking page, the uploader on the statement page. A wrong or empty code is a
-/// message beside the field; an unknown decision is the readable 404 page.
+/// message beside the field; an unknown decision is the readable 404 page. The code travels in a
+/// CSRF-checked POST body and the page is answered in place: it never appears in an address.
 #[tokio::test]
 async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_form() {
     each_backend(|app| async move {
@@ -222,21 +223,59 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
         assert_eq!(form.status(), 200);
         let html = form.text().await.unwrap();
         assert!(html.contains("<label for=\"code\">Uw code</label>"), "{html}");
-        for (code, message) in [("", "Typ uw code."), ("not-a-code", "Deze code hoort niet bij dit besluit.")] {
-            let refused = get(format!("?lang=nl&code={code}")).await.unwrap();
-            assert_eq!(refused.status(), 422);
+        // The code is sent in the body, never in an address (history, proxy logs).
+        assert!(html.contains(&format!("<form method=\"post\" action=\"/complain/{id}?lang=nl\"")), "{html}");
+        // The old link shape with `?code=` is the empty form: the code is not used, not echoed and
+        // not carried into the language switch.
+        let old = get(format!("?code={tracking}")).await.unwrap();
+        assert_eq!(old.status(), 200);
+        assert!(old.headers().get("location").is_none());
+        let html = old.text().await.unwrap();
+        assert!(!html.contains(tracking), "{html}");
+        assert_eq!(crate::staff_pages::switch_link(&html, "nl"), format!("/complain/{id}?lang=nl"));
+
+        let binding = "0123456789abcdef0123456789abcdef";
+        let post_to = |path: &str| {
+            client
+                .post(format!("{}{path}", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[("csrf", csrf::token(binding)), ("code", "x".to_owned())])
+                .send()
+        };
+        let post = |code: &str, csrf_token: String| {
+            client
+                .post(format!("{link}?lang=nl"))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}={binding}", csrf::COOKIE))
+                .form(&[("csrf", csrf_token), ("code", code.to_owned())])
+                .send()
+        };
+        for (code, status, message) in [
+            ("", 422, "Typ uw code."),
+            ("not-a-code", 422, "Deze code hoort niet bij dit besluit."),
+        ] {
+            let refused = post(code, csrf::token(binding)).await.unwrap();
+            assert_eq!(refused.status(), status);
             let html = refused.text().await.unwrap();
             assert!(html.contains(message) && html.contains("aria-invalid=\"true\""), "{html}");
         }
-        let to = |r: reqwest::Response| (r.status().as_u16(), r.headers()["location"].to_str().unwrap().to_owned());
-        assert_eq!(
-            to(get(format!("?code={tracking}")).await.unwrap()),
-            (303, format!("/track/{notice}?token={tracking}"))
-        );
-        assert_eq!(
-            to(get(format!("?code={uploader}")).await.unwrap()),
-            (303, format!("/statement/{id}?token={uploader}"))
-        );
+        // A forged or expired form checks nothing.
+        let forged = post(tracking, "00".repeat(32)).await.unwrap();
+        assert_eq!(forged.status(), 400);
+        assert!(!forged.text().await.unwrap().contains(&format!("/track/{notice}/appeal")));
+        // A right code answers the person's page in place: no redirect, and no link on it
+        // carries the code.
+        for (code, marker) in [(tracking, format!("/track/{notice}/appeal")), (uploader, format!("/statement/{id}/appeal"))] {
+            let answer = post(code, csrf::token(binding)).await.unwrap();
+            assert_eq!(answer.status(), 200);
+            assert!(answer.headers().get("location").is_none());
+            let html = answer.text().await.unwrap();
+            assert!(html.contains(&marker), "the complaint form: {html}");
+            assert!(!html.contains(&format!("token={code}")), "no address with the code: {html}");
+            assert!(html.contains("name=\"via\" value=\"complain\""), "{html}");
+            assert_eq!(crate::staff_pages::switch_link(&html, "en"), format!("/complain/{id}?lang=en"));
+        }
         let tracking_page = app
             .client
             .get(format!("{}/api/v1/notices/{notice}?token={tracking}", app.base))
@@ -279,6 +318,26 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
         assert!(decided.contains("The decision stands") && decided.contains(reasons), "{decided}");
         let unknown = client.get(format!("{}/complain/no-such-decision", app.base)).header("accept", BROWSER);
         assert_eq!(unknown.send().await.unwrap().status(), 404);
+        let unknown = post_to("/complain/no-such-decision");
+        assert_eq!(unknown.await.unwrap().status(), 404);
+        // The uploader files the complaint from there: the answer stays in place too.
+        let filed = client
+            .post(format!("{}/statement/{id}/appeal", app.base))
+            .header("accept", BROWSER)
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .form(&[
+                ("csrf", csrf::token(binding)),
+                ("token", uploader.to_owned()),
+                ("via", "complain".to_owned()),
+                ("reason", "It is me in the picture and I consented to it.".to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(filed.status(), 200);
+        assert!(filed.headers().get("location").is_none());
+        let html = filed.text().await.unwrap();
+        assert!(html.contains("id=\"flash\"") && !html.contains(&format!("token={uploader}")), "{html}");
     })
     .await;
 }
