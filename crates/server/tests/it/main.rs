@@ -31,6 +31,7 @@ mod grouping;
 /// Helpline mode: removal requests machine to machine and by e-mail, the league table, URL checks,
 /// escalation packs, no victim data in exports (issue 13).
 mod helpline;
+mod helpline_forms;
 mod helpline_hand;
 /// Helpline mode machine to machine: pre-emptive hashes as hash-only notices, one Idempotency-Key
 /// per removal request so a retry after a lost answer files nothing twice (issue 13).
