@@ -468,6 +468,47 @@ async fn form_errors_follow_the_form_and_point_inputs_at_their_messages() {
     assert!(!html.contains("id=\"explanation-error\""), "the optional explanation is not required: {html}");
 }
 
+/// Without JavaScript the fingerprint-only page says plainly that fingerprints need it and offers
+/// the normal form (a link, not only words); sent from such a browser, the error says the same
+/// instead of "wait until the fingerprint is ready", in both languages.
+#[tokio::test]
+async fn the_fingerprint_page_without_javascript_offers_the_normal_form() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    for (lang, says, link) in [
+        ("en", "Making fingerprints needs JavaScript", "Report where the images are with the normal form"),
+        ("nl", "Voor het maken van vingerafdrukken is JavaScript nodig", "Meld met het gewone formulier"),
+    ] {
+        let page = app.client.get(format!("{}/report/hashes?lang={lang}", app.base)).header("accept", BROWSER);
+        let html = page.send().await.unwrap().text().await.unwrap();
+        let noscript = &html[html.find("<noscript><div").expect("the no-JavaScript notice")..];
+        let noscript = &noscript[..noscript.find("</noscript>").unwrap()];
+        assert!(noscript.contains(says) && noscript.contains("<a href=\"/report\""), "{noscript}");
+        assert!(noscript.contains(link), "{noscript}");
+        assert!(html.contains("<noscript><input type=\"hidden\" name=\"nojs\" value=\"1\"></noscript>"), "{html}");
+    }
+    let binding = "0123456789abcdef0123456789abcdef";
+    let send = |lang: &str, nojs: bool| {
+        let mut form = vec![("csrf", csrf::token(binding)), ("what", "intimate".to_owned())];
+        if nojs {
+            form.push(("nojs", "1".to_owned()));
+        }
+        app.client
+            .post(format!("{}/report/hashes?lang={lang}", app.base))
+            .header("accept", BROWSER)
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .form(&form)
+            .send()
+    };
+    let off = send("nl", true).await.unwrap();
+    assert_eq!(off.status(), 422);
+    let html = off.text().await.unwrap();
+    assert!(html.contains("JavaScript staat uit in uw browser") && !html.contains("wacht tot"), "{html}");
+    let off = send("en", true).await.unwrap().text().await.unwrap();
+    assert!(off.contains("JavaScript is off in your browser"), "{off}");
+    let on = send("en", false).await.unwrap().text().await.unwrap();
+    assert!(on.contains("wait until its fingerprint is ready") && !on.contains("JavaScript is off"), "{on}");
+}
+
 /// Times on pages are local and written out ("30 November 2026, 09:28"), never "UTC" codes; an
 /// anonymous report's timeline has no "confirmation sent" step, since there is no address to send it to.
 #[tokio::test]
