@@ -144,6 +144,7 @@ staff-upload-file = File
 staff-upload-hint = The image or video as it was posted. It is stored encrypted and shown blurred.
 staff-upload-submit = Upload
 staff-upload-unreadable = The upload could not be read, or it is too large.
+staff-upload-too-large = The file is larger than { $mb } MB, the most that can be uploaded here. Nothing was stored.
 staff-upload-no-file = Choose a file to upload.
 staff-upload-bad-text = The content id and URL may have at most 2048 characters and no line breaks.
 staff-upload-no-vault = Content cannot be stored: no encryption key is configured ([vault] key_file).

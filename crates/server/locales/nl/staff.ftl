@@ -144,6 +144,7 @@ staff-upload-file = Bestand
 staff-upload-hint = De afbeelding of video zoals die geplaatst was. Hij wordt versleuteld opgeslagen en vervaagd getoond.
 staff-upload-submit = Uploaden
 staff-upload-unreadable = De upload kon niet worden gelezen, of is te groot.
+staff-upload-too-large = Het bestand is groter dan { $mb } MB, het maximum dat hier kan worden geüpload. Er is niets bewaard.
 staff-upload-no-file = Kies een bestand om te uploaden.
 staff-upload-bad-text = Het content-id en de URL mogen hoogstens 2048 tekens hebben, zonder regeleinden.
 staff-upload-no-vault = Inhoud kan niet worden opgeslagen: er is geen versleutelingssleutel ingesteld ([vault] key_file).

@@ -18,6 +18,7 @@ mod console;
 /// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
 mod console_admin;
 mod console_appeals;
+mod console_upload;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Uploaded images bounded by their input and by the decode memory budget (issue 15).
