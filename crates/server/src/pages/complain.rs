@@ -9,12 +9,17 @@
 //! ([`super::Ctx::private`]), so the code never becomes part of an address: not in the browser's
 //! history, not in a proxy's access log, not in a `Location` header. `GET` only shows the form; an
 //! old link with `?code=` (only this form ever made one) gets the empty form, its code unused.
+//!
+//! The answers of the complaint forms stay at their POST-only addresses (`/track/{id}/appeal`,
+//! `/statement/{id}/appeal`), which hold no code; opening such an address again (a restored tab,
+//! Enter in the address bar) leads here ([`after_statement_form`], [`after_tracking_form`])
+//! rather than to a 405 page.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawForm, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use staydown_domain::appeal::Appellant;
 
 use super::form::{Errors, FormData};
@@ -89,4 +94,23 @@ pub async fn submit(
         }
     }
     (status, ComplainPage { ctx, decision_id: decision.id, errors }).into_response()
+}
+
+/// `GET /statement/{id}/appeal`: the address a statement page's complaint form answers at, opened
+/// again without the form: to the code form of that decision (303); unknown decision: 404 page.
+pub async fn after_statement_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    match state.store().decision(&id).await {
+        Ok(Some(decision)) => Redirect::to(&format!("/complain/{}?lang={}", decision.id, ctx.code())).into_response(),
+        _ => super::errors::page(&ctx, StatusCode::NOT_FOUND),
+    }
+}
+
+/// `GET /track/{id}/appeal`, `GET /track/{id}/withdraw`: the addresses a tracking page's forms
+/// answer at, opened again without the form: to the code form of the report's decision (303);
+/// a report without a decision has no such page, so the 404 page says to use the link again.
+pub async fn after_tracking_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    match state.store().notice_decision(&id).await {
+        Ok(Some(record)) => Redirect::to(&format!("/complain/{}?lang={}", record.id, ctx.code())).into_response(),
+        _ => super::errors::page(&ctx, StatusCode::NOT_FOUND),
+    }
 }

@@ -59,10 +59,10 @@ pub fn router() -> Router<AppState> {
         .route("/report/received/{id}", get(report::received))
         .route("/complain/{decision}", get(complain::page).post(complain::submit))
         .route("/statement/{id}", get(statement::show))
-        .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
+        .route("/statement/{id}/appeal", get(complain::after_statement_form).post(statement::appeal))
         .route("/track/{id}", get(track::show))
-        .route("/track/{id}/appeal", axum::routing::post(track::appeal))
-        .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))
+        .route("/track/{id}/appeal", get(complain::after_tracking_form).post(track::appeal))
+        .route("/track/{id}/withdraw", get(complain::after_tracking_form).post(track::withdraw))
         .route("/favicon.ico", get(assets::favicon))
         .route("/static/{file}", get(assets::file))
 }

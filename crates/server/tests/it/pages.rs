@@ -338,6 +338,16 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
         assert!(filed.headers().get("location").is_none());
         let html = filed.text().await.unwrap();
         assert!(html.contains("id=\"flash\"") && !html.contains(&format!("token={uploader}")), "{html}");
+        // That answer's address holds no code; opened again, it leads to the code form (not 405).
+        let again = |path: String| client.get(format!("{}{path}?lang=nl", app.base)).header("accept", BROWSER).send();
+        for path in [format!("/statement/{id}/appeal"), format!("/track/{notice}/appeal"), format!("/track/{notice}/withdraw")]
+        {
+            let r = again(path.clone()).await.unwrap();
+            assert_eq!(r.status(), 303, "{path}");
+            assert_eq!(r.headers()["location"], format!("/complain/{id}?lang=nl").as_str(), "{path}");
+        }
+        assert_eq!(again("/track/no-such-notice/appeal".to_owned()).await.unwrap().status(), 404);
+        assert_eq!(again("/statement/no-such-decision/appeal".to_owned()).await.unwrap().status(), 404);
     })
     .await;
 }
