@@ -80,11 +80,20 @@ pub async fn submit(
         let private = ctx.clone().private(format!("/complain/{}", decision.id));
         match state.store().appellant(&decision, &secret_digest(&code)).await {
             Ok(Some((Appellant::Uploader, _))) => {
-                return super::statement::page(&state, private, &decision.id, &code, Errors::default(), String::new(), None)
-                    .await;
+                return super::statement::page(
+                    &state,
+                    private,
+                    &decision.id,
+                    &code,
+                    Errors::default(),
+                    String::new(),
+                    None,
+                )
+                .await;
             }
             Ok(Some((Appellant::Notifier, Some(notice)))) => {
-                return super::track::page(&state, private, &notice, &code, Errors::default(), String::new(), None).await;
+                return super::track::page(&state, private, &notice, &code, Errors::default(), String::new(), None)
+                    .await;
             }
             Ok(_) => errors.add("code", ctx.t("complain-err-unknown")),
             Err(e) => {

@@ -120,7 +120,16 @@ impl Ctx {
                     .collect()
             })
             .unwrap_or_default();
-        Ctx { lang, csrf, service, tz: jiff::tz::TimeZone::UTC, switch_form: None, private_path: None, path: path.to_owned(), query }
+        Ctx {
+            lang,
+            csrf,
+            service,
+            tz: jiff::tz::TimeZone::UTC,
+            switch_form: None,
+            private_path: None,
+            path: path.to_owned(),
+            query,
+        }
     }
 
     /// The same context on the page at `path` with `query` (the language switch links there).

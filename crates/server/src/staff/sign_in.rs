@@ -126,9 +126,10 @@ pub async fn login_form(
     if let Ok(Some(_)) = session::current_session(&state, &headers).await {
         return Redirect::to(landing(&q.next)).into_response();
     }
-    let ended = q.ended.as_deref().map(|e| {
-        ctx.t(if e == "file" { "staff-login-session-ended-file" } else { "staff-login-session-ended" })
-    });
+    let ended = q
+        .ended
+        .as_deref()
+        .map(|e| ctx.t(if e == "file" { "staff-login-session-ended-file" } else { "staff-login-session-ended" }));
     let next = landing(&q.next).to_owned();
     let page =
         LoginPage { ctx, chrome: Chrome::default(), next, username: String::new(), error: None, ended, carry: None };

@@ -251,10 +251,9 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
                 .form(&[("csrf", csrf_token), ("code", code.to_owned())])
                 .send()
         };
-        for (code, status, message) in [
-            ("", 422, "Typ uw code."),
-            ("not-a-code", 422, "Deze code hoort niet bij dit besluit."),
-        ] {
+        for (code, status, message) in
+            [("", 422, "Typ uw code."), ("not-a-code", 422, "Deze code hoort niet bij dit besluit.")]
+        {
             let refused = post(code, csrf::token(binding)).await.unwrap();
             assert_eq!(refused.status(), status);
             let html = refused.text().await.unwrap();
@@ -266,7 +265,9 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
         assert!(!forged.text().await.unwrap().contains(&format!("/track/{notice}/appeal")));
         // A right code answers the person's page in place: no redirect, and no link on it
         // carries the code.
-        for (code, marker) in [(tracking, format!("/track/{notice}/appeal")), (uploader, format!("/statement/{id}/appeal"))] {
+        for (code, marker) in
+            [(tracking, format!("/track/{notice}/appeal")), (uploader, format!("/statement/{id}/appeal"))]
+        {
             let answer = post(code, csrf::token(binding)).await.unwrap();
             assert_eq!(answer.status(), 200);
             assert!(answer.headers().get("location").is_none());
@@ -340,7 +341,8 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
         assert!(html.contains("id=\"flash\"") && !html.contains(&format!("token={uploader}")), "{html}");
         // That answer's address holds no code; opened again, it leads to the code form (not 405).
         let again = |path: String| client.get(format!("{}{path}?lang=nl", app.base)).header("accept", BROWSER).send();
-        for path in [format!("/statement/{id}/appeal"), format!("/track/{notice}/appeal"), format!("/track/{notice}/withdraw")]
+        for path in
+            [format!("/statement/{id}/appeal"), format!("/track/{notice}/appeal"), format!("/track/{notice}/withdraw")]
         {
             let r = again(path.clone()).await.unwrap();
             assert_eq!(r.status(), 303, "{path}");
