@@ -154,6 +154,8 @@ impl Ctx {
         self.path = path.clone();
         self.query.clear();
         self.private_path = Some(path);
+        // The switch re-sends the page's code form (`common/private_lang_form.html`).
+        self.switch_form = Some("private-lang");
         self
     }
 

@@ -111,6 +111,12 @@ async fn complain_with_the_tracking_code_keeps_it_out_of_every_address() {
     assert!(!s.url().await.contains(&code), "no code in the address: {}", s.url().await);
     assert!(s.exists("#send-appeal").await, "the tracking page with its complaint form");
     assert_eq!(s.text("#status").await, "Decided: the content was removed or restricted");
+    // The language switch keeps the person on their page, still without the code in the address.
+    s.click("button[name=switch_lang][value=nl]").await;
+    assert_eq!(s.attr("html", "lang").await.as_deref(), Some("nl"));
+    assert_eq!(s.text("#status").await, "Besloten: de inhoud is verwijderd of beperkt");
+    assert!(!s.url().await.contains(&code), "no code in the address: {}", s.url().await);
+    s.click("button[name=switch_lang][value=en]").await;
     s.fill("#reason", "Only one of the two pictures was taken down; the other is still online.").await;
     s.click("#send-appeal").await;
     assert!(!s.url().await.contains(&code), "no code in the address: {}", s.url().await);

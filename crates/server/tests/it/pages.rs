@@ -275,7 +275,11 @@ async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_f
             assert!(html.contains(&marker), "the complaint form: {html}");
             assert!(!html.contains(&format!("token={code}")), "no address with the code: {html}");
             assert!(html.contains("name=\"via\" value=\"complain\""), "{html}");
-            assert_eq!(crate::staff_pages::switch_link(&html, "en"), format!("/complain/{id}?lang=en"));
+            // The language switch sends the code again in a form body, to the same address.
+            assert!(html.contains(&format!("form=\"private-lang\" formaction=\"/complain/{id}?lang=en\"")), "{html}");
+            assert!(
+                html.contains(&format!("<form id=\"private-lang\" method=\"post\" action=\"/complain/{id}\" hidden>"))
+            );
         }
         let tracking_page = app
             .client
