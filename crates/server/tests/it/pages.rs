@@ -726,3 +726,46 @@ async fn the_report_forms_language_switch_keeps_what_was_typed() {
     assert!(html.contains("formaction=\"/report?lang=en\""), "and back again: {html}");
     assert_eq!(app.store().count_notices().await.unwrap(), 0, "nothing is filed");
 }
+
+/// The error pages a person may meet, in both languages: an unknown address (404), a report form
+/// over the body limit (413: a page, not axum's plain text), and a form whose token no longer
+/// fits after a long pause or a restart (400: the form again, everything typed kept, saying so).
+#[tokio::test]
+async fn error_pages_read_in_both_languages() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let big = "a".repeat(staydown_server::pages::REPORT_FORM_LIMIT + 1);
+    for (lang, not_found, too_much, expired) in [
+        ("en", "<h1>Page not found</h1>", "<h1>Too much data</h1>", "This form had expired. Nothing you typed is lost"),
+        (
+            "nl",
+            "<h1>Pagina niet gevonden</h1>",
+            "<h1>Te veel gegevens</h1>",
+            "Dit formulier was verlopen. Wat u typte is niet verloren",
+        ),
+    ] {
+        let get = app.client.get(format!("{}/no-such-page?lang={lang}", app.base)).header("accept", BROWSER);
+        let r = get.send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(r.text().await.unwrap().contains(not_found));
+
+        let post = |body: Vec<(&'static str, String)>| {
+            app.client
+                .post(format!("{}/report?lang={lang}", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}=0123456789abcdef0123456789abcdef", csrf::COOKIE))
+                .form(&body)
+                .send()
+        };
+        let r = post(vec![("explanation", big.clone())]).await.unwrap();
+        assert_eq!(r.status(), 413);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(r.text().await.unwrap().contains(too_much));
+
+        // A token made for another binding (an old cookie, or a restart with a new key).
+        let stale = csrf::token("fedcba9876543210fedcba9876543210");
+        let r = post(vec![("csrf", stale), ("explanation", "Typed before the pause.".to_owned())]).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(expired) && html.contains("Typed before the pause."), "{html}");
+    }
+}
