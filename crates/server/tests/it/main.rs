@@ -14,6 +14,7 @@ mod canary;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
 mod case_content;
 /// The staff console's review pages: page × role matrix, fixation, CSRF, throttling, audited reveals.
+mod complain;
 mod console;
 /// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
 mod console_admin;
