@@ -57,12 +57,12 @@ pub fn router() -> Router<AppState> {
             get(report::hashes_form).post(report::submit_hashes).layer(DefaultBodyLimit::max(REPORT_FORM_LIMIT)),
         )
         .route("/report/received/{id}", get(report::received))
-        .route("/complain/{decision}", get(complain::page))
+        .route("/complain/{decision}", get(complain::page).post(complain::submit))
         .route("/statement/{id}", get(statement::show))
-        .route("/statement/{id}/appeal", axum::routing::post(statement::appeal))
+        .route("/statement/{id}/appeal", get(complain::after_statement_form).post(statement::appeal))
         .route("/track/{id}", get(track::show))
-        .route("/track/{id}/appeal", axum::routing::post(track::appeal))
-        .route("/track/{id}/withdraw", axum::routing::post(track::withdraw))
+        .route("/track/{id}/appeal", get(complain::after_tracking_form).post(track::appeal))
+        .route("/track/{id}/withdraw", get(complain::after_tracking_form).post(track::withdraw))
         .route("/favicon.ico", get(assets::favicon))
         .route("/static/{file}", get(assets::file))
 }
@@ -100,6 +100,11 @@ pub struct Ctx {
     /// then a button that sends that form back to its page (`switch_lang`), which shows it again
     /// in the other language with everything typed, instead of a link that would lose it.
     pub switch_form: Option<&'static str>,
+    /// Set on a tracking or statement page reached through the complaint form
+    /// (`pages::complain`): that page is answered in place, never at its own address, because its
+    /// address carries the person's code. Links on it (the language switch) lead here instead, and
+    /// its forms say `via=complain` so that their answers stay in place too ([`Ctx::private`]).
+    pub private_path: Option<String>,
     path: String,
     query: Vec<(String, String)>,
 }
@@ -115,15 +120,42 @@ impl Ctx {
                     .collect()
             })
             .unwrap_or_default();
-        Ctx { lang, csrf, service, tz: jiff::tz::TimeZone::UTC, switch_form: None, path: path.to_owned(), query }
+        Ctx {
+            lang,
+            csrf,
+            service,
+            tz: jiff::tz::TimeZone::UTC,
+            switch_form: None,
+            private_path: None,
+            path: path.to_owned(),
+            query,
+        }
     }
 
     /// The same context on the page at `path` with `query` (the language switch links there).
     /// A page answering a form's POST uses this to name the page the form lives on: its own
     /// address is POST-only and would answer the link's GET with 405.
+    /// A page answered in place for a private one ([`Ctx::private`]) keeps the private address.
     pub fn on_page(mut self, path: impl Into<String>, query: &[(&str, &str)]) -> Ctx {
+        if let Some(private) = &self.private_path {
+            self.path = private.clone();
+            self.query.clear();
+            return self;
+        }
         self.path = path.into();
         self.query = query.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())).collect();
+        self
+    }
+
+    /// The same context for a page whose own address carries the person's code and that is
+    /// therefore answered in place, with `path` (a page without the code) as its address.
+    pub fn private(mut self, path: impl Into<String>) -> Ctx {
+        let path = path.into();
+        self.path = path.clone();
+        self.query.clear();
+        self.private_path = Some(path);
+        // The switch re-sends the page's code form (`common/private_lang_form.html`).
+        self.switch_form = Some("private-lang");
         self
     }
 

@@ -393,7 +393,10 @@ async fn file(
         return (StatusCode::BAD_REQUEST, page).into_response();
     }
     if hash_only && page.typed.hashes.is_empty() && page.typed.videos.is_empty() {
-        page.errors.add("photos", page.ctx.t("report-err-photos"));
+        // Sent from a browser with JavaScript off (the form's `<noscript>` field): no fingerprint
+        // can ever be made there, so say so rather than "wait until it is ready".
+        let key = if form.get("nojs") == "1" { "report-err-photos-nojs" } else { "report-err-photos" };
+        page.errors.add("photos", page.ctx.t(key));
     }
     if Choice::parse(&page.typed.what).is_none() {
         page.errors.add("what", page.ctx.t("report-err-what"));

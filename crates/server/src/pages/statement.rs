@@ -132,12 +132,20 @@ pub async fn appeal(
     let form = FormData::parse(&body);
     let token = form.get("token");
     let typed = AppealTyped::from_form(&form);
+    // Reached through the complaint form: every answer stays in place (the address would carry
+    // the code).
+    let private = form.get("via") == "complain";
+    let ctx = if private { ctx.private(format!("/complain/{id}")) } else { ctx };
     if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
         let mut errs = Errors::default();
         errs.add("reason", ctx.t("form-expired"));
         return status(page(&state, ctx, &id, &token, errs, typed, None).await, StatusCode::BAD_REQUEST);
     }
     match super::appeal::file(&state, &ctx, &id, &token, &typed).await {
+        Ok(()) if private => {
+            let flash = Some(ctx.t("track-appeal-done"));
+            page(&state, ctx, &id, &token, Errors::default(), String::new(), flash).await
+        }
         Ok(()) => Redirect::to(&format!("{}&done=appeal", url(&id, &token))).into_response(),
         Err(Refusal::Form(errs, s)) => status(page(&state, ctx, &id, &token, errs, typed, None).await, s),
         Err(Refusal::Page(s)) => errors::page(&ctx, s),

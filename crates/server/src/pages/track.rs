@@ -331,19 +331,27 @@ pub async fn appeal(
     let form = FormData::parse(&body);
     let token = form.get("token");
     let typed = AppealTyped::from_form(&form);
+    let Ok(Some(record)) = state.store().notice_decision(&id).await else {
+        return errors::page(&ctx, StatusCode::NOT_FOUND);
+    };
+    let private = form.get("via") == "complain";
+    let ctx = if private { ctx.private(format!("/complain/{}", record.id)) } else { ctx };
     if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
         let mut errs = Errors::default();
         errs.add("reason", ctx.t("form-expired"));
         return with_status(page(&state, ctx, &id, &token, errs, typed, None).await, StatusCode::BAD_REQUEST);
     }
-    let Ok(Some(record)) = state.store().notice_decision(&id).await else {
-        return errors::page(&ctx, StatusCode::NOT_FOUND);
-    };
     // The tracking token must belong to this notice (the store checks it against the decision).
     if state.store().notice_status(&id, &secret_digest(&token)).await.ok().flatten().is_none() {
         return errors::page(&ctx, StatusCode::NOT_FOUND);
     }
     match super::appeal::file(&state, &ctx, &record.id, &token, &typed).await {
+        // Reached through the complaint form: the answer stays in place (the address would
+        // carry the code).
+        Ok(()) if private => {
+            let flash = flash(&ctx, Some("appeal"));
+            page(&state, ctx, &id, &token, Errors::default(), String::new(), flash).await
+        }
         Ok(()) => Redirect::to(&format!("{}&done=appeal", url(&id, &token))).into_response(),
         Err(Refusal::Form(errs, status)) => {
             with_status(page(&state, ctx, &id, &token, errs, typed, None).await, status)
@@ -363,6 +371,11 @@ pub async fn withdraw(
 ) -> Response {
     let form = FormData::parse(&body);
     let token = form.get("token");
+    let private = form.get("via") == "complain";
+    let ctx = match state.store().notice_decision(&id).await {
+        Ok(Some(record)) if private => ctx.private(format!("/complain/{}", record.id)),
+        _ => ctx,
+    };
     if !csrf::verify_anonymous(&headers, &form.get(csrf::FIELD)) {
         let mut errs = Errors::default();
         errs.add("withdraw", ctx.t("form-expired"));
@@ -375,6 +388,10 @@ pub async fn withdraw(
     match state.store().withdraw_hash_notice(&id, &secret_digest(&token), state.now()).await {
         Ok(_) => {
             state.refresh_banks().await;
+            if ctx.private_path.is_some() {
+                let flash = flash(&ctx, Some("withdrawn"));
+                return page(&state, ctx, &id, &token, Errors::default(), String::new(), flash).await;
+            }
             Redirect::to(&format!("{}&done=withdrawn", url(&id, &token))).into_response()
         }
         Err(staydown_store::StoreError::NotFound) => errors::page(&ctx, StatusCode::NOT_FOUND),

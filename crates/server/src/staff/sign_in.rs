@@ -126,16 +126,14 @@ pub async fn login_form(
     if let Ok(Some(_)) = session::current_session(&state, &headers).await {
         return Redirect::to(landing(&q.next)).into_response();
     }
-    let ended = q.ended.is_some().then(|| ctx.t("staff-login-session-ended"));
+    let ended = q
+        .ended
+        .as_deref()
+        .map(|e| ctx.t(if e == "file" { "staff-login-session-ended-file" } else { "staff-login-session-ended" }));
     let next = landing(&q.next).to_owned();
     let page =
         LoginPage { ctx, chrome: Chrome::default(), next, username: String::new(), error: None, ended, carry: None };
     no_store((StatusCode::OK, page).into_response())
-}
-
-fn login_page(ctx: Ctx, status: StatusCode, next: String, username: String, error: Option<String>) -> Response {
-    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error, ended: None, carry: None };
-    no_store((status, page).into_response())
 }
 
 fn no_store(mut r: Response) -> Response {
@@ -143,10 +141,19 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
-fn throttled(ctx: Ctx, next: String, username: String, retry_after: std::time::Duration) -> Response {
+/// The sign-in page after too many attempts, with `Retry-After`; a form carried across the
+/// sign-in (`carry`) stays with it, to be sent once signing in works.
+fn throttled(
+    ctx: Ctx,
+    next: String,
+    username: String,
+    retry_after: std::time::Duration,
+    carry: Option<(String, String)>,
+) -> Response {
     let secs = retry_after.as_secs().max(1);
     let message = ctx.ta("staff-login-throttled", "seconds", secs);
-    let mut response = login_page(ctx, StatusCode::TOO_MANY_REQUESTS, next, username, Some(message));
+    let page = LoginPage { ctx, chrome: Chrome::default(), next, username, error: Some(message), ended: None, carry };
+    let mut response = no_store((StatusCode::TOO_MANY_REQUESTS, page).into_response());
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -169,7 +176,8 @@ pub async fn sign_in(
     let username = form.username.trim().to_owned();
     let next = landing(&form.next).to_owned();
     if let Err(wait) = state.sign_in_throttle().check(&username, address, now) {
-        return Ok(throttled(ctx, next, username, wait));
+        let carry = carried(&form).map(|(to, _)| (form.carry.clone(), to));
+        return Ok(throttled(ctx, next, username, wait, carry));
     }
     let account = state.store().account_by_username(&username).await?;
     let matches =

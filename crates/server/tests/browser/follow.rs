@@ -88,3 +88,39 @@ async fn follow_the_tracking_link_after_a_decision_and_appeal_from_the_browser()
     check_page(&s, "tracking-appealed").await;
     s.close().await;
 }
+
+/// The notifier follows the complaint link of the decision (`/complain/{decision}`), types the
+/// tracking code and files a complaint: at no step does the code appear in the address bar (it is
+/// sent in a form and the pages answer in place), and the pages pass axe at phone and desktop size.
+#[tokio::test]
+async fn complain_with_the_tracking_code_keeps_it_out_of_every_address() {
+    let Some(s) = session("complain_with_the_tracking_code_keeps_it_out_of_every_address").await else { return };
+    let app = App::start().await;
+    let tracking = file_through_report(&s, &app, "en").await;
+    remove_open_case(&app).await;
+    let (notice, code) = {
+        let rest = &tracking[tracking.find("/track/").expect("tracking address") + "/track/".len()..];
+        let (notice, query) = rest.split_once("?token=").expect("token");
+        (notice.to_owned(), query.split('&').next().expect("code").to_owned())
+    };
+    let decision = app.state.store().notice_decision(&notice).await.unwrap().expect("decided").id;
+    s.goto(&app.url(&format!("/complain/{decision}?lang=en"))).await;
+    check_page(&s, "complain-form").await;
+    s.fill("#code", &code).await;
+    s.click("form[action^='/complain/'] button[type=submit]").await;
+    assert!(!s.url().await.contains(&code), "no code in the address: {}", s.url().await);
+    assert!(s.exists("#send-appeal").await, "the tracking page with its complaint form");
+    assert_eq!(s.text("#status").await, "Decided: the content was removed or restricted");
+    // The language switch keeps the person on their page, still without the code in the address.
+    s.click("button[name=switch_lang][value=nl]").await;
+    assert_eq!(s.attr("html", "lang").await.as_deref(), Some("nl"));
+    assert_eq!(s.text("#status").await, "Besloten: de inhoud is verwijderd of beperkt");
+    assert!(!s.url().await.contains(&code), "no code in the address: {}", s.url().await);
+    s.click("button[name=switch_lang][value=en]").await;
+    s.fill("#reason", "Only one of the two pictures was taken down; the other is still online.").await;
+    s.click("#send-appeal").await;
+    assert!(!s.url().await.contains(&code), "no code in the address: {}", s.url().await);
+    assert!(s.text("#flash").await.contains("received"));
+    check_page(&s, "complain-filed").await;
+    s.close().await;
+}

@@ -105,6 +105,24 @@ async fn switching_language_half_way_keeps_what_was_typed() {
     let app = App::start().await;
     s.goto(&app.url("/report?lang=en")).await;
     fill_report(&s, "https://video.example/watch/456", "Typed in English first.").await;
+    // The switch is a button that looks like the links: on the current language's line (not a
+    // 44 px button box), and its hover rule clears the dark button background that made its dark
+    // text unreadable under the pointer.
+    let button = s.find("button[name=switch_lang][value=nl]").await;
+    let current = s.find(".langs .current").await;
+    let (b, c) = (button.rectangle().await.unwrap(), current.rectangle().await.unwrap());
+    assert!((b.1 - c.1).abs() <= 3.0 && b.3 <= c.3 + 6.0, "switch {b:?} beside the current language {c:?}");
+    let hover = s
+        .client
+        .execute(
+            "return [...document.styleSheets].flatMap(x => [...x.cssRules]) \
+               .filter(r => r.selectorText && r.selectorText.includes('.lang-switch:hover')) \
+               .map(r => r.style.backgroundImage + '/' + r.style.backgroundColor).join(',');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hover.as_str(), Some("none/initial"), "the hover rule clears the background");
     s.click("button[name=switch_lang][value=nl]").await;
     assert_eq!(s.attr("html", "lang").await.as_deref(), Some("nl"));
     assert_eq!(s.value("#locations").await, "https://video.example/watch/456");

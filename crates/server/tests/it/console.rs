@@ -492,6 +492,11 @@ async fn reveals_and_content_reads_are_audited_and_the_decision_form_keeps_what_
         assert!(decided.contains("Case opened · ") && decided.contains("Case decided · "), "{decided}");
         assert!(decided.contains("File opened · ") && !decided.contains("case.decided ·"), "{decided}");
         assert!(decided_nl.contains("Over de zaak besloten · "), "{decided_nl}");
+        // … and its details with labels in the page language, not the stored field names.
+        assert!(decided.contains("Priority: ") && decided.contains("Purpose: unblurred view"), "{decided}");
+        assert!(!decided.contains("priority: ") && !decided.contains("purpose: "), "{decided}");
+        assert!(decided_nl.contains("Prioriteit: ") && decided_nl.contains("Termijn: "), "{decided_nl}");
+        assert!(decided_nl.contains("Soort: inhoud van de zaak; Grootte in bytes: "), "{decided_nl}");
         let platform = app.key(Role::Platform, "platform").await;
         let (status, screened) =
             app.post_multipart("/api/v1/screen", &[("image", Some("again.png"), &png())], Some(&platform)).await;
@@ -549,9 +554,10 @@ async fn a_case_taken_by_someone_else_says_so_and_a_late_decision_keeps_its_text
 
 /// A decision form sent after the session ended records nothing; the sign-in page says so and
 /// carries what was typed, and signing in offers it again with this session's token, so one
-/// click records it. An upload (multipart) cannot be carried: it leads to the sign-in and back
-/// to the case page (its own address answers only POST, which was a 405 page), and a form with
-/// a password is never carried.
+/// click records it, also after mistyped passwords and the sign-in throttle. An upload
+/// (multipart) cannot be carried: it leads to the sign-in, which says the file must be chosen
+/// again, and back to the case page (its own address answers only POST, which was a 405 page);
+/// a form with a password is never carried.
 #[tokio::test]
 async fn a_form_sent_after_the_session_ended_is_kept_across_the_sign_in() {
     each_backend(|app| async move {
@@ -589,20 +595,32 @@ async fn a_form_sent_after_the_session_ended_is_kept_across_the_sign_in() {
             // As a browser reads the attribute (askama writes &#38; &#39; &#34; for & ' ").
             rest[..rest.find('"').expect("end")].replace("&#38;", "&").replace("&#39;", "'").replace("&#34;", "\"")
         };
+        let sign_in_carrying = |password: &'static str| {
+            browser()
+                .post(format!("{}/staff/login", app.base))
+                .header("accept", "text/html")
+                .form(&[
+                    ("username", "rob"),
+                    ("password", password),
+                    ("next", &format!("/staff/cases/{case}")),
+                    ("carry", &carry),
+                    ("carry_to", &decide),
+                ])
+                .send()
+        };
+        // Mistyped passwords, then the throttle: the form stays with the sign-in page throughout.
+        for _ in 0..5 {
+            let resp = sign_in_carrying("not-the-password").await.unwrap();
+            assert_eq!(resp.status().as_u16(), 401);
+        }
+        let resp = sign_in_carrying(crate::staff_pages::PASSWORD).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 429, "throttled");
+        let throttled = resp.text().await.unwrap();
+        assert!(throttled.contains(&format!("name=\"carry_to\" value=\"{decide}\"")), "{throttled}");
+        assert!(throttled.contains("name=\"carry\" value=\"") && throttled.contains("over+more+than+half+an+hour"));
+        app.advance(time::Duration::minutes(16));
         // Signing in offers the form again, with everything typed and this session's token.
-        let resp = browser()
-            .post(format!("{}/staff/login", app.base))
-            .header("accept", "text/html")
-            .form(&[
-                ("username", "rob"),
-                ("password", crate::staff_pages::PASSWORD),
-                ("next", &format!("/staff/cases/{case}")),
-                ("carry", &carry),
-                ("carry_to", &decide),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let resp = sign_in_carrying(crate::staff_pages::PASSWORD).await.unwrap();
         assert_eq!(resp.status().as_u16(), 200);
         let new_cookie = resp
             .headers()
@@ -630,13 +648,13 @@ async fn a_form_sent_after_the_session_ended_is_kept_across_the_sign_in() {
         app.advance(time::Duration::minutes(31));
         let resp = upload(&app, &case, &new_cookie, &token).await;
         assert_eq!(resp.status().as_u16(), 303);
-        let expected = format!("/staff/login?next=%2Fstaff%2Fcases%2F{case}&ended=1");
+        let expected = format!("/staff/login?next=%2Fstaff%2Fcases%2F{case}&ended=file");
         assert_eq!(resp.headers()["location"], expected.as_str());
         let (status, _, login) = page(&app, &expected, None).await;
         assert_eq!(status, 200);
-        assert!(login.contains("id=\"session-ended\"") && login.contains("was not recorded"), "{login}");
+        assert!(login.contains("id=\"session-ended\"") && login.contains("need to choose the file again"), "{login}");
         let (_, _, login) = page(&app, &format!("{expected}&lang=nl"), None).await;
-        assert!(login.contains("is niet vastgelegd"), "{login}");
+        assert!(login.contains("het bestand opnieuw moet kiezen"), "{login}");
         // A password is never carried through a page.
         let (status, location, _) = post_form(
             &app,

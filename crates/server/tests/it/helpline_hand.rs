@@ -341,6 +341,8 @@ async fn an_evidence_upload_sent_twice_stores_the_file_once() {
         let table = &table[..table.find("</table>").expect("the evidence table")];
         assert!(table.contains("<td>Schermafbeelding</td>") && !table.contains(">screenshot<"), "{table}");
         assert!(table.contains(&format!("<td>{} bytes</td>", shot.len())), "{table}");
+        // The file's type is in words, not the media type the browser sent.
+        assert!(table.contains("<td>Foto (PNG)</td>") && !table.contains("image/png"), "{table}");
 
         // Over the limit: the case page with the reason beside the file field.
         let big = vec![0u8; staydown_server::api::helpline::MAX_EVIDENCE_BYTES + 1];

@@ -14,10 +14,12 @@ mod canary;
 /// Content on the case: attached bytes sealed at rest, linked screenings, banked by removal.
 mod case_content;
 /// The staff console's review pages: page × role matrix, fixation, CSRF, throttling, audited reveals.
+mod complain;
 mod console;
 /// The console's management pages: page × role, dashboard = stats, banks, CSRF (issue 12).
 mod console_admin;
 mod console_appeals;
+mod console_upload;
 /// Decisions, statements of reasons, appeals and the restore webhook (DSA Art. 17, 20).
 mod decisions;
 /// Uploaded images bounded by their input and by the decode memory budget (issue 15).
@@ -31,6 +33,7 @@ mod grouping;
 /// Helpline mode: removal requests machine to machine and by e-mail, the league table, URL checks,
 /// escalation packs, no victim data in exports (issue 13).
 mod helpline;
+mod helpline_forms;
 mod helpline_hand;
 /// Helpline mode machine to machine: pre-emptive hashes as hash-only notices, one Idempotency-Key
 /// per removal request so a retry after a lost answer files nothing twice (issue 13).

@@ -195,94 +195,6 @@ async fn the_uploader_reads_the_statement_as_a_page_and_appeals_from_it() {
     .await;
 }
 
-/// The complaint link of a decision (statement of reasons, decision notice) is a page, not the
-/// POST-only API address: the person types their code and lands on their complaint form — the
-/// notifier on the tracking page, the uploader on the statement page. A wrong or empty code is a
-/// message beside the field; an unknown decision is the readable 404 page.
-#[tokio::test]
-async fn the_complaint_link_of_a_decision_leads_each_person_to_their_complaint_form() {
-    each_backend(|app| async move {
-        let filed = app.file(&crate::support::notice("https://example.com/upload/complain"), None).await;
-        let (notice, tracking) = (filed["id"].as_str().unwrap(), filed["tracking_token"].as_str().unwrap());
-        let reviewer = app.key(Role::Reviewer, "reviewer").await;
-        let case = app.store().queue(10).await.unwrap().remove(0).case_id;
-        let (status, decided) = app.post(&format!("/api/v1/cases/{case}/decision"), &removal(), Some(&reviewer)).await;
-        assert_eq!(status, 201, "{decided}");
-        let (id, uploader) = (decided["id"].as_str().unwrap(), decided["uploader_appeal_token"].as_str().unwrap());
-        let (_, statement) = app.get(&format!("/api/v1/decisions/{id}/statement?token={uploader}"), None).await;
-        let public = format!("http://staydown.test/complain/{id}");
-        assert_eq!(statement["redress"]["internal_complaint"]["url"], public.as_str());
-        assert!(statement["text"]["nl"].as_str().unwrap().contains(&public), "{statement}");
-        assert!(statement["text"]["en"].as_str().unwrap().contains(&public), "{statement}");
-        let link = format!("{}/complain/{id}", app.base);
-
-        let client = crate::staff_pages::browser();
-        let get = |query: String| client.get(format!("{link}{query}")).header("accept", BROWSER).send();
-        let form = get("?lang=nl".to_owned()).await.unwrap();
-        assert_eq!(form.status(), 200);
-        let html = form.text().await.unwrap();
-        assert!(html.contains("<label for=\"code\">Uw code</label>"), "{html}");
-        for (code, message) in [("", "Typ uw code."), ("not-a-code", "Deze code hoort niet bij dit besluit.")] {
-            let refused = get(format!("?lang=nl&code={code}")).await.unwrap();
-            assert_eq!(refused.status(), 422);
-            let html = refused.text().await.unwrap();
-            assert!(html.contains(message) && html.contains("aria-invalid=\"true\""), "{html}");
-        }
-        let to = |r: reqwest::Response| (r.status().as_u16(), r.headers()["location"].to_str().unwrap().to_owned());
-        assert_eq!(
-            to(get(format!("?code={tracking}")).await.unwrap()),
-            (303, format!("/track/{notice}?token={tracking}"))
-        );
-        assert_eq!(
-            to(get(format!("?code={uploader}")).await.unwrap()),
-            (303, format!("/statement/{id}?token={uploader}"))
-        );
-        let tracking_page = app
-            .client
-            .get(format!("{}/api/v1/notices/{notice}?token={tracking}", app.base))
-            .header("accept", BROWSER)
-            .send()
-            .await
-            .unwrap();
-        assert!(tracking_page.text().await.unwrap().contains(&format!("/track/{notice}/appeal")), "the form is there");
-
-        // The notifier complains: the tracking page says so, with no second form meanwhile; once
-        // decided it shows the outcome and the reasons.
-        let (status, appeal) = app
-            .post(
-                &format!("/api/v1/decisions/{id}/appeals"),
-                &json!({"token": tracking, "reason": "Only part of the content was taken down."}),
-                None,
-            )
-            .await;
-        assert_eq!(status, 201, "{appeal}");
-        let tracking_url = format!("{}/api/v1/notices/{notice}?token={tracking}", app.base);
-        let read = || async {
-            app.client.get(&tracking_url).header("accept", BROWSER).send().await.unwrap().text().await.unwrap()
-        };
-        let open = read().await;
-        assert!(
-            open.contains("id=\"complaint-status\"") && !open.contains(&format!("/track/{notice}/appeal")),
-            "{open}"
-        );
-        let senior = app.key(Role::SeniorReviewer, "senior").await;
-        let reasons = "Everything the notice named was removed; nothing else was found.";
-        let (status, body) = app
-            .post(
-                &format!("/api/v1/appeals/{}/decision", appeal["id"].as_str().unwrap()),
-                &json!({"outcome": "upheld", "reasons": reasons}),
-                Some(&senior),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let decided = read().await;
-        assert!(decided.contains("The decision stands") && decided.contains(reasons), "{decided}");
-        let unknown = client.get(format!("{}/complain/no-such-decision", app.base)).header("accept", BROWSER);
-        assert_eq!(unknown.send().await.unwrap().status(), 404);
-    })
-    .await;
-}
-
 /// `/policy` describes the built-in fingerprint lists and what a match does in the reader's
 /// language, not with internal identifiers (`confirmed`, `block`).
 #[tokio::test]
@@ -407,6 +319,47 @@ async fn form_errors_follow_the_form_and_point_inputs_at_their_messages() {
     let html = hashes.text().await.unwrap();
     assert!(html.contains("id=\"what-error\""), "{html}");
     assert!(!html.contains("id=\"explanation-error\""), "the optional explanation is not required: {html}");
+}
+
+/// Without JavaScript the fingerprint-only page says plainly that fingerprints need it and offers
+/// the normal form (a link, not only words); sent from such a browser, the error says the same
+/// instead of "wait until the fingerprint is ready", in both languages.
+#[tokio::test]
+async fn the_fingerprint_page_without_javascript_offers_the_normal_form() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    for (lang, says, link) in [
+        ("en", "Making fingerprints needs JavaScript", "Report where the images are with the normal form"),
+        ("nl", "Voor het maken van vingerafdrukken is JavaScript nodig", "Meld met het gewone formulier"),
+    ] {
+        let page = app.client.get(format!("{}/report/hashes?lang={lang}", app.base)).header("accept", BROWSER);
+        let html = page.send().await.unwrap().text().await.unwrap();
+        let noscript = &html[html.find("<noscript><div").expect("the no-JavaScript notice")..];
+        let noscript = &noscript[..noscript.find("</noscript>").unwrap()];
+        assert!(noscript.contains(says) && noscript.contains("<a href=\"/report\""), "{noscript}");
+        assert!(noscript.contains(link), "{noscript}");
+        assert!(html.contains("<noscript><input type=\"hidden\" name=\"nojs\" value=\"1\"></noscript>"), "{html}");
+    }
+    let binding = "0123456789abcdef0123456789abcdef";
+    let send = |lang: &str, nojs: bool| {
+        let mut form = vec![("csrf", csrf::token(binding)), ("what", "intimate".to_owned())];
+        if nojs {
+            form.push(("nojs", "1".to_owned()));
+        }
+        app.client
+            .post(format!("{}/report/hashes?lang={lang}", app.base))
+            .header("accept", BROWSER)
+            .header("cookie", format!("{}={binding}", csrf::COOKIE))
+            .form(&form)
+            .send()
+    };
+    let off = send("nl", true).await.unwrap();
+    assert_eq!(off.status(), 422);
+    let html = off.text().await.unwrap();
+    assert!(html.contains("JavaScript staat uit in uw browser") && !html.contains("wacht tot"), "{html}");
+    let off = send("en", true).await.unwrap().text().await.unwrap();
+    assert!(off.contains("JavaScript is off in your browser"), "{off}");
+    let on = send("en", false).await.unwrap().text().await.unwrap();
+    assert!(on.contains("wait until its fingerprint is ready") && !on.contains("JavaScript is off"), "{on}");
 }
 
 /// Times on pages are local and written out ("30 November 2026, 09:28"), never "UTC" codes; an
@@ -609,4 +562,47 @@ async fn the_report_forms_language_switch_keeps_what_was_typed() {
     assert!(!html.contains("error-summary"), "nothing is checked: {html}");
     assert!(html.contains("formaction=\"/report?lang=en\""), "and back again: {html}");
     assert_eq!(app.store().count_notices().await.unwrap(), 0, "nothing is filed");
+}
+
+/// The error pages a person may meet, in both languages: an unknown address (404), a report form
+/// over the body limit (413: a page, not axum's plain text), and a form whose token no longer
+/// fits after a long pause or a restart (400: the form again, everything typed kept, saying so).
+#[tokio::test]
+async fn error_pages_read_in_both_languages() {
+    let app = crate::support::TestApp::start(staydown_testkit::Backend::Sqlite).await;
+    let big = "a".repeat(staydown_server::pages::REPORT_FORM_LIMIT + 1);
+    for (lang, not_found, too_much, expired) in [
+        ("en", "<h1>Page not found</h1>", "<h1>Too much data</h1>", "This form had expired. Nothing you typed is lost"),
+        (
+            "nl",
+            "<h1>Pagina niet gevonden</h1>",
+            "<h1>Te veel gegevens</h1>",
+            "Dit formulier was verlopen. Wat u typte is niet verloren",
+        ),
+    ] {
+        let get = app.client.get(format!("{}/no-such-page?lang={lang}", app.base)).header("accept", BROWSER);
+        let r = get.send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(r.text().await.unwrap().contains(not_found));
+
+        let post = |body: Vec<(&'static str, String)>| {
+            app.client
+                .post(format!("{}/report?lang={lang}", app.base))
+                .header("accept", BROWSER)
+                .header("cookie", format!("{}=0123456789abcdef0123456789abcdef", csrf::COOKIE))
+                .form(&body)
+                .send()
+        };
+        let r = post(vec![("explanation", big.clone())]).await.unwrap();
+        assert_eq!(r.status(), 413);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(r.text().await.unwrap().contains(too_much));
+
+        // A token made for another binding (an old cookie, or a restart with a new key).
+        let stale = csrf::token("fedcba9876543210fedcba9876543210");
+        let r = post(vec![("csrf", stale), ("explanation", "Typed before the pause.".to_owned())]).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(expired) && html.contains("Typed before the pause."), "{html}");
+    }
 }

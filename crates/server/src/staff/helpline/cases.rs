@@ -193,7 +193,8 @@ impl RequestRow {
 pub struct EvidenceRow {
     /// Screenshot or evidence.
     pub kind: String,
-    /// Media type.
+    /// What the file is, in the page language ("Photo (JPEG)", "Foto (JPEG)", "Video"); the
+    /// exact media type stays in the police bundle, where it is needed.
     pub content_type: String,
     /// Size in the page language ("1.2 MB", "1,2 MB", "830 bytes").
     pub size: String,
@@ -207,6 +208,38 @@ pub struct EvidenceRow {
 
 /// A file size for people: bytes below 1 kB, else kB or MB (powers of 1000) with one decimal
 /// and the page language's decimal sign.
+/// A media type in words: the sort of file in the page language, with the format's common name
+/// where there is one ("Photo (JPEG)", "PDF document"). Unknown types are "Other file", never the
+/// raw string (it came from the uploading browser).
+pub(crate) fn file_type(ctx: &Ctx, media_type: &str) -> String {
+    let media_type = media_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let (top, sub) = media_type.split_once('/').unwrap_or((media_type.as_str(), ""));
+    let format = match sub {
+        "jpeg" | "jpg" | "pjpeg" => Some("JPEG"),
+        "png" => Some("PNG"),
+        "webp" => Some("WebP"),
+        "gif" => Some("GIF"),
+        "heic" | "heif" => Some("HEIC"),
+        "avif" => Some("AVIF"),
+        "mp4" => Some("MP4"),
+        "quicktime" => Some("QuickTime"),
+        "webm" => Some("WebM"),
+        _ => None,
+    };
+    let key = match (top, sub) {
+        ("image", _) => "helpline-evidence-photo",
+        ("video", _) => "helpline-evidence-video",
+        ("audio", _) => "helpline-evidence-audio",
+        ("application", "pdf") => "helpline-evidence-pdf",
+        ("text", _) => "helpline-evidence-text",
+        _ => "helpline-evidence-other",
+    };
+    match format {
+        Some(f) => format!("{} ({f})", ctx.t(key)),
+        None => ctx.t(key),
+    }
+}
+
 fn file_size(ctx: &Ctx, bytes: i64) -> String {
     let (value, unit) = match bytes {
         b if b < 1_000 => return ctx.ta("helpline-evidence-bytes", "count", b),
@@ -458,7 +491,7 @@ pub(super) async fn case_page(
                 "evidence" => console.ctx.t("helpline-evidence-file"),
                 other => other.to_owned(),
             },
-            content_type: b.content_type.clone(),
+            content_type: file_type(&console.ctx, &b.content_type),
             size: file_size(&console.ctx, b.size),
             sha256: b.sha256.clone(),
             stored: when(&console.ctx, b.created_at),

@@ -621,21 +621,30 @@ pub async fn upload(
         upload_error: Some(console.ctx.t("staff-upload-unreadable")),
         ..Extras::default()
     };
+    // Over the route's body limit (the same bound as the API's attach route): say so with the
+    // limit, not "could not be read".
+    let too_large = |console: &Console| {
+        let limit = state.settings().screen_body_limit.max(state.settings().body_limit);
+        let mb = (limit as f64 / 1_000_000.0).floor().max(1.0);
+        Extras { upload_error: Some(console.ctx.ta("staff-upload-too-large", "mb", mb)), ..Extras::default() }
+    };
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                let status =
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE { e.status() } else { StatusCode::BAD_REQUEST };
-                return respond(&state, &console, &id, status, unreadable(&console)).await;
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return respond(&state, &console, &id, e.status(), too_large(&console)).await;
             }
+            Err(_) => return respond(&state, &console, &id, StatusCode::BAD_REQUEST, unreadable(&console)).await,
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             content_type = field.content_type().map(str::to_owned);
             match field.bytes().await {
                 Ok(b) => file = Some(b),
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return respond(&state, &console, &id, e.status(), too_large(&console)).await;
+                }
                 Err(_) => return respond(&state, &console, &id, StatusCode::BAD_REQUEST, unreadable(&console)).await,
             }
         } else {

@@ -232,8 +232,17 @@ impl FromRequestParts<AppState> for Console {
                     // A form sent after the session ended: nothing was recorded. After signing in
                     // the person lands on the form's page (its own address may answer only POST)
                     // and the sign-in page says what happened.
+                    // An upload (multipart) is not carried across the sign-in (files of up to
+                    // 20 MB would have to be kept for a person not signed in): the sign-in page
+                    // says the file must be chosen again.
                     let page = crate::pages::form_page(uri.path());
-                    return Err(Redirect::to(&format!("{}&ended=1", login_redirect(&page))).into_response());
+                    let upload = parts
+                        .headers
+                        .get(axum::http::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.starts_with("multipart/"));
+                    let ended = if upload { "file" } else { "1" };
+                    return Err(Redirect::to(&format!("{}&ended={ended}", login_redirect(&page))).into_response());
                 }
                 let here = uri.path_and_query().map_or("/staff/queue", |p| p.as_str());
                 return Err(Redirect::to(&login_redirect(here)).into_response());

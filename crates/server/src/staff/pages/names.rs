@@ -112,17 +112,64 @@ pub fn audit_action(ctx: &Ctx, action: &str) -> String {
         "blob.erased" => t("staff-audit-blob-erased"),
         "appeal.received" => t("staff-audit-appeal-received"),
         "appeal.decided" => t("staff-audit-appeal-decided"),
-        "art18.notification" => t("staff-audit-art18"),
+        "art18.notification" | "case.art18_notified" => t("staff-audit-art18"),
         other => return other.to_owned(),
     };
     ctx.t(key)
 }
 
-/// An audit entry's detail (a JSON object) as `field: value` pairs, empty values left out;
-/// anything that is not an object is shown as it is.
+/// The label of an audit detail's field in the page language; a field without words of its own
+/// keeps its name, with spaces for underscores.
+fn audit_field(ctx: &Ctx, field: &str) -> String {
+    let key = match field {
+        "notice" => t("staff-audit-field-notice"),
+        "priority" => t("staff-audit-field-priority"),
+        "deadline" => t("staff-audit-field-deadline"),
+        "item" => t("staff-audit-field-item"),
+        "blob" => t("staff-audit-field-blob"),
+        "sha256" => t("staff-audit-field-sha256"),
+        "pdq" => t("staff-audit-field-pdq"),
+        "content_id" => t("staff-audit-field-content-id"),
+        "purpose" => t("staff-audit-field-purpose"),
+        "reason" => t("staff-audit-field-reason"),
+        "decision" => t("staff-audit-field-decision"),
+        "new_decision" => t("staff-audit-field-new-decision"),
+        "from" => t("staff-audit-field-from"),
+        "first_pick_up" => t("staff-audit-field-first-pick-up"),
+        "owner" => t("staff-audit-field-owner"),
+        "kind" => t("staff-audit-field-kind"),
+        "size" => t("staff-audit-field-size"),
+        "key_id" => t("staff-audit-field-key-id"),
+        "case" => t("staff-audit-field-case"),
+        "outcome" => t("staff-audit-field-outcome"),
+        "decided_by" => t("staff-audit-field-decided-by"),
+        "notification" => t("staff-audit-field-notification"),
+        "grounds" => t("staff-audit-field-grounds"),
+        other => return other.replace('_', " "),
+    };
+    ctx.t(key)
+}
+
+/// The catalogue key of a coded audit value (why a file was opened, what kind of file it is).
+fn audit_value(field: &str, value: &str) -> Option<&'static str> {
+    Some(match (field, value) {
+        ("purpose", "preview") => t("staff-audit-purpose-preview"),
+        ("purpose", "reveal") => t("staff-audit-purpose-reveal"),
+        ("purpose", "view") => t("staff-audit-purpose-view"),
+        ("purpose", "export:police") => t("staff-audit-purpose-police"),
+        ("kind", "content") => t("staff-audit-kind-content"),
+        ("kind", "evidence") => t("staff-audit-kind-evidence"),
+        ("kind", "screenshot") => t("staff-audit-kind-screenshot"),
+        _ => return None,
+    })
+}
+
+/// An audit entry's detail (a JSON object) as `label: value` pairs in the page language
+/// ("Priority: 0; Deadline: …" / "Prioriteit: 0; Termijn: …"), empty values left out; anything
+/// that is not an object is shown as it is. Yes/no values and a case's former state are words.
 ///
 /// Times stored as milliseconds since the epoch (keys ending in `_ms`: `deadline_ms`, `until_ms`)
-/// are written as times in the service's time zone, under the key without the suffix.
+/// are written as times in the service's time zone, under the label of the key without the suffix.
 pub fn audit_detail(ctx: &Ctx, detail: &str) -> String {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(detail) else {
         return detail.to_owned();
@@ -134,9 +181,19 @@ pub fn audit_detail(ctx: &Ctx, detail: &str) -> String {
                 Some((name, time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?))
             });
             match (time, v) {
-                (Some((name, t)), _) => format!("{}: {}", name.replace('_', " "), super::when(ctx, t)),
-                (None, serde_json::Value::String(s)) => format!("{}: {s}", k.replace('_', " ")),
-                (None, other) => format!("{}: {other}", k.replace('_', " ")),
+                (Some((name, t)), _) => format!("{}: {}", audit_field(ctx, name), super::when(ctx, t)),
+                (None, serde_json::Value::Bool(b)) => {
+                    let word = ctx.t(if *b { t("staff-audit-yes") } else { t("staff-audit-no") });
+                    format!("{}: {word}", audit_field(ctx, k))
+                }
+                (None, serde_json::Value::String(s)) if k == "from" => {
+                    format!("{}: {}", audit_field(ctx, k), case_state(ctx, s))
+                }
+                (None, serde_json::Value::String(s)) if let Some(word) = audit_value(k, s) => {
+                    format!("{}: {}", audit_field(ctx, k), ctx.t(word))
+                }
+                (None, serde_json::Value::String(s)) => format!("{}: {s}", audit_field(ctx, k)),
+                (None, other) => format!("{}: {other}", audit_field(ctx, k)),
             }
         })
         .collect::<Vec<_>>()
@@ -152,9 +209,15 @@ mod tests {
         let ctx = Ctx::new(crate::pages::Lang::En, String::new(), String::new(), "/", None);
         assert_eq!(
             audit_detail(&ctx, r#"{"from":null,"first_pick_up":true,"state":"removed"}"#),
-            "first pick up: true; state: removed"
+            "First time taken: yes; state: removed"
         );
-        assert_eq!(audit_detail(&ctx, r#"{"deadline_ms":1764493200000}"#), "deadline: 2025-11-30 09:00 UTC");
+        assert_eq!(audit_detail(&ctx, r#"{"deadline_ms":1764493200000}"#), "Deadline: 2025-11-30 09:00 UTC");
+        let nl = Ctx::new(crate::pages::Lang::Nl, String::new(), String::new(), "/", None);
+        assert_eq!(
+            audit_detail(&nl, r#"{"from":"in_review","first_pick_up":false,"priority":0}"#),
+            "Vanaf: In behandeling; Eerste keer opgepakt: nee; Prioriteit: 0"
+        );
+        assert_eq!(audit_detail(&nl, r#"{"purpose":"reveal"}"#), "Doel: onvervaagd bekijken");
         assert_eq!(audit_detail(&ctx, "not json"), "not json");
     }
 }
