@@ -193,6 +193,7 @@ staff-admin-err-threshold = A whole number from 0 to 31.
 staff-admin-err-action = Choose one of the actions offered.
 staff-admin-err-provenance = Choose where the hashes come from.
 staff-admin-err-upload = The upload was cut short or the file is too large.
+staff-admin-err-upload-too-large = The file is larger than { $mib } MiB, the most one bank import takes. Split it into parts and import them one by one; nothing was imported.
 staff-admin-err-format = Choose CSV, JSON or ThreatExchange.
 staff-admin-err-not-text = The file is not UTF-8 text.
 staff-admin-err-choose-file = Choose a file.

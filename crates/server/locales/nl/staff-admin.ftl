@@ -193,6 +193,7 @@ staff-admin-err-threshold = Een heel getal van 0 tot en met 31.
 staff-admin-err-action = Kies een van de aangeboden acties.
 staff-admin-err-provenance = Kies waar de hashes vandaan komen.
 staff-admin-err-upload = Het uploaden is afgebroken of het bestand is te groot.
+staff-admin-err-upload-too-large = Het bestand is groter dan { $mib } MiB, het meeste dat één bankimport aanneemt. Splits het in delen en importeer die een voor een; er is niets geïmporteerd.
 staff-admin-err-format = Kies CSV, JSON of ThreatExchange.
 staff-admin-err-not-text = Het bestand is geen UTF-8-tekst.
 staff-admin-err-choose-file = Kies een bestand.

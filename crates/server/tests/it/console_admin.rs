@@ -498,3 +498,43 @@ async fn the_transparency_page_says_submission_states_and_the_period_in_words() 
     })
     .await;
 }
+
+/// A bank file over the import limit gets the bank page back with 413 and the limit named beside
+/// the file field, in the page's language; nothing is imported.
+#[tokio::test]
+async fn a_bank_file_over_the_import_limit_is_refused_with_the_limit_named() {
+    each_backend(|app| async move {
+        let admin_key = app.key(Role::Admin, "bootstrap").await;
+        let who = signed_in(&app, &admin_key, "ada", Role::Admin).await;
+        let boundary = "console-admin-boundary-limit";
+        let line = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,90,,,note\n";
+        let lines = (staydown_server::staff::admin_pages::banks::MAX_IMPORT_BYTES + 128 * 1024) / line.len();
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\ncsv\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\npdq,quality,sha256,md5,note\n",
+            who.csrf
+        );
+        body.push_str(&line.repeat(lines));
+        body.push_str(&format!("\r\n--{boundary}--\r\n"));
+        for (lang, reason) in [("en", "larger than 32 MiB"), ("nl", "groter dan 32 MiB")] {
+            let cookie = format!("{}; {}={lang}", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
+            let resp = browser()
+                .post(format!("{}/staff/banks/confirmed/import", app.base))
+                .header("cookie", cookie)
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 413, "{lang}: {:?}", resp.headers().get("location"));
+            let html = resp.text().await.unwrap();
+            assert!(html.contains(reason), "{lang}: the limit is named: {html}");
+            assert!(html.contains("href=\"#file\""), "{lang}: the reason points at the file field");
+        }
+        let (_, bank) = app.get("/api/v1/banks/confirmed", Some(&admin_key)).await;
+        assert_eq!(bank["entry_count"], 0, "nothing imported");
+    })
+    .await;
+}

@@ -350,6 +350,23 @@ pub async fn update(
     }
 }
 
+/// The bank page when the import's upload could not be read: over [`MAX_IMPORT_BYTES`] (the body
+/// limit's 413) with the limit named beside the file field, else cut short (422).
+async fn upload_refused(state: &AppState, console: Console, name: &str, status: StatusCode) -> Response {
+    let too_large = status == StatusCode::PAYLOAD_TOO_LARGE;
+    let message = if too_large {
+        console.ctx.ta("staff-admin-err-upload-too-large", "mib", MAX_IMPORT_BYTES / (1024 * 1024))
+    } else {
+        console.ctx.t(t("staff-admin-err-upload"))
+    };
+    let errors = vec![Problem::text(&console.ctx, "file", message)];
+    let mut response = bank_page(state, console, name, 0, errors, 0, None).await;
+    if too_large && response.status() == StatusCode::UNPROCESSABLE_ENTITY {
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    }
+    response
+}
+
 /// `POST /staff/banks/{name}/import` (multipart: `csrf`, `format`, `skip_invalid`, `file`). All or
 /// nothing as the CLI: with bad lines nothing is imported unless `skip_invalid` is ticked.
 pub async fn import(
@@ -366,15 +383,12 @@ pub async fn import(
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(_) => {
-                let errors = vec![Problem::new(&console.ctx, "file", t("staff-admin-err-upload"))];
-                return bank_page(&state, console, &name, 0, errors, 0, None).await;
-            }
+            Err(e) => return upload_refused(&state, console, &name, e.status()).await,
         };
         let field_name = field.name().unwrap_or_default().to_owned();
-        let Ok(bytes) = field.bytes().await else {
-            let errors = vec![Problem::new(&console.ctx, "file", t("staff-admin-err-upload"))];
-            return bank_page(&state, console, &name, 0, errors, 0, None).await;
+        let bytes = match field.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) => return upload_refused(&state, console, &name, e.status()).await,
         };
         match field_name.as_str() {
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
