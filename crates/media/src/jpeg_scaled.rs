@@ -10,10 +10,10 @@
 //! the hash by a few bits only (the drift test, `crates/media/tests/drift.rs`, and docs/perf.md).
 //!
 //! The scale is the smallest of ⅛, ¼, ½ that leaves both sides at least [`MIN_SCALED_SIDE`]
-//! pixels (at ⅛, [`MIN_EIGHTH_SIDE`]); an image smaller than that at ½ is decoded exactly. Only YCbCr and greyscale files
-//! take this path; CMYK, YCCK and RGB-coded files, and any file libjpeg-turbo refuses or warns
-//! about (truncated data, a corrupt stream), are decoded by the exact path, which gives the same
-//! answer and the same typed error as without this module. All of the exact path's header
+//! pixels (at ⅛, [`MIN_EIGHTH_SIDE`]); an image smaller than that at ½ is decoded exactly. Only
+//! YCbCr and greyscale files take this path; CMYK, YCCK and RGB-coded files, and any file
+//! libjpeg-turbo refuses or warns about (truncated data, a corrupt stream), are decoded by the
+//! exact path, which gives the same answer and the same typed error as without this module. All of the exact path's header
 //! bounds (bytes, pixels, data, scans, memory) are checked before this decode runs.
 //!
 //! The hashes of this path are for looking an upload up only: a hash that is stored, exported or
