@@ -394,6 +394,10 @@ pub async fn import(
             "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
             "format" => format = String::from_utf8_lossy(&bytes).into_owned(),
             "skip_invalid" => skip_invalid = true,
+            // The body limit leaves room for the other fields; the file itself gets the limit.
+            "file" if bytes.len() > MAX_IMPORT_BYTES => {
+                return upload_refused(&state, console, &name, StatusCode::PAYLOAD_TOO_LARGE).await;
+            }
             "file" => file = Some(bytes.to_vec()),
             _ => {}
         }
