@@ -5,16 +5,16 @@
 //! the IDCT to the decoder; libjpeg's `scale_num/scale_denom`). libjpeg-turbo (Debian's
 //! `libturbojpeg`, through the `turbojpeg` crate) does that, and decodes straight to one
 //! luminance plane: for a YCbCr file the Y component, without chroma upsampling or colour
-//! conversion. PDQ reads nothing but luminance (specs/pdq.md step 1, `0.299 R + 0.587 G + 0.114 B`,
-//! which is JFIF's Y) and filters it down to 64×64 anyway (step 2), so the reduced decode changes
-//! the hash by a few bits only (the drift test, `crates/media/tests/drift.rs`, and docs/perf.md).
+//! conversion. PDQ reads nothing but luminance (specs/pdq.md step 1, `0.299 R + 0.587 G + 0.114
+//! B`, JFIF's Y) and filters it down to 64×64 anyway (step 2), so the reduced decode changes the
+//! hash by a few bits only (the drift test, `crates/media/tests/drift.rs`; docs/screening-perf.md).
 //!
 //! The scale is the smallest of ⅛, ¼, ½ that leaves both sides at least [`MIN_SCALED_SIDE`]
 //! pixels (at ⅛, [`MIN_EIGHTH_SIDE`]); an image smaller than that at ½ is decoded exactly. Only
 //! YCbCr and greyscale files take this path; CMYK, YCCK and RGB-coded files, and any file
 //! libjpeg-turbo refuses or warns about (truncated data, a corrupt stream), are decoded by the
-//! exact path, which gives the same answer and the same typed error as without this module. All of the exact path's header
-//! bounds (bytes, pixels, data, scans, memory) are checked before this decode runs.
+//! exact path, which gives the same answer and the same typed error as without this module; all
+//! the exact path's header bounds (bytes, pixels, data, scans, memory) are checked first.
 //!
 //! The hashes of this path are for looking an upload up only: a hash that is stored, exported or
 //! shared comes from the exact decode (`hash_image_bytes`).
@@ -25,13 +25,13 @@ use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat};
 
 /// Both sides of a scaled decode are at least this many pixels: twice PDQ's 64×64 grid, so each
 /// grid cell still averages at least 2×2 decoded pixels (each of them an 8×8, 4×4 or 2×2
-/// block's mean). Chosen from the drift measured at 64, 128 and 256 (docs/perf.md).
+/// block's mean). Chosen from the drift measured at 64, 128 and 256 (docs/screening-perf.md).
 pub const MIN_SCALED_SIDE: u32 = 128;
 
 /// A decode at ⅛ (each pixel one block's DC) also needs both sides at least this many pixels,
 /// i.e. 1,408 in the original: there PDQ's box window (`⌈n / 128⌉` pixels) spans at least 11
 /// pixels, 1.4 blocks. Below it the ⅛ drift reached 6–8 bits on 1,024–1,280-pixel photos (the
-/// drift corpus keeps four of them), against at most 4 at ¼ (docs/perf.md).
+/// drift corpus keeps four of them), against at most 4 at ¼ (docs/screening-perf.md).
 pub const MIN_EIGHTH_SIDE: u32 = 176;
 
 /// The denominator (1, 2, 4 or 8) of the scale a `width × height` JPEG is decoded at: the

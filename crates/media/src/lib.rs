@@ -577,7 +577,7 @@ pub fn decode_jpeg_scaled(bytes: &[u8], limits: &DecodeLimits) -> Result<Option<
 }
 
 /// [`decode_jpeg_scaled`] at a chosen denominator (2, 4 or 8) instead of the one
-/// [`MIN_SCALED_SIDE`] gives: for measuring the drift of each scale (the drift test, docs/perf.md).
+/// [`MIN_SCALED_SIDE`] gives: for measuring each scale's drift (docs/screening-perf.md).
 ///
 /// # Errors
 /// As [`decode_jpeg_scaled`].

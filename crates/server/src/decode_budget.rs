@@ -53,7 +53,7 @@ impl DecodeBudget {
 }
 
 /// How an uploaded JPEG is decoded for the screening lookup (setting `screen_jpeg_decode`, issue 16;
-/// docs/perf.md has the drift figures).
+/// docs/screening-perf.md has the drift figures).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum JpegDecode {
     /// Every pixel, bit-exact with the reference (the default).
