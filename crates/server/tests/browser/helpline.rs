@@ -25,13 +25,7 @@ async fn sign_in(s: &Session, app: &App, username: &str, password: &str, next: &
     s.fill("#username", username).await;
     s.fill("#password", password).await;
     s.click("form[action=\"/staff/login\"] button[type=submit]").await;
-    for _ in 0..100 {
-        if s.text("h1").await.contains(heading) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("after signing in, {}: {}", s.url().await, source(s).await);
+    s.wait_text("h1", heading).await;
 }
 
 async fn source(s: &Session) -> String {

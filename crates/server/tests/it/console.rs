@@ -28,19 +28,12 @@ fn png() -> Vec<u8> {
 
 /// Posts the page's upload form (multipart: the token first, then the PNG).
 async fn upload(app: &TestApp, case: &str, cookie: &str, csrf: &str) -> reqwest::Response {
-    let boundary = "console-test-boundary-41";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\n\
-         Content-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(&png());
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (content_type, body) = crate::staff_pages::multipart(&[("csrf", csrf)], ("file", "x.png", "image/png", &png()));
     browser()
         .post(format!("{}/staff/cases/{case}/content", app.base))
         .header("cookie", cookie)
         .header("accept", "text/html")
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await
@@ -184,17 +177,7 @@ async fn sign_in_gives_a_new_session_id_and_the_old_cookie_is_useless() {
             .await
             .unwrap();
         assert_eq!(resp.status().as_u16(), 303);
-        let second = resp
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("staydown_staff="))
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let second = crate::staff_pages::session_cookie(&resp);
         assert_ne!(first, second, "a new id at every sign-in");
         let (status, location, _) = page(&app, "/staff/queue", Some(&first)).await;
         assert_eq!((status, location.as_str()), (303, "/staff/login?next=%2Fstaff%2Fqueue"), "the old id is dead");
@@ -622,17 +605,7 @@ async fn a_form_sent_after_the_session_ended_is_kept_across_the_sign_in() {
         // Signing in offers the form again, with everything typed and this session's token.
         let resp = sign_in_carrying(crate::staff_pages::PASSWORD).await.unwrap();
         assert_eq!(resp.status().as_u16(), 200);
-        let new_cookie = resp
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("staydown_staff="))
-            .expect("session cookie")
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let new_cookie = crate::staff_pages::session_cookie(&resp);
         let resend = resp.text().await.unwrap();
         assert!(resend.contains(&format!("action=\"{decide}\"")) && resend.contains("id=\"resend\""), "{resend}");
         assert!(resend.contains(&format!("name=\"explanation\" value=\"{typed}\"")), "{resend}");

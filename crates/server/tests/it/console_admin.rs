@@ -259,25 +259,16 @@ async fn admins_create_import_and_export_banks_in_the_console() {
         let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
         let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let upload_as = |text: String, skip: bool, cookie: &str| {
-            let boundary = "console-admin-boundary-3f9a";
-            let mut body = String::new();
-            let mut fields = vec![("csrf", None, who.csrf.clone()), ("format", None, "csv".to_owned())];
+            let mut fields = vec![("csrf", who.csrf.as_str()), ("format", "csv")];
             if skip {
-                fields.push(("skip_invalid", None, "on".to_owned()));
+                fields.push(("skip_invalid", "on"));
             }
-            fields.push(("file", Some("list.csv"), text));
-            for (name, file, value) in fields {
-                body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""));
-                if let Some(f) = file {
-                    body.push_str(&format!("; filename=\"{f}\"\r\nContent-Type: text/csv"));
-                }
-                body.push_str(&format!("\r\n\r\n{value}\r\n"));
-            }
-            body.push_str(&format!("--{boundary}--\r\n"));
+            let (content_type, body) =
+                staff_pages::multipart(&fields, ("file", "list.csv", "text/csv", text.as_bytes()));
             browser()
                 .post(format!("{}/staff/banks/partner-list/import", app.base))
                 .header("cookie", cookie)
-                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .header("content-type", content_type)
                 .body(body)
         };
         let upload = |text: String, skip: bool| upload_as(text, skip, &who.cookie);
@@ -506,27 +497,22 @@ async fn a_bank_file_over_the_import_limit_is_refused_with_the_limit_named() {
     each_backend(|app| async move {
         let admin_key = app.key(Role::Admin, "bootstrap").await;
         let who = signed_in(&app, &admin_key, "ada", Role::Admin).await;
-        let boundary = "console-admin-boundary-limit";
         let line = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,90,,,note\n";
         let limit = staydown_server::staff::admin_pages::banks::MAX_IMPORT_BYTES;
         // Just over the limit (the body limit's margin for the other fields lets it through; the
         // file's own check does not), and over the body limit itself.
         for lines in [limit / line.len() + 2, (limit + 128 * 1024) / line.len()] {
-            let mut body = format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
-                 --{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\ncsv\r\n\
-                 --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\
-                 Content-Type: text/csv\r\n\r\npdq,quality,sha256,md5,note\n",
-                who.csrf
+            let file = format!("pdq,quality,sha256,md5,note\n{}", line.repeat(lines));
+            let (content_type, body) = staff_pages::multipart(
+                &[("csrf", who.csrf.as_str()), ("format", "csv")],
+                ("file", "big.csv", "text/csv", file.as_bytes()),
             );
-            body.push_str(&line.repeat(lines));
-            body.push_str(&format!("\r\n--{boundary}--\r\n"));
             for (lang, reason) in [("en", "larger than 32 MiB"), ("nl", "groter dan 32 MiB")] {
                 let cookie = format!("{}; {}={lang}", who.cookie, staydown_server::pages::i18n::LANG_COOKIE);
                 let resp = browser()
                     .post(format!("{}/staff/banks/confirmed/import", app.base))
                     .header("cookie", cookie)
-                    .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                    .header("content-type", content_type.clone())
                     .body(body.clone())
                     .send()
                     .await

@@ -26,21 +26,16 @@ async fn an_upload_over_the_limit_names_the_limit_beside_the_field() {
         let (cookie, csrf) = sign_in(&app, "rob").await;
         let reviewer = app.staff(Role::Reviewer, "helper").await;
         let case = app.only_case(&reviewer).await;
-        let boundary = "too-large-upload-7f3e";
+        let big = vec![0xFFu8; 2_100_000];
+        let (content_type, body) =
+            crate::staff_pages::multipart(&[("csrf", csrf.as_str())], ("file", "big.jpg", "image/jpeg", &big));
         let send = |cookie: String| {
-            let mut body = format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\n\
-                 Content-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-            )
-            .into_bytes();
-            body.extend(std::iter::repeat_n(0xFFu8, 2_100_000));
-            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
             browser()
                 .post(format!("{}/staff/cases/{case}/content", app.base))
                 .header("cookie", cookie)
                 .header("accept", "text/html")
-                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-                .body(body)
+                .header("content-type", content_type.clone())
+                .body(body.clone())
                 .send()
         };
         for (lang, message) in [

@@ -27,6 +27,43 @@ pub async fn account(app: &TestApp, admin: &str, username: &str, role: Role) -> 
     body["id"].as_str().expect("id").to_owned()
 }
 
+/// The staff session cookie (`name=value`) an answer sets; panics when it sets none.
+pub fn session_cookie(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("staydown_staff="))
+        .expect("session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A `multipart/form-data` body of text fields then one file part (`name`, file name, media type,
+/// bytes), and its content type.
+pub fn multipart(fields: &[(&str, &str)], file: (&str, &str, &str, &[u8])) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "staydown-test-boundary-7c1e";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    let (name, filename, media_type, bytes) = file;
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+             Content-Type: {media_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
 /// Signs in at the page and returns the session cookie (`name=value`) and its CSRF token.
 pub async fn sign_in(app: &TestApp, username: &str) -> (String, String) {
     let resp = browser()
@@ -37,17 +74,7 @@ pub async fn sign_in(app: &TestApp, username: &str) -> (String, String) {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 303, "sign-in of {username}");
-    let cookie = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("staydown_staff="))
-        .expect("session cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_cookie(&resp);
     let session: Value = browser()
         .get(format!("{}/api/v1/session", app.base))
         .header("cookie", &cookie)
